@@ -1,0 +1,1 @@
+"""Oversight: invited people's deputies and CPPCC members supervising hard cases."""

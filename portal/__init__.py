@@ -1,0 +1,110 @@
+"""The Mingjing web portal: the application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from portal import config as portal_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the portal application."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(portal_config.DEFAULTS)
+    app.config.from_mapping(portal_config.from_environment(os.environ, app.instance_path))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    check_config(app)
+
+    register_extensions(app)
+    register_database(app)
+    register_proxy(app)
+    register_i18n(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templates(app)
+    register_commands(app)
+    return app
+
+
+def check_config(app: Flask) -> None:
+    """Refuse to start without the settings production cannot do without."""
+    if not app.config.get("SECRET_KEY"):
+        if app.testing or app.debug:
+            app.config["SECRET_KEY"] = "insecure-development-key"
+        else:
+            raise portal_config.ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value, e.g. "
+                "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_database(app: Flask) -> None:
+    from portal.database import init_database
+
+    init_database(app)
+
+
+def register_proxy(app: Flask) -> None:
+    hops = app.config["MINGJING_PROXY_FIX"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def register_i18n(app: Flask) -> None:
+    from portal.i18n import init_i18n
+
+    init_i18n(app)
+
+
+def register_security(app: Flask) -> None:
+    from portal.access import register_access
+    from portal.auth import init_login
+    from portal.security import init_security_headers
+
+    init_login(app)
+    register_access(app)
+    init_security_headers(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.blueprints import admin, audit, auth, grid, overseer, public, staff
+
+    for module in (public, auth, admin, staff, audit, overseer, grid):
+        app.register_blueprint(module.bp)
+
+
+def register_errors(app: Flask) -> None:
+    from portal.errors import init_errors
+
+    init_errors(app)
+
+
+def register_templates(app: Flask) -> None:
+    from portal.templating import init_templates
+
+    init_templates(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import init_commands
+
+    init_commands(app)

@@ -1,0 +1,74 @@
+"""Who may open which view: declared on each view, enforced in one place for the whole app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user
+
+from portal.extensions import login_manager
+from portal.models import Role
+
+F = TypeVar("F", bound=Callable[..., object])
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+
+def public(view: F) -> F:
+    """Let anyone, signed in or not, open this view."""
+    view._access = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def signed_in(view: F) -> F:
+    """Let any signed-in account open this view, whatever its role."""
+    view._access = SIGNED_IN  # type: ignore[attr-defined]
+    return view
+
+
+def roles(*allowed: Role) -> Callable[[F], F]:
+    """Let only accounts of the ``allowed`` roles open this view."""
+
+    def decorate(view: F) -> F:
+        view._access = frozenset(allowed)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def access_of(app: Flask, endpoint: str) -> object:
+    """Return the access declared for ``endpoint`` (None when undeclared)."""
+    if endpoint == "static":
+        return PUBLIC
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "_access", None)
+
+
+def allowed_roles(app: Flask, endpoint: str) -> Iterable[Role] | str | None:
+    """The roles that may open ``endpoint``, or PUBLIC / SIGNED_IN."""
+    return access_of(app, endpoint)
+
+
+def enforce() -> object:
+    """Refuse the request unless the current account may open the endpoint (fail closed)."""
+    if request.endpoint is None:  # no route matched: the 404/405 handlers answer
+        return None
+    access = access_of(current_app, request.endpoint)
+    if access == PUBLIC:
+        return None
+    if access is None:
+        current_app.logger.error("view %s declares no access; refused", request.endpoint)
+        abort(403)
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if access == SIGNED_IN or current_user.role in access:
+        return None
+    abort(403)
+
+
+def register_access(app: Flask) -> None:
+    """Install the access check before every request."""
+    app.before_request(enforce)

@@ -1,0 +1,256 @@
+"""Account use cases: create, deactivate, reset, authenticate with lockouts."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from publicity import audit
+from publicity.errors import N_, PublicityError
+from publicity.models import Court
+from portal.models import Account, LoginFailure, Role
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both answers take the same time.
+_DUMMY_HASH = _hasher.hash("mingjing-dummy-password")
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Replace the password hasher (tests use cheap parameters; production keeps the default)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("mingjing-dummy-password")
+
+
+class AccountError(PublicityError):
+    message = N_("The account operation was refused.")
+
+
+class UsernameTaken(AccountError):
+    message = N_("The username %(username)s is already taken.")
+
+
+class LoginRefused(AccountError):
+    message = N_("Wrong username or password.")
+
+
+class AccountDisabled(AccountError):
+    message = N_("This account has been deactivated. Please contact the administrator.")
+
+
+class LoginLocked(AccountError):
+    """Too many failures: ``until`` is when the next attempt is accepted."""
+
+    message = N_("Too many failed logins. Try again after %(until)s.")
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(until=until.isoformat())
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failures lock an account or an address out, and for how long."""
+
+    account_failures: int = 5
+    ip_failures: int = 20
+    lock: timedelta = timedelta(minutes=15)
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def _chain(account: Account) -> str:
+    return account.court.code if account.court else audit.PORTAL_CHAIN
+
+
+def create_account(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    court: Court | None = None,
+    officer_id: int | None = None,
+    overseer_id: int | None = None,
+    actor: str,
+    now: datetime,
+) -> Account:
+    """Create a login account."""
+    username = username.strip().lower()
+    taken = session.scalar(sa.select(Account.id).where(Account.username == username))
+    if taken is not None:
+        raise UsernameTaken(username=username)
+    account = Account(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        session_token=secrets.token_hex(16),
+        court=court,
+        officer_id=officer_id,
+        overseer_id=overseer_id,
+        created_at=now,
+    )
+    session.add(account)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="account.create",
+        object_type="account",
+        object_id=account.id,
+        changes={"username": username, "role": role.value, "display_name": display_name},
+        chain=_chain(account),
+        now=now,
+    )
+    return account
+
+
+def set_active(session: Session, *, account: Account, active: bool, actor: str, now: datetime) -> Account:
+    """Deactivate or reactivate an account; deactivating ends its sessions."""
+    if account.active == active:
+        return account
+    account.active = active
+    account.session_token = secrets.token_hex(16)
+    audit.record(
+        session,
+        actor=actor,
+        action="account.activate" if active else "account.deactivate",
+        object_type="account",
+        object_id=account.id,
+        changes={"active": active},
+        chain=_chain(account),
+        now=now,
+    )
+    session.flush()
+    return account
+
+
+def set_password(
+    session: Session, *, account: Account, password: str, actor: str, now: datetime, reset: bool
+) -> Account:
+    """Set a new password (a reset by an admin, or a change by the owner); ends other sessions."""
+    account.password_hash = hash_password(password)
+    account.session_token = secrets.token_hex(16)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.key == f"account:{account.username}"))
+    audit.record(
+        session,
+        actor=actor,
+        action="account.reset_password" if reset else "account.change_password",
+        object_type="account",
+        object_id=account.id,
+        changes={"password": "changed"},
+        chain=_chain(account),
+        now=now,
+    )
+    session.flush()
+    return account
+
+
+def check_password(account: Account, password: str) -> bool:
+    """Tell whether ``password`` is the account's."""
+    try:
+        return _hasher.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _locked_until(session: Session, key: str, limit: int, policy: LoginPolicy, now: datetime) -> datetime | None:
+    recent = list(
+        session.scalars(
+            sa.select(LoginFailure.at)
+            .where(LoginFailure.key == key, LoginFailure.at > now - policy.lock)
+            .order_by(LoginFailure.at.desc())
+            .limit(limit)
+        )
+    )
+    if len(recent) < limit:
+        return None
+    # Locked until the oldest of the last ``limit`` failures leaves the window.
+    return recent[-1] + policy.lock
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, ip: str, policy: LoginPolicy, now: datetime
+) -> Account:
+    """Return the account for a correct username and password, or raise.
+
+    Failures are recorded in the caller's transaction; the caller must commit them even
+    when this raises, or the lockout would never trigger.
+    """
+    username = username.strip().lower()
+    account_key, ip_key = f"account:{username}", f"ip:{ip}"
+    for key, limit in ((account_key, policy.account_failures), (ip_key, policy.ip_failures)):
+        until = _locked_until(session, key, limit, policy, now)
+        if until is not None:
+            raise LoginLocked(until)
+    account = session.scalar(sa.select(Account).where(Account.username == username))
+    if account is None:
+        check_password_dummy(password)
+        ok = False
+    else:
+        ok = check_password(account, password)
+        if ok and not account.active:
+            raise AccountDisabled()
+    if not ok:
+        session.add_all([LoginFailure(key=account_key, at=now), LoginFailure(key=ip_key, at=now)])
+        session.flush()
+        until = _locked_until(session, account_key, policy.account_failures, policy, now)
+        if account is not None and until is not None:
+            audit.record(
+                session,
+                actor=f"ip:{ip}",
+                action="account.locked",
+                object_type="account",
+                object_id=account.id,
+                changes={"until": until.isoformat()},
+                chain=_chain(account),
+                now=now,
+            )
+        raise LoginRefused()
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.key == account_key))
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    account.last_login_at = now
+    audit.record(
+        session,
+        actor=account.username,
+        action="account.login",
+        object_type="account",
+        object_id=account.id,
+        changes={"ip": ip},
+        chain=_chain(account),
+        now=now,
+    )
+    return account
+
+
+def check_password_dummy(password: str) -> None:
+    """Spend the time of a real verification, for unknown usernames."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
+def prune_login_failures(session: Session, *, policy: LoginPolicy, now: datetime) -> int:
+    """Delete failures older than the lock window; return how many were removed."""
+    return session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= now - policy.lock)).rowcount
+
+
+def list_accounts(session: Session, *, court_id: int | None = None) -> list[Account]:
+    """Return accounts ordered by role and username, optionally of one court."""
+    stmt = sa.select(Account).order_by(Account.role, Account.username)
+    if court_id is not None:
+        stmt = stmt.where(Account.court_id == court_id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,28 @@
+"""Flask-Login wiring: load the account from the session, where to send strangers."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from portal.extensions import db, login_manager
+from portal.models import Account
+
+
+@login_manager.user_loader
+def load_account(session_id: str) -> Account | None:
+    """Return the account of a session id ``<id>:<session token>``; a rotated token logs out."""
+    account_id, _, token = session_id.partition(":")
+    if not account_id.isdigit() or not token:
+        return None
+    account = db.session.get(Account, int(account_id))
+    if account is None or account.session_token != token or not account.active:
+        return None
+    return account
+
+
+def init_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"

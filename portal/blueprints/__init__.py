@@ -1,0 +1,1 @@
+"""The portal's blueprints, one module per area."""

@@ -1,0 +1,50 @@
+"""Browsing the audit trail (全程留痕) for court staff, with htmx paging."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+
+from portal import access
+from portal.extensions import db
+from portal.forms import AuditFilterForm
+from portal.htmx import render
+from portal.models import STAFF_ROLES
+from publicity import audit
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+PAGE_SIZE = 50
+
+
+def _local_midnight(day: object) -> datetime:
+    zone = ZoneInfo(current_app.config["MINGJING_TIMEZONE"])
+    return datetime.combine(day, time.min, tzinfo=zone)  # type: ignore[arg-type]
+
+
+@bp.get("/")
+@access.roles(*STAFF_ROLES)
+def index() -> ResponseReturnValue:
+    """List audit records newest first, filtered by object, actor and date."""
+    form = AuditFilterForm(request.args)
+    before = request.args.get("before", type=int)
+    if not form.validate():
+        return render("audit/index.html", "audit/_rows.html", form=form, records=[], next_before=None,
+                      query={}, status=422)
+    records = audit.page(
+        db.session,
+        actor=form.actor.data or None,
+        object_type=form.object_type.data or None,
+        object_id=form.object_id.data or None,
+        since=_local_midnight(form.since.data) if form.since.data else None,
+        until=_local_midnight(form.until.data) + timedelta(days=1) if form.until.data else None,
+        before_id=before,
+        limit=PAGE_SIZE + 1,
+    )
+    next_before = records[PAGE_SIZE - 1].id if len(records) > PAGE_SIZE else None
+    query = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render("audit/index.html", "audit/_rows.html", form=form, records=records[:PAGE_SIZE],
+                  next_before=next_before, query=query)

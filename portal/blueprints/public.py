@@ -1,0 +1,61 @@
+"""Public pages: the home page, language choice, health check."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from portal import access
+from portal.extensions import db
+from portal.forms import LanguageForm
+from portal.htmx import render
+from portal.i18n import LANG_COOKIE
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/")
+@access.public
+def home() -> ResponseReturnValue:
+    """Show the portal's front page."""
+    return render("public/home.html", "public/home.html")
+
+
+@bp.post("/lang")
+@access.public
+def set_language() -> ResponseReturnValue:
+    """Remember the visitor's language and go back where they were."""
+    form = LanguageForm()
+    lang = request.form.get("lang", "")
+    if not form.validate_on_submit() or lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    response = redirect(_same_site_path(request.form.get("next")), 303)
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+def _same_site_path(target: str | None) -> str:
+    """Return ``target`` when it is a path on this site, else the home page (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("public.home")
+
+
+@bp.get("/healthz")
+@access.public
+def health() -> ResponseReturnValue:
+    """Answer 200 when the portal and its database work (for load balancers)."""
+    db.session.execute(sa.text("SELECT 1"))
+    return jsonify(status="ok")

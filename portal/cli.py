@@ -1,0 +1,132 @@
+"""Command-line interface: ``flask --app wsgi <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from oversight.models import OverseerKind
+from portal import accounts
+from portal.database import utcnow
+from portal.extensions import db
+from portal.models import Role
+from publicity import audit, courts
+from publicity.errors import PublicityError
+from publicity.models import OfficerKind
+
+CLI_ACTOR = "cli"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "display_name", required=True, help="Full name shown in the portal.")
+@click.option("--court", "court_code", default="", help="Court code, e.g. 鲁1427 (required except for admin).")
+@click.option("--team", default="", help="Team of a judge or clerk.")
+@click.option("--overseer-kind", type=click.Choice([k.value for k in OverseerKind]), default=None,
+              help="deputy or cppcc, for an overseer account.")
+@click.password_option(help="Prompted for when not given.")
+def create_user(username: str, role: str, display_name: str, court_code: str, team: str,
+                overseer_kind: str | None, password: str) -> None:
+    """Create a login account (and its officer or overseer record)."""
+    from oversight import overseers
+
+    now, role_ = utcnow(), Role(role)
+    if len(password) < 10:
+        _fail("the password must be at least 10 characters long")
+    try:
+        court = courts.get_court(db.session, court_code) if court_code else None
+        if court is None and role_ != Role.ADMIN:
+            _fail("--court is required for this role")
+        officer_id = overseer_id = None
+        if role_ in (Role.JUDGE, Role.CLERK):
+            kind = OfficerKind.JUDGE if role_ == Role.JUDGE else OfficerKind.CLERK
+            officer_id = courts.add_officer(db.session, court=court, name=display_name, kind=kind,
+                                            team=team, actor=CLI_ACTOR, now=now).id
+        elif role_ == Role.OVERSEER:
+            if overseer_kind is None:
+                _fail("--overseer-kind is required for an overseer")
+            overseer_id = overseers.add_overseer(db.session, court=court, name=display_name,
+                                                 kind=OverseerKind(overseer_kind), actor=CLI_ACTOR, now=now).id
+        account = accounts.create_account(db.session, username=username, display_name=display_name, role=role_,
+                                          password=password, court=court, officer_id=officer_id,
+                                          overseer_id=overseer_id, actor=CLI_ACTOR, now=now)
+    except PublicityError as exc:
+        db.session.rollback()
+        _fail(str(exc) if not isinstance(exc, courts.NotFound) else f"no court with code {court_code}")
+    db.session.commit()
+    click.echo(f"created {account.role.value} account {account.username}")
+
+
+@click.group("court")
+def court_group() -> None:
+    """Manage the courts this portal serves."""
+
+
+@court_group.command("add")
+@click.option("--code", required=True, help="Court code, e.g. 鲁1427.")
+@click.option("--name", required=True, help="Full name, e.g. 夏津县人民法院.")
+@click.option("--province", required=True, help="Province, e.g. 山东省.")
+@click.option("--phone", default="", help="Public contact line.")
+def court_add(code: str, name: str, province: str, phone: str) -> None:
+    """Register a court."""
+    try:
+        courts.add_court(db.session, code=code, name=name, province=province, contact_phone=phone,
+                         actor=CLI_ACTOR, now=utcnow())
+    except PublicityError as exc:
+        db.session.rollback()
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"added court {code} {name}")
+
+
+@court_group.command("list")
+def court_list() -> None:
+    """List the courts."""
+    for court in courts.list_courts(db.session):
+        click.echo(f"{court.code}\t{court.name}\t{court.province}")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Inspect the audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute every hash chain; exit 1 naming the first broken record."""
+    result = audit.verify(db.session)
+    if result.ok:
+        click.echo(f"OK {result.records} records")
+        return
+    click.echo(f"BROKEN chain {result.chain} record {result.seq}: {result.problem}", err=True)
+    sys.exit(1)
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=2021, show_default=True, help="Random seed: the same seed builds the same data.")
+def seed_demo(seed: int) -> None:
+    """Fill an empty database with a demo county court (never in production)."""
+    from portal import demo
+
+    if not (current_app.config["MINGJING_DEMO"] or current_app.debug or current_app.testing):
+        _fail("demo data is refused outside demo mode; set MINGJING_DEMO=1 on a demo instance")
+    if demo.has_data(db.session):
+        click.echo("the database already has data; demo data not loaded")
+        return
+    created = demo.seed(db.session, seed=seed, now=utcnow())
+    db.session.commit()
+    for line in created.lines():
+        click.echo(line)
+
+
+def init_commands(app: Flask) -> None:
+    for command in (create_user, court_group, audit_group, seed_demo):
+        app.cli.add_command(command)

@@ -1,0 +1,74 @@
+"""Read the portal's settings from the environment (only ``create_app`` calls this)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a portal that may start."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, object]:
+    """Build the Flask config dict from environment variables."""
+    database_url = env.get("DATABASE_URL") or "sqlite:///" + os.path.join(instance_path, "mingjing.sqlite3")
+    redis_url = env.get("REDIS_URL") or None
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "SESSION_COOKIE_SECURE": _bool(env.get("MINGJING_COOKIE_SECURE"), True),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("MINGJING_COOKIE_SECURE"), True),
+        "MAX_CONTENT_LENGTH": _int(env, "MINGJING_MAX_CONTENT_LENGTH", 10 * 1024 * 1024),
+        "MINGJING_PROXY_FIX": _int(env, "MINGJING_PROXY_FIX", 0),
+        "MINGJING_COURT_CODE": env.get("MINGJING_COURT_CODE", ""),
+        "MINGJING_PORTAL_NAME": env.get("MINGJING_PORTAL_NAME", ""),
+        "MINGJING_DEMO": _bool(env.get("MINGJING_DEMO"), False),
+        "MINGJING_LOGIN_MAX_FAILURES": _int(env, "MINGJING_LOGIN_MAX_FAILURES", 5),
+        "MINGJING_LOGIN_IP_MAX_FAILURES": _int(env, "MINGJING_LOGIN_IP_MAX_FAILURES", 20),
+        "MINGJING_LOGIN_LOCK_MINUTES": _int(env, "MINGJING_LOGIN_LOCK_MINUTES", 15),
+        "MINGJING_LOGIN_RATE_LIMIT": env.get("MINGJING_LOGIN_RATE_LIMIT", "30/minute"),
+        "MINGJING_TIMEZONE": env.get("MINGJING_TIMEZONE", "Asia/Shanghai"),
+    }
+
+
+DEFAULTS: dict[str, object] = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_TRANSLATION_DIRECTORIES": "translations",
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "mingjing",
+    "LANGUAGES": ("zh_CN", "en"),
+}

@@ -1,0 +1,34 @@
+"""Database engine setup: SQLite pragmas for many processes, a request clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Flask
+
+from portal.extensions import db
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets readers in other gunicorn workers go on while one writes; the busy
+    # timeout makes a writer wait for the lock instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def init_database(app: Flask) -> None:
+    """Attach engine event listeners once the engine exists."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC: the clock views pass to services."""
+    return datetime.now(UTC)

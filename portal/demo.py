@@ -1,0 +1,101 @@
+"""Demo data: a county court modelled on the seed article (夏津县人民法院, code 鲁1427)."""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from oversight import overseers
+from oversight.models import OverseerKind, OverseerLevel
+from portal import accounts
+from portal.models import Account, Role
+from publicity import courts
+from publicity.models import Court, OfficerKind
+
+ACTOR = "seed-demo"
+TEAMS = ("执行一团队", "执行二团队", "执行三团队", "执行四团队", "执行五团队")
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文辉建国志红燕鹏飞宇凯延庆"
+
+
+@dataclass
+class DemoLogin:
+    label: str
+    username: str
+    password: str
+
+
+@dataclass
+class DemoData:
+    court: Court
+    logins: list[DemoLogin] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """One printed line per demo account: ``<role in Chinese> <username> / <password>``."""
+        return [f"{login.label} {login.username} / {login.password}" for login in self.logins]
+
+
+def has_data(session: Session) -> bool:
+    """True when the database already holds courts or accounts."""
+    return (
+        session.scalar(sa.select(sa.func.count()).select_from(Court)) > 0
+        or session.scalar(sa.select(sa.func.count()).select_from(Account)) > 0
+    )
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _password(rng: random.Random) -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "demo-" + "".join(rng.choice(alphabet) for _ in range(8))
+
+
+def seed(session: Session, *, seed: int, now: datetime) -> DemoData:
+    """Build the demo court, its officers and overseers, and one account per role."""
+    rng = random.Random(seed)
+    court = courts.add_court(session, code="鲁1427", name="夏津县人民法院", province="山东省",
+                             contact_phone="0534-12368", actor=ACTOR, now=now)
+    data = DemoData(court=court)
+
+    officers = {}
+    for team in TEAMS:
+        officers[(team, OfficerKind.JUDGE)] = courts.add_officer(
+            session, court=court, name=_name(rng), kind=OfficerKind.JUDGE, team=team, actor=ACTOR, now=now)
+        for _ in range(2):
+            officers[(team, OfficerKind.CLERK)] = courts.add_officer(
+                session, court=court, name=_name(rng), kind=OfficerKind.CLERK, team=team, actor=ACTOR, now=now)
+
+    roster = [
+        overseers.add_overseer(session, court=court, name=_name(rng), kind=kind, level=level,
+                               unit=unit, actor=ACTOR, now=now)
+        for kind, level, unit in (
+            (OverseerKind.DEPUTY, OverseerLevel.COUNTY, "夏津县人大常委会 银城街道代表组"),
+            (OverseerKind.CPPCC, OverseerLevel.COUNTY, "政协夏津县委员会 法制界别"),
+            (OverseerKind.DEPUTY, OverseerLevel.CITY, "德州市人大常委会"),
+            (OverseerKind.CPPCC, OverseerLevel.CITY, "政协德州市委员会"),
+            (OverseerKind.DEPUTY, OverseerLevel.PROVINCE, "山东省人大常委会"),
+        )
+    ]
+
+    judge = officers[(TEAMS[0], OfficerKind.JUDGE)]
+    clerk = officers[(TEAMS[0], OfficerKind.CLERK)]
+    for label, username, role, name, links in (
+        ("管理员", "admin", Role.ADMIN, "系统管理员", {}),
+        ("执行法官", "judge", Role.JUDGE, judge.name, {"officer_id": judge.id}),
+        ("书记员", "clerk", Role.CLERK, clerk.name, {"officer_id": clerk.id}),
+        ("人大代表", "deputy", Role.OVERSEER, roster[0].name, {"overseer_id": roster[0].id}),
+        ("政协委员", "cppcc", Role.OVERSEER, roster[1].name, {"overseer_id": roster[1].id}),
+        ("网格员", "liaison", Role.LIAISON, _name(rng), {}),
+    ):
+        password = _password(rng)
+        accounts.create_account(session, username=username, display_name=name, role=role, password=password,
+                                court=court, actor=ACTOR, now=now, **links)
+        data.logins.append(DemoLogin(label, username, password))
+    return data

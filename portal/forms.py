@@ -1,0 +1,110 @@
+"""Forms: shape checks (required, length, format); business rules stay in the services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+
+from portal.models import Role
+
+REQUIRED = _l("This field is required.")
+# WTForms' own messages, listed so the catalogue carries their translations
+# (Flask-WTF looks them up in the portal's catalogue).
+WTFORMS_MESSAGES = (_l("Not a valid date value."), _l("Not a valid choice."))
+MIN_PASSWORD = 10
+
+
+def role_label(role: Role | str) -> str:
+    """The role's name in the visitor's language."""
+    return str(ROLE_LABELS.get(Role(role), role))
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.JUDGE: _l("Enforcement judge"),
+    Role.CLERK: _l("Clerk"),
+    Role.OVERSEER: _l("Overseer (deputy or CPPCC member)"),
+    Role.LIAISON: _l("Grid liaison"),
+}
+
+
+def password_field(label: object) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=MIN_PASSWORD, max=128, message=_l("The password must be %(min)d to %(max)d characters long.", min=MIN_PASSWORD, max=128)),
+        ],
+    )
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=128)])
+    submit = SubmitField(_l("Log in"))
+
+
+class LanguageForm(FlaskForm):
+    """Only carries the CSRF token; the chosen language comes from the pressed button."""
+
+
+class LogoutForm(FlaskForm):
+    """Only carries the CSRF token."""
+
+
+class AccountForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=3, max=40, message=_l("The username must be 3 to 40 characters long.")),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use only Latin letters, digits, dot, dash and underscore.")),
+        ],
+    )
+    display_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=50)])
+    role = SelectField(_l("Role"), choices=[], validators=[DataRequired(REQUIRED)])
+    court = SelectField(_l("Court"), choices=[], validators=[DataRequired(REQUIRED)])
+    team = StringField(_l("Team (judges and clerks)"), validators=[Optional(), Length(max=50)])
+    password = password_field(_l("Initial password"))
+    submit = SubmitField(_l("Create account"))
+
+    def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in Role if r != Role.OVERSEER]
+        self.court.choices = courts
+
+
+class PasswordResetForm(FlaskForm):
+    password = password_field(_l("New password"))
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+    submit = SubmitField(_l("Set password"))
+
+
+class PasswordChangeForm(PasswordResetForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED), Length(max=128)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes state: only CSRF."""
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit trail's filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=64)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
+    actor = StringField(_l("Actor"), validators=[Optional(), Length(max=100)])
+    since = DateField(_l("From"), validators=[Optional()], format="%Y-%m-%d")
+    until = DateField(_l("To"), validators=[Optional()], format="%Y-%m-%d")
+
+    def validate_until(self, field: DateField) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date is before the start date."))

@@ -1,0 +1,25 @@
+"""The one place that reads htmx request headers: full page or fragment."""
+
+from __future__ import annotations
+
+from flask import Response, get_flashed_messages, make_response, render_template
+
+from portal.extensions import htmx
+
+
+def wants_fragment() -> bool:
+    """True for a plain htmx request; boosted and history-restore requests get whole pages."""
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(page: str, fragment: str, status: int = 200, **context: object) -> Response:
+    """Render ``page``, or only ``fragment`` (with flash messages out of band) for htmx."""
+    if wants_fragment():
+        body = render_template(fragment, **context)
+        if get_flashed_messages(with_categories=False):
+            body += render_template("_flashes.html", oob=True)
+        response = make_response(body, status)
+    else:
+        response = make_response(render_template(page, **context), status)
+    response.vary.add("HX-Request")
+    return response

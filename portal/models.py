@@ -1,0 +1,69 @@
+"""Login accounts and login throttling: the portal's own tables (people live in the domain)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from publicity.models import Base, Court, UTCDateTime, enum_type
+
+
+class Role(enum.StrEnum):
+    """What an account may do; one account, one role."""
+
+    ADMIN = "admin"
+    JUDGE = "judge"  # 执行法官 / 承办法官
+    CLERK = "clerk"  # 书记员 / 执行员 / 法官助理
+    OVERSEER = "overseer"  # 人大代表 / 政协委员
+    LIAISON = "liaison"  # 网格员
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.JUDGE, Role.CLERK})
+
+
+class Account(UserMixin, Base):
+    """A login account (账户), linked to the domain record of the person it belongs to."""
+
+    __tablename__ = "portal_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(50))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    # Rotated on password reset and deactivation so every existing session ends.
+    session_token: Mapped[str] = mapped_column(sa.String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    court_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_court.id"))
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_officer.id"))
+    overseer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oversight_overseer.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    court: Mapped[Court | None] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class LoginFailure(Base):
+    """One failed login, kept briefly to lock an account or an address out (shared by all processes)."""
+
+    __tablename__ = "portal_login_failure"
+    __table_args__ = (sa.Index("ix_portal_login_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(120))  # "account:<name>" or "ip:<address>"
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

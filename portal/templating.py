@@ -1,0 +1,101 @@
+"""What every template sees: navigation, the home court, language, time formatting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, url_for
+from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+
+from oversight.models import OverseerKind
+from portal.extensions import db
+from portal.forms import role_label
+from portal.i18n import html_lang
+from publicity.models import Court
+
+# Public sections in navigation order; a section appears once its blueprint exists.
+NAV_SECTIONS = (
+    ("public.home", _l("Home")),
+    ("cases.lookup", _l("Case lookup")),
+    ("lists.defaulters", _l("Defaulter list")),
+    ("lists.restrictions", _l("Consumption restrictions")),
+    ("lists.bounties", _l("Bounty notices")),
+    ("dashboard.index", _l("Enforcement data")),
+)
+
+
+def home_court() -> Court | None:
+    """The court this portal presents itself as: the configured one, or the only one."""
+    if "home_court" not in g:
+        code = current_app.config["MINGJING_COURT_CODE"]
+        if code:
+            court = db.session.scalar(sa.select(Court).where(Court.code == code))
+        else:
+            courts = list(db.session.scalars(sa.select(Court).limit(2)))
+            court = courts[0] if len(courts) == 1 else None
+        g.home_court = court
+    return g.home_court
+
+
+def nav_items() -> list[tuple[str, str, str]]:
+    """(endpoint, url, label) for the public sections this portal has."""
+    return [
+        (endpoint, url_for(endpoint), str(label))
+        for endpoint, label in NAV_SECTIONS
+        if endpoint in current_app.view_functions
+    ]
+
+
+AUDIT_ACTIONS = {
+    "account.create": _l("Account created"),
+    "account.activate": _l("Account reactivated"),
+    "account.deactivate": _l("Account deactivated"),
+    "account.reset_password": _l("Password reset by an administrator"),
+    "account.change_password": _l("Password changed"),
+    "account.login": _l("Logged in"),
+    "account.locked": _l("Account locked after failed logins"),
+    "court.create": _l("Court registered"),
+    "officer.create": _l("Officer registered"),
+    "overseer.create": _l("Overseer added to the roster"),
+}
+
+OVERSEER_KINDS = {
+    OverseerKind.DEPUTY: _l("People's deputy"),
+    OverseerKind.CPPCC: _l("CPPCC member"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """The audit action in the visitor's language (the code itself when unknown)."""
+    label = AUDIT_ACTIONS.get(action)
+    return str(label) if label else action
+
+
+def overseer_kind_label(kind: OverseerKind | str) -> str:
+    return str(OVERSEER_KINDS.get(OverseerKind(kind), kind))
+
+
+def localtime(value: datetime | None, format: str = "yyyy-MM-dd HH:mm") -> str:
+    """Show a UTC time in the court's time zone."""
+    if value is None:
+        return ""
+    return format_datetime(value, format)
+
+
+def init_templates(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.globals.update(
+        role_label=role_label, audit_action_label=audit_action_label, overseer_kind_label=overseer_kind_label
+    )
+
+    @app.context_processor
+    def common() -> dict[str, object]:
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        return {
+            "html_lang": html_lang(locale),
+            "current_locale": locale,
+            "nav_items": nav_items,
+            "home_court": home_court,
+            "portal_name": app.config["MINGJING_PORTAL_NAME"] or None,
+        }

@@ -1,0 +1,1 @@
+"""Publicity: the enforcement record the portal makes public (plain Python + SQLAlchemy)."""
