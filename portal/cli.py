@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from oversight.models import OverseerKind
 from portal import accounts
@@ -25,6 +26,7 @@ def _fail(message: str) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", "display_name", required=True, help="Full name shown in the portal.")
@@ -65,10 +67,7 @@ def create_user(username: str, role: str, display_name: str, court_code: str, te
     click.echo(f"created {account.role.value} account {account.username}")
 
 
-@click.group("court")
-def court_group() -> None:
-    """Manage the courts this portal serves."""
-
+court_group = AppGroup("court", help="Manage the courts this portal serves.")
 
 @court_group.command("add")
 @click.option("--code", required=True, help="Court code, e.g. 鲁1427.")
@@ -94,10 +93,7 @@ def court_list() -> None:
         click.echo(f"{court.code}\t{court.name}\t{court.province}")
 
 
-@click.group("audit")
-def audit_group() -> None:
-    """Inspect the audit trail."""
-
+audit_group = AppGroup("audit", help="Inspect the audit trail.")
 
 @audit_group.command("verify")
 def audit_verify() -> None:
@@ -111,6 +107,7 @@ def audit_verify() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--seed", default=2021, show_default=True, help="Random seed: the same seed builds the same data.")
 def seed_demo(seed: int) -> None:
     """Fill an empty database with a demo county court (never in production)."""

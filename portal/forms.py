@@ -10,9 +10,6 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, 
 from portal.models import Role
 
 REQUIRED = _l("This field is required.")
-# WTForms' own messages, listed so the catalogue carries their translations
-# (Flask-WTF looks them up in the portal's catalogue).
-WTFORMS_MESSAGES = (_l("Not a valid date value."), _l("Not a valid choice."))
 MIN_PASSWORD = 10
 
 

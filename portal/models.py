@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import oversight.models  # noqa: F401  (the account links to overseers: their table must be known)
 from publicity.models import Base, Court, UTCDateTime, enum_type
 
 

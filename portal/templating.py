@@ -6,12 +6,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_datetime, lazy_gettext as _l
 
 from oversight.models import OverseerKind
 from portal.extensions import db
 from portal.forms import role_label
-from portal.i18n import html_lang
+from portal.i18n import html_lang, select_locale
 from publicity.models import Court
 
 # Public sections in navigation order; a section appears once its blueprint exists.
@@ -91,7 +91,7 @@ def init_templates(app: Flask) -> None:
 
     @app.context_processor
     def common() -> dict[str, object]:
-        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+        locale = select_locale()
         return {
             "html_lang": html_lang(locale),
             "current_locale": locale,

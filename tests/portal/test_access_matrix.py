@@ -1,0 +1,90 @@
+"""Every URL rule, as anonymous and as every role: exactly the declared roles get in."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal import access
+from portal.models import Role
+from tests.conftest import create_account, login
+
+ALL = frozenset(Role)
+STAFF = frozenset({Role.ADMIN, Role.JUDGE, Role.CLERK})
+PUBLIC = "public"
+
+# The expected policy, written out by hand: a new route fails this test until it is added here.
+EXPECTED: dict[str, object] = {
+    "static": PUBLIC,
+    "public.home": PUBLIC,
+    "public.set_language": PUBLIC,
+    "public.health": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": ALL,
+    "auth.home": ALL,
+    "auth.change_password": ALL,
+    "admin.index": {Role.ADMIN},
+    "admin.new_account": {Role.ADMIN},
+    "admin.account": {Role.ADMIN},
+    "admin.toggle_active": {Role.ADMIN},
+    "admin.reset_password": {Role.ADMIN},
+    "staff.home": {Role.JUDGE, Role.CLERK},
+    "audit.index": STAFF,
+    "overseer.home": {Role.OVERSEER},
+    "grid.home": {Role.LIAISON},
+}
+
+
+def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-untyped-def]
+    values = {}
+    for name in rule.arguments:
+        values[name] = {"account_id": account_id, "filename": "css/mingjing.css"}[name]
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def test_every_rule_is_in_the_expected_policy(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED)
+
+
+def test_every_view_declares_its_access(app: Flask) -> None:
+    undeclared = [e for e in app.view_functions if access.access_of(app, e) is None]
+    assert undeclared == []
+
+
+def test_access_matrix(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    target = create_account(app, "target", Role.CLERK)  # an account the admin may act on
+    clients = {}
+    for identity in [None, *Role]:
+        clients[identity] = app.test_client()
+        if identity is not None:
+            assert login(clients[identity], identity.value).status_code == 303
+    # Logging out would end the session the later checks need: it goes last.
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout")
+    failures = []
+    for rule in rules:
+        url = sample_url(app, rule, target)
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
+        expected = EXPECTED[rule.endpoint]
+        for identity, client in clients.items():
+            response = client.open(url, method=method)
+            redirected_to_login = response.status_code == 302 and "/login" in response.headers["Location"]
+            denied = redirected_to_login or response.status_code == 403
+            allowed = expected == PUBLIC or (identity is not None and identity in expected)
+            if allowed and denied:
+                failures.append(f"{identity} refused at {method} {url} ({response.status_code})")
+            if not allowed:
+                want = 302 if identity is None else 403
+                if response.status_code != want or (identity is None and not redirected_to_login):
+                    failures.append(f"{identity} not refused at {method} {url} ({response.status_code})")
+    assert failures == []
+
+
+def test_the_denial_page_is_chinese(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    client = app.test_client()
+    login(client, "clerk")
+    response = client.get("/admin/")
+    assert response.status_code == 403
+    assert "您的账户无权访问此页面" in response.get_data(as_text=True)
