@@ -60,6 +60,8 @@ def _password(rng: random.Random) -> str:
 def seed(session: Session, *, seed: int, now: datetime) -> DemoData:
     """Build the demo court, its officers and overseers, and one account per role."""
     rng = random.Random(seed)
+    # Passwords come from their own stream so that adding demo data does not change them.
+    password_rng = random.Random(f"passwords-{seed}")
     court = courts.add_court(session, code="鲁1427", name="夏津县人民法院", province="山东省",
                              contact_phone="0534-12368", actor=ACTOR, now=now)
     data = DemoData(court=court)
@@ -94,7 +96,7 @@ def seed(session: Session, *, seed: int, now: datetime) -> DemoData:
         ("政协委员", "cppcc", Role.OVERSEER, roster[1].name, {"overseer_id": roster[1].id}),
         ("网格员", "liaison", Role.LIAISON, _name(rng), {}),
     ):
-        password = _password(rng)
+        password = _password(password_rng)
         accounts.create_account(session, username=username, display_name=name, role=role, password=password,
                                 court=court, actor=ACTOR, now=now, **links)
         data.logins.append(DemoLogin(label, username, password))

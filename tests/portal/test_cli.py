@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -43,6 +44,18 @@ def test_seed_demo_prints_one_login_per_role_and_is_deterministic(database_url: 
     with app.app_context():
         db.engine.dispose()
     with other.app_context():
+        db.engine.dispose()
+
+
+def test_readme_lists_the_default_demo_logins(database_url: str) -> None:
+    """A newcomer reading the README gets logins that work on a fresh `make run`."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    app = demo_app(database_url)
+    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
+    for line in output.strip().splitlines():
+        _, username, password = LINE.match(line).groups()
+        assert f"| `{username}` | `{password}` |" in readme
+    with app.app_context():
         db.engine.dispose()
 
 
