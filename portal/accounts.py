@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from publicity import audit
 from publicity.errors import N_, PublicityError
 from publicity.models import Court
-from portal.models import Account, LoginFailure, Role
+from portal.models import Account, Role
+from publicity import throttle
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both answers take the same time.
@@ -61,6 +62,14 @@ class LoginPolicy:
     account_failures: int = 5
     ip_failures: int = 20
     lock: timedelta = timedelta(minutes=15)
+
+    @property
+    def account_limit(self) -> throttle.Limit:
+        return throttle.Limit(self.account_failures, self.lock)
+
+    @property
+    def ip_limit(self) -> throttle.Limit:
+        return throttle.Limit(self.ip_failures, self.lock)
 
 
 def hash_password(password: str) -> str:
@@ -142,7 +151,7 @@ def set_password(
     """Set a new password (a reset by an admin, or a change by the owner); ends other sessions."""
     account.password_hash = hash_password(password)
     account.session_token = secrets.token_hex(16)
-    session.execute(sa.delete(LoginFailure).where(LoginFailure.key == f"account:{account.username}"))
+    throttle.clear(session, f"account:{account.username}")
     audit.record(
         session,
         actor=actor,
@@ -165,21 +174,6 @@ def check_password(account: Account, password: str) -> bool:
         return False
 
 
-def _locked_until(session: Session, key: str, limit: int, policy: LoginPolicy, now: datetime) -> datetime | None:
-    recent = list(
-        session.scalars(
-            sa.select(LoginFailure.at)
-            .where(LoginFailure.key == key, LoginFailure.at > now - policy.lock)
-            .order_by(LoginFailure.at.desc())
-            .limit(limit)
-        )
-    )
-    if len(recent) < limit:
-        return None
-    # Locked until the oldest of the last ``limit`` failures leaves the window.
-    return recent[-1] + policy.lock
-
-
 def authenticate(
     session: Session, *, username: str, password: str, ip: str, policy: LoginPolicy, now: datetime
 ) -> Account:
@@ -190,10 +184,9 @@ def authenticate(
     """
     username = username.strip().lower()
     account_key, ip_key = f"account:{username}", f"ip:{ip}"
-    for key, limit in ((account_key, policy.account_failures), (ip_key, policy.ip_failures)):
-        until = _locked_until(session, key, limit, policy, now)
-        if until is not None:
-            raise LoginLocked(until)
+    until = throttle.first_lock(session, [(account_key, policy.account_limit), (ip_key, policy.ip_limit)], now=now)
+    if until is not None:
+        raise LoginLocked(until)
     account = session.scalar(sa.select(Account).where(Account.username == username))
     if account is None:
         check_password_dummy(password)
@@ -203,9 +196,8 @@ def authenticate(
         if ok and not account.active:
             raise AccountDisabled()
     if not ok:
-        session.add_all([LoginFailure(key=account_key, at=now), LoginFailure(key=ip_key, at=now)])
-        session.flush()
-        until = _locked_until(session, account_key, policy.account_failures, policy, now)
+        throttle.record_failure(session, [account_key, ip_key], now=now)
+        until = throttle.locked_until(session, account_key, policy.account_limit, now=now)
         if account is not None and until is not None:
             audit.record(
                 session,
@@ -218,7 +210,7 @@ def authenticate(
                 now=now,
             )
         raise LoginRefused()
-    session.execute(sa.delete(LoginFailure).where(LoginFailure.key == account_key))
+    throttle.clear(session, account_key)
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.last_login_at = now
@@ -241,11 +233,6 @@ def check_password_dummy(password: str) -> None:
         _hasher.verify(_DUMMY_HASH, password)
     except VerificationError:
         pass
-
-
-def prune_login_failures(session: Session, *, policy: LoginPolicy, now: datetime) -> int:
-    """Delete failures older than the lock window; return how many were removed."""
-    return session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= now - policy.lock)).rowcount
 
 
 def list_accounts(session: Session, *, court_id: int | None = None) -> list[Account]:

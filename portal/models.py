@@ -57,14 +57,3 @@ class Account(UserMixin, Base):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
-
-
-class LoginFailure(Base):
-    """One failed login, kept briefly to lock an account or an address out (shared by all processes)."""
-
-    __tablename__ = "portal_login_failure"
-    __table_args__ = (sa.Index("ix_portal_login_failure_key_at", "key", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(120))  # "account:<name>" or "ip:<address>"
-    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -94,6 +94,17 @@ class Officer(Base):
     court: Mapped[Court] = sa.orm.relationship()
 
 
+class ThrottleEvent(Base):
+    """One failed attempt (a login, a case lookup) counted against a key such as ``ip:1.2.3.4``."""
+
+    __tablename__ = "publicity_throttle_event"
+    __table_args__ = (sa.Index("ix_publicity_throttle_event_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(160))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AuditHead(Base):
     """The newest link of one audit chain; its row lock serialises appends to the chain."""
 
