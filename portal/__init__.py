@@ -86,9 +86,9 @@ def register_security(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.blueprints import admin, audit, auth, grid, overseer, public, staff
+    from portal.blueprints import admin, api, audit, auth, cases, casework, grid, overseer, public, staff
 
-    for module in (public, auth, admin, staff, audit, overseer, grid):
+    for module in (public, auth, cases, api, admin, staff, casework, audit, overseer, grid):
         app.register_blueprint(module.bp)
 
 

@@ -109,7 +109,8 @@ def audit_verify() -> None:
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--seed", default=2021, show_default=True, help="Random seed: the same seed builds the same data.")
-def seed_demo(seed: int) -> None:
+@click.option("--cases", "case_count", default=300, show_default=True, help="How many enforcement cases to file.")
+def seed_demo(seed: int, case_count: int) -> None:
     """Fill an empty database with a demo county court (never in production)."""
     from portal import demo
 
@@ -118,12 +119,30 @@ def seed_demo(seed: int) -> None:
     if demo.has_data(db.session):
         click.echo("the database already has data; demo data not loaded")
         return
-    created = demo.seed(db.session, seed=seed, now=utcnow())
+    from portal.blueprints.casework import query_code_key
+
+    created = demo.seed(db.session, seed=seed, now=utcnow(), key=query_code_key(), cases=case_count)
     db.session.commit()
     for line in created.lines():
         click.echo(line)
 
 
+notify_group = AppGroup("notify", help="Send SMS and email notices.")
+
+
+@notify_group.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep polling for new messages until interrupted.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls with --loop.")
+def notify_deliver(loop: bool, interval: float) -> None:
+    """Send pending notices (several workers may run at once)."""
+    from portal import notify
+
+    try:
+        notify.deliver(current_app._get_current_object(), loop=loop, interval=interval, echo=click.echo)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
 def init_commands(app: Flask) -> None:
-    for command in (create_user, court_group, audit_group, seed_demo):
+    for command in (create_user, court_group, audit_group, seed_demo, notify_group):
         app.cli.add_command(command)

@@ -55,6 +55,19 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_LOGIN_LOCK_MINUTES": _int(env, "MINGJING_LOGIN_LOCK_MINUTES", 15),
         "MINGJING_LOGIN_RATE_LIMIT": env.get("MINGJING_LOGIN_RATE_LIMIT", "30/minute"),
         "MINGJING_TIMEZONE": env.get("MINGJING_TIMEZONE", "Asia/Shanghai"),
+        "MINGJING_LOOKUP_MAX_FAILURES": _int(env, "MINGJING_LOOKUP_MAX_FAILURES", 5),
+        "MINGJING_LOOKUP_IP_MAX_FAILURES": _int(env, "MINGJING_LOOKUP_IP_MAX_FAILURES", 20),
+        "MINGJING_LOOKUP_LOCK_MINUTES": _int(env, "MINGJING_LOOKUP_LOCK_MINUTES", 15),
+        "MINGJING_LOOKUP_RATE_LIMIT": env.get("MINGJING_LOOKUP_RATE_LIMIT", "60/minute"),
+        "MINGJING_PUBLIC_URL": env.get("MINGJING_PUBLIC_URL", "http://127.0.0.1:5000"),
+        "MINGJING_MAIL_HOST": env.get("MINGJING_MAIL_HOST", "localhost"),
+        "MINGJING_MAIL_PORT": _int(env, "MINGJING_MAIL_PORT", 25),
+        "MINGJING_MAIL_USER": env.get("MINGJING_MAIL_USER", ""),
+        "MINGJING_MAIL_PASSWORD": env.get("MINGJING_MAIL_PASSWORD", ""),
+        "MINGJING_MAIL_STARTTLS": _bool(env.get("MINGJING_MAIL_STARTTLS"), False),
+        "MINGJING_MAIL_FROM": env.get("MINGJING_MAIL_FROM", "mingjing@localhost"),
+        "MINGJING_SMS_GATEWAY": env.get("MINGJING_SMS_GATEWAY", "portal.notify:FileSmsGateway"),
+        "MINGJING_SMS_FILE": env.get("MINGJING_SMS_FILE") or os.path.join(instance_path, "sms-outbox.jsonl"),
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from oversight import overseers
 from oversight.models import OverseerKind, OverseerLevel
 from portal import accounts
+from portal.demo_cases import DemoCase, seed_cases
 from portal.models import Account, Role
 from publicity import courts
 from publicity.models import Court, OfficerKind
@@ -34,10 +35,12 @@ class DemoLogin:
 class DemoData:
     court: Court
     logins: list[DemoLogin] = field(default_factory=list)
+    cases: list[DemoCase] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """One printed line per demo account: ``<role in Chinese> <username> / <password>``."""
-        return [f"{login.label} {login.username} / {login.password}" for login in self.logins]
+        """The printed demo logins (``<role in Chinese> <username> / <password>``) and cases."""
+        return [f"{login.label} {login.username} / {login.password}" for login in self.logins] + [
+            f"{case.number} 查询码 {case.query_code}" for case in self.cases]
 
 
 def has_data(session: Session) -> bool:
@@ -57,8 +60,8 @@ def _password(rng: random.Random) -> str:
     return "demo-" + "".join(rng.choice(alphabet) for _ in range(8))
 
 
-def seed(session: Session, *, seed: int, now: datetime) -> DemoData:
-    """Build the demo court, its officers and overseers, and one account per role."""
+def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int = 300) -> DemoData:
+    """Build the demo court, its officers and overseers, one account per role, and its cases."""
     rng = random.Random(seed)
     # Passwords come from their own stream so that adding demo data does not change them.
     password_rng = random.Random(f"passwords-{seed}")
@@ -70,7 +73,7 @@ def seed(session: Session, *, seed: int, now: datetime) -> DemoData:
     for team in TEAMS:
         officers[(team, OfficerKind.JUDGE)] = courts.add_officer(
             session, court=court, name=_name(rng), kind=OfficerKind.JUDGE, team=team, actor=ACTOR, now=now)
-        for _ in range(2):
+        for _ in range(2):  # the team's second clerk is the one kept (and given the demo login)
             officers[(team, OfficerKind.CLERK)] = courts.add_officer(
                 session, court=court, name=_name(rng), kind=OfficerKind.CLERK, team=team, actor=ACTOR, now=now)
 
@@ -100,4 +103,7 @@ def seed(session: Session, *, seed: int, now: datetime) -> DemoData:
         accounts.create_account(session, username=username, display_name=name, role=role, password=password,
                                 court=court, actor=ACTOR, now=now, **links)
         data.logins.append(DemoLogin(label, username, password))
+    judges = [o for (team, kind), o in officers.items() if kind == OfficerKind.JUDGE]
+    data.cases = seed_cases(session, court=court, judges=judges, count=cases, rng=random.Random(f"cases-{seed}"),
+                            key=key, name_of=_name, now=now)
     return data

@@ -10,6 +10,7 @@ from flask_babel import format_datetime, lazy_gettext as _l
 
 from oversight.models import OverseerKind
 from portal.extensions import db
+from portal import labels
 from portal.forms import role_label
 from portal.i18n import html_lang, select_locale
 from publicity.models import Court
@@ -85,6 +86,8 @@ def localtime(value: datetime | None, format: str = "yyyy-MM-dd HH:mm") -> str:
 
 def init_templates(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["yuan"] = labels.yuan
+    app.jinja_env.globals.update(labels.template_globals())
     app.jinja_env.globals.update(
         role_label=role_label, audit_action_label=audit_action_label, overseer_kind_label=overseer_kind_label
     )
@@ -96,6 +99,7 @@ def init_templates(app: Flask) -> None:
             "html_lang": html_lang(locale),
             "current_locale": locale,
             "nav_items": nav_items,
+            "nav_endpoints": lambda: {endpoint for endpoint, _url, _label in nav_items()},
             "home_court": home_court,
             "portal_name": app.config["MINGJING_PORTAL_NAME"] or None,
         }

@@ -28,3 +28,71 @@ class NotFound(PublicityError):
 
 class DuplicateCourt(PublicityError):
     message = N_("A court with code %(code)s already exists.")
+
+
+class DuplicateCase(PublicityError):
+    message = N_("Case %(number)s is already registered.")
+
+
+class WrongCourt(PublicityError):
+    message = N_("Case number %(number)s belongs to court %(code)s, not to this court.")
+
+
+class IllegalTransition(PublicityError):
+    """A node that the case's state does not allow."""
+
+    message = N_("This step is not allowed now.")
+
+
+class CaseClosed(IllegalTransition):
+    message = N_("The case is closed: only corrections can be recorded.")
+
+
+class CaseTerminated(IllegalTransition):
+    message = N_("The case is closed by 终本: record a periodic search, resume it, or correct a node.")
+
+
+class NeedsSeizure(IllegalTransition):
+    message = N_("Property must be seized, impounded or frozen before appraisal or auction.")
+
+
+class NeedsAuction(IllegalTransition):
+    message = N_("A sale can only be recorded after the auction was listed.")
+
+
+class NoOpenObjection(IllegalTransition):
+    message = N_("There is no open objection to rule on.")
+
+
+class TerminationNotAllowed(IllegalTransition):
+    """``codes`` names each unmet condition (a node type, ``search_completed:<target>``, ...)."""
+
+    message = N_("终本 is not allowed yet; missing: %(missing)s.")
+
+    def __init__(self, codes: list[str]) -> None:
+        self.codes = codes
+        super().__init__(missing=", ".join(codes))
+
+
+class ClosureModeRequired(IllegalTransition):
+    message = N_("Choose how the case was closed.")
+
+
+class TargetRequired(IllegalTransition):
+    message = N_("Choose what the network search looked for.")
+
+
+class NotResumable(IllegalTransition):
+    message = N_("Only a case closed by 终本 can be resumed.")
+
+
+class BadCorrection(IllegalTransition):
+    message = N_("A correction must point at an earlier node of the same case.")
+
+
+class InsufficientFunds(PublicityError):
+    message = N_("The payout exceeds the case balance of %(balance)s yuan.")
+
+
+class InvalidAmount(PublicityError):
+    message = N_("The amount must be greater than zero.")

@@ -40,7 +40,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def enum_type(enum_class: type[enum.StrEnum], length: int = 32) -> sa.Enum:
+def enum_type(enum_class: type[enum.StrEnum], length: int = 32, name: str | None = None) -> sa.Enum:
     """A portable enum column storing the members' values (a CHECK constraint, not a PG type)."""
     return sa.Enum(
         enum_class,
@@ -49,7 +49,7 @@ def enum_type(enum_class: type[enum.StrEnum], length: int = 32) -> sa.Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
         create_constraint=True,
-        name=enum_class.__name__.lower(),
+        name=name or enum_class.__name__.lower(),
     )
 
 
@@ -69,6 +69,8 @@ class Court(Base):
     name: Mapped[str] = mapped_column(sa.String(100))  # e.g. 夏津县人民法院
     province: Mapped[str] = mapped_column(sa.String(20))
     contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    # Per-court overrides of the deadline defaults (publicity.deadlines.DEFAULTS), in days or months.
+    deadline_settings: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -135,3 +137,237 @@ class AuditRecord(Base):
     changes: Mapped[str] = mapped_column(sa.Text)  # canonical JSON of what changed
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class CaseStage(enum.StrEnum):
+    """Where an enforcement case stands in the four-segment flow."""
+
+    FILED = "filed"  # 立案
+    SEARCH = "search"  # 集约查控
+    IMPLEMENTATION = "implementation"  # 执行实施
+    DISPOSAL = "disposal"  # 财产处置
+    RULING = "ruling"  # 执行裁决 (only while an objection is open)
+    TERMINATED = "terminated"  # 终结本次执行程序 (终本)
+    CLOSED = "closed"  # 结案
+
+
+class ClosureMode(enum.StrEnum):
+    """How an enforcement case was closed (结案方式)."""
+
+    FULLY_PERFORMED = "fully_performed"  # 执行完毕
+    TERMINATED_THIS_ROUND = "terminated_this_round"  # 终结本次执行程序
+    TERMINATION = "termination"  # 终结执行
+    WITHDRAWN = "withdrawn"  # 销案
+    NOT_ENFORCED = "not_enforced"  # 不予执行
+    REJECTED = "rejected"  # 驳回申请
+
+
+class NodeType(enum.StrEnum):
+    """Kinds of case node (案件节点)."""
+
+    FILED = "filed"
+    JUDGE_ASSIGNED = "judge_assigned"
+    SEARCH_STARTED = "search_started"
+    SEARCH_COMPLETED = "search_completed"
+    NOTICE_SERVED = "notice_served"  # 执行通知书
+    ASSET_REPORT_ORDERED = "asset_report_ordered"  # 报告财产令
+    TEAM_ASSIGNED = "team_assigned"
+    SEIZURE = "seizure"  # 查封
+    IMPOUND = "impound"  # 扣押
+    FREEZE = "freeze"  # 冻结
+    DEDUCTION = "deduction"  # 划拨
+    APPRAISAL = "appraisal"  # 评估
+    AUCTION_LISTED = "auction_listed"  # 网络拍卖
+    AUCTION_SOLD = "auction_sold"  # 成交
+    FUNDS_IN = "funds_in"  # 案款到账
+    FUNDS_OUT = "funds_out"  # 案款发放
+    FINE = "fine"  # 罚款
+    DETENTION = "detention"  # 司法拘留
+    CONSUMPTION_RESTRICTION = "consumption_restriction"  # 限制消费
+    DEFAULTER_LISTING = "defaulter_listing"  # 纳入失信名单
+    OBJECTION_FILED = "objection_filed"  # 执行异议
+    OBJECTION_RULED = "objection_ruled"  # 异议裁定
+    SETTLEMENT = "settlement"  # 执行和解
+    APPLICANT_HEARD = "applicant_heard"  # 听取申请执行人意见
+    TERMINATED = "terminated"  # 终本
+    PERIODIC_SEARCH = "periodic_search"  # 终本后定期网络查控
+    RESUMED = "resumed"  # 恢复执行
+    CLOSED = "closed"  # 结案
+    CORRECTION = "correction"  # 更正
+
+
+class SearchTarget(enum.StrEnum):
+    """What a network search (网络查控) looks for."""
+
+    PERSON = "person"
+    VEHICLE = "vehicle"
+    DEPOSITS = "deposits"
+    BUSINESS = "business"
+    REAL_ESTATE = "real_estate"
+
+
+class PartySide(enum.StrEnum):
+    APPLICANT = "applicant"  # 申请执行人
+    RESPONDENT = "respondent"  # 被执行人
+
+
+class PartyKind(enum.StrEnum):
+    PERSON = "person"
+    ENTITY = "entity"
+
+
+class EnforcementCase(Base):
+    """An enforcement case (执行案件)."""
+
+    __tablename__ = "publicity_enforcement_case"
+    __table_args__ = (
+        sa.Index("ix_publicity_enforcement_case_court_stage", "court_id", "stage"),
+        sa.Index("ix_publicity_enforcement_case_court_due", "court_id", "next_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"))
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True)  # canonical 案号
+    year: Mapped[int] = mapped_column()
+    case_type: Mapped[str] = mapped_column(sa.String(4))
+    serial: Mapped[int] = mapped_column()
+    basis_issuer: Mapped[str] = mapped_column(sa.String(100))  # 做出执行依据单位
+    basis_number: Mapped[str] = mapped_column(sa.String(60))  # 执行依据文号
+    amount_applied_fen: Mapped[int] = mapped_column(sa.BigInteger)  # 申请执行标的
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    judge_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_officer.id"))
+    team: Mapped[str] = mapped_column(sa.String(50), default="")
+    hard_case: Mapped[bool] = mapped_column(default=False)  # 骨头案
+    stage: Mapped[CaseStage] = mapped_column(enum_type(CaseStage), default=CaseStage.FILED)
+    stage_before_ruling: Mapped[CaseStage | None] = mapped_column(enum_type(CaseStage, name="stage_before_ruling"))
+    closure_mode: Mapped[ClosureMode | None] = mapped_column(enum_type(ClosureMode))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resumed_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    # The earliest due date still open: kept with the nodes so "overdue" is one indexed query.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped by every fund movement: its row lock serialises balance checks.
+    funds_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    court: Mapped[Court] = sa.orm.relationship()
+    judge: Mapped[Officer | None] = sa.orm.relationship()
+    parties: Mapped[list[Party]] = sa.orm.relationship(back_populates="case", order_by="Party.id")
+
+
+class Party(Base):
+    """A party (当事人) to an enforcement case: an applicant or a respondent."""
+
+    __tablename__ = "publicity_party"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"), index=True)
+    side: Mapped[PartySide] = mapped_column(enum_type(PartySide))
+    kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    sex: Mapped[str] = mapped_column(sa.String(8), default="")  # "male" / "female" for persons
+    id_number: Mapped[str] = mapped_column(sa.String(18), default="")
+    credit_code: Mapped[str] = mapped_column(sa.String(18), default="")
+    legal_representative: Mapped[str] = mapped_column(sa.String(50), default="")
+    phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    address: Mapped[str] = mapped_column(sa.String(200), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    query_code_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    query_code_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    case: Mapped[EnforcementCase] = sa.orm.relationship(back_populates="parties")
+
+
+class CaseNode(Base):
+    """A case node (案件节点): one step of the case, public text for the parties, append-only."""
+
+    __tablename__ = "publicity_case_node"
+    __table_args__ = (sa.Index("ix_publicity_case_node_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    node_type: Mapped[NodeType] = mapped_column(enum_type(NodeType))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    public_text: Mapped[str] = mapped_column(sa.Text, default="")
+    internal_note: Mapped[str] = mapped_column(sa.Text, default="")  # never shown to parties
+    search_target: Mapped[SearchTarget | None] = mapped_column(enum_type(SearchTarget))
+    closure_mode: Mapped[ClosureMode | None] = mapped_column(enum_type(ClosureMode))
+    amount_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
+    corrects_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_case_node.id"))
+    linked_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    author: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    corrects: Mapped[CaseNode | None] = sa.orm.relationship(remote_side="CaseNode.id")
+    linked_case: Mapped[EnforcementCase | None] = sa.orm.relationship(foreign_keys=[linked_case_id])
+
+
+class FundDirection(enum.StrEnum):
+    IN = "in"  # 案款到账
+    OUT = "out"  # 案款发放
+
+
+class FundMovement(Base):
+    """Money received or paid out on a case (案款), in integer fen."""
+
+    __tablename__ = "publicity_fund_movement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"), index=True)
+    direction: Mapped[FundDirection] = mapped_column(enum_type(FundDirection))
+    counterparty: Mapped[str] = mapped_column(sa.String(100))  # payer or payee
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reference: Mapped[str] = mapped_column(sa.String(100), default="")
+    author: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class NoticeSubscription(Base):
+    """A party's opt-in to hear of new public nodes by SMS or email."""
+
+    __tablename__ = "publicity_notice_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"), index=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"))
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))
+    address: Mapped[str] = mapped_column(sa.String(254))
+    locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """A notice waiting to be sent, written in the transaction of the change it reports."""
+
+    __tablename__ = "publicity_outbox_message"
+    __table_args__ = (sa.Index("ix_publicity_outbox_message_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
+    kind: Mapped[str] = mapped_column(sa.String(40))  # what the message says, rendered at delivery
+    params: Mapped[dict[str, object]] = mapped_column(sa.JSON)
+    status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(40))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import access, accounts
+from portal.labels import domain_message
 from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import AccountForm, ConfirmForm, PasswordResetForm
@@ -63,7 +64,7 @@ def new_account() -> ResponseReturnValue:
         )
     except accounts.AccountError as exc:
         db.session.rollback()
-        form.username.errors.append(_(exc.message, **exc.params))
+        form.username.errors.append(domain_message(exc))
         return render("admin/new_account.html", "admin/new_account.html", form=form, status=422)
     db.session.commit()
     flash(_("Account %(username)s created.", username=account.username), "success")

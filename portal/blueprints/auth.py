@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal import access, accounts
+from portal.labels import domain_message
 from portal.blueprints.public import _same_site_path
 from portal.database import utcnow
 from portal.extensions import db, limiter
@@ -67,7 +68,7 @@ def login() -> ResponseReturnValue:
         return render("auth/login.html", "auth/login.html", form=form, status=429)
     except accounts.AccountError as exc:
         db.session.commit()  # the failure counts towards the lockout
-        form.form_errors.append(_(exc.message))
+        form.form_errors.append(domain_message(exc))
         return render("auth/login.html", "auth/login.html", form=form, status=422)
     # A fresh session on login: nothing a visitor carried in survives (session fixation).
     lang_next = request.args.get("next")

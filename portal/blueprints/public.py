@@ -13,6 +13,8 @@ from portal.extensions import db
 from portal.forms import LanguageForm
 from portal.htmx import render
 from portal.i18n import LANG_COOKIE
+from portal.templating import home_court
+from publicity import cases
 
 bp = Blueprint("public", __name__)
 
@@ -20,8 +22,10 @@ bp = Blueprint("public", __name__)
 @bp.get("/")
 @access.public
 def home() -> ResponseReturnValue:
-    """Show the portal's front page."""
-    return render("public/home.html", "public/home.html")
+    """Show the portal's front page with the count of published case nodes."""
+    court = home_court()
+    published = cases.public_node_count(db.session, court_id=court.id if court else None)
+    return render("public/home.html", "public/home.html", published_nodes=published)
 
 
 @bp.post("/lang")

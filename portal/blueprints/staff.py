@@ -1,17 +1,20 @@
-"""The court staff's home (judges and clerks)."""
+"""The court staff's workbench (judges and clerks): what is due and overdue."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import timedelta
+
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal import access
+from portal.database import utcnow
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import Role
-from publicity import audit
-from publicity.models import Officer
+from publicity import cases
+from publicity.models import Officer, OfficerKind
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -19,7 +22,13 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.get("/")
 @access.roles(Role.JUDGE, Role.CLERK)
 def home() -> ResponseReturnValue:
-    """Show the officer's workbench: who they are and what they did last."""
+    """Show the worklist: overdue items and those due within N days, for me and for the court."""
+    now = utcnow()
+    days = min(max(request.args.get("days", default=7, type=int), 1), 90)
     officer = db.session.get(Officer, current_user.officer_id) if current_user.officer_id else None
-    recent = audit.page(db.session, actor=current_user.username, limit=10)
-    return render("staff/home.html", "staff/home.html", officer=officer, recent=recent)
+    scope = request.args.get("scope", "mine" if officer and officer.kind == OfficerKind.JUDGE else "court")
+    judge_id = officer.id if scope == "mine" and officer else None
+    items = cases.worklist(db.session, court_id=current_user.court_id, horizon=now + timedelta(days=days),
+                           now=now, judge_id=judge_id)
+    return render("staff/home.html", "staff/_worklist.html", officer=officer, items=items, days=days, scope=scope,
+                  now=now, per_judge=cases.overdue_by_judge(db.session, court_id=current_user.court_id, now=now))

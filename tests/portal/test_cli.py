@@ -14,6 +14,8 @@ from publicity.models import AuditRecord
 from tests.conftest import make_app
 
 LINE = re.compile(r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员) (admin|judge|clerk|deputy|cppcc|liaison) / (\S{10,})$")
+CASE_LINE = re.compile(r"^(（\d{4}）鲁1427执\d+号) 查询码 ([A-Z0-9]{10})$")
+SMALL = ["--cases", "4"]  # a few cases keep the CLI tests fast
 
 
 def demo_app(database_url: str) -> Flask:
@@ -22,12 +24,17 @@ def demo_app(database_url: str) -> Flask:
 
 def test_seed_demo_prints_one_login_per_role_and_is_deterministic(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = demo_app(database_url)
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--seed", "7"])
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--seed", "7", *SMALL])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()
+    lines = result.output.strip().splitlines()[:6]
+    case_lines = result.output.strip().splitlines()[6:]
     assert len(lines) == 6 and all(LINE.match(line) for line in lines)
+    assert len(case_lines) == 3 and all(CASE_LINE.match(line) for line in case_lines)
     usernames = [LINE.match(line).group(2) for line in lines]
     assert usernames == ["admin", "judge", "clerk", "deputy", "cppcc", "liaison"]
+    # The printed query codes open their cases.
+    number, code = CASE_LINE.match(case_lines[0]).groups()
+    assert app.test_client().post("/cases/lookup", data={"case_number": number, "query_code": code}).status_code == 303
     # The printed passwords work.
     for line in lines:
         _, username, password = LINE.match(line).groups()
@@ -38,7 +45,7 @@ def test_seed_demo_prints_one_login_per_role_and_is_deterministic(database_url: 
     other = demo_app(f"sqlite:///{tmp_path}/other.sqlite3")
     with other.app_context():
         db.create_all()
-    assert other.test_cli_runner().invoke(args=["seed-demo", "--seed", "7"]).output == result.output
+    assert other.test_cli_runner().invoke(args=["seed-demo", "--seed", "7", *SMALL]).output == result.output
     verify = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verify.exit_code == 0 and re.match(r"^OK \d+ records$", verify.output.strip())
     with app.app_context():
@@ -51,10 +58,13 @@ def test_readme_lists_the_default_demo_logins(database_url: str) -> None:
     """A newcomer reading the README gets logins that work on a fresh `make run`."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     app = demo_app(database_url)
-    output = app.test_cli_runner().invoke(args=["seed-demo"]).output
-    for line in output.strip().splitlines():
+    output = app.test_cli_runner().invoke(args=["seed-demo", *SMALL]).output
+    lines = output.strip().splitlines()
+    for line in lines[:6]:
         _, username, password = LINE.match(line).groups()
         assert f"| `{username}` | `{password}` |" in readme
+    number, code = CASE_LINE.match(lines[6]).groups()
+    assert number.endswith("鲁1427执1号") and f"query code `{code}`" in readme
     with app.app_context():
         db.engine.dispose()
 
@@ -68,7 +78,7 @@ def test_seed_demo_is_refused_outside_demo_mode(app: Flask) -> None:
 def test_audit_verify_names_a_tampered_record(database_url: str) -> None:
     app = demo_app(database_url)
     runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["seed-demo", *SMALL])
     with app.app_context():
         db.session.execute(sa.update(AuditRecord).where(AuditRecord.chain == "鲁1427", AuditRecord.seq == 4)
                            .values(actor="someone"))
@@ -83,7 +93,7 @@ def test_audit_verify_names_a_tampered_record(database_url: str) -> None:
 def test_audit_verify_names_a_deleted_record(database_url: str) -> None:
     app = demo_app(database_url)
     runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["seed-demo", *SMALL])
     with app.app_context():
         db.session.execute(sa.delete(AuditRecord).where(AuditRecord.chain == "鲁1427", AuditRecord.seq == 7))
         db.session.commit()

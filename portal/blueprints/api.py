@@ -1,0 +1,118 @@
+"""The JSON API under /api (for WeChat and SMS integrations), described by /api/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from portal import access, labels
+from portal.labels import domain_message
+from portal.blueprints.casework import query_code_key
+from portal.database import utcnow
+from portal.extensions import csrf, db, limiter
+from portal.lookup_views import PartyView, lookup_policy, party_view
+from portal.openapi import openapi_document
+from publicity import case_numbers, lookup
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
+
+
+def _error(status: int, code: str, message: str) -> ResponseReturnValue:
+    return jsonify(error={"code": status, "reason": code, "message": message}), status
+
+
+def serialise(v: PartyView, *, all_nodes: list) -> dict[str, object]:  # type: ignore[type-arg]
+    case = v.case
+    return {
+        "case": {
+            "number": case.number,
+            "court": case.court.name,
+            "court_contact": case.court.contact_phone,
+            "stage": case.stage.value,
+            "stage_label": labels.label(labels.STAGES, case.stage),
+            "filed_at": case.filed_at.isoformat(),
+            "amount_applied_fen": case.amount_applied_fen,
+            "judge": case.judge.name if case.judge else None,
+            "closure_mode": case.closure_mode.value if case.closure_mode else None,
+            "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+            "your_side": v.party.side.value,
+            "parties": [{"side": p.side.value, "name": p.name} for p in case.parties],
+            "resumed_as": v.resumed_as.number if v.resumed_as else None,
+        },
+        "nodes": [
+            {
+                "id": n.id,
+                "type": n.node_type.value,
+                "label": labels.label(labels.NODE_TYPES, n.node_type),
+                "occurred_at": n.occurred_at.isoformat(),
+                "public_text": n.public_text,
+                "amount_fen": n.amount_fen,
+                "search_target": n.search_target.value if n.search_target else None,
+                "corrects": n.corrects_id,
+            }
+            for n in all_nodes
+        ],
+        "deadlines": [
+            {
+                "kind": d.kind.value,
+                "label": labels.deadline_label(d),
+                "due_at": d.due_at.isoformat(),
+                "met_at": d.met_at.isoformat() if d.met_at else None,
+                "status": d.status.value,
+            }
+            for d in v.deadlines
+        ],
+        "funds": [
+            {"direction": m.direction.value, "counterparty": m.counterparty, "amount_fen": m.amount_fen,
+             "occurred_at": m.occurred_at.isoformat()}
+            for m in v.movements
+        ],
+        "balance_fen": v.balance,
+    }
+
+
+@bp.post("/v1/cases/lookup")
+@access.public
+@limiter.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"])
+def case_lookup() -> ResponseReturnValue:
+    """Look a case up by number and query code; the same view a party gets on the web."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("case_number"), str) \
+            or not isinstance(body.get("query_code"), str) or not body["query_code"].strip():
+        return _error(422, "invalid_request", _("Send JSON with case_number and query_code."))
+    try:
+        case_numbers.parse(body["case_number"])
+    except case_numbers.MalformedCaseNumber:
+        return _error(422, "malformed_case_number", _(
+            "The case number is not valid. Write it like %(example)s: (year), court code, type such as 执 or 执恢, "
+            "serial number, 号.", example=case_numbers.EXAMPLE))
+    now = utcnow()
+    try:
+        case, party = lookup.lookup(db.session, case_number=body["case_number"], code=body["query_code"],
+                                    key=query_code_key(), ip=request.remote_addr or "unknown",
+                                    policy=lookup_policy(), now=now)
+    except lookup.LookupLocked as exc:
+        db.session.commit()
+        response = jsonify(error={"code": 429, "reason": "locked", "until": exc.until.isoformat(),
+                                  "message": _("Too many wrong attempts. Lookups are paused until %(until)s.",
+                                               until=exc.until.isoformat(timespec="minutes"))})
+        response.status_code = 429
+        return response
+    except lookup.LookupRefused as exc:
+        db.session.commit()
+        return _error(404, "not_found", domain_message(exc))
+    db.session.commit()
+    from publicity import cases
+
+    view = party_view(db.session, case, party, now=now)
+    all_nodes = list(reversed(cases.nodes_of(db.session, case)))
+    return jsonify(serialise(view, all_nodes=all_nodes))
+
+
+@bp.get("/openapi.json")
+@access.public
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI 3.1 description of every /api/v1 endpoint."""
+    return jsonify(openapi_document())

@@ -1,0 +1,156 @@
+"""Party lookup (案件查询): case number + query code, no account; notices by SMS or email."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from portal import access
+from portal.labels import domain_message
+from portal.blueprints.casework import query_code_key
+from portal.case_forms import CaseLookupForm, SubscribeForm
+from portal.database import utcnow
+from portal.extensions import db, limiter
+from portal.forms import ConfirmForm
+from portal.htmx import render
+from portal.i18n import select_locale
+from portal.lookup_views import corrected_nodes, lookup_policy, node_page, party_view
+from portal.templating import localtime
+from publicity import lookup, notices
+from publicity.errors import PublicityError
+from publicity.models import Channel, EnforcementCase, Party
+
+bp = Blueprint("cases", __name__)
+
+VIEW_KEY = "party_view"
+VIEW_TTL = timedelta(minutes=30)
+
+
+def _remember(case: EnforcementCase, party: Party, now: datetime) -> None:
+    session[VIEW_KEY] = {"case_id": case.id, "party_id": party.id, "at": now.isoformat()}
+
+
+def _viewing(now: datetime) -> tuple[EnforcementCase, Party] | None:
+    """The case this visitor proved a code for in the last half hour, or None."""
+    stash = session.get(VIEW_KEY)
+    if not stash or datetime.fromisoformat(stash["at"]) < now - VIEW_TTL:
+        session.pop(VIEW_KEY, None)
+        return None
+    case, party = db.session.get(EnforcementCase, stash["case_id"]), db.session.get(Party, stash["party_id"])
+    if case is None or party is None or party.case_id != case.id or party.query_code_hash is None:
+        session.pop(VIEW_KEY, None)
+        return None
+    stash["at"] = now.isoformat()
+    session.modified = True
+    return case, party
+
+
+@bp.route("/cases/lookup", methods=["GET", "POST"], endpoint="lookup")
+@access.public
+@limiter.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"], methods=["POST"])
+def lookup_page() -> ResponseReturnValue:
+    """Ask for the case number and query code, and open the party's view."""
+    form = CaseLookupForm(case_number=request.args.get("case_number", ""))
+    if not form.validate_on_submit():
+        return render("cases/lookup.html", "cases/lookup.html", form=form, status=422 if form.is_submitted() else 200)
+    now = utcnow()
+    try:
+        case, party = lookup.lookup(db.session, case_number=form.case_number.data, code=form.query_code.data,
+                                    key=query_code_key(), ip=request.remote_addr or "unknown",
+                                    policy=lookup_policy(), now=now)
+    except lookup.LookupLocked as exc:
+        db.session.commit()
+        form.form_errors.append(_("Too many wrong attempts. Lookups are paused until %(until)s.",
+                                  until=localtime(exc.until, "HH:mm")))
+        return render("cases/lookup.html", "cases/lookup.html", form=form, status=429)
+    except lookup.LookupRefused as exc:
+        db.session.commit()  # the failure counts towards the lock
+        form.form_errors.append(domain_message(exc))
+        return render("cases/lookup.html", "cases/lookup.html", form=form, status=404)
+    db.session.commit()
+    _remember(case, party, now)
+    return redirect(url_for("cases.view"), 303)
+
+
+@bp.get("/cases/view")
+@access.public
+def view() -> ResponseReturnValue:
+    """The party's view of their case: stage, timeline, deadlines, funds, judge and contact."""
+    now = utcnow()
+    viewing = _viewing(now)
+    if viewing is None:
+        flash(_("Please enter your case number and query code again."), "info")
+        return redirect(url_for("cases.lookup"), 303)
+    case, party = viewing
+    return render("cases/view.html", "cases/view.html", v=party_view(db.session, case, party, now=now),
+                  subscribe_form=SubscribeForm(formdata=None), leave_form=ConfirmForm(), now=now)
+
+
+@bp.get("/cases/view/nodes")
+@access.public
+def more_nodes() -> ResponseReturnValue:
+    """The next page of the timeline (htmx "load more"; a whole page without JavaScript)."""
+    now = utcnow()
+    viewing = _viewing(now)
+    if viewing is None:
+        return redirect(url_for("cases.lookup"), 303)
+    case, _party = viewing
+    nodes, more = node_page(db.session, case, before_id=request.args.get("before", type=int))
+    return render("cases/nodes_page.html", "cases/_nodes.html", case=case, nodes=nodes, more_before=more,
+                  corrected=corrected_nodes(db.session, nodes))
+
+
+@bp.post("/cases/view/subscribe")
+@access.public
+def subscribe() -> ResponseReturnValue:
+    """Subscribe a phone or email to the case's new public nodes."""
+    now = utcnow()
+    viewing = _viewing(now)
+    if viewing is None:
+        return redirect(url_for("cases.lookup"), 303)
+    case, party = viewing
+    form = SubscribeForm()
+    if not form.validate_on_submit():
+        return render("cases/view.html", "cases/view.html", v=party_view(db.session, case, party, now=now),
+                      subscribe_form=form, leave_form=ConfirmForm(), now=now, status=422)
+    _subscription, token = notices.subscribe(db.session, case=case, party=party, channel=Channel(form.channel.data),
+                                             address=form.address.data, locale=select_locale(), now=now)
+    notices.enqueue(db.session, channel=Channel(form.channel.data), recipient=form.address.data, kind="subscribed",
+                    locale=select_locale(), case_id=case.id, now=now,
+                    params={"case_number": case.number, "unsubscribe_token": token})
+    db.session.commit()
+    flash(_("Subscribed: new public steps of this case will be sent to %(address)s.", address=form.address.data), "success")
+    return redirect(url_for("cases.view"), 303)
+
+
+@bp.post("/cases/view/leave")
+@access.public
+def leave() -> ResponseReturnValue:
+    """Close the party's view on this device."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    session.pop(VIEW_KEY, None)
+    return redirect(url_for("cases.lookup"), 303)
+
+
+@bp.route("/notices/unsubscribe/<token>", methods=["GET", "POST"])
+@access.public
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """Stop notices: GET asks to confirm (mail scanners open links), POST cancels."""
+    form = ConfirmForm()
+    try:
+        subscription = notices.find_subscription(db.session, token)
+    except PublicityError:
+        return render("cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=None, case=None,
+                      status=404)
+    case = db.session.get(EnforcementCase, subscription.case_id)
+    if request.method == "POST" and form.validate_on_submit():
+        notices.unsubscribe(db.session, token=token, now=utcnow())
+        db.session.commit()
+        flash(_("You will no longer receive notices about case %(number)s.", number=case.number), "success")
+        return redirect(url_for("public.home"), 303)
+    return render("cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=subscription,
+                  case=case)

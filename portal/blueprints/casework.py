@@ -1,0 +1,353 @@
+"""The case register for judges and clerks: file cases, record nodes and funds, issue query codes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import access
+from portal.labels import domain_message
+from portal.case_forms import (
+    AssignJudgeForm,
+    CaseListForm,
+    CorrectionForm,
+    FundForm,
+    NewCaseForm,
+    NodeForm,
+    PartyAddForm,
+    ResumeForm,
+    local_to_utc,
+)
+from portal.database import utcnow
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.htmx import render
+from portal.models import Role
+from publicity import cases, funds, lookup
+from publicity.errors import PublicityError
+from publicity.models import (
+    CaseStage,
+    ClosureMode,
+    EnforcementCase,
+    FundDirection,
+    NodeType,
+    Officer,
+    OfficerKind,
+    Party,
+    PartyKind,
+    PartySide,
+    SearchTarget,
+)
+
+bp = Blueprint("casework", __name__, url_prefix="/staff/cases")
+
+CASE_STAFF = (Role.JUDGE, Role.CLERK)
+PAGE_SIZE = 30
+SLIP_SESSION_KEY = "slip_codes"
+
+
+def query_code_key() -> bytes:
+    """The key query codes are hashed with (the app secret: never stored beside the hashes)."""
+    return current_app.config["SECRET_KEY"].encode()
+
+
+def _case_or_404(case_id: int) -> EnforcementCase:
+    case = db.session.get(EnforcementCase, case_id)
+    # Another court's case does not exist for this officer.
+    if case is None or case.court_id != current_user.court_id:
+        abort(404)
+    return case
+
+
+def _judges() -> list[Officer]:
+    return list(db.session.scalars(sa.select(Officer).where(
+        Officer.court_id == current_user.court_id, Officer.kind == OfficerKind.JUDGE).order_by(Officer.team, Officer.name)))
+
+
+def _judge_choices() -> list[tuple[str, str]]:
+    return [(str(j.id), f"{j.name}（{j.team}）" if j.team else j.name) for j in _judges()]
+
+
+def _party_data(form: object, side: PartySide) -> cases.PartyData:
+    kind = PartyKind(form.kind.data)  # type: ignore[attr-defined]
+    person = kind == PartyKind.PERSON
+    return cases.PartyData(
+        side=side, kind=kind, name=form.name.data.strip(),  # type: ignore[attr-defined]
+        sex=form.sex.data if person else "",  # type: ignore[attr-defined]
+        id_number=form.id_number.data if person else "",  # type: ignore[attr-defined]
+        credit_code="" if person else form.credit_code.data,  # type: ignore[attr-defined]
+        legal_representative="" if person else (form.legal_representative.data or ""),  # type: ignore[attr-defined]
+        phone=form.phone.data or "", address=form.address.data or "", email=form.email.data or "",  # type: ignore[attr-defined]
+    )
+
+
+def _stash_codes(case: EnforcementCase, codes: dict[int, str]) -> None:
+    # Codes are shown once, on the next slip page, then forgotten.
+    session[SLIP_SESSION_KEY] = {"case_id": case.id, "codes": {str(k): v for k, v in codes.items()}}
+
+
+@bp.get("/")
+@access.roles(*CASE_STAFF)
+def index() -> ResponseReturnValue:
+    """List the court's cases with search, filters and keyset paging."""
+    form = CaseListForm(request.args, judges=_judge_choices())
+    now = utcnow()
+    if not form.validate():
+        return render("casework/index.html", "casework/_rows.html", form=form, rows=[], next_before=None,
+                      query={}, now=now, status=422)
+    where = cases.CaseFilter(
+        court_id=current_user.court_id, query=form.q.data or "",
+        stage=CaseStage(form.stage.data) if form.stage.data else None,
+        judge_id=int(form.judge.data) if form.judge.data else None,
+        overdue=form.due.data == "overdue",
+        due_within=now + timedelta(days=7) if form.due.data == "week" else None,
+    )
+    rows = cases.list_cases(db.session, where=where, now=now, before_id=request.args.get("before", type=int),
+                            limit=PAGE_SIZE + 1)
+    next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    query = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render("casework/index.html", "casework/_rows.html", form=form, rows=rows[:PAGE_SIZE],
+                  next_before=next_before, query=query, now=now)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@access.roles(*CASE_STAFF)
+def new() -> ResponseReturnValue:
+    """File a new enforcement case (立案) and issue its parties' query codes."""
+    form = NewCaseForm()
+    form.judge.choices = [("", "—"), *_judge_choices()]
+    if not form.validate_on_submit():
+        return render("casework/new.html", "casework/new.html", form=form, status=422 if form.is_submitted() else 200)
+    now, actor = utcnow(), current_user.username
+    judge = db.session.get(Officer, int(form.judge.data)) if form.judge.data else None
+    try:
+        case = cases.file_case(
+            db.session, court=current_user.court, number=form.number.data, basis_issuer=form.basis_issuer.data,
+            basis_number=form.basis_number.data, amount_applied_fen=form.amount.fen or 0,
+            filed_at=local_to_utc(form.filed_at.data), judge=judge, hard_case=form.hard_case.data,
+            parties=[_party_data(form.applicant, PartySide.APPLICANT), _party_data(form.respondent, PartySide.RESPONDENT)],
+            actor=actor, now=now)
+        codes = {p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
+                 for p in case.parties}
+    except PublicityError as exc:
+        db.session.rollback()
+        form.number.errors.append(domain_message(exc))
+        return render("casework/new.html", "casework/new.html", form=form, status=422)
+    db.session.commit()
+    _stash_codes(case, codes)
+    flash(_("Case %(number)s filed. Print the acceptance notices now: the query codes are shown only once.",
+            number=case.number), "success")
+    return redirect(url_for("casework.slip", case_id=case.id), 303)
+
+
+@bp.get("/<int:case_id>")
+@access.roles(*CASE_STAFF)
+def show(case_id: int) -> ResponseReturnValue:
+    """Show a case with everything staff may see and the forms to move it on."""
+    case = _case_or_404(case_id)
+    return _render_case(case)
+
+
+def _render_case(case: EnforcementCase, status: int = 200, **forms: object) -> ResponseReturnValue:
+    now = utcnow()
+    assign = forms.pop("assign_form", None) or AssignJudgeForm()
+    assign.judge.choices = _judge_choices()
+    context = {
+        "case": case,
+        "nodes": list(reversed(cases.nodes_of(db.session, case))),
+        "deadlines": cases.case_deadlines(db.session, case, now=now),
+        "movements": funds.movements(db.session, case),
+        "balance": funds.balance(db.session, case),
+        "resumed_as": db.session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),
+        "resumed_from": db.session.get(EnforcementCase, case.resumed_from_id) if case.resumed_from_id else None,
+        "node_form": forms.pop("node_form", None) or NodeForm(formdata=None, occurred_at=_local_now()),
+        "fund_form": forms.pop("fund_form", None) or FundForm(formdata=None, occurred_at=_local_now()),
+        "party_form": forms.pop("party_form", None) or PartyAddForm(formdata=None),
+        "correction_form": forms.pop("correction_form", None) or CorrectionForm(formdata=None),
+        "resume_form": forms.pop("resume_form", None) or ResumeForm(formdata=None, occurred_at=_local_now()),
+        "assign_form": assign,
+        "confirm": ConfirmForm(),
+        "now": now,
+        "CaseStage": CaseStage,
+    }
+    return render("casework/show.html", "casework/show.html", status=status, **context)
+
+
+def _local_now():  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo(current_app.config["MINGJING_TIMEZONE"])).replace(tzinfo=None, second=0,
+                                                                                        microsecond=0)
+
+
+@bp.post("/<int:case_id>/nodes")
+@access.roles(*CASE_STAFF)
+def add_node(case_id: int) -> ResponseReturnValue:
+    """Record a node, if the case's state allows it."""
+    case = _case_or_404(case_id)
+    form = NodeForm()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, node_form=form)
+    try:
+        cases.add_node(
+            db.session, case=case, node_type=NodeType(form.node_type.data), occurred_at=local_to_utc(form.occurred_at.data),
+            public_text=form.public_text.data.strip(), internal_note=(form.internal_note.data or "").strip(),
+            search_target=SearchTarget(form.search_target.data) if form.search_target.data else None,
+            closure_mode=ClosureMode(form.closure_mode.data) if form.closure_mode.data else None,
+            actor=current_user.username, now=utcnow())
+    except PublicityError as exc:
+        db.session.rollback()
+        form.node_type.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, node_form=form)
+    db.session.commit()
+    flash(_("Node recorded."), "success")
+    return redirect(url_for("casework.show", case_id=case.id) + "#timeline", 303)
+
+
+@bp.post("/<int:case_id>/corrections")
+@access.roles(*CASE_STAFF)
+def correct(case_id: int) -> ResponseReturnValue:
+    """Record a correction of an earlier node."""
+    case = _case_or_404(case_id)
+    form = CorrectionForm()
+    if not form.validate_on_submit() or not form.corrects.data.isdigit():
+        return _render_case(case, 422, correction_form=form)
+    try:
+        cases.correct_node(db.session, case=case, corrects_id=int(form.corrects.data),
+                           public_text=form.public_text.data.strip(), internal_note=(form.internal_note.data or "").strip(),
+                           actor=current_user.username, now=utcnow())
+    except PublicityError as exc:
+        db.session.rollback()
+        form.public_text.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, correction_form=form)
+    db.session.commit()
+    flash(_("Correction recorded."), "success")
+    return redirect(url_for("casework.show", case_id=case.id) + "#timeline", 303)
+
+
+@bp.post("/<int:case_id>/funds")
+@access.roles(*CASE_STAFF)
+def add_funds(case_id: int) -> ResponseReturnValue:
+    """Record money received or paid out."""
+    case = _case_or_404(case_id)
+    form = FundForm()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, fund_form=form)
+    try:
+        funds.record_movement(db.session, case=case, direction=FundDirection(form.direction.data),
+                              counterparty=form.counterparty.data.strip(), amount_fen=form.amount.fen or 0,
+                              occurred_at=local_to_utc(form.occurred_at.data), reference=form.reference.data or "",
+                              actor=current_user.username, now=utcnow())
+    except PublicityError as exc:
+        db.session.rollback()
+        form.amount.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, fund_form=form)
+    db.session.commit()
+    flash(_("Funds recorded."), "success")
+    return redirect(url_for("casework.show", case_id=case.id) + "#funds", 303)
+
+
+@bp.post("/<int:case_id>/judge")
+@access.roles(*CASE_STAFF)
+def assign_judge(case_id: int) -> ResponseReturnValue:
+    """Assign the judge in charge."""
+    case = _case_or_404(case_id)
+    form = AssignJudgeForm()
+    form.judge.choices = _judge_choices()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, assign_form=form)
+    judge = db.session.get(Officer, int(form.judge.data))
+    try:
+        cases.assign_judge(db.session, case=case, judge=judge, actor=current_user.username, now=utcnow())
+    except PublicityError as exc:
+        db.session.rollback()
+        form.judge.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, assign_form=form)
+    db.session.commit()
+    flash(_("Judge assigned."), "success")
+    return redirect(url_for("casework.show", case_id=case.id), 303)
+
+
+@bp.post("/<int:case_id>/parties")
+@access.roles(*CASE_STAFF)
+def add_party(case_id: int) -> ResponseReturnValue:
+    """Add a party and issue its query code."""
+    case = _case_or_404(case_id)
+    form = PartyAddForm()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, party_form=form)
+    now, actor = utcnow(), current_user.username
+    party = cases.add_party(db.session, case=case, data=_party_data(form.party, PartySide(form.side.data)),
+                            actor=actor, now=now)
+    code = lookup.issue_query_code(db.session, party=party, key=query_code_key(), actor=actor, now=now)
+    db.session.commit()
+    _stash_codes(case, {party.id: code})
+    flash(_("Party added. Print the acceptance notice now: the query code is shown only once."), "success")
+    return redirect(url_for("casework.slip", case_id=case.id), 303)
+
+
+@bp.post("/<int:case_id>/parties/<int:party_id>/query-code")
+@access.roles(*CASE_STAFF)
+def reissue_code(case_id: int, party_id: int) -> ResponseReturnValue:
+    """Issue a party a new query code; the old one stops working."""
+    case = _case_or_404(case_id)
+    party = db.session.get(Party, party_id)
+    if party is None or party.case_id != case.id or not ConfirmForm().validate_on_submit():
+        abort(404 if party is None or party.case_id != case.id else 400)
+    code = lookup.issue_query_code(db.session, party=party, key=query_code_key(), actor=current_user.username,
+                                   now=utcnow())
+    db.session.commit()
+    _stash_codes(case, {party.id: code})
+    flash(_("New query code issued for %(name)s; the old one no longer works.", name=party.name), "success")
+    return redirect(url_for("casework.slip", case_id=case.id), 303)
+
+
+@bp.post("/<int:case_id>/resume")
+@access.roles(*CASE_STAFF)
+def resume(case_id: int) -> ResponseReturnValue:
+    """Resume a 终本 case as a new 执恢 case."""
+    case = _case_or_404(case_id)
+    form = ResumeForm()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, resume_form=form)
+    now, actor = utcnow(), current_user.username
+    try:
+        new_case = cases.resume_case(db.session, case=case, new_number=form.new_number.data or None,
+                                     occurred_at=local_to_utc(form.occurred_at.data),
+                                     public_text=(form.public_text.data or "").strip(), actor=actor, now=now)
+        codes = {p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
+                 for p in new_case.parties}
+    except PublicityError as exc:
+        db.session.rollback()
+        form.new_number.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, resume_form=form)
+    db.session.commit()
+    _stash_codes(new_case, codes)
+    flash(_("Enforcement resumed as %(number)s.", number=new_case.number), "success")
+    return redirect(url_for("casework.slip", case_id=new_case.id), 303)
+
+
+@bp.get("/<int:case_id>/slip")
+@access.roles(*CASE_STAFF)
+def slip(case_id: int) -> ResponseReturnValue:
+    """Printable acceptance notices (受理通知) with each party's query code and QR code, shown once."""
+    case = _case_or_404(case_id)
+    stash = session.get(SLIP_SESSION_KEY) or {}
+    codes = stash.get("codes", {}) if stash.get("case_id") == case.id else {}
+    if codes:
+        session.pop(SLIP_SESSION_KEY, None)
+    lookup_url = url_for("cases.lookup", case_number=case.number, _external=True)
+    return render("casework/slip.html", "casework/slip.html", case=case, codes=codes, lookup_url=lookup_url,
+                  qr_svg=qr_svg(lookup_url))
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code for ``url`` (no script, no external file)."""
+    import segno
+
+    return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff")

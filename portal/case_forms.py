@@ -1,0 +1,245 @@
+"""Forms of the case register and the party lookup (shape checks only)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from portal import labels
+from portal.forms import REQUIRED
+from publicity import case_numbers
+from publicity.cases import MANUAL_TYPES
+from publicity.models import Channel, ClosureMode, FundDirection, PartyKind, SearchTarget
+
+ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number_valid(value: str) -> bool:
+    """Check an 18-digit resident ID number's format and check digit (GB 11643)."""
+    if not ID_NUMBER.match(value):
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS))
+    return "10X98765432"[total % 11] == value[17]
+
+
+def local_to_utc(value: datetime | None) -> datetime | None:
+    """A wall-clock time typed in the court's zone, as aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(current_app.config["MINGJING_TIMEZONE"])).astimezone(ZoneInfo("UTC"))
+
+
+def yuan_to_fen(text: str) -> int:
+    """Parse an amount in yuan (up to 2 decimals, commas allowed) into fen."""
+    try:
+        amount = Decimal(text.replace(",", "").replace("，", "").strip())
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if amount != amount.quantize(Decimal("0.01")) or amount < 0 or amount > Decimal("1e12"):
+        raise ValueError(text)
+    return int(amount * 100)
+
+
+class YuanField(StringField):
+    """An amount typed in yuan, available as ``fen``."""
+
+    fen: int | None = None
+
+    def pre_validate(self, form: object) -> None:
+        self.fen = None
+        if self.data:
+            try:
+                self.fen = yuan_to_fen(self.data)
+            except ValueError:
+                raise ValidationError(gettext("Enter an amount in yuan, e.g. 12345.67.")) from None
+
+
+def _choices(table: dict, values: object) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [(v.value, str(table[v])) for v in values]  # type: ignore[attr-defined]
+
+
+class CaseNumberField(StringField):
+    """A case number in either parenthesis style; ``data`` becomes the canonical form."""
+
+    def pre_validate(self, form: object) -> None:
+        if self.data:
+            try:
+                self.data = case_numbers.normalise(self.data)
+            except case_numbers.MalformedCaseNumber:
+                raise ValidationError(gettext(
+                    "The case number is not valid. Write it like %(example)s: (year), court code, type such as "
+                    "执 or 执恢, serial number, 号.", example=case_numbers.EXAMPLE)) from None
+
+
+class CaseLookupForm(FlaskForm):
+    case_number = CaseNumberField(_l("Case number"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    query_code = StringField(_l("Query code"), validators=[DataRequired(REQUIRED), Length(min=6, max=20)])
+    submit = SubmitField(_l("Look up"))
+
+
+class SubscribeForm(FlaskForm):
+    channel = SelectField(_l("Send notices by"), choices=[], validators=[DataRequired(REQUIRED)])
+    address = StringField(_l("Mobile number or email address"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    submit = SubmitField(_l("Subscribe"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.channel.choices = _choices(labels.CHANNELS, Channel)
+
+    def validate_address(self, field: StringField) -> None:
+        value = field.data.strip()
+        if self.channel.data == Channel.SMS and not MOBILE.match(value):
+            raise ValidationError(gettext("Enter an 11-digit mobile number."))
+        if self.channel.data == Channel.EMAIL:
+            Email(message=gettext("Enter a valid email address."))(self, field)
+        field.data = value
+
+
+class PartyForm(Form):
+    """One party of a new case (a sub-form: the outer form carries CSRF)."""
+
+    kind = SelectField(_l("Person or organisation"), choices=[], validators=[DataRequired(REQUIRED)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
+    id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=18)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=18)])
+    legal_representative = StringField(_l("Legal representative"), validators=[Optional(), Length(max=50)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = _choices(labels.PARTY_KINDS, PartyKind)
+        self.sex.choices = [("", "—"), ("male", str(labels.SEXES["male"])), ("female", str(labels.SEXES["female"]))]
+
+    def validate_id_number(self, field: StringField) -> None:
+        field.data = (field.data or "").strip().upper()
+        if field.data and not id_number_valid(field.data):
+            raise ValidationError(gettext("The ID number must have 18 characters and a correct check digit."))
+        if self.kind.data == PartyKind.PERSON and not field.data:
+            raise ValidationError(gettext("A person needs an ID number."))
+
+    def validate_credit_code(self, field: StringField) -> None:
+        field.data = (field.data or "").strip().upper()
+        if field.data and not CREDIT_CODE.match(field.data):
+            raise ValidationError(gettext("The unified social credit code must have 18 letters and digits."))
+        if self.kind.data == PartyKind.ENTITY and not field.data:
+            raise ValidationError(gettext("An organisation needs its unified social credit code."))
+
+    def validate_phone(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+        if field.data and not (MOBILE.match(field.data) or LANDLINE.match(field.data)):
+            raise ValidationError(gettext("Enter a mobile number or a landline such as 0534-1234567."))
+
+
+class NewCaseForm(FlaskForm):
+    number = CaseNumberField(_l("Case number"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    basis_issuer = StringField(_l("Issuing unit of the basis document"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    basis_number = StringField(_l("Basis document number"), validators=[DataRequired(REQUIRED), Length(max=60)])
+    amount = YuanField(_l("Amount applied for (yuan)"), validators=[DataRequired(REQUIRED)])
+    filed_at = DateTimeLocalField(_l("Filed at"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
+    judge = SelectField(_l("Judge in charge"), choices=[], validators=[Optional()])
+    hard_case = BooleanField(_l("Hard case (骨头案): invite overseers"))
+    applicant = FormField(PartyForm, label=_l("Applicant"))
+    respondent = FormField(PartyForm, label=_l("Respondent"))
+    submit = SubmitField(_l("File the case"))
+
+
+class PartyAddForm(FlaskForm):
+    side = SelectField(_l("Side"), choices=[], validators=[DataRequired(REQUIRED)])
+    party = FormField(PartyForm, label=_l("Party"))
+    submit = SubmitField(_l("Add party"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.side.choices = _choices(labels.PARTY_SIDES, labels.PartySide)
+
+
+class NodeForm(FlaskForm):
+    node_type = SelectField(_l("Node"), choices=[], validators=[DataRequired(REQUIRED)])
+    occurred_at = DateTimeLocalField(_l("When"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
+    search_target = SelectField(_l("Search target"), choices=[], validators=[Optional()])
+    closure_mode = SelectField(_l("Closure mode"), choices=[], validators=[Optional()])
+    public_text = TextAreaField(_l("Text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    internal_note = TextAreaField(_l("Internal note (never shown to parties)"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Record node"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.node_type.choices = _choices(labels.NODE_TYPES, MANUAL_TYPES)
+        self.search_target.choices = [("", "—"), *_choices(labels.SEARCH_TARGETS, SearchTarget)]
+        self.closure_mode.choices = [("", "—"), *_choices(labels.CLOSURE_MODES, [
+            m for m in ClosureMode if m != ClosureMode.TERMINATED_THIS_ROUND])]
+
+
+class CorrectionForm(FlaskForm):
+    corrects = HiddenField(validators=[DataRequired(REQUIRED)])
+    public_text = TextAreaField(_l("Corrected text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    internal_note = TextAreaField(_l("Reason (internal)"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Record correction"))
+
+
+class FundForm(FlaskForm):
+    direction = SelectField(_l("Movement"), choices=[], validators=[DataRequired(REQUIRED)])
+    counterparty = StringField(_l("Payer or payee"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired(REQUIRED)])
+    occurred_at = DateTimeLocalField(_l("When"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
+    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Record funds"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.direction.choices = _choices(labels.FUND_DIRECTIONS, FundDirection)
+
+
+class AssignJudgeForm(FlaskForm):
+    judge = SelectField(_l("Judge in charge"), choices=[], validators=[DataRequired(REQUIRED)])
+    submit = SubmitField(_l("Assign"))
+
+
+class ResumeForm(FlaskForm):
+    new_number = CaseNumberField(_l("New 执恢 case number (blank: next free number)"), validators=[Optional(), Length(max=40)])
+    occurred_at = DateTimeLocalField(_l("When"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
+    public_text = TextAreaField(_l("Text shown to the parties"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Resume enforcement"))
+
+
+class CaseListForm(FlaskForm):
+    """The staff case list's search and filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Case number or party name"), validators=[Optional(), Length(max=60)])
+    stage = SelectField(_l("Stage"), choices=[], validators=[Optional()])
+    judge = SelectField(_l("Judge"), choices=[], validators=[Optional()])
+    due = SelectField(_l("Deadlines"), choices=[], validators=[Optional()])
+
+    def __init__(self, *args: object, judges: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.stage.choices = [("", str(_l("All stages"))), *_choices(labels.STAGES, labels.CaseStage)]
+        self.judge.choices = [("", str(_l("All judges"))), *judges]
+        self.due.choices = [("", str(_l("Any"))), ("overdue", str(_l("Overdue"))), ("week", str(_l("Due within 7 days")))]

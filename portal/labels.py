@@ -1,0 +1,169 @@
+"""Names of domain values in the visitor's language (the domain keeps codes, the web shows words)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext as _l
+
+from publicity.deadlines import DeadlineKind, DeadlineStatus
+from publicity.errors import PublicityError, TerminationNotAllowed
+from publicity.models import (
+    CaseStage,
+    Channel,
+    ClosureMode,
+    FundDirection,
+    NodeType,
+    PartyKind,
+    PartySide,
+    SearchTarget,
+)
+
+STAGES = {
+    CaseStage.FILED: _l("Filed"),
+    CaseStage.SEARCH: _l("Centralised asset search"),
+    CaseStage.IMPLEMENTATION: _l("Implementation"),
+    CaseStage.DISPOSAL: _l("Property disposal"),
+    CaseStage.RULING: _l("Objection ruling"),
+    CaseStage.TERMINATED: _l("Terminated this round (终本)"),
+    CaseStage.CLOSED: _l("Closed"),
+}
+
+CLOSURE_MODES = {
+    ClosureMode.FULLY_PERFORMED: _l("Fully performed"),
+    ClosureMode.TERMINATED_THIS_ROUND: _l("Terminated this round (终本)"),
+    ClosureMode.TERMINATION: _l("Enforcement terminated"),
+    ClosureMode.WITHDRAWN: _l("Case withdrawn"),
+    ClosureMode.NOT_ENFORCED: _l("Not enforced"),
+    ClosureMode.REJECTED: _l("Application rejected"),
+}
+
+NODE_TYPES = {
+    NodeType.FILED: _l("Case filed"),
+    NodeType.JUDGE_ASSIGNED: _l("Judge assigned"),
+    NodeType.SEARCH_STARTED: _l("Online asset search started"),
+    NodeType.SEARCH_COMPLETED: _l("Online asset search completed"),
+    NodeType.NOTICE_SERVED: _l("Enforcement notice served"),
+    NodeType.ASSET_REPORT_ORDERED: _l("Order to report property served"),
+    NodeType.TEAM_ASSIGNED: _l("Handed to an implementation team"),
+    NodeType.SEIZURE: _l("Property seized"),
+    NodeType.IMPOUND: _l("Property impounded"),
+    NodeType.FREEZE: _l("Assets frozen"),
+    NodeType.DEDUCTION: _l("Funds deducted"),
+    NodeType.APPRAISAL: _l("Property appraised"),
+    NodeType.AUCTION_LISTED: _l("Online auction listed"),
+    NodeType.AUCTION_SOLD: _l("Auction sold"),
+    NodeType.FUNDS_IN: _l("Case funds received"),
+    NodeType.FUNDS_OUT: _l("Case funds paid out"),
+    NodeType.FINE: _l("Fine imposed"),
+    NodeType.DETENTION: _l("Judicial detention"),
+    NodeType.CONSUMPTION_RESTRICTION: _l("Consumption restriction ordered"),
+    NodeType.DEFAULTER_LISTING: _l("Listed as a dishonest defaulter"),
+    NodeType.OBJECTION_FILED: _l("Enforcement objection filed"),
+    NodeType.OBJECTION_RULED: _l("Objection ruled"),
+    NodeType.SETTLEMENT: _l("Enforcement settlement"),
+    NodeType.APPLICANT_HEARD: _l("Applicant heard"),
+    NodeType.TERMINATED: _l("Enforcement terminated this round (终本)"),
+    NodeType.PERIODIC_SEARCH: _l("Periodic online search after 终本"),
+    NodeType.RESUMED: _l("Enforcement resumed"),
+    NodeType.CLOSED: _l("Case closed"),
+    NodeType.CORRECTION: _l("Correction"),
+}
+
+SEARCH_TARGETS = {
+    SearchTarget.PERSON: _l("person"),
+    SearchTarget.VEHICLE: _l("vehicles"),
+    SearchTarget.DEPOSITS: _l("bank deposits"),
+    SearchTarget.BUSINESS: _l("business registration"),
+    SearchTarget.REAL_ESTATE: _l("real estate"),
+}
+
+DEADLINE_KINDS = {
+    DeadlineKind.SEARCH_STARTED: _l("Start the online asset search"),
+    DeadlineKind.SEARCH_COMPLETED: _l("Complete the online search: %(target)s"),
+    DeadlineKind.JUDGE_ASSIGNED: _l("Assign the judge in charge"),
+    DeadlineKind.NOTICE_SERVED: _l("Serve the enforcement notice"),
+    DeadlineKind.CLOSURE: _l("Close the case"),
+    DeadlineKind.PERIODIC_SEARCH: _l("Periodic online search after 终本"),
+}
+
+DEADLINE_STATUSES = {
+    DeadlineStatus.PENDING: _l("Due"),
+    DeadlineStatus.OVERDUE: _l("Overdue"),
+    DeadlineStatus.MET: _l("Done on time"),
+    DeadlineStatus.MET_LATE: _l("Done late"),
+}
+
+PARTY_SIDES = {PartySide.APPLICANT: _l("Applicant"), PartySide.RESPONDENT: _l("Respondent")}
+PARTY_KINDS = {PartyKind.PERSON: _l("Person"), PartyKind.ENTITY: _l("Organisation")}
+SEXES = {"male": _l("Male"), "female": _l("Female"), "": "—"}
+FUND_DIRECTIONS = {FundDirection.IN: _l("Received"), FundDirection.OUT: _l("Paid out")}
+CHANNELS = {Channel.SMS: _l("SMS"), Channel.EMAIL: _l("Email")}
+
+
+TERMINATION_CONDITIONS = {
+    "3_months_since_filing": _l("three months since filing"),
+    "objection_ruled": _l("a ruling on the open objection"),
+}
+
+
+def condition_label(code: str) -> str:
+    """Name a 终本 condition: a node type, a search target, or one of TERMINATION_CONDITIONS."""
+    if code.startswith("search_completed:"):
+        target = SearchTarget(code.partition(":")[2])
+        return f"{NODE_TYPES[NodeType.SEARCH_COMPLETED]}（{SEARCH_TARGETS[target]}）"
+    if code in TERMINATION_CONDITIONS:
+        return str(TERMINATION_CONDITIONS[code])
+    return label(NODE_TYPES, NodeType(code))
+
+
+def domain_message(exc: PublicityError) -> str:
+    """A domain error's message in the visitor's language, its parameters named too."""
+    params = dict(exc.params)
+    if isinstance(exc, TerminationNotAllowed):
+        params["missing"] = "、".join(condition_label(code) for code in exc.codes)
+    return gettext(exc.message, **params)
+
+
+def label(table: dict, value: object) -> str:  # type: ignore[type-arg]
+    """The label of ``value`` in ``table``; the value itself when unknown or empty."""
+    if value is None:
+        return ""
+    found = table.get(value)
+    return str(found) if found is not None else str(value)
+
+
+def deadline_label(deadline: object) -> str:
+    """What a deadline asks for, with its search target when it has one."""
+    text = str(DEADLINE_KINDS[deadline.kind])  # type: ignore[attr-defined]
+    if deadline.kind == DeadlineKind.SEARCH_COMPLETED:  # type: ignore[attr-defined]
+        return text % {"target": label(SEARCH_TARGETS, deadline.target)}  # type: ignore[attr-defined]
+    return text
+
+
+def yuan(fen: int | None) -> str:
+    """Format an amount in fen as yuan with two decimals and thousands separators."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+TABLES = {
+    "stage_label": STAGES,
+    "closure_label": CLOSURE_MODES,
+    "node_label": NODE_TYPES,
+    "target_label": SEARCH_TARGETS,
+    "deadline_status_label": DEADLINE_STATUSES,
+    "side_label": PARTY_SIDES,
+    "kind_label": PARTY_KINDS,
+    "sex_label": SEXES,
+    "direction_label": FUND_DIRECTIONS,
+    "channel_label": CHANNELS,
+}
+
+
+def template_globals() -> dict[str, object]:
+    """Label functions for the templates: ``stage_label(case.stage)`` and so on."""
+    functions: dict[str, object] = {name: (lambda value, t=table: label(t, value)) for name, table in TABLES.items()}
+    functions["deadline_label"] = deadline_label
+    return functions

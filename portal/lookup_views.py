@@ -1,0 +1,66 @@
+"""What the party lookup shows: one place that builds the party's view for pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from publicity import cases, deadlines, funds, lookup
+from publicity.models import CaseNode, EnforcementCase, FundMovement, Party
+
+NODE_PAGE = 20
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """Everything a party may see of their case: no internal notes, no one's personal data."""
+
+    case: EnforcementCase
+    party: Party
+    nodes: list[CaseNode]
+    more_before: int | None
+    corrected: dict[int, CaseNode]
+    deadlines: list[deadlines.Deadline]
+    movements: list[FundMovement]
+    balance: int
+    resumed_as: EnforcementCase | None
+
+
+def lookup_policy() -> lookup.LookupPolicy:
+    config = current_app.config
+    return lookup.LookupPolicy(case_failures=config["MINGJING_LOOKUP_MAX_FAILURES"],
+                               ip_failures=config["MINGJING_LOOKUP_IP_MAX_FAILURES"],
+                               window=timedelta(minutes=config["MINGJING_LOOKUP_LOCK_MINUTES"]))
+
+
+def node_page(session: Session, case: EnforcementCase, *, before_id: int | None) -> tuple[list[CaseNode], int | None]:
+    """Public nodes newest first, one page, and the id to continue before (None at the end)."""
+    stmt = sa.select(CaseNode).where(CaseNode.case_id == case.id).order_by(CaseNode.id.desc()).limit(NODE_PAGE + 1)
+    if before_id is not None:
+        stmt = stmt.where(CaseNode.id < before_id)
+    nodes = list(session.scalars(stmt))
+    more = nodes[NODE_PAGE - 1].id if len(nodes) > NODE_PAGE else None
+    return nodes[:NODE_PAGE], more
+
+
+def corrected_nodes(session: Session, nodes: list[CaseNode]) -> dict[int, CaseNode]:
+    """The nodes that corrections in ``nodes`` point at, by id (they may be on another page)."""
+    ids = {n.corrects_id for n in nodes if n.corrects_id}
+    if not ids:
+        return {}
+    return {n.id: n for n in session.scalars(sa.select(CaseNode).where(CaseNode.id.in_(ids)))}
+
+
+def party_view(session: Session, case: EnforcementCase, party: Party, *, now: datetime) -> PartyView:
+    nodes, more = node_page(session, case, before_id=None)
+    open_or_recent = [d for d in cases.case_deadlines(session, case, now=now)
+                      if d.is_open or d.met_at is not None]
+    return PartyView(
+        case=case, party=party, nodes=nodes, more_before=more, corrected=corrected_nodes(session, nodes),
+        deadlines=open_or_recent, movements=funds.movements(session, case), balance=funds.balance(session, case),
+        resumed_as=session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),
+    )

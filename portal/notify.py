@@ -1,0 +1,126 @@
+"""Delivering the outbox: render each message in its recipient's language and send it."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import smtplib
+import socket
+import time
+import uuid
+from email.message import EmailMessage
+from typing import Protocol
+
+from flask import Flask, current_app, url_for
+from flask_babel import force_locale, gettext as _
+
+from portal import labels
+from portal.database import utcnow
+from portal.extensions import db
+from publicity import notices
+from publicity.models import Channel, OutboxMessage
+
+
+class SmsGateway(Protocol):
+    """What an SMS gateway does: send one text to one mobile number, or raise."""
+
+    def send(self, *, to: str, text: str) -> None: ...
+
+
+class FileSmsGateway:
+    """Development gateway: appends each SMS as a JSON line to a file instead of sending it."""
+
+    def __init__(self, app: Flask) -> None:
+        self.path = app.config["MINGJING_SMS_FILE"]
+
+    def send(self, *, to: str, text: str) -> None:
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"to": to, "text": text, "at": utcnow().isoformat()}, ensure_ascii=False) + "\n")
+
+
+def sms_gateway(app: Flask) -> SmsGateway:
+    """Build the gateway named by MINGJING_SMS_GATEWAY (``module:Class``, constructed with the app)."""
+    module_name, _sep, class_name = app.config["MINGJING_SMS_GATEWAY"].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)(app)
+
+
+def send_email(app: Flask, *, to: str, subject: str, text: str) -> None:
+    """Send one plain-text email over SMTP with the configured server."""
+    config = app.config
+    message = EmailMessage()
+    message["From"] = config["MINGJING_MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@{config['MINGJING_MAIL_FROM'].partition('@')[2] or 'mingjing'}>"
+    message.set_content(text)
+    with smtplib.SMTP(config["MINGJING_MAIL_HOST"], config["MINGJING_MAIL_PORT"], timeout=20) as smtp:
+        if config["MINGJING_MAIL_STARTTLS"]:
+            smtp.starttls()
+        if config["MINGJING_MAIL_USER"]:
+            smtp.login(config["MINGJING_MAIL_USER"], config["MINGJING_MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def render(message: OutboxMessage) -> tuple[str, str]:
+    """The subject and text of a message, in the recipient's language."""
+    p = message.params
+    with force_locale(message.locale):
+        if message.kind == "case_node":
+            what = labels.label(labels.NODE_TYPES, labels.NodeType(p["node_type"]))
+            detail = p.get("public_text") or ""
+            if p.get("amount_fen") is not None:
+                detail = _("%(amount)s yuan", amount=labels.yuan(p["amount_fen"])) + (f" {detail}" if detail else "")
+            subject = _("Case %(number)s: %(what)s", number=p["case_number"], what=what)
+            text = subject + (f"：{detail}" if detail and message.locale.startswith("zh") else f": {detail}" if detail else "")
+            text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
+        elif message.kind == "subscribed":
+            subject = _("Notices for case %(number)s", number=p["case_number"])
+            text = _("You will receive the new public steps of case %(number)s. To stop: %(url)s",
+                     number=p["case_number"], url=_external("cases.unsubscribe", token=p["unsubscribe_token"]))
+        else:
+            raise ValueError(f"unknown message kind {message.kind}")
+    return str(subject), str(text)
+
+
+def _external(endpoint: str, **values: object) -> str:
+    base = current_app.config["MINGJING_PUBLIC_URL"].rstrip("/")
+    return base + url_for(endpoint, **values)
+
+
+def deliver_once(app: Flask, *, worker: str, batch: int = 20) -> tuple[int, int]:
+    """Claim one batch, send it, record the outcome; return (sent, failed)."""
+    claimed = notices.claim(db.session, worker=worker, limit=batch, now=utcnow())
+    db.session.commit()
+    sent = failed = 0
+    gateway = sms_gateway(app) if any(m.channel == Channel.SMS for m in claimed) else None
+    for message in claimed:
+        try:
+            subject, text = render(message)
+            if message.channel == Channel.SMS:
+                gateway.send(to=message.recipient, text=text)  # type: ignore[union-attr]
+            else:
+                send_email(app, to=message.recipient, subject=subject, text=text)
+        except (OSError, smtplib.SMTPException, ValueError, KeyError) as exc:
+            notices.mark_failed(db.session, message=message, error=f"{type(exc).__name__}: {exc}", now=utcnow())
+            failed += 1
+        else:
+            notices.mark_sent(db.session, message=message, now=utcnow())
+            sent += 1
+        db.session.commit()  # one message at a time: a crash loses at most the one in flight
+    return sent, failed
+
+
+def deliver(app: Flask, *, loop: bool, interval: float = 5.0, echo=print) -> None:  # type: ignore[no-untyped-def]
+    """Send pending messages; with ``loop``, keep polling until interrupted."""
+    worker = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+    total_sent = total_failed = 0
+    with app.test_request_context(base_url=app.config["MINGJING_PUBLIC_URL"]):
+        while True:
+            sent, failed = deliver_once(app, worker=worker)
+            total_sent, total_failed = total_sent + sent, total_failed + failed
+            if sent or failed:
+                continue
+            if not loop:
+                break
+            time.sleep(interval)
+    echo(f"sent {total_sent}, failed {total_failed}, pending {notices.pending_count(db.session)}")

@@ -1,0 +1,146 @@
+"""The OpenAPI 3.1 document of the /api/v1 endpoints (kept beside the code it describes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "integer"},
+                "reason": {"type": "string"},
+                "message": {"type": "string"},
+                "until": {"type": "string", "format": "date-time"},
+                "title": {"type": "string"},
+            },
+        }
+    },
+}
+
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+CASE_VIEW = {
+    "type": "object",
+    "required": ["case", "nodes", "deadlines", "funds", "balance_fen"],
+    "properties": {
+        "case": {
+            "type": "object",
+            "required": ["number", "court", "stage", "filed_at", "amount_applied_fen", "your_side", "parties"],
+            "properties": {
+                "number": {"type": "string", "examples": ["（2020）鲁1427执123号"]},
+                "court": {"type": "string"},
+                "court_contact": {"type": "string"},
+                "stage": {"type": "string", "enum": ["filed", "search", "implementation", "disposal", "ruling",
+                                                     "terminated", "closed"]},
+                "stage_label": {"type": "string"},
+                "filed_at": {"type": "string", "format": "date-time"},
+                "amount_applied_fen": {"type": "integer", "description": "Amount applied for, in fen (1/100 yuan)."},
+                "judge": {"type": ["string", "null"]},
+                "closure_mode": {"type": ["string", "null"]},
+                "closed_at": NULLABLE_TIME,
+                "your_side": {"type": "string", "enum": ["applicant", "respondent"]},
+                "parties": {
+                    "type": "array",
+                    "description": "Names only: no party's ID number, phone or address is ever returned.",
+                    "items": {"type": "object", "required": ["side", "name"],
+                              "properties": {"side": {"type": "string"}, "name": {"type": "string"}}},
+                },
+                "resumed_as": {"type": ["string", "null"]},
+            },
+        },
+        "nodes": {
+            "type": "array",
+            "description": "Public case nodes, newest first. Internal notes are never included.",
+            "items": {
+                "type": "object",
+                "required": ["id", "type", "label", "occurred_at", "public_text"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "type": {"type": "string"},
+                    "label": {"type": "string"},
+                    "occurred_at": {"type": "string", "format": "date-time"},
+                    "public_text": {"type": "string"},
+                    "amount_fen": {"type": ["integer", "null"]},
+                    "search_target": {"type": ["string", "null"]},
+                    "corrects": {"type": ["integer", "null"], "description": "Id of the node this one corrects."},
+                },
+            },
+        },
+        "deadlines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "label", "due_at", "status"],
+                "properties": {
+                    "kind": {"type": "string"},
+                    "label": {"type": "string"},
+                    "due_at": {"type": "string", "format": "date-time"},
+                    "met_at": NULLABLE_TIME,
+                    "status": {"type": "string", "enum": ["pending", "overdue", "met", "met_late"]},
+                },
+            },
+        },
+        "funds": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["direction", "counterparty", "amount_fen", "occurred_at"],
+                "properties": {
+                    "direction": {"type": "string", "enum": ["in", "out"]},
+                    "counterparty": {"type": "string"},
+                    "amount_fen": {"type": "integer"},
+                    "occurred_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+        "balance_fen": {"type": "integer"},
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """Build the document; the tests validate it and check responses against it."""
+    error_response = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mingjing enforcement transparency API",
+            "version": "1",
+            "description": "Public API of the Mingjing portal. Times are ISO 8601 in UTC; money is integer fen.",
+        },
+        "paths": {
+            "/api/v1/cases/lookup": {
+                "post": {
+                    "operationId": "lookupCase",
+                    "summary": "A party's view of their enforcement case, by case number and query code.",
+                    "description": "Unknown case and wrong code answer identically (404). After 5 failures for "
+                                   "a case, or 20 from one address, within 15 minutes, lookups answer 429.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "required": ["case_number", "query_code"],
+                            "properties": {
+                                "case_number": {"type": "string", "description": "Either parenthesis style.",
+                                                "examples": ["(2020)鲁1427执123号"]},
+                                "query_code": {"type": "string", "minLength": 1, "maxLength": 40},
+                            },
+                        }}},
+                    },
+                    "responses": {
+                        "200": {"description": "The case as the party may see it.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseView"}}}},
+                        "404": {"description": "No case matches this number and code.", **error_response},
+                        "422": {"description": "The request body or case number is malformed.", **error_response},
+                        "429": {"description": "Too many failed lookups; retry after `until`.", **error_response},
+                    },
+                }
+            }
+        },
+        "components": {"schemas": {"CaseView": CASE_VIEW, "Error": ERROR}},
+    }

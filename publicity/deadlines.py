@@ -1,0 +1,139 @@
+"""Deadline clocks (节点掌控): what each case owes and by when, computed from its nodes."""
+
+from __future__ import annotations
+
+import calendar
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from publicity.models import CaseNode, EnforcementCase, NodeType, SearchTarget
+
+# Defaults from the seed court and the SPC time-limit rules; a court may override each.
+DEFAULTS: dict[str, int] = {
+    "search_start_days": 2,  # online search started within 2 days of filing
+    "search_complete_days": 3,  # person / vehicle / deposits / business searches done within 3 days
+    "judge_assign_days": 7,  # judge assigned within 7 days of filing
+    "notice_days": 3,  # 执行通知书 within 3 days of receiving the case
+    "closure_months": 6,  # closed within 6 months of filing
+    "research_interval_months": 6,  # after 终本: online search again every 6 months ...
+    "research_years": 5,  # ... for 5 years
+}
+
+TIMED_SEARCHES = (SearchTarget.PERSON, SearchTarget.VEHICLE, SearchTarget.DEPOSITS, SearchTarget.BUSINESS)
+
+
+class DeadlineKind(enum.StrEnum):
+    SEARCH_STARTED = "search_started"
+    SEARCH_COMPLETED = "search_completed"
+    JUDGE_ASSIGNED = "judge_assigned"
+    NOTICE_SERVED = "notice_served"
+    CLOSURE = "closure"
+    PERIODIC_SEARCH = "periodic_search"
+
+
+class DeadlineStatus(enum.StrEnum):
+    PENDING = "pending"
+    OVERDUE = "overdue"
+    MET = "met"
+    MET_LATE = "met_late"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One obligation of a case: due by ``due_at``, met at ``met_at`` (None while open)."""
+
+    kind: DeadlineKind
+    due_at: datetime
+    met_at: datetime | None
+    status: DeadlineStatus
+    target: SearchTarget | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None
+
+
+def settings_for(overrides: Mapping[str, int] | None) -> dict[str, int]:
+    """The court's deadline settings: its overrides over the defaults."""
+    merged = dict(DEFAULTS)
+    merged.update({k: int(v) for k, v in (overrides or {}).items() if k in DEFAULTS})
+    return merged
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later (the month's last day when it has fewer days)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def _deadline(kind: DeadlineKind, due: datetime, met: datetime | None, now: datetime,
+              target: SearchTarget | None = None) -> Deadline:
+    if met is not None:
+        status = DeadlineStatus.MET if met <= due else DeadlineStatus.MET_LATE
+    else:
+        status = DeadlineStatus.OVERDUE if now > due else DeadlineStatus.PENDING
+    return Deadline(kind, due, met, status, target)
+
+
+def _first(nodes: Sequence[CaseNode], node_type: NodeType, target: SearchTarget | None = None) -> datetime | None:
+    times = [n.occurred_at for n in nodes if n.node_type == node_type and (target is None or n.search_target == target)]
+    return min(times) if times else None
+
+
+def case_deadlines(case: EnforcementCase, nodes: Sequence[CaseNode], settings: Mapping[str, int],
+                   *, now: datetime) -> list[Deadline]:
+    """Every deadline of ``case`` given its nodes, in due order."""
+    filed = case.filed_at
+    days = timedelta(days=1)
+    closed_at = _first(nodes, NodeType.CLOSED)
+    terminated_at = _first(nodes, NodeType.TERMINATED)
+    result = [
+        _deadline(DeadlineKind.SEARCH_STARTED, filed + settings["search_start_days"] * days,
+                  _first(nodes, NodeType.SEARCH_STARTED), now),
+        *(
+            _deadline(DeadlineKind.SEARCH_COMPLETED, filed + settings["search_complete_days"] * days,
+                      _first(nodes, NodeType.SEARCH_COMPLETED, target), now, target)
+            for target in TIMED_SEARCHES
+        ),
+        _deadline(DeadlineKind.JUDGE_ASSIGNED, filed + settings["judge_assign_days"] * days,
+                  _first(nodes, NodeType.JUDGE_ASSIGNED), now),
+        _deadline(DeadlineKind.NOTICE_SERVED, filed + settings["notice_days"] * days,
+                  _first(nodes, NodeType.NOTICE_SERVED), now),
+        _deadline(DeadlineKind.CLOSURE, add_months(filed, settings["closure_months"]),
+                  min((t for t in (closed_at, terminated_at) if t), default=None), now),
+    ]
+    if closed_at is not None or terminated_at is not None:
+        # Obligations of the running case lapse when it ends; only what was done stays listed.
+        result = [d for d in result if d.met_at is not None]
+    resumed = _first(nodes, NodeType.RESUMED) is not None
+    if terminated_at is not None and closed_at is None and not resumed:
+        result.extend(_periodic_searches(nodes, terminated_at, settings, now=now))
+    return sorted(result, key=lambda d: (d.due_at, d.kind))
+
+
+def _periodic_searches(nodes: Sequence[CaseNode], terminated_at: datetime, settings: Mapping[str, int],
+                       *, now: datetime) -> list[Deadline]:
+    interval = settings["research_interval_months"]
+    rounds = settings["research_years"] * 12 // interval
+    searches = sorted(n.occurred_at for n in nodes if n.node_type == NodeType.PERIODIC_SEARCH)
+    result = []
+    window_start = terminated_at
+    for round_no in range(1, rounds + 1):
+        due = add_months(terminated_at, interval * round_no)
+        met = next((t for t in searches if window_start < t <= due), None)
+        if met is None and due > now and result and result[-1].is_open:
+            break  # show the next open round only, not five years of future ones
+        result.append(_deadline(DeadlineKind.PERIODIC_SEARCH, due, met, now))
+        if met is None and due > now:
+            break
+        window_start = due
+    return result
+
+
+def next_due(deadlines: Sequence[Deadline]) -> datetime | None:
+    """The earliest due date among the open deadlines (kept on the case for worklists)."""
+    return min((d.due_at for d in deadlines if d.is_open), default=None)

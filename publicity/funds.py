@@ -1,0 +1,53 @@
+"""Case funds (案款): money received and paid out, never more out than in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from publicity import audit, cases
+from publicity.errors import InsufficientFunds, InvalidAmount
+from publicity.models import EnforcementCase, FundDirection, FundMovement, NodeType
+
+
+def balance(session: Session, case: EnforcementCase) -> int:
+    """Money held for the case, in fen."""
+    signed = sa.case((FundMovement.direction == FundDirection.IN, FundMovement.amount_fen),
+                     else_=-FundMovement.amount_fen)
+    return session.scalar(sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
+        FundMovement.case_id == case.id)) or 0
+
+
+def movements(session: Session, case: EnforcementCase) -> list[FundMovement]:
+    """The case's fund movements, oldest first."""
+    return list(session.scalars(sa.select(FundMovement).where(FundMovement.case_id == case.id)
+                                .order_by(FundMovement.occurred_at, FundMovement.id)))
+
+
+def record_movement(session: Session, *, case: EnforcementCase, direction: FundDirection, counterparty: str,
+                    amount_fen: int, occurred_at: datetime, reference: str = "", actor: str,
+                    now: datetime) -> FundMovement:
+    """Record money in (到账) or out (发放); a payout beyond the balance is refused."""
+    if amount_fen <= 0:
+        raise InvalidAmount()
+    # Take the case row's write lock before reading the balance, so two payouts cannot both pass.
+    session.execute(sa.update(EnforcementCase).where(EnforcementCase.id == case.id)
+                    .values(funds_version=EnforcementCase.funds_version + 1))
+    if direction == FundDirection.OUT:
+        held = balance(session, case)
+        if amount_fen > held:
+            raise InsufficientFunds(balance=f"{held / 100:,.2f}")
+    movement = FundMovement(case_id=case.id, direction=direction, counterparty=counterparty, amount_fen=amount_fen,
+                            occurred_at=occurred_at, reference=reference, author=actor, created_at=now)
+    session.add(movement)
+    session.flush()
+    audit.record(session, actor=actor, action="fund.create", object_type="fund_movement", object_id=movement.id,
+                 changes={"case": case.number, "direction": direction.value, "counterparty": counterparty,
+                          "amount_fen": amount_fen, "reference": reference},
+                 chain=case.court.code, now=now)
+    node_type = NodeType.FUNDS_IN if direction == FundDirection.IN else NodeType.FUNDS_OUT
+    cases.append_node(session, case, node_type, occurred_at=occurred_at, public_text="", amount_fen=amount_fen,
+                  actor=actor, now=now)
+    return movement

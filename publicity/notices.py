@@ -1,0 +1,151 @@
+"""Notices to parties: subscriptions and the outbox written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from publicity import audit
+from publicity.errors import N_, PublicityError
+from publicity.models import (
+    CaseNode,
+    Channel,
+    EnforcementCase,
+    NoticeSubscription,
+    OutboxMessage,
+    OutboxStatus,
+    Party,
+)
+
+MAX_ATTEMPTS = 8
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+class UnknownSubscription(PublicityError):
+    message = N_("This unsubscribe link is not valid.")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel: Channel, address: str,
+              locale: str, now: datetime) -> tuple[NoticeSubscription, str]:
+    """Subscribe ``address`` to the case's new public nodes; return it with its unsubscribe token."""
+    existing = session.scalar(sa.select(NoticeSubscription).where(
+        NoticeSubscription.case_id == case.id, NoticeSubscription.party_id == party.id,
+        NoticeSubscription.channel == channel, NoticeSubscription.address == address,
+        NoticeSubscription.cancelled_at.is_(None)))
+    if existing is not None:
+        session.delete(existing)  # re-subscribing issues a fresh link; the old one stops working
+        session.flush()
+    token = secrets.token_urlsafe(24)
+    subscription = NoticeSubscription(case_id=case.id, party_id=party.id, channel=channel, address=address,
+                                      locale=locale, token_hash=_token_hash(token), created_at=now)
+    session.add(subscription)
+    session.flush()
+    audit.record(session, actor=f"party:{party.id}", action="subscription.create", object_type="subscription",
+                 object_id=subscription.id, changes={"case": case.number, "channel": channel.value},
+                 chain=case.court.code, now=now)
+    return subscription, token
+
+
+def find_subscription(session: Session, token: str) -> NoticeSubscription:
+    """The active subscription an unsubscribe token belongs to."""
+    subscription = session.scalar(sa.select(NoticeSubscription).where(
+        NoticeSubscription.token_hash == _token_hash(token), NoticeSubscription.cancelled_at.is_(None)))
+    if subscription is None:
+        raise UnknownSubscription()
+    return subscription
+
+
+def unsubscribe(session: Session, *, token: str, now: datetime) -> NoticeSubscription:
+    """Cancel the subscription of an unsubscribe link."""
+    subscription = find_subscription(session, token)
+    subscription.cancelled_at = now
+    case = session.get(EnforcementCase, subscription.case_id)
+    audit.record(session, actor=f"party:{subscription.party_id}", action="subscription.cancel",
+                 object_type="subscription", object_id=subscription.id, changes={"case": case.number},
+                 chain=case.court.code, now=now)
+    return subscription
+
+
+def enqueue(session: Session, *, channel: Channel, recipient: str, kind: str, params: dict[str, object],
+            locale: str = "zh_CN", case_id: int | None = None, now: datetime) -> OutboxMessage:
+    """Put a message in the outbox (sent later by a delivery worker)."""
+    message = OutboxMessage(channel=channel, recipient=recipient, locale=locale, kind=kind, params=params,
+                            status=OutboxStatus.PENDING, next_attempt_at=now, case_id=case_id, created_at=now)
+    session.add(message)
+    return message
+
+
+def enqueue_node_notices(session: Session, *, case: EnforcementCase, node: CaseNode, now: datetime) -> None:
+    """Tell every subscriber of the case about a new public node."""
+    subscriptions = session.scalars(sa.select(NoticeSubscription).where(
+        NoticeSubscription.case_id == case.id, NoticeSubscription.cancelled_at.is_(None)))
+    for subscription in subscriptions:
+        enqueue(session, channel=subscription.channel, recipient=subscription.address, kind="case_node",
+                locale=subscription.locale, case_id=case.id, now=now,
+                params={"case_number": case.number, "node_type": node.node_type.value,
+                        "public_text": node.public_text, "amount_fen": node.amount_fen,
+                        "occurred_at": node.occurred_at.isoformat(), "subscription_id": subscription.id})
+    session.flush()
+
+
+def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: datetime) -> list[OutboxMessage]:
+    """Claim up to ``limit`` due messages for this worker; concurrent workers never get the same one.
+
+    One UPDATE marks the messages as being sent (with FOR UPDATE SKIP LOCKED on PostgreSQL,
+    so workers pass over each other's rows); the caller commits right away.
+    """
+    worker = worker or uuid.uuid4().hex
+    due = (
+        sa.select(OutboxMessage.id)
+        .where(sa.or_(
+            sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+            sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
+        ))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()),
+               OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.claimed_by == worker, OutboxMessage.status == OutboxStatus.SENDING).order_by(OutboxMessage.id)))
+
+
+def mark_sent(session: Session, *, message: OutboxMessage, now: datetime) -> None:
+    message.status, message.sent_at, message.attempts = OutboxStatus.SENT, now, message.attempts + 1
+
+
+def mark_failed(session: Session, *, message: OutboxMessage, error: str, now: datetime) -> None:
+    """Schedule a retry with exponential back-off, or give up after MAX_ATTEMPTS."""
+    message.attempts += 1
+    message.last_error = error[:2000]
+    message.claimed_by = None
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED
+    else:
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = now + timedelta(seconds=30 * 2 ** (message.attempts - 1))
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))) or 0
+
+
+def messages_for(session: Session, case_ids: Sequence[int]) -> list[OutboxMessage]:
+    return list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id.in_(case_ids))))
