@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -173,7 +174,8 @@ def _check_open(case: EnforcementCase, node_type: NodeType) -> None:
 
 
 def _check_rules(session: Session, case: EnforcementCase, nodes: Sequence[CaseNode], node_type: NodeType, *,
-                 search_target: SearchTarget | None, closure_mode: ClosureMode | None, now: datetime) -> None:
+                 search_target: SearchTarget | None, closure_mode: ClosureMode | None,
+                 occurred_at: datetime) -> None:
     _check_open(case, node_type)
     kinds = [n.node_type for n in nodes]
     if node_type in {NodeType.SEARCH_STARTED, NodeType.SEARCH_COMPLETED, NodeType.PERIODIC_SEARCH} \
@@ -196,8 +198,8 @@ def _check_rules(session: Session, case: EnforcementCase, nodes: Sequence[CaseNo
         missing = [t.value for t in TERMINATION_REQUIRES if t not in kinds]
         searched = {n.search_target for n in nodes if n.node_type == NodeType.SEARCH_COMPLETED}
         missing += [f"search_completed:{t.value}" for t in SearchTarget if t not in searched]
-        if now < deadlines.add_months(case.filed_at, TERMINATION_MIN_MONTHS):
-            missing.append("3_months_since_filing")
+        if occurred_at <= deadlines.add_months(case.filed_at, TERMINATION_MIN_MONTHS):
+            missing.append("3_months_since_filing")  # "more than three months" since filing
         if case.stage == CaseStage.RULING:
             missing.append("objection_ruled")
         if missing:
@@ -219,7 +221,8 @@ def add_node(
 ) -> CaseNode:
     """Record a node on an open case, if the case's state allows it."""
     nodes = nodes_of(session, case)
-    _check_rules(session, case, nodes, node_type, search_target=search_target, closure_mode=closure_mode, now=now)
+    _check_rules(session, case, nodes, node_type, search_target=search_target, closure_mode=closure_mode,
+                 occurred_at=occurred_at)
     node = append_node(session, case, node_type, occurred_at=occurred_at, public_text=public_text,
                    internal_note=internal_note, search_target=search_target, closure_mode=closure_mode,
                    actor=actor, now=now, nodes=nodes)
@@ -263,7 +266,12 @@ def append_node(session: Session, case: EnforcementCase, node_type: NodeType, *,
 
 
 def _apply_stage(case: EnforcementCase, node: CaseNode) -> None:
-    if node.node_type in STAGE_OF and case.stage in STAGE_ORDER:
+    if node.node_type in STAGE_OF and case.stage == CaseStage.RULING:
+        # Enforcement goes on while an objection is open: the ruling returns to where it got to.
+        target, before = STAGE_OF[node.node_type], case.stage_before_ruling or CaseStage.FILED
+        if STAGE_ORDER.index(target) > STAGE_ORDER.index(before):
+            case.stage_before_ruling = target
+    elif node.node_type in STAGE_OF and case.stage in STAGE_ORDER:
         target = STAGE_OF[node.node_type]
         if STAGE_ORDER.index(target) > STAGE_ORDER.index(case.stage):
             case.stage = target
@@ -292,7 +300,8 @@ def case_deadlines(session: Session, case: EnforcementCase, *, now: datetime) ->
 def resume_case(session: Session, *, case: EnforcementCase, new_number: str | None, occurred_at: datetime,
                 public_text: str, actor: str, now: datetime) -> EnforcementCase:
     """Resume (恢复执行) a 终本 case as a new 执恢 case that keeps the parties and links back."""
-    if case.stage != CaseStage.TERMINATED:
+    already = session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.resumed_from_id == case.id))
+    if case.stage != CaseStage.TERMINATED or already is not None:
         raise NotResumable()
     if new_number is None:
         year = occurred_at.year
@@ -353,7 +362,8 @@ def list_cases(session: Session, *, where: CaseFilter, now: datetime, before_id:
         try:
             stmt = stmt.where(EnforcementCase.number == case_numbers.normalise(where.query))
         except case_numbers.MalformedCaseNumber:
-            term = where.query.strip()
+            # A partial number matches in the stored spelling (full-width parentheses).
+            term = unicodedata.normalize("NFKC", where.query.strip()).replace("(", "（").replace(")", "）")
             stmt = stmt.where(sa.or_(
                 EnforcementCase.number.contains(term, autoescape=True),
                 EnforcementCase.id.in_(sa.select(Party.case_id).where(Party.name.startswith(term, autoescape=True))),

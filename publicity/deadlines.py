@@ -124,13 +124,17 @@ def _periodic_searches(nodes: Sequence[CaseNode], terminated_at: datetime, setti
     window_start = terminated_at
     for round_no in range(1, rounds + 1):
         due = add_months(terminated_at, interval * round_no)
-        met = next((t for t in searches if window_start < t <= due), None)
+        # The first search after the round opened meets it: on time inside the window, late after it.
+        met = next((t for t in searches if t > window_start), None)
         if met is None and due > now and result and result[-1].is_open:
             break  # show the next open round only, not five years of future ones
         result.append(_deadline(DeadlineKind.PERIODIC_SEARCH, due, met, now))
         if met is None and due > now:
             break
-        window_start = due
+        if met is None:
+            window_start = due
+        else:
+            window_start = max(due, met)  # one search meets one round
     return result
 
 

@@ -115,15 +115,18 @@ def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: 
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    session.execute(
+    claimed = list(session.scalars(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id.in_(due.scalar_subquery()),
                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
         .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
+        .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
-    )
-    return list(session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.claimed_by == worker, OutboxMessage.status == OutboxStatus.SENDING).order_by(OutboxMessage.id)))
+    ))
+    if not claimed:
+        return []
+    return list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                                .order_by(OutboxMessage.id).execution_options(populate_existing=True)))
 
 
 def mark_sent(session: Session, *, message: OutboxMessage, now: datetime) -> None:

@@ -94,10 +94,16 @@ def page(context: BrowserContext) -> Page:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def path_is(path: str) -> re.Pattern[str]:
+    """A URL pattern matching exactly ``path`` (with any query string) on the live server."""
+    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
+
+
 def wait_for_htmx(page: Page) -> None:
-    """Wait until htmx is loaded and no htmx request is in flight (boosted swaps are done)."""
+    """Wait until htmx is loaded and no htmx request, swap or settle is in progress."""
     page.wait_for_function(
-        "() => window.htmx !== undefined && document.querySelector('.htmx-request') === null"
+        "() => window.htmx !== undefined"
+        " && document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling') === null"
     )
 
 
@@ -115,17 +121,26 @@ def assert_accessible(page: Page) -> None:
     assert violations == [], f"axe violations on {page.url}:\n" + "\n".join(lines)
 
 
-def login(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Log in through the login form, as a visitor would (goes to /login first)."""
+def open_login(page: Page) -> None:
     page.goto("/login")
     wait_for_htmx(page)
+
+
+def submit_login(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Fill in and send the login form that is on the page."""
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("input[type=submit]")
 
 
+def login(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login form, as a visitor would."""
+    open_login(page)
+    submit_login(page, username, password)
+
+
 def logout(page: Page) -> None:
     """Press the header's 退出 (log out) button and wait for the home page."""
     page.get_by_role("button", name="退出").click()
-    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page).to_have_url(path_is("/"))
     wait_for_htmx(page)

@@ -12,7 +12,15 @@ from playwright.sync_api import Page, expect
 from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity.models import AuditRecord, Court
-from tests.browser.conftest import assert_accessible, login, logout, wait_for_htmx
+from tests.browser.conftest import (
+    assert_accessible,
+    login,
+    logout,
+    open_login,
+    path_is,
+    submit_login,
+    wait_for_htmx,
+)
 from tests.conftest import PASSWORD, create_account
 
 pytestmark = pytest.mark.browser
@@ -25,11 +33,6 @@ ROLE_HOMES = {
     Role.OVERSEER: ("/oversight/", "我的监督"),
     Role.LIAISON: ("/grid/", "我的网格"),
 }
-
-
-def path_is(path: str) -> re.Pattern[str]:
-    """A URL pattern matching exactly ``path`` (any query string) on the live server."""
-    return re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?.*)?$")
 
 
 def heading(page: Page, level: int = 1):
@@ -47,8 +50,9 @@ def test_login_logout_each_role(page: Page, accounts_by_role: dict[Role, int]) -
     assert_accessible(page)
 
     for role, (home, title) in ROLE_HOMES.items():
-        login(page, role.value)
+        open_login(page)
         assert_accessible(page)  # the login form
+        submit_login(page, role.value)
 
         expect(page).to_have_url(path_is(home))
         expect(heading(page)).to_have_text(title)
@@ -168,7 +172,7 @@ def test_admin_creates_account_with_csrf(page: Page, accounts_by_role: dict[Role
     assert_accessible(page)  # the account list
 
     # The link is styled as a button (Pico's <a role="button">), so that is its accessible role.
-    page.get_by_role("button", name="新建账户").click()
+    page.get_by_role("link", name="新建账户").click()
     expect(page).to_have_url(path_is("/admin/accounts/new"))
     expect(heading(page)).to_have_text("新建账户")
     csrf = page.locator("#new-account form input[name=csrf_token]")
