@@ -126,6 +126,7 @@ def court(app: Flask) -> Court:
         court = courts.add_court(flask_db.session, code="鲁1427", name="夏津县人民法院", province="山东省",
                                  contact_phone="0534-12368", actor="test", now=NOW)
         flask_db.session.commit()
+        flask_db.session.refresh(court)  # loaded, so the detached copy can be read after the context ends
         flask_db.session.expunge(court)
         return court
 

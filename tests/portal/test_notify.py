@@ -1,0 +1,147 @@
+"""Delivering notices: a real local SMTP server, the file SMS gateway, retries, concurrent workers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from flask import Flask
+
+from portal import notify
+from portal.extensions import db
+from publicity import notices
+from publicity.models import Channel, OutboxMessage, OutboxStatus
+from tests.conftest import NOW, make_app
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Inbox:
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port (the controller checks its server by connecting to it)
+        probe.bind(("127.0.0.1", 0))
+        inbox.port = probe.getsockname()[1]  # type: ignore[attr-defined]
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)  # type: ignore[attr-defined]
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(database_url: str, smtp: Inbox, tmp_path: Path) -> Flask:
+    app = make_app(database_url, MINGJING_MAIL_HOST="127.0.0.1", MINGJING_MAIL_PORT=smtp.port,  # type: ignore[attr-defined]
+                   MINGJING_MAIL_FROM="notices@court.example", MINGJING_SMS_FILE=str(tmp_path / "sms.jsonl"),
+                   MINGJING_PUBLIC_URL="https://court.example")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def enqueue(app: Flask, n: int, channel: Channel = Channel.SMS, recipient: str = "13900000000") -> None:
+    with app.app_context():
+        for i in range(n):
+            notices.enqueue(db.session, channel=channel, recipient=recipient, kind="case_node", now=NOW,
+                            params={"case_number": "（2026）鲁1427执5号", "node_type": "search_started",
+                                    "public_text": f"第{i}条", "amount_fen": None})
+        db.session.commit()
+
+
+def statuses(app: Flask) -> list[str]:
+    with app.app_context():
+        return [m.status.value for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_sms_goes_to_the_development_file(mail_app: Flask) -> None:
+    enqueue(mail_app, 2)
+    result = mail_app.test_cli_runner().invoke(args=["notify", "deliver"])
+    assert result.exit_code == 0 and "sent 2, failed 0, pending 0" in result.output
+    lines = [json.loads(line) for line in Path(mail_app.config["MINGJING_SMS_FILE"]).read_text().splitlines()]
+    assert [line["to"] for line in lines] == ["13900000000", "13900000000"]
+    assert "（2026）鲁1427执5号" in lines[0]["text"] and "启动网络查控" in lines[0]["text"] and "第0条" in lines[0]["text"]
+    assert "https://court.example/cases/lookup" in lines[0]["text"]
+    assert statuses(mail_app) == ["sent", "sent"]
+    # Nothing is sent twice.
+    again = mail_app.test_cli_runner().invoke(args=["notify", "deliver"])
+    assert "sent 0" in again.output and len(Path(mail_app.config["MINGJING_SMS_FILE"]).read_text().splitlines()) == 2
+
+
+def test_email_goes_through_a_real_smtp_server(mail_app: Flask, smtp: Inbox) -> None:
+    enqueue(mail_app, 1, Channel.EMAIL, "party@example.com")
+    assert mail_app.test_cli_runner().invoke(args=["notify", "deliver"]).exit_code == 0
+    assert len(smtp.messages) == 1
+    sender, recipients, content = smtp.messages[0]
+    assert sender == "notices@court.example" and recipients == ["party@example.com"]
+    assert "Subject:" in content and statuses(mail_app) == ["sent"]
+
+
+def test_failures_are_retried_with_back_off(database_url: str, tmp_path: Path) -> None:
+    app = make_app(database_url, MINGJING_MAIL_HOST="127.0.0.1", MINGJING_MAIL_PORT=1)  # nothing listens there
+    enqueue(app, 1, Channel.EMAIL, "party@example.com")
+    result = app.test_cli_runner().invoke(args=["notify", "deliver"])
+    assert "sent 0, failed 1, pending 1" in result.output
+    with app.app_context():
+        message = db.session.scalar(sa.select(OutboxMessage))
+        assert message.status == OutboxStatus.PENDING and message.attempts == 1 and "Error" in message.last_error
+        assert message.next_attempt_at > NOW
+        db.engine.dispose()
+
+
+def test_two_concurrent_workers_send_each_message_exactly_once(mail_app: Flask) -> None:
+    enqueue(mail_app, 60)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with mail_app.test_request_context(base_url="https://court.example"):
+                notify.deliver(mail_app, loop=False, echo=lambda _line: None)
+                db.session.remove()
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    lines = [json.loads(line)["text"] for line in Path(mail_app.config["MINGJING_SMS_FILE"]).read_text().splitlines()]
+    assert len(lines) == 60
+    assert sorted(lines) == sorted(set(lines))  # every message once: the texts differ by number
+    assert statuses(mail_app) == ["sent"] * 60
+
+
+def test_a_node_and_its_notices_share_one_transaction(mail_app: Flask) -> None:
+    """A rolled-back node leaves no message behind."""
+    with mail_app.app_context():
+        from publicity import cases, courts
+        from publicity.models import NodeType, PartyKind, PartySide
+
+        court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
+        case = cases.file_case(db.session, court=court, number="（2026）鲁1427执5号", basis_issuer="x", basis_number="y",
+                               amount_applied_fen=100, filed_at=NOW, actor="t", now=NOW,
+                               parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="甲")])
+        notices.subscribe(db.session, case=case, party=case.parties[0], channel=Channel.SMS, address="13900000000",
+                          locale="zh_CN", now=NOW)
+        db.session.commit()
+        cases.add_node(db.session, case=case, node_type=NodeType.SEARCH_STARTED, occurred_at=NOW + timedelta(hours=1),
+                       public_text="x", actor="t", now=NOW)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
