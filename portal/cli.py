@@ -127,6 +127,50 @@ def seed_demo(seed: int, case_count: int) -> None:
         click.echo(line)
 
 
+@click.command("import-cases")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--court", "court_code", required=True, help="The court the cases belong to, e.g. 鲁1427.")
+@click.option("--codes-out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Issue query codes to imported parties and write them to this CSV for printing.")
+@with_appcontext
+def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
+    """Import cases, parties and nodes (CSV or XLSX); one bad row and nothing is imported."""
+    import csv
+    from pathlib import Path
+
+    from portal.blueprints.casework import query_code_key
+    from publicity import imports
+
+    try:
+        court = courts.get_court(db.session, court_code)
+    except PublicityError:
+        _fail(f"no court with code {court_code}")
+    try:
+        rows = list(imports.read_rows(Path(path)))
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+    except Exception as exc:  # openpyxl raises its own errors for damaged workbooks
+        _fail(f"cannot read {path}: {type(exc).__name__}: {exc}")
+    with click.progressbar(length=len(rows), label="checking and importing", file=sys.stderr) as bar:
+        result = imports.import_rows(db.session, rows, court=court, key=query_code_key() if codes_out else None,
+                                     timezone=current_app.config["MINGJING_TIMEZONE"], actor=CLI_ACTOR,
+                                     now=utcnow(), progress=bar.update)
+    if not result.ok:
+        db.session.rollback()
+        for error in result.errors:
+            click.echo(f"line {error.line}: {error.reason}", err=True)
+        click.echo(f"nothing imported: {len(result.errors)} bad rows", err=True)
+        sys.exit(1)
+    db.session.commit()
+    if codes_out:
+        with open(codes_out, "w", newline="", encoding="utf-8-sig") as f:
+            writer = csv.writer(f)
+            writer.writerow(["案号", "当事人", "查询码"])
+            writer.writerows(result.codes)
+    click.echo(f"imported {result.cases} cases, {result.parties} parties, {result.nodes} nodes; "
+               f"{result.skipped} rows were already there")
+
+
 notify_group = AppGroup("notify", help="Send SMS and email notices.")
 
 
@@ -144,5 +188,5 @@ def notify_deliver(loop: bool, interval: float) -> None:
 
 
 def init_commands(app: Flask) -> None:
-    for command in (create_user, court_group, audit_group, seed_demo, notify_group):
+    for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases):
         app.cli.add_command(command)

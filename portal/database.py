@@ -12,6 +12,11 @@ from portal.extensions import db
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # The driver's own transaction handling is kept on purpose: it emits BEGIN just before the
+    # first write, so a request that reads and then writes never holds a stale read snapshot
+    # (which SQLite would answer with an immediate SQLITE_BUSY). Services that must read
+    # consistently take the write lock first (audit head, case funds). Consequence: never open
+    # a SAVEPOINT before the first write of a transaction on SQLite.
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets readers in other gunicorn workers go on while one writes; the busy
     # timeout makes a writer wait for the lock instead of failing at once.

@@ -18,7 +18,7 @@ from publicity.models import (
 )
 
 STAGES = {
-    CaseStage.FILED: _l("Filed"),
+    CaseStage.FILED: _l("Newly filed"),
     CaseStage.SEARCH: _l("Centralised asset search"),
     CaseStage.IMPLEMENTATION: _l("Implementation"),
     CaseStage.DISPOSAL: _l("Property disposal"),

@@ -73,7 +73,8 @@ def _judge_choices() -> list[tuple[str, str]]:
     return [(str(j.id), f"{j.name}（{j.team}）" if j.team else j.name) for j in _judges()]
 
 
-def _party_data(form: object, side: PartySide) -> cases.PartyData:
+def _party_data(field: object, side: PartySide) -> cases.PartyData:
+    form = field.form  # type: ignore[attr-defined]  # the FormField's sub-form (its .name is the field's own)
     kind = PartyKind(form.kind.data)  # type: ignore[attr-defined]
     person = kind == PartyKind.PERSON
     return cases.PartyData(
