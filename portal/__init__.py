@@ -86,6 +86,9 @@ def register_security(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.htmx import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     from portal.blueprints import admin, api, audit, auth, cases, casework, grid, overseer, public, staff
 
     for module in (public, auth, cases, api, admin, staff, casework, audit, overseer, grid):

@@ -57,7 +57,7 @@ def yuan_to_fen(text: str) -> int:
         amount = Decimal(text.replace(",", "").replace("，", "").strip())
     except InvalidOperation as exc:
         raise ValueError(text) from exc
-    if amount != amount.quantize(Decimal("0.01")) or amount < 0 or amount > Decimal("1e12"):
+    if not amount.is_finite() or amount < 0 or amount > Decimal("1e12") or amount != amount.quantize(Decimal("0.01")):
         raise ValueError(text)
     return int(amount * 100)
 
@@ -123,8 +123,9 @@ class PartyForm(Form):
     kind = SelectField(_l("Person or organisation"), choices=[], validators=[DataRequired(REQUIRED)])
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=100)])
     sex = SelectField(_l("Sex"), choices=[], validators=[Optional()])
-    id_number = StringField(_l("ID number"), validators=[Optional(), Length(max=18)])
-    credit_code = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=18)])
+    # Not Optional(): that would stop the chain before the per-kind "required" checks below.
+    id_number = StringField(_l("ID number"), validators=[Length(max=18)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[Length(max=18)])
     legal_representative = StringField(_l("Legal representative"), validators=[Optional(), Length(max=50)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, get_flashed_messages, make_response, render_template
+from flask import Response, get_flashed_messages, make_response, render_template, request
+from werkzeug.routing import IntegerConverter
 
 from portal.extensions import htmx
 
@@ -23,3 +24,19 @@ def render(page: str, fragment: str, status: int = 200, **context: object) -> Re
         response = make_response(render_template(page, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+MAX_ID = 2**63 - 1  # the largest BIGINT; larger ids exist nowhere and would overflow the driver
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a positive database id; anything else is simply not found (404)."""
+
+    def __init__(self, map: object) -> None:  # noqa: A002 - werkzeug's signature
+        super().__init__(map, min=1, max=MAX_ID)  # type: ignore[arg-type]
+
+
+def keyset_arg(name: str) -> int | None:
+    """A keyset cursor from the query string: a positive id, else None (start from the top)."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None

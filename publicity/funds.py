@@ -16,8 +16,8 @@ def balance(session: Session, case: EnforcementCase) -> int:
     """Money held for the case, in fen."""
     signed = sa.case((FundMovement.direction == FundDirection.IN, FundMovement.amount_fen),
                      else_=-FundMovement.amount_fen)
-    return session.scalar(sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(
-        FundMovement.case_id == case.id)) or 0
+    total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(signed), 0)).where(FundMovement.case_id == case.id))
+    return int(total or 0)  # PostgreSQL's SUM(bigint) is a numeric
 
 
 def movements(session: Session, case: EnforcementCase) -> list[FundMovement]:

@@ -71,7 +71,7 @@ def new_account() -> ResponseReturnValue:
     return redirect(url_for("admin.account", account_id=account.id), 303)
 
 
-@bp.get("/accounts/<int:account_id>")
+@bp.get("/accounts/<id:account_id>")
 @access.roles(Role.ADMIN)
 def account(account_id: int) -> ResponseReturnValue:
     """Show one account with its actions."""
@@ -80,7 +80,7 @@ def account(account_id: int) -> ResponseReturnValue:
                   confirm=ConfirmForm(), reset_form=PasswordResetForm())
 
 
-@bp.post("/accounts/<int:account_id>/active")
+@bp.post("/accounts/<id:account_id>/active")
 @access.roles(Role.ADMIN)
 def toggle_active(account_id: int) -> ResponseReturnValue:
     """Deactivate an active account, or reactivate a deactivated one."""
@@ -99,7 +99,7 @@ def toggle_active(account_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.account", account_id=target.id), 303)
 
 
-@bp.post("/accounts/<int:account_id>/password")
+@bp.post("/accounts/<id:account_id>/password")
 @access.roles(Role.ADMIN)
 def reset_password(account_id: int) -> ResponseReturnValue:
     """Give an account a new password (its sessions end)."""

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from portal import access
 from portal.extensions import db
 from portal.forms import AuditFilterForm
-from portal.htmx import render
+from portal.htmx import keyset_arg, render
 from portal.models import STAFF_ROLES
 from publicity import audit
 
@@ -30,7 +30,7 @@ def _local_midnight(day: object) -> datetime:
 def index() -> ResponseReturnValue:
     """List audit records newest first, filtered by object, actor and date."""
     form = AuditFilterForm(request.args)
-    before = request.args.get("before", type=int)
+    before = keyset_arg("before")
     if not form.validate():
         return render("audit/index.html", "audit/_rows.html", form=form, records=[], next_before=None,
                       query={}, status=422)

@@ -15,7 +15,7 @@ from portal.case_forms import CaseLookupForm, SubscribeForm
 from portal.database import utcnow
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
-from portal.htmx import render
+from portal.htmx import keyset_arg, render
 from portal.i18n import select_locale
 from portal.lookup_views import corrected_nodes, lookup_policy, node_page, party_view
 from portal.templating import localtime
@@ -98,7 +98,7 @@ def more_nodes() -> ResponseReturnValue:
     if viewing is None:
         return redirect(url_for("cases.lookup"), 303)
     case, _party = viewing
-    nodes, more = node_page(db.session, case, before_id=request.args.get("before", type=int))
+    nodes, more = node_page(db.session, case, before_id=keyset_arg("before"))
     return render("cases/nodes_page.html", "cases/_nodes.html", case=case, nodes=nodes, more_before=more,
                   corrected=corrected_nodes(db.session, nodes))
 

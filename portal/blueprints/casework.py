@@ -26,7 +26,7 @@ from portal.case_forms import (
 from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm
-from portal.htmx import render
+from portal.htmx import keyset_arg, render
 from portal.models import Role
 from publicity import cases, funds, lookup
 from publicity.errors import PublicityError
@@ -108,7 +108,7 @@ def index() -> ResponseReturnValue:
         overdue=form.due.data == "overdue",
         due_within=now + timedelta(days=7) if form.due.data == "week" else None,
     )
-    rows = cases.list_cases(db.session, where=where, now=now, before_id=request.args.get("before", type=int),
+    rows = cases.list_cases(db.session, where=where, now=now, before_id=keyset_arg("before"),
                             limit=PAGE_SIZE + 1)
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     query = {k: v for k, v in request.args.items() if k != "before" and v}
@@ -146,7 +146,7 @@ def new() -> ResponseReturnValue:
     return redirect(url_for("casework.slip", case_id=case.id), 303)
 
 
-@bp.get("/<int:case_id>")
+@bp.get("/<id:case_id>")
 @access.roles(*CASE_STAFF)
 def show(case_id: int) -> ResponseReturnValue:
     """Show a case with everything staff may see and the forms to move it on."""
@@ -186,7 +186,7 @@ def _local_now():  # type: ignore[no-untyped-def]
                                                                                         microsecond=0)
 
 
-@bp.post("/<int:case_id>/nodes")
+@bp.post("/<id:case_id>/nodes")
 @access.roles(*CASE_STAFF)
 def add_node(case_id: int) -> ResponseReturnValue:
     """Record a node, if the case's state allows it."""
@@ -210,13 +210,13 @@ def add_node(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.show", case_id=case.id) + "#timeline", 303)
 
 
-@bp.post("/<int:case_id>/corrections")
+@bp.post("/<id:case_id>/corrections")
 @access.roles(*CASE_STAFF)
 def correct(case_id: int) -> ResponseReturnValue:
     """Record a correction of an earlier node."""
     case = _case_or_404(case_id)
     form = CorrectionForm()
-    if not form.validate_on_submit() or not form.corrects.data.isdigit():
+    if not form.validate_on_submit() or not (form.corrects.data.isascii() and form.corrects.data.isdigit()):
         return _render_case(case, 422, correction_form=form)
     try:
         cases.correct_node(db.session, case=case, corrects_id=int(form.corrects.data),
@@ -231,7 +231,7 @@ def correct(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.show", case_id=case.id) + "#timeline", 303)
 
 
-@bp.post("/<int:case_id>/funds")
+@bp.post("/<id:case_id>/funds")
 @access.roles(*CASE_STAFF)
 def add_funds(case_id: int) -> ResponseReturnValue:
     """Record money received or paid out."""
@@ -253,7 +253,7 @@ def add_funds(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.show", case_id=case.id) + "#funds", 303)
 
 
-@bp.post("/<int:case_id>/judge")
+@bp.post("/<id:case_id>/judge")
 @access.roles(*CASE_STAFF)
 def assign_judge(case_id: int) -> ResponseReturnValue:
     """Assign the judge in charge."""
@@ -274,7 +274,7 @@ def assign_judge(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.show", case_id=case.id), 303)
 
 
-@bp.post("/<int:case_id>/parties")
+@bp.post("/<id:case_id>/parties")
 @access.roles(*CASE_STAFF)
 def add_party(case_id: int) -> ResponseReturnValue:
     """Add a party and issue its query code."""
@@ -292,7 +292,7 @@ def add_party(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.slip", case_id=case.id), 303)
 
 
-@bp.post("/<int:case_id>/parties/<int:party_id>/query-code")
+@bp.post("/<id:case_id>/parties/<id:party_id>/query-code")
 @access.roles(*CASE_STAFF)
 def reissue_code(case_id: int, party_id: int) -> ResponseReturnValue:
     """Issue a party a new query code; the old one stops working."""
@@ -308,7 +308,7 @@ def reissue_code(case_id: int, party_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.slip", case_id=case.id), 303)
 
 
-@bp.post("/<int:case_id>/resume")
+@bp.post("/<id:case_id>/resume")
 @access.roles(*CASE_STAFF)
 def resume(case_id: int) -> ResponseReturnValue:
     """Resume a 终本 case as a new 执恢 case."""
@@ -333,7 +333,7 @@ def resume(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.slip", case_id=new_case.id), 303)
 
 
-@bp.get("/<int:case_id>/slip")
+@bp.get("/<id:case_id>/slip")
 @access.roles(*CASE_STAFF)
 def slip(case_id: int) -> ResponseReturnValue:
     """Printable acceptance notices (受理通知) with each party's query code and QR code, shown once."""
