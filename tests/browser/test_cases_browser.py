@@ -79,9 +79,13 @@ def form_error(page: Page):
 
 
 def submit_lookup(page: Page, case_number: str, code: str) -> None:
+    """Submit the lookup form and wait for its answer (the old error text is still on screen
+    until then, so checking it alone would race the next submission)."""
     page.get_by_label("案号", exact=True).fill(case_number)
     page.get_by_label("查询码", exact=True).fill(code)
-    page.get_by_role("button", name="查询", exact=True).click()
+    with page.expect_response(lambda r: r.request.method == "POST" and "/cases/lookup" in r.url):
+        page.get_by_role("button", name="查询", exact=True).click()
+    wait_for_htmx(page)
 
 
 def test_clerk_files_case_and_party_follows_it(
