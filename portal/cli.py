@@ -86,6 +86,30 @@ def court_add(code: str, name: str, province: str, phone: str) -> None:
     click.echo(f"added court {code} {name}")
 
 
+@court_group.command("deadlines")
+@click.argument("code")
+@click.argument("settings", nargs=-1)
+def court_deadlines(code: str, settings: tuple[str, ...]) -> None:
+    """Show or set a court's deadlines, e.g. `court deadlines 鲁1427 search_start_days=1`."""
+    from publicity import deadlines
+
+    try:
+        court = courts.get_court(db.session, code)
+        if settings:
+            pairs = dict(item.split("=", 1) for item in settings if "=" in item)
+            if len(pairs) != len(settings) or not all(v.isdigit() for v in pairs.values()):
+                _fail("settings are written name=number, e.g. search_start_days=1")
+            courts.set_deadline_settings(db.session, court=court, settings={k: int(v) for k, v in pairs.items()},
+                                         actor=CLI_ACTOR, now=utcnow())
+            db.session.commit()
+    except PublicityError as exc:
+        db.session.rollback()
+        _fail(str(exc) if not isinstance(exc, courts.NotFound) else f"no court with code {code}")
+    for name, value in deadlines.settings_for(court.deadline_settings).items():
+        marker = "" if name not in (court.deadline_settings or {}) else "  (court setting)"
+        click.echo(f"{name}={value}{marker}")
+
+
 @court_group.command("list")
 def court_list() -> None:
     """List the courts."""

@@ -96,3 +96,7 @@ class InsufficientFunds(PublicityError):
 
 class InvalidAmount(PublicityError):
     message = N_("The amount must be greater than zero.")
+
+
+class InvalidSetting(PublicityError):
+    message = N_("Unknown or out-of-range setting %(name)s.")

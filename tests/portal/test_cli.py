@@ -120,3 +120,16 @@ def test_court_and_create_user(app: Flask) -> None:
     with app.app_context():
         assert db.session.scalars(sa.select(Account.username)).all() == ["lisi"]
     assert "鲁1401" in runner.invoke(args=["court", "list"]).output
+
+
+def test_court_deadline_settings(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    runner.invoke(args=["court", "add", "--code", "鲁1427", "--name", "夏津县人民法院", "--province", "山东省"])
+    shown = runner.invoke(args=["court", "deadlines", "鲁1427"])
+    assert "search_start_days=2\n" in shown.output and "closure_months=6\n" in shown.output
+    changed = runner.invoke(args=["court", "deadlines", "鲁1427", "search_start_days=1"])
+    assert changed.exit_code == 0 and "search_start_days=1  (court setting)" in changed.output
+    for bad in ("no_such_setting=3", "search_start_days=0", "search_start_days=abc"):
+        refused = runner.invoke(args=["court", "deadlines", "鲁1427", bad])
+        assert refused.exit_code == 2, bad
+    assert "search_start_days=1  (court setting)" in runner.invoke(args=["court", "deadlines", "鲁1427"]).output
