@@ -100,3 +100,19 @@ class InvalidAmount(PublicityError):
 
 class InvalidSetting(PublicityError):
     message = N_("Unknown or out-of-range setting %(name)s.")
+
+
+class MinorNotListed(PublicityError):
+    message = N_("Minors are not put on the defaulter list.")
+
+
+class InvalidTerm(PublicityError):
+    message = N_("Grounds 2 to 6 are listed for 2 years, extendable by 1 to 3 years; ground 1 has no fixed term.")
+
+
+class InvalidGrace(PublicityError):
+    message = N_("The grace period before publication is 0 to 3 months.")
+
+
+class AlreadyRemoved(PublicityError):
+    message = N_("This entry has already been removed.")

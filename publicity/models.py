@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -371,3 +371,101 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DayKind(enum.StrEnum):
+    HOLIDAY = "holiday"  # a public holiday (法定节假日), also on a weekday
+    WORKDAY = "workday"  # an adjusted working weekend day (调休上班)
+
+
+class CalendarDay(Base):
+    """An exception to the Monday-Friday week, maintained by the administrator per year."""
+
+    __tablename__ = "publicity_calendar_day"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    kind: Mapped[DayKind] = mapped_column(enum_type(DayKind))
+
+
+class ListingGround(enum.StrEnum):
+    """Art. 1 of the SPC defaulter-list provisions: why a respondent is listed."""
+
+    ABLE_BUT_REFUSES = "1"  # 有履行能力而拒不履行
+    OBSTRUCTS = "2"  # 以伪造证据、暴力、威胁等方法妨碍、抗拒执行
+    EVADES = "3"  # 以虚假诉讼、虚假仲裁或者以隐匿、转移财产等方法规避执行
+    ASSET_REPORT = "4"  # 违反财产报告制度
+    RESTRICTION_BREACH = "5"  # 违反限制消费令
+    SETTLEMENT_BREACH = "6"  # 无正当理由拒不履行执行和解协议
+
+
+class Performance(enum.StrEnum):
+    NONE = "none"  # 全部未履行
+    PARTIAL = "partial"  # 部分未履行
+
+
+class RemovalReason(enum.StrEnum):
+    """Art. 10 grounds for deleting an entry, plus the end of its term and revocation of a wrong listing."""
+
+    PERFORMED = "performed"  # 全部履行
+    SETTLEMENT_PERFORMED = "settlement_performed"  # 和解协议履行完毕
+    APPLICANT_REQUEST = "applicant_request"  # 申请执行人书面申请
+    NO_PROPERTY = "no_property"  # 终本后两次查询无财产且无线索
+    SUSPENDED = "suspended"  # 因再审或破产中止执行
+    NOT_ENFORCED = "not_enforced"  # 不予执行
+    TERMINATED = "terminated"  # 终结执行
+    TERM_ENDED = "term_ended"  # 期限届满
+    REVOKED = "revoked"  # 错误纳入，予以撤销
+
+
+class DefaulterEntry(Base):
+    """An entry of the list of dishonest judgment defaulters (失信被执行人名单)."""
+
+    __tablename__ = "publicity_defaulter_entry"
+    __table_args__ = (
+        # Every search mode is an index range scan in (key, id) order: no sort, no deep OFFSET.
+        sa.Index("ix_publicity_defaulter_entry_name_id", "name", "id"),
+        sa.Index("ix_publicity_defaulter_entry_pinyin_id", "name_pinyin", "id"),
+        sa.Index("ix_publicity_defaulter_entry_initials_id", "name_initials", "id"),
+        sa.Index("ix_publicity_defaulter_entry_case_number", "case_number"),
+        sa.Index("ix_publicity_defaulter_entry_id_hash", "id_hash"),
+        sa.Index("ix_publicity_defaulter_entry_id_masked", "id_masked"),
+        sa.Index("ix_publicity_defaulter_entry_removal", "removed_at", "removal_due"),
+        # One entry per respondent and case: re-importing a file adds nothing twice.
+        sa.UniqueConstraint("case_number", "id_hash", name="uq_publicity_defaulter_entry_case_person"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"))
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    case_number: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    name_pinyin: Mapped[str] = mapped_column(sa.String(200))
+    name_initials: Mapped[str] = mapped_column(sa.String(60))
+    sex: Mapped[str] = mapped_column(sa.String(8), default="")
+    age: Mapped[int | None] = mapped_column()
+    id_number: Mapped[str] = mapped_column(sa.String(18))  # staff only; public pages show id_masked
+    id_hash: Mapped[str] = mapped_column(sa.String(64))
+    id_masked: Mapped[str] = mapped_column(sa.String(18))
+    legal_representative: Mapped[str] = mapped_column(sa.String(50), default="")
+    province: Mapped[str] = mapped_column(sa.String(20))
+    basis_number: Mapped[str] = mapped_column(sa.String(60))
+    basis_issuer: Mapped[str] = mapped_column(sa.String(100))
+    obligation: Mapped[str] = mapped_column(sa.Text)
+    performance: Mapped[Performance] = mapped_column(enum_type(Performance))
+    performed_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    unperformed_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    ground: Mapped[ListingGround] = mapped_column(enum_type(ListingGround))
+    circumstance: Mapped[str] = mapped_column(sa.Text)
+    filed_on: Mapped[date] = mapped_column(sa.Date)
+    decided_on: Mapped[date] = mapped_column(sa.Date)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # after any grace period
+    term_months: Mapped[int | None] = mapped_column()  # None: no fixed term (ground 1)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removal_reason: Mapped[RemovalReason | None] = mapped_column(enum_type(RemovalReason))
+    removal_ground_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removal_due: Mapped[date | None] = mapped_column(sa.Date)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    court: Mapped[Court] = sa.orm.relationship()

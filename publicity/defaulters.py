@@ -1,0 +1,342 @@
+"""The list of dishonest judgment defaulters (失信被执行人名单): listing, removal, public search."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from publicity import audit, case_numbers, deadlines, names
+from publicity.errors import AlreadyRemoved, InvalidGrace, InvalidTerm, MinorNotListed
+from publicity.models import (
+    Court,
+    DefaulterEntry,
+    EnforcementCase,
+    ListingGround,
+    PartyKind,
+    Performance,
+    RemovalReason,
+)
+from publicity.workdays import Calendar
+
+FIXED_TERM_MONTHS = 24  # grounds 2-6 (art. 2)
+REMOVAL_WORKING_DAYS = 3  # art. 10
+PAGE_SIZE = 20
+COURT_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """What a listing decision records (the national list's fields)."""
+
+    kind: PartyKind
+    name: str
+    id_number: str  # ID number (persons) or unified social credit code (entities)
+    case_number: str
+    basis_number: str
+    basis_issuer: str
+    obligation: str
+    circumstance: str
+    ground: ListingGround
+    filed_on: date
+    unperformed_fen: int
+    performed_fen: int = 0
+    sex: str = ""
+    legal_representative: str = ""
+
+
+def age_on(id_number: str, day: date) -> int | None:
+    """A person's age on ``day`` from the birth date in an 18-digit ID number."""
+    try:
+        born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def term_for(ground: ListingGround, extension_years: int = 0) -> int | None:
+    """The listing term in months: none for ground 1, 2 years (+1-3) for grounds 2-6."""
+    if ground == ListingGround.ABLE_BUT_REFUSES:
+        if extension_years:
+            raise InvalidTerm()
+        return None
+    if extension_years not in (0, 1, 2, 3):
+        raise InvalidTerm()
+    return FIXED_TERM_MONTHS + 12 * extension_years
+
+
+def list_defaulter(session: Session, *, court: Court, data: EntryData, key: bytes, actor: str, now: datetime,
+                   grace_months: int = 0, extension_years: int = 0,
+                   case: EnforcementCase | None = None) -> DefaulterEntry:
+    """Record a listing decision; the entry is published after the grace period (0-3 months)."""
+    if not 0 <= grace_months <= 3:
+        raise InvalidGrace()
+    today = now.astimezone(COURT_ZONE).date()
+    person = data.kind == PartyKind.PERSON
+    age = age_on(data.id_number, today) if person else None
+    if age is not None and age < 18:
+        raise MinorNotListed()
+    term = term_for(data.ground, extension_years)
+    published_at = deadlines.add_months(now, grace_months)
+    full_spelling, initials = names.pinyin_keys(data.name, person=person)
+    number = data.id_number.strip().upper()
+    entry = DefaulterEntry(
+        court_id=court.id, case_id=case.id if case else None, case_number=case_numbers.normalise(data.case_number),
+        kind=data.kind, name=data.name.strip(), name_pinyin=full_spelling, name_initials=initials,
+        sex=data.sex if person else "", age=age, id_number=number, id_hash=names.number_hash(number, key=key),
+        id_masked=names.mask_number(number), legal_representative=data.legal_representative,
+        province=court.province, basis_number=data.basis_number, basis_issuer=data.basis_issuer,
+        obligation=data.obligation,
+        performance=Performance.PARTIAL if data.performed_fen else Performance.NONE,
+        performed_fen=data.performed_fen, unperformed_fen=data.unperformed_fen, ground=data.ground,
+        circumstance=data.circumstance, filed_on=data.filed_on, decided_on=today, published_at=published_at,
+        term_months=term, expires_at=deadlines.add_months(published_at, term) if term else None, created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=actor, action="defaulter.list", object_type="defaulter_entry", object_id=entry.id,
+                 changes={"case": entry.case_number, "name": entry.name, "ground": data.ground.value,
+                          "published_at": published_at.isoformat(), "term_months": term},
+                 chain=court.code, now=now)
+    return entry
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(COURT_ZONE).date()
+
+
+def record_removal_ground(session: Session, *, entry: DefaulterEntry, reason: RemovalReason, occurred_at: datetime,
+                          calendar: Calendar, actor: str, now: datetime) -> DefaulterEntry:
+    """Record that a removal ground arose; the entry must be removed within 3 working days."""
+    if entry.removed_at is not None:
+        raise AlreadyRemoved()
+    entry.removal_reason = reason
+    entry.removal_ground_at = occurred_at
+    entry.removal_due = calendar.add_working_days(_local_day(occurred_at), REMOVAL_WORKING_DAYS)
+    audit.record(session, actor=actor, action="defaulter.removal_ground", object_type="defaulter_entry",
+                 object_id=entry.id, changes={"reason": reason.value, "due": entry.removal_due.isoformat()},
+                 chain=entry.court.code, now=now)
+    session.flush()
+    return entry
+
+
+def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime) -> DefaulterEntry:
+    """Take the entry off every public surface now."""
+    if entry.removed_at is not None:
+        raise AlreadyRemoved()
+    if entry.removal_reason is None:
+        raise AlreadyRemoved("A removal needs its ground first.")
+    entry.removed_at = now
+    audit.record(session, actor=actor, action="defaulter.remove", object_type="defaulter_entry", object_id=entry.id,
+                 changes={"reason": entry.removal_reason.value,
+                          "on_time": _local_day(now) <= entry.removal_due if entry.removal_due else None},
+                 chain=entry.court.code, now=now)
+    session.flush()
+    return entry
+
+
+def expire(session: Session, *, calendar: Calendar, actor: str, now: datetime, batch: int = 1000) -> int:
+    """Remove every entry whose term has ended (the read-time filter hides them meanwhile)."""
+    done = 0
+    while True:
+        due = list(session.scalars(sa.select(DefaulterEntry).where(
+            DefaulterEntry.expires_at <= now, DefaulterEntry.removed_at.is_(None)).limit(batch)))
+        if not due:
+            return done
+        for entry in due:
+            entry.removal_reason = RemovalReason.TERM_ENDED
+            entry.removal_ground_at = entry.expires_at
+            entry.removal_due = calendar.add_working_days(_local_day(entry.expires_at), REMOVAL_WORKING_DAYS)
+            entry.removed_at = now
+            audit.record(session, actor=actor, action="defaulter.expire", object_type="defaulter_entry",
+                         object_id=entry.id, changes={"expired_at": entry.expires_at.isoformat()},
+                         chain=entry.court.code, now=now)
+        session.flush()
+        done += len(due)
+
+
+def is_public(entry: DefaulterEntry, now: datetime) -> bool:
+    """Published, not removed, term not over: the entry may be shown."""
+    return (entry.published_at <= now and entry.removed_at is None
+            and (entry.expires_at is None or entry.expires_at > now))
+
+
+def public_clause(now: datetime) -> sa.ColumnElement[bool]:
+    """The same rule as ``is_public`` in SQL: an expired entry is never shown, job or no job."""
+    return sa.and_(DefaulterEntry.published_at <= now, DefaulterEntry.removed_at.is_(None),
+                   sa.or_(DefaulterEntry.expires_at.is_(None), DefaulterEntry.expires_at > now))
+
+
+def removal_worklist(session: Session, *, court_id: int, today: date) -> tuple[list[DefaulterEntry], list[DefaulterEntry]]:
+    """Entries to remove: (due today or later, late), each oldest first."""
+    pending = list(session.scalars(sa.select(DefaulterEntry).where(
+        DefaulterEntry.court_id == court_id, DefaulterEntry.removal_ground_at.is_not(None),
+        DefaulterEntry.removed_at.is_(None)).order_by(DefaulterEntry.removal_due, DefaulterEntry.id)))
+    return [e for e in pending if e.removal_due >= today], [e for e in pending if e.removal_due < today]
+
+
+# --- Public search -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    ground: ListingGround | None = None
+    court_id: int | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[DefaulterEntry]
+    next_cursor: str | None
+    mode: str
+
+
+def _encode(key: str | None, entry_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([key, entry_id], ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> tuple[str | None, int] | None:
+    if not cursor:
+        return None
+    try:
+        key, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if (key is None or isinstance(key, str)) and isinstance(entry_id, int):
+            return key, entry_id
+    except (ValueError, TypeError):
+        pass
+    return None
+
+
+def search_mode(query: str) -> str:
+    """How a query is matched: browse, id, masked, case, pinyin or name (exact and prefix)."""
+    q = query.strip()
+    if not q:
+        return "browse"
+    if names.full_number_query(q):
+        return "id"
+    if names.masked_query(q):
+        return "masked"
+    try:
+        case_numbers.parse(q)
+        return "case"
+    except case_numbers.MalformedCaseNumber:
+        pass
+    return "pinyin" if names.is_pinyin_query(q) else "name"
+
+
+def search(session: Session, *, query: str, filters: Filters = Filters(), cursor: str | None = None,
+           key: bytes, now: datetime, limit: int = PAGE_SIZE) -> Page:
+    """One page of public entries matching ``query``, by keyset on the index the mode uses."""
+    q, mode = query.strip(), search_mode(query)
+    after = _decode(cursor)
+    base = sa.select(DefaulterEntry).where(public_clause(now))
+    if filters.ground is not None:
+        base = base.where(DefaulterEntry.ground == filters.ground)
+    if filters.court_id is not None:
+        base = base.where(DefaulterEntry.court_id == filters.court_id)
+    if filters.year is not None:
+        base = base.where(DefaulterEntry.decided_on.between(date(filters.year, 1, 1), date(filters.year, 12, 31)))
+
+    if mode == "name":
+        # Exact names sort first within a prefix range, so one range scan serves both.
+        stmt = base.where(DefaulterEntry.name >= q, DefaulterEntry.name < q + "\U0010ffff")
+        return _keyset(session, stmt, DefaulterEntry.name, after, limit, mode)
+    if mode == "pinyin":
+        spelled = q.replace(" ", "").lower()
+        # Full spelling or initials: two exact index lookups merged by id.
+        return _merged(session, [base.where(DefaulterEntry.name_pinyin == spelled),
+                                 base.where(DefaulterEntry.name_initials == spelled)], after, limit, mode)
+    if mode == "id":
+        stmt = base.where(DefaulterEntry.id_hash == names.number_hash(names.full_number_query(q), key=key))
+    elif mode == "masked":
+        stmt = base.where(DefaulterEntry.id_masked == names.masked_query(q))
+    elif mode == "case":
+        stmt = base.where(DefaulterEntry.case_number == case_numbers.normalise(q))
+    else:
+        stmt = base
+    return _merged(session, [stmt], after, limit, mode)
+
+
+def _keyset(session: Session, stmt: sa.Select, column: sa.ColumnElement[str], after: tuple[str | None, int] | None,
+            limit: int, mode: str) -> Page:
+    if after is not None and after[0] is not None:
+        stmt = stmt.where(sa.tuple_(column, DefaulterEntry.id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1])))
+    rows = list(session.scalars(stmt.order_by(column, DefaulterEntry.id).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode(getattr(rows[-1], column.key), rows[-1].id) if more else None, mode)
+
+
+def _merged(session: Session, statements: Sequence[sa.Select], after: tuple[str | None, int] | None, limit: int,
+            mode: str) -> Page:
+    """Newest first by id across one or more index lookups."""
+    found: dict[int, DefaulterEntry] = {}
+    for stmt in statements:
+        if after is not None:
+            stmt = stmt.where(DefaulterEntry.id < after[1])
+        for entry in session.scalars(stmt.order_by(DefaulterEntry.id.desc()).limit(limit + 1)):
+            found[entry.id] = entry
+    rows = [found[i] for i in sorted(found, reverse=True)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode(None, rows[-1].id) if more else None, mode)
+
+
+def get_public(session: Session, entry_id: int, *, now: datetime) -> DefaulterEntry | None:
+    """The entry if it exists at all (the caller answers 410 when it is no longer public)."""
+    return session.get(DefaulterEntry, entry_id)
+
+
+# --- Bulk insert (imports and demo data) ------------------------------------------------------------------------
+
+
+def bulk_rows(court: Court, rows: Iterable[EntryData], *, key: bytes, now: datetime,
+              published_at: Iterable[datetime] | None = None) -> Iterable[dict[str, object]]:
+    """Column dicts for a Core bulk insert, computed like ``list_defaulter`` does (no validation)."""
+    published = iter(published_at) if published_at is not None else None
+    for data in rows:
+        person = data.kind == PartyKind.PERSON
+        full_spelling, initials = names.pinyin_keys(data.name, person=person)
+        number = data.id_number.upper()
+        pub = next(published) if published is not None else now
+        term = None if data.ground == ListingGround.ABLE_BUT_REFUSES else FIXED_TERM_MONTHS
+        yield {
+            "court_id": court.id, "case_id": None, "case_number": data.case_number, "kind": data.kind.value,
+            "name": data.name, "name_pinyin": full_spelling, "name_initials": initials,
+            "sex": data.sex if person else "", "age": age_on(number, _local_day(pub)) if person else None,
+            "id_number": number, "id_hash": names.number_hash(number, key=key), "id_masked": names.mask_number(number),
+            "legal_representative": data.legal_representative, "province": court.province,
+            "basis_number": data.basis_number, "basis_issuer": data.basis_issuer, "obligation": data.obligation,
+            "performance": (Performance.PARTIAL if data.performed_fen else Performance.NONE).value,
+            "performed_fen": data.performed_fen, "unperformed_fen": data.unperformed_fen, "ground": data.ground.value,
+            "circumstance": data.circumstance, "filed_on": data.filed_on, "decided_on": _local_day(pub),
+            "published_at": pub, "term_months": term,
+            "expires_at": deadlines.add_months(pub, term) if term else None, "created_at": now,
+        }
+
+
+def bulk_insert(session: Session, rows: Iterable[dict[str, object]], *, batch: int = 5000) -> int:
+    """Insert entries in batches, skipping any already listed (same case and person); return how many were new."""
+    table = DefaulterEntry.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["case_number", "id_hash"])
+    inserted, chunk = 0, []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            inserted += session.execute(stmt, chunk).rowcount
+            chunk = []
+    if chunk:
+        inserted += session.execute(stmt, chunk).rowcount
+    return inserted

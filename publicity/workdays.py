@@ -1,0 +1,53 @@
+"""Working days (工作日): weekends and public holidays off, adjusted working weekends (调休) on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from publicity import audit
+from publicity.models import CalendarDay, DayKind
+
+
+class Calendar:
+    """A working-day calendar loaded from the admin-maintained table."""
+
+    def __init__(self, days: Iterable[CalendarDay] = ()) -> None:
+        self.holidays = {d.day for d in days if d.kind == DayKind.HOLIDAY}
+        self.workdays = {d.day for d in days if d.kind == DayKind.WORKDAY}
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def add_working_days(self, start: date, count: int) -> date:
+        """The ``count``-th working day after ``start`` (start itself not counted)."""
+        day = start
+        while count > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
+
+def load(session: Session) -> Calendar:
+    return Calendar(session.scalars(sa.select(CalendarDay)))
+
+
+def set_days(session: Session, *, days: dict[date, DayKind], actor: str, now) -> None:  # type: ignore[no-untyped-def]
+    """Mark days as holidays or adjusted working days (replacing what those days were)."""
+    for day, kind in days.items():
+        existing = session.get(CalendarDay, day)
+        if existing is None:
+            session.add(CalendarDay(day=day, kind=kind))
+        else:
+            existing.kind = kind
+    audit.record(session, actor=actor, action="calendar.set", object_type="calendar", object_id=min(days).year,
+                 changes={d.isoformat(): k.value for d, k in sorted(days.items())}, now=now)
+    session.flush()
