@@ -89,9 +89,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.htmx import IdConverter
 
     app.url_map.converters["id"] = IdConverter
-    from portal.blueprints import admin, api, audit, auth, cases, casework, grid, overseer, public, staff
+    from portal.blueprints import admin, api, audit, auth, cases, casework, grid, lists, overseer, public, staff
 
-    for module in (public, auth, cases, api, admin, staff, casework, audit, overseer, grid):
+    for module in (public, auth, cases, lists, api, admin, staff, casework, audit, overseer, grid):
         app.register_blueprint(module.bp)
 
 

@@ -134,7 +134,9 @@ def audit_verify() -> None:
 @with_appcontext
 @click.option("--seed", default=2021, show_default=True, help="Random seed: the same seed builds the same data.")
 @click.option("--cases", "case_count", default=300, show_default=True, help="How many enforcement cases to file.")
-def seed_demo(seed: int, case_count: int) -> None:
+@click.option("--defaulters", "defaulter_count", default=2000, show_default=True,
+              help="How many defaulter-list entries to generate (up to 1,000,000).")
+def seed_demo(seed: int, case_count: int, defaulter_count: int) -> None:
     """Fill an empty database with a demo county court (never in production)."""
     from portal import demo
 
@@ -145,7 +147,8 @@ def seed_demo(seed: int, case_count: int) -> None:
         return
     from portal.blueprints.casework import query_code_key
 
-    created = demo.seed(db.session, seed=seed, now=utcnow(), key=query_code_key(), cases=case_count)
+    created = demo.seed(db.session, seed=seed, now=utcnow(), key=query_code_key(), cases=case_count,
+                        defaulters=defaulter_count)
     db.session.commit()
     for line in created.lines():
         click.echo(line)
@@ -195,6 +198,87 @@ def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
                f"{result.skipped} rows were already there")
 
 
+lists_group = AppGroup("lists", help="The public defaulter lists.")
+
+
+@lists_group.command("expire")
+def lists_expire() -> None:
+    """Remove entries whose term has ended (run daily; expired entries are hidden even without it)."""
+    from publicity import defaulters, workdays
+
+    count = defaulters.expire(db.session, calendar=workdays.load(db.session), actor=CLI_ACTOR, now=utcnow())
+    db.session.commit()
+    click.echo(f"expired {count} entries")
+
+
+calendar_group = AppGroup("calendar", help="The working-day calendar (public holidays and 调休 workdays).")
+
+
+@calendar_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def calendar_load(path: str) -> None:
+    """Load a year's holidays and adjusted workdays from a JSON file (see publicity/calendars/)."""
+    from pathlib import Path
+
+    from publicity import workdays
+
+    try:
+        days = workdays.read_calendar_file(Path(path))
+    except (ValueError, KeyError, TypeError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+    if not days:
+        _fail(f"{path} lists no days")
+    workdays.set_days(db.session, days=days, actor=CLI_ACTOR, now=utcnow())
+    db.session.commit()
+    click.echo(f"loaded {len(days)} days")
+
+
+@calendar_group.command("show")
+@click.argument("year", type=int)
+def calendar_show(year: int) -> None:
+    """List a year's holidays and adjusted workdays."""
+    import sqlalchemy as sa
+
+    from publicity.models import CalendarDay
+
+    rows = db.session.scalars(sa.select(CalendarDay).where(CalendarDay.day.between(
+        __import__("datetime").date(year, 1, 1), __import__("datetime").date(year, 12, 31))).order_by(CalendarDay.day))
+    for row in rows:
+        click.echo(f"{row.day.isoformat()}\t{row.kind.value}")
+
+
+@click.command("import-defaulters")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_defaulters(path: str) -> None:
+    """Import defaulter entries in the national list's column layout (CSV or XLSX); all or nothing."""
+    from pathlib import Path
+
+    from publicity import defaulter_imports
+
+    try:
+        rows = defaulter_imports.read(Path(path))
+        total = defaulter_imports.count_rows(Path(path))
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+    except Exception as exc:  # openpyxl's own errors for damaged workbooks
+        _fail(f"cannot read {path}: {type(exc).__name__}: {exc}")
+    with click.progressbar(length=total, label="checking and importing", file=sys.stderr) as bar:
+        result = defaulter_imports.import_entries(
+            db.session, rows, key=current_app.config["SECRET_KEY"].encode(), actor=CLI_ACTOR, now=utcnow(),
+            progress=bar.update)
+    if not result.ok:
+        db.session.rollback()
+        for error in result.errors[:1000]:
+            click.echo(f"line {error.line}: {error.reason}", err=True)
+        if len(result.errors) > 1000:
+            click.echo(f"... and {len(result.errors) - 1000} more", err=True)
+        click.echo(f"nothing imported: {len(result.errors)} bad rows", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"imported {result.inserted} entries; {result.rows - result.inserted} were already listed")
+
+
 notify_group = AppGroup("notify", help="Send SMS and email notices.")
 
 
@@ -212,5 +296,6 @@ def notify_deliver(loop: bool, interval: float) -> None:
 
 
 def init_commands(app: Flask) -> None:
-    for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases):
+    for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases, lists_group,
+                    calendar_group, import_defaulters):
         app.cli.add_command(command)

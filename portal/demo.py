@@ -14,9 +14,10 @@ from oversight import overseers
 from oversight.models import OverseerKind, OverseerLevel
 from portal import accounts
 from portal.demo_cases import DemoCase, seed_cases
+from portal.demo_defaulters import generate as generate_defaulters
 from portal.models import Account, Role
 from publicity import courts
-from publicity.models import Court, OfficerKind
+from publicity.models import Court, DefaulterEntry, OfficerKind, RemovalReason
 
 ACTOR = "seed-demo"
 TEAMS = ("执行一团队", "执行二团队", "执行三团队", "执行四团队", "执行五团队")
@@ -60,7 +61,8 @@ def _password(rng: random.Random) -> str:
     return "demo-" + "".join(rng.choice(alphabet) for _ in range(8))
 
 
-def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int = 300) -> DemoData:
+def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int = 300,
+         defaulters: int = 0) -> DemoData:
     """Build the demo court, its officers and overseers, one account per role, and its cases."""
     rng = random.Random(seed)
     # Passwords come from their own stream so that adding demo data does not change them.
@@ -106,4 +108,28 @@ def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int =
     judges = [o for (team, kind), o in officers.items() if kind == OfficerKind.JUDGE]
     data.cases = seed_cases(session, court=court, judges=judges, count=cases, rng=random.Random(f"cases-{seed}"),
                             key=key, name_of=_name, now=now)
+    if defaulters:
+        seed_defaulters(session, court=court, count=defaulters, seed=seed, key=key, now=now)
     return data
+
+
+def seed_defaulters(session: Session, *, court: Court, count: int, seed: int, key: bytes, now: datetime) -> int:
+    """Generate list entries in bulk (a million in a few minutes); some removed, some expired."""
+    from publicity import audit as audit_trail
+    from publicity import defaulters as defaulter_list
+
+    generated = list(generate_defaulters(count, seed=seed, court_code=court.code, now=now))
+    rows = defaulter_list.bulk_rows(court, (d for d, _ in generated), key=key, now=now,
+                                    published_at=(p for _, p in generated))
+    inserted = defaulter_list.bulk_insert(session, rows)
+    # About one in twelve has been removed since (performed, settled, revoked ...).
+    removed_ids = list(session.scalars(sa.select(DefaulterEntry.id).where(
+        DefaulterEntry.court_id == court.id, DefaulterEntry.id % 12 == 0)))
+    for start in range(0, len(removed_ids), 5000):
+        chunk = removed_ids[start:start + 5000]
+        session.execute(sa.update(DefaulterEntry).where(DefaulterEntry.id.in_(chunk)).values(
+            removal_reason=RemovalReason.PERFORMED, removal_ground_at=now, removal_due=now.date(), removed_at=now))
+    audit_trail.record(session, actor=ACTOR, action="defaulter.bulk_seed", object_type="defaulter_entry",
+                       object_id="*", changes={"inserted": inserted, "removed": len(removed_ids)},
+                       chain=court.code, now=now)
+    return inserted

@@ -39,6 +39,9 @@ def error_response(code: int, message: str | None = None) -> Response:
     response.status_code = code
     if code == 503:
         response.headers["Retry-After"] = "30"
+    if code in (404, 410):
+        # A removed entry must leave search engines too.
+        response.headers["X-Robots-Tag"] = "noindex, noarchive"
     return response
 
 

@@ -11,9 +11,12 @@ from publicity.models import (
     Channel,
     ClosureMode,
     FundDirection,
+    ListingGround,
     NodeType,
     PartyKind,
     PartySide,
+    Performance,
+    RemovalReason,
     SearchTarget,
 )
 
@@ -99,6 +102,29 @@ FUND_DIRECTIONS = {FundDirection.IN: _l("Received"), FundDirection.OUT: _l("Paid
 CHANNELS = {Channel.SMS: _l("SMS"), Channel.EMAIL: _l("Email")}
 
 
+LISTING_GROUNDS = {
+    ListingGround.ABLE_BUT_REFUSES: _l("Able to perform but refuses"),
+    ListingGround.OBSTRUCTS: _l("Obstructs enforcement by forged evidence, violence or threats"),
+    ListingGround.EVADES: _l("Evades enforcement by sham litigation or hiding property"),
+    ListingGround.ASSET_REPORT: _l("Breaks the duty to report property"),
+    ListingGround.RESTRICTION_BREACH: _l("Breaks a consumption restriction"),
+    ListingGround.SETTLEMENT_BREACH: _l("Refuses to honour a settlement agreement"),
+}
+
+REMOVAL_REASONS = {
+    RemovalReason.PERFORMED: _l("Obligation fully performed"),
+    RemovalReason.SETTLEMENT_PERFORMED: _l("Settlement performed"),
+    RemovalReason.APPLICANT_REQUEST: _l("Applicant's written request granted"),
+    RemovalReason.NO_PROPERTY: _l("After 终本, two searches found no property"),
+    RemovalReason.SUSPENDED: _l("Enforcement suspended for retrial or bankruptcy"),
+    RemovalReason.NOT_ENFORCED: _l("Ruling not to enforce"),
+    RemovalReason.TERMINATED: _l("Enforcement terminated"),
+    RemovalReason.TERM_ENDED: _l("Listing term ended"),
+    RemovalReason.REVOKED: _l("Listed in error: revoked"),
+}
+
+PERFORMANCE = {Performance.NONE: _l("Nothing performed"), Performance.PARTIAL: _l("Partly performed")}
+
 TERMINATION_CONDITIONS = {
     "3_months_since_filing": _l("three months since filing"),
     "objection_ruled": _l("a ruling on the open objection"),
@@ -159,6 +185,9 @@ TABLES = {
     "sex_label": SEXES,
     "direction_label": FUND_DIRECTIONS,
     "channel_label": CHANNELS,
+    "ground_label": LISTING_GROUNDS,
+    "removal_label": REMOVAL_REASONS,
+    "performance_label": PERFORMANCE,
 }
 
 

@@ -103,6 +103,50 @@ CASE_VIEW = {
 }
 
 
+DEFAULTER = {
+    "type": "object",
+    "required": ["id", "url", "name", "kind", "id_number_masked", "court", "province", "case_number", "filed_on",
+                 "basis_number", "basis_issuer", "obligation", "performance", "performed_fen", "unperformed_fen",
+                 "ground", "circumstance", "published_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "name": {"type": "string", "description": "Person's or organisation's name."},
+        "kind": {"type": "string", "enum": ["person", "entity"]},
+        "sex": {"type": ["string", "null"], "enum": ["male", "female", None]},
+        "age": {"type": ["integer", "null"]},
+        "id_number_masked": {"type": "string", "description": "Characters 11-14 replaced by ****.",
+                             "examples": ["3714271982****1234"]},
+        "legal_representative": {"type": ["string", "null"]},
+        "court": {"type": "string"},
+        "province": {"type": "string"},
+        "case_number": {"type": "string"},
+        "filed_on": {"type": "string", "format": "date"},
+        "basis_number": {"type": "string"},
+        "basis_issuer": {"type": "string"},
+        "obligation": {"type": "string"},
+        "performance": {"type": "string", "enum": ["none", "partial"]},
+        "performed_fen": {"type": "integer"},
+        "unperformed_fen": {"type": "integer"},
+        "ground": {"type": "string", "enum": ["1", "2", "3", "4", "5", "6"],
+                   "description": "Art. 1 ground of the SPC provisions on the defaulter list."},
+        "circumstance": {"type": "string"},
+        "published_at": {"type": "string", "format": "date-time"},
+        "expires_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+
+DEFAULTER_PAGE = {
+    "type": "object",
+    "required": ["items", "next"],
+    "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/DefaulterEntry"}},
+        "next": {"type": ["string", "null"], "description": "URL of the next page, or null on the last page."},
+        "mode": {"type": "string", "enum": ["browse", "name", "pinyin", "id", "masked", "case"]},
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """Build the document; the tests validate it and check responses against it."""
     error_response = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -140,7 +184,32 @@ def openapi_document() -> dict[str, Any]:
                         "429": {"description": "Too many failed lookups; retry after `until`.", **error_response},
                     },
                 }
-            }
+            },
+            "/api/v1/defaulters": {
+                "get": {
+                    "operationId": "searchDefaulters",
+                    "summary": "Search or browse the current list of dishonest judgment defaulters.",
+                    "description": "Without q the whole current list is browsed, newest first. q is matched as "
+                                   "a full name or its beginning, pinyin spelling or initials, a case number "
+                                   "(either parenthesis style), a full ID number or credit code, or a masked "
+                                   "number. Only public, masked fields are returned. Rate-limited per address.",
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60}},
+                        {"name": "ground", "in": "query", "schema": {"type": "string", "enum": ["1", "2", "3", "4", "5", "6"]}},
+                        {"name": "court", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 2013, "maximum": 2100}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "Opaque cursor taken from `next`."},
+                    ],
+                    "responses": {
+                        "200": {"description": "One page of entries.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DefaulterPage"}}}},
+                        "422": {"description": "A parameter is invalid.", **error_response},
+                        "429": {"description": "Too many searches from this address.", **error_response},
+                    },
+                }
+            },
         },
-        "components": {"schemas": {"CaseView": CASE_VIEW, "Error": ERROR}},
+        "components": {"schemas": {"CaseView": CASE_VIEW, "Error": ERROR, "DefaulterEntry": DEFAULTER,
+                                   "DefaulterPage": DEFAULTER_PAGE}},
     }

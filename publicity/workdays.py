@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -51,3 +53,18 @@ def set_days(session: Session, *, days: dict[date, DayKind], actor: str, now) ->
     audit.record(session, actor=actor, action="calendar.set", object_type="calendar", object_id=min(days).year,
                  changes={d.isoformat(): k.value for d, k in sorted(days.items())}, now=now)
     session.flush()
+
+
+CALENDAR_DIR = Path(__file__).parent / "calendars"
+
+
+def read_calendar_file(path: Path) -> dict[date, DayKind]:
+    """Read a calendar file: {"holidays": [ISO dates], "workdays": [ISO dates]}."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    days = {date.fromisoformat(d): DayKind.HOLIDAY for d in data.get("holidays", [])}
+    days.update({date.fromisoformat(d): DayKind.WORKDAY for d in data.get("workdays", [])})
+    return days
+
+
+def shipped_years() -> list[int]:
+    return sorted(int(p.stem) for p in CALENDAR_DIR.glob("*.json"))

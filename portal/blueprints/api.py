@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -109,6 +109,52 @@ def case_lookup() -> ResponseReturnValue:
     view = party_view(db.session, case, party, now=now)
     all_nodes = list(reversed(cases.nodes_of(db.session, case)))
     return jsonify(serialise(view, all_nodes=all_nodes))
+
+
+def defaulter_item(entry) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """An entry's public fields only: masked number, no phone, address or full ID."""
+    person = entry.kind.value == "person"
+    return {
+        "id": entry.id,
+        "url": url_for("lists.defaulter", entry_id=entry.id, _external=True),
+        "name": entry.name,
+        "kind": entry.kind.value,
+        "sex": entry.sex or None if person else None,
+        "age": entry.age if person else None,
+        "id_number_masked": entry.id_masked,
+        "legal_representative": None if person else entry.legal_representative,
+        "court": entry.court.name,
+        "province": entry.province,
+        "case_number": entry.case_number,
+        "filed_on": entry.filed_on.isoformat(),
+        "basis_number": entry.basis_number,
+        "basis_issuer": entry.basis_issuer,
+        "obligation": entry.obligation,
+        "performance": entry.performance.value,
+        "performed_fen": entry.performed_fen,
+        "unperformed_fen": entry.unperformed_fen,
+        "ground": entry.ground.value,
+        "circumstance": entry.circumstance,
+        "published_at": entry.published_at.isoformat(),
+        "expires_at": entry.expires_at.isoformat() if entry.expires_at else None,
+    }
+
+
+@bp.get("/v1/defaulters")
+@access.public
+@limiter.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
+def defaulters_api() -> ResponseReturnValue:
+    """Search or browse the current defaulter list, with cursor pagination."""
+    from portal.blueprints.lists import _courts, run_search
+    from portal.list_forms import SearchForm
+
+    form = SearchForm(request.args, courts=_courts())
+    if not form.validate():
+        return _error(422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()))
+    page = run_search(form, request.args.get("cursor"))
+    query = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    next_url = url_for("api.defaulters_api", cursor=page.next_cursor, _external=True, **query) if page.next_cursor else None
+    return jsonify(items=[defaulter_item(e) for e in page.items], next=next_url, mode=page.mode)
 
 
 @bp.get("/openapi.json")

@@ -51,6 +51,12 @@ EXPECTED: dict[str, object] = {
     "casework.reissue_code": CASEWORK,
     "casework.resume": CASEWORK,
     "casework.slip": CASEWORK,
+    "lists.defaulters": PUBLIC,
+    "lists.defaulter": PUBLIC,
+    "lists.removals": CASEWORK,
+    "lists.staff_entry": CASEWORK,
+    "lists.remove_entry": CASEWORK,
+    "api.defaulters_api": PUBLIC,
 }
 
 
@@ -58,7 +64,7 @@ def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-unt
     values = {}
     for name in rule.arguments:
         values[name] = {"account_id": account_id, "filename": "css/mingjing.css", "case_id": 999999,
-                        "party_id": 999999, "token": "no-such-token"}[name]
+                        "party_id": 999999, "token": "no-such-token", "entry_id": 999999}[name]
     with app.test_request_context():
         from flask import url_for
 

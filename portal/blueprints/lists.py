@@ -1,0 +1,129 @@
+"""The public defaulter lists (失信名单 and, as they land, the others): search, entry pages, staff removal."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import access
+from portal.database import utcnow
+from portal.extensions import db, limiter
+from portal.forms import ConfirmForm
+from portal.htmx import render
+from portal.labels import domain_message
+from portal.list_forms import RemovalForm, SearchForm
+from portal.models import Role
+from publicity import defaulters, workdays
+from publicity.errors import PublicityError
+from publicity.models import Court, DefaulterEntry, ListingGround, RemovalReason
+
+bp = Blueprint("lists", __name__, url_prefix="/lists")
+
+
+def search_key() -> bytes:
+    """The key full ID numbers are hashed with for search (the app secret)."""
+    return current_app.config["SECRET_KEY"].encode()
+
+
+def search_limit() -> str:
+    return current_app.config["MINGJING_SEARCH_RATE_LIMIT"]
+
+
+def run_search(form: SearchForm, cursor: str | None) -> defaulters.Page:
+    filters = defaulters.Filters(
+        ground=ListingGround(form.ground.data) if form.ground.data else None,
+        court_id=int(form.court.data) if form.court.data else None,
+        year=form.year.data or None,
+    )
+    return defaulters.search(db.session, query=form.q.data or "", filters=filters, cursor=cursor,
+                             key=search_key(), now=utcnow())
+
+
+def _courts() -> list[tuple[str, str]]:
+    return [(str(c.id), c.name) for c in db.session.scalars(sa.select(Court).order_by(Court.code))]
+
+
+@bp.get("/defaulters", endpoint="defaulters")
+@access.public
+@limiter.limit(search_limit)
+def defaulters_page() -> ResponseReturnValue:
+    """Search the list of dishonest judgment defaulters (works without JavaScript)."""
+    form = SearchForm(request.args, courts=_courts())
+    if not form.validate():
+        return render("lists/defaulters.html", "lists/_results.html", form=form, page=None, status=422)
+    page = run_search(form, request.args.get("cursor"))
+    query = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    return render("lists/defaulters.html", "lists/_results.html", form=form, page=page, query=query)
+
+
+@bp.get("/defaulters/<id:entry_id>")
+@access.public
+@limiter.limit(search_limit)
+def defaulter(entry_id: int) -> ResponseReturnValue:
+    """One entry; a removed or expired one answers 410 Gone, kept out of search engines."""
+    entry = db.session.get(DefaulterEntry, entry_id)
+    if entry is None:
+        abort(404)
+    if not defaulters.is_public(entry, utcnow()):
+        abort(410)
+    return render("lists/defaulter.html", "lists/defaulter.html", entry=entry)
+
+
+@bp.get("/staff/removals")
+@access.roles(Role.JUDGE, Role.CLERK)
+def removals() -> ResponseReturnValue:
+    """Entries of this court that must come off the list: due, and late (3 working days)."""
+    today = utcnow().astimezone(defaulters.COURT_ZONE).date()
+    due, late = defaulters.removal_worklist(db.session, court_id=current_user.court_id, today=today)
+    return render("lists/removals.html", "lists/removals.html", due=due, late=late, today=today,
+                  confirm=ConfirmForm(), form=RemovalForm(formdata=None))
+
+
+@bp.route("/staff/entries/<id:entry_id>", methods=["GET", "POST"])
+@access.roles(Role.JUDGE, Role.CLERK)
+def staff_entry(entry_id: int) -> ResponseReturnValue:
+    """A staff view of an entry (full ID number) with its removal ground form."""
+    entry = db.session.get(DefaulterEntry, entry_id)
+    if entry is None or entry.court_id != current_user.court_id:
+        abort(404)
+    form = RemovalForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render("lists/staff_entry.html", "lists/staff_entry.html", entry=entry, form=form,
+                          confirm=ConfirmForm(), status=422)
+        try:
+            defaulters.record_removal_ground(
+                db.session, entry=entry, reason=RemovalReason(form.reason.data), occurred_at=utcnow(),
+                calendar=workdays.load(db.session), actor=current_user.username, now=utcnow())
+        except PublicityError as exc:
+            db.session.rollback()
+            form.reason.errors.append(domain_message(exc))
+            return render("lists/staff_entry.html", "lists/staff_entry.html", entry=entry, form=form,
+                          confirm=ConfirmForm(), status=422)
+        db.session.commit()
+        flash(_("Removal ground recorded; remove the entry by %(date)s.", date=entry.removal_due.isoformat()), "success")
+        return redirect(url_for("lists.staff_entry", entry_id=entry.id), 303)
+    return render("lists/staff_entry.html", "lists/staff_entry.html", entry=entry, form=form, confirm=ConfirmForm())
+
+
+@bp.post("/staff/entries/<id:entry_id>/remove")
+@access.roles(Role.JUDGE, Role.CLERK)
+def remove_entry(entry_id: int) -> ResponseReturnValue:
+    """Take an entry off every public surface now."""
+    entry = db.session.get(DefaulterEntry, entry_id)
+    if entry is None or entry.court_id != current_user.court_id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        defaulters.remove(db.session, entry=entry, actor=current_user.username, now=utcnow())
+    except PublicityError as exc:
+        db.session.rollback()
+        flash(domain_message(exc), "error")
+        return redirect(url_for("lists.staff_entry", entry_id=entry.id), 303)
+    db.session.commit()
+    flash(_("The entry is off the public list."), "success")
+    return redirect(url_for("lists.removals"), 303)

@@ -1,0 +1,188 @@
+"""Import defaulter entries in the national list's column layout (CSV or XLSX), all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from publicity import audit, case_numbers, defaulters, names
+from publicity.models import Court, ListingGround, PartyKind
+
+COLUMNS = ["被执行人姓名/名称", "性别", "身份证号码/组织机构代码", "法定代表人或负责人姓名", "执行法院", "省份", "执行依据文号",
+           "立案时间", "案号", "做出执行依据单位", "生效法律文书确定的义务", "被执行人的履行情况", "失信被执行人行为具体情形",
+           "发布时间", "已履行部分", "未履行部分"]
+# The circumstance text names the art. 1 ground; the first phrase found decides.
+GROUND_PHRASES = [
+    ("有履行能力而拒不履行", ListingGround.ABLE_BUT_REFUSES),
+    ("妨碍", ListingGround.OBSTRUCTS), ("抗拒", ListingGround.OBSTRUCTS),
+    ("规避", ListingGround.EVADES), ("虚假诉讼", ListingGround.EVADES), ("虚假仲裁", ListingGround.EVADES),
+    ("财产报告", ListingGround.ASSET_REPORT),
+    ("限制消费", ListingGround.RESTRICTION_BREACH),
+    ("和解", ListingGround.SETTLEMENT_BREACH),
+]
+SEXES = {"男": "male", "女": "female", "": ""}
+PERSON_ID = re.compile(r"^\d{17}[\dX]$")
+ENTITY_CODE = re.compile(r"^[0-9A-Z]{18}$|^[0-9A-Z]{8}-?[0-9A-Z]$")
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class Result:
+    rows: int = 0
+    inserted: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class BadRow(Exception):
+    pass
+
+
+def count_rows(path: Path) -> int:
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        from openpyxl import load_workbook
+
+        return max(0, (load_workbook(path, read_only=True).active.max_row or 1) - 1)
+    with path.open("rb") as f:
+        return max(0, sum(1 for _ in f) - 1)
+
+
+def read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line, row) from the file; the header must have every column of the national layout."""
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        from openpyxl import load_workbook
+
+        rows = load_workbook(path, read_only=True, data_only=True).active.iter_rows(values_only=True)
+        header = [str(c or "").strip() for c in next(rows, [])]
+        _check(header)
+        return ((line, dict(zip(header, ("" if v is None else str(v).strip() for v in values))))
+                for line, values in enumerate(rows, start=2) if any(v not in (None, "") for v in values))
+    handle = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(handle)
+    header = [h.strip() for h in next(reader, [])]
+    _check(header)
+    return ((line, dict(zip(header, (v.strip() for v in values))))
+            for line, values in enumerate(reader, start=2) if any(v.strip() for v in values))
+
+
+def _check(header: list[str]) -> None:
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ValueError("missing columns: " + ", ".join(missing))
+
+
+def _day(text: str, what: str) -> date:
+    text = text.replace("/", "-").replace("年", "-").replace("月", "-").replace("日", "").strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise BadRow(f"{what} '{text}' is not a date like 2026-03-02") from None
+
+
+def _fen(text: str, what: str) -> int:
+    try:
+        amount = Decimal((text or "0").replace(",", "").replace("元", ""))
+    except InvalidOperation:
+        raise BadRow(f"{what} '{text}' is not an amount in yuan") from None
+    if not amount.is_finite() or amount < 0:
+        raise BadRow(f"{what} '{text}' is not an amount in yuan")
+    return int(amount * 100)
+
+
+def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, defaulters.EntryData, date]:
+    """Validate one row; return its court, entry data and publication day."""
+    name = row["被执行人姓名/名称"]
+    if not name:
+        raise BadRow("被执行人姓名/名称 is empty")
+    court = courts.get(row["执行法院"])
+    if court is None:
+        raise BadRow(f"执行法院 '{row['执行法院']}' is not a court of this portal")
+    number = row["身份证号码/组织机构代码"].upper().replace(" ", "")
+    if PERSON_ID.match(number) and defaulters.age_on(number, date.today()) is not None:
+        kind = PartyKind.PERSON
+    elif ENTITY_CODE.match(number) and not number.isdigit():
+        kind = PartyKind.ENTITY
+    else:
+        raise BadRow(f"身份证号码/组织机构代码 '{row['身份证号码/组织机构代码']}' is neither an ID number nor a credit code")
+    if row["性别"] not in SEXES:
+        raise BadRow(f"性别 '{row['性别']}' must be 男 or 女")
+    try:
+        case_number = case_numbers.normalise(row["案号"])
+    except case_numbers.MalformedCaseNumber:
+        raise BadRow(f"案号 '{row['案号']}' is not a case number like {case_numbers.EXAMPLE}") from None
+    circumstance = row["失信被执行人行为具体情形"]
+    ground = next((g for phrase, g in GROUND_PHRASES if phrase in circumstance), None)
+    if ground is None:
+        raise BadRow(f"失信被执行人行为具体情形 '{circumstance[:40]}' names none of the six grounds")
+    published = _day(row["发布时间"], "发布时间")
+    filed = _day(row["立案时间"], "立案时间")
+    if kind == PartyKind.PERSON and (defaulters.age_on(number, published) or 0) < 18:
+        raise BadRow("a minor cannot be listed")
+    data = defaulters.EntryData(
+        kind=kind, name=name, id_number=number, case_number=case_number, basis_number=row["执行依据文号"],
+        basis_issuer=row["做出执行依据单位"], obligation=row["生效法律文书确定的义务"], circumstance=circumstance,
+        ground=ground, filed_on=filed, performed_fen=_fen(row["已履行部分"], "已履行部分"),
+        unperformed_fen=_fen(row["未履行部分"], "未履行部分"), sex=SEXES[row["性别"]],
+        legal_representative=row["法定代表人或负责人姓名"] if kind == PartyKind.ENTITY else "")
+    return court, data, published
+
+
+def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, key: bytes, actor: str,
+                   now: datetime, progress: Callable[[int], None] = lambda _n: None,
+                   batch: int = 5000) -> Result:
+    """Validate and insert; on any bad row the caller rolls back (nothing stays)."""
+    courts = {c.name: c for c in session.scalars(sa.select(Court))}
+    result = Result()
+    digest = hashlib.sha256()
+    pending: dict[int, list[tuple[defaulters.EntryData, datetime]]] = {}
+
+    def flush() -> None:
+        for court_id, items in pending.items():
+            court = session.get(Court, court_id)
+            rows_ = defaulters.bulk_rows(court, (d for d, _ in items), key=key, now=now,
+                                         published_at=(p for _, p in items))
+            result.inserted += defaulters.bulk_insert(session, rows_, batch=batch)
+        pending.clear()
+
+    buffered = 0
+    for line, row in rows:
+        progress(1)
+        result.rows += 1
+        digest.update(repr(sorted(row.items())).encode())
+        try:
+            court, data, published = parse_row(row, courts)
+        except BadRow as exc:
+            result.errors.append(RowError(line, str(exc)))
+            continue
+        if result.errors:
+            continue  # nothing will be kept: only go on finding every bad row
+        publish_at = datetime.combine(published, time(9, 0), tzinfo=defaulters.COURT_ZONE)
+        pending.setdefault(court.id, []).append((data, publish_at))
+        buffered += 1
+        if buffered >= batch:
+            flush()
+            buffered = 0
+    if not result.errors:
+        flush()
+        audit.record(session, actor=actor, action="defaulter.import", object_type="defaulter_entry", object_id="*",
+                     changes={"rows": result.rows, "inserted": result.inserted, "sha256": digest.hexdigest()},
+                     now=now)
+    return result
