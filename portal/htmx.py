@@ -13,7 +13,7 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def render(page: str, fragment: str, status: int = 200, **context: object) -> Response:
+def render(page: str, fragment: str, /, status: int = 200, **context: object) -> Response:
     """Render ``page``, or only ``fragment`` (with flash messages out of band) for htmx."""
     if wants_fragment():
         body = render_template(fragment, **context)
