@@ -107,6 +107,13 @@ def _fen(text: str, what: str) -> int:
     return int(amount * 100)
 
 
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _id_check_ok(number: str) -> bool:
+    return "10X98765432"[sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS)) % 11] == number[17]
+
+
 def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, defaulters.EntryData, date]:
     """Validate one row; return its court, entry data and publication day."""
     name = row["被执行人姓名/名称"]
@@ -116,9 +123,9 @@ def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, def
     if court is None:
         raise BadRow(f"执行法院 '{row['执行法院']}' is not a court of this portal")
     number = row["身份证号码/组织机构代码"].upper().replace(" ", "")
-    if PERSON_ID.match(number) and defaulters.age_on(number, date.today()) is not None:
+    if PERSON_ID.match(number) and defaulters.age_on(number, date.today()) is not None and _id_check_ok(number):
         kind = PartyKind.PERSON
-    elif ENTITY_CODE.match(number) and not number.isdigit():
+    elif ENTITY_CODE.match(number):  # a credit code may be all digits: what is not a valid ID is one
         kind = PartyKind.ENTITY
     else:
         raise BadRow(f"身份证号码/组织机构代码 '{row['身份证号码/组织机构代码']}' is neither an ID number nor a credit code")
