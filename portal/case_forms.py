@@ -26,24 +26,12 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from portal import labels
 from portal.forms import REQUIRED
 from publicity import case_numbers
+from publicity.names import credit_code_valid, id_number_valid
 from publicity.cases import MANUAL_TYPES
 from publicity.models import Channel, ClosureMode, FundDirection, PartyKind, SearchTarget
 
-ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
-CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def id_number_valid(value: str) -> bool:
-    """Check an 18-digit resident ID number's format and check digit (GB 11643)."""
-    if not ID_NUMBER.match(value):
-        return False
-    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS))
-    return "10X98765432"[total % 11] == value[17]
-
-
 def local_to_utc(value: datetime | None) -> datetime | None:
     """A wall-clock time typed in the court's zone, as aware UTC."""
     if value is None:
@@ -145,8 +133,8 @@ class PartyForm(Form):
 
     def validate_credit_code(self, field: StringField) -> None:
         field.data = (field.data or "").strip().upper()
-        if field.data and not CREDIT_CODE.match(field.data):
-            raise ValidationError(gettext("The unified social credit code must have 18 letters and digits."))
+        if field.data and not credit_code_valid(field.data):
+            raise ValidationError(gettext("The unified social credit code must have 18 letters and digits and a correct check character."))
         if self.kind.data == PartyKind.ENTITY and not field.data:
             raise ValidationError(gettext("An organisation needs its unified social credit code."))
 

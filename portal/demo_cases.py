@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from publicity import cases, funds, lookup
+from publicity.names import CREDIT_ALPHABET, credit_check_char
 from publicity.models import (
     ClosureMode,
     Court,
@@ -42,8 +43,8 @@ def _id_number(rng: random.Random, birth_year: int) -> str:
 
 
 def _credit_code(rng: random.Random) -> str:
-    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    return "91371427" + "".join(rng.choice(alphabet) for _ in range(10))
+    body = "91371427" + "".join(rng.choice(CREDIT_ALPHABET) for _ in range(9))
+    return body + credit_check_char(body)
 
 
 def _party(rng: random.Random, side: PartySide, name_of) -> cases.PartyData:  # type: ignore[no-untyped-def]

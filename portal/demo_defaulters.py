@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from publicity.defaulters import EntryData
+from publicity.names import CREDIT_ALPHABET, credit_check_char
 from publicity.models import ListingGround, PartyKind
 
 # The commonest surnames with their approximate share of the population (per mille), after the
@@ -57,8 +58,8 @@ def generate(count: int, *, seed: int, court_code: str, now: datetime) -> Iterat
         performed = 0 if rng.random() < 0.7 else rng.randint(1, unperformed // 100) * 100
         if rng.random() < 0.22:
             name = rng.choice(COMPANY_PLACES) + rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_KINDS)
-            body = "91" + rng.choice(AREAS) + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9))
-            data = EntryData(kind=PartyKind.ENTITY, name=name, id_number=body + rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY"),
+            body = "91" + rng.choice(AREAS) + "".join(rng.choice(CREDIT_ALPHABET) for _ in range(9))
+            data = EntryData(kind=PartyKind.ENTITY, name=name, id_number=body + credit_check_char(body),
                              legal_representative=rng.choices(surnames, weights)[0] + rng.choice(GIVEN) + rng.choice(GIVEN),
                              case_number="", basis_number="", basis_issuer="", obligation="", circumstance="",
                              ground=ground, filed_on=date(year, 1, 1), unperformed_fen=unperformed, performed_fen=performed)

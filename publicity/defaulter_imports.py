@@ -31,8 +31,7 @@ GROUND_PHRASES = [
     ("和解", ListingGround.SETTLEMENT_BREACH),
 ]
 SEXES = {"男": "male", "女": "female", "": ""}
-PERSON_ID = re.compile(r"^\d{17}[\dX]$")
-ENTITY_CODE = re.compile(r"^[0-9A-Z]{18}$|^[0-9A-Z]{8}-?[0-9A-Z]$")
+DATE = re.compile(r"^(\d{4})\D{1,2}(\d{1,2})\D{1,2}(\d{1,2})")
 
 
 @dataclass
@@ -90,11 +89,14 @@ def _check(header: list[str]) -> None:
 
 
 def _day(text: str, what: str) -> date:
-    text = text.replace("/", "-").replace("年", "-").replace("月", "-").replace("日", "").strip()
+    """A date written 2026-03-02, 2026/3/2 or 2026年3月2日 (a time after it is ignored)."""
+    match = DATE.match(text.strip())
     try:
-        return date.fromisoformat(text[:10])
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise BadRow(f"{what} '{text}' is not a date like 2026-03-02") from None
+        pass
+    raise BadRow(f"{what} '{text}' is not a date like 2026-03-02")
 
 
 def _fen(text: str, what: str) -> int:
@@ -107,13 +109,6 @@ def _fen(text: str, what: str) -> int:
     return int(amount * 100)
 
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def _id_check_ok(number: str) -> bool:
-    return "10X98765432"[sum(int(d) * w for d, w in zip(number[:17], ID_WEIGHTS)) % 11] == number[17]
-
-
 def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, defaulters.EntryData, date]:
     """Validate one row; return its court, entry data and publication day."""
     name = row["被执行人姓名/名称"]
@@ -123,9 +118,9 @@ def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, def
     if court is None:
         raise BadRow(f"执行法院 '{row['执行法院']}' is not a court of this portal")
     number = row["身份证号码/组织机构代码"].upper().replace(" ", "")
-    if PERSON_ID.match(number) and defaulters.age_on(number, date.today()) is not None and _id_check_ok(number):
+    if names.id_number_valid(number):
         kind = PartyKind.PERSON
-    elif ENTITY_CODE.match(number):  # a credit code may be all digits: what is not a valid ID is one
+    elif names.credit_code_valid(number):  # checked too: a mistyped ID must not pass as a company
         kind = PartyKind.ENTITY
     else:
         raise BadRow(f"身份证号码/组织机构代码 '{row['身份证号码/组织机构代码']}' is neither an ID number nor a credit code")

@@ -79,13 +79,13 @@ def list_defaulter(session: Session, *, court: Court, data: EntryData, key: byte
         raise InvalidGrace()
     today = now.astimezone(COURT_ZONE).date()
     person = data.kind == PartyKind.PERSON
-    age = age_on(data.id_number, today) if person else None
+    number = data.id_number.strip().upper()
+    age = age_on(number, today) if person else None
     if age is not None and age < 18:
         raise MinorNotListed()
     term = term_for(data.ground, extension_years)
     published_at = deadlines.add_months(now, grace_months)
     full_spelling, initials = names.pinyin_keys(data.name, person=person)
-    number = data.id_number.strip().upper()
     entry = DefaulterEntry(
         court_id=court.id, case_id=case.id if case else None, case_number=case_numbers.normalise(data.case_number),
         kind=data.kind, name=data.name.strip(), name_pinyin=full_spelling, name_initials=initials,
@@ -205,12 +205,14 @@ def _encode(key: str | None, entry_id: int) -> str:
 def _decode(cursor: str | None) -> tuple[str | None, int] | None:
     if not cursor:
         return None
+    # Cursors come from visitors: anything but a sane (key, id) pair means "from the start".
     try:
         key, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if (key is None or isinstance(key, str)) and isinstance(entry_id, int):
-            return key, entry_id
     except (ValueError, TypeError):
-        pass
+        return None
+    if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(entry_id) is int \
+            and 0 < entry_id < 2**63:
+        return key, entry_id
     return None
 
 
@@ -304,11 +306,12 @@ def bulk_rows(court: Court, rows: Iterable[EntryData], *, key: bytes, now: datet
     for data in rows:
         person = data.kind == PartyKind.PERSON
         full_spelling, initials = names.pinyin_keys(data.name, person=person)
-        number = data.id_number.upper()
+        number = data.id_number.strip().upper()
         pub = next(published) if published is not None else now
         term = None if data.ground == ListingGround.ABLE_BUT_REFUSES else FIXED_TERM_MONTHS
         yield {
-            "court_id": court.id, "case_id": None, "case_number": data.case_number, "kind": data.kind.value,
+            "court_id": court.id, "case_id": None, "case_number": case_numbers.normalise(data.case_number),
+            "kind": data.kind.value,
             "name": data.name, "name_pinyin": full_spelling, "name_initials": initials,
             "sex": data.sex if person else "", "age": age_on(number, _local_day(pub)) if person else None,
             "id_number": number, "id_hash": names.number_hash(number, key=key), "id_masked": names.mask_number(number),
@@ -330,13 +333,14 @@ def bulk_insert(session: Session, rows: Iterable[dict[str, object]], *, batch: i
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["case_number", "id_hash"])
+    # RETURNING counts what was really inserted (rowcount is -1 for psycopg's batched inserts).
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["case_number", "id_hash"]).returning(table.c.id)
     inserted, chunk = 0, []
     for row in rows:
         chunk.append(row)
         if len(chunk) >= batch:
-            inserted += session.execute(stmt, chunk).rowcount
+            inserted += len(session.execute(stmt, chunk).all())
             chunk = []
     if chunk:
-        inserted += session.execute(stmt, chunk).rowcount
+        inserted += len(session.execute(stmt, chunk).all())
     return inserted

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from datetime import date
 
 from pypinyin import Style, lazy_pinyin
 
@@ -80,10 +81,54 @@ def masked_query(text: str) -> str | None:
     return None
 
 
+PERSON_ID_SHAPE = re.compile(r"\d{17}[\dX]")
+CREDIT_CODE_SHAPE = re.compile(r"[0-9A-Z]{2}\d{6}[0-9A-Z]{10}")
+
+
 def full_number_query(text: str) -> str | None:
-    """An 18-character ID number or credit code a visitor typed, normalised, or None."""
+    """An 18-character ID number or credit code a visitor typed, normalised, or None.
+
+    Only the real shapes count (a credit code has a 6-digit area code at positions 3-8), so an
+    18-letter pinyin spelling is not mistaken for a number.
+    """
     cleaned = unicodedata.normalize("NFKC", text or "").strip().upper()
-    return cleaned if re.fullmatch(r"[0-9A-Z]{17}[0-9A-Z]", cleaned) else None
+    if PERSON_ID_SHAPE.fullmatch(cleaned) or CREDIT_CODE_SHAPE.fullmatch(cleaned):
+        return cleaned
+    return None
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def id_check_digit(first17: str) -> str:
+    """The check character of a resident ID number (GB 11643)."""
+    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def id_number_valid(number: str) -> bool:
+    """18 characters, a real birth date and the right check digit."""
+    if not PERSON_ID_SHAPE.fullmatch(number or ""):
+        return False
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return id_check_digit(number[:17]) == number[17]
+
+
+def credit_check_char(first17: str) -> str:
+    """The check character of a unified social credit code (GB 32100)."""
+    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    return CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_valid(code: str) -> bool:
+    """The shape of a unified social credit code and its check character."""
+    if not CREDIT_CODE_SHAPE.fullmatch(code or "") or any(c not in CREDIT_ALPHABET for c in code):
+        return False
+    return credit_check_char(code[:17]) == code[17]
 
 
 def number_hash(number: str, *, key: bytes) -> str:

@@ -18,6 +18,7 @@ class Calendar:
     """A working-day calendar loaded from the admin-maintained table."""
 
     def __init__(self, days: Iterable[CalendarDay] = ()) -> None:
+        days = list(days)  # read twice below: a one-shot result would leave the workdays empty
         self.holidays = {d.day for d in days if d.kind == DayKind.HOLIDAY}
         self.workdays = {d.day for d in days if d.kind == DayKind.WORKDAY}
 

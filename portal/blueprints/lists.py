@@ -64,10 +64,10 @@ def defaulters_page() -> ResponseReturnValue:
 @limiter.limit(search_limit)
 def defaulter(entry_id: int) -> ResponseReturnValue:
     """One entry; a removed or expired one answers 410 Gone, kept out of search engines."""
-    entry = db.session.get(DefaulterEntry, entry_id)
-    if entry is None:
-        abort(404)
-    if not defaulters.is_public(entry, utcnow()):
+    entry, now = db.session.get(DefaulterEntry, entry_id), utcnow()
+    if entry is None or entry.published_at > now:
+        abort(404)  # an entry still in its grace period does not exist publicly yet
+    if not defaulters.is_public(entry, now):
         abort(410)
     return render("lists/defaulter.html", "lists/defaulter.html", entry=entry)
 

@@ -36,7 +36,7 @@ CODE_RE = re.compile(r'<span class="code">([A-Z0-9]{10})</span>')
 FIELD_ERROR_RE = re.compile(r'class="field-error">(.*?)</small>', re.S)
 VALID_ID = "371427198203151232"  # check digit 2 is right (GB 11643)
 BAD_CHECK_DIGIT_ID = "371427198203151234"
-CREDIT_CODE = "91371427MA3C12345X"
+CREDIT_CODE = "91371427MA3C123459"
 FILED_AT = "2026-11-20T09:30"  # Asia/Shanghai wall clock
 FILED_AT_UTC = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 NUMBER = "（2026）鲁1427执88号"

@@ -32,7 +32,7 @@ ANY_FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])")
 
 ZHANG_ID, ZHANGF_ID, LI_ID, WANG_ID = "371427198203151232", "371427197001011237", "37142719900505123X", "371427196512121236"
 ZHANG_MASKED = "3714271982****1232"
-COMPANY_CODE, COOP_CODE = "91371427MA3C0000XY", "93371427MA3D12345K"
+COMPANY_CODE, COOP_CODE = "91371427MA3C0000X8", "93371427MA3D12345K"
 
 
 def data(name: str, id_number: str, serial: int, *, kind: PartyKind = PartyKind.PERSON,
@@ -189,7 +189,7 @@ def test_entry_page_shows_the_masked_number(client: FlaskClient, listed: dict[st
     assert ZHANG_MASKED in body and ZHANG_ID not in body
     assert "张三" in body and "（2026）鲁1427执5号" in body and "夏津县人民法院" in body
     company = client.get(f"/lists/defaulters/{listed['company']}").get_data(as_text=True)
-    assert "91371427MA****00XY" in company and COMPANY_CODE not in company and "赵某某" in company
+    assert "91371427MA****00X8" in company and COMPANY_CODE not in company and "赵某某" in company
 
 
 def test_removed_entry_is_gone(client: FlaskClient, listed: dict[str, int]) -> None:
@@ -444,7 +444,7 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def import_row(**changes: str) -> dict[str, str]:
     row = {
-        "被执行人姓名/名称": "赵某某", "性别": "男", "身份证号码/组织机构代码": "371427198501011234",
+        "被执行人姓名/名称": "赵某某", "性别": "男", "身份证号码/组织机构代码": "371427198501011238",
         "法定代表人或负责人姓名": "", "执行法院": "夏津县人民法院", "省份": "山东省", "执行依据文号": "（2025）鲁1427民初1号",
         "立案时间": "2026-01-05", "案号": "(2026)鲁1427执301号", "做出执行依据单位": "夏津县人民法院",
         "生效法律文书确定的义务": "支付货款10000元", "被执行人的履行情况": "全部未履行",
@@ -474,7 +474,7 @@ def test_cli_import_defaulters(app: Flask, court: Court, tmp_path: Path) -> None
     client = app.test_client()
     person = client.get("/api/v1/defaulters", query_string={"q": "赵某某"}).json["items"]
     assert [(i["case_number"], i["ground"], i["id_number_masked"]) for i in person] == [
-        ("（2026）鲁1427执301号", "1", "3714271985****1234")]
+        ("（2026）鲁1427执301号", "1", "3714271985****1238")]
     entity = client.get("/api/v1/defaulters", query_string={"q": COMPANY_CODE}).json["items"]
     assert [(i["kind"], i["ground"], i["legal_representative"], i["performed_fen"]) for i in entity] == [
         ("entity", "4", "钱某", 100_050)]

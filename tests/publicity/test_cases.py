@@ -48,7 +48,7 @@ NUMBER = "（2026）鲁1427执1号"
 APPLICANT = cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三", sex="male",
                             id_number="371427198203151234", phone="13800000000", address="夏津县银城街1号")
 RESPONDENT = cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.ENTITY, name="夏津县恒丰商贸有限公司",
-                             credit_code="91371427MA3C12345X", legal_representative="李四", phone="0534-3210000")
+                             credit_code="91371427MA3C123459", legal_representative="李四", phone="0534-3210000")
 DAY = timedelta(days=1)
 
 
@@ -177,7 +177,7 @@ def test_parties_are_stored_with_their_personal_data(session: Session, court: Co
     applicant, respondent = parties
     assert (applicant.id_number, applicant.phone, applicant.sex, applicant.address) == (
         "371427198203151234", "13800000000", "male", "夏津县银城街1号")
-    assert (respondent.credit_code, respondent.legal_representative) == ("91371427MA3C12345X", "李四")
+    assert (respondent.credit_code, respondent.legal_representative) == ("91371427MA3C123459", "李四")
 
 
 # --- legal transitions -------------------------------------------------------------------------
