@@ -147,13 +147,21 @@ def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, def
     return court, data, published
 
 
+def file_digest(path: Path) -> str:
+    """SHA-256 of the imported file, kept in the audit record."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, key: bytes, actor: str,
                    now: datetime, progress: Callable[[int], None] = lambda _n: None,
-                   batch: int = 5000) -> Result:
+                   batch: int = 5000, source_sha256: str = "") -> Result:
     """Validate and insert; on any bad row the caller rolls back (nothing stays)."""
     courts = {c.name: c for c in session.scalars(sa.select(Court))}
     result = Result()
-    digest = hashlib.sha256()
     pending: dict[int, list[tuple[defaulters.EntryData, datetime]]] = {}
 
     def flush() -> None:
@@ -168,7 +176,6 @@ def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]],
     for line, row in rows:
         progress(1)
         result.rows += 1
-        digest.update(repr(sorted(row.items())).encode())
         try:
             court, data, published = parse_row(row, courts)
         except BadRow as exc:
@@ -185,6 +192,6 @@ def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]],
     if not result.errors:
         flush()
         audit.record(session, actor=actor, action="defaulter.import", object_type="defaulter_entry", object_id="*",
-                     changes={"rows": result.rows, "inserted": result.inserted, "sha256": digest.hexdigest()},
+                     changes={"rows": result.rows, "inserted": result.inserted, "sha256": source_sha256},
                      now=now)
     return result
