@@ -237,12 +237,14 @@ def calendar_load(path: str) -> None:
 @click.argument("year", type=int)
 def calendar_show(year: int) -> None:
     """List a year's holidays and adjusted workdays."""
+    from datetime import date
+
     import sqlalchemy as sa
 
     from publicity.models import CalendarDay
 
-    rows = db.session.scalars(sa.select(CalendarDay).where(CalendarDay.day.between(
-        __import__("datetime").date(year, 1, 1), __import__("datetime").date(year, 12, 31))).order_by(CalendarDay.day))
+    rows = db.session.scalars(sa.select(CalendarDay).where(
+        CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))).order_by(CalendarDay.day))
     for row in rows:
         click.echo(f"{row.day.isoformat()}\t{row.kind.value}")
 

@@ -13,7 +13,7 @@ from portal.database import utcnow
 from portal.extensions import csrf, db, limiter
 from portal.lookup_views import PartyView, lookup_policy, party_view
 from portal.openapi import openapi_document
-from publicity import case_numbers, lookup
+from publicity import case_numbers, cases, lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
@@ -104,8 +104,6 @@ def case_lookup() -> ResponseReturnValue:
         db.session.commit()
         return _error(404, "not_found", domain_message(exc))
     db.session.commit()
-    from publicity import cases
-
     view = party_view(db.session, case, party, now=now)
     all_nodes = list(reversed(cases.nodes_of(db.session, case)))
     return jsonify(serialise(view, all_nodes=all_nodes))

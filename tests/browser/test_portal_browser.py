@@ -21,7 +21,7 @@ from tests.browser.conftest import (
     submit_login,
     wait_for_htmx,
 )
-from tests.conftest import PASSWORD, create_account
+from tests.conftest import create_account
 
 pytestmark = pytest.mark.browser
 

@@ -64,7 +64,7 @@ def test_load_more_pages_by_keyset(app: Flask, accounts_by_role: dict[Role, int]
 
 def test_filters_by_object_actor_and_date(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     client = staff_client(app, accounts_by_role, n=3)
-    only_judge = client.get("/audit/?object_type=account&object_id=%d" % accounts_by_role[Role.JUDGE])
+    only_judge = client.get(f"/audit/?object_type=account&object_id={accounts_by_role[Role.JUDGE]}")
     body = only_judge.get_data(as_text=True)
     assert "创建账户" in body and "登录" in body and "case_node" not in body.split("<tbody")[1]
     by_actor = client.get("/audit/?actor=clerk", headers=HX).get_data(as_text=True)

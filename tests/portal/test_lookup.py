@@ -13,7 +13,6 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
-from portal.models import Role
 from publicity import cases, lookup
 from publicity.models import NodeType, PartyKind, PartySide
 from tests.conftest import NOW
