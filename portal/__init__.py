@@ -13,6 +13,8 @@ from portal import config as portal_config
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the portal application."""
     app = Flask(__name__, instance_relative_config=True)
+    # Before anything creates the Jinja environment: the Atom feed is XML, escaped like HTML.
+    app.jinja_options = {**app.jinja_options, "autoescape": _autoescape}
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(portal_config.DEFAULTS)
     app.config.from_mapping(portal_config.from_environment(os.environ, app.instance_path))
@@ -30,6 +32,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_templates(app)
     register_commands(app)
     return app
+
+
+def _autoescape(template_name: str | None) -> bool:
+    return template_name is None or template_name.endswith((".html", ".atom"))
 
 
 def check_config(app: Flask) -> None:

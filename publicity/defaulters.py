@@ -291,6 +291,27 @@ def _merged(session: Session, statements: Sequence[sa.Select], after: tuple[str 
     return Page(rows, _encode(None, rows[-1].id) if more else None, mode)
 
 
+def iter_public(session: Session, *, now: datetime, batch: int = 2000) -> Iterable[DefaulterEntry]:
+    """Every public entry, newest first, read in keyset batches (for exports: no OFFSET, bounded memory)."""
+    last_id: int | None = None
+    while True:
+        stmt = sa.select(DefaulterEntry).where(public_clause(now)).order_by(DefaulterEntry.id.desc()).limit(batch)
+        if last_id is not None:
+            stmt = stmt.where(DefaulterEntry.id < last_id)
+        rows = list(session.scalars(stmt))
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def newest_published(session: Session, *, now: datetime, limit: int = 50) -> list[DefaulterEntry]:
+    """The most recently published public entries (for the feed)."""
+    return list(session.scalars(sa.select(DefaulterEntry).where(public_clause(now))
+                                .order_by(DefaulterEntry.published_at.desc(), DefaulterEntry.id.desc()).limit(limit)))
+
+
 def get_public(session: Session, entry_id: int, *, now: datetime) -> DefaulterEntry | None:
     """The entry if it exists at all (the caller answers 410 when it is no longer public)."""
     return session.get(DefaulterEntry, entry_id)

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access
+from portal import access, labels
 from portal.database import utcnow
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
@@ -16,6 +31,7 @@ from portal.htmx import render
 from portal.labels import domain_message
 from portal.list_forms import RemovalForm, SearchForm
 from portal.models import Role
+from portal.templating import localtime
 from publicity import defaulters, workdays
 from publicity.errors import PublicityError
 from publicity.models import Court, DefaulterEntry, ListingGround, RemovalReason
@@ -57,6 +73,53 @@ def defaulters_page() -> ResponseReturnValue:
     page = run_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render("lists/defaulters.html", "lists/_results.html", form=form, page=page, query=query)
+
+
+EXPORT_COLUMNS = ["被执行人姓名/名称", "性别", "年龄", "身份证号码/组织机构代码", "法定代表人或负责人姓名", "执行法院", "省份",
+                  "执行依据文号", "立案时间", "案号", "做出执行依据单位", "生效法律文书确定的义务", "被执行人的履行情况",
+                  "失信被执行人行为具体情形", "发布时间", "已履行部分", "未履行部分"]
+
+
+@bp.get("/defaulters.csv")
+@access.public
+@limiter.limit(search_limit)
+def defaulters_csv() -> ResponseReturnValue:
+    """The whole current list as CSV (national column layout, masked numbers), streamed."""
+    now = utcnow()
+    sexes = {"male": "男", "female": "女", "": ""}
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
+        for count, e in enumerate(defaulters.iter_public(db.session, now=now), start=1):
+            writer.writerow([e.name, sexes.get(e.sex, ""), e.age if e.age is not None else "", e.id_masked,
+                             e.legal_representative, courts[e.court_id], e.province, e.basis_number,
+                             e.filed_on.isoformat(), e.case_number, e.basis_issuer, e.obligation,
+                             labels.label(labels.PERFORMANCE, e.performance), e.circumstance,
+                             localtime(e.published_at, "yyyy-MM-dd"), labels.yuan(e.performed_fen),
+                             labels.yuan(e.unperformed_fen)])
+            if count % 500 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=defaulters.csv"
+    return response
+
+
+@bp.get("/defaulters.atom")
+@access.public
+@limiter.limit(search_limit)
+def defaulters_feed() -> ResponseReturnValue:
+    """An Atom feed of newly published entries."""
+    now = utcnow()
+    entries = defaulters.newest_published(db.session, now=now)
+    body = render_template("lists/defaulters.atom", entries=entries, updated=entries[0].published_at if entries else now)
+    return Response(body, mimetype="application/atom+xml")
 
 
 @bp.get("/defaulters/<id:entry_id>")

@@ -53,6 +53,8 @@ EXPECTED: dict[str, object] = {
     "casework.slip": CASEWORK,
     "lists.defaulters": PUBLIC,
     "lists.defaulter": PUBLIC,
+    "lists.defaulters_csv": PUBLIC,
+    "lists.defaulters_feed": PUBLIC,
     "lists.removals": CASEWORK,
     "lists.staff_entry": CASEWORK,
     "lists.remove_entry": CASEWORK,
