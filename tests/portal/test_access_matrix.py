@@ -99,7 +99,8 @@ def test_access_matrix(app: Flask, accounts_by_role: dict[Role, int]) -> None:
         expected = EXPECTED[rule.endpoint]
         for identity, client in clients.items():
             response = client.open(url, method=method)
-            response.close()  # streamed bodies (the CSV export) end inside their request            redirected_to_login = response.status_code == 302 and "/login" in response.headers["Location"]
+            response.close()  # streamed bodies (the CSV export) end inside their request
+            redirected_to_login = response.status_code == 302 and "/login" in response.headers["Location"]
             denied = redirected_to_login or response.status_code == 403
             allowed = expected == PUBLIC or (identity is not None and identity in expected)
             if allowed and denied:
