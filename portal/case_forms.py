@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext, lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -24,7 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal import labels
-from portal.forms import REQUIRED
+from portal.forms import REQUIRED, PortalForm
 from publicity import case_numbers
 from publicity.names import credit_code_valid, id_number_valid
 from publicity.cases import MANUAL_TYPES
@@ -81,13 +80,13 @@ class CaseNumberField(StringField):
                     "执 or 执恢, serial number, 号.", example=case_numbers.EXAMPLE)) from None
 
 
-class CaseLookupForm(FlaskForm):
+class CaseLookupForm(PortalForm):
     case_number = CaseNumberField(_l("Case number"), validators=[DataRequired(REQUIRED), Length(max=40)])
     query_code = StringField(_l("Query code"), validators=[DataRequired(REQUIRED), Length(min=6, max=20)])
     submit = SubmitField(_l("Look up"))
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(PortalForm):
     channel = SelectField(_l("Send notices by"), choices=[], validators=[DataRequired(REQUIRED)])
     address = StringField(_l("Mobile number or email address"), validators=[DataRequired(REQUIRED), Length(max=254)])
     submit = SubmitField(_l("Subscribe"))
@@ -144,7 +143,7 @@ class PartyForm(Form):
             raise ValidationError(gettext("Enter a mobile number or a landline such as 0534-1234567."))
 
 
-class NewCaseForm(FlaskForm):
+class NewCaseForm(PortalForm):
     number = CaseNumberField(_l("Case number"), validators=[DataRequired(REQUIRED), Length(max=40)])
     basis_issuer = StringField(_l("Issuing unit of the basis document"), validators=[DataRequired(REQUIRED), Length(max=100)])
     basis_number = StringField(_l("Basis document number"), validators=[DataRequired(REQUIRED), Length(max=60)])
@@ -157,7 +156,7 @@ class NewCaseForm(FlaskForm):
     submit = SubmitField(_l("File the case"))
 
 
-class PartyAddForm(FlaskForm):
+class PartyAddForm(PortalForm):
     side = SelectField(_l("Side"), choices=[], validators=[DataRequired(REQUIRED)])
     party = FormField(PartyForm, label=_l("Party"))
     submit = SubmitField(_l("Add party"))
@@ -167,7 +166,7 @@ class PartyAddForm(FlaskForm):
         self.side.choices = _choices(labels.PARTY_SIDES, labels.PartySide)
 
 
-class NodeForm(FlaskForm):
+class NodeForm(PortalForm):
     node_type = SelectField(_l("Node"), choices=[], validators=[DataRequired(REQUIRED)])
     occurred_at = DateTimeLocalField(_l("When"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
     search_target = SelectField(_l("Search target"), choices=[], validators=[Optional()])
@@ -184,14 +183,14 @@ class NodeForm(FlaskForm):
             m for m in ClosureMode if m != ClosureMode.TERMINATED_THIS_ROUND])]
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(PortalForm):
     corrects = HiddenField(validators=[DataRequired(REQUIRED)])
     public_text = TextAreaField(_l("Corrected text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)])
     internal_note = TextAreaField(_l("Reason (internal)"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Record correction"))
 
 
-class FundForm(FlaskForm):
+class FundForm(PortalForm):
     direction = SelectField(_l("Movement"), choices=[], validators=[DataRequired(REQUIRED)])
     counterparty = StringField(_l("Payer or payee"), validators=[DataRequired(REQUIRED), Length(max=100)])
     amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired(REQUIRED)])
@@ -204,19 +203,19 @@ class FundForm(FlaskForm):
         self.direction.choices = _choices(labels.FUND_DIRECTIONS, FundDirection)
 
 
-class AssignJudgeForm(FlaskForm):
+class AssignJudgeForm(PortalForm):
     judge = SelectField(_l("Judge in charge"), choices=[], validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Assign"))
 
 
-class ResumeForm(FlaskForm):
+class ResumeForm(PortalForm):
     new_number = CaseNumberField(_l("New 执恢 case number (blank: next free number)"), validators=[Optional(), Length(max=40)])
     occurred_at = DateTimeLocalField(_l("When"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
     public_text = TextAreaField(_l("Text shown to the parties"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Resume enforcement"))
 
 
-class CaseListForm(FlaskForm):
+class CaseListForm(PortalForm):
     """The staff case list's search and filters, read from the query string."""
 
     class Meta:

@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import functools
+
+from babel import Locale, support
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from portal.models import Role
 
 REQUIRED = _l("This field is required.")
+
+
+@functools.lru_cache(maxsize=8)
+def _wtforms_catalogue(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [Locale.parse(locale)], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' own messages in the visitor's language, each catalogue loaded once per process
+    (Flask-WTF's hook reads it from disk on every request)."""
+
+    def gettext(self, string: str) -> str:
+        return _wtforms_catalogue(str(get_locale() or "zh_CN")).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(str(get_locale() or "zh_CN")).ungettext(singular, plural, n)
+
+
+WTFORMS_TRANSLATIONS = _WTFormsTranslations()
+
+
+class PortalForm(FlaskForm):
+    """The base of every form: CSRF from Flask-WTF, cached translations of WTForms' messages."""
+
+    class Meta:
+        def get_translations(self, form: object) -> _WTFormsTranslations:
+            return WTFORMS_TRANSLATIONS
 MIN_PASSWORD = 10
 
 
@@ -37,21 +68,21 @@ def password_field(label: object) -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     username = StringField(_l("Username"), validators=[DataRequired(REQUIRED), Length(max=40)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=128)])
     submit = SubmitField(_l("Log in"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PortalForm):
     """Only carries the CSRF token; the chosen language comes from the pressed button."""
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(PortalForm):
     """Only carries the CSRF token."""
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PortalForm):
     username = StringField(
         _l("Username"),
         validators=[
@@ -73,7 +104,7 @@ class AccountForm(FlaskForm):
         self.court.choices = courts
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(PortalForm):
     password = password_field(_l("New password"))
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -86,11 +117,11 @@ class PasswordChangeForm(PasswordResetForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED), Length(max=128)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button that changes state: only CSRF."""
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     """The audit trail's filters, read from the query string."""
 
     class Meta:

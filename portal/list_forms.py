@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal import labels
-from portal.forms import REQUIRED
+from portal.forms import REQUIRED, PortalForm
 from publicity.models import ListingGround, RemovalReason
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     """The public search, read from the query string (no CSRF: it changes nothing)."""
 
     class Meta:
@@ -30,7 +29,7 @@ class SearchForm(FlaskForm):
         self.court.choices = [("", str(_l("All courts"))), *courts]
 
 
-class RemovalForm(FlaskForm):
+class RemovalForm(PortalForm):
     reason = SelectField(_l("Removal ground"), choices=[], validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Record removal ground"))
 

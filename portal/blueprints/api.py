@@ -109,7 +109,7 @@ def case_lookup() -> ResponseReturnValue:
     return jsonify(serialise(view, all_nodes=all_nodes))
 
 
-def defaulter_item(entry) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def defaulter_item(entry, court_names: dict[int, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """An entry's public fields only: masked number, no phone, address or full ID."""
     person = entry.kind.value == "person"
     return {
@@ -121,7 +121,7 @@ def defaulter_item(entry) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "age": entry.age if person else None,
         "id_number_masked": entry.id_masked,
         "legal_representative": None if person else entry.legal_representative,
-        "court": entry.court.name,
+        "court": court_names[entry.court_id],
         "province": entry.province,
         "case_number": entry.case_number,
         "filed_on": entry.filed_on.isoformat(),
@@ -146,13 +146,15 @@ def defaulters_api() -> ResponseReturnValue:
     from portal.blueprints.lists import _courts, run_search
     from portal.list_forms import SearchForm
 
-    form = SearchForm(request.args, courts=_courts())
+    courts = _courts()
+    form = SearchForm(request.args, courts=courts)
     if not form.validate():
         return _error(422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()))
     page = run_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = url_for("api.defaulters_api", cursor=page.next_cursor, _external=True, **query) if page.next_cursor else None
-    return jsonify(items=[defaulter_item(e) for e in page.items], next=next_url, mode=page.mode)
+    court_names = {int(value): name for value, name in courts}
+    return jsonify(items=[defaulter_item(e, court_names) for e in page.items], next=next_url, mode=page.mode)
 
 
 @bp.get("/openapi.json")
