@@ -60,6 +60,7 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_LOOKUP_LOCK_MINUTES": _int(env, "MINGJING_LOOKUP_LOCK_MINUTES", 15),
         "MINGJING_LOOKUP_RATE_LIMIT": env.get("MINGJING_LOOKUP_RATE_LIMIT", "60/minute"),
         "MINGJING_SEARCH_RATE_LIMIT": env.get("MINGJING_SEARCH_RATE_LIMIT", "60/minute"),
+        "MINGJING_CORRECTION_RATE_LIMIT": env.get("MINGJING_CORRECTION_RATE_LIMIT", "5/hour"),
         "MINGJING_PUBLIC_URL": env.get("MINGJING_PUBLIC_URL", "http://127.0.0.1:5000"),
         "MINGJING_MAIL_HOST": env.get("MINGJING_MAIL_HOST", "localhost"),
         "MINGJING_MAIL_PORT": _int(env, "MINGJING_MAIL_PORT", 25),

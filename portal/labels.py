@@ -10,6 +10,8 @@ from publicity.models import (
     CaseStage,
     Channel,
     ClosureMode,
+    CorrectionGround,
+    CorrectionStatus,
     FundDirection,
     ListingGround,
     NodeType,
@@ -123,6 +125,18 @@ REMOVAL_REASONS = {
     RemovalReason.REVOKED: _l("Listed in error: revoked"),
 }
 
+CORRECTION_GROUNDS = {
+    CorrectionGround.SHOULD_NOT_BE_LISTED: _l("I should not be on the list"),
+    CorrectionGround.INFORMATION_WRONG: _l("The information is wrong"),
+    CorrectionGround.SHOULD_BE_REMOVED: _l("The entry should have been removed"),
+}
+
+CORRECTION_STATUSES = {
+    CorrectionStatus.PENDING: _l("Under review"),
+    CorrectionStatus.ACCEPTED: _l("Accepted"),
+    CorrectionStatus.REJECTED: _l("Rejected"),
+}
+
 PERFORMANCE = {Performance.NONE: _l("Nothing performed"), Performance.PARTIAL: _l("Partly performed")}
 
 TERMINATION_CONDITIONS = {
@@ -188,6 +202,8 @@ TABLES = {
     "ground_label": LISTING_GROUNDS,
     "removal_label": REMOVAL_REASONS,
     "performance_label": PERFORMANCE,
+    "correction_ground_label": CORRECTION_GROUNDS,
+    "correction_status_label": CORRECTION_STATUSES,
 }
 
 

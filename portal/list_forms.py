@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from flask_babel import gettext
+from flask_wtf.file import FileField
+from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from portal import labels
 from portal.forms import REQUIRED, PortalForm
-from publicity.models import ListingGround, RemovalReason
+from portal.case_forms import MOBILE
+from publicity.models import CorrectionGround, ListingGround, RemovalReason
 
 
 class SearchForm(PortalForm):
@@ -37,3 +40,37 @@ class RemovalForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.reason.choices = [(r.value, str(labels.REMOVAL_REASONS[r])) for r in RemovalReason
                                if r != RemovalReason.TERM_ENDED]
+
+
+class CorrectionRequestForm(PortalForm):
+    ground = SelectField(_l("What is wrong"), choices=[], validators=[DataRequired(REQUIRED)])
+    statement = TextAreaField(_l("Explain, with the facts the court should check"),
+                              validators=[DataRequired(REQUIRED), Length(max=2000)])
+    requester_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    contact_phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=30)])
+    contact_email = StringField(_l("Email"), validators=[Optional(), Length(max=254),
+                                                         Email(message=_l("Enter a valid email address."))])
+    attachment = FileField(_l("Supporting document (PDF, PNG or JPEG, at most 5 MB)"))
+    submit = SubmitField(_l("Send the correction request"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.ground.choices = [(g.value, str(labels.CORRECTION_GROUNDS[g])) for g in CorrectionGround]
+
+    def validate_contact_phone(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+        if field.data and not MOBILE.match(field.data):
+            raise ValidationError(gettext("Enter an 11-digit mobile number."))
+        if not field.data and not (self.contact_email.data or "").strip():
+            raise ValidationError(gettext("Give a mobile number or an email address for the court's answer."))
+
+
+class CorrectionDecisionForm(PortalForm):
+    decision = RadioField(_l("Decision"), choices=[], validators=[DataRequired(REQUIRED)])
+    reasons = TextAreaField(_l("Reasons (required for a rejection)"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Record the decision"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.decision.choices = [("accept", str(_l("Accept: take the entry off the list"))),
+                                 ("reject", str(_l("Reject, with reasons")))]

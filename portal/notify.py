@@ -77,6 +77,15 @@ def render(message: OutboxMessage) -> tuple[str, str]:
             subject = _("Notices for case %(number)s", number=p["case_number"])
             text = _("You will receive the new public steps of case %(number)s. To stop: %(url)s",
                      number=p["case_number"], url=_external("cases.unsubscribe", token=p["unsubscribe_token"]))
+        elif message.kind == "correction_decided":
+            subject = _("Your correction request about %(name)s", name=p["entry_name"])
+            if p["accepted"]:
+                text = _("The court accepted your correction request about %(name)s (%(number)s): the entry is off the list.",
+                         name=p["entry_name"], number=p["case_number"])
+            else:
+                text = _("The court rejected your correction request about %(name)s (%(number)s). Reasons: %(reasons)s "
+                         "You may ask the court at the next level for review within 10 days.",
+                         name=p["entry_name"], number=p["case_number"], reasons=p["reasons"])
         else:
             raise ValueError(f"unknown message kind {message.kind}")
     return str(subject), str(text)

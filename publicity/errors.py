@@ -116,3 +116,19 @@ class InvalidGrace(PublicityError):
 
 class AlreadyRemoved(PublicityError):
     message = N_("This entry has already been removed.")
+
+
+class NotCorrectable(PublicityError):
+    message = N_("Only an entry that is on the public list can be the subject of a correction request.")
+
+
+class AlreadyDecided(PublicityError):
+    message = N_("This correction request has already been decided.")
+
+
+class ReasonsRequired(PublicityError):
+    message = N_("A rejection must give its reasons.")
+
+
+class BadAttachment(PublicityError):
+    message = N_("The attachment must be a PDF, PNG or JPEG file of at most %(limit)s MB.")

@@ -469,3 +469,43 @@ class DefaulterEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     court: Mapped[Court] = sa.orm.relationship()
+
+
+class CorrectionGround(enum.StrEnum):
+    """Arts. 11-12: why the listed person asks for a correction."""
+
+    SHOULD_NOT_BE_LISTED = "should_not_be_listed"  # 不应纳入
+    INFORMATION_WRONG = "information_wrong"  # 记载有误
+    SHOULD_BE_REMOVED = "should_be_removed"  # 应当删除
+
+
+class CorrectionStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class CorrectionRequest(Base):
+    """A correction request (纠正申请) against a published defaulter entry, reviewed within 15 days."""
+
+    __tablename__ = "publicity_correction_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_defaulter_entry.id"), index=True)
+    ground: Mapped[CorrectionGround] = mapped_column(enum_type(CorrectionGround))
+    statement: Mapped[str] = mapped_column(sa.Text)
+    requester_name: Mapped[str] = mapped_column(sa.String(100))
+    contact_phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    attachment_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    attachment_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    # Kept in the database so every machine of the portal can serve it to the reviewing judge.
+    attachment: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    status: Mapped[CorrectionStatus] = mapped_column(enum_type(CorrectionStatus), default=CorrectionStatus.PENDING)
+    review_due: Mapped[date] = mapped_column(sa.Date)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reasons: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    entry: Mapped[DefaulterEntry] = sa.orm.relationship()

@@ -29,12 +29,19 @@ from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.htmx import render
 from portal.labels import domain_message
-from portal.list_forms import RemovalForm, SearchForm
+from portal.list_forms import CorrectionDecisionForm, CorrectionRequestForm, RemovalForm, SearchForm
 from portal.models import Role
 from portal.templating import localtime
-from publicity import defaulters, workdays
+from publicity import corrections, defaulters, workdays
 from publicity.errors import PublicityError
-from publicity.models import Court, DefaulterEntry, ListingGround, RemovalReason
+from publicity.models import (
+    CorrectionGround,
+    CorrectionRequest,
+    Court,
+    DefaulterEntry,
+    ListingGround,
+    RemovalReason,
+)
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 
@@ -133,6 +140,93 @@ def defaulter(entry_id: int) -> ResponseReturnValue:
     if not defaulters.is_public(entry, now):
         abort(410)
     return render("lists/defaulter.html", "lists/defaulter.html", entry=entry)
+
+
+def correction_limit() -> str:
+    return current_app.config["MINGJING_CORRECTION_RATE_LIMIT"]
+
+
+@bp.route("/defaulters/<id:entry_id>/correction", methods=["GET", "POST"])
+@access.public
+@limiter.limit(correction_limit, methods=["POST"])
+def correction(entry_id: int) -> ResponseReturnValue:
+    """File a correction request (纠正申请) on a published entry."""
+    entry, now = db.session.get(DefaulterEntry, entry_id), utcnow()
+    if entry is None or entry.published_at > now:
+        abort(404)
+    if not defaulters.is_public(entry, now):
+        abort(410)
+    form = CorrectionRequestForm()
+    if not form.validate_on_submit():
+        return render("lists/correction.html", "lists/correction.html", entry=entry, form=form,
+                      status=422 if form.is_submitted() else 200)
+    upload = form.attachment.data
+    content = upload.read(corrections.ATTACHMENT_LIMIT_MB * 2**20 + 1) if upload and upload.filename else None
+    try:
+        corrections.file_request(
+            db.session, entry=entry, ground=CorrectionGround(form.ground.data), statement=form.statement.data.strip(),
+            requester_name=form.requester_name.data.strip(), contact_phone=form.contact_phone.data or "",
+            contact_email=(form.contact_email.data or "").strip(), attachment=content,
+            attachment_name=upload.filename if content else "", now=now)
+    except PublicityError as exc:
+        db.session.rollback()
+        form.attachment.errors = [domain_message(exc)]
+        return render("lists/correction.html", "lists/correction.html", entry=entry, form=form, status=422)
+    db.session.commit()
+    flash(_("Your correction request was received. The court reviews it within 15 days and answers you."), "success")
+    return redirect(url_for("lists.defaulter", entry_id=entry.id), 303)
+
+
+@bp.get("/staff/corrections")
+@access.roles(Role.JUDGE, Role.CLERK)
+def corrections_worklist() -> ResponseReturnValue:
+    """Correction requests awaiting review, with their 15-day deadline."""
+    today = utcnow().astimezone(defaulters.COURT_ZONE).date()
+    return render("lists/corrections.html", "lists/corrections.html", today=today,
+                  requests=corrections.pending_for_court(db.session, court_id=current_user.court_id))
+
+
+def _correction_or_404(request_id: int) -> CorrectionRequest:
+    found = db.session.get(CorrectionRequest, request_id)
+    if found is None or found.entry.court_id != current_user.court_id:
+        abort(404)
+    return found
+
+
+@bp.route("/staff/corrections/<id:request_id>", methods=["GET", "POST"])
+@access.roles(Role.JUDGE, Role.CLERK)
+def correction_review(request_id: int) -> ResponseReturnValue:
+    """Review a correction request: accept (the entry comes off) or reject with reasons."""
+    found = _correction_or_404(request_id)
+    form = CorrectionDecisionForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return render("lists/correction_review.html", "lists/correction_review.html", req=found, form=form,
+                      status=422 if form.is_submitted() else 200)
+    try:
+        corrections.decide(db.session, request=found, accept=form.decision.data == "accept",
+                           reasons=form.reasons.data or "", calendar=workdays.load(db.session),
+                           actor=current_user.username, now=utcnow())
+    except PublicityError as exc:
+        db.session.rollback()
+        form.reasons.errors = [domain_message(exc)]
+        return render("lists/correction_review.html", "lists/correction_review.html",
+                      req=_correction_or_404(request_id), form=form, status=422)
+    db.session.commit()
+    flash(_("Decision recorded; the requester will be notified."), "success")
+    return redirect(url_for("lists.corrections_worklist"), 303)
+
+
+@bp.get("/staff/corrections/<id:request_id>/attachment")
+@access.roles(Role.JUDGE, Role.CLERK)
+def correction_attachment(request_id: int) -> ResponseReturnValue:
+    """The supporting document, downloaded (never rendered inline)."""
+    found = _correction_or_404(request_id)
+    if not found.attachment:
+        abort(404)
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}[found.attachment_type]
+    response = Response(found.attachment, mimetype=found.attachment_type)
+    response.headers["Content-Disposition"] = f"attachment; filename=correction-{found.id}.{extension}"
+    return response
 
 
 @bp.get("/staff/removals")

@@ -55,6 +55,10 @@ EXPECTED: dict[str, object] = {
     "lists.defaulter": PUBLIC,
     "lists.defaulters_csv": PUBLIC,
     "lists.defaulters_feed": PUBLIC,
+    "lists.correction": PUBLIC,
+    "lists.corrections_worklist": CASEWORK,
+    "lists.correction_review": CASEWORK,
+    "lists.correction_attachment": CASEWORK,
     "lists.removals": CASEWORK,
     "lists.staff_entry": CASEWORK,
     "lists.remove_entry": CASEWORK,
@@ -66,7 +70,7 @@ def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-unt
     values = {}
     for name in rule.arguments:
         values[name] = {"account_id": account_id, "filename": "css/mingjing.css", "case_id": 999999,
-                        "party_id": 999999, "token": "no-such-token", "entry_id": 999999}[name]
+                        "party_id": 999999, "token": "no-such-token", "entry_id": 999999, "request_id": 999999}[name]
     with app.test_request_context():
         from flask import url_for
 
