@@ -60,6 +60,8 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_LOOKUP_LOCK_MINUTES": _int(env, "MINGJING_LOOKUP_LOCK_MINUTES", 15),
         "MINGJING_LOOKUP_RATE_LIMIT": env.get("MINGJING_LOOKUP_RATE_LIMIT", "60/minute"),
         "MINGJING_SEARCH_RATE_LIMIT": env.get("MINGJING_SEARCH_RATE_LIMIT", "60/minute"),
+        "MINGJING_SUBSCRIBE_RATE_LIMIT": env.get("MINGJING_SUBSCRIBE_RATE_LIMIT", "5/hour"),
+        "MINGJING_EXPORT_RATE_LIMIT": env.get("MINGJING_EXPORT_RATE_LIMIT", "5/hour"),
         "MINGJING_CORRECTION_RATE_LIMIT": env.get("MINGJING_CORRECTION_RATE_LIMIT", "5/hour"),
         "MINGJING_PUBLIC_URL": env.get("MINGJING_PUBLIC_URL", "http://127.0.0.1:5000"),
         "MINGJING_MAIL_HOST": env.get("MINGJING_MAIL_HOST", "localhost"),
@@ -84,6 +86,9 @@ DEFAULTS: dict[str, object] = {
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # A Redis outage must not take login and search down: count in memory meanwhile.
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "mingjing",
     "LANGUAGES": ("zh_CN", "en"),
 }

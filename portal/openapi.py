@@ -142,7 +142,9 @@ DEFAULTER_PAGE = {
     "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/DefaulterEntry"}},
         "next": {"type": ["string", "null"], "description": "URL of the next page, or null on the last page."},
-        "mode": {"type": "string", "enum": ["browse", "name", "pinyin", "id", "masked", "case"]},
+        "mode": {"type": "string", "enum": ["browse", "name", "pinyin", "id", "id_without_name", "masked", "case"],
+                 "description": "id_without_name: a full number is only searched together with the name; "
+                                "no items are returned."},
     },
 }
 
@@ -191,7 +193,8 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Search or browse the current list of dishonest judgment defaulters.",
                     "description": "Without q the whole current list is browsed, newest first. q is matched as "
                                    "a full name or its beginning, pinyin spelling or initials, a case number "
-                                   "(either parenthesis style), a full ID number or credit code, or a masked "
+                                   "(either parenthesis style), a full ID number or credit code together with the "
+                                   "name (\"张三 3714...\"), or a masked "
                                    "number. Only public, masked fields are returned. Rate-limited per address.",
                     "parameters": [
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60}},

@@ -216,13 +216,27 @@ def _decode(cursor: str | None) -> tuple[str | None, int] | None:
     return None
 
 
+def _split_number(query: str) -> tuple[str | None, str]:
+    """A full ID number or credit code in the query, and the rest of it (the name)."""
+    tokens = query.split()
+    for i, token in enumerate(tokens):
+        number = names.full_number_query(token)
+        if number:
+            return number, " ".join(tokens[:i] + tokens[i + 1:]).strip()
+    return None, query.strip()
+
+
 def search_mode(query: str) -> str:
-    """How a query is matched: browse, id, masked, case, pinyin or name (exact and prefix)."""
+    """How a query is matched: browse, id (name + number), id_without_name, masked, case, pinyin or name."""
     q = query.strip()
     if not q:
         return "browse"
-    if names.full_number_query(q):
-        return "id"
+    number, name = _split_number(q)
+    if number:
+        # A bare number would answer "is this exact number listed?", and the mask hides only
+        # four digits (a birth date): 30-odd guesses would unmask anyone. Like the national
+        # site, a full number is searched only together with the name it belongs to.
+        return "id" if name else "id_without_name"
     if names.masked_query(q):
         return "masked"
     try:
@@ -255,8 +269,11 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
         # Full spelling or initials: two exact index lookups merged by id.
         return _merged(session, [base.where(DefaulterEntry.name_pinyin == spelled),
                                  base.where(DefaulterEntry.name_initials == spelled)], after, limit, mode)
+    if mode == "id_without_name":
+        return Page([], None, mode)
     if mode == "id":
-        stmt = base.where(DefaulterEntry.id_hash == names.number_hash(names.full_number_query(q), key=key))
+        number, name = _split_number(q)
+        stmt = base.where(DefaulterEntry.id_hash == names.number_hash(number, key=key), DefaulterEntry.name == name)
     elif mode == "masked":
         stmt = base.where(DefaulterEntry.id_masked == names.masked_query(q))
     elif mode == "case":

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, throttle
+from publicity import audit, case_numbers, notices, throttle
 from publicity.errors import N_, PublicityError
 from publicity.models import EnforcementCase, Party
 
@@ -64,6 +64,8 @@ def issue_query_code(session: Session, *, party: Party, key: bytes, actor: str, 
     """
     code = normalise_code(code) if code else new_code()
     reissue = party.query_code_hash is not None
+    if reissue:  # whoever held the old code also loses the notices it subscribed to
+        notices.cancel_party_subscriptions(session, party_id=party.id, now=now)
     party.query_code_hash = code_hash(code, key=key)
     party.query_code_issued_at = now
     case = session.get(EnforcementCase, party.case_id)

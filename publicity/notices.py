@@ -27,8 +27,15 @@ MAX_ATTEMPTS = 8
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
+MAX_SUBSCRIPTIONS = 3  # per party: no one can turn the court's SMS gateway on strangers
+
+
 class UnknownSubscription(PublicityError):
     message = N_("This unsubscribe link is not valid.")
+
+
+class TooManySubscriptions(PublicityError):
+    message = N_("At most %(limit)s addresses can receive the notices of one party.")
 
 
 def _token_hash(token: str) -> str:
@@ -45,6 +52,8 @@ def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel:
     if existing is not None:
         session.delete(existing)  # re-subscribing issues a fresh link; the old one stops working
         session.flush()
+    elif active_count(session, party_id=party.id) >= MAX_SUBSCRIPTIONS:
+        raise TooManySubscriptions(limit=MAX_SUBSCRIPTIONS)
     token = secrets.token_urlsafe(24)
     subscription = NoticeSubscription(case_id=case.id, party_id=party.id, channel=channel, address=address,
                                       locale=locale, token_hash=_token_hash(token), created_at=now)
@@ -54,6 +63,18 @@ def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel:
                  object_id=subscription.id, changes={"case": case.number, "channel": channel.value},
                  chain=case.court.code, now=now)
     return subscription, token
+
+
+def cancel_party_subscriptions(session: Session, *, party_id: int, now: datetime) -> int:
+    """End every active subscription a party made (when their query code is reissued)."""
+    return session.execute(sa.update(NoticeSubscription).where(
+        NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None)).values(
+        cancelled_at=now)).rowcount
+
+
+def active_count(session: Session, *, party_id: int) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(NoticeSubscription).where(
+        NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None))) or 0
 
 
 def find_subscription(session: Session, token: str) -> NoticeSubscription:

@@ -6,13 +6,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, request
+from flask_login import current_user
 from flask.typing import ResponseReturnValue
 
 from portal import access
 from portal.extensions import db
 from portal.forms import AuditFilterForm
 from portal.htmx import keyset_arg, render
-from portal.models import STAFF_ROLES
+from portal.models import STAFF_ROLES, Role
 from publicity import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -34,8 +35,11 @@ def index() -> ResponseReturnValue:
     if not form.validate():
         return render("audit/index.html", "audit/_rows.html", form=form, records=[], next_before=None,
                       query={}, status=422)
+    # Officers see their own court's chain; only administrators see every court and the portal chain.
+    chain = None if current_user.role == Role.ADMIN else (current_user.court.code if current_user.court else "-")
     records = audit.page(
         db.session,
+        chain=chain,
         actor=form.actor.data or None,
         object_type=form.object_type.data or None,
         object_id=form.object_id.data or None,

@@ -30,7 +30,8 @@ VIEW_TTL = timedelta(minutes=30)
 
 
 def _remember(case: EnforcementCase, party: Party, now: datetime) -> None:
-    session[VIEW_KEY] = {"case_id": case.id, "party_id": party.id, "at": now.isoformat()}
+    session[VIEW_KEY] = {"case_id": case.id, "party_id": party.id, "at": now.isoformat(),
+                         "code": party.query_code_hash}
 
 
 def _viewing(now: datetime) -> tuple[EnforcementCase, Party] | None:
@@ -40,7 +41,9 @@ def _viewing(now: datetime) -> tuple[EnforcementCase, Party] | None:
         session.pop(VIEW_KEY, None)
         return None
     case, party = db.session.get(EnforcementCase, stash["case_id"]), db.session.get(Party, stash["party_id"])
-    if case is None or party is None or party.case_id != case.id or party.query_code_hash is None:
+    # A reissued code ends every view opened with the old one.
+    if case is None or party is None or party.case_id != case.id or party.query_code_hash is None \
+            or party.query_code_hash != stash.get("code"):
         session.pop(VIEW_KEY, None)
         return None
     stash["at"] = now.isoformat()
@@ -105,6 +108,7 @@ def more_nodes() -> ResponseReturnValue:
 
 @bp.post("/cases/view/subscribe")
 @access.public
+@limiter.limit(lambda: current_app.config["MINGJING_SUBSCRIBE_RATE_LIMIT"])
 def subscribe() -> ResponseReturnValue:
     """Subscribe a phone or email to the case's new public nodes."""
     now = utcnow()
@@ -116,8 +120,15 @@ def subscribe() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render("cases/view.html", "cases/view.html", v=party_view(db.session, case, party, now=now),
                       subscribe_form=form, leave_form=ConfirmForm(), now=now, status=422)
-    _subscription, token = notices.subscribe(db.session, case=case, party=party, channel=Channel(form.channel.data),
-                                             address=form.address.data, locale=select_locale(), now=now)
+    try:
+        _subscription, token = notices.subscribe(db.session, case=case, party=party,
+                                                 channel=Channel(form.channel.data), address=form.address.data,
+                                                 locale=select_locale(), now=now)
+    except PublicityError as exc:
+        db.session.rollback()
+        form.address.errors = [domain_message(exc)]
+        return render("cases/view.html", "cases/view.html", v=party_view(db.session, case, party, now=now),
+                      subscribe_form=form, leave_form=ConfirmForm(), now=now, status=422)
     notices.enqueue(db.session, channel=Channel(form.channel.data), recipient=form.address.data, kind="subscribed",
                     locale=select_locale(), case_id=case.id, now=now,
                     params={"case_number": case.number, "unsubscribe_token": token})

@@ -89,7 +89,7 @@ EXPORT_COLUMNS = ["被执行人姓名/名称", "性别", "年龄", "身份证号
 
 @bp.get("/defaulters.csv")
 @access.public
-@limiter.limit(search_limit)
+@limiter.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
 def defaulters_csv() -> ResponseReturnValue:
     """The whole current list as CSV (national column layout, masked numbers), streamed."""
     now = utcnow()

@@ -82,3 +82,26 @@ def test_invalid_filters_answer_422(app: Flask, accounts_by_role: dict[Role, int
     assert bad_date.status_code == 422 and "不是有效的日期值" in bad_date.get_data(as_text=True)
     reversed_range = client.get("/audit/?since=2026-03-05&until=2026-03-01")
     assert reversed_range.status_code == 422 and "截止日期早于起始日期" in reversed_range.get_data(as_text=True)
+
+
+def test_officers_see_only_their_courts_trail(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    with app.app_context():
+        from portal import accounts as account_service
+        from publicity import courts
+
+        other = courts.add_court(db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="t", now=NOW)
+        account_service.create_account(db.session, username="otherclerk", display_name="外院书记员", role=Role.CLERK,
+                                       password="correct-horse-battery", court=other, actor="t", now=NOW)
+        audit.record(db.session, actor="otherclerk", action="node.create", object_type="case_node", object_id=1,
+                     changes={"secret": "外院案件"}, chain="鲁1401", now=NOW)
+        db.session.commit()
+    ours = app.test_client()
+    login(ours, "judge")
+    assert "外院案件" not in ours.get("/audit/?actor=otherclerk").get_data(as_text=True)
+    theirs = app.test_client()
+    login(theirs, "otherclerk")
+    page = theirs.get("/audit/").get_data(as_text=True)
+    assert "外院案件" in page and "测试judge" not in page
+    admin = app.test_client()
+    login(admin, "admin")
+    assert "外院案件" in admin.get("/audit/?actor=otherclerk").get_data(as_text=True)

@@ -224,3 +224,25 @@ def test_web_and_api_share_one_lock(client: FlaskClient, filed: dict) -> None:  
 
 def test_home_counts_published_nodes(client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
     assert "公开案件节点信息 2 条" in client.get("/").get_data(as_text=True)
+
+
+def test_reissuing_a_code_ends_open_views_and_subscriptions(app: Flask, client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
+    look_up(client, filed["number"], filed["code"])
+    assert client.post("/cases/view/subscribe", data={"channel": "sms", "address": "13900000000"}).status_code == 303
+    with app.app_context():
+        from publicity.models import EnforcementCase, NoticeSubscription
+
+        case = db.session.get(EnforcementCase, filed["case_id"])
+        lookup.issue_query_code(db.session, party=case.parties[0], key=app.config["SECRET_KEY"].encode(),
+                                actor="clerk", now=NOW)
+        db.session.commit()
+        assert db.session.scalar(db.select(NoticeSubscription.cancelled_at)) is not None
+    assert client.get("/cases/view").headers["Location"].endswith("/cases/lookup")
+
+
+def test_a_party_can_subscribe_at_most_three_addresses(client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
+    look_up(client, filed["number"], filed["code"])
+    for number in ("13900000001", "13900000002", "13900000003"):
+        assert client.post("/cases/view/subscribe", data={"channel": "sms", "address": number}).status_code == 303
+    refused = client.post("/cases/view/subscribe", data={"channel": "sms", "address": "13900000004"})
+    assert refused.status_code == 422 and "最多" in refused.get_data(as_text=True)
