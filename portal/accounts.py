@@ -184,6 +184,7 @@ def authenticate(
     """
     username = username.strip().lower()
     account_key, ip_key = f"account:{username}", f"ip:{ip}"
+    throttle.serialize(session, [account_key, ip_key])
     until = throttle.first_lock(session, [(account_key, policy.account_limit), (ip_key, policy.ip_limit)], now=now)
     if until is not None:
         raise LoginLocked(until)

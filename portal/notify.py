@@ -11,10 +11,11 @@ import uuid
 from email.message import EmailMessage
 from typing import Protocol
 
-from flask import Flask, current_app, url_for
+from flask import Flask
 from flask_babel import force_locale, gettext as _
 
 from portal import labels
+from portal.templating import external_url
 from portal.database import utcnow
 from portal.extensions import db
 from publicity import notices
@@ -92,8 +93,7 @@ def render(message: OutboxMessage) -> tuple[str, str]:
 
 
 def _external(endpoint: str, **values: object) -> str:
-    base = current_app.config["MINGJING_PUBLIC_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
+    return external_url(endpoint, **values)
 
 
 def deliver_once(app: Flask, *, worker: str, batch: int = 20) -> tuple[int, int]:

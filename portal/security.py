@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 CSP = "; ".join(
     [
@@ -20,7 +20,15 @@ CSP = "; ".join(
 )
 
 
+def reject_control_characters() -> None:
+    """Refuse NUL bytes in query strings and forms (PostgreSQL cannot store them: a 400, not a 500)."""
+    if any("\x00" in value for values in (request.args, request.form) for value in values.values()):
+        abort(400)
+
+
 def init_security_headers(app: Flask) -> None:
+    app.before_request(reject_control_characters)
+
     hsts = app.config["SESSION_COOKIE_SECURE"] and not (app.debug or app.testing)
 
     @app.after_request

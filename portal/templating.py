@@ -59,6 +59,27 @@ AUDIT_ACTIONS = {
     "court.create": _l("Court registered"),
     "officer.create": _l("Officer registered"),
     "overseer.create": _l("Overseer added to the roster"),
+    "calendar.set": _l("Holiday calendar changed"),
+    "case.file": _l("Case filed"),
+    "case.lookup": _l("Case looked up by a party"),
+    "case.lookup_failed": _l("Failed case lookup"),
+    "case.lookup_locked": _l("Case lookup refused (locked)"),
+    "case_node.create": _l("Case node recorded"),
+    "correction.decide": _l("Correction request decided"),
+    "correction.file": _l("Correction request received"),
+    "court.deadline_settings": _l("Court deadlines changed"),
+    "defaulter.bulk_seed": _l("Demo defaulter entries generated"),
+    "defaulter.expire": _l("Defaulter entry expired"),
+    "defaulter.import": _l("Defaulter entries imported"),
+    "defaulter.list": _l("Listed as a dishonest defaulter"),
+    "defaulter.removal_ground": _l("Removal ground recorded"),
+    "defaulter.remove": _l("Defaulter entry removed"),
+    "fund.create": _l("Case funds recorded"),
+    "party.create": _l("Party added"),
+    "query_code.issue": _l("Query code issued"),
+    "query_code.reissue": _l("Query code reissued"),
+    "subscription.cancel": _l("Notices stopped"),
+    "subscription.create": _l("Notices subscribed"),
 }
 
 OVERSEER_KINDS = {
@@ -77,6 +98,11 @@ def overseer_kind_label(kind: OverseerKind | str) -> str:
     return str(OVERSEER_KINDS.get(OverseerKind(kind), kind))
 
 
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute URL on the portal's configured public address (never the request's Host header)."""
+    return current_app.config["MINGJING_PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
 def localtime(value: datetime | None, format: str = "yyyy-MM-dd HH:mm") -> str:
     """Show a UTC time in the court's time zone."""
     if value is None:
@@ -89,6 +115,7 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.filters["yuan"] = labels.yuan
     app.jinja_env.globals.update(labels.template_globals())
     app.jinja_env.globals.update(
+        external_url=external_url,
         role_label=role_label, audit_action_label=audit_action_label, overseer_kind_label=overseer_kind_label
     )
 

@@ -304,7 +304,7 @@ def resume_case(session: Session, *, case: EnforcementCase, new_number: str | No
     if case.stage != CaseStage.TERMINATED or already is not None:
         raise NotResumable()
     if new_number is None:
-        year = occurred_at.year
+        year = occurred_at.astimezone(deadlines.COURT_ZONE).year  # the court's year, not UTC's
         serial = (session.scalar(sa.select(sa.func.max(EnforcementCase.serial)).where(
             EnforcementCase.court_id == case.court_id, EnforcementCase.year == year,
             EnforcementCase.case_type == case_numbers.CaseType.RESUMED.value)) or 0) + 1
@@ -347,7 +347,9 @@ class CaseFilter:
 def list_cases(session: Session, *, where: CaseFilter, now: datetime, before_id: int | None = None,
                limit: int = 50) -> list[EnforcementCase]:
     """Cases newest first, filtered, one keyset page after ``before_id``."""
-    stmt = sa.select(EnforcementCase).order_by(EnforcementCase.id.desc()).limit(limit)
+    stmt = (sa.select(EnforcementCase)
+            .options(sa.orm.selectinload(EnforcementCase.parties), sa.orm.joinedload(EnforcementCase.judge))
+            .order_by(EnforcementCase.id.desc()).limit(limit))
     if where.court_id is not None:
         stmt = stmt.where(EnforcementCase.court_id == where.court_id)
     if where.stage is not None:

@@ -7,6 +7,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from publicity.models import CaseNode, EnforcementCase, NodeType, SearchTarget
 
@@ -62,12 +63,17 @@ def settings_for(overrides: Mapping[str, int] | None) -> dict[str, int]:
     return merged
 
 
+COURT_ZONE = ZoneInfo("Asia/Shanghai")
+
+
 def add_months(moment: datetime, months: int) -> datetime:
-    """The same day ``months`` later (the month's last day when it has fewer days)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+    """The same calendar day ``months`` later in court time (the month's last day when shorter)."""
+    local = moment.astimezone(COURT_ZONE) if moment.tzinfo else moment
+    month_index = local.month - 1 + months
+    year, month = local.year + month_index // 12, month_index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    shifted = local.replace(year=year, month=month, day=day)
+    return shifted.astimezone(moment.tzinfo) if moment.tzinfo else shifted
 
 
 def _deadline(kind: DeadlineKind, due: datetime, met: datetime | None, now: datetime,

@@ -7,13 +7,19 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, case_numbers, deadlines, names
-from publicity.errors import AlreadyRemoved, InvalidGrace, InvalidTerm, MinorNotListed
+from publicity.errors import (
+    AlreadyRemoved,
+    InvalidGrace,
+    InvalidTerm,
+    MinorNotListed,
+    RemovalGroundRecorded,
+    RemovalNeedsGround,
+)
 from publicity.models import (
     Court,
     DefaulterEntry,
@@ -28,7 +34,7 @@ from publicity.workdays import Calendar
 FIXED_TERM_MONTHS = 24  # grounds 2-6 (art. 2)
 REMOVAL_WORKING_DAYS = 3  # art. 10
 PAGE_SIZE = 20
-COURT_ZONE = ZoneInfo("Asia/Shanghai")
+COURT_ZONE = deadlines.COURT_ZONE
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,8 @@ def record_removal_ground(session: Session, *, entry: DefaulterEntry, reason: Re
     """Record that a removal ground arose; the entry must be removed within 3 working days."""
     if entry.removed_at is not None:
         raise AlreadyRemoved()
+    if entry.removal_ground_at is not None:  # the 3-day clock is not restarted by a second ground
+        raise RemovalGroundRecorded()
     entry.removal_reason = reason
     entry.removal_ground_at = occurred_at
     entry.removal_due = calendar.add_working_days(_local_day(occurred_at), REMOVAL_WORKING_DAYS)
@@ -131,7 +139,7 @@ def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime
     if entry.removed_at is not None:
         raise AlreadyRemoved()
     if entry.removal_reason is None:
-        raise AlreadyRemoved("A removal needs its ground first.")
+        raise RemovalNeedsGround()
     entry.removed_at = now
     audit.record(session, actor=actor, action="defaulter.remove", object_type="defaulter_entry", object_id=entry.id,
                  changes={"reason": entry.removal_reason.value,
@@ -203,12 +211,12 @@ def _encode(key: str | None, entry_id: int) -> str:
 
 
 def _decode(cursor: str | None) -> tuple[str | None, int] | None:
-    if not cursor:
+    if not cursor or len(cursor) > 400:
         return None
     # Cursors come from visitors: anything but a sane (key, id) pair means "from the start".
     try:
         key, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(entry_id) is int \
             and 0 < entry_id < 2**63:

@@ -132,3 +132,11 @@ class ReasonsRequired(PublicityError):
 
 class BadAttachment(PublicityError):
     message = N_("The attachment must be a PDF, PNG or JPEG file of at most %(limit)s MB.")
+
+
+class RemovalGroundRecorded(PublicityError):
+    message = N_("A removal ground is already recorded for this entry.")
+
+
+class RemovalNeedsGround(PublicityError):
+    message = N_("Record the removal ground before removing the entry.")

@@ -86,6 +86,7 @@ def lookup(session: Session, *, case_number: str, code: str, key: bytes, ip: str
     case_key, ip_key = f"lookup-case:{number}", f"lookup-ip:{ip}"
     limits = [(case_key, throttle.Limit(policy.case_failures, policy.window)),
               (ip_key, throttle.Limit(policy.ip_failures, policy.window))]
+    throttle.serialize(session, [case_key, ip_key])
     until = throttle.first_lock(session, limits, now=now)
     case = session.scalar(sa.select(EnforcementCase).where(EnforcementCase.number == number))
     chain = case.court.code if case else audit.PORTAL_CHAIN

@@ -20,6 +20,20 @@ class Limit:
     window: timedelta
 
 
+def serialize(session: Session, keys: Iterable[str]) -> None:
+    """Make concurrent attempts on the same keys count one after another, until the transaction ends.
+
+    Without it, parallel guesses would all read the old failure count before any is recorded.
+    PostgreSQL: a transaction-scoped advisory lock per key. SQLite: a write statement, which takes
+    the database's write lock (there is one writer at a time anyway).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        for key in sorted(set(keys)):
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    else:
+        session.execute(sa.update(ThrottleEvent).where(sa.false()).values(key=ThrottleEvent.key))
+
+
 def locked_until(session: Session, key: str, limit: Limit, *, now: datetime) -> datetime | None:
     """When ``key`` opens again, or None when it is not locked."""
     recent = list(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -13,6 +13,7 @@ from portal.database import utcnow
 from portal.extensions import csrf, db, limiter
 from portal.lookup_views import PartyView, lookup_policy, party_view
 from portal.openapi import openapi_document
+from portal.templating import external_url
 from publicity import case_numbers, cases, lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -80,7 +81,8 @@ def case_lookup() -> ResponseReturnValue:
     """Look a case up by number and query code; the same view a party gets on the web."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("case_number"), str) \
-            or not isinstance(body.get("query_code"), str) or not body["query_code"].strip():
+            or not isinstance(body.get("query_code"), str) or not body["query_code"].strip() \
+            or "\x00" in body["case_number"] + body["query_code"]:
         return _error(422, "invalid_request", _("Send JSON with case_number and query_code."))
     try:
         case_numbers.parse(body["case_number"])
@@ -114,7 +116,7 @@ def defaulter_item(entry, court_names: dict[int, str]) -> dict[str, object]:  # 
     person = entry.kind.value == "person"
     return {
         "id": entry.id,
-        "url": url_for("lists.defaulter", entry_id=entry.id, _external=True),
+        "url": external_url("lists.defaulter", entry_id=entry.id),
         "name": entry.name,
         "kind": entry.kind.value,
         "sex": entry.sex or None if person else None,
@@ -152,7 +154,7 @@ def defaulters_api() -> ResponseReturnValue:
         return _error(422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()))
     page = run_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
-    next_url = url_for("api.defaulters_api", cursor=page.next_cursor, _external=True, **query) if page.next_cursor else None
+    next_url = external_url("api.defaulters_api", cursor=page.next_cursor, **query) if page.next_cursor else None
     court_names = {int(value): name for value, name in courts}
     return jsonify(items=[defaulter_item(e, court_names) for e in page.items], next=next_url, mode=page.mode)
 

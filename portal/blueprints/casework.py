@@ -28,8 +28,9 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
 from portal.models import Role
+from portal.templating import external_url
 from publicity import cases, funds, lookup
-from publicity.errors import PublicityError
+from publicity.errors import DuplicateCase, PublicityError
 from publicity.models import (
     CaseStage,
     ClosureMode,
@@ -139,7 +140,12 @@ def new() -> ResponseReturnValue:
         db.session.rollback()
         form.number.errors.append(domain_message(exc))
         return render("casework/new.html", "casework/new.html", form=form, status=422)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # the same number filed at the same moment elsewhere
+        db.session.rollback()
+        form.number.errors.append(domain_message(DuplicateCase(number=form.number.data)))
+        return render("casework/new.html", "casework/new.html", form=form, status=422)
     _stash_codes(case, codes)
     flash(_("Case %(number)s filed. Print the acceptance notices now: the query codes are shown only once.",
             number=case.number), "success")
@@ -342,7 +348,7 @@ def slip(case_id: int) -> ResponseReturnValue:
     codes = stash.get("codes", {}) if stash.get("case_id") == case.id else {}
     if codes:
         session.pop(SLIP_SESSION_KEY, None)
-    lookup_url = url_for("cases.lookup", case_number=case.number, _external=True)
+    lookup_url = external_url("cases.lookup", case_number=case.number)
     return render("casework/slip.html", "casework/slip.html", case=case, codes=codes, lookup_url=lookup_url,
                   qr_svg=qr_svg(lookup_url))
 

@@ -1,6 +1,7 @@
 """The public defaulter list (失信名单) in a real browser: active search, entry pages, staff removal.
 
-An anonymous visitor searches by name, pinyin, case number and ID number and opens an entry; a
+An anonymous visitor searches by name, pinyin, case number and ID number (only with the name) and
+opens an entry; a
 clerk, in another browser context, records a removal ground and takes an entry off the list; the
 visitor then finds it gone everywhere (search, API, entry page answering 410). A second test
 drives the search without JavaScript, paging included. axe-core runs on every page and state seen.
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.browser
 
 SEARCH_LABEL = "姓名/名称、拼音、案号或证件号码"
 NO_MATCH = "没有符合条件的在列信息"
+# A full ID number or credit code is searched only together with the name; alone it gets this hint.
+NAME_TOO = re.compile(r"证件号码查询时.{0,3}请同时输入姓名")
 COURT_NAME = "夏津县人民法院"  # the `court` fixture
 COMPANY = "山东某环保有限公司"
 COMPANY_CODE = "91371427MA3C0000X8"
@@ -173,13 +176,23 @@ def test_visitor_searches_and_removed_entry_disappears(
     expect(result_names(page)).to_have_text(["单雄信"])
     assert_accessible(page)
 
-    # --- 3. Case number (full-width parentheses) and a full ID number. ----------------------------
+    # --- 3. Case number (full-width parentheses) and a full ID number with the name. ---------------
     type_search(page, case_number(303))
     expect(result_names(page)).to_have_text(["赵帅"])
     expect(results(page)).to_contain_text(case_number(303))
     assert_accessible(page)
 
-    type_search(page, zhang_id)
+    type_search(page, zhang_id)  # the bare number is not searched: a hint to add the name
+    expect(result_names(page)).to_have_count(0)
+    expect(results(page)).to_contain_text(NAME_TOO)
+    expect(results(page)).not_to_contain_text(NO_MATCH)
+    assert_accessible(page)
+
+    type_search(page, f"李四 {zhang_id}")  # the right number, the wrong name
+    expect(results(page)).to_contain_text(NO_MATCH)
+    expect(result_names(page)).to_have_count(0)
+
+    type_search(page, f"张三 {zhang_id}")
     expect(result_names(page)).to_have_text(["张三"])
     expect(results(page)).to_contain_text(masked(zhang_id))
     assert zhang_id not in results(page).inner_text(), "the result list must show the masked number only"

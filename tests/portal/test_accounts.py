@@ -114,3 +114,33 @@ def test_duplicate_usernames_are_refused(session: Session, judge: accounts.Accou
     with pytest.raises(accounts.UsernameTaken):
         accounts.create_account(session, username="judge", display_name="另一人", role=Role.CLERK,
                                 password=PASSWORD, actor="admin", now=NOW)
+
+
+def test_parallel_guesses_cannot_outrun_the_lock(engine, judge: accounts.Account) -> None:  # type: ignore[no-untyped-def]
+    """Ten guesses at once: at most five are checked against the password, the rest are locked out."""
+    import threading
+
+    from sqlalchemy.orm import Session as PlainSession
+
+    outcomes: list[str] = []
+    barrier = threading.Barrier(10)
+
+    def guess() -> None:
+        with PlainSession(engine) as own:
+            barrier.wait()
+            try:
+                accounts.authenticate(own, username="judge", password="wrong-password", ip="10.0.0.9",
+                                      policy=POLICY, now=NOW)
+            except accounts.LoginLocked:
+                outcomes.append("locked")
+            except accounts.LoginRefused:
+                outcomes.append("refused")
+            finally:
+                own.commit()
+
+    threads = [threading.Thread(target=guess) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["locked"] * 5 + ["refused"] * 5

@@ -33,6 +33,9 @@ ANY_FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])")
 ZHANG_ID, ZHANGF_ID, LI_ID, WANG_ID = "371427198203151232", "371427197001011237", "37142719900505123X", "371427196512121236"
 ZHANG_MASKED = "3714271982****1232"
 COMPANY_CODE, COOP_CODE = "91371427MA3C0000X8", "93371427MA3D12345K"
+COMPANY, COOP = "夏津县某某商贸有限公司", "夏津县某某种植专业合作社"
+# A full number is searched only together with the name; alone it gets this hint and no results.
+NAME_TOO = re.compile(r"证件号码查询时.{0,3}请同时输入姓名")
 
 
 def data(name: str, id_number: str, serial: int, *, kind: PartyKind = PartyKind.PERSON,
@@ -85,8 +88,8 @@ def listed(app: Flask, court: Court) -> dict[str, int]:
               data("张三", ZHANG_ID, 5),
               data("张三丰", ZHANGF_ID, 6),
               data("李四", LI_ID, 7),
-              data("夏津县某某商贸有限公司", COMPANY_CODE, 8, kind=PartyKind.ENTITY, legal_representative="赵某某"),
-              data("夏津县某某种植专业合作社", COOP_CODE, 9, kind=PartyKind.ENTITY, legal_representative="钱某"))
+              data(COMPANY, COMPANY_CODE, 8, kind=PartyKind.ENTITY, legal_representative="赵某某"),
+              data(COOP, COOP_CODE, 9, kind=PartyKind.ENTITY, legal_representative="钱某"))
     removed = add(app, court.id, data("王五", WANG_ID, 10))[0]
     take_off(app, removed)
     expired = add(app, court.id, data("孙六", person_id(1), 11, ground=ListingGround.OBSTRUCTS),
@@ -127,9 +130,16 @@ SEARCHES = [
     ("（2026）鲁1427执7号", ["李四"]),  # full-width parentheses
     ("(2026)鲁1427执7号", ["李四"]),  # half-width
     ("（２０２６）鲁１４２７执７号", ["李四"]),  # full-width digits too
-    (ZHANG_ID, ["张三"]),  # full ID number
-    (LI_ID.lower(), ["李四"]),  # an X check character typed in lower case
-    (COMPANY_CODE, ["company"]),  # a full credit code
+    (f"张三 {ZHANG_ID}", ["张三"]),  # full ID number, with the name
+    (f"李四 {LI_ID.lower()}", ["李四"]),  # an X check character typed in lower case
+    (f"{COMPANY} {COMPANY_CODE}", ["company"]),  # a full credit code, with the name
+    (ZHANG_ID, []),  # a bare full number is not searched
+    (LI_ID.lower(), []),
+    (COMPANY_CODE, []),
+    (f"李四 {ZHANG_ID}", []),  # the right number, the wrong name
+    (f"张三丰 {ZHANG_ID}", []),
+    (f"{COOP} {COMPANY_CODE}", []),
+    (f"王五 {WANG_ID}", []),  # removed
     (ZHANG_MASKED, ["张三"]),  # a masked number as shown on the national site
     ("夏津县某某", ["company", "coop"]),
     ("王五", []),  # removed
@@ -143,6 +153,13 @@ def test_search_modes(client: FlaskClient, listed: dict[str, int]) -> None:
         response = client.get("/lists/defaulters", query_string={"q": query})
         assert response.status_code == 200, query
         assert sorted(links(response.get_data(as_text=True))) == sorted(listed[k] for k in expected), query
+    for number in (ZHANG_ID, LI_ID.lower(), COMPANY_CODE):
+        body = client.get("/lists/defaulters", query_string={"q": number}).get_data(as_text=True)
+        assert NAME_TOO.search(body) and links(body) == [], number
+        fragment = client.get("/lists/defaulters", query_string={"q": number}, headers={"HX-Request": "true"})
+        assert NAME_TOO.search(fragment.get_data(as_text=True)), number
+    assert not NAME_TOO.search(client.get("/lists/defaulters", query_string={"q": f"李四 {ZHANG_ID}"})
+                               .get_data(as_text=True))
 
 
 def test_search_page_stays_small_with_twenty_results(app: Flask, client: FlaskClient, court: Court) -> None:
@@ -241,14 +258,26 @@ def test_no_public_surface_reveals_a_full_number(app: Flask, client: FlaskClient
             assert not pattern.search(text), f"{pattern.pattern} on {url}"
         assert not ANY_FULL_NUMBER.search(text), url
         assert not MOBILE.search(text), url
-    # A search by a full number finds the entry but shows only the masked number: the query itself is only
-    # echoed back (search box, and the language switch's return address), never another entry's number.
-    for number in numbers:
-        for url in (f"/lists/defaulters?q={number}", f"/api/v1/defaulters?q={number}"):
-            text = client.get(url).get_data(as_text=True)
-            echoed = text.count(f'value="{number}"') + text.count(f'value="/lists/defaulters?q={number}"')
-            assert text.count(number) == echoed, url
-            assert not any(p.search(text) for p, n in zip(patterns, numbers) if n != number), url
+    # A search by name and full number finds the entry but shows only the masked number: the query itself is
+    # only echoed back (search box, and the language switch's return address), never another entry's number.
+    # A bare full number is not searched, and its answer carries no full number but the echoed query either.
+    owners = ["张三", "张三丰", "李四", "王五", COMPANY, COOP, "孙六"]
+    for number, name in zip(numbers, owners):
+        for query in (f"{name} {number}", number):
+            for url in (f"/lists/defaulters?q={quote(query)}", f"/api/v1/defaulters?q={quote(query)}"):
+                text = client.get(url).get_data(as_text=True)
+                echoes = [f'value="{query}"', f'value="{url}"']
+                echoed = sum(text.count(e) for e in echoes)
+                assert text.count(number) == echoed, url
+                assert not any(p.search(text) for p, n in zip(patterns, numbers) if n != number), url
+                for echo in echoes:
+                    text = text.replace(echo, "")
+                assert not ANY_FULL_NUMBER.search(text), url
+        api = client.get("/api/v1/defaulters", query_string={"q": f"{name} {number}"}).json
+        assert api["mode"] == "id" and [i["name"] for i in api["items"]] == (
+            [] if name in ("王五", "孙六") else [name]), name
+        bare = client.get("/api/v1/defaulters", query_string={"q": number}).json
+        assert (bare["mode"], bare["items"], bare["next"]) == ("id_without_name", [], None), number
 
 
 # --- JSON API -----------------------------------------------------------------------------------------------
@@ -291,8 +320,13 @@ def test_api_item_fields(client: FlaskClient, listed: dict[str, int]) -> None:
     assert zhang["id_number_masked"] == ZHANG_MASKED and zhang["kind"] == "person" and zhang["sex"] == "male"
     assert zhang["age"] == 43 and zhang["legal_representative"] is None
     assert zhang["case_number"] == "（2026）鲁1427执5号" and zhang["ground"] == "1" and zhang["expires_at"] is None
-    company = client.get("/api/v1/defaulters", query_string={"q": COMPANY_CODE}).json
+    company = client.get("/api/v1/defaulters", query_string={"q": f"{COMPANY} {COMPANY_CODE}"}).json
     assert company["mode"] == "id" and [i["id"] for i in company["items"]] == [listed["company"]]
+    bare = client.get("/api/v1/defaulters", query_string={"q": COMPANY_CODE})
+    check(client, bare, "DefaulterPage")
+    assert (bare.json["mode"], bare.json["items"], bare.json["next"]) == ("id_without_name", [], None)
+    wrong = client.get("/api/v1/defaulters", query_string={"q": f"{COOP} {COMPANY_CODE}"}).json
+    assert (wrong["mode"], wrong["items"]) == ("id", [])
     item = company["items"][0]
     assert item["kind"] == "entity" and item["legal_representative"] == "赵某某"
     assert item["sex"] is None and item["age"] is None
@@ -300,7 +334,8 @@ def test_api_item_fields(client: FlaskClient, listed: dict[str, int]) -> None:
 
 def test_api_query_filters(client: FlaskClient, listed: dict[str, int]) -> None:
     for query, mode, expected in [("zs", "pinyin", ["张三"]), ("zhangsan", "pinyin", ["张三"]),
-                                  (ZHANG_MASKED, "masked", ["张三"]), (LI_ID, "id", ["李四"]),
+                                  (ZHANG_MASKED, "masked", ["张三"]), (f"李四 {LI_ID}", "id", ["李四"]),
+                                  (LI_ID, "id_without_name", []), (f"张三 {LI_ID}", "id", []),
                                   ("(2026)鲁1427执6号", "case", ["张三丰"]), ("夏津县某某", "name", ["company", "coop"]),
                                   ("王五", "name", []), ("孙六", "name", [])]:
         response = client.get("/api/v1/defaulters", query_string={"q": query})
@@ -313,6 +348,7 @@ def test_api_query_filters(client: FlaskClient, listed: dict[str, int]) -> None:
 def test_api_removed_entries_are_absent(client: FlaskClient, listed: dict[str, int]) -> None:
     ids = {i["id"] for i in client.get("/api/v1/defaulters").json["items"]}
     assert listed["removed"] not in ids and listed["expired"] not in ids and len(ids) == 5
+    assert client.get("/api/v1/defaulters", query_string={"q": f"王五 {WANG_ID}"}).json["items"] == []
     assert client.get("/api/v1/defaulters", query_string={"q": WANG_ID}).json["items"] == []
 
 
@@ -475,9 +511,12 @@ def test_cli_import_defaulters(app: Flask, court: Court, tmp_path: Path) -> None
     person = client.get("/api/v1/defaulters", query_string={"q": "赵某某"}).json["items"]
     assert [(i["case_number"], i["ground"], i["id_number_masked"]) for i in person] == [
         ("（2026）鲁1427执301号", "1", "3714271985****1238")]
-    entity = client.get("/api/v1/defaulters", query_string={"q": COMPANY_CODE}).json["items"]
+    entity = client.get("/api/v1/defaulters", query_string={"q": f"夏津县某某建材有限公司 {COMPANY_CODE}"}).json["items"]
     assert [(i["kind"], i["ground"], i["legal_representative"], i["performed_fen"]) for i in entity] == [
         ("entity", "4", "钱某", 100_050)]
+    bare = client.get("/api/v1/defaulters", query_string={"q": COMPANY_CODE}).json
+    assert (bare["mode"], bare["items"]) == ("id_without_name", [])
+    assert client.get("/api/v1/defaulters", query_string={"q": f"赵某某 {COMPANY_CODE}"}).json["items"] == []
     again = runner.invoke(args=["import-defaulters", str(good)])
     assert again.exit_code == 0 and "imported 0 entries; 2 were already listed" in again.stdout
     assert entry_count(app) == 2

@@ -94,6 +94,12 @@ def found(session: Session, query: str, *, filters: Filters = Filters(), key: by
     return [e.name for e in page.items]
 
 
+def finds_nothing_by_bare_number(session: Session, number: str, *, now: datetime = NOW) -> bool:
+    """A full number without the name is not searched: no items, mode id_without_name."""
+    page = defaulters.search(session, query=number, key=KEY, now=now)
+    return page.items == [] and page.next_cursor is None and page.mode == "id_without_name"
+
+
 def walk(session: Session, query: str, *, limit: int = 2) -> list[int]:
     """Every page of ``query`` via next_cursor; returns the ids in page order."""
     ids: list[int] = []
@@ -503,11 +509,22 @@ SEARCHES: list[tuple[str, list[str]]] = [
     ("(2026)鲁1427执901号", []),  # removed
     ("(2024)鲁1427执902号", []),  # expired
     ("(2026)鲁1427执903号", []),  # not yet published
-    (ZHANG_SAN_ID, ["张三"]),
-    ("37142719880101123x", ["周顺"]),
-    ("３７１４２７１９８８０１０１１２３Ｘ", ["周顺"]),
-    (CREDIT_CODE.lower(), ["单县恒丰商贸有限公司"]),
+    # A full number is searched only together with the exact name (typed in the same query).
+    (f"张三 {ZHANG_SAN_ID}", ["张三"]),
+    (f"{ZHANG_SAN_ID} 张三", ["张三"]),
+    ("周顺 37142719880101123x", ["周顺"]),
+    ("周顺\u3000３７１４２７１９８８０１０１１２３Ｘ", ["周顺"]),  # an ideographic space, full-width digits
+    (f"单县恒丰商贸有限公司 {CREDIT_CODE.lower()}", ["单县恒丰商贸有限公司"]),
+    ("张三 371427198203151233", []),
+    (ZHANG_SAN_ID, []),  # the bare number: not searched
+    ("37142719880101123x", []),
+    ("３７１４２７１９８８０１０１１２３Ｘ", []),
+    (CREDIT_CODE.lower(), []),
     ("371427198203151233", []),
+    (f"李四 {ZHANG_SAN_ID}", []),  # the right number with another (listed) name
+    (f"张 {ZHANG_SAN_ID}", []),  # a name prefix is not the name
+    (f"张三丰 {ZHANG_SAN_ID}", []),
+    (f"单县恒丰商贸 {CREDIT_CODE}", []),
     ("3714271982****1232", ["李四", "张三"]),
     ("3714271988＊＊＊＊123x", ["周顺"]),
     ("91371427MA****3459", ["单县恒丰商贸有限公司"]),
@@ -533,14 +550,20 @@ def test_search_modes() -> None:
     assert defaulters.search_mode("张三") == "name"
     assert defaulters.search_mode("zs") == "pinyin"
     assert defaulters.search_mode("(2026)鲁1427执1号") == "case"
-    assert defaulters.search_mode(ZHANG_SAN_ID) == "id"
+    assert defaulters.search_mode(f"张三 {ZHANG_SAN_ID}") == "id"
+    assert defaulters.search_mode(f" {ZHANG_SAN_ID}  张三 ") == "id"
+    assert defaulters.search_mode(f"单县恒丰商贸有限公司 {CREDIT_CODE}") == "id"
+    assert defaulters.search_mode(ZHANG_SAN_ID) == "id_without_name"
+    assert defaulters.search_mode(f" {CREDIT_CODE.lower()} ") == "id_without_name"
     assert defaulters.search_mode("3714271982****1232") == "masked"
 
 
 def test_an_id_number_is_matched_only_through_the_keyed_hash(session: Session,
                                                            listed: dict[str, DefaulterEntry]) -> None:
-    assert found(session, ZHANG_SAN_ID) == ["张三"]
-    assert found(session, ZHANG_SAN_ID, key=b"another key") == []
+    assert found(session, f"张三 {ZHANG_SAN_ID}") == ["张三"]
+    assert found(session, f"张三 {ZHANG_SAN_ID}", key=b"another key") == []
+    assert finds_nothing_by_bare_number(session, ZHANG_SAN_ID)
+    assert found(session, f"李四 {ZHANG_SAN_ID}") == []  # 李四's masked number is 张三's, the hash is not
 
 
 def test_an_eighteen_letter_pinyin_query_is_a_pinyin_query(session: Session, court: Court) -> None:
@@ -577,7 +600,9 @@ def test_search_filters_by_ground_and_year(session: Session, listed: dict[str, D
 def test_hidden_entries_never_appear_later_either(session: Session, listed: dict[str, DefaulterEntry]) -> None:
     # Two months on, the graced entry is published; the removed and expired ones stay hidden.
     later = deadlines.add_months(NOW, 2)
-    assert found(session, ZHANG_SAN_ID, now=later) == ["张三", "张三"]
+    assert found(session, f"张三 {ZHANG_SAN_ID}", now=later) == ["张三", "张三"]
+    assert finds_nothing_by_bare_number(session, ZHANG_SAN_ID, now=later)
+    assert found(session, f"李四 {ZHANG_SAN_ID}", now=later) == []
     assert found(session, "(2026)鲁1427执903号", now=later) == ["张三"]
     assert found(session, "(2026)鲁1427执901号", now=later) == []
     assert found(session, "(2024)鲁1427执902号", now=later) == []
@@ -646,7 +671,9 @@ def test_bulk_insert_skips_rows_already_listed(session: Session, court: Court) -
     assert found(session, "zhangsan") == ["张三"]
     assert found(session, "shanxiongxin") == ["单雄信"]
     assert found(session, "zs") == ["赵帅", "张三"]
-    assert found(session, ZHANG_SAN_ID) == ["张三"]
+    assert found(session, f"张三 {ZHANG_SAN_ID}") == ["张三"]
+    assert finds_nothing_by_bare_number(session, ZHANG_SAN_ID)
+    assert found(session, f"赵帅 {ZHANG_SAN_ID}") == []
     assert found(session, "3714271982****1232") == ["张三"]
     zhang, _, zhao = sorted(session.scalars(sa.select(DefaulterEntry)), key=lambda e: e.id)
     assert (zhang.term_months, zhang.expires_at, zhang.age) == (24, datetime(2028, 3, 2, 2, 0, tzinfo=UTC), 43)
@@ -707,7 +734,9 @@ def test_import_inserts_good_rows_once(session: Session, court: Court, tmp_path:
     session.commit()
     assert found(session, "zhangsan") == ["张三"]
     assert found(session, "shanxiongxin") == ["单雄信"]
-    assert found(session, CREDIT_CODE) == ["单县恒丰商贸有限公司"]
+    assert found(session, f"单县恒丰商贸有限公司 {CREDIT_CODE}") == ["单县恒丰商贸有限公司"]
+    assert finds_nothing_by_bare_number(session, CREDIT_CODE)
+    assert found(session, f"单雄信 {CREDIT_CODE}") == []
     assert found(session, "(2026)鲁1427执2号") == ["单县恒丰商贸有限公司"]
     by_name = {e.name: e for e in session.scalars(sa.select(DefaulterEntry))}
     assert by_name["张三"].ground == ListingGround.ASSET_REPORT
