@@ -146,9 +146,10 @@ def seed_demo(seed: int, case_count: int, defaulter_count: int) -> None:
         click.echo("the database already has data; demo data not loaded")
         return
     from portal.blueprints.casework import query_code_key
+    from portal.blueprints.lists import search_key
 
     created = demo.seed(db.session, seed=seed, now=utcnow(), key=query_code_key(), cases=case_count,
-                        defaulters=defaulter_count)
+                        defaulters=defaulter_count, id_key=search_key())
     db.session.commit()
     for line in created.lines():
         click.echo(line)
@@ -258,6 +259,7 @@ def import_defaulters(path: str) -> None:
 
     import sqlalchemy as sa
 
+    from portal.blueprints.lists import search_key
     from publicity import defaulter_imports
 
     try:
@@ -271,7 +273,7 @@ def import_defaulters(path: str) -> None:
         db.session.execute(sa.text("PRAGMA cache_size=-262144"))
     with click.progressbar(length=total, label="checking and importing", file=sys.stderr) as bar:
         result = defaulter_imports.import_entries(
-            db.session, rows, key=current_app.config["SECRET_KEY"].encode(), actor=CLI_ACTOR, now=utcnow(),
+            db.session, rows, key=search_key(), actor=CLI_ACTOR, now=utcnow(),
             progress=bar.update, source_sha256=defaulter_imports.file_digest(Path(path)))
     if not result.ok:
         db.session.rollback()

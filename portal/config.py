@@ -40,6 +40,10 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
     redis_url = env.get("REDIS_URL") or None
     return {
         "SECRET_KEY": env.get("SECRET_KEY") or None,
+        # Keys of stored hashes: changing one invalidates every printed query code, or every
+        # full-number search. They fall back to SECRET_KEY; set them apart to rotate that freely.
+        "MINGJING_QUERY_CODE_KEY": env.get("MINGJING_QUERY_CODE_KEY") or None,
+        "MINGJING_ID_SEARCH_KEY": env.get("MINGJING_ID_SEARCH_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

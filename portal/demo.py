@@ -62,7 +62,7 @@ def _password(rng: random.Random) -> str:
 
 
 def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int = 300,
-         defaulters: int = 0) -> DemoData:
+         defaulters: int = 0, id_key: bytes | None = None) -> DemoData:
     """Build the demo court, its officers and overseers, one account per role, and its cases."""
     rng = random.Random(seed)
     # Passwords come from their own stream so that adding demo data does not change them.
@@ -109,7 +109,7 @@ def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int =
     data.cases = seed_cases(session, court=court, judges=judges, count=cases, rng=random.Random(f"cases-{seed}"),
                             key=key, name_of=_name, now=now)
     if defaulters:
-        seed_defaulters(session, court=court, count=defaulters, seed=seed, key=key, now=now)
+        seed_defaulters(session, court=court, count=defaulters, seed=seed, key=id_key or key, now=now)
     return data
 
 

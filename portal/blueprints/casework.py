@@ -53,8 +53,8 @@ SLIP_SESSION_KEY = "slip_codes"
 
 
 def query_code_key() -> bytes:
-    """The key query codes are hashed with (the app secret: never stored beside the hashes)."""
-    return current_app.config["SECRET_KEY"].encode()
+    """The key query codes are hashed with (never stored beside the hashes; must never change)."""
+    return (current_app.config["MINGJING_QUERY_CODE_KEY"] or current_app.config["SECRET_KEY"]).encode()
 
 
 def _case_or_404(case_id: int) -> EnforcementCase:

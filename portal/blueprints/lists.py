@@ -47,8 +47,8 @@ bp = Blueprint("lists", __name__, url_prefix="/lists")
 
 
 def search_key() -> bytes:
-    """The key full ID numbers are hashed with for search (the app secret)."""
-    return current_app.config["SECRET_KEY"].encode()
+    """The key full ID numbers are hashed with for search (must never change)."""
+    return (current_app.config["MINGJING_ID_SEARCH_KEY"] or current_app.config["SECRET_KEY"]).encode()
 
 
 def search_limit() -> str:
