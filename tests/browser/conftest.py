@@ -58,6 +58,8 @@ def browser_app(app: Flask) -> Flask:
 def live_server(browser_app: Flask) -> Iterator[str]:
     """Serve ``browser_app`` on a free local port; yield its base URL, shut it down afterwards."""
     server = make_server("127.0.0.1", 0, browser_app, threaded=True)
+    # Links the portal prints or sends (QR codes, SMS) use its public address: this server's.
+    browser_app.config["MINGJING_PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

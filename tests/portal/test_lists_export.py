@@ -76,3 +76,26 @@ def test_atom_feed_lists_new_entries_escaped(app: Flask, court) -> None:  # type
     titles = [t.firstChild.data for t in document.getElementsByTagName("title")[1:]]
     assert titles == ["王<某>&1 （2026）鲁1427执301号", "王<某>&0 （2026）鲁1427执300号"]
     assert person_id(0) not in response.get_data(as_text=True)
+
+
+def test_absolute_links_ignore_the_host_header(database_url: str) -> None:
+    """A forged Host header cannot put another site's address into feeds, API pages or slips."""
+    from tests.conftest import make_app
+
+    app = make_app(database_url, MINGJING_PUBLIC_URL="https://court.example")
+    with app.app_context():
+        from publicity import courts
+
+        court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
+        db.session.commit()
+        db.session.refresh(court)
+        db.session.expunge(court)
+    make_entries(app, court, 21)
+    client = app.test_client()
+    feed = client.get("/lists/defaulters.atom", headers={"Host": "evil.example"}).get_data(as_text=True)
+    api = client.get("/api/v1/defaulters", headers={"Host": "evil.example"}).json
+    assert "evil.example" not in feed and "https://court.example/lists/defaulters/" in feed
+    assert api["next"].startswith("https://court.example/api/v1/defaulters")
+    assert all(item["url"].startswith("https://court.example/") for item in api["items"])
+    with app.app_context():
+        db.engine.dispose()
