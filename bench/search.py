@@ -80,7 +80,7 @@ def queries(app, per_mode: int) -> dict[str, list[str]]:  # type: ignore[no-unty
             "pinyin full": [e.name_pinyin for e in sample],
             "pinyin initials": [e.name_initials for e in sample],
             "case number": [e.case_number.replace("（", "(").replace("）", ")") for e in sample],
-            "full ID number": [e.id_number for e in sample],
+            "name + full ID number": [f"{e.name} {e.id_number}" for e in sample],
             "masked number": [e.id_masked for e in sample],
             "browse (no query)": [""] * per_mode,
         }
