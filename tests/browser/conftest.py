@@ -78,11 +78,25 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def open_context(browser: Browser, live_server: str, **options: object) -> BrowserContext:
+    """A fresh browser context on the live server (its own cookies: another person)."""
+    # bypass_csp: the portal's CSP (script-src 'self') would block injecting axe-core.
+    context = browser.new_context(base_url=live_server, bypass_csp=True, locale="zh-CN", **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def heading(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator("main h1")
+
+
+def flashes(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator("#flashes")
+
+
 @pytest.fixture
 def context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
-    # bypass_csp: the portal's CSP (script-src 'self') would block injecting axe-core.
-    context = browser.new_context(base_url=live_server, bypass_csp=True, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_context(browser, live_server)
     yield context
     context.close()
 

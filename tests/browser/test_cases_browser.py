@@ -22,7 +22,15 @@ from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity import cases, lookup
 from publicity.models import CaseNode, Court, EnforcementCase, NodeType, PartyKind, PartySide, SearchTarget
-from tests.browser.conftest import TIMEOUT_MS, assert_accessible, login, path_is, wait_for_htmx
+from tests.browser.conftest import (
+    assert_accessible,
+    flashes,
+    heading,
+    login,
+    open_context,
+    path_is,
+    wait_for_htmx,
+)
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -60,18 +68,11 @@ def app(database_url: str, sms_file: Path) -> Iterator[Flask]:
 @pytest.fixture
 def party_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     """A second, separate browser: the party's phone, with no staff session."""
-    context = browser.new_context(base_url=live_server, bypass_csp=True, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_context(browser, live_server)
     yield context
     context.close()
 
 
-def heading(page: Page):
-    return page.locator("main h1")
-
-
-def flashes(page: Page):
-    return page.locator("#flashes")
 
 
 def form_error(page: Page):

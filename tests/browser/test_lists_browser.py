@@ -24,7 +24,15 @@ from publicity import defaulters, workdays
 from publicity.defaulters import EntryData
 from publicity.models import Court, ListingGround, PartyKind
 from publicity.names import id_check_digit
-from tests.browser.conftest import TIMEOUT_MS, assert_accessible, login, path_is, wait_for_htmx
+from tests.browser.conftest import (
+    assert_accessible,
+    flashes,
+    heading,
+    login,
+    open_context,
+    path_is,
+    wait_for_htmx,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -89,8 +97,7 @@ def list_entries(app: Flask, court_id: int, items: list[EntryData]) -> list[int]
 @pytest.fixture
 def clerk_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     """A second, separate browser: the clerk's workstation."""
-    context = browser.new_context(base_url=live_server, bypass_csp=True, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_context(browser, live_server)
     yield context
     context.close()
 
@@ -98,18 +105,11 @@ def clerk_context(browser: Browser, live_server: str) -> Iterator[BrowserContext
 @pytest.fixture
 def nojs_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     """A browser with JavaScript switched off (axe-core cannot run in it: see ``check_same_url``)."""
-    context = browser.new_context(base_url=live_server, bypass_csp=True, locale="zh-CN", java_script_enabled=False)
-    context.set_default_timeout(TIMEOUT_MS)
+    context = open_context(browser, live_server, java_script_enabled=False)
     yield context
     context.close()
 
 
-def heading(page: Page):
-    return page.locator("main h1")
-
-
-def flashes(page: Page):
-    return page.locator("#flashes")
 
 
 def results(page: Page):
