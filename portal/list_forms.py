@@ -47,7 +47,8 @@ class CorrectionRequestForm(PortalForm):
     statement = TextAreaField(_l("Explain, with the facts the court should check"),
                               validators=[DataRequired(REQUIRED), Length(max=2000)])
     requester_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), Length(max=100)])
-    contact_phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=30)])
+    # Not Optional(): it would stop the chain before the "phone or email" check below.
+    contact_phone = StringField(_l("Mobile number"), validators=[Length(max=30)])
     contact_email = StringField(_l("Email"), validators=[Optional(), Length(max=254),
                                                          Email(message=_l("Enter a valid email address."))])
     attachment = FileField(_l("Supporting document (PDF, PNG or JPEG, at most 5 MB)"))
