@@ -11,11 +11,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from publicity import audit
+from portal.models import Account, Role
+from publicity import audit, throttle
 from publicity.errors import N_, PublicityError
 from publicity.models import Court
-from portal.models import Account, Role
-from publicity import throttle
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both answers take the same time.

@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -25,9 +26,9 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from portal import labels
 from portal.forms import REQUIRED, PortalForm
 from publicity import case_numbers
-from publicity.names import credit_code_valid, id_number_valid
 from publicity.cases import MANUAL_TYPES
 from publicity.models import Channel, ClosureMode, FundDirection, PartyKind, SearchTarget
+from publicity.names import credit_code_valid, id_number_valid
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 

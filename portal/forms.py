@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 
 from babel import Locale, support
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.i18n import messages_path

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import gettext
 from flask_wtf.file import FileField
 from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from portal import labels
-from portal.forms import REQUIRED, PortalForm
 from portal.case_forms import MOBILE
+from portal.forms import REQUIRED, PortalForm
 from publicity.models import CorrectionGround, ListingGround, RemovalReason
+
+
+@functools.lru_cache(maxsize=8)
+def _search_choices(locale: str) -> tuple[tuple[str, str], list[tuple[str, str]], tuple[str, str]]:
+    """The search filters' fixed choices in ``locale`` (built once: the search page is the hot path)."""
+    with force_locale(locale):
+        return (("", str(_l("All grounds"))), [(g.value, str(labels.LISTING_GROUNDS[g])) for g in ListingGround],
+                ("", str(_l("All courts"))))
 
 
 class SearchForm(PortalForm):
@@ -27,9 +37,9 @@ class SearchForm(PortalForm):
 
     def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.ground.choices = [("", str(_l("All grounds"))),
-                               *[(g.value, str(labels.LISTING_GROUNDS[g])) for g in ListingGround]]
-        self.court.choices = [("", str(_l("All courts"))), *courts]
+        all_grounds, grounds, all_courts = _search_choices(str(get_locale()))
+        self.ground.choices = [all_grounds, *grounds]
+        self.court.choices = [all_courts, *courts]
 
 
 class RemovalForm(PortalForm):

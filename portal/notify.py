@@ -12,12 +12,13 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from flask import Flask
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from portal import labels
-from portal.templating import external_url
 from portal.database import utcnow
 from portal.extensions import db
+from portal.templating import external_url
 from publicity import notices
 from publicity.models import Channel, OutboxMessage
 

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, url_for
-from flask_babel import format_datetime, lazy_gettext as _l
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
 
 from oversight.models import OverseerKind
-from portal.extensions import db
 from portal import labels
+from portal.extensions import db
 from portal.forms import role_label
 from portal.i18n import html_lang, select_locale
 from publicity.models import Court

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import access, accounts
-from portal.labels import domain_message
 from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import AccountForm, ConfirmForm, PasswordResetForm
 from portal.htmx import render
+from portal.labels import domain_message
 from portal.models import Account, Role
 from publicity import courts
 from publicity.models import OfficerKind

@@ -7,10 +7,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from portal import access, labels
-from portal.labels import domain_message
 from portal.blueprints.casework import query_code_key
 from portal.database import utcnow
 from portal.extensions import csrf, db, limiter
+from portal.labels import domain_message
 from portal.lookup_views import PartyView, lookup_policy, party_view
 from portal.openapi import openapi_document
 from portal.templating import external_url
@@ -156,6 +156,8 @@ def defaulters_api() -> ResponseReturnValue:
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = external_url("api.defaulters_api", cursor=page.next_cursor, **query) if page.next_cursor else None
     court_names = {int(value): name for value, name in courts}
+    if any(e.court_id not in court_names for e in page.items):  # a court newer than the cached list
+        court_names = {int(value): name for value, name in _courts(refresh=True)}
     return jsonify(items=[defaulter_item(e, court_names) for e in page.items], next=next_url, mode=page.mode)
 
 

@@ -6,8 +6,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, request
-from flask_login import current_user
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from portal import access
 from portal.extensions import db

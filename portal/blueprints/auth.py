@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal import access, accounts
-from portal.labels import domain_message
 from portal.blueprints.public import _same_site_path
 from portal.database import utcnow
 from portal.extensions import db, limiter
 from portal.forms import LoginForm, LogoutForm, PasswordChangeForm
 from portal.htmx import render
+from portal.labels import domain_message
 from portal.models import Role
 from portal.templating import localtime
 

@@ -9,7 +9,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from portal import access
-from portal.labels import domain_message
 from portal.blueprints.casework import query_code_key
 from portal.case_forms import CaseLookupForm, SubscribeForm
 from portal.database import utcnow
@@ -17,6 +16,7 @@ from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
 from portal.i18n import select_locale
+from portal.labels import domain_message
 from portal.lookup_views import corrected_nodes, lookup_policy, node_page, party_view
 from portal.templating import localtime
 from publicity import lookup, notices

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import access
-from portal.labels import domain_message
 from portal.case_forms import (
     AssignJudgeForm,
     CaseListForm,
@@ -27,6 +26,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
+from portal.labels import domain_message
 from portal.models import Role
 from portal.templating import external_url
 from publicity import cases, funds, lookup

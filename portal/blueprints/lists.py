@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -65,8 +66,17 @@ def run_search(form: SearchForm, cursor: str | None) -> defaulters.Page:
                              key=search_key(), now=utcnow())
 
 
-def _courts() -> list[tuple[str, str]]:
-    return [(str(c.id), c.name) for c in db.session.scalars(sa.select(Court).order_by(Court.code))]
+_COURTS_TTL = 60.0
+
+
+def _courts(refresh: bool = False) -> list[tuple[str, str]]:
+    """(id, name) of every court. Cached per app and process for a minute: read on every search, and
+    a new court may take that long to appear in the filter (nothing is decided by this copy)."""
+    loaded_at, courts_ = current_app.extensions.get("mingjing_courts", (0.0, []))
+    if refresh or time.monotonic() - loaded_at > _COURTS_TTL:
+        courts_ = [(str(i), name) for i, name in db.session.execute(sa.select(Court.id, Court.name).order_by(Court.code))]
+        current_app.extensions["mingjing_courts"] = (time.monotonic(), courts_)
+    return courts_
 
 
 @bp.get("/defaulters", endpoint="defaulters")
