@@ -42,6 +42,15 @@ class SearchForm(PortalForm):
         self.court.choices = [all_courts, *courts]
 
 
+class TerminatedSearchForm(PortalForm):
+    """The 终本 list's search, from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Case number or respondent's name"), validators=[Optional(), Length(max=60)])
+
+
 class RemovalForm(PortalForm):
     reason = SelectField(_l("Removal ground"), choices=[], validators=[DataRequired(REQUIRED)])
     submit = SubmitField(_l("Record removal ground"))

@@ -149,6 +149,30 @@ DEFAULTER_PAGE = {
 }
 
 
+TERMINATED_PAGE = {
+    "type": "object",
+    "required": ["items", "next"],
+    "properties": {
+        "items": {"type": "array", "items": {
+            "type": "object",
+            "required": ["case_number", "court", "filed_on", "amount_applied_fen", "unperformed_fen", "respondents"],
+            "properties": {
+                "case_number": {"type": "string"},
+                "court": {"type": "string"},
+                "filed_on": {"type": "string", "format": "date-time"},
+                "terminated_at": {"type": ["string", "null"], "format": "date-time"},
+                "amount_applied_fen": {"type": "integer"},
+                "unperformed_fen": {"type": "integer", "description": "Applied for minus received, in fen."},
+                "respondents": {"type": "array", "items": {
+                    "type": "object", "required": ["name", "kind", "id_number_masked"],
+                    "properties": {"name": {"type": "string"}, "kind": {"type": "string", "enum": ["person", "entity"]},
+                                   "sex": {"type": ["string", "null"]}, "id_number_masked": {"type": "string"}}}},
+            }}},
+        "next": {"type": ["string", "null"]},
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """Build the document; the tests validate it and check responses against it."""
     error_response = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -187,6 +211,24 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/terminated-cases": {
+                "get": {
+                    "operationId": "listTerminatedCases",
+                    "summary": "Cases closed by 终结本次执行程序 and not resumed, newest first.",
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60},
+                         "description": "A case number (either parenthesis style) or the beginning of a respondent's name."},
+                        {"name": "cursor", "in": "query", "schema": {"type": "integer"},
+                         "description": "Taken from `next`."},
+                    ],
+                    "responses": {
+                        "200": {"description": "One page of cases.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TerminatedPage"}}}},
+                        "422": {"description": "A parameter is invalid.", **error_response},
+                        "429": {"description": "Too many requests from this address.", **error_response},
+                    },
+                }
+            },
             "/api/v1/defaulters": {
                 "get": {
                     "operationId": "searchDefaulters",
@@ -214,5 +256,5 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {"schemas": {"CaseView": CASE_VIEW, "Error": ERROR, "DefaulterEntry": DEFAULTER,
-                                   "DefaulterPage": DEFAULTER_PAGE}},
+                                   "DefaulterPage": DEFAULTER_PAGE, "TerminatedPage": TERMINATED_PAGE}},
     }

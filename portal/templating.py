@@ -21,6 +21,7 @@ NAV_SECTIONS = (
     ("public.home", _l("Home")),
     ("cases.lookup", _l("Case lookup")),
     ("lists.defaulters", _l("Defaulter list")),
+    ("lists.terminated", _l("Terminated cases (终本)")),
     ("lists.restrictions", _l("Consumption restrictions")),
     ("lists.bounties", _l("Bounty notices")),
     ("dashboard.index", _l("Enforcement data")),

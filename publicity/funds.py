@@ -20,6 +20,16 @@ def balance(session: Session, case: EnforcementCase) -> int:
     return int(total or 0)  # PostgreSQL's SUM(bigint) is a numeric
 
 
+def received_by_case(session: Session, case_ids: list[int]) -> dict[int, int]:
+    """Money received (in fen) by each of the cases, in one query; cases with none are absent."""
+    if not case_ids:
+        return {}
+    rows = session.execute(sa.select(FundMovement.case_id, sa.func.sum(FundMovement.amount_fen)).where(
+        FundMovement.case_id.in_(case_ids), FundMovement.direction == FundDirection.IN)
+        .group_by(FundMovement.case_id))
+    return {case_id: int(total) for case_id, total in rows}
+
+
 def movements(session: Session, case: EnforcementCase) -> list[FundMovement]:
     """The case's fund movements, oldest first."""
     return list(session.scalars(sa.select(FundMovement).where(FundMovement.case_id == case.id)

@@ -12,9 +12,10 @@ from portal.database import utcnow
 from portal.extensions import csrf, db, limiter
 from portal.labels import domain_message
 from portal.lookup_views import PartyView, lookup_policy, party_view
+from portal.htmx import keyset_arg
 from portal.openapi import openapi_document
 from portal.templating import external_url
-from publicity import case_numbers, cases, lookup
+from publicity import case_numbers, cases, lookup, terminated
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
@@ -159,6 +160,19 @@ def defaulters_api() -> ResponseReturnValue:
     if any(e.court_id not in court_names for e in page.items):  # a court newer than the cached list
         court_names = {int(value): name for value, name in _courts(refresh=True)}
     return jsonify(items=[defaulter_item(e, court_names) for e in page.items], next=next_url, mode=page.mode)
+
+
+@bp.get("/v1/terminated-cases")
+@access.public
+@limiter.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
+def terminated_api() -> ResponseReturnValue:
+    """Cases closed by 终本 and not resumed, newest first, with cursor pagination."""
+    q = request.args.get("q", "")
+    if len(q) > 60:
+        return _error(422, "invalid_request", "q: at most 60 characters")
+    rows, more = terminated.search(db.session, query=q, before_id=keyset_arg("cursor"))
+    next_url = external_url("api.terminated_api", cursor=more, **({"q": q} if q else {})) if more else None
+    return jsonify(items=terminated.public_rows(rows), next=next_url)
 
 
 @bp.get("/openapi.json")

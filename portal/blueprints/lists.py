@@ -28,12 +28,18 @@ from portal import access, labels
 from portal.database import utcnow
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
-from portal.htmx import render
+from portal.htmx import keyset_arg, render
 from portal.labels import domain_message
-from portal.list_forms import CorrectionDecisionForm, CorrectionRequestForm, RemovalForm, SearchForm
+from portal.list_forms import (
+    CorrectionDecisionForm,
+    CorrectionRequestForm,
+    RemovalForm,
+    SearchForm,
+    TerminatedSearchForm,
+)
 from portal.models import Role
 from portal.templating import localtime
-from publicity import corrections, defaulters, workdays
+from publicity import corrections, defaulters, terminated, workdays
 from publicity.errors import PublicityError
 from publicity.models import (
     CorrectionGround,
@@ -137,6 +143,21 @@ def defaulters_feed() -> ResponseReturnValue:
     entries = defaulters.newest_published(db.session, now=now)
     body = render_template("lists/defaulters.atom", entries=entries, updated=entries[0].published_at if entries else now)
     return Response(body, mimetype="application/atom+xml")
+
+
+@bp.get("/terminated", endpoint="terminated")
+@access.public
+@limiter.limit(search_limit)
+def terminated_page() -> ResponseReturnValue:
+    """Cases closed by 终本 (and not resumed): search by case number or respondent name."""
+    form = TerminatedSearchForm(request.args)
+    if not form.validate():
+        return render("lists/terminated.html", "lists/_terminated_rows.html", form=form, rows=[], more=None,
+                      query={}, status=422)
+    rows, more = terminated.search(db.session, query=form.q.data or "", before_id=keyset_arg("before"))
+    query = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render("lists/terminated.html", "lists/_terminated_rows.html", form=form, rows=rows, more=more,
+                  query=query, masked_number=terminated.masked_number)
 
 
 @bp.get("/defaulters/<id:entry_id>")

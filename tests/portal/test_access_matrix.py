@@ -63,6 +63,8 @@ EXPECTED: dict[str, object] = {
     "lists.staff_entry": CASEWORK,
     "lists.remove_entry": CASEWORK,
     "api.defaulters_api": PUBLIC,
+    "api.terminated_api": PUBLIC,
+    "lists.terminated": PUBLIC,
 }
 
 
