@@ -1,0 +1,98 @@
+"""Regression tests for the findings of the code review (each would have been a 500 or a wrong date)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.extensions import db
+from publicity import cases, deadlines, lookup
+from publicity.models import Court, PartyKind, PartySide
+from tests.conftest import NOW, make_app
+
+
+def test_nul_bytes_answer_400_not_500(client: FlaskClient) -> None:
+    assert client.get("/lists/defaulters", query_string={"q": "张\x00"}).status_code == 400
+    assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
+    response = client.post("/api/v1/cases/lookup", json={"case_number": "（2026）鲁1427执1号", "query_code": "AB\x00"})
+    assert response.status_code == 422
+
+
+def test_search_and_login_survive_a_redis_outage(database_url: str) -> None:
+    app = make_app(database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")  # nothing listens there
+    client = app.test_client()
+    assert client.get("/lists/defaulters", query_string={"q": "张三"}).status_code == 200
+    assert client.post("/login", data={"username": "nobody", "password": "wrong-password"}).status_code == 422
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_query_codes_survive_a_rotated_secret_key(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = make_app(database_url, SECRET_KEY="old-secret", MINGJING_QUERY_CODE_KEY="stable-code-key")
+    with first.app_context():
+        from publicity import courts
+
+        court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
+        case = cases.file_case(db.session, court=court, number="（2026）鲁1427执9号", basis_issuer="x", basis_number="y",
+                               amount_applied_fen=100, filed_at=NOW, actor="t", now=NOW,
+                               parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="甲")])
+        from portal.blueprints.casework import query_code_key
+
+        with first.test_request_context():
+            code = lookup.issue_query_code(db.session, party=case.parties[0], key=query_code_key(), actor="t", now=NOW)
+        db.session.commit()
+        db.engine.dispose()
+    rotated = make_app(database_url, SECRET_KEY="new-secret", MINGJING_QUERY_CODE_KEY="stable-code-key")
+    response = rotated.test_client().post("/cases/lookup", data={"case_number": "（2026）鲁1427执9号", "query_code": code})
+    assert response.status_code == 303
+    with rotated.app_context():
+        db.engine.dispose()
+
+
+def test_month_deadlines_and_case_years_follow_court_time() -> None:
+    # Filed 2026-03-31 07:00 in Shanghai (still 03-30 in UTC): six months later is 09-30, court time.
+    filed = datetime(2026, 3, 30, 23, 0, tzinfo=UTC)
+    due = deadlines.add_months(filed, 6).astimezone(deadlines.COURT_ZONE)
+    assert (due.month, due.day, due.hour) == (9, 30, 7)
+    # 2027-01-01 07:30 in Shanghai is still 2026 in UTC: the court's year is 2027.
+    assert datetime(2026, 12, 31, 23, 30, tzinfo=UTC).astimezone(deadlines.COURT_ZONE).year == 2027
+
+
+def test_a_resumption_on_new_years_morning_gets_that_years_number(app: Flask, court) -> None:  # type: ignore[no-untyped-def]
+    from tests.publicity.test_cases import file, terminate
+
+    with app.app_context():
+        case = file(db.session, db.session.get(Court, court.id), "（2026）鲁1427执7号")
+        terminate(db.session, case)
+        new_year_morning = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 2027-01-01 07:30 court time
+        resumed = cases.resume_case(db.session, case=case, new_number=None, occurred_at=new_year_morning,
+                                    public_text="", actor="t", now=new_year_morning)
+        assert resumed.number == "（2027）鲁1427执恢1号"
+
+
+def test_a_second_removal_ground_is_refused(app: Flask, court) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from publicity import defaulters, workdays
+    from publicity.errors import RemovalGroundRecorded
+    from publicity.models import RemovalReason
+    from tests.portal.test_corrections import ZHANG_ID
+
+    with app.app_context():
+        entry = defaulters.list_defaulter(
+            db.session, court=db.session.get(Court, court.id), key=b"k", actor="t", now=NOW,
+            data=defaulters.EntryData(kind=PartyKind.PERSON, name="张三", id_number=ZHANG_ID,
+                                      case_number="（2026）鲁1427执301号", basis_number="x", basis_issuer="y",
+                                      obligation="z", circumstance="c", ground=defaulters.ListingGround.ASSET_REPORT,
+                                      filed_on=NOW.date(), unperformed_fen=1))
+        calendar = workdays.Calendar()
+        defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=NOW,
+                                         calendar=calendar, actor="t", now=NOW)
+        due = entry.removal_due
+        with pytest.raises(RemovalGroundRecorded):
+            defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.REVOKED,
+                                             occurred_at=datetime(2026, 6, 1, tzinfo=UTC), calendar=calendar,
+                                             actor="t", now=NOW)
+        assert entry.removal_due == due
