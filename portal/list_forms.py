@@ -7,12 +7,14 @@ import functools
 from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from portal import labels
 from portal.case_forms import MOBILE
+from portal.database import utcnow
 from portal.forms import REQUIRED, PortalForm
+from publicity.deadlines import COURT_ZONE
 from publicity.models import CorrectionGround, ListingGround, RemovalReason
 
 
@@ -53,7 +55,13 @@ class TerminatedSearchForm(PortalForm):
 
 class RemovalForm(PortalForm):
     reason = SelectField(_l("Removal ground"), choices=[], validators=[DataRequired(REQUIRED)])
+    # The 3-working-day clock runs from the day the ground arose (e.g. the day of full payment).
+    occurred_on = DateField(_l("The ground arose on"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
     submit = SubmitField(_l("Record removal ground"))
+
+    def validate_occurred_on(self, field: DateField) -> None:
+        if field.data and field.data > utcnow().astimezone(COURT_ZONE).date():
+            raise ValidationError(gettext("The date cannot be in the future."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

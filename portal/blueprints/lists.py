@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import datetime
+from datetime import time as dt_time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -277,15 +279,17 @@ def staff_entry(entry_id: int) -> ResponseReturnValue:
     entry = db.session.get(DefaulterEntry, entry_id)
     if entry is None or entry.court_id != current_user.court_id:
         abort(404)
-    form = RemovalForm()
+    form = RemovalForm(occurred_on=utcnow().astimezone(defaulters.COURT_ZONE).date())
     if request.method == "POST":
         if not form.validate_on_submit():
             return render("lists/staff_entry.html", "lists/staff_entry.html", entry=entry, form=form,
                           confirm=ConfirmForm(), status=422)
         try:
+            now = utcnow()
+            arose = datetime.combine(form.occurred_on.data, dt_time(12, 0), tzinfo=defaulters.COURT_ZONE)
             defaulters.record_removal_ground(
-                db.session, entry=entry, reason=RemovalReason(form.reason.data), occurred_at=utcnow(),
-                calendar=workdays.load(db.session), actor=current_user.username, now=utcnow())
+                db.session, entry=entry, reason=RemovalReason(form.reason.data), occurred_at=min(arose, now),
+                calendar=workdays.load(db.session), actor=current_user.username, now=now)
         except PublicityError as exc:
             db.session.rollback()
             form.reason.errors.append(domain_message(exc))

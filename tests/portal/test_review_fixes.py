@@ -96,3 +96,37 @@ def test_a_second_removal_ground_is_refused(app: Flask, court) -> None:  # type:
                                              occurred_at=datetime(2026, 6, 1, tzinfo=UTC), calendar=calendar,
                                              actor="t", now=NOW)
         assert entry.removal_due == due
+
+
+def test_the_removal_clock_runs_from_the_day_the_ground_arose(app: Flask, court, accounts_by_role) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from publicity import defaulters
+    from publicity.models import DefaulterEntry
+    from tests.conftest import login
+    from tests.portal.test_corrections import ZHANG_ID
+
+    with app.app_context():
+        entry = defaulters.list_defaulter(
+            db.session, court=db.session.get(Court, court.id), key=b"k", actor="t", now=NOW,
+            data=defaulters.EntryData(kind=PartyKind.PERSON, name="张三", id_number=ZHANG_ID,
+                                      case_number="（2026）鲁1427执301号", basis_number="x", basis_issuer="y",
+                                      obligation="z", circumstance="c", ground=defaulters.ListingGround.ABLE_BUT_REFUSES,
+                                      filed_on=NOW.date(), unperformed_fen=1))
+        db.session.commit()
+        entry_id = entry.id
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    today = datetime.now(UTC).astimezone(deadlines.COURT_ZONE).date()
+    future = clerk.post(f"/lists/staff/entries/{entry_id}",
+                        data={"reason": "performed", "occurred_on": (today + timedelta(days=1)).isoformat()})
+    assert future.status_code == 422 and "日期不能晚于今天" in future.get_data(as_text=True)
+    paid_on = today - timedelta(days=20)
+    assert clerk.post(f"/lists/staff/entries/{entry_id}",
+                      data={"reason": "performed", "occurred_on": paid_on.isoformat()}).status_code == 303
+    with app.app_context():
+        due = db.session.get(DefaulterEntry, entry_id).removal_due
+    assert paid_on < due < today  # three working days after the payment: already late
+    worklist = clerk.get("/lists/staff/removals").get_data(as_text=True)
+    late_section = worklist.split("已逾期")[1].split("待办")[0]
+    assert "张三" in late_section
