@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, abort, current_app, request
@@ -45,11 +45,6 @@ def access_of(app: Flask, endpoint: str) -> object:
         return PUBLIC
     view = app.view_functions.get(endpoint)
     return getattr(view, "_access", None)
-
-
-def allowed_roles(app: Flask, endpoint: str) -> Iterable[Role] | str | None:
-    """The roles that may open ``endpoint``, or PUBLIC / SIGNED_IN."""
-    return access_of(app, endpoint)
 
 
 def enforce() -> object:

@@ -212,6 +212,21 @@ def lists_expire() -> None:
     click.echo(f"expired {count} entries")
 
 
+maintenance_group = AppGroup("maintenance", help="Housekeeping to run daily (from cron).")
+
+
+@maintenance_group.command("prune")
+def maintenance_prune() -> None:
+    """Delete failed-login and failed-lookup records older than a day (lockouts last 15 minutes)."""
+    from datetime import timedelta
+
+    from publicity import throttle
+
+    count = throttle.prune(db.session, older_than=timedelta(days=1), now=utcnow())
+    db.session.commit()
+    click.echo(f"pruned {count} throttle records")
+
+
 calendar_group = AppGroup("calendar", help="The working-day calendar (public holidays and 调休 workdays).")
 
 
@@ -305,5 +320,5 @@ def notify_deliver(loop: bool, interval: float) -> None:
 
 def init_commands(app: Flask) -> None:
     for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases, lists_group,
-                    calendar_group, import_defaulters):
+                    calendar_group, import_defaulters, maintenance_group):
         app.cli.add_command(command)

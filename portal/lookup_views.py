@@ -57,10 +57,8 @@ def corrected_nodes(session: Session, nodes: list[CaseNode]) -> dict[int, CaseNo
 
 def party_view(session: Session, case: EnforcementCase, party: Party, *, now: datetime) -> PartyView:
     nodes, more = node_page(session, case, before_id=None)
-    open_or_recent = [d for d in cases.case_deadlines(session, case, now=now)
-                      if d.is_open or d.met_at is not None]
     return PartyView(
         case=case, party=party, nodes=nodes, more_before=more, corrected=corrected_nodes(session, nodes),
-        deadlines=open_or_recent, movements=funds.movements(session, case), balance=funds.balance(session, case),
+        deadlines=cases.case_deadlines(session, case, now=now), movements=funds.movements(session, case), balance=funds.balance(session, case),
         resumed_as=session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),
     )

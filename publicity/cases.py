@@ -21,7 +21,6 @@ from publicity.errors import (
     NeedsAuction,
     NeedsSeizure,
     NoOpenObjection,
-    NotFound,
     NotResumable,
     TargetRequired,
     TerminationNotAllowed,
@@ -125,13 +124,6 @@ def file_case(
     if judge is not None:
         append_node(session, case, NodeType.JUDGE_ASSIGNED, occurred_at=filed_at, public_text=judge.name,
                 actor=actor, now=now)
-    return case
-
-
-def get_case(session: Session, case_id: int) -> EnforcementCase:
-    case = session.get(EnforcementCase, case_id)
-    if case is None:
-        raise NotFound()
     return case
 
 

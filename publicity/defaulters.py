@@ -337,11 +337,6 @@ def newest_published(session: Session, *, now: datetime, limit: int = 50) -> lis
                                 .order_by(DefaulterEntry.published_at.desc(), DefaulterEntry.id.desc()).limit(limit)))
 
 
-def get_public(session: Session, entry_id: int, *, now: datetime) -> DefaulterEntry | None:
-    """The entry if it exists at all (the caller answers 410 when it is no longer public)."""
-    return session.get(DefaulterEntry, entry_id)
-
-
 # --- Bulk insert (imports and demo data) ------------------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -169,7 +168,3 @@ def mark_failed(session: Session, *, message: OutboxMessage, error: str, now: da
 def pending_count(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))) or 0
-
-
-def messages_for(session: Session, case_ids: Sequence[int]) -> list[OutboxMessage]:
-    return list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id.in_(case_ids))))

@@ -10,9 +10,9 @@ from portal import access, labels
 from portal.blueprints.casework import query_code_key
 from portal.database import utcnow
 from portal.extensions import csrf, db, limiter
+from portal.htmx import keyset_arg
 from portal.labels import domain_message
 from portal.lookup_views import PartyView, lookup_policy, party_view
-from portal.htmx import keyset_arg
 from portal.openapi import openapi_document
 from portal.templating import external_url
 from publicity import case_numbers, cases, lookup, terminated

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal import access, accounts
-from portal.blueprints.public import _same_site_path
+from portal.blueprints.public import same_site_path
 from portal.database import utcnow
 from portal.extensions import db, limiter
 from portal.forms import LoginForm, LogoutForm, PasswordChangeForm
@@ -75,7 +75,7 @@ def login() -> ResponseReturnValue:
     session.clear()
     login_user(account)
     db.session.commit()
-    return redirect(_same_site_path(lang_next) if lang_next else url_for("auth.home"), 303)
+    return redirect(same_site_path(lang_next) if lang_next else url_for("auth.home"), 303)
 
 
 @bp.post("/logout")

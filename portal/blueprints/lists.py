@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as dt_time
-from collections.abc import Iterator
 
 import sqlalchemy as sa
 from flask import (

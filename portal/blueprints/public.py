@@ -36,7 +36,7 @@ def set_language() -> ResponseReturnValue:
     lang = request.form.get("lang", "")
     if not form.validate_on_submit() or lang not in current_app.config["LANGUAGES"]:
         abort(400)
-    response = redirect(_same_site_path(request.form.get("next")), 303)
+    response = redirect(same_site_path(request.form.get("next")), 303)
     response.set_cookie(
         LANG_COOKIE,
         lang,
@@ -48,7 +48,7 @@ def set_language() -> ResponseReturnValue:
     return response
 
 
-def _same_site_path(target: str | None) -> str:
+def same_site_path(target: str | None) -> str:
     """Return ``target`` when it is a path on this site, else the home page (no open redirect)."""
     if target:
         parts = urlsplit(target)

@@ -133,3 +133,20 @@ def test_court_deadline_settings(app: Flask) -> None:
         refused = runner.invoke(args=["court", "deadlines", "鲁1427", bad])
         assert refused.exit_code == 2, bad
     assert "search_start_days=1  (court setting)" in runner.invoke(args=["court", "deadlines", "鲁1427"]).output
+
+
+def test_maintenance_prune_forgets_old_failures_only(app: Flask) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from publicity import throttle
+    from publicity.models import ThrottleEvent
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        throttle.record_failure(db.session, ["ip:10.0.0.1"], now=now - timedelta(days=2))
+        throttle.record_failure(db.session, ["ip:10.0.0.1"], now=now - timedelta(minutes=5))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["maintenance", "prune"])
+    assert result.exit_code == 0 and "pruned 1 throttle records" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ThrottleEvent)) == 1
