@@ -379,6 +379,7 @@ def worklist(session: Session, *, court_id: int, horizon: datetime, now: datetim
              judge_id: int | None = None, limit: int = 200) -> list[WorkItem]:
     """Cases with an open deadline before ``horizon`` (overdue first), optionally one judge's."""
     stmt = (sa.select(EnforcementCase)
+            .options(sa.orm.joinedload(EnforcementCase.judge), sa.orm.joinedload(EnforcementCase.court))
             .where(EnforcementCase.court_id == court_id, EnforcementCase.next_due_at < horizon)
             .order_by(EnforcementCase.next_due_at).limit(limit))
     if judge_id is not None:

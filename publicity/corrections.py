@@ -93,5 +93,6 @@ def pending_for_court(session: Session, *, court_id: int) -> list[CorrectionRequ
     """Requests awaiting review, the most urgent first."""
     return list(session.scalars(
         sa.select(CorrectionRequest).join(DefaulterEntry, DefaulterEntry.id == CorrectionRequest.entry_id)
+        .options(sa.orm.contains_eager(CorrectionRequest.entry))
         .where(DefaulterEntry.court_id == court_id, CorrectionRequest.status == CorrectionStatus.PENDING)
         .order_by(CorrectionRequest.review_due, CorrectionRequest.id)))

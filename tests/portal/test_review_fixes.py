@@ -130,3 +130,30 @@ def test_the_removal_clock_runs_from_the_day_the_ground_arose(app: Flask, court,
     worklist = clerk.get("/lists/staff/removals").get_data(as_text=True)
     late_section = worklist.split("已逾期")[1].split("待办")[0]
     assert "张三" in late_section
+
+
+def test_staff_list_pages_use_a_constant_number_of_queries(app: Flask, court, accounts_by_role) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from publicity import courts as court_service
+    from publicity.models import OfficerKind
+    from tests.conftest import login
+    from tests.publicity.test_cases import file
+
+    with app.app_context():
+        court_row = db.session.get(Court, court.id)
+        for serial in range(1, 41):  # forty cases, each with its own judge
+            judge = court_service.add_officer(db.session, court=court_row, name=f"法官{serial}", kind=OfficerKind.JUDGE,
+                                              actor="t", now=NOW)
+            file(db.session, court_row, f"（2026）鲁1427执{serial}号", judge=judge)
+        db.session.commit()
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    statements: list[str] = []
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql))
+    for url in ("/staff/cases/", "/staff/?scope=court&days=400"):
+        statements.clear()
+        page = clerk.get(url)
+        assert page.status_code == 200 and "法官40" in page.get_data(as_text=True)
+        assert len(statements) <= 10, (url, len(statements))
