@@ -157,3 +157,15 @@ def test_staff_list_pages_use_a_constant_number_of_queries(app: Flask, court, ac
         page = clerk.get(url)
         assert page.status_code == 200 and "法官40" in page.get_data(as_text=True)
         assert len(statements) <= 10, (url, len(statements))
+
+
+def test_an_invalid_form_says_so_at_the_top(app: Flask, court, accounts_by_role) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import login
+
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    page = clerk.post("/staff/cases/new", data={"number": "2026鲁1427执5", "amount": "12.345"})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert body.index("有几项填写需要修改") < body.index('id="number"')  # before the first field
+    assert 'value="2026鲁1427执5"' in body  # nothing typed is lost
