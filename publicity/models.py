@@ -327,6 +327,13 @@ class Channel(enum.StrEnum):
     EMAIL = "email"
 
 
+class SubscriptionTopic(enum.StrEnum):
+    """What a party's subscription reports."""
+
+    NODES = "nodes"  # new public case nodes
+    LISTINGS = "listings"  # (applicants) the respondent listed, removed, restricted, restriction lifted
+
+
 class NoticeSubscription(Base):
     """A party's opt-in to hear of new public nodes by SMS or email."""
 
@@ -337,6 +344,8 @@ class NoticeSubscription(Base):
     party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"))
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     address: Mapped[str] = mapped_column(sa.String(254))
+    topic: Mapped[SubscriptionTopic] = mapped_column(enum_type(SubscriptionTopic), default=SubscriptionTopic.NODES,
+                                                     server_default=SubscriptionTopic.NODES.value)
     locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -509,3 +518,235 @@ class CorrectionRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     entry: Mapped[DefaulterEntry] = sa.orm.relationship()
+
+
+class RestrictedItem(enum.StrEnum):
+    """The nine consumption items a restriction order (限制消费令) forbids (SPC 2015, art. 3)."""
+
+    FLIGHTS = "flights"  # 乘坐交通工具时，选择飞机、列车软卧、轮船二等以上舱位
+    LUXURY_VENUES = "luxury_venues"  # 在星级以上宾馆、酒店、夜总会、高尔夫球场等场所进行高消费
+    REAL_ESTATE = "real_estate"  # 购买不动产或者新建、扩建、高档装修房屋
+    OFFICES = "offices"  # 租赁高档写字楼、宾馆、公寓等场所办公
+    VEHICLES = "vehicles"  # 购买非经营必需车辆
+    TRAVEL = "travel"  # 旅游、度假
+    PRIVATE_SCHOOLS = "private_schools"  # 子女就读高收费私立学校
+    INSURANCE = "insurance"  # 支付高额保费购买保险理财产品
+    HIGH_SPEED_RAIL = "high_speed_rail"  # 乘坐G字头动车组列车全部座位、其他动车组列车一等以上座位
+
+
+class BoundRole(enum.StrEnum):
+    """Who an order against an entity also binds."""
+
+    LEGAL_REPRESENTATIVE = "legal_representative"  # 法定代表人
+    MAIN_RESPONSIBLE = "main_responsible"  # 主要负责人
+    DIRECTLY_RESPONSIBLE = "directly_responsible"  # 影响债务履行的直接责任人员
+    ACTUAL_CONTROLLER = "actual_controller"  # 实际控制人
+
+
+class LiftReason(enum.StrEnum):
+    """Why a restriction order (or one bound person's restriction) was lifted."""
+
+    PERFORMED = "performed"  # 履行完毕
+    GUARANTEE = "guarantee"  # 提供确实有效的担保
+    APPLICANT_CONSENT = "applicant_consent"  # 申请执行人同意
+    FORMER_REPRESENTATIVE = "former_representative"  # 原法定代表人，非实际控制人或责任人
+
+
+class RestrictionOrder(Base):
+    """A consumption restriction order (限制消费令) against a respondent; public while not lifted."""
+
+    __tablename__ = "publicity_restriction_order"
+    __table_args__ = (
+        sa.Index("ix_publicity_restriction_order_name_id", "name", "id"),
+        sa.Index("ix_publicity_restriction_order_pinyin_id", "name_pinyin", "id"),
+        sa.Index("ix_publicity_restriction_order_initials_id", "name_initials", "id"),
+        sa.Index("ix_publicity_restriction_order_case_number", "case_number"),
+        sa.Index("ix_publicity_restriction_order_id_hash", "id_hash"),
+        sa.Index("ix_publicity_restriction_order_id_masked", "id_masked"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"))
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"), index=True)
+    case_number: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    name_pinyin: Mapped[str] = mapped_column(sa.String(200))
+    name_initials: Mapped[str] = mapped_column(sa.String(60))
+    id_number: Mapped[str] = mapped_column(sa.String(18))  # staff only
+    id_hash: Mapped[str] = mapped_column(sa.String(64))
+    id_masked: Mapped[str] = mapped_column(sa.String(18))
+    items: Mapped[list[str]] = mapped_column(sa.JSON)  # RestrictedItem values
+    issued_on: Mapped[date] = mapped_column(sa.Date)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    lift_reason: Mapped[LiftReason | None] = mapped_column(enum_type(LiftReason))
+    lift_note: Mapped[str] = mapped_column(sa.Text, default="")
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lifted_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    court: Mapped[Court] = sa.orm.relationship()
+    case: Mapped[EnforcementCase] = sa.orm.relationship()
+    bound_persons: Mapped[list[RestrictionBoundPerson]] = sa.orm.relationship(
+        back_populates="order", order_by="RestrictionBoundPerson.id")
+
+
+class RestrictionBoundPerson(Base):
+    """A person an order against an entity also binds (may be lifted alone: a former legal representative)."""
+
+    __tablename__ = "publicity_restriction_bound_person"
+    __table_args__ = (
+        sa.Index("ix_publicity_restriction_bound_person_name", "name"),
+        sa.Index("ix_publicity_restriction_bound_person_pinyin", "name_pinyin"),
+        sa.Index("ix_publicity_restriction_bound_person_initials", "name_initials"),
+        sa.Index("ix_publicity_restriction_bound_person_id_hash", "id_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_restriction_order.id"), index=True)
+    role: Mapped[BoundRole] = mapped_column(enum_type(BoundRole))
+    name: Mapped[str] = mapped_column(sa.String(50))
+    name_pinyin: Mapped[str] = mapped_column(sa.String(200))
+    name_initials: Mapped[str] = mapped_column(sa.String(60))
+    id_number: Mapped[str] = mapped_column(sa.String(18), default="")  # staff only
+    id_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    id_masked: Mapped[str] = mapped_column(sa.String(18), default="")
+    lift_reason: Mapped[LiftReason | None] = mapped_column(enum_type(LiftReason, name="bound_lift_reason"))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    order: Mapped[RestrictionOrder] = sa.orm.relationship(back_populates="bound_persons")
+
+
+class RewardKind(enum.StrEnum):
+    FIXED = "fixed"  # a fixed sum (e.g. for whereabouts)
+    PERCENTAGE = "percentage"  # a share of what the lead recovers
+
+
+class BountyStatus(enum.StrEnum):
+    APPLIED = "applied"  # 申请悬赏, the court decides within 10 days
+    REJECTED = "rejected"
+    PUBLISHED = "published"  # 悬赏公告 published
+    CLOSED = "closed"  # closed with the case, or withdrawn
+
+
+class BountyNotice(Base):
+    """An applicant's bounty application and, once granted, the public notice (悬赏公告)."""
+
+    __tablename__ = "publicity_bounty_notice"
+    __table_args__ = (
+        sa.Index("ix_publicity_bounty_notice_name_id", "respondent_name", "id"),
+        sa.Index("ix_publicity_bounty_notice_pinyin_id", "name_pinyin", "id"),
+        sa.Index("ix_publicity_bounty_notice_initials_id", "name_initials", "id"),
+        sa.Index("ix_publicity_bounty_notice_status", "status", "id"),
+        sa.Index("ix_publicity_bounty_notice_court_status", "court_id", "status", "decision_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"))
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"), index=True)
+    case_number: Mapped[str] = mapped_column(sa.String(40), index=True)
+    applicant_party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"))
+    respondent_party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"))
+    respondent_kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind))
+    respondent_name: Mapped[str] = mapped_column(sa.String(100))
+    name_pinyin: Mapped[str] = mapped_column(sa.String(200))
+    name_initials: Mapped[str] = mapped_column(sa.String(60))
+    id_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    id_masked: Mapped[str] = mapped_column(sa.String(18))
+    reward_kind: Mapped[RewardKind] = mapped_column(enum_type(RewardKind))
+    reward_fen: Mapped[int | None] = mapped_column(sa.BigInteger)  # FIXED
+    reward_basis_points: Mapped[int | None] = mapped_column()  # PERCENTAGE: 500 = 5 %
+    reward_cap_fen: Mapped[int | None] = mapped_column(sa.BigInteger)  # PERCENTAGE: optional ceiling
+    conditions: Mapped[str] = mapped_column(sa.Text)  # the conditions of the reward, published
+    channels: Mapped[str] = mapped_column(sa.Text, default="")  # where the applicant asks it be published
+    status: Mapped[BountyStatus] = mapped_column(enum_type(BountyStatus), default=BountyStatus.APPLIED)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decision_due: Mapped[date] = mapped_column(sa.Date)  # 10 days (arts. 21-22)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    decision_reasons: Mapped[str] = mapped_column(sa.Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    court: Mapped[Court] = sa.orm.relationship()
+    case: Mapped[EnforcementCase] = sa.orm.relationship()
+    applicant: Mapped[Party] = sa.orm.relationship(foreign_keys=[applicant_party_id])
+    respondent: Mapped[Party] = sa.orm.relationship(foreign_keys=[respondent_party_id])
+
+
+class BountyClue(Base):
+    """A lead (线索) a member of the public gave on a published notice, in arrival order.
+
+    The informant's name and contacts are seen by the case's judge only."""
+
+    __tablename__ = "publicity_bounty_clue"
+    __table_args__ = (sa.Index("ix_publicity_bounty_clue_notice_id_id", "notice_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_bounty_notice.id"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    informant_name: Mapped[str] = mapped_column(sa.String(100), default="")  # empty: anonymous
+    informant_phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    informant_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    attachment_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    attachment_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    attachment: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    notice: Mapped[BountyNotice] = sa.orm.relationship()
+
+
+class RewardPayment(Base):
+    """A reward paid to an informant for a lead that led to recovery."""
+
+    __tablename__ = "publicity_reward_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_bounty_notice.id"), index=True)
+    clue_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_bounty_clue.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    paid_on: Mapped[date] = mapped_column(sa.Date)
+    recorded_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    clue: Mapped[BountyClue] = sa.orm.relationship()
+
+
+class ExposureChannel(enum.StrEnum):
+    """Where the court exposed a defaulter (曝光渠道)."""
+
+    WEBSITE = "website"  # 法院网站
+    WECHAT = "wechat"  # 微信公众号
+    TV = "tv"  # 电视台
+    NEWSPAPER = "newspaper"  # 报纸
+    SCREEN = "screen"  # 户外大屏
+
+
+class ExposureFeature(Base):
+    """An entry of the court's exposure board (曝光台): a published defaulter entry or restriction order
+    staff chose to feature, with the channels and date of exposure. Shown only while its item is public."""
+
+    __tablename__ = "publicity_exposure_feature"
+    __table_args__ = (
+        sa.CheckConstraint("(defaulter_entry_id IS NULL) <> (restriction_order_id IS NULL)", name="one_item"),
+        sa.Index("ix_publicity_exposure_feature_court_id_id", "court_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"))
+    defaulter_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_defaulter_entry.id"), index=True)
+    restriction_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_restriction_order.id"),
+                                                             index=True)
+    channels: Mapped[list[str]] = mapped_column(sa.JSON)  # ExposureChannel values
+    exposed_on: Mapped[date] = mapped_column(sa.Date)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    entry: Mapped[DefaulterEntry | None] = sa.orm.relationship()
+    order: Mapped[RestrictionOrder | None] = sa.orm.relationship()
