@@ -27,7 +27,7 @@ from portal import labels
 from portal.forms import REQUIRED, PortalForm
 from publicity import case_numbers
 from publicity.cases import MANUAL_TYPES
-from publicity.models import Channel, ClosureMode, FundDirection, PartyKind, SearchTarget
+from publicity.models import Channel, ClosureMode, FundDirection, PartyKind, SearchTarget, SubscriptionTopic
 from publicity.names import credit_code_valid, id_number_valid
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -88,6 +88,8 @@ class CaseLookupForm(PortalForm):
 
 
 class SubscribeForm(PortalForm):
+    topic = SelectField(_l("Tell me about"), choices=[], default=SubscriptionTopic.NODES.value,
+                        validators=[DataRequired(REQUIRED)])
     channel = SelectField(_l("Send notices by"), choices=[], validators=[DataRequired(REQUIRED)])
     address = StringField(_l("Mobile number or email address"), validators=[DataRequired(REQUIRED), Length(max=254)])
     submit = SubmitField(_l("Subscribe"))
@@ -95,6 +97,7 @@ class SubscribeForm(PortalForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.channel.choices = _choices(labels.CHANNELS, Channel)
+        self.topic.choices = _choices(labels.SUBSCRIPTION_TOPICS, SubscriptionTopic)
 
     def validate_address(self, field: StringField) -> None:
         value = field.data.strip()

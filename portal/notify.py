@@ -77,8 +77,13 @@ def render(message: OutboxMessage) -> tuple[str, str]:
             text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
         elif message.kind == "subscribed":
             subject = _("Notices for case %(number)s", number=p["case_number"])
-            text = _("You will receive the new public steps of case %(number)s. To stop: %(url)s",
-                     number=p["case_number"], url=_external("cases.unsubscribe", token=p["unsubscribe_token"]))
+            url = _external("cases.unsubscribe", token=p["unsubscribe_token"])
+            if p.get("topic") == "listings":
+                text = _("You will be told when the respondent of case %(number)s is listed, restricted or taken off a "
+                         "list. To stop: %(url)s", number=p["case_number"], url=url)
+            else:
+                text = _("You will receive the new public steps of case %(number)s. To stop: %(url)s",
+                         number=p["case_number"], url=url)
         elif message.kind == "correction_decided":
             subject = _("Your correction request about %(name)s", name=p["entry_name"])
             if p["accepted"]:
@@ -88,6 +93,16 @@ def render(message: OutboxMessage) -> tuple[str, str]:
                 text = _("The court rejected your correction request about %(name)s (%(number)s). Reasons: %(reasons)s "
                          "You may ask the court at the next level for review within 10 days.",
                          name=p["entry_name"], number=p["case_number"], reasons=p["reasons"])
+        elif message.kind == "listing_event":
+            texts = {
+                "listed": _("Case %(number)s: %(name)s has been published on the list of dishonest judgment defaulters."),
+                "removed": _("Case %(number)s: %(name)s is no longer on the list of dishonest judgment defaulters."),
+                "restricted": _("Case %(number)s: a consumption restriction order against %(name)s has been issued."),
+                "restriction_lifted": _("Case %(number)s: the consumption restriction order against %(name)s has been lifted."),
+            }
+            subject = _("Case %(number)s: list notice", number=p["case_number"])
+            text = texts[p["event"]] % {"number": p["case_number"], "name": p["respondent"]}
+            text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
         else:
             raise ValueError(f"unknown message kind {message.kind}")
     return str(subject), str(text)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, names
+from publicity import audit, case_numbers, deadlines, names, notices
 from publicity.errors import (
     AlreadyRemoved,
     InvalidGrace,
@@ -110,7 +110,20 @@ def list_defaulter(session: Session, *, court: Court, data: EntryData, key: byte
                  changes={"case": entry.case_number, "name": entry.name, "ground": data.ground.value,
                           "published_at": published_at.isoformat(), "term_months": term},
                  chain=court.code, now=now)
+    if case is not None:  # the applicant hears of it when it is published, after any grace period
+        notices.enqueue_listing_notices(session, case_id=case.id, event="listed", respondent=entry.name, now=now,
+                                        send_at=published_at)
     return entry
+
+
+def _tell_removed(session: Session, entry: DefaulterEntry, now: datetime) -> None:
+    if entry.case_id is None:
+        return
+    if entry.published_at <= now:
+        notices.enqueue_listing_notices(session, case_id=entry.case_id, event="removed", respondent=entry.name,
+                                        now=now)
+    else:  # removed during its grace period: it never appeared, and nobody is told it did
+        notices.cancel_scheduled(session, case_id=entry.case_id, kind="listing_event", now=now)
 
 
 def _local_day(moment: datetime) -> date:
@@ -145,6 +158,7 @@ def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime
                  changes={"reason": entry.removal_reason.value,
                           "on_time": _local_day(now) <= entry.removal_due if entry.removal_due else None},
                  chain=entry.court.code, now=now)
+    _tell_removed(session, entry, now)
     session.flush()
     return entry
 
@@ -165,6 +179,7 @@ def expire(session: Session, *, calendar: Calendar, actor: str, now: datetime, b
             audit.record(session, actor=actor, action="defaulter.expire", object_type="defaulter_entry",
                          object_id=entry.id, changes={"expired_at": entry.expires_at.isoformat()},
                          chain=entry.court.code, now=now)
+            _tell_removed(session, entry, now)
         session.flush()
         done += len(due)
 

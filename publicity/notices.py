@@ -20,6 +20,8 @@ from publicity.models import (
     OutboxMessage,
     OutboxStatus,
     Party,
+    PartySide,
+    SubscriptionTopic,
 )
 
 MAX_ATTEMPTS = 8
@@ -41,13 +43,24 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class ListingsForApplicants(PublicityError):
+    message = N_("Only the applicant can be told when the respondent is listed or restricted.")
+
+
+LISTING_EVENTS = ("listed", "removed", "restricted", "restriction_lifted")
+
+
 def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel: Channel, address: str,
-              locale: str, now: datetime) -> tuple[NoticeSubscription, str]:
-    """Subscribe ``address`` to the case's new public nodes; return it with its unsubscribe token."""
+              locale: str, now: datetime,
+              topic: SubscriptionTopic = SubscriptionTopic.NODES) -> tuple[NoticeSubscription, str]:
+    """Subscribe ``address`` to the case's new public nodes (or, for an applicant, to the respondent's
+    listing events); return it with its unsubscribe token."""
+    if topic == SubscriptionTopic.LISTINGS and party.side != PartySide.APPLICANT:
+        raise ListingsForApplicants()
     existing = session.scalar(sa.select(NoticeSubscription).where(
         NoticeSubscription.case_id == case.id, NoticeSubscription.party_id == party.id,
         NoticeSubscription.channel == channel, NoticeSubscription.address == address,
-        NoticeSubscription.cancelled_at.is_(None)))
+        NoticeSubscription.topic == topic, NoticeSubscription.cancelled_at.is_(None)))
     if existing is not None:
         session.delete(existing)  # re-subscribing issues a fresh link; the old one stops working
         session.flush()
@@ -55,11 +68,12 @@ def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel:
         raise TooManySubscriptions(limit=MAX_SUBSCRIPTIONS)
     token = secrets.token_urlsafe(24)
     subscription = NoticeSubscription(case_id=case.id, party_id=party.id, channel=channel, address=address,
-                                      locale=locale, token_hash=_token_hash(token), created_at=now)
+                                      topic=topic, locale=locale, token_hash=_token_hash(token), created_at=now)
     session.add(subscription)
     session.flush()
     audit.record(session, actor=f"party:{party.id}", action="subscription.create", object_type="subscription",
-                 object_id=subscription.id, changes={"case": case.number, "channel": channel.value},
+                 object_id=subscription.id, changes={"case": case.number, "channel": channel.value,
+                                                        "topic": topic.value},
                  chain=case.court.code, now=now)
     return subscription, token
 
@@ -108,7 +122,8 @@ def enqueue(session: Session, *, channel: Channel, recipient: str, kind: str, pa
 def enqueue_node_notices(session: Session, *, case: EnforcementCase, node: CaseNode, now: datetime) -> None:
     """Tell every subscriber of the case about a new public node."""
     subscriptions = session.scalars(sa.select(NoticeSubscription).where(
-        NoticeSubscription.case_id == case.id, NoticeSubscription.cancelled_at.is_(None)))
+        NoticeSubscription.case_id == case.id, NoticeSubscription.topic == SubscriptionTopic.NODES,
+        NoticeSubscription.cancelled_at.is_(None)))
     for subscription in subscriptions:
         enqueue(session, channel=subscription.channel, recipient=subscription.address, kind="case_node",
                 locale=subscription.locale, case_id=case.id, now=now,
@@ -116,6 +131,36 @@ def enqueue_node_notices(session: Session, *, case: EnforcementCase, node: CaseN
                         "public_text": node.public_text, "amount_fen": node.amount_fen,
                         "occurred_at": node.occurred_at.isoformat(), "subscription_id": subscription.id})
     session.flush()
+
+
+def enqueue_listing_notices(session: Session, *, case_id: int, event: str, respondent: str, now: datetime,
+                            send_at: datetime | None = None) -> int:
+    """Tell the case's applicants who subscribed to listing events that their respondent was listed,
+    removed, restricted or had a restriction lifted. ``send_at`` delays the message (a listing is
+    told when it is published, after any grace period). Returns how many messages were queued."""
+    if event not in LISTING_EVENTS:
+        raise ValueError(f"unknown listing event {event}")
+    case = session.get(EnforcementCase, case_id)
+    subscriptions = list(session.scalars(sa.select(NoticeSubscription).where(
+        NoticeSubscription.case_id == case_id, NoticeSubscription.topic == SubscriptionTopic.LISTINGS,
+        NoticeSubscription.cancelled_at.is_(None))))
+    for subscription in subscriptions:
+        message = enqueue(session, channel=subscription.channel, recipient=subscription.address, kind="listing_event",
+                          locale=subscription.locale, case_id=case_id, now=now,
+                          params={"case_number": case.number, "event": event, "respondent": respondent,
+                                  "subscription_id": subscription.id})
+        message.next_attempt_at = max(now, send_at or now)
+    session.flush()
+    return len(subscriptions)
+
+
+def cancel_scheduled(session: Session, *, case_id: int, kind: str, now: datetime) -> int:
+    """Withdraw the case's messages of ``kind`` that are still waiting for a future send time."""
+    return session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.case_id == case_id, OutboxMessage.kind == kind, OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now,
+    ).values(status=OutboxStatus.FAILED, last_error="withdrawn before it was due")
+        .execution_options(synchronize_session=False)).rowcount
 
 
 def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: datetime) -> list[OutboxMessage]:

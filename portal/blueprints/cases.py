@@ -21,7 +21,7 @@ from portal.lookup_views import corrected_nodes, lookup_policy, node_page, party
 from portal.templating import localtime
 from publicity import lookup, notices
 from publicity.errors import PublicityError
-from publicity.models import Channel, EnforcementCase, Party
+from publicity.models import Channel, EnforcementCase, Party, SubscriptionTopic
 
 bp = Blueprint("cases", __name__)
 
@@ -123,7 +123,8 @@ def subscribe() -> ResponseReturnValue:
     try:
         _subscription, token = notices.subscribe(db.session, case=case, party=party,
                                                  channel=Channel(form.channel.data), address=form.address.data,
-                                                 locale=select_locale(), now=now)
+                                                 topic=SubscriptionTopic(form.topic.data), locale=select_locale(),
+                                                 now=now)
     except PublicityError as exc:
         db.session.rollback()
         form.address.errors = [domain_message(exc)]
@@ -131,9 +132,14 @@ def subscribe() -> ResponseReturnValue:
                       subscribe_form=form, leave_form=ConfirmForm(), now=now, status=422)
     notices.enqueue(db.session, channel=Channel(form.channel.data), recipient=form.address.data, kind="subscribed",
                     locale=select_locale(), case_id=case.id, now=now,
-                    params={"case_number": case.number, "unsubscribe_token": token})
+                    params={"case_number": case.number, "unsubscribe_token": token, "topic": form.topic.data})
     db.session.commit()
-    flash(_("Subscribed: new public steps of this case will be sent to %(address)s.", address=form.address.data), "success")
+    if form.topic.data == SubscriptionTopic.LISTINGS:
+        flash(_("Subscribed: %(address)s will be told when the respondent is listed, restricted or taken off a list.",
+                address=form.address.data), "success")
+    else:
+        flash(_("Subscribed: new public steps of this case will be sent to %(address)s.", address=form.address.data),
+              "success")
     return redirect(url_for("cases.view"), 303)
 
 

@@ -1,0 +1,119 @@
+"""Applicants who subscribe hear when their respondent is listed (when it is published) or taken off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from publicity import defaulters, notices
+from publicity.models import (
+    Channel,
+    EnforcementCase,
+    OutboxMessage,
+    OutboxStatus,
+    PartyKind,
+    PartySide,
+    RemovalReason,
+    SubscriptionTopic,
+)
+from publicity.notices import ListingsForApplicants
+from publicity.workdays import Calendar
+from tests.conftest import NOW
+from tests.publicity.test_cases import NUMBER, file, make_court
+from tests.publicity.test_defaulters import KEY, entry_data
+
+
+def party(case: EnforcementCase, side: PartySide):  # type: ignore[no-untyped-def]
+    return next(p for p in case.parties if p.side == side)
+
+
+@pytest.fixture
+def case(session: Session) -> EnforcementCase:
+    filed = file(session, make_court(session))
+    session.commit()
+    return filed
+
+
+def subscribe_listings(session: Session, case: EnforcementCase, address: str = "13900000000") -> None:
+    notices.subscribe(session, case=case, party=party(case, PartySide.APPLICANT), channel=Channel.SMS,
+                      address=address, locale="zh_CN", topic=SubscriptionTopic.LISTINGS, now=NOW)
+    session.commit()
+
+
+def list_respondent(session: Session, case: EnforcementCase, *, grace: int = 0):  # type: ignore[no-untyped-def]
+    entry = defaulters.list_defaulter(
+        session, court=case.court, case=case, key=KEY, actor="judge", now=NOW, grace_months=grace,
+        data=entry_data("夏津县恒丰商贸有限公司", "91371427MA3C123459", 1, kind=PartyKind.ENTITY, case_number=NUMBER))
+    session.commit()
+    return entry
+
+
+def listing_messages(session: Session) -> list[OutboxMessage]:
+    return list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "listing_event")
+                                .order_by(OutboxMessage.id)))
+
+
+def test_the_applicant_is_told_when_the_listing_is_published_not_before(session: Session,
+                                                                         case: EnforcementCase) -> None:
+    subscribe_listings(session, case)
+    entry = list_respondent(session, case, grace=1)
+    [message] = listing_messages(session)
+    assert (message.recipient, message.params["event"]) == ("13900000000", "listed")
+    assert message.next_attempt_at == entry.published_at > NOW
+    assert notices.claim(session, now=NOW + timedelta(days=1)) == []  # still in its grace period
+    assert [m.id for m in notices.claim(session, now=entry.published_at)] == [message.id]
+
+
+def test_removal_is_told_and_a_removal_in_the_grace_period_withdraws_the_listing_notice(
+        session: Session, case: EnforcementCase) -> None:
+    subscribe_listings(session, case)
+    entry = list_respondent(session, case, grace=2)
+    defaulters.record_removal_ground(session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=NOW,
+                                     calendar=Calendar(), actor="judge", now=NOW)
+    defaulters.remove(session, entry=entry, actor="judge", now=NOW + timedelta(hours=1))
+    session.commit()
+    [listed] = listing_messages(session)  # never published, so nobody hears it was nor that it ended
+    assert listed.status == OutboxStatus.FAILED
+    assert notices.claim(session, now=entry.published_at) == []
+
+    published = list_respondent_again(session, case)
+    defaulters.record_removal_ground(session, entry=published, reason=RemovalReason.PERFORMED,
+                                     occurred_at=NOW, calendar=Calendar(), actor="judge", now=NOW)
+    defaulters.remove(session, entry=published, actor="judge", now=NOW + timedelta(days=1))
+    session.commit()
+    assert [m.params["event"] for m in listing_messages(session)][-2:] == ["listed", "removed"]
+
+
+def list_respondent_again(session: Session, case: EnforcementCase):  # type: ignore[no-untyped-def]
+    entry = defaulters.list_defaulter(
+        session, court=case.court, case=case, key=KEY, actor="judge", now=NOW,
+        data=entry_data("张三", "371427198203151234", 2, case_number="（2026）鲁1427执2号"))
+    session.commit()
+    return entry
+
+
+def test_node_subscribers_are_not_told_of_listings_and_respondents_cannot_subscribe(
+        session: Session, case: EnforcementCase) -> None:
+    notices.subscribe(session, case=case, party=party(case, PartySide.APPLICANT), channel=Channel.EMAIL,
+                      address="a@example.cn", locale="zh_CN", now=NOW)
+    with pytest.raises(ListingsForApplicants):
+        notices.subscribe(session, case=case, party=party(case, PartySide.RESPONDENT), channel=Channel.SMS,
+                          address="13700000000", locale="zh_CN", topic=SubscriptionTopic.LISTINGS, now=NOW)
+    session.rollback()
+    list_respondent(session, case)
+    assert listing_messages(session) == []
+
+
+def test_the_message_names_the_respondent_and_the_case(app, session: Session, case: EnforcementCase) -> None:  # type: ignore[no-untyped-def]
+    from portal.notify import render
+
+    subscribe_listings(session, case)
+    list_respondent(session, case)
+    [message] = listing_messages(session)
+    with app.test_request_context():
+        subject, text = render(message)
+    assert NUMBER in subject
+    assert "夏津县恒丰商贸有限公司" in text and "失信被执行人名单" in text
