@@ -7,7 +7,17 @@ import functools
 from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from portal import labels
@@ -15,7 +25,7 @@ from portal.case_forms import MOBILE
 from portal.database import utcnow
 from portal.forms import REQUIRED, PortalForm
 from publicity.deadlines import COURT_ZONE
-from publicity.models import CorrectionGround, ListingGround, RemovalReason
+from publicity.models import CorrectionGround, ExposureChannel, ListingGround, RemovalReason
 
 
 @functools.lru_cache(maxsize=8)
@@ -102,3 +112,24 @@ class CorrectionDecisionForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.decision.choices = [("accept", str(_l("Accept: take the entry off the list"))),
                                  ("reject", str(_l("Reject, with reasons")))]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ExposureForm(PortalForm):
+    channels = MultiCheckboxField(_l("Exposed on"), choices=[], validators=[DataRequired(_l("Choose at least one channel."))])
+    exposed_on = DateField(_l("Date of exposure"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
+    submit = SubmitField(_l("Put on the exposure board"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.channels.choices = [(c.value, str(labels.EXPOSURE_CHANNELS[c])) for c in ExposureChannel]
+
+    def validate_exposed_on(self, field: DateField) -> None:
+        if field.data and field.data > utcnow().astimezone(COURT_ZONE).date():
+            raise ValidationError(gettext("The date cannot be in the future."))

@@ -9,12 +9,13 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, request, url
 from flask.typing import ResponseReturnValue
 
 from portal import access
+from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import LanguageForm
 from portal.htmx import render
 from portal.i18n import LANG_COOKIE
 from portal.templating import home_court
-from publicity import cases
+from publicity import cases, exposure
 
 bp = Blueprint("public", __name__)
 
@@ -24,8 +25,10 @@ bp = Blueprint("public", __name__)
 def home() -> ResponseReturnValue:
     """Show the portal's front page with the count of published case nodes."""
     court = home_court()
-    published = cases.public_node_count(db.session, court_id=court.id if court else None)
-    return render("public/home.html", "public/home.html", published_nodes=published)
+    court_id = court.id if court else None
+    published = cases.public_node_count(db.session, court_id=court_id)
+    exposed = exposure.board(db.session, now=utcnow(), court_id=court_id, limit=6)
+    return render("public/home.html", "public/home.html", published_nodes=published, exposed=exposed)
 
 
 @bp.post("/lang")
