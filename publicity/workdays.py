@@ -43,8 +43,15 @@ def load(session: Session) -> Calendar:
     return Calendar(session.scalars(sa.select(CalendarDay)))
 
 
-def set_days(session: Session, *, days: dict[date, DayKind], actor: str, now) -> None:  # type: ignore[no-untyped-def]
-    """Mark days as holidays or adjusted working days (replacing what those days were)."""
+def set_days(session: Session, *, days: dict[date, DayKind], actor: str, now,  # type: ignore[no-untyped-def]
+             replace_years: bool = False) -> None:
+    """Mark days as holidays or adjusted working days (replacing what those days were). With
+    ``replace_years``, the years the days fall in are replaced as a whole: a published notice that
+    moves a provisional holiday leaves nothing of the old guess behind."""
+    if replace_years:
+        for year in {d.year for d in days}:
+            session.execute(sa.delete(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))))
+        session.flush()
     for day, kind in days.items():
         existing = session.get(CalendarDay, day)
         if existing is None:
@@ -69,3 +76,9 @@ def read_calendar_file(path: Path) -> dict[date, DayKind]:
 
 def shipped_years() -> list[int]:
     return sorted(int(p.stem) for p in CALENDAR_DIR.glob("*.json"))
+
+
+def is_provisional(year: int) -> bool:
+    """True when the shipped calendar of ``year`` is a provisional one (holidays without 调休)."""
+    path = CALENDAR_DIR / f"{year}.json"
+    return path.exists() and bool(json.loads(path.read_text(encoding="utf-8")).get("provisional"))

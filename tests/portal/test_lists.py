@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -560,3 +560,28 @@ def test_cli_calendar_load_and_show(app: Flask, court: Court) -> None:
                                          calendar=workdays.load(db.session), actor="t", now=NOW)
         assert entry.removal_due == datetime(2026, 10, 12).date()
         db.session.rollback()
+
+
+def test_the_2027_calendar_is_shipped_provisional_and_the_published_notice_replaces_the_year(
+        app: Flask, court: Court, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    path = Path(publicity.__file__).parent / "calendars" / "2027.json"
+    assert runner.invoke(args=["calendar", "load", str(path)]).exit_code == 0
+    shown = runner.invoke(args=["calendar", "show", "2027"]).output
+    assert "2027-02-08\tholiday" in shown.splitlines() and "provisional" in shown
+    with app.app_context():
+        calendar = workdays.load(db.session)
+    # 除夕 Friday 5 February to Monday 8 February 2027: a ground arising on Thursday the 4th is due Thursday the 11th.
+    assert calendar.add_working_days(date(2027, 2, 4), 3) == date(2027, 2, 11)
+    # The State Council's notice (here a made-up one) adds a bridging day and a worked Sunday; the guess goes.
+    notice = tmp_path / "2027.json"
+    notice.write_text('{"holidays": ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09"], '
+                      '"workdays": ["2027-02-14"]}', encoding="utf-8")
+    loaded = runner.invoke(args=["calendar", "load", str(notice)])
+    assert "replacing the calendar of 2027" in loaded.output
+    shown = runner.invoke(args=["calendar", "show", "2027"]).output
+    assert "2027-10-01" not in shown and "provisional" not in shown
+    with app.app_context():
+        calendar = workdays.load(db.session)
+    assert calendar.add_working_days(date(2027, 2, 4), 3) == date(2027, 2, 12)  # Wed 10, Thu 11, Fri 12
+    assert calendar.is_working_day(date(2027, 2, 14)) and not calendar.is_working_day(date(2027, 2, 9))
