@@ -65,6 +65,7 @@ def public_rows(rows: Sequence[TerminatedCase]) -> list[dict[str, object]]:
     """The public fields only (for the API)."""
     return [
         {
+            "name": "、".join(p.name for p in r.respondents),
             "case_number": r.case.number,
             "court": r.case.court.name,
             "filed_on": r.case.filed_at.isoformat(),

@@ -76,6 +76,7 @@ def test_api_pages_and_matches_its_schema(app: Flask, court) -> None:  # type: i
         assert response.status_code == 200
         validator.validate(response.json)
         seen += [item["case_number"] for item in response.json["items"]]
+        assert all(item["name"] == RESPONDENT.name for item in response.json["items"])
         url = response.json["next"] and "/" + response.json["next"].split("://", 1)[1].split("/", 1)[1]
     assert len(seen) == 23 and len(set(seen)) == 23
     assert all(RESPONDENT.credit_code not in str(item) for item in seen)
