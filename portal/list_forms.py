@@ -133,3 +133,18 @@ class ExposureForm(PortalForm):
     def validate_exposed_on(self, field: DateField) -> None:
         if field.data and field.data > utcnow().astimezone(COURT_ZONE).date():
             raise ValidationError(gettext("The date cannot be in the future."))
+
+
+LISTS = ("defaulters", "restrictions", "terminated", "bounties")
+
+
+class AllListsSearchForm(SearchForm):
+    """The one search over the four public lists (from the query string)."""
+
+    list = SelectField(_l("List"), choices=[], default="", validators=[Optional()])
+
+    def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, courts=courts, **kwargs)
+        self.list.choices = [("", str(_l("All four lists"))), ("defaulters", str(_l("Dishonest judgment defaulters"))),
+                             ("restrictions", str(_l("Consumption restrictions"))),
+                             ("terminated", str(_l("Terminated cases (终本)"))), ("bounties", str(_l("Bounty notices")))]
