@@ -438,7 +438,12 @@ class DefaulterEntry(Base):
         sa.Index("ix_publicity_defaulter_entry_case_number", "case_number"),
         sa.Index("ix_publicity_defaulter_entry_id_hash", "id_hash"),
         sa.Index("ix_publicity_defaulter_entry_id_masked", "id_masked"),
-        sa.Index("ix_publicity_defaulter_entry_removal", "removed_at", "removal_due"),
+        # The removal worklist: partial, so it holds only the few entries awaiting removal. A full
+        # index on removed_at (NULL for nearly every entry) lured SQLite's planner, without ANALYZE
+        # statistics, into scanning the whole list for every public search.
+        sa.Index("ix_publicity_defaulter_entry_removal", "court_id", "removal_due",
+                 sqlite_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL"),
+                 postgresql_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL")),
         # One entry per respondent and case: re-importing a file adds nothing twice.
         sa.UniqueConstraint("case_number", "id_hash", name="uq_publicity_defaulter_entry_case_person"),
     )
