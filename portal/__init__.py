@@ -95,9 +95,26 @@ def register_blueprints(app: Flask) -> None:
     from portal.htmx import IdConverter
 
     app.url_map.converters["id"] = IdConverter
-    from portal.blueprints import admin, api, audit, auth, cases, casework, grid, lists, overseer, public, staff
+    from portal.blueprints import (
+        admin,
+        api,
+        audit,
+        auth,
+        bounties,
+        cases,
+        casework,
+        exposure,
+        grid,
+        lists,
+        overseer,
+        public,
+        restrictions,
+        search,
+        staff,
+    )
 
-    for module in (public, auth, cases, lists, api, admin, staff, casework, audit, overseer, grid):
+    for module in (public, auth, cases, lists, restrictions, bounties, exposure, search, api, admin, staff, casework,
+                   audit, overseer, grid):
         app.register_blueprint(module.bp)
 
 

@@ -244,9 +244,10 @@ def calendar_load(path: str) -> None:
         _fail(f"cannot read {path}: {exc}")
     if not days:
         _fail(f"{path} lists no days")
-    workdays.set_days(db.session, days=days, actor=CLI_ACTOR, now=utcnow())
+    workdays.set_days(db.session, days=days, actor=CLI_ACTOR, now=utcnow(), replace_years=True)
     db.session.commit()
-    click.echo(f"loaded {len(days)} days")
+    years = ", ".join(str(y) for y in sorted({d.year for d in days}))
+    click.echo(f"loaded {len(days)} days (replacing the calendar of {years})")
 
 
 @calendar_group.command("show")
@@ -257,12 +258,18 @@ def calendar_show(year: int) -> None:
 
     import sqlalchemy as sa
 
+    from publicity import workdays
     from publicity.models import CalendarDay
 
     rows = db.session.scalars(sa.select(CalendarDay).where(
         CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))).order_by(CalendarDay.day))
+    shown = {}
     for row in rows:
+        shown[row.day] = row.kind
         click.echo(f"{row.day.isoformat()}\t{row.kind.value}")
+    if workdays.is_provisional(year) and shown == workdays.read_calendar_file(workdays.CALENDAR_DIR / f"{year}.json"):
+        click.echo(f"note: the shipped {year} calendar is provisional (statutory holidays, no 调休 yet); "
+                   f"load the State Council's notice with 'calendar load'")
 
 
 @click.command("import-defaulters")

@@ -67,6 +67,9 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_SUBSCRIBE_RATE_LIMIT": env.get("MINGJING_SUBSCRIBE_RATE_LIMIT", "5/hour"),
         "MINGJING_EXPORT_RATE_LIMIT": env.get("MINGJING_EXPORT_RATE_LIMIT", "5/hour"),
         "MINGJING_CORRECTION_RATE_LIMIT": env.get("MINGJING_CORRECTION_RATE_LIMIT", "5/hour"),
+        # Clues on bounty notices per address, counted in the database (shared by every process).
+        "MINGJING_CLUES_PER_HOUR": _int(env, "MINGJING_CLUES_PER_HOUR", 5),
+        "MINGJING_CLUES_PER_DAY": _int(env, "MINGJING_CLUES_PER_DAY", 20),
         "MINGJING_PUBLIC_URL": env.get("MINGJING_PUBLIC_URL", "http://127.0.0.1:5000"),
         "MINGJING_MAIL_HOST": env.get("MINGJING_MAIL_HOST", "localhost"),
         "MINGJING_MAIL_PORT": _int(env, "MINGJING_MAIL_PORT", 25),

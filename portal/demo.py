@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from oversight import overseers
 from oversight.models import OverseerKind, OverseerLevel
 from portal import accounts
+from portal.demo_bounties import seed_bounties
 from portal.demo_cases import DemoCase, seed_cases
 from portal.demo_defaulters import generate as generate_defaulters
+from portal.demo_restrictions import seed_restrictions
 from portal.models import Account, Role
 from publicity import courts
 from publicity.models import Court, DefaulterEntry, OfficerKind, RemovalReason
@@ -108,6 +110,10 @@ def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int =
     judges = [o for (team, kind), o in officers.items() if kind == OfficerKind.JUDGE]
     data.cases = seed_cases(session, court=court, judges=judges, count=cases, rng=random.Random(f"cases-{seed}"),
                             key=key, name_of=_name, now=now)
+    seed_bounties(session, court=court, rng=random.Random(f"bounties-{seed}"), key=id_key or key, now=now,
+                  judge_id=judge.id)
+    seed_restrictions(session, court=court, rng=random.Random(f"restrictions-{seed}"), key=id_key or key, now=now,
+                      name_of=_name)
     if defaulters:
         seed_defaulters(session, court=court, count=defaulters, seed=seed, key=id_key or key, now=now)
     return data

@@ -8,19 +8,26 @@ from flask_babel import lazy_gettext as _l
 from publicity.deadlines import DeadlineKind, DeadlineStatus
 from publicity.errors import PublicityError, TerminationNotAllowed
 from publicity.models import (
+    BoundRole,
+    BountyStatus,
     CaseStage,
     Channel,
     ClosureMode,
     CorrectionGround,
     CorrectionStatus,
     FundDirection,
+    LiftReason,
     ListingGround,
     NodeType,
     PartyKind,
     PartySide,
     Performance,
     RemovalReason,
+    RewardKind,
+    RestrictedItem,
     SearchTarget,
+    SubscriptionTopic,
+    ExposureChannel,
 )
 
 STAGES = {
@@ -103,6 +110,17 @@ PARTY_KINDS = {PartyKind.PERSON: _l("Person"), PartyKind.ENTITY: _l("Organisatio
 SEXES = {"male": _l("Male"), "female": _l("Female"), "": "—"}
 FUND_DIRECTIONS = {FundDirection.IN: _l("Received"), FundDirection.OUT: _l("Paid out")}
 CHANNELS = {Channel.SMS: _l("SMS"), Channel.EMAIL: _l("Email")}
+EXPOSURE_CHANNELS = {
+    ExposureChannel.WEBSITE: _l("Court website"),
+    ExposureChannel.WECHAT: _l("WeChat official account"),
+    ExposureChannel.TV: _l("Local television"),
+    ExposureChannel.NEWSPAPER: _l("Newspaper"),
+    ExposureChannel.SCREEN: _l("Outdoor screen"),
+}
+SUBSCRIPTION_TOPICS = {
+    SubscriptionTopic.NODES: _l("New public steps of the case"),
+    SubscriptionTopic.LISTINGS: _l("The respondent listed as a defaulter, restricted, or taken off (applicants)"),
+}
 
 
 LISTING_GROUNDS = {
@@ -139,6 +157,42 @@ CORRECTION_STATUSES = {
 }
 
 PERFORMANCE = {Performance.NONE: _l("Nothing performed"), Performance.PARTIAL: _l("Partly performed")}
+
+REWARD_KINDS = {RewardKind.FIXED: _l("A fixed sum"), RewardKind.PERCENTAGE: _l("A share of the money recovered")}
+
+BOUNTY_STATUSES = {
+    BountyStatus.APPLIED: _l("Awaiting the court's decision"),
+    BountyStatus.REJECTED: _l("Bounty application rejected"),
+    BountyStatus.PUBLISHED: _l("Published, taking clues"),
+    BountyStatus.CLOSED: _l("Bounty closed"),
+}
+
+# 限制消费令 (SPC 2015, art. 3): the nine items, in the rule's words.
+RESTRICTED_ITEMS = {
+    RestrictedItem.FLIGHTS: _l("Air travel, soft sleepers, second class or better ship berths"),
+    RestrictedItem.LUXURY_VENUES: _l("High spending at starred hotels, nightclubs, golf courses and the like"),
+    RestrictedItem.REAL_ESTATE: _l("Buying real estate, or building, extending or luxuriously renovating a house"),
+    RestrictedItem.OFFICES: _l("Renting high-end office buildings, hotels or apartments as offices"),
+    RestrictedItem.VEHICLES: _l("Buying vehicles not needed for business"),
+    RestrictedItem.TRAVEL: _l("Travel and holidays"),
+    RestrictedItem.PRIVATE_SCHOOLS: _l("Children attending high-fee private schools"),
+    RestrictedItem.INSURANCE: _l("Paying high premiums for insurance or wealth-management products"),
+    RestrictedItem.HIGH_SPEED_RAIL: _l("Any seat on G-series trains, first class or better on other bullet trains"),
+}
+
+BOUND_ROLES = {
+    BoundRole.LEGAL_REPRESENTATIVE: _l("Legal representative"),
+    BoundRole.MAIN_RESPONSIBLE: _l("Main responsible person"),
+    BoundRole.DIRECTLY_RESPONSIBLE: _l("Person directly responsible for the debt not being performed"),
+    BoundRole.ACTUAL_CONTROLLER: _l("Actual controller"),
+}
+
+LIFT_REASONS = {
+    LiftReason.PERFORMED: _l("Obligation fully performed"),
+    LiftReason.GUARANTEE: _l("Valid guarantee provided"),
+    LiftReason.APPLICANT_CONSENT: _l("Applicant consented"),
+    LiftReason.FORMER_REPRESENTATIVE: _l("Former legal representative, neither controller nor responsible person"),
+}
 
 TERMINATION_CONDITIONS = {
     "3_months_since_filing": _l("three months since filing"),
@@ -205,11 +259,22 @@ TABLES = {
     "performance_label": PERFORMANCE,
     "correction_ground_label": CORRECTION_GROUNDS,
     "correction_status_label": CORRECTION_STATUSES,
+    "reward_kind_label": REWARD_KINDS,
+    "bounty_status_label": BOUNTY_STATUSES,
+    "restricted_item_label": RESTRICTED_ITEMS,
+    "bound_role_label": BOUND_ROLES,
+    "lift_reason_label": LIFT_REASONS,
 }
+
+
+def exposure_channels(values: list[str]) -> str:
+    """The channels of an exposure, as a list for a sentence."""
+    return gettext(", ").join(label(EXPOSURE_CHANNELS, ExposureChannel(v)) for v in values)
 
 
 def template_globals() -> dict[str, object]:
     """Label functions for the templates: ``stage_label(case.stage)`` and so on."""
     functions: dict[str, object] = {name: (lambda value, t=table: label(t, value)) for name, table in TABLES.items()}
     functions["deadline_label"] = deadline_label
+    functions["exposure_channels"] = exposure_channels
     return functions

@@ -155,8 +155,10 @@ TERMINATED_PAGE = {
     "properties": {
         "items": {"type": "array", "items": {
             "type": "object",
-            "required": ["case_number", "court", "filed_on", "amount_applied_fen", "unperformed_fen", "respondents"],
+            "required": ["name", "case_number", "court", "filed_on", "amount_applied_fen", "unperformed_fen",
+                         "respondents"],
             "properties": {
+                "name": {"type": "string", "description": "The respondents' names (、-separated when several)."},
                 "case_number": {"type": "string"},
                 "court": {"type": "string"},
                 "filed_on": {"type": "string", "format": "date-time"},
@@ -169,6 +171,98 @@ TERMINATED_PAGE = {
                                    "sex": {"type": ["string", "null"]}, "id_number_masked": {"type": "string"}}}},
             }}},
         "next": {"type": ["string", "null"]},
+    },
+}
+
+
+RESTRICTION_ITEMS = ["flights", "luxury_venues", "real_estate", "offices", "vehicles", "travel", "private_schools",
+                     "insurance", "high_speed_rail"]
+
+RESTRICTION = {
+    "type": "object",
+    "required": ["id", "url", "name", "kind", "id_number_masked", "bound_persons", "items", "case_number", "court",
+                 "issued_on", "published_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "name": {"type": "string", "description": "The respondent's name (a person or an organisation)."},
+        "kind": {"type": "string", "enum": ["person", "entity"]},
+        "id_number_masked": {"type": "string", "description": "Characters 11-14 replaced by ****.",
+                             "examples": ["3714271982****1234"]},
+        "bound_persons": {
+            "type": "array",
+            "description": "For an organisation: the persons the order also binds and who are still restricted "
+                           "(a released former legal representative is left out).",
+            "items": {"type": "object", "required": ["role", "role_label", "name", "id_number_masked"],
+                      "properties": {
+                          "role": {"type": "string", "enum": ["legal_representative", "main_responsible",
+                                                              "directly_responsible", "actual_controller"]},
+                          "role_label": {"type": "string"},
+                          "name": {"type": "string"},
+                          "id_number_masked": {"type": ["string", "null"]}}},
+        },
+        "items": {
+            "type": "array",
+            "description": "The restricted consumption items (SPC provisions on restricting high consumption, art. 3).",
+            "items": {"type": "object", "required": ["code", "label"],
+                      "properties": {"code": {"type": "string", "enum": RESTRICTION_ITEMS},
+                                     "label": {"type": "string"}}},
+        },
+        "case_number": {"type": "string"},
+        "court": {"type": "string"},
+        "issued_on": {"type": "string", "format": "date"},
+        "published_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+RESTRICTION_PAGE = {
+    "type": "object",
+    "required": ["items", "next"],
+    "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/RestrictionOrder"}},
+        "next": {"type": ["string", "null"], "description": "URL of the next page, or null on the last page."},
+        "mode": {"type": "string", "enum": ["browse", "name", "pinyin", "id", "id_without_name", "masked", "case"]},
+    },
+}
+
+
+BOUNTY = {
+    "type": "object",
+    "required": ["id", "url", "clue_url", "name", "kind", "id_number_masked", "case_number", "court", "reward",
+                 "conditions", "published_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "clue_url": {"type": "string", "description": "Where anyone may give a lead (a web form)."},
+        "name": {"type": "string", "description": "The respondent sought (a person or an organisation)."},
+        "kind": {"type": "string", "enum": ["person", "entity"]},
+        "id_number_masked": {"type": "string", "description": "Characters 11-14 replaced by ****.",
+                             "examples": ["3714271982****1234"]},
+        "case_number": {"type": "string"},
+        "court": {"type": "string"},
+        "reward": {
+            "type": "object",
+            "required": ["kind", "amount_fen", "basis_points", "cap_fen"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["fixed", "percentage"]},
+                "amount_fen": {"type": ["integer", "null"], "description": "A fixed reward, in fen."},
+                "basis_points": {"type": ["integer", "null"],
+                                 "description": "A share of the money recovered: 500 is 5 per cent."},
+                "cap_fen": {"type": ["integer", "null"], "description": "Ceiling of a share, in fen."},
+            },
+        },
+        "conditions": {"type": "string"},
+        "published_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+BOUNTY_PAGE = {
+    "type": "object",
+    "required": ["items", "next"],
+    "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/BountyNotice"}},
+        "next": {"type": ["string", "null"], "description": "URL of the next page, or null on the last page."},
+        "mode": {"type": "string", "enum": ["browse", "name", "pinyin", "id", "id_without_name", "masked", "case"]},
     },
 }
 
@@ -205,6 +299,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "The case as the party may see it.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseView"}}}},
+                        "400": {"description": "The query string or form holds a NUL byte.", **error_response},
                         "404": {"description": "No case matches this number and code.", **error_response},
                         "422": {"description": "The request body or case number is malformed.", **error_response},
                         "429": {"description": "Too many failed lookups; retry after `until`.", **error_response},
@@ -218,14 +313,61 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60},
                          "description": "A case number (either parenthesis style) or the beginning of a respondent's name."},
-                        {"name": "cursor", "in": "query", "schema": {"type": "integer"},
-                         "description": "Taken from `next`."},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "Opaque cursor taken from `next`; one the server cannot read starts "
+                                        "from the first page."},
                     ],
                     "responses": {
                         "200": {"description": "One page of cases.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TerminatedPage"}}}},
+                        "400": {"description": "The query string or form holds a NUL byte.", **error_response},
                         "422": {"description": "A parameter is invalid.", **error_response},
                         "429": {"description": "Too many requests from this address.", **error_response},
+                    },
+                }
+            },
+            "/api/v1/restrictions": {
+                "get": {
+                    "operationId": "searchRestrictions",
+                    "summary": "Search or browse the consumption restriction orders in force, newest first.",
+                    "description": "Without q every order in force is browsed. q is matched against the respondent "
+                                   "and the persons an order against an organisation also binds (while they are "
+                                   "restricted): a full name or its beginning, pinyin spelling or initials, a full "
+                                   "ID number or credit code together with the name, or a masked number; or a case "
+                                   "number (either parenthesis style). A lifted order is never returned. "
+                                   "Rate-limited per address.",
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60}},
+                        {"name": "court", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "Opaque cursor taken from `next`."},
+                    ],
+                    "responses": {
+                        "200": {"description": "One page of orders.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RestrictionPage"}}}},
+                        "422": {"description": "A parameter is invalid.", **error_response},
+                        "429": {"description": "Too many searches from this address.", **error_response},
+                    },
+                }
+            },
+            "/api/v1/bounties": {
+                "get": {
+                    "operationId": "searchBounties",
+                    "summary": "Search or browse the published bounty notices (悬赏公告), newest first.",
+                    "description": "q is matched like the defaulter list's: a full name or its beginning, pinyin "
+                                   "or initials, a case number, a full ID number together with the name, or a "
+                                   "masked number. Clues and informants are never returned. Rate-limited per "
+                                   "address.",
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60}},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "Opaque cursor taken from `next`."},
+                    ],
+                    "responses": {
+                        "200": {"description": "One page of notices.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BountyPage"}}}},
+                        "422": {"description": "A parameter is invalid.", **error_response},
+                        "429": {"description": "Too many searches from this address.", **error_response},
                     },
                 }
             },
@@ -240,15 +382,19 @@ def openapi_document() -> dict[str, Any]:
                                    "number. Only public, masked fields are returned. Rate-limited per address.",
                     "parameters": [
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60}},
-                        {"name": "ground", "in": "query", "schema": {"type": "string", "enum": ["1", "2", "3", "4", "5", "6"]}},
-                        {"name": "court", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 2013, "maximum": 2100}},
+                        # Empty filters (as the web search form sends them) are the same as leaving them out.
+                        {"name": "ground", "in": "query", "allowEmptyValue": True,
+                         "schema": {"type": "string", "enum": ["1", "2", "3", "4", "5", "6"]}},
+                        {"name": "court", "in": "query", "allowEmptyValue": True, "schema": {"type": "integer"}},
+                        {"name": "year", "in": "query", "allowEmptyValue": True,
+                         "schema": {"type": "integer", "minimum": 2013, "maximum": 2100}},
                         {"name": "cursor", "in": "query", "schema": {"type": "string"},
                          "description": "Opaque cursor taken from `next`."},
                     ],
                     "responses": {
                         "200": {"description": "One page of entries.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DefaulterPage"}}}},
+                        "400": {"description": "The query string or form holds a NUL byte.", **error_response},
                         "422": {"description": "A parameter is invalid.", **error_response},
                         "429": {"description": "Too many searches from this address.", **error_response},
                     },
@@ -256,5 +402,7 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {"schemas": {"CaseView": CASE_VIEW, "Error": ERROR, "DefaulterEntry": DEFAULTER,
-                                   "DefaulterPage": DEFAULTER_PAGE, "TerminatedPage": TERMINATED_PAGE}},
+                                   "DefaulterPage": DEFAULTER_PAGE, "TerminatedPage": TERMINATED_PAGE,
+                                   "RestrictionOrder": RESTRICTION, "RestrictionPage": RESTRICTION_PAGE,
+                                   "BountyNotice": BOUNTY, "BountyPage": BOUNTY_PAGE}},
     }

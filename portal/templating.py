@@ -19,11 +19,13 @@ from publicity.models import Court
 # Public sections in navigation order; a section appears once its blueprint exists.
 NAV_SECTIONS = (
     ("public.home", _l("Home")),
+    ("search.index", _l("Search")),
     ("cases.lookup", _l("Case lookup")),
     ("lists.defaulters", _l("Defaulter list")),
+    ("restrictions.search", _l("Consumption restrictions")),
     ("lists.terminated", _l("Terminated cases (终本)")),
-    ("lists.restrictions", _l("Consumption restrictions")),
-    ("lists.bounties", _l("Bounty notices")),
+    ("bounties.notices", _l("Bounty notices")),
+    ("exposure.board", _l("Exposure board")),
     ("dashboard.index", _l("Enforcement data")),
 )
 
@@ -51,6 +53,8 @@ def nav_items() -> list[tuple[str, str, str]]:
 
 
 AUDIT_ACTIONS = {
+    "exposure.feature": _l("Put on the exposure board"),
+    "exposure.withdraw": _l("Taken off the exposure board"),
     "account.create": _l("Account created"),
     "account.activate": _l("Account reactivated"),
     "account.deactivate": _l("Account deactivated"),
@@ -66,6 +70,12 @@ AUDIT_ACTIONS = {
     "case.lookup": _l("Case looked up by a party"),
     "case.lookup_failed": _l("Failed case lookup"),
     "case.lookup_locked": _l("Case lookup refused (locked)"),
+    "bounty.apply": _l("Bounty application recorded"),
+    "bounty.clue": _l("Bounty clue received"),
+    "bounty.clues_read": _l("Bounty clues read by the judge"),
+    "bounty.close": _l("Bounty closed"),
+    "bounty.decide": _l("Bounty application decided"),
+    "bounty.pay": _l("Bounty reward paid"),
     "case_node.create": _l("Case node recorded"),
     "correction.decide": _l("Correction request decided"),
     "correction.file": _l("Correction request received"),
@@ -80,6 +90,9 @@ AUDIT_ACTIONS = {
     "party.create": _l("Party added"),
     "query_code.issue": _l("Query code issued"),
     "query_code.reissue": _l("Query code reissued"),
+    "restriction.issue": _l("Consumption restriction order issued"),
+    "restriction.lift": _l("Consumption restriction order lifted"),
+    "restriction.lift_bound_person": _l("Former legal representative released from a restriction order"),
     "subscription.cancel": _l("Notices stopped"),
     "subscription.create": _l("Notices subscribed"),
 }
@@ -118,7 +131,8 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(labels.template_globals())
     app.jinja_env.globals.update(
         external_url=external_url,
-        role_label=role_label, audit_action_label=audit_action_label, overseer_kind_label=overseer_kind_label
+        role_label=role_label, audit_action_label=audit_action_label, overseer_kind_label=overseer_kind_label,
+        has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
 
     @app.context_processor

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, notices
+from publicity import audit, bounties, case_numbers, deadlines, defaulters, notices, restrictions, workdays
 from publicity.errors import (
     BadCorrection,
     CaseClosed,
@@ -254,6 +254,13 @@ def append_node(session: Session, case: EnforcementCase, node_type: NodeType, *,
                  chain=_chain(case), now=now)
     if node_type != NodeType.FILED:
         notices.enqueue_node_notices(session, case=case, node=node, now=now)
+    if node_type in (NodeType.CLOSED, NodeType.TERMINATED):  # bounties end with the case (结案, 终本)
+        bounties.close_for_case(session, case=case, actor=actor, now=now)
+    if node_type == NodeType.CLOSED and closure_mode == ClosureMode.FULLY_PERFORMED:
+        # Performed in full: restrictions are lifted at once, defaulter entries are due off within 3 working days.
+        restrictions.lift_for_case(session, case=case, actor=actor, now=now)
+        defaulters.removal_ground_for_case(session, case=case, occurred_at=occurred_at,
+                                           calendar=workdays.load(session), actor=actor, now=now)
     return node
 
 

@@ -147,6 +147,18 @@ def record_removal_ground(session: Session, *, entry: DefaulterEntry, reason: Re
     return entry
 
 
+def removal_ground_for_case(session: Session, *, case: EnforcementCase, occurred_at: datetime, calendar: Calendar,
+                            actor: str, now: datetime) -> int:
+    """The case was performed in full: every entry of it still listed must come off within 3 working days."""
+    entries = list(session.scalars(sa.select(DefaulterEntry).where(
+        DefaulterEntry.case_id == case.id, DefaulterEntry.removed_at.is_(None),
+        DefaulterEntry.removal_ground_at.is_(None))))
+    for entry in entries:
+        record_removal_ground(session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=occurred_at,
+                              calendar=calendar, actor=actor, now=now)
+    return len(entries)
+
+
 def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime) -> DefaulterEntry:
     """Take the entry off every public surface now."""
     if entry.removed_at is not None:

@@ -606,6 +606,7 @@ class RestrictionBoundPerson(Base):
         sa.Index("ix_publicity_restriction_bound_person_pinyin", "name_pinyin"),
         sa.Index("ix_publicity_restriction_bound_person_initials", "name_initials"),
         sa.Index("ix_publicity_restriction_bound_person_id_hash", "id_hash"),
+        sa.Index("ix_publicity_restriction_bound_person_id_masked", "id_masked"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,7 +6,7 @@ national site shows them: name, sex, masked ID number or credit code, never cont
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -77,3 +77,15 @@ def public_rows(rows: Sequence[TerminatedCase]) -> list[dict[str, object]]:
         }
         for r in rows
     ]
+
+
+def iter_public(session: Session, *, batch: int = 500) -> Iterator[TerminatedCase]:
+    """Every case on the list, newest first, in keyset batches (for exports: no OFFSET, bounded memory)."""
+    before: int | None = None
+    while True:
+        rows, more = search(session, before_id=before, limit=batch)
+        yield from rows
+        if more is None:
+            return
+        before = more
+        session.expunge_all()

@@ -137,6 +137,7 @@ def upgrade():
     )
     with op.batch_alter_table('publicity_restriction_bound_person', schema=None) as batch_op:
         batch_op.create_index('ix_publicity_restriction_bound_person_id_hash', ['id_hash'], unique=False)
+        batch_op.create_index('ix_publicity_restriction_bound_person_id_masked', ['id_masked'], unique=False)
         batch_op.create_index('ix_publicity_restriction_bound_person_initials', ['name_initials'], unique=False)
         batch_op.create_index('ix_publicity_restriction_bound_person_name', ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_publicity_restriction_bound_person_order_id'), ['order_id'], unique=False)
@@ -218,6 +219,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_publicity_restriction_bound_person_order_id'))
         batch_op.drop_index('ix_publicity_restriction_bound_person_name')
         batch_op.drop_index('ix_publicity_restriction_bound_person_initials')
+        batch_op.drop_index('ix_publicity_restriction_bound_person_id_masked')
         batch_op.drop_index('ix_publicity_restriction_bound_person_id_hash')
 
     op.drop_table('publicity_restriction_bound_person')

@@ -15,7 +15,7 @@ from portal.labels import domain_message
 from portal.lookup_views import PartyView, lookup_policy, party_view
 from portal.openapi import openapi_document
 from portal.templating import external_url
-from publicity import case_numbers, cases, lookup, terminated
+from publicity import case_numbers, cases, lookup, restrictions, terminated
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
@@ -173,6 +173,82 @@ def terminated_api() -> ResponseReturnValue:
     rows, more = terminated.search(db.session, query=q, before_id=keyset_arg("cursor"))
     next_url = external_url("api.terminated_api", cursor=more, **({"q": q} if q else {})) if more else None
     return jsonify(items=terminated.public_rows(rows), next=next_url)
+
+
+def restriction_item(order, court_names: dict[int, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """An order's public fields only: masked numbers, bound persons still restricted, no full ID."""
+    return {
+        "id": order.id,
+        "url": external_url("restrictions.order", order_id=order.id),
+        "name": order.name,
+        "kind": order.kind.value,
+        "id_number_masked": order.id_masked,
+        "bound_persons": [{"role": p.role.value, "role_label": labels.label(labels.BOUND_ROLES, p.role),
+                           "name": p.name, "id_number_masked": p.id_masked or None}
+                          for p in restrictions.restricted_persons(order)],
+        "items": [{"code": item, "label": labels.label(labels.RESTRICTED_ITEMS, item)} for item in order.items],
+        "case_number": order.case_number,
+        "court": court_names[order.court_id],
+        "issued_on": order.issued_on.isoformat(),
+        "published_at": order.published_at.isoformat(),
+    }
+
+
+@bp.get("/v1/restrictions")
+@access.public
+@limiter.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
+def restrictions_api() -> ResponseReturnValue:
+    """Search or browse the consumption restriction orders in force, with cursor pagination."""
+    from portal.blueprints.lists import _courts
+    from portal.blueprints.restrictions import run_search
+    from portal.restriction_forms import RestrictionSearchForm
+
+    courts = _courts()
+    form = RestrictionSearchForm(request.args, courts=courts)
+    if not form.validate():
+        return _error(422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()))
+    page = run_search(form, request.args.get("cursor"))
+    query = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    next_url = external_url("api.restrictions_api", cursor=page.next_cursor, **query) if page.next_cursor else None
+    court_names = {int(value): name for value, name in courts}
+    if any(o.court_id not in court_names for o in page.items):  # a court newer than the cached list
+        court_names = {int(value): name for value, name in _courts(refresh=True)}
+    return jsonify(items=[restriction_item(o, court_names) for o in page.items], next=next_url, mode=page.mode)
+
+
+def bounty_item(notice) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A published notice's public fields only: never its clues, informants or the respondent's full number."""
+    return {
+        "id": notice.id,
+        "url": external_url("bounties.notice", notice_id=notice.id),
+        "clue_url": external_url("bounties.clue", notice_id=notice.id),
+        "name": notice.respondent_name,
+        "kind": notice.respondent_kind.value,
+        "id_number_masked": notice.id_masked,
+        "case_number": notice.case_number,
+        "court": notice.court.name,
+        "reward": {"kind": notice.reward_kind.value, "amount_fen": notice.reward_fen,
+                   "basis_points": notice.reward_basis_points, "cap_fen": notice.reward_cap_fen},
+        "conditions": notice.conditions,
+        "published_at": notice.published_at.isoformat(),
+    }
+
+
+@bp.get("/v1/bounties")
+@access.public
+@limiter.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
+def bounties_api() -> ResponseReturnValue:
+    """Search or browse the published bounty notices, with cursor pagination."""
+    from portal.blueprints.lists import search_key
+    from publicity import bounties
+
+    q = request.args.get("q", "")
+    if len(q) > 60:
+        return _error(422, "invalid_request", "q: at most 60 characters")
+    page = bounties.search(db.session, query=q, cursor=request.args.get("cursor"), key=search_key())
+    next_url = external_url("api.bounties_api", cursor=page.next_cursor, **({"q": q} if q else {})) \
+        if page.next_cursor else None
+    return jsonify(items=[bounty_item(n) for n in page.items], next=next_url, mode=page.mode)
 
 
 @bp.get("/openapi.json")

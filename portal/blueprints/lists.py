@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -19,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -28,6 +25,7 @@ from flask_login import current_user
 
 from portal import access, labels
 from portal.database import utcnow
+from portal.exports import csv_response
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
@@ -112,28 +110,13 @@ def defaulters_csv() -> ResponseReturnValue:
     """The whole current list as CSV (national column layout, masked numbers), streamed."""
     now = utcnow()
     sexes = {"male": "男", "female": "女", "": ""}
-
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
-        for count, e in enumerate(defaulters.iter_public(db.session, now=now), start=1):
-            writer.writerow([e.name, sexes.get(e.sex, ""), e.age if e.age is not None else "", e.id_masked,
-                             e.legal_representative, courts[e.court_id], e.province, e.basis_number,
-                             e.filed_on.isoformat(), e.case_number, e.basis_issuer, e.obligation,
-                             labels.label(labels.PERFORMANCE, e.performance), e.circumstance,
-                             localtime(e.published_at, "yyyy-MM-dd"), labels.yuan(e.performed_fen),
-                             labels.yuan(e.unperformed_fen)])
-            if count % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(stream_with_context(lines()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = "attachment; filename=defaulters.csv"
-    return response
+    courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
+    rows = ([e.name, sexes.get(e.sex, ""), e.age if e.age is not None else "", e.id_masked, e.legal_representative,
+             courts[e.court_id], e.province, e.basis_number, e.filed_on.isoformat(), e.case_number, e.basis_issuer,
+             e.obligation, labels.label(labels.PERFORMANCE, e.performance), e.circumstance,
+             localtime(e.published_at, "yyyy-MM-dd"), labels.yuan(e.performed_fen), labels.yuan(e.unperformed_fen)]
+            for e in defaulters.iter_public(db.session, now=now))
+    return csv_response(EXPORT_COLUMNS, rows, "defaulters.csv")
 
 
 @bp.get("/defaulters.atom")
@@ -160,6 +143,27 @@ def terminated_page() -> ResponseReturnValue:
     query = {k: v for k, v in request.args.items() if k != "before" and v}
     return render("lists/terminated.html", "lists/_terminated_rows.html", form=form, rows=rows, more=more,
                   query=query, masked_number=terminated.masked_number)
+
+
+TERMINATED_COLUMNS = ["案号", "被执行人姓名/名称", "性别", "身份证号码/组织机构代码", "执行法院", "立案时间", "终本日期",
+                      "执行标的", "未履行金额"]
+
+
+@bp.get("/terminated.csv")
+@access.public
+@limiter.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
+def terminated_csv() -> ResponseReturnValue:
+    """The whole current 终本 list as CSV (one row per respondent, masked numbers), streamed."""
+    sexes = {"male": "男", "female": "女", "": ""}
+
+    def rows() -> Iterator[list[object]]:
+        for r in terminated.iter_public(db.session):
+            for p in r.respondents:
+                yield [r.case.number, p.name, sexes.get(p.sex, ""), terminated.masked_number(p), r.case.court.name,
+                       localtime(r.case.filed_at, "yyyy-MM-dd"), localtime(r.case.closed_at, "yyyy-MM-dd"),
+                       labels.yuan(r.case.amount_applied_fen), labels.yuan(r.unperformed_fen)]
+
+    return csv_response(TERMINATED_COLUMNS, rows(), "terminated-cases.csv")
 
 
 @bp.get("/defaulters/<id:entry_id>")

@@ -64,7 +64,29 @@ EXPECTED: dict[str, object] = {
     "lists.remove_entry": CASEWORK,
     "api.defaulters_api": PUBLIC,
     "api.terminated_api": PUBLIC,
+    "restrictions.search": PUBLIC,
+    "restrictions.order": PUBLIC,
+    "restrictions.csv": PUBLIC,
+    "restrictions.issue": CASEWORK,
+    "restrictions.staff_list": CASEWORK,
+    "restrictions.staff_order": CASEWORK,
+    "api.restrictions_api": PUBLIC,
     "lists.terminated": PUBLIC,
+    "bounties.notices": PUBLIC,
+    "bounties.notice": PUBLIC,
+    "bounties.clue": PUBLIC,
+    "bounties.new": CASEWORK,
+    "bounties.worklist": CASEWORK,
+    "bounties.staff_notice": CASEWORK,
+    "bounties.clue_attachment": CASEWORK,
+    "api.bounties_api": PUBLIC,
+    "exposure.board": PUBLIC,
+    "exposure.new_feature": CASEWORK,
+    "exposure.staff_board": CASEWORK,
+    "exposure.withdraw": CASEWORK,
+    "search.index": PUBLIC,
+    "bounties.csv": PUBLIC,
+    "lists.terminated_csv": PUBLIC,
 }
 
 
@@ -72,7 +94,9 @@ def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-unt
     values = {}
     for name in rule.arguments:
         values[name] = {"account_id": account_id, "filename": "css/mingjing.css", "case_id": 999999,
-                        "party_id": 999999, "token": "no-such-token", "entry_id": 999999, "request_id": 999999}[name]
+                        "party_id": 999999, "token": "no-such-token", "entry_id": 999999, "request_id": 999999,
+                        "notice_id": 999999, "clue_id": 999999, "order_id": 999999,
+                        "feature_id": 999999}[name]
     with app.test_request_context():
         from flask import url_for
 

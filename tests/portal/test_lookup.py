@@ -172,6 +172,7 @@ def test_openapi_document_is_valid(client: FlaskClient) -> None:
     document = client.get("/api/openapi.json").json
     validate(document)
     assert "/api/v1/cases/lookup" in document["paths"]
+    assert "/api/v1/restrictions" in document["paths"]
 
 
 def check(client: FlaskClient, response, name: str) -> None:  # type: ignore[no-untyped-def]
