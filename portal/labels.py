@@ -15,6 +15,7 @@ from publicity.models import (
     ClosureMode,
     CorrectionGround,
     CorrectionStatus,
+    ExposureChannel,
     FundDirection,
     LiftReason,
     ListingGround,
@@ -23,11 +24,10 @@ from publicity.models import (
     PartySide,
     Performance,
     RemovalReason,
-    RewardKind,
     RestrictedItem,
+    RewardKind,
     SearchTarget,
     SubscriptionTopic,
-    ExposureChannel,
 )
 
 STAGES = {

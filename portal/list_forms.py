@@ -17,8 +17,8 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal import labels
 from portal.case_forms import MOBILE

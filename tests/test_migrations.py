@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,8 +11,6 @@ from flask_migrate import upgrade
 from portal.extensions import db
 from publicity.models import Base
 from tests.conftest import ENGINES, make_app, pg_url, reset_pg_schema
-
-import pytest
 
 
 @pytest.fixture(params=ENGINES)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +11,7 @@ from flask_login import current_user
 from portal import access, labels
 from portal.blueprints.lists import _courts, search_key, search_limit
 from portal.database import utcnow
+from portal.exports import csv_response
 from portal.extensions import db, limiter
 from portal.htmx import MAX_ID, render
 from portal.labels import domain_message
@@ -73,28 +70,14 @@ EXPORT_COLUMNS = ["被执行人姓名/名称", "类型", "身份证号码/统一
 @limiter.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
 def csv_export() -> ResponseReturnValue:
     """Every order in force as CSV (masked numbers only), streamed."""
-    now = utcnow()
-
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
-        for count, o in enumerate(restrictions.iter_public(db.session, now=now), start=1):
-            bound = "；".join(f"{labels.label(labels.BOUND_ROLES, p.role)} {p.name} {p.id_masked}".strip()
-                             for p in restrictions.restricted_persons(o))
-            items = "；".join(labels.label(labels.RESTRICTED_ITEMS, i) for i in o.items)
-            writer.writerow([o.name, labels.label(labels.PARTY_KINDS, o.kind), o.id_masked, bound, items,
-                             o.case_number, courts[o.court_id], o.issued_on.isoformat()])
-            if count % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(stream_with_context(lines()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = "attachment; filename=restrictions.csv"
-    return response
+    courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
+    rows = ([o.name, labels.label(labels.PARTY_KINDS, o.kind), o.id_masked,
+             "；".join(f"{labels.label(labels.BOUND_ROLES, p.role)} {p.name} {p.id_masked}".strip()
+                      for p in restrictions.restricted_persons(o)),
+             "；".join(labels.label(labels.RESTRICTED_ITEMS, i) for i in o.items),
+             o.case_number, courts[o.court_id], o.issued_on.isoformat()]
+            for o in restrictions.iter_public(db.session, now=utcnow()))
+    return csv_response(EXPORT_COLUMNS, rows, "restrictions.csv")
 
 
 @bp.get("/lists/restrictions/<id:order_id>", endpoint="order")
