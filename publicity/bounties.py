@@ -8,8 +8,6 @@ recovered, never to the applicant's own agent or to anyone already obliged to re
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, names, throttle
+from publicity import audit, case_numbers, listsearch, names, throttle
 from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
 from publicity.deadlines import COURT_ZONE
 from publicity.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
@@ -433,51 +431,6 @@ class Page:
     mode: str
 
 
-def _encode(key: str | None, notice_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([key, notice_id], ensure_ascii=False).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None) -> tuple[str | None, int] | None:
-    if not cursor or len(cursor) > 400:
-        return None
-    # Cursors come from visitors: anything but a sane (key, id) pair means "from the start".
-    try:
-        key, notice_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, RecursionError):
-        return None
-    if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(notice_id) is int \
-            and 0 < notice_id < 2**63:
-        return key, notice_id
-    return None
-
-
-def _split_number(query: str) -> tuple[str | None, str]:
-    tokens = query.split()
-    for i, token in enumerate(tokens):
-        number = names.full_number_query(token)
-        if number:
-            return number, " ".join(tokens[:i] + tokens[i + 1:]).strip()
-    return None, query.strip()
-
-
-def search_mode(query: str) -> str:
-    """browse, id (name + full number), id_without_name, masked, case, pinyin or name."""
-    q = query.strip()
-    if not q:
-        return "browse"
-    number, name = _split_number(q)
-    if number:  # as on the defaulter list: a bare number would unmask the four hidden digits by guessing
-        return "id" if name else "id_without_name"
-    if names.masked_query(q):
-        return "masked"
-    try:
-        case_numbers.parse(q)
-        return "case"
-    except case_numbers.MalformedCaseNumber:
-        pass
-    return "pinyin" if names.is_pinyin_query(q) else "name"
-
-
 def _published() -> sa.Select:
     return sa.select(BountyNotice).where(BountyNotice.status == BountyStatus.PUBLISHED).options(
         sa.orm.joinedload(BountyNotice.court))
@@ -486,7 +439,7 @@ def _published() -> sa.Select:
 def search(session: Session, *, query: str, key: bytes, cursor: str | None = None,
            limit: int = PAGE_SIZE) -> Page:
     """One page of published notices matching ``query``, by keyset (never OFFSET)."""
-    q, mode, after = query.strip(), search_mode(query), _decode(cursor)
+    q, mode, after = query.strip(), listsearch.search_mode(query), listsearch.decode_cursor(cursor)
     base = _published()
     if mode == "name":
         # Exact names sort first within the prefix range: one index range scan serves both.
@@ -497,7 +450,7 @@ def search(session: Session, *, query: str, key: bytes, cursor: str | None = Non
         rows = list(session.scalars(stmt.order_by(BountyNotice.respondent_name, BountyNotice.id).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page(rows, _encode(rows[-1].respondent_name, rows[-1].id) if more else None, mode)
+        return Page(rows, listsearch.encode_cursor(rows[-1].respondent_name, rows[-1].id) if more else None, mode)
     if mode == "id_without_name":
         return Page([], None, mode)
     if mode == "pinyin":
@@ -505,7 +458,7 @@ def search(session: Session, *, query: str, key: bytes, cursor: str | None = Non
         statements = [base.where(BountyNotice.name_pinyin == spelled),
                       base.where(BountyNotice.name_initials == spelled)]
     elif mode == "id":
-        number, name = _split_number(q)
+        number, name = listsearch.split_number(q)
         statements = [base.where(BountyNotice.id_hash == names.number_hash(number or "", key=key),
                                  BountyNotice.respondent_name == name)]
     elif mode == "masked":
@@ -523,7 +476,7 @@ def search(session: Session, *, query: str, key: bytes, cursor: str | None = Non
     rows = [found[i] for i in sorted(found, reverse=True)]
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, _encode(None, rows[-1].id) if more else None, mode)
+    return Page(rows, listsearch.encode_cursor(None, rows[-1].id) if more else None, mode)
 
 
 def iter_public(session: Session, *, batch: int = 500) -> Iterable[BountyNotice]:

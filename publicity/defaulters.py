@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -11,7 +9,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, names, notices
+from publicity import audit, case_numbers, deadlines, listsearch, names, notices
 from publicity.errors import (
     AlreadyRemoved,
     InvalidGrace,
@@ -233,60 +231,11 @@ class Page:
     mode: str
 
 
-def _encode(key: str | None, entry_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([key, entry_id], ensure_ascii=False).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None) -> tuple[str | None, int] | None:
-    if not cursor or len(cursor) > 400:
-        return None
-    # Cursors come from visitors: anything but a sane (key, id) pair means "from the start".
-    try:
-        key, entry_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, RecursionError):
-        return None
-    if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(entry_id) is int \
-            and 0 < entry_id < 2**63:
-        return key, entry_id
-    return None
-
-
-def _split_number(query: str) -> tuple[str | None, str]:
-    """A full ID number or credit code in the query, and the rest of it (the name)."""
-    tokens = query.split()
-    for i, token in enumerate(tokens):
-        number = names.full_number_query(token)
-        if number:
-            return number, " ".join(tokens[:i] + tokens[i + 1:]).strip()
-    return None, query.strip()
-
-
-def search_mode(query: str) -> str:
-    """How a query is matched: browse, id (name + number), id_without_name, masked, case, pinyin or name."""
-    q = query.strip()
-    if not q:
-        return "browse"
-    number, name = _split_number(q)
-    if number:
-        # A bare number would answer "is this exact number listed?", and the mask hides only
-        # four digits (a birth date): 30-odd guesses would unmask anyone. Like the national
-        # site, a full number is searched only together with the name it belongs to.
-        return "id" if name else "id_without_name"
-    if names.masked_query(q):
-        return "masked"
-    try:
-        case_numbers.parse(q)
-        return "case"
-    except case_numbers.MalformedCaseNumber:
-        pass
-    return "pinyin" if names.is_pinyin_query(q) else "name"
-
-
 def search(session: Session, *, query: str, filters: Filters = Filters(), cursor: str | None = None,
            key: bytes, now: datetime, limit: int = PAGE_SIZE) -> Page:
     """One page of public entries matching ``query``, by keyset on the index the mode uses."""
-    q, mode = query.strip(), search_mode(query)
-    after = _decode(cursor)
+    q, mode = query.strip(), listsearch.search_mode(query)
+    after = listsearch.decode_cursor(cursor)
     base = sa.select(DefaulterEntry).where(public_clause(now))
     if filters.ground is not None:
         base = base.where(DefaulterEntry.ground == filters.ground)
@@ -307,7 +256,7 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
     if mode == "id_without_name":
         return Page([], None, mode)
     if mode == "id":
-        number, name = _split_number(q)
+        number, name = listsearch.split_number(q)
         stmt = base.where(DefaulterEntry.id_hash == names.number_hash(number, key=key), DefaulterEntry.name == name)
     elif mode == "masked":
         stmt = base.where(DefaulterEntry.id_masked == names.masked_query(q))
@@ -325,7 +274,7 @@ def _keyset(session: Session, stmt: sa.Select, column: sa.ColumnElement[str], af
     rows = list(session.scalars(stmt.order_by(column, DefaulterEntry.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, _encode(getattr(rows[-1], column.key), rows[-1].id) if more else None, mode)
+    return Page(rows, listsearch.encode_cursor(getattr(rows[-1], column.key), rows[-1].id) if more else None, mode)
 
 
 def _merged(session: Session, statements: Sequence[sa.Select], after: tuple[str | None, int] | None, limit: int,
@@ -340,7 +289,7 @@ def _merged(session: Session, statements: Sequence[sa.Select], after: tuple[str 
     rows = [found[i] for i in sorted(found, reverse=True)]
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, _encode(None, rows[-1].id) if more else None, mode)
+    return Page(rows, listsearch.encode_cursor(None, rows[-1].id) if more else None, mode)
 
 
 def iter_public(session: Session, *, now: datetime, batch: int = 2000) -> Iterable[DefaulterEntry]:

@@ -15,7 +15,7 @@ from datetime import time as dt_time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, cases, deadlines, defaulters, names, notices
+from publicity import audit, case_numbers, cases, deadlines, listsearch, names, notices
 from publicity.errors import N_, IllegalTransition, PublicityError
 from publicity.models import (
     BoundRole,
@@ -318,7 +318,7 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
            key: bytes, now: datetime, limit: int = PAGE_SIZE) -> Page:
     """One page of orders in force whose respondent or a still-bound person matches ``query``, newest first."""
     # The same modes, query parsing and cursors as the defaulter list.
-    q, mode = query.strip(), defaulters.search_mode(query)
+    q, mode = query.strip(), listsearch.search_mode(query)
     Bound = RestrictionBoundPerson
     if mode == "id_without_name":
         return Page([], None, mode)
@@ -329,7 +329,7 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
         match = sa.or_(RestrictionOrder.name_pinyin == spelled, RestrictionOrder.name_initials == spelled,
                        _through_bound(sa.or_(Bound.name_pinyin == spelled, Bound.name_initials == spelled)))
     elif mode == "id":
-        number, name = defaulters._split_number(q)
+        number, name = listsearch.split_number(q)
         hashed = names.number_hash(number, key=key)
         match = sa.or_(sa.and_(RestrictionOrder.id_hash == hashed, RestrictionOrder.name == name),
                        _through_bound(sa.and_(Bound.id_hash == hashed, Bound.name == name)))
@@ -343,7 +343,7 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
     stmt = sa.select(RestrictionOrder).where(public_clause(now), match)
     if filters.court_id is not None:
         stmt = stmt.where(RestrictionOrder.court_id == filters.court_id)
-    after = defaulters._decode(cursor)
+    after = listsearch.decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(RestrictionOrder.id < after[1])
     rows = list(session.scalars(stmt.options(sa.orm.selectinload(RestrictionOrder.bound_persons),
@@ -351,7 +351,7 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
                                 .order_by(RestrictionOrder.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, defaulters._encode(None, rows[-1].id) if more else None, mode)
+    return Page(rows, listsearch.encode_cursor(None, rows[-1].id) if more else None, mode)
 
 
 def iter_public(session: Session, *, now: datetime, batch: int = 2000) -> Iterable[RestrictionOrder]:

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, deadlines, defaulter_imports, defaulters, names, workdays
+from publicity import audit, deadlines, defaulter_imports, defaulters, listsearch, names, workdays
 from publicity.defaulters import COURT_ZONE, EntryData, Filters
 from publicity.errors import AlreadyRemoved, InvalidGrace, InvalidTerm, MinorNotListed
 from publicity.models import (
@@ -546,16 +546,16 @@ def test_a_one_character_query_is_a_name_prefix(session: Session, listed: dict[s
 
 
 def test_search_modes() -> None:
-    assert defaulters.search_mode("") == defaulters.search_mode("  ") == "browse"
-    assert defaulters.search_mode("张三") == "name"
-    assert defaulters.search_mode("zs") == "pinyin"
-    assert defaulters.search_mode("(2026)鲁1427执1号") == "case"
-    assert defaulters.search_mode(f"张三 {ZHANG_SAN_ID}") == "id"
-    assert defaulters.search_mode(f" {ZHANG_SAN_ID}  张三 ") == "id"
-    assert defaulters.search_mode(f"单县恒丰商贸有限公司 {CREDIT_CODE}") == "id"
-    assert defaulters.search_mode(ZHANG_SAN_ID) == "id_without_name"
-    assert defaulters.search_mode(f" {CREDIT_CODE.lower()} ") == "id_without_name"
-    assert defaulters.search_mode("3714271982****1232") == "masked"
+    assert listsearch.search_mode("") == listsearch.search_mode("  ") == "browse"
+    assert listsearch.search_mode("张三") == "name"
+    assert listsearch.search_mode("zs") == "pinyin"
+    assert listsearch.search_mode("(2026)鲁1427执1号") == "case"
+    assert listsearch.search_mode(f"张三 {ZHANG_SAN_ID}") == "id"
+    assert listsearch.search_mode(f" {ZHANG_SAN_ID}  张三 ") == "id"
+    assert listsearch.search_mode(f"单县恒丰商贸有限公司 {CREDIT_CODE}") == "id"
+    assert listsearch.search_mode(ZHANG_SAN_ID) == "id_without_name"
+    assert listsearch.search_mode(f" {CREDIT_CODE.lower()} ") == "id_without_name"
+    assert listsearch.search_mode("3714271982****1232") == "masked"
 
 
 def test_an_id_number_is_matched_only_through_the_keyed_hash(session: Session,
@@ -572,7 +572,7 @@ def test_an_eighteen_letter_pinyin_query_is_a_pinyin_query(session: Session, cou
     list_entry(session, court, "上官晓雄", "371427198001011234")
     session.commit()
     assert names.pinyin_keys("上官晓雄")[0] == "shangguanxiaoxiong"
-    assert defaulters.search_mode("shangguanxiaoxiong") == "pinyin"
+    assert listsearch.search_mode("shangguanxiaoxiong") == "pinyin"
     assert found(session, "shangguanxiaoxiong") == ["上官晓雄"]
 
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import defaulters
+from publicity import defaulters, listsearch
 from publicity.models import Base
 from tests.conftest import NOW
 from tests.publicity.test_cases import make_court
@@ -58,7 +58,7 @@ def test_each_search_mode_uses_an_index_without_statistics(sqlite_session: Sessi
     for i in range(30):
         list_entry(session, court, f"张{chr(0x4e00 + i)}", ZHANG_SAN_ID if i % 2 else CREDIT_CODE)
     session.commit()
-    assert defaulters.search_mode(QUERIES[mode]) == mode
+    assert listsearch.search_mode(QUERIES[mode]) == mode
     found = plans(session, QUERIES[mode])
     assert found, "the search ran no query"
     for plan in found:
