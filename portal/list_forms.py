@@ -25,15 +25,17 @@ from portal.case_forms import MOBILE
 from portal.database import utcnow
 from portal.forms import REQUIRED, PortalForm
 from publicity.deadlines import COURT_ZONE
-from publicity.models import CorrectionGround, ExposureChannel, ListingGround, RemovalReason
+from publicity.models import CorrectionGround, ExposureChannel, ListingGround, Performance, RemovalReason
 
 
 @functools.lru_cache(maxsize=8)
-def _search_choices(locale: str) -> tuple[tuple[str, str], list[tuple[str, str]], tuple[str, str]]:
+def _search_choices(locale: str) -> tuple[tuple[str, str], list[tuple[str, str]], tuple[str, str],
+                                          list[tuple[str, str]]]:
     """The search filters' fixed choices in ``locale`` (built once: the search page is the hot path)."""
     with force_locale(locale):
         return (("", str(_l("All grounds"))), [(g.value, str(labels.LISTING_GROUNDS[g])) for g in ListingGround],
-                ("", str(_l("All courts"))))
+                ("", str(_l("All courts"))),
+                [("", str(_l("Any performance")))] + [(p.value, str(labels.PERFORMANCE[p])) for p in Performance])
 
 
 class SearchForm(PortalForm):
@@ -46,12 +48,14 @@ class SearchForm(PortalForm):
     ground = SelectField(_l("Ground"), choices=[], validators=[Optional()])
     court = SelectField(_l("Court"), choices=[], validators=[Optional()])
     year = IntegerField(_l("Year decided"), validators=[Optional(), NumberRange(min=2013, max=2100)])
+    status = SelectField(_l("Performance"), choices=[], validators=[Optional()])
 
     def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        all_grounds, grounds, all_courts = _search_choices(str(get_locale()))
+        all_grounds, grounds, all_courts, statuses = _search_choices(str(get_locale()))
         self.ground.choices = [all_grounds, *grounds]
         self.court.choices = [all_courts, *courts]
+        self.status.choices = statuses
 
 
 class TerminatedSearchForm(PortalForm):

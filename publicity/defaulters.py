@@ -222,6 +222,7 @@ class Filters:
     ground: ListingGround | None = None
     court_id: int | None = None
     year: int | None = None
+    performance: Performance | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,8 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
         base = base.where(DefaulterEntry.court_id == filters.court_id)
     if filters.year is not None:
         base = base.where(DefaulterEntry.decided_on.between(date(filters.year, 1, 1), date(filters.year, 12, 31)))
+    if filters.performance is not None:
+        base = base.where(DefaulterEntry.performance == filters.performance)
 
     if mode == "name":
         # Exact names sort first within a prefix range, so one range scan serves both.

@@ -47,6 +47,7 @@ from publicity.models import (
     Court,
     DefaulterEntry,
     ListingGround,
+    Performance,
     RemovalReason,
 )
 
@@ -67,6 +68,7 @@ def run_search(form: SearchForm, cursor: str | None) -> defaulters.Page:
         ground=ListingGround(form.ground.data) if form.ground.data else None,
         court_id=int(form.court.data) if form.court.data else None,
         year=form.year.data or None,
+        performance=Performance(form.status.data) if form.status.data else None,
     )
     return defaulters.search(db.session, query=form.q.data or "", filters=filters, cursor=cursor,
                              key=search_key(), now=utcnow())

@@ -14,7 +14,7 @@ from portal.extensions import db, limiter
 from portal.htmx import keyset_arg, render
 from portal.list_forms import LISTS, AllListsSearchForm
 from publicity import bounties, defaulters, restrictions, terminated
-from publicity.models import ListingGround
+from publicity.models import ListingGround, Performance
 
 bp = Blueprint("search", __name__)
 
@@ -39,7 +39,8 @@ def _found(form: AllListsSearchForm, name: str, cursor: str | None, before: int 
     q, now, court_id = form.q.data or "", utcnow(), int(form.court.data) if form.court.data else None
     if name == "defaulters":
         filters = defaulters.Filters(ground=ListingGround(form.ground.data) if form.ground.data else None,
-                                     court_id=court_id, year=form.year.data or None)
+                                     court_id=court_id, year=form.year.data or None,
+                                     performance=Performance(form.status.data) if form.status.data else None)
         page = defaulters.search(db.session, query=q, filters=filters, cursor=cursor, key=search_key(), now=now,
                                  limit=limit)
         return page.items, page.next_cursor, page.mode

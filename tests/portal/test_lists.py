@@ -585,3 +585,16 @@ def test_the_2027_calendar_is_shipped_provisional_and_the_published_notice_repla
         calendar = workdays.load(db.session)
     assert calendar.add_working_days(date(2027, 2, 4), 3) == date(2027, 2, 12)  # Wed 10, Thu 11, Fri 12
     assert calendar.is_working_day(date(2027, 2, 14)) and not calendar.is_working_day(date(2027, 2, 9))
+
+
+def test_the_performance_filter_on_the_page_and_the_api(app: Flask, court: Court) -> None:
+    ids = add(app, court.id, *[data(f"周{chr(0x4e00 + i)}", person_id(i), i) for i in range(1, 7)])
+    partial = {ids[i] for i in range(6) if (i + 1) % 2}  # odd serials performed a part
+    client = app.test_client()
+    found = client.get("/api/v1/defaulters", query_string={"q": "周", "status": "partial"}).json["items"]
+    assert {item["id"] for item in found} == partial and all(item["performance"] == "partial" for item in found)
+    none = client.get("/api/v1/defaulters", query_string={"q": "周", "status": "none"}).json["items"]
+    assert {item["id"] for item in none} == set(ids) - partial
+    page = client.get("/lists/defaulters", query_string={"q": "周", "status": "partial"}).get_data(as_text=True)
+    assert page.count('href="/lists/defaulters/') == 3 and "部分未履行" in page
+    assert client.get("/api/v1/defaulters", query_string={"status": "paid"}).status_code == 422
