@@ -338,13 +338,14 @@ def openapi_document() -> dict[str, Any]:
                                    "Rate-limited per address.",
                     "parameters": [
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 60}},
-                        {"name": "court", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "court", "in": "query", "allowEmptyValue": True, "schema": {"type": "integer"}},
                         {"name": "cursor", "in": "query", "schema": {"type": "string"},
                          "description": "Opaque cursor taken from `next`."},
                     ],
                     "responses": {
                         "200": {"description": "One page of orders.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RestrictionPage"}}}},
+                        "400": {"description": "The query string or form holds a NUL byte.", **error_response},
                         "422": {"description": "A parameter is invalid.", **error_response},
                         "429": {"description": "Too many searches from this address.", **error_response},
                     },
@@ -366,6 +367,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "One page of notices.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BountyPage"}}}},
+                        "400": {"description": "The query string or form holds a NUL byte.", **error_response},
                         "422": {"description": "A parameter is invalid.", **error_response},
                         "429": {"description": "Too many searches from this address.", **error_response},
                     },
