@@ -112,12 +112,13 @@ def case_lookup() -> ResponseReturnValue:
     return jsonify(serialise(view, all_nodes=all_nodes))
 
 
-def defaulter_item(entry, court_names: dict[int, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """An entry's public fields only: masked number, no phone, address or full ID."""
+def defaulter_item(entry, court_names: dict[int, str], url_prefix: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """An entry's public fields only (a row of defaulters.PUBLIC_COLUMNS): masked number, no phone,
+    address or full ID. ``url_prefix`` is the entry pages' address without the id (built once a page)."""
     person = entry.kind.value == "person"
     return {
         "id": entry.id,
-        "url": external_url("lists.defaulter", entry_id=entry.id),
+        "url": f"{url_prefix}{entry.id}",
         "name": entry.name,
         "kind": entry.kind.value,
         "sex": entry.sex or None if person else None,
@@ -153,13 +154,15 @@ def defaulters_api() -> ResponseReturnValue:
     form = SearchForm(request.args, courts=courts)
     if not form.validate():
         return _error(422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()))
-    page = run_search(form, request.args.get("cursor"))
+    page = run_search(form, request.args.get("cursor"), rows=True)
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = external_url("api.defaulters_api", cursor=page.next_cursor, **query) if page.next_cursor else None
     court_names = {int(value): name for value, name in courts}
     if any(e.court_id not in court_names for e in page.items):  # a court newer than the cached list
         court_names = {int(value): name for value, name in _courts(refresh=True)}
-    return jsonify(items=[defaulter_item(e, court_names) for e in page.items], next=next_url, mode=page.mode)
+    url_prefix = external_url("lists.defaulter", entry_id=1)[:-1]
+    return jsonify(items=[defaulter_item(e, court_names, url_prefix) for e in page.items], next=next_url,
+                   mode=page.mode)
 
 
 @bp.get("/v1/terminated-cases")

@@ -63,7 +63,7 @@ def search_limit() -> str:
     return current_app.config["MINGJING_SEARCH_RATE_LIMIT"]
 
 
-def run_search(form: SearchForm, cursor: str | None) -> defaulters.Page:
+def run_search(form: SearchForm, cursor: str | None, *, rows: bool = False) -> defaulters.Page:
     filters = defaulters.Filters(
         ground=ListingGround(form.ground.data) if form.ground.data else None,
         court_id=int(form.court.data) if form.court.data else None,
@@ -71,7 +71,7 @@ def run_search(form: SearchForm, cursor: str | None) -> defaulters.Page:
         performance=Performance(form.status.data) if form.status.data else None,
     )
     return defaulters.search(db.session, query=form.q.data or "", filters=filters, cursor=cursor,
-                             key=search_key(), now=utcnow())
+                             key=search_key(), now=utcnow(), rows=rows)
 
 
 _COURTS_TTL = 60.0
