@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,8 +18,9 @@ from portal.demo_cases import DemoCase, seed_cases
 from portal.demo_defaulters import generate as generate_defaulters
 from portal.demo_restrictions import seed_restrictions
 from portal.models import Account, Role
-from publicity import courts
-from publicity.models import Court, DefaulterEntry, OfficerKind, RemovalReason
+from publicity import courts, exposure, restrictions
+from publicity import defaulters as defaulter_list
+from publicity.models import Court, DefaulterEntry, ExposureChannel, OfficerKind, RemovalReason, RestrictionOrder
 
 ACTOR = "seed-demo"
 TEAMS = ("执行一团队", "执行二团队", "执行三团队", "执行四团队", "执行五团队")
@@ -116,7 +117,23 @@ def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int =
                       name_of=_name)
     if defaulters:
         seed_defaulters(session, court=court, count=defaulters, seed=seed, key=id_key or key, now=now)
+    seed_exposure(session, court=court, rng=random.Random(f"exposure-{seed}"), now=now)
     return data
+
+
+def seed_exposure(session: Session, *, court: Court, rng: random.Random, now: datetime, count: int = 9) -> int:
+    """Feature a few public defaulter entries and restriction orders on the exposure board."""
+    today = now.astimezone(defaulter_list.COURT_ZONE).date()
+    entries = list(session.scalars(sa.select(DefaulterEntry).where(
+        DefaulterEntry.court_id == court.id, defaulter_list.public_clause(now)).order_by(DefaulterEntry.id).limit(200)))
+    orders = list(session.scalars(sa.select(RestrictionOrder).where(
+        RestrictionOrder.court_id == court.id, restrictions.public_clause(now)).order_by(RestrictionOrder.id)))
+    chosen = rng.sample(entries, min(count - 2, len(entries))) + rng.sample(orders, min(2, len(orders)))
+    for item in chosen:
+        channels = rng.sample(list(ExposureChannel), rng.randint(1, 3))
+        exposure.feature(session, court=court, channels=channels, exposed_on=today - timedelta(days=rng.randint(0, 60)),
+                         actor=ACTOR, now=now, **({"entry": item} if isinstance(item, DefaulterEntry) else {"order": item}))
+    return len(chosen)
 
 
 def seed_defaulters(session: Session, *, court: Court, count: int, seed: int, key: bytes, now: datetime) -> int:
