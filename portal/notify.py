@@ -119,6 +119,10 @@ def deliver_once(app: Flask, *, worker: str, batch: int = 20) -> tuple[int, int]
     sent = failed = 0
     gateway = sms_gateway(app) if any(m.channel == Channel.SMS for m in claimed) else None
     for message in claimed:
+        if notices.subscription_ended(db.session, message):  # e.g. a listing notice unsubscribed while it waited
+            notices.mark_withdrawn(db.session, message=message, now=utcnow())
+            db.session.commit()
+            continue
         try:
             subject, text = render(message)
             if message.channel == Channel.SMS:

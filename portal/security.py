@@ -21,8 +21,11 @@ CSP = "; ".join(
 
 
 def reject_control_characters() -> None:
-    """Refuse NUL bytes in query strings and forms (PostgreSQL cannot store them: a 400, not a 500)."""
-    if any("\x00" in value for values in (request.args, request.form) for value in values.values()):
+    """Refuse NUL bytes in query strings, forms and uploaded file names (PostgreSQL cannot store
+    them: a 400, not a 500). Every value of a repeated field counts, not just the first."""
+    if any("\x00" in value for values in (request.args, request.form) for _key, value in values.items(multi=True)):
+        abort(400)
+    if any("\x00" in (upload.filename or "") for _key, upload in request.files.items(multi=True)):
         abort(400)
 
 

@@ -323,10 +323,13 @@ def mark_read(session: Session, *, notice: BountyNotice, clues: Iterable[BountyC
 # --- Rewards ----------------------------------------------------------------------------------------------------
 
 
-def recovered(session: Session, case_id: int) -> int:
-    """Money received on the case so far, in fen."""
-    total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0)).where(
-        FundMovement.case_id == case_id, FundMovement.direction == FundDirection.IN))
+def recovered(session: Session, case_id: int, *, since: datetime | None = None) -> int:
+    """Money received on the case (since ``since``), in fen."""
+    stmt = sa.select(sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0)).where(
+        FundMovement.case_id == case_id, FundMovement.direction == FundDirection.IN)
+    if since is not None:
+        stmt = stmt.where(FundMovement.occurred_at >= since)
+    total = session.scalar(stmt)
     return int(total or 0)  # PostgreSQL's SUM(bigint) is a numeric
 
 
@@ -365,7 +368,8 @@ def record_payment(session: Session, *, notice: BountyNotice, clue: BountyClue, 
     # The notice row's write lock: two payments recorded at once cannot both pass the ceiling.
     session.execute(sa.update(BountyNotice).where(BountyNotice.id == notice.id)
                     .values(status=BountyNotice.status).execution_options(synchronize_session=False))
-    got = recovered(session, notice.case_id)
+    # Only money received after the lead came in can be owed to it (not what the court already had).
+    got = recovered(session, notice.case_id, since=clue.received_at)
     if got <= 0:
         raise NothingRecovered()
     paid, limit = paid_total(session, notice), reward_limit(notice, got)
@@ -437,10 +441,12 @@ def _published() -> sa.Select:
 
 
 def search(session: Session, *, query: str, key: bytes, cursor: str | None = None,
-           limit: int = PAGE_SIZE) -> Page:
+           limit: int = PAGE_SIZE, court_id: int | None = None) -> Page:
     """One page of published notices matching ``query``, by keyset (never OFFSET)."""
     q, mode, after = query.strip(), listsearch.search_mode(query), listsearch.decode_cursor(cursor)
     base = _published()
+    if court_id is not None:
+        base = base.where(BountyNotice.court_id == court_id)
     if mode == "name":
         # Exact names sort first within the prefix range: one index range scan serves both.
         stmt = base.where(BountyNotice.respondent_name >= q, BountyNotice.respondent_name < q + "\U0010ffff")

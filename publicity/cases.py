@@ -37,6 +37,7 @@ from publicity.models import (
     Party,
     PartyKind,
     PartySide,
+    RemovalReason,
     SearchTarget,
 )
 
@@ -256,12 +257,33 @@ def append_node(session: Session, case: EnforcementCase, node_type: NodeType, *,
         notices.enqueue_node_notices(session, case=case, node=node, now=now)
     if node_type in (NodeType.CLOSED, NodeType.TERMINATED):  # bounties end with the case (结案, 终本)
         bounties.close_for_case(session, case=case, actor=actor, now=now)
-    if node_type == NodeType.CLOSED and closure_mode == ClosureMode.FULLY_PERFORMED:
-        # Performed in full: restrictions are lifted at once, defaulter entries are due off within 3 working days.
-        restrictions.lift_for_case(session, case=case, actor=actor, now=now)
-        defaulters.removal_ground_for_case(session, case=case, occurred_at=occurred_at,
-                                           calendar=workdays.load(session), actor=actor, now=now)
+    if node_type == NodeType.CLOSED and closure_mode in REMOVAL_ON_CLOSURE:
+        # What the respondent was listed or restricted for, on this case or on the one it resumed,
+        # has ended: the entries are due off within 3 working days (art. 10); performance lifts the
+        # restriction orders at once.
+        related = lineage(session, case)
+        if closure_mode == ClosureMode.FULLY_PERFORMED:
+            restrictions.lift_for_cases(session, cases=related, actor=actor, now=now)
+        defaulters.removal_ground_for_cases(session, cases=related, reason=REMOVAL_ON_CLOSURE[closure_mode],
+                                            occurred_at=occurred_at, calendar=workdays.load(session), actor=actor,
+                                            now=now)
     return node
+
+
+# Closure modes that are art. 10 grounds for deleting the respondent's defaulter entries.
+REMOVAL_ON_CLOSURE = {
+    ClosureMode.FULLY_PERFORMED: RemovalReason.PERFORMED,
+    ClosureMode.TERMINATION: RemovalReason.TERMINATED,
+    ClosureMode.NOT_ENFORCED: RemovalReason.NOT_ENFORCED,
+}
+
+
+def lineage(session: Session, case: EnforcementCase) -> list[EnforcementCase]:
+    """The case and the cases it resumed (执恢 → 执), newest first."""
+    chain = [case]
+    while chain[-1].resumed_from_id is not None and len(chain) < 50:
+        chain.append(session.get(EnforcementCase, chain[-1].resumed_from_id))
+    return chain
 
 
 def _apply_stage(case: EnforcementCase, node: CaseNode) -> None:

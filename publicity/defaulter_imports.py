@@ -14,8 +14,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, defaulters, names
-from publicity.models import Court, ListingGround, PartyKind
+from publicity import audit, case_numbers, defaulters, names, notices
+from publicity.models import (
+    Court,
+    DefaulterEntry,
+    EnforcementCase,
+    ListingGround,
+    NoticeSubscription,
+    PartyKind,
+    SubscriptionTopic,
+)
 
 COLUMNS = ["被执行人姓名/名称", "性别", "身份证号码/组织机构代码", "法定代表人或负责人姓名", "执行法院", "省份", "执行依据文号",
            "立案时间", "案号", "做出执行依据单位", "生效法律文书确定的义务", "被执行人的履行情况", "失信被执行人行为具体情形",
@@ -43,6 +51,7 @@ class RowError:
 class Result:
     rows: int = 0
     inserted: int = 0
+    notices: int = 0  # 'listed' notices queued for subscribed applicants
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -155,6 +164,24 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def tell_subscribers(session: Session, *, imported_since: datetime) -> int:
+    """Queue the 'listed' notice for the entries just imported on register cases whose applicant
+    subscribed to list events (sent when each entry is published). Subscriptions are few: start there."""
+    watched = dict(session.execute(
+        sa.select(EnforcementCase.number, EnforcementCase.id).join(
+            NoticeSubscription, NoticeSubscription.case_id == EnforcementCase.id)
+        .where(NoticeSubscription.topic == SubscriptionTopic.LISTINGS, NoticeSubscription.cancelled_at.is_(None))
+        .distinct()).all())
+    if not watched:
+        return 0
+    entries = session.scalars(sa.select(DefaulterEntry).where(
+        DefaulterEntry.case_number.in_(list(watched)), DefaulterEntry.created_at >= imported_since,
+        DefaulterEntry.removed_at.is_(None)))
+    return sum(notices.enqueue_listing_notices(session, case_id=watched[e.case_number], event="listed",
+                                               respondent=e.name, now=imported_since, send_at=e.published_at,
+                                               entry_id=e.id) for e in entries)
+
+
 def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, key: bytes, actor: str,
                    now: datetime, progress: Callable[[int], None] = lambda _n: None,
                    batch: int = 5000, source_sha256: str = "") -> Result:
@@ -190,6 +217,7 @@ def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]],
             buffered = 0
     if not result.errors:
         flush()
+        result.notices = tell_subscribers(session, imported_since=now)
         audit.record(session, actor=actor, action="defaulter.import", object_type="defaulter_entry", object_id="*",
                      changes={"rows": result.rows, "inserted": result.inserted, "sha256": source_sha256},
                      now=now)

@@ -110,18 +110,26 @@ def list_defaulter(session: Session, *, court: Court, data: EntryData, key: byte
                  chain=court.code, now=now)
     if case is not None:  # the applicant hears of it when it is published, after any grace period
         notices.enqueue_listing_notices(session, case_id=case.id, event="listed", respondent=entry.name, now=now,
-                                        send_at=published_at)
+                                        send_at=published_at, entry_id=entry.id)
     return entry
 
 
+def _case_id(session: Session, entry: DefaulterEntry) -> int | None:
+    """The register case of an entry: linked when listed from the register, else found by its number."""
+    if entry.case_id is not None:
+        return entry.case_id
+    return session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.number == entry.case_number))
+
+
 def _tell_removed(session: Session, entry: DefaulterEntry, now: datetime) -> None:
-    if entry.case_id is None:
+    case_id = _case_id(session, entry)
+    if case_id is None:
         return
     if entry.published_at <= now:
-        notices.enqueue_listing_notices(session, case_id=entry.case_id, event="removed", respondent=entry.name,
-                                        now=now)
+        notices.enqueue_listing_notices(session, case_id=case_id, event="removed", respondent=entry.name, now=now,
+                                        entry_id=entry.id)
     else:  # removed during its grace period: it never appeared, and nobody is told it did
-        notices.cancel_scheduled(session, case_id=entry.case_id, kind="listing_event", now=now)
+        notices.cancel_scheduled(session, case_id=case_id, entry_id=entry.id, now=now)
 
 
 def _local_day(moment: datetime) -> date:
@@ -145,15 +153,17 @@ def record_removal_ground(session: Session, *, entry: DefaulterEntry, reason: Re
     return entry
 
 
-def removal_ground_for_case(session: Session, *, case: EnforcementCase, occurred_at: datetime, calendar: Calendar,
-                            actor: str, now: datetime) -> int:
-    """The case was performed in full: every entry of it still listed must come off within 3 working days."""
+def removal_ground_for_cases(session: Session, *, cases: Sequence[EnforcementCase], reason: RemovalReason,
+                             occurred_at: datetime, calendar: Calendar, actor: str, now: datetime) -> int:
+    """A removal ground arose for the entries of these cases (by case number: imported entries are
+    not linked to the register): each still listed must come off within 3 working days."""
     entries = list(session.scalars(sa.select(DefaulterEntry).where(
-        DefaulterEntry.case_id == case.id, DefaulterEntry.removed_at.is_(None),
-        DefaulterEntry.removal_ground_at.is_(None))))
+        DefaulterEntry.case_number.in_([c.number for c in cases]),
+        DefaulterEntry.court_id.in_({c.court_id for c in cases}),
+        DefaulterEntry.removed_at.is_(None), DefaulterEntry.removal_ground_at.is_(None))))
     for entry in entries:
-        record_removal_ground(session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=occurred_at,
-                              calendar=calendar, actor=actor, now=now)
+        record_removal_ground(session, entry=entry, reason=reason, occurred_at=occurred_at, calendar=calendar,
+                              actor=actor, now=now)
     return len(entries)
 
 

@@ -131,9 +131,13 @@ def active_feature(session: Session, *, entry_id: int | None = None, order_id: i
     return session.scalar(sa.select(ExposureFeature).where(column == value, ExposureFeature.withdrawn_at.is_(None)))
 
 
-def court_features(session: Session, *, court_id: int) -> list[ExposureFeature]:
-    """Staff view: every feature of the court not withdrawn, newest first (including items that left their list)."""
-    return list(session.scalars(
-        sa.select(ExposureFeature).where(ExposureFeature.court_id == court_id, ExposureFeature.withdrawn_at.is_(None))
-        .options(sa.orm.joinedload(ExposureFeature.entry), sa.orm.joinedload(ExposureFeature.order))
-        .order_by(ExposureFeature.id.desc())).unique())
+def court_features(session: Session, *, court_id: int, before_id: int | None = None,
+                   limit: int = 100) -> BoardPage:
+    """Staff view: the court's features not withdrawn, newest first (also items that left their list)."""
+    stmt = (sa.select(ExposureFeature).where(ExposureFeature.court_id == court_id, ExposureFeature.withdrawn_at.is_(None))
+            .options(sa.orm.joinedload(ExposureFeature.entry), sa.orm.joinedload(ExposureFeature.order))
+            .order_by(ExposureFeature.id.desc()).limit(limit + 1))
+    if before_id is not None:
+        stmt = stmt.where(ExposureFeature.id < before_id)
+    rows = list(session.scalars(stmt).unique())
+    return BoardPage(rows[:limit], rows[limit - 1].id if len(rows) > limit else None)

@@ -223,6 +223,8 @@ class EnforcementCase(Base):
     __table_args__ = (
         sa.Index("ix_publicity_enforcement_case_court_stage", "court_id", "stage"),
         sa.Index("ix_publicity_enforcement_case_court_due", "court_id", "next_due_at"),
+        # "Not resumed" (the 终本 list) and following a resumed case back to its origin.
+        sa.Index("ix_publicity_enforcement_case_resumed_from_id", "resumed_from_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -568,6 +570,7 @@ class RestrictionOrder(Base):
         sa.Index("ix_publicity_restriction_order_case_number", "case_number"),
         sa.Index("ix_publicity_restriction_order_id_hash", "id_hash"),
         sa.Index("ix_publicity_restriction_order_id_masked", "id_masked"),
+        sa.Index("ix_publicity_restriction_order_court_id_id", "court_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

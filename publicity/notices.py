@@ -134,7 +134,7 @@ def enqueue_node_notices(session: Session, *, case: EnforcementCase, node: CaseN
 
 
 def enqueue_listing_notices(session: Session, *, case_id: int, event: str, respondent: str, now: datetime,
-                            send_at: datetime | None = None) -> int:
+                            send_at: datetime | None = None, entry_id: int | None = None) -> int:
     """Tell the case's applicants who subscribed to listing events that their respondent was listed,
     removed, restricted or had a restriction lifted. ``send_at`` delays the message (a listing is
     told when it is published, after any grace period). Returns how many messages were queued."""
@@ -148,19 +148,32 @@ def enqueue_listing_notices(session: Session, *, case_id: int, event: str, respo
         message = enqueue(session, channel=subscription.channel, recipient=subscription.address, kind="listing_event",
                           locale=subscription.locale, case_id=case_id, now=now,
                           params={"case_number": case.number, "event": event, "respondent": respondent,
-                                  "subscription_id": subscription.id})
+                                  "subscription_id": subscription.id, "entry_id": entry_id})
         message.next_attempt_at = max(now, send_at or now)
     session.flush()
     return len(subscriptions)
 
 
-def cancel_scheduled(session: Session, *, case_id: int, kind: str, now: datetime) -> int:
-    """Withdraw the case's messages of ``kind`` that are still waiting for a future send time."""
-    return session.execute(sa.update(OutboxMessage).where(
-        OutboxMessage.case_id == case_id, OutboxMessage.kind == kind, OutboxMessage.status == OutboxStatus.PENDING,
-        OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now,
-    ).values(status=OutboxStatus.FAILED, last_error="withdrawn before it was due")
-        .execution_options(synchronize_session=False)).rowcount
+def cancel_scheduled(session: Session, *, case_id: int, entry_id: int, now: datetime) -> int:
+    """Withdraw the listing notices about one entry that still wait for their send time."""
+    waiting = session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.case_id == case_id, OutboxMessage.kind == "listing_event",
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now))
+    withdrawn = [m for m in waiting if m.params.get("entry_id") == entry_id]
+    for message in withdrawn:
+        message.status, message.last_error = OutboxStatus.FAILED, "withdrawn before it was due"
+    session.flush()
+    return len(withdrawn)
+
+
+def subscription_ended(session: Session, message: OutboxMessage) -> bool:
+    """True when the message was written for a subscription that has since been cancelled
+    (a listing notice may wait months for its publication date)."""
+    subscription_id = message.params.get("subscription_id") if isinstance(message.params, dict) else None
+    if subscription_id is None:
+        return False
+    subscription = session.get(NoticeSubscription, subscription_id)
+    return subscription is None or subscription.cancelled_at is not None
 
 
 def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: datetime) -> list[OutboxMessage]:
@@ -196,6 +209,11 @@ def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: 
 
 def mark_sent(session: Session, *, message: OutboxMessage, now: datetime) -> None:
     message.status, message.sent_at, message.attempts = OutboxStatus.SENT, now, message.attempts + 1
+
+
+def mark_withdrawn(session: Session, *, message: OutboxMessage, now: datetime) -> None:
+    """Not sent, and never to be: the subscription it was written for has ended."""
+    message.status, message.claimed_by, message.last_error = OutboxStatus.FAILED, None, "subscription cancelled"
 
 
 def mark_failed(session: Session, *, message: OutboxMessage, error: str, now: datetime) -> None:

@@ -222,10 +222,10 @@ def lift_order(session: Session, *, order: RestrictionOrder, reason: LiftReason,
     return order
 
 
-def lift_for_case(session: Session, *, case: EnforcementCase, actor: str, now: datetime) -> int:
-    """Lift every order of a case performed in full; returns how many."""
+def lift_for_cases(session: Session, *, cases: Sequence[EnforcementCase], actor: str, now: datetime) -> int:
+    """Lift every order in force of these cases (a case performed in full and the cases it resumed)."""
     orders = list(session.scalars(sa.select(RestrictionOrder).where(
-        RestrictionOrder.case_id == case.id, RestrictionOrder.lifted_at.is_(None))))
+        RestrictionOrder.case_id.in_([c.id for c in cases]), RestrictionOrder.lifted_at.is_(None))))
     for order in orders:
         lift_order(session, order=order, reason=LiftReason.PERFORMED, actor=actor, now=now)
     return len(orders)

@@ -34,10 +34,12 @@ def _on_list() -> sa.ColumnElement[bool]:
                    ~sa.select(successor.id).where(successor.resumed_from_id == EnforcementCase.id).exists())
 
 
-def search(session: Session, *, query: str = "", before_id: int | None = None,
-           limit: int = PAGE_SIZE) -> tuple[list[TerminatedCase], int | None]:
+def search(session: Session, *, query: str = "", before_id: int | None = None, limit: int = PAGE_SIZE,
+           court_id: int | None = None) -> tuple[list[TerminatedCase], int | None]:
     """Cases on the list, newest first, by case number (either style) or respondent name prefix."""
     stmt = sa.select(EnforcementCase).where(_on_list()).order_by(EnforcementCase.id.desc()).limit(limit + 1)
+    if court_id is not None:
+        stmt = stmt.where(EnforcementCase.court_id == court_id)
     q = query.strip()
     if q:
         try:

@@ -223,7 +223,7 @@ def _staff_page(notice: BountyNotice, forms: dict[str, PortalForm], *, status: i
     clues = bounties.clues_of(db.session, notice)
     return render("bounties/staff_notice.html", "bounties/staff_notice.html", notice=notice, clues=clues,
                   payments=bounties.payments_of(db.session, notice), paid=bounties.paid_total(db.session, notice),
-                  recovered=bounties.recovered(db.session, notice.case_id), is_judge=_is_case_judge(notice),
+                  recovered=bounties.recovered(db.session, notice.case_id, since=notice.published_at), is_judge=_is_case_judge(notice),
                   fresh=fresh, decision=forms["decide"], payment=forms["pay"], closing=forms["close"], today=_today(),
                   status=status)
 

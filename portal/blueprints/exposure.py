@@ -75,12 +75,13 @@ def new_feature() -> ResponseReturnValue:
 @access.roles(Role.JUDGE, Role.CLERK)
 def staff_board() -> ResponseReturnValue:
     """What this court has on its board (also items that have left their list: they are not shown publicly)."""
-    features = exposure.court_features(db.session, court_id=current_user.court_id)
+    page = exposure.court_features(db.session, court_id=current_user.court_id, before_id=keyset_arg("before"))
     now = utcnow()
-    shown = {f.id for f in features
+    shown = {f.id for f in page.items
              if (f.entry is not None and defaulters.is_public(f.entry, now))
              or (f.order is not None and exposure.order_is_public(f.order, now))}
-    return render("exposure/staff.html", "exposure/staff.html", features=features, shown=shown, confirm=ConfirmForm())
+    return render("exposure/staff.html", "exposure/staff.html", features=page.items, more_before=page.more_before,
+                  shown=shown, confirm=ConfirmForm())
 
 
 @bp.post("/staff/exposure/<id:feature_id>/withdraw")

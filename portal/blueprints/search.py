@@ -49,9 +49,9 @@ def _found(form: AllListsSearchForm, name: str, cursor: str | None, before: int 
                                    cursor=cursor, key=search_key(), now=now, limit=limit)
         return page.items, page.next_cursor, page.mode
     if name == "bounties":
-        page = bounties.search(db.session, query=q, key=search_key(), cursor=cursor, limit=limit)
+        page = bounties.search(db.session, query=q, key=search_key(), cursor=cursor, limit=limit, court_id=court_id)
         return page.items, page.next_cursor, page.mode
-    rows, more = terminated.search(db.session, query=q, before_id=before, limit=limit)
+    rows, more = terminated.search(db.session, query=q, before_id=before, limit=limit, court_id=court_id)
     return rows, str(more) if more else None, ""
 
 

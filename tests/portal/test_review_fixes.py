@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -18,6 +19,10 @@ def test_nul_bytes_answer_400_not_500(client: FlaskClient) -> None:
     assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
     response = client.post("/api/v1/cases/lookup", json={"case_number": "（2026）鲁1427执1号", "query_code": "AB\x00"})
     assert response.status_code == 422
+    # The second value of a repeated field, and an uploaded file's name, count too.
+    assert client.get("/search?q=%E5%BC%A0&q=%00").status_code == 400
+    upload = {"text": "线索", "attachment": (io.BytesIO(b"%PDF-1.4"), "a\x00b.pdf")}
+    assert client.post("/lists/bounties/1/clue", data=upload, content_type="multipart/form-data").status_code == 400
 
 
 def test_search_and_login_survive_a_redis_outage(database_url: str) -> None:

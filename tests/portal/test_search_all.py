@@ -101,3 +101,15 @@ def test_bad_input_is_a_clear_422(app: Flask, court) -> None:  # type: ignore[no
         assert response.status_code == 422, args
         assert "请修改查询条件后重试" in response.get_data(as_text=True)
     assert "请输入" in client.get("/search").get_data(as_text=True)
+
+
+def test_the_court_filter_applies_to_every_list(app: Flask, on_every_list: None) -> None:
+    from publicity import courts
+
+    with app.app_context():
+        other = courts.add_court(db.session, code="鲁1481", name="乐陵市人民法院", province="山东省", actor="t", now=NOW)
+        db.session.commit()
+        other_id = other.id
+    client = app.test_client()
+    html = client.get("/search", query_string={"q": "夏津县恒丰", "court": other_id}).get_data(as_text=True)
+    assert html.count("本栏没有符合条件的结果") == 4 and RESPONDENT.name not in html.split('id="search-results"')[1]

@@ -439,3 +439,17 @@ def test_search_pages_by_keyset_through_every_notice_once(session: Session, cour
         assert sorted(seen) == sorted(made) and len(seen) == len(set(seen)), query
     assert bounties.search(session, query="", key=KEY, cursor="not-a-cursor").items  # a bad cursor starts over
     assert [n.id for n in bounties.iter_public(session, batch=7)] == sorted(made, reverse=True)
+
+
+def test_money_the_court_had_before_the_lead_earns_no_reward(session: Session, case: EnforcementCase) -> None:
+    notice = publish(session, case, reward_kind=RewardKind.PERCENTAGE, reward_basis_points=750)
+    funds.record_movement(session, case=case, direction=FundDirection.IN, counterparty="被执行人",
+                          amount_fen=100_000_00, occurred_at=NOW + DAY, actor="clerk", now=NOW + DAY)
+    named = clue(session, notice, at=NOW + 2 * DAY, informant_name="王女士", informant_phone="13600000000")
+    with pytest.raises(bounties.NothingRecovered):  # the 100,000 yuan came in before the lead
+        pay(session, notice, named, 1_00)
+    recover(session, case, 20_000_00)  # after the lead: 7.5 % of 20,000 yuan is 1,500 yuan
+    with pytest.raises(bounties.RewardExceeded) as exceeded:
+        pay(session, notice, named, 1_500_01)
+    assert exceeded.value.params["limit"] == "1,500.00"
+    pay(session, notice, named, 1_500_00)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -117,3 +118,58 @@ def test_the_message_names_the_respondent_and_the_case(app, session: Session, ca
         subject, text = render(message)
     assert NUMBER in subject
     assert "夏津县恒丰商贸有限公司" in text and "失信被执行人名单" in text
+
+
+def test_a_removal_in_the_grace_period_withdraws_only_that_entrys_notice(session: Session,
+                                                                          case: EnforcementCase) -> None:
+    subscribe_listings(session, case)
+    first = list_respondent(session, case, grace=2)
+    second = defaulters.list_defaulter(
+        session, court=case.court, case=case, key=KEY, actor="judge", now=NOW, grace_months=1,
+        data=entry_data("李四", "371427198201201232", 3, case_number=NUMBER))
+    session.commit()
+    defaulters.record_removal_ground(session, entry=first, reason=RemovalReason.PERFORMED, occurred_at=NOW,
+                                     calendar=Calendar(), actor="judge", now=NOW)
+    defaulters.remove(session, entry=first, actor="judge", now=NOW)
+    session.commit()
+    assert [m.params["respondent"] for m in notices.claim(session, now=second.published_at)] == ["李四"]
+
+
+def test_a_waiting_notice_is_not_sent_once_the_applicant_unsubscribed(
+        app, session: Session, case: EnforcementCase, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from portal import notify
+    from portal.extensions import db
+
+    subscription, _token = notices.subscribe(session, case=case, party=party(case, PartySide.APPLICANT),
+                                             channel=Channel.SMS, address="13900000000", locale="zh_CN",
+                                             topic=SubscriptionTopic.LISTINGS, now=NOW)
+    entry = list_respondent(session, case, grace=1)
+    subscription.cancelled_at = NOW + timedelta(days=1)
+    session.commit()
+    [message] = listing_messages(session)
+    monkeypatch.setattr(notify, "utcnow", lambda: entry.published_at)
+    with app.app_context():
+        assert notify.deliver_once(app, worker="w") == (0, 0)
+        withdrawn = db.session.get(OutboxMessage, message.id)
+        assert withdrawn.status == OutboxStatus.FAILED and withdrawn.last_error == "subscription cancelled"
+        sms_file = Path(app.config["MINGJING_SMS_FILE"])
+    assert not sms_file.exists() or "13900000000" not in sms_file.read_text(encoding="utf-8")
+
+
+def test_an_imported_listing_on_a_watched_case_is_told_once_published(session: Session, case: EnforcementCase,
+                                                                       tmp_path: Path) -> None:
+    from publicity import defaulter_imports
+    from tests.publicity.test_defaulters import ZHANG_SAN_ID, import_row, write_csv
+
+    subscribe_listings(session, case)
+    rows = [import_row("夏津县恒丰商贸有限公司", "91371427MA3C123459", serial=1, sex="", published="2026年04月01日"),
+            import_row("张三", ZHANG_SAN_ID, serial=7)]  # a case not in the register: nobody to tell
+    path = write_csv(tmp_path / "list.csv", rows)
+    result = defaulter_imports.import_entries(session, defaulter_imports.read(path), key=KEY, actor="admin", now=NOW)
+    session.commit()
+    assert result.ok and result.inserted == 2 and result.notices == 1
+    [message] = listing_messages(session)
+    assert message.params["respondent"] == "夏津县恒丰商贸有限公司" and message.next_attempt_at > NOW
+    again = defaulter_imports.import_entries(session, defaulter_imports.read(path), key=KEY, actor="admin",
+                                             now=NOW + timedelta(hours=1))
+    assert again.inserted == 0 and again.notices == 0  # a re-import tells nobody twice

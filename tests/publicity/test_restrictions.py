@@ -363,3 +363,44 @@ def test_closing_otherwise_lifts_nothing(session: Session, case: EnforcementCase
     node(session, case, NodeType.CLOSED, at=NOW + DAY, mode=ClosureMode.WITHDRAWN)
     session.commit()
     assert order.lifted_at is None
+
+
+def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed(
+        session: Session, court: Court) -> None:
+    from publicity import defaulters
+    from publicity.models import DefaulterEntry, RemovalReason
+    from tests.publicity.test_cases import terminate
+    from tests.publicity.test_defaulters import entry_data
+
+    original = file(session, court, filed_at=NOW - 200 * DAY, parties=(APPLICANT, RESPONDENT))
+    order = restrictions.issue_order(session, case=original, respondent=party(original, RESPONDENT.name),
+                                     items=ITEMS, issued_on=TODAY - 100 * DAY, key=KEY, actor="judge",
+                                     now=NOW - 100 * DAY)
+    # Imported from the national list: linked to the register by its case number only.
+    defaulters.bulk_insert(session, defaulters.bulk_rows(court, [entry_data(
+        RESPONDENT.name, RESPONDENT.credit_code, 1, kind=PartyKind.ENTITY, case_number=original.number)],
+        key=KEY, now=NOW - 50 * DAY))
+    terminate(session, original)
+    resumed = cases.resume_case(session, case=original, new_number=None, occurred_at=NOW - DAY, public_text="",
+                                actor="judge", now=NOW - DAY)
+    session.commit()
+    node(session, resumed, NodeType.CLOSED, at=NOW, mode=ClosureMode.FULLY_PERFORMED)
+    session.commit()
+    assert order.lifted_at == NOW and not restrictions.is_public(order, NOW)
+    entry = session.scalar(sa.select(DefaulterEntry))
+    assert entry.case_id is None and entry.removal_reason == RemovalReason.PERFORMED
+
+
+def test_termination_of_enforcement_is_a_removal_ground_but_lifts_no_order(
+        session: Session, court: Court, case: EnforcementCase) -> None:
+    from publicity import defaulters
+    from publicity.models import DefaulterEntry, RemovalReason
+    from tests.publicity.test_defaulters import entry_data
+
+    order = issue(session, case)
+    defaulters.bulk_insert(session, defaulters.bulk_rows(court, [entry_data(
+        RESPONDENT.name, RESPONDENT.credit_code, 1, kind=PartyKind.ENTITY, case_number=case.number)], key=KEY, now=NOW))
+    node(session, case, NodeType.CLOSED, at=NOW + DAY, mode=ClosureMode.TERMINATION)
+    session.commit()
+    assert session.scalar(sa.select(DefaulterEntry.removal_reason)) == RemovalReason.TERMINATED
+    assert order.lifted_at is None
