@@ -92,6 +92,9 @@ DEFAULTS: dict[str, object] = {
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    # Explicit: Flask-Limiter keeps one extension object, and an app that leaves this unset inherits
+    # whatever the previous app in the process said.
+    "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     # A Redis outage must not take login and search down: count in memory meanwhile.
     "RATELIMIT_SWALLOW_ERRORS": True,

@@ -197,11 +197,13 @@ def _add_exposure(session: Session, *, now: Any) -> None:
 
     court = session.scalar(sa.select(Court).limit(1))
     today = now.astimezone(COURT_ZONE).date()
+    # (the demo data features some already: add one of each that is not on the board yet)
     entry = next(e for e in session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id.desc()))
-                 if defaulters.is_public(e, now))
+                 if defaulters.is_public(e, now) and exposure.active_feature(session, entry_id=e.id) is None)
     exposure.feature(session, court=court, channels=[ExposureChannel.WEBSITE], exposed_on=today, entry=entry,
                      actor=ACTOR, now=now)
-    order = session.scalar(sa.select(RestrictionOrder).where(RestrictionOrder.lifted_at.is_(None)).limit(1))
+    order = next((o for o in session.scalars(sa.select(RestrictionOrder).where(RestrictionOrder.lifted_at.is_(None)))
+                  if exposure.active_feature(session, order_id=o.id) is None), None)
     if order is not None:
         exposure.feature(session, court=court, channels=[ExposureChannel.WECHAT], exposed_on=today, order=order,
                          actor=ACTOR, now=now)
