@@ -20,6 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(portal_config.from_environment(os.environ, app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # A file opened in this process cannot have been dropped by a server: no ping per checkout.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     check_config(app)
 
     register_extensions(app)
@@ -51,6 +54,7 @@ def check_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from portal import search_cache
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -59,6 +63,7 @@ def register_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    search_cache.init_app(app)
 
 
 def register_database(app: Flask) -> None:

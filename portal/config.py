@@ -64,6 +64,8 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_LOOKUP_LOCK_MINUTES": _int(env, "MINGJING_LOOKUP_LOCK_MINUTES", 15),
         "MINGJING_LOOKUP_RATE_LIMIT": env.get("MINGJING_LOOKUP_RATE_LIMIT", "60/minute"),
         "MINGJING_SEARCH_RATE_LIMIT": env.get("MINGJING_SEARCH_RATE_LIMIT", "60/minute"),
+        # How long a search API answer may be reused (0: never); never past a change to the list.
+        "MINGJING_SEARCH_CACHE_SECONDS": _int(env, "MINGJING_SEARCH_CACHE_SECONDS", 300),
         "MINGJING_SUBSCRIBE_RATE_LIMIT": env.get("MINGJING_SUBSCRIBE_RATE_LIMIT", "5/hour"),
         "MINGJING_EXPORT_RATE_LIMIT": env.get("MINGJING_EXPORT_RATE_LIMIT", "5/hour"),
         "MINGJING_CORRECTION_RATE_LIMIT": env.get("MINGJING_CORRECTION_RATE_LIMIT", "5/hour"),

@@ -438,6 +438,7 @@ class DefaulterEntry(Base):
         sa.Index("ix_publicity_defaulter_entry_pinyin_id", "name_pinyin", "id"),
         sa.Index("ix_publicity_defaulter_entry_initials_id", "name_initials", "id"),
         sa.Index("ix_publicity_defaulter_entry_case_number", "case_number"),
+        sa.Index("ix_publicity_defaulter_entry_expires_at", "expires_at"),
         sa.Index("ix_publicity_defaulter_entry_id_hash", "id_hash"),
         sa.Index("ix_publicity_defaulter_entry_id_masked", "id_masked"),
         # The removal worklist: partial, so it holds only the few entries awaiting removal. A full
@@ -759,3 +760,14 @@ class ExposureFeature(Base):
 
     entry: Mapped[DefaulterEntry | None] = sa.orm.relationship()
     order: Mapped[RestrictionOrder | None] = sa.orm.relationship()
+
+
+class ListVersion(Base):
+    """A counter bumped in the transaction of every change to what a public list shows, so cached
+    search results can tell they are stale (time-driven changes — a publication after its grace
+    period, an expiry — are covered by the cache's own deadline)."""
+
+    __tablename__ = "publicity_list_version"
+
+    name: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from portal import access, labels
+from portal import access, labels, search_cache
 from portal.blueprints.casework import query_code_key
 from portal.database import utcnow
 from portal.extensions import csrf, db, limiter
@@ -15,7 +15,7 @@ from portal.labels import domain_message
 from portal.lookup_views import PartyView, lookup_policy, party_view
 from portal.openapi import openapi_document
 from portal.templating import external_url
-from publicity import case_numbers, cases, lookup, restrictions, terminated
+from publicity import case_numbers, cases, defaulters, lookup, restrictions, terminated
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
@@ -146,10 +146,16 @@ def defaulter_item(entry, court_names: dict[int, str], url_prefix: str) -> dict[
 @access.public
 @limiter.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
 def defaulters_api() -> ResponseReturnValue:
-    """Search or browse the current defaulter list, with cursor pagination."""
+    """Search or browse the current defaulter list, with cursor pagination. Answers are reused
+    while the list has not changed (portal/search_cache.py)."""
     from portal.blueprints.lists import _courts, run_search
     from portal.list_forms import SearchForm
 
+    now, key = utcnow(), request.query_string.decode("utf-8", "replace")
+    list_version = defaulters.version(db.session)
+    cached = search_cache.lookup(key, version=list_version, now=now)
+    if cached is not None:
+        return Response(cached, mimetype="application/json")
     courts = _courts()
     form = SearchForm(request.args, courts=courts)
     if not form.validate():
@@ -161,8 +167,11 @@ def defaulters_api() -> ResponseReturnValue:
     if any(e.court_id not in court_names for e in page.items):  # a court newer than the cached list
         court_names = {int(value): name for value, name in _courts(refresh=True)}
     url_prefix = external_url("lists.defaulter", entry_id=1)[:-1]
-    return jsonify(items=[defaulter_item(e, court_names, url_prefix) for e in page.items], next=next_url,
-                   mode=page.mode)
+    response = jsonify(items=[defaulter_item(e, court_names, url_prefix) for e in page.items], next=next_url,
+                       mode=page.mode)
+    search_cache.keep(key, response.get_data(), version=list_version, now=now,
+                      next_change=defaulters.next_change(db.session, now=now))
+    return response
 
 
 @bp.get("/v1/terminated-cases")

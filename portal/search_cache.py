@@ -1,0 +1,100 @@
+"""A cache of public search answers that can never show what has left the list.
+
+An answer is kept with the list's change counter (``defaulters.version``: bumped in the
+transaction of every listing, removal, expiry and import) and a deadline (the next moment the list
+changes by the clock alone: a publication after its grace period, the end of a term). It is served
+only while both still hold, so a removed entry is gone from the next answer, on every process.
+
+Answers live in Redis when REDIS_URL is set (shared by every process and machine), else in this
+process's memory — where a cold entry only costs a search, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+import redis
+from flask import Flask, current_app
+
+MAX_ENTRIES = 2_000  # in-process store (a page is ~10 KB: ~20 MB at most); Redis expires entries itself
+PREFIX = "mingjing:search:"
+
+
+class MemoryStore:
+    """A bounded least-recently-used store, safe across threads."""
+
+    def __init__(self, size: int = MAX_ENTRIES) -> None:
+        self.size, self.items, self.lock = size, OrderedDict[str, bytes](), threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes, seconds: int) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+class RedisStore:
+    """Shared by every process; an outage makes every search a miss, nothing worse."""
+
+    def __init__(self, url: str) -> None:
+        self.client = redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get(PREFIX + key)  # type: ignore[return-value]
+        except redis.RedisError:
+            return None
+
+    def set(self, key: str, value: bytes, seconds: int) -> None:
+        try:
+            self.client.set(PREFIX + key, value, ex=max(1, seconds))
+        except redis.RedisError:
+            pass
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    app.extensions["mingjing_search_cache"] = RedisStore(url) if url else MemoryStore()
+
+
+def _store() -> MemoryStore | RedisStore:
+    return current_app.extensions["mingjing_search_cache"]
+
+
+def lookup(key: str, *, version: int, now: datetime) -> bytes | None:
+    """The cached answer for ``key`` if it was made at this list version and is not past its deadline."""
+    if current_app.config["MINGJING_SEARCH_CACHE_SECONDS"] <= 0:
+        return None
+    raw = _store().get(key)
+    if raw is None:
+        return None
+    header, _sep, body = raw.partition(b"\n")
+    made_at_version, until = json.loads(header)
+    if made_at_version != version or now.timestamp() >= until:
+        return None
+    return body
+
+
+def keep(key: str, body: bytes, *, version: int, now: datetime, next_change: datetime | None) -> None:
+    """Keep an answer made at ``version``, until the configured time or the list's next clock change."""
+    seconds = current_app.config["MINGJING_SEARCH_CACHE_SECONDS"]
+    if seconds <= 0:
+        return
+    until = now + timedelta(seconds=seconds)
+    if next_change is not None:
+        until = min(until, next_change)
+    if until <= now:
+        return
+    header = json.dumps([version, until.timestamp()]).encode()
+    _store().set(key, header + b"\n" + body, int((until - now).total_seconds()) + 1)
