@@ -152,8 +152,8 @@ def seed_defaulters(session: Session, *, court: Court, count: int, seed: int, ke
         chunk = removed_ids[start:start + 5000]
         session.execute(sa.update(DefaulterEntry).where(DefaulterEntry.id.in_(chunk)).values(
             removal_reason=RemovalReason.PERFORMED, removal_ground_at=now, removal_due=now.date(), removed_at=now))
-    defaulter_list.bump_version(session)
     audit_trail.record(session, actor=ACTOR, action="defaulter.bulk_seed", object_type="defaulter_entry",
                        object_id="*", changes={"inserted": inserted, "removed": len(removed_ids)},
                        chain=court.code, now=now)
+    defaulter_list.bump_version(session)
     return inserted

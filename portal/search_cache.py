@@ -11,16 +11,19 @@ process's memory — where a cold entry only costs a search, never a wrong answe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
 import redis
 from flask import Flask, current_app
 
-MAX_ENTRIES = 2_000  # in-process store (a page is ~10 KB: ~20 MB at most); Redis expires entries itself
-PREFIX = "mingjing:search:"
+MAX_ENTRIES = 2_000  # in-process store; Redis expires entries itself
+MAX_BODY = 64 * 1024  # a larger answer is not kept (the store stays within ~130 MB per process)
+REDIS_PAUSE = 30.0  # seconds without Redis after it failed: a hung server must not slow every search
 
 
 class MemoryStore:
@@ -45,27 +48,39 @@ class MemoryStore:
 
 
 class RedisStore:
-    """Shared by every process; an outage makes every search a miss, nothing worse."""
+    """Shared by every process; an outage makes searches misses for a while, nothing worse."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
+        self.prefix, self.paused_until = prefix, 0.0
+
+    def _failed(self) -> None:
+        self.paused_until = time.monotonic() + REDIS_PAUSE
 
     def get(self, key: str) -> bytes | None:
+        if time.monotonic() < self.paused_until:
+            return None
         try:
-            return self.client.get(PREFIX + key)  # type: ignore[return-value]
+            return self.client.get(self.prefix + key)  # type: ignore[return-value]
         except redis.RedisError:
+            self._failed()
             return None
 
     def set(self, key: str, value: bytes, seconds: int) -> None:
+        if time.monotonic() < self.paused_until:
+            return
         try:
-            self.client.set(PREFIX + key, value, ex=max(1, seconds))
+            self.client.set(self.prefix + key, value, ex=max(1, seconds))
         except redis.RedisError:
-            pass
+            self._failed()
 
 
 def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
-    app.extensions["mingjing_search_cache"] = RedisStore(url) if url else MemoryStore()
+    # Keys name the database too: two portals (staging, production) may share one Redis.
+    database = hashlib.sha256(str(app.config["SQLALCHEMY_DATABASE_URI"]).encode()).hexdigest()[:12]
+    app.extensions["mingjing_search_cache"] = (RedisStore(url, f"mingjing:search:{database}:") if url
+                                              else MemoryStore())
 
 
 def _store() -> MemoryStore | RedisStore:
@@ -89,7 +104,7 @@ def lookup(key: str, *, version: int, now: datetime) -> bytes | None:
 def keep(key: str, body: bytes, *, version: int, now: datetime, next_change: datetime | None) -> None:
     """Keep an answer made at ``version``, until the configured time or the list's next clock change."""
     seconds = current_app.config["MINGJING_SEARCH_CACHE_SECONDS"]
-    if seconds <= 0:
+    if seconds <= 0 or len(body) > MAX_BODY:
         return
     until = now + timedelta(seconds=seconds)
     if next_change is not None:

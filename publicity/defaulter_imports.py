@@ -176,7 +176,8 @@ def tell_subscribers(session: Session, *, imported_since: datetime) -> int:
         return 0
     entries = session.scalars(sa.select(DefaulterEntry).where(
         DefaulterEntry.case_number.in_(list(watched)), DefaulterEntry.created_at >= imported_since,
-        DefaulterEntry.removed_at.is_(None)))
+        DefaulterEntry.removed_at.is_(None),  # and not a listing whose term has already ended
+        sa.or_(DefaulterEntry.expires_at.is_(None), DefaulterEntry.expires_at > imported_since)))
     return sum(notices.enqueue_listing_notices(session, case_id=watched[e.case_number], event="listed",
                                                respondent=e.name, now=imported_since, send_at=e.published_at,
                                                entry_id=e.id) for e in entries)
@@ -221,4 +222,5 @@ def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]],
         audit.record(session, actor=actor, action="defaulter.import", object_type="defaulter_entry", object_id="*",
                      changes={"rows": result.rows, "inserted": result.inserted, "sha256": source_sha256},
                      now=now)
+        defaulters.bump_version(session)
     return result

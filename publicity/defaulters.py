@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -105,11 +106,11 @@ def list_defaulter(session: Session, *, court: Court, data: EntryData, key: byte
     )
     session.add(entry)
     session.flush()
-    bump_version(session)
     audit.record(session, actor=actor, action="defaulter.list", object_type="defaulter_entry", object_id=entry.id,
                  changes={"case": entry.case_number, "name": entry.name, "ground": data.ground.value,
                           "published_at": published_at.isoformat(), "term_months": term},
                  chain=court.code, now=now)
+    bump_version(session)
     if case is not None:  # the applicant hears of it when it is published, after any grace period
         notices.enqueue_listing_notices(session, case_id=case.id, event="listed", respondent=entry.name, now=now,
                                         send_at=published_at, entry_id=entry.id)
@@ -176,12 +177,12 @@ def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime
     if entry.removal_reason is None:
         raise RemovalNeedsGround()
     entry.removed_at = now
-    bump_version(session)
     audit.record(session, actor=actor, action="defaulter.remove", object_type="defaulter_entry", object_id=entry.id,
                  changes={"reason": entry.removal_reason.value,
                           "on_time": _local_day(now) <= entry.removal_due if entry.removal_due else None},
                  chain=entry.court.code, now=now)
     _tell_removed(session, entry, now)
+    bump_version(session)
     session.flush()
     return entry
 
@@ -193,8 +194,9 @@ def expire(session: Session, *, calendar: Calendar, actor: str, now: datetime, b
         due = list(session.scalars(sa.select(DefaulterEntry).where(
             DefaulterEntry.expires_at <= now, DefaulterEntry.removed_at.is_(None)).limit(batch)))
         if not due:
+            if done:
+                bump_version(session)
             return done
-        bump_version(session)
         for entry in due:
             entry.removal_reason = RemovalReason.TERM_ENDED
             entry.removal_ground_at = entry.expires_at
@@ -212,11 +214,16 @@ LIST_NAME = "defaulters"
 
 
 def bump_version(session: Session) -> None:
-    """Say, in the transaction of the change, that what the public list shows has changed."""
-    updated = session.execute(sa.update(ListVersion).where(ListVersion.name == LIST_NAME)
-                              .values(version=ListVersion.version + 1)).rowcount
+    """Say, in the transaction of the change, that what the public list shows has changed.
+
+    Call it last in the transaction's writes: it locks the version row, and every writer taking the
+    audit head first and this row second is what keeps two writers from deadlocking. The new value
+    is random, not +1, so two databases (staging and production on one Redis) never share a value.
+    """
+    new = secrets.randbits(62) or 1
+    updated = session.execute(sa.update(ListVersion).where(ListVersion.name == LIST_NAME).values(version=new)).rowcount
     if not updated:
-        session.add(ListVersion(name=LIST_NAME, version=1))
+        session.add(ListVersion(name=LIST_NAME, version=new))
         session.flush()
 
 
@@ -405,9 +412,9 @@ def bulk_rows(court: Court, rows: Iterable[EntryData], *, key: bytes, now: datet
 
 
 def bulk_insert(session: Session, rows: Iterable[dict[str, object]], *, batch: int = 5000) -> int:
-    """Insert entries in batches, skipping any already listed (same case and person); return how many were new."""
+    """Insert entries in batches, skipping any already listed (same case and person); return how many were new.
+    The caller calls ``bump_version`` once all is written (held from then to the commit: not for a whole import)."""
     table = DefaulterEntry.__table__
-    bump_version(session)
     if session.get_bind().dialect.name == "sqlite":
         return _sqlite_bulk_insert(session, rows, batch=batch)
     from sqlalchemy.dialects.postgresql import insert

@@ -61,15 +61,18 @@ def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel:
         NoticeSubscription.case_id == case.id, NoticeSubscription.party_id == party.id,
         NoticeSubscription.channel == channel, NoticeSubscription.address == address,
         NoticeSubscription.topic == topic, NoticeSubscription.cancelled_at.is_(None)))
-    if existing is not None:
-        session.delete(existing)  # re-subscribing issues a fresh link; the old one stops working
-        session.flush()
-    elif active_count(session, party_id=party.id) >= MAX_SUBSCRIPTIONS:
-        raise TooManySubscriptions(limit=MAX_SUBSCRIPTIONS)
     token = secrets.token_urlsafe(24)
-    subscription = NoticeSubscription(case_id=case.id, party_id=party.id, channel=channel, address=address,
-                                      topic=topic, locale=locale, token_hash=_token_hash(token), created_at=now)
-    session.add(subscription)
+    if existing is not None:
+        # Re-subscribing issues a fresh link (the old one stops working) on the same subscription,
+        # so the notices already waiting for it still go out.
+        subscription = existing
+        subscription.token_hash, subscription.locale = _token_hash(token), locale
+    else:
+        if active_count(session, party_id=party.id) >= MAX_SUBSCRIPTIONS:
+            raise TooManySubscriptions(limit=MAX_SUBSCRIPTIONS)
+        subscription = NoticeSubscription(case_id=case.id, party_id=party.id, channel=channel, address=address,
+                                          topic=topic, locale=locale, token_hash=_token_hash(token), created_at=now)
+        session.add(subscription)
     session.flush()
     audit.record(session, actor=f"party:{party.id}", action="subscription.create", object_type="subscription",
                  object_id=subscription.id, changes={"case": case.number, "channel": channel.value,

@@ -48,3 +48,18 @@ def test_a_2027_calendar_loaded_before_the_upgrade_is_kept(empty_database: str) 
         db.engine.dispose()
     assert days["2027-02-09"] == "holiday" and days["2027-02-14"] == "workday"  # theirs, kept
     assert days["2027-10-01"] == "holiday" and len(days) == 13 + 2  # and the shipped days they had not loaded
+
+
+def test_the_newest_migration_goes_down_and_up_again(empty_database: str) -> None:
+    from flask_migrate import downgrade
+
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade()
+        downgrade(revision="0004")
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, Base.metadata)
+        db.engine.dispose()
+    assert diff == []

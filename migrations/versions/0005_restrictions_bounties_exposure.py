@@ -5,9 +5,10 @@ Revises: 0004
 Create Date: 2026-11-27 22:30:00.864920
 
 """
-from alembic import op
-import sqlalchemy as sa
+import secrets
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005'
@@ -192,7 +193,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('name', name=op.f('pk_publicity_list_version'))
     )
     op.bulk_insert(sa.table('publicity_list_version', sa.column('name', sa.String), sa.column('version', sa.BigInteger)),
-                   [{'name': 'defaulters', 'version': 0}])
+                   [{'name': 'defaulters', 'version': secrets.randbits(62) or 1}])
     with op.batch_alter_table('publicity_defaulter_entry', schema=None) as batch_op:
         batch_op.create_index('ix_publicity_defaulter_entry_expires_at', ['expires_at'], unique=False)
 
@@ -229,6 +230,7 @@ def downgrade():
         batch_op.drop_index('ix_publicity_defaulter_entry_removal')
         batch_op.create_index('ix_publicity_defaulter_entry_removal', ['removed_at', 'removal_due'], unique=False)
     with op.batch_alter_table('publicity_notice_subscription', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_publicity_notice_subscription_subscriptiontopic'), type_='check')
         batch_op.drop_column('topic')
 
     with op.batch_alter_table('publicity_reward_payment', schema=None) as batch_op:

@@ -136,9 +136,12 @@ def test_a_removal_in_the_grace_period_withdraws_only_that_entrys_notice(session
 
 
 def test_a_waiting_notice_is_not_sent_once_the_applicant_unsubscribed(
-        app, session: Session, case: EnforcementCase, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        app, session: Session, case: EnforcementCase, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+        tmp_path: Path) -> None:
     from portal import notify
     from portal.extensions import db
+
+    app.config["MINGJING_SMS_FILE"] = str(tmp_path / "sms.jsonl")
 
     subscription, _token = notices.subscribe(session, case=case, party=party(case, PartySide.APPLICANT),
                                              channel=Channel.SMS, address="13900000000", locale="zh_CN",
@@ -173,3 +176,30 @@ def test_an_imported_listing_on_a_watched_case_is_told_once_published(session: S
     again = defaulter_imports.import_entries(session, defaulter_imports.read(path), key=KEY, actor="admin",
                                              now=NOW + timedelta(hours=1))
     assert again.inserted == 0 and again.notices == 0  # a re-import tells nobody twice
+
+
+def test_re_subscribing_keeps_the_waiting_notice(app, session: Session, case: EnforcementCase,  # type: ignore[no-untyped-def]
+                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from portal import notify
+
+    app.config["MINGJING_SMS_FILE"] = str(tmp_path / "sms.jsonl")
+
+    subscribe_listings(session, case)
+    entry = list_respondent(session, case, grace=1)
+    subscribe_listings(session, case)  # the same address again: a fresh unsubscribe link
+    monkeypatch.setattr(notify, "utcnow", lambda: entry.published_at)
+    with app.test_request_context():  # as 'notify deliver' runs it (links in messages)
+        assert notify.deliver_once(app, worker="w") == (1, 0)
+    assert "已被纳入失信被执行人名单" in (tmp_path / "sms.jsonl").read_text(encoding="utf-8")
+
+
+def test_an_import_of_a_listing_whose_term_has_ended_tells_nobody(session: Session, case: EnforcementCase,
+                                                                  tmp_path: Path) -> None:
+    from publicity import defaulter_imports
+    from tests.publicity.test_defaulters import import_row, write_csv
+
+    subscribe_listings(session, case)
+    path = write_csv(tmp_path / "old.csv", [import_row("夏津县恒丰商贸有限公司", "91371427MA3C123459", serial=1, sex="",
+                                                       published="2022-01-01")])  # ground 4: two years, ended 2024
+    result = defaulter_imports.import_entries(session, defaulter_imports.read(path), key=KEY, actor="admin", now=NOW)
+    assert result.inserted == 1 and result.notices == 0
