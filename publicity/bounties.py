@@ -408,11 +408,6 @@ def court_notices(session: Session, *, court_id: int, limit: int = 200) -> list[
         .order_by(BountyNotice.id.desc()).limit(limit)))
 
 
-def notices_of_case(session: Session, case: EnforcementCase) -> list[BountyNotice]:
-    return list(session.scalars(sa.select(BountyNotice).where(BountyNotice.case_id == case.id)
-                                .order_by(BountyNotice.id)))
-
-
 def clues_for_judge(session: Session, *, judge_id: int, limit: int = 500) -> list[BountyClue]:
     """Clues on the notices of the judge's cases, in arrival order: every clue of a published notice,
     and any still unread on a closed one."""

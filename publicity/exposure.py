@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, defaulters
+from publicity import audit, defaulters, restrictions
 from publicity.errors import N_, PublicityError
 from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
@@ -38,14 +38,6 @@ class AlreadyWithdrawn(PublicityError):
     message = N_("This is no longer on the exposure board.")
 
 
-def order_is_public(order: RestrictionOrder, now: datetime) -> bool:
-    return order.published_at <= now and order.lifted_at is None
-
-
-def order_public_clause(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(RestrictionOrder.published_at <= now, RestrictionOrder.lifted_at.is_(None))
-
-
 def feature(session: Session, *, court: Court, channels: Sequence[ExposureChannel], exposed_on: date,
             actor: str, now: datetime, entry: DefaulterEntry | None = None,
             order: RestrictionOrder | None = None) -> ExposureFeature:
@@ -53,7 +45,7 @@ def feature(session: Session, *, court: Court, channels: Sequence[ExposureChanne
     if (entry is None) == (order is None):
         raise ValueError("feature exactly one entry or order")
     item = entry or order
-    if item.court_id != court.id or not (defaulters.is_public(entry, now) if entry else order_is_public(order, now)):
+    if item.court_id != court.id or not (defaulters.is_public(entry, now) if entry else restrictions.is_public(order, now)):
         raise NotExposable()
     if not channels:
         raise ChannelsRequired()
@@ -92,7 +84,7 @@ def _on_board(now: datetime) -> sa.ColumnElement[bool]:
     public_entry = sa.select(DefaulterEntry.id).where(
         DefaulterEntry.id == ExposureFeature.defaulter_entry_id, defaulters.public_clause(now)).exists()
     public_order = sa.select(RestrictionOrder.id).where(
-        RestrictionOrder.id == ExposureFeature.restriction_order_id, order_public_clause(now)).exists()
+        RestrictionOrder.id == ExposureFeature.restriction_order_id, restrictions.public_clause(now)).exists()
     return sa.and_(ExposureFeature.withdrawn_at.is_(None), sa.or_(public_entry, public_order))
 
 
@@ -115,13 +107,6 @@ def board(session: Session, *, now: datetime, court_id: int | None = None, befor
     rows = list(session.scalars(stmt).unique())
     more = rows[limit - 1].id if len(rows) > limit else None
     return BoardPage(rows[:limit], more)
-
-
-def board_count(session: Session, *, now: datetime, court_id: int | None = None) -> int:
-    stmt = sa.select(sa.func.count()).select_from(ExposureFeature).where(_on_board(now))
-    if court_id is not None:
-        stmt = stmt.where(ExposureFeature.court_id == court_id)
-    return session.scalar(stmt) or 0
 
 
 def active_feature(session: Session, *, entry_id: int | None = None, order_id: int | None = None) -> ExposureFeature | None:

@@ -16,7 +16,7 @@ from portal.labels import domain_message
 from portal.list_forms import ExposureForm
 from portal.models import Role
 from portal.templating import home_court
-from publicity import defaulters, exposure
+from publicity import defaulters, exposure, restrictions
 from publicity.errors import PublicityError
 from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
@@ -79,7 +79,7 @@ def staff_board() -> ResponseReturnValue:
     now = utcnow()
     shown = {f.id for f in page.items
              if (f.entry is not None and defaulters.is_public(f.entry, now))
-             or (f.order is not None and exposure.order_is_public(f.order, now))}
+             or (f.order is not None and restrictions.is_public(f.order, now))}
     return render("exposure/staff.html", "exposure/staff.html", features=page.items, more_before=page.more_before,
                   shown=shown, confirm=ConfirmForm())
 
