@@ -54,14 +54,14 @@ def check_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import search_cache
-    from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from portal import ratelimit, search_cache
+    from portal.extensions import csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
-    limiter.init_app(app)
+    ratelimit.init_app(app)
     login_manager.init_app(app)
     search_cache.init_app(app)
 
@@ -89,8 +89,9 @@ def register_i18n(app: Flask) -> None:
 def register_security(app: Flask) -> None:
     from portal.access import register_access
     from portal.auth import init_login
-    from portal.security import init_security_headers
+    from portal.security import init_security_headers, init_sessions
 
+    init_sessions(app)
     init_login(app)
     register_access(app)
     init_security_headers(app)

@@ -94,13 +94,8 @@ DEFAULTS: dict[str, object] = {
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
-    # Explicit: Flask-Limiter keeps one extension object, and an app that leaves this unset inherits
-    # whatever the previous app in the process said.
+    # Rate limits (portal/ratelimit.py); a Redis outage counts in memory meanwhile.
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_HEADERS_ENABLED": True,
-    # A Redis outage must not take login and search down: count in memory meanwhile.
-    "RATELIMIT_SWALLOW_ERRORS": True,
-    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_KEY_PREFIX": "mingjing",
     "LANGUAGES": ("zh_CN", "en"),
 }

@@ -231,7 +231,7 @@ def bump_version(session: Session) -> None:
 _VERSION_SQL = sa.text("SELECT version FROM publicity_list_version WHERE name = :name")
 
 
-def version(session: Session) -> int:
+def version(session: Session | sa.Connection) -> int:
     """The list's change counter (see ``bump_version``)."""
     return session.execute(_VERSION_SQL, {"name": LIST_NAME}).scalar() or 0
 

@@ -9,10 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal import access, accounts
+from portal import access, accounts, ratelimit
 from portal.blueprints.public import same_site_path
 from portal.database import utcnow
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.forms import LoginForm, LogoutForm, PasswordChangeForm
 from portal.htmx import render
 from portal.labels import domain_message
@@ -45,7 +45,7 @@ def _login_rate_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @access.public
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@ratelimit.limit(_login_rate_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
     """Log a court officer, overseer or liaison in."""
     if current_user.is_authenticated:

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, labels
+from portal import access, labels, ratelimit
 from portal.blueprints.lists import search_key, search_limit
 from portal.bounty_forms import (
     BountyApplicationForm,
@@ -22,7 +22,7 @@ from portal.bounty_forms import (
 )
 from portal.database import utcnow
 from portal.exports import csv_response
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.forms import PortalForm
 from portal.htmx import render
 from portal.labels import domain_message
@@ -62,7 +62,7 @@ def _today() -> date:
 
 @bp.get("/lists/bounties", endpoint="notices")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def notices() -> ResponseReturnValue:
     """Search or browse the published bounty notices (works without JavaScript)."""
     form = BountySearchForm(request.args)
@@ -89,7 +89,7 @@ BOUNTY_COLUMNS = ["案号", "被执行人姓名/名称", "身份证号码/组织
 
 @bp.get("/lists/bounties.csv", endpoint="csv")
 @access.public
-@limiter.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
+@ratelimit.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
 def csv_export() -> ResponseReturnValue:
     """Every published bounty notice as CSV (masked numbers; never clues or informants), streamed."""
     kinds = {RewardKind.FIXED: "固定金额", RewardKind.PERCENTAGE: "按执行到位金额比例"}
@@ -104,7 +104,7 @@ def csv_export() -> ResponseReturnValue:
 
 @bp.get("/lists/bounties/<id:notice_id>")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def notice(notice_id: int) -> ResponseReturnValue:
     """One published notice; a closed one answers 410 Gone."""
     found = _public_or_abort(notice_id)

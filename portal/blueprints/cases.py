@@ -8,11 +8,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from portal import access
+from portal import access, ratelimit
 from portal.blueprints.casework import query_code_key
 from portal.case_forms import CaseLookupForm, SubscribeForm
 from portal.database import utcnow
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
 from portal.i18n import select_locale
@@ -53,7 +53,7 @@ def _viewing(now: datetime) -> tuple[EnforcementCase, Party] | None:
 
 @bp.route("/cases/lookup", methods=["GET", "POST"], endpoint="lookup")
 @access.public
-@limiter.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"], methods=["POST"])
+@ratelimit.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"], methods=["POST"])
 def lookup_page() -> ResponseReturnValue:
     """Ask for the case number and query code, and open the party's view."""
     form = CaseLookupForm(case_number=request.args.get("case_number", ""))
@@ -108,7 +108,7 @@ def more_nodes() -> ResponseReturnValue:
 
 @bp.post("/cases/view/subscribe")
 @access.public
-@limiter.limit(lambda: current_app.config["MINGJING_SUBSCRIBE_RATE_LIMIT"])
+@ratelimit.limit(lambda: current_app.config["MINGJING_SUBSCRIBE_RATE_LIMIT"])
 def subscribe() -> ResponseReturnValue:
     """Subscribe a phone or email to the case's new public nodes."""
     now = utcnow()

@@ -23,10 +23,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, labels
+from portal import access, labels, ratelimit
 from portal.database import utcnow
 from portal.exports import csv_response
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
 from portal.labels import domain_message
@@ -89,7 +89,7 @@ def _courts(refresh: bool = False) -> list[tuple[str, str]]:
 
 @bp.get("/defaulters", endpoint="defaulters")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def defaulters_page() -> ResponseReturnValue:
     """Search the list of dishonest judgment defaulters (works without JavaScript)."""
     form = SearchForm(request.args, courts=_courts())
@@ -107,7 +107,7 @@ EXPORT_COLUMNS = ["被执行人姓名/名称", "性别", "年龄", "身份证号
 
 @bp.get("/defaulters.csv")
 @access.public
-@limiter.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
+@ratelimit.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
 def defaulters_csv() -> ResponseReturnValue:
     """The whole current list as CSV (national column layout, masked numbers), streamed."""
     now = utcnow()
@@ -123,7 +123,7 @@ def defaulters_csv() -> ResponseReturnValue:
 
 @bp.get("/defaulters.atom")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def defaulters_feed() -> ResponseReturnValue:
     """An Atom feed of newly published entries."""
     now = utcnow()
@@ -134,7 +134,7 @@ def defaulters_feed() -> ResponseReturnValue:
 
 @bp.get("/terminated", endpoint="terminated")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def terminated_page() -> ResponseReturnValue:
     """Cases closed by 终本 (and not resumed): search by case number or respondent name."""
     form = TerminatedSearchForm(request.args)
@@ -153,7 +153,7 @@ TERMINATED_COLUMNS = ["案号", "被执行人姓名/名称", "性别", "身份�
 
 @bp.get("/terminated.csv")
 @access.public
-@limiter.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
+@ratelimit.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
 def terminated_csv() -> ResponseReturnValue:
     """The whole current 终本 list as CSV (one row per respondent, masked numbers), streamed."""
     sexes = {"male": "男", "female": "女", "": ""}
@@ -170,7 +170,7 @@ def terminated_csv() -> ResponseReturnValue:
 
 @bp.get("/defaulters/<id:entry_id>")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def defaulter(entry_id: int) -> ResponseReturnValue:
     """One entry; a removed or expired one answers 410 Gone, kept out of search engines."""
     entry, now = db.session.get(DefaulterEntry, entry_id), utcnow()
@@ -187,7 +187,7 @@ def correction_limit() -> str:
 
 @bp.route("/defaulters/<id:entry_id>/correction", methods=["GET", "POST"])
 @access.public
-@limiter.limit(correction_limit, methods=["POST"])
+@ratelimit.limit(correction_limit, methods=["POST"])
 def correction(entry_id: int) -> ResponseReturnValue:
     """File a correction request (纠正申请) on a published entry."""
     entry, now = db.session.get(DefaulterEntry, entry_id), utcnow()

@@ -8,11 +8,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, labels
+from portal import access, labels, ratelimit
 from portal.blueprints.lists import _courts, search_key, search_limit
 from portal.database import utcnow
 from portal.exports import csv_response
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.htmx import MAX_ID, render
 from portal.labels import domain_message
 from portal.models import Role
@@ -49,7 +49,7 @@ def run_search(form: RestrictionSearchForm, cursor: str | None) -> restrictions.
 
 @bp.get("/lists/restrictions", endpoint="search")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def search_page() -> ResponseReturnValue:
     """Search the orders in force by respondent or bound person (works without JavaScript)."""
     form = RestrictionSearchForm(request.args, courts=_courts())
@@ -67,7 +67,7 @@ EXPORT_COLUMNS = ["被执行人姓名/名称", "类型", "身份证号码/统一
 
 @bp.get("/lists/restrictions.csv", endpoint="csv")
 @access.public
-@limiter.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
+@ratelimit.limit(lambda: current_app.config["MINGJING_EXPORT_RATE_LIMIT"])
 def csv_export() -> ResponseReturnValue:
     """Every order in force as CSV (masked numbers only), streamed."""
     courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
@@ -82,7 +82,7 @@ def csv_export() -> ResponseReturnValue:
 
 @bp.get("/lists/restrictions/<id:order_id>", endpoint="order")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def order_page(order_id: int) -> ResponseReturnValue:
     """One order in force; a lifted one answers 410 Gone, kept out of search engines."""
     order, now = db.session.get(RestrictionOrder, order_id), utcnow()

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from portal import access
+from portal import access, ratelimit
 from portal.blueprints.lists import _courts, search_key, search_limit
 from portal.database import utcnow
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.htmx import keyset_arg, render
 from portal.list_forms import LISTS, AllListsSearchForm
 from publicity import bounties, defaulters, restrictions, terminated
@@ -66,7 +66,7 @@ def _section(name: str, form: AllListsSearchForm, one_list: bool) -> Section:
 
 @bp.get("/search")
 @access.public
-@limiter.limit(search_limit)
+@ratelimit.limit(search_limit)
 def index() -> ResponseReturnValue:
     """Search all four lists at once, or one of them page by page (works without JavaScript)."""
     form = AllListsSearchForm(request.args, courts=_courts())
