@@ -10,7 +10,7 @@ PO     := portal/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO     := $(PO:.po=.mo)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test system-test-deps translations extract-messages clean help
+.PHONY: run test install install-test system-deps system-test-deps translations extract-messages clean help
 
 help:
 	@echo "make run    - set up and serve the demo portal at http://$(HOST):$(PORT)"
@@ -48,19 +48,27 @@ instance/secret_key:
 	@$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
 	@chmod 600 $@
 
-run: $(VENV)/.installed $(MO) instance/secret_key
+run: $(VENV)/.installed $(MO) instance/secret_key system-deps
 	@export SECRET_KEY="$$(cat instance/secret_key)" MINGJING_DEMO=1 MINGJING_COOKIE_SECURE=0; \
 	 $(BIN)/flask --app wsgi db upgrade && \
 	 $(BIN)/flask --app wsgi seed-demo && \
 	 echo "" && echo "Mingjing is serving at http://$(HOST):$(PORT)/  (Ctrl-C to stop)" && echo "" && \
 	 exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
 
-# Debian's Chromium (Playwright's own browser download does not work here) and a Chinese font.
-system-test-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei"; then \
-	  echo "installing chromium and fonts-wqy-zenhei with apt-get"; \
+# The Chinese font embedded in PDF closure reports (and shown by the browser tests' Chromium).
+system-deps:
+	@if ! fc-list 2>/dev/null | grep -qi "WenQuanYi Zen Hei"; then \
+	  echo "installing fonts-wqy-zenhei with apt-get"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-wqy-zenhei fontconfig >/dev/null; \
+	fi
+
+# Debian's Chromium (Playwright's own browser download does not work here) and pdftotext for the PDF tests.
+system-test-deps: system-deps
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null; then \
+	  echo "installing chromium and poppler-utils with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	fi
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.

@@ -50,3 +50,33 @@ def add_overseer(
         now=now,
     )
     return overseer
+
+
+def update_overseer(
+    session: Session,
+    *,
+    overseer: Overseer,
+    name: str,
+    kind: OverseerKind,
+    level: OverseerLevel,
+    unit: str,
+    phone: str,
+    email: str,
+    active: bool,
+    actor: str,
+    now: datetime,
+) -> Overseer:
+    """Change an overseer's roster entry; an inactive overseer can no longer be invited."""
+    before = {"name": overseer.name, "kind": overseer.kind.value, "level": overseer.level.value, "unit": overseer.unit,
+              "active": overseer.active}
+    contact_changed = (phone, email) != (overseer.phone, overseer.email)
+    overseer.name, overseer.kind, overseer.level, overseer.unit = name, kind, level, unit
+    overseer.phone, overseer.email, overseer.active = phone, email, active
+    session.flush()
+    after = {"name": name, "kind": kind.value, "level": level.value, "unit": unit, "active": active}
+    court = session.get(Court, overseer.court_id)
+    assert court is not None
+    audit.record(session, actor=actor, action="overseer.update", object_type="overseer", object_id=overseer.id,
+                 changes={**{k: v for k, v in after.items() if before[k] != v}, "contact_changed": contact_changed},
+                 chain=court.code, now=now)
+    return overseer

@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         grid,
         lists,
         overseer,
+        oversight_staff,
         public,
         restrictions,
         search,
@@ -120,7 +121,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (public, auth, cases, lists, restrictions, bounties, exposure, search, api, admin, staff, casework,
-                   audit, overseer, grid):
+                   audit, overseer, oversight_staff, grid):
         app.register_blueprint(module.bp)
 
 

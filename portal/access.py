@@ -39,6 +39,22 @@ def roles(*allowed: Role) -> Callable[[F], F]:
     return decorate
 
 
+class Hidden(frozenset):  # type: ignore[type-arg]
+    """Roles that may open a view which, to everyone else, does not exist."""
+
+
+def hidden(*allowed: Role) -> Callable[[F], F]:
+    """Let only accounts of the ``allowed`` roles open this view; anyone else, signed in or not, gets
+    404 (the oversight file of a case: its URLs must not even confirm that the case is supervised).
+    The view still checks the object itself (its judge, its overseers) and answers 404 too."""
+
+    def decorate(view: F) -> F:
+        view._access = Hidden(allowed)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
 def access_of(app: Flask, endpoint: str) -> object:
     """Return the access declared for ``endpoint`` (None when undeclared)."""
     if endpoint == "static":
@@ -57,6 +73,10 @@ def enforce() -> object:
     if access is None:
         current_app.logger.error("view %s declares no access; refused", request.endpoint)
         abort(403)
+    if isinstance(access, Hidden):
+        if not current_user.is_authenticated or current_user.role not in access:
+            abort(404)
+        return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if access == SIGNED_IN or current_user.role in access:

@@ -73,6 +73,8 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_CLUES_PER_HOUR": _int(env, "MINGJING_CLUES_PER_HOUR", 5),
         "MINGJING_CLUES_PER_DAY": _int(env, "MINGJING_CLUES_PER_DAY", 20),
         "MINGJING_PUBLIC_URL": env.get("MINGJING_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # A TrueType font with Chinese glyphs, embedded in PDFs (Debian's fonts-wqy-zenhei by default).
+        "MINGJING_PDF_FONT": env.get("MINGJING_PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
         "MINGJING_MAIL_HOST": env.get("MINGJING_MAIL_HOST", "localhost"),
         "MINGJING_MAIL_PORT": _int(env, "MINGJING_MAIL_PORT", 25),
         "MINGJING_MAIL_USER": env.get("MINGJING_MAIL_USER", ""),

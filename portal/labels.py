@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from oversight.models import AttendanceResponse, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
 from publicity.deadlines import DeadlineKind, DeadlineStatus
 from publicity.errors import PublicityError, TerminationNotAllowed
 from publicity.models import (
@@ -243,6 +244,52 @@ def yuan(fen: int | None) -> str:
     return f"{sign}{whole:,}.{cents:02d}"
 
 
+ONSITE_MEASURES = {
+    OnsiteMeasure.SEIZURE: _l("Seizure (查封)"),
+    OnsiteMeasure.IMPOUND: _l("Impound (扣押)"),
+    OnsiteMeasure.SEARCH: _l("Search (搜查)"),
+    OnsiteMeasure.EVICTION: _l("Eviction (腾退)"),
+    OnsiteMeasure.SUMMONS: _l("Compulsory summons (拘传)"),
+    OnsiteMeasure.AUCTION_SITE: _l("Auction on site (拍卖现场)"),
+    OnsiteMeasure.OTHER: _l("Other measure"),
+}
+RATINGS = {
+    Rating.SATISFIED: _l("Satisfied"),
+    Rating.BASICALLY_SATISFIED: _l("Basically satisfied"),
+    Rating.UNSATISFIED: _l("Unsatisfied"),
+}
+CARD_DIMENSIONS = {
+    "procedure": _l("Lawful procedure and documents (规范执行)"),
+    "civility": _l("Civility (文明执法)"),
+    "efficiency": _l("Timeliness (执行效率)"),
+    "integrity": _l("Integrity (廉洁)"),
+    "results": _l("Results (执行效果)"),
+    "overall": _l("Overall"),
+}
+INVITATION_STATUSES = {
+    "pending": _l("Waiting for an answer"),
+    "accepted": _l("Accepted the invitation"),
+    "declined": _l("Declined the invitation"),
+    "cancelled": _l("Cancelled by the judge"),
+    "expired": _l("Expired"),
+}
+ATTENDANCE_RESPONSES = {
+    AttendanceResponse.PENDING: _l("Not answered"),
+    AttendanceResponse.CONFIRMED: _l("Will witness"),
+    AttendanceResponse.DECLINED: _l("Will not come"),
+}
+OVERSEER_KINDS = {
+    OverseerKind.DEPUTY: _l("People's deputy"),
+    OverseerKind.CPPCC: _l("CPPCC member"),
+}
+OVERSEER_LEVELS = {
+    OverseerLevel.COUNTY: _l("County"),
+    OverseerLevel.CITY: _l("City"),
+    OverseerLevel.PROVINCE: _l("Province"),
+    OverseerLevel.NATIONAL: _l("National"),
+}
+
+
 TABLES = {
     "stage_label": STAGES,
     "closure_label": CLOSURE_MODES,
@@ -264,6 +311,13 @@ TABLES = {
     "restricted_item_label": RESTRICTED_ITEMS,
     "bound_role_label": BOUND_ROLES,
     "lift_reason_label": LIFT_REASONS,
+    "measure_label": ONSITE_MEASURES,
+    "rating_label": RATINGS,
+    "dimension_label": CARD_DIMENSIONS,
+    "invitation_status_label": INVITATION_STATUSES,
+    "attendance_label": ATTENDANCE_RESPONSES,
+    "level_label": OVERSEER_LEVELS,
+    "overseer_kind_label": OVERSEER_KINDS,
 }
 
 

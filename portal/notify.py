@@ -8,11 +8,12 @@ import smtplib
 import socket
 import time
 import uuid
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
 from flask import Flask
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
 from portal import labels
@@ -103,6 +104,32 @@ def render(message: OutboxMessage) -> tuple[str, str]:
             subject = _("Case %(number)s: list notice", number=p["case_number"])
             text = texts[p["event"]] % {"number": p["case_number"], "name": p["respondent"]}
             text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
+        elif message.kind == "oversight_invitation":
+            subject = _("Invitation to supervise case %(number)s", number=p["case_number"])
+            text = _("%(court)s, judge %(judge)s, invites you to supervise enforcement case %(number)s. "
+                     "Answer through this link (valid 14 days): %(link)s",
+                     court=p["court"], judge=p["judge"], number=p["case_number"], link=p["link"])
+            if p.get("message"):
+                text += "\n" + p["message"]
+        elif message.kind in ("onsite_scheduled", "onsite_reminder"):
+            when = format_datetime(datetime.fromisoformat(p["scheduled_at"]), "yyyy-MM-dd HH:mm")
+            measure = labels.label(labels.ONSITE_MEASURES, labels.OnsiteMeasure(p["measure"]))
+            subject = (_("On-site action tomorrow: case %(number)s", number=p["case_number"])
+                       if message.kind == "onsite_reminder"
+                       else _("On-site action in case %(number)s", number=p["case_number"]))
+            text = _("Case %(number)s: %(measure)s at %(place)s, %(when)s. Please tell the court whether you will "
+                     "witness it: %(url)s", number=p["case_number"], measure=measure, place=p["place"], when=when,
+                     url=_external("overseer.home"))
+        elif message.kind in ("card_answered", "question_answered", "closure_report"):
+            texts = {
+                "card_answered": _("Case %(number)s: judge %(judge)s answered your evaluation card."),
+                "question_answered": _("Case %(number)s: judge %(judge)s answered your question."),
+                "closure_report": _("Case %(number)s has closed: judge %(judge)s filed the closure report. "
+                                    "Please read and acknowledge it."),
+            }
+            subject = _("Case %(number)s: oversight", number=p["case_number"])
+            text = texts[message.kind] % {"number": p["case_number"], "judge": p["judge"]}
+            text += "\n" + _("Details: %(url)s", url=_external("overseer.home"))
         else:
             raise ValueError(f"unknown message kind {message.kind}")
     return str(subject), str(text)

@@ -9,7 +9,6 @@ from flask import Flask, current_app, g, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
-from oversight.models import OverseerKind
 from portal import labels
 from portal.extensions import db
 from portal.forms import role_label
@@ -65,6 +64,23 @@ AUDIT_ACTIONS = {
     "court.create": _l("Court registered"),
     "officer.create": _l("Officer registered"),
     "overseer.create": _l("Overseer added to the roster"),
+    "overseer.update": _l("Overseer's roster entry changed"),
+    "invitation.send": _l("Overseer invited to a case"),
+    "invitation.accepted": _l("Oversight invitation accepted"),
+    "invitation.declined": _l("Oversight invitation declined"),
+    "invitation.cancel": _l("Oversight invitation cancelled"),
+    "onsite.schedule": _l("On-site action scheduled"),
+    "onsite.confirmed": _l("Overseer will witness an on-site action"),
+    "onsite.declined": _l("Overseer will not witness an on-site action"),
+    "onsite.outcome": _l("On-site action outcome recorded"),
+    "onsite.witnessed": _l("Overseer recorded witnessing"),
+    "card.submit": _l("Evaluation card submitted"),
+    "card.answer": _l("Evaluation card answered"),
+    "question.ask": _l("Overseer asked the judge"),
+    "question.answer": _l("Judge answered an overseer"),
+    "talk.record": _l("Talk with a party recorded"),
+    "report.file": _l("Closure report filed"),
+    "report.acknowledge": _l("Closure report acknowledged"),
     "calendar.set": _l("Holiday calendar changed"),
     "case.file": _l("Case filed"),
     "case.lookup": _l("Case looked up by a party"),
@@ -97,20 +113,12 @@ AUDIT_ACTIONS = {
     "subscription.create": _l("Notices subscribed"),
 }
 
-OVERSEER_KINDS = {
-    OverseerKind.DEPUTY: _l("People's deputy"),
-    OverseerKind.CPPCC: _l("CPPCC member"),
-}
 
 
 def audit_action_label(action: str) -> str:
     """The audit action in the visitor's language (the code itself when unknown)."""
     label = AUDIT_ACTIONS.get(action)
     return str(label) if label else action
-
-
-def overseer_kind_label(kind: OverseerKind | str) -> str:
-    return str(OVERSEER_KINDS.get(OverseerKind(kind), kind))
 
 
 def external_url(endpoint: str, **values: object) -> str:
@@ -131,7 +139,7 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(labels.template_globals())
     app.jinja_env.globals.update(
         external_url=external_url,
-        role_label=role_label, audit_action_label=audit_action_label, overseer_kind_label=overseer_kind_label,
+        role_label=role_label, audit_action_label=audit_action_label,
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
 

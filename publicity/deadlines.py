@@ -20,6 +20,8 @@ DEFAULTS: dict[str, int] = {
     "closure_months": 6,  # closed within 6 months of filing
     "research_interval_months": 6,  # after 终本: online search again every 6 months ...
     "research_years": 5,  # ... for 5 years
+    "card_answer_days": 7,  # the judge answers an overseer's evaluation card within 7 days
+    "question_answer_days": 7,  # ... and an overseer's question
 }
 
 TIMED_SEARCHES = (SearchTarget.PERSON, SearchTarget.VEHICLE, SearchTarget.DEPOSITS, SearchTarget.BUSINESS)

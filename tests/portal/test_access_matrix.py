@@ -12,6 +12,9 @@ ALL = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.JUDGE, Role.CLERK})
 PUBLIC = "public"
 CASEWORK = {Role.JUDGE, Role.CLERK}
+# Oversight files of a case: to anyone but these roles the URL does not exist (404, even anonymous).
+HIDDEN_OVERSEER = access.Hidden({Role.OVERSEER})
+HIDDEN_JUDGE = access.Hidden({Role.JUDGE})
 
 # The expected policy, written out by hand: a new route fails this test until it is added here.
 EXPECTED: dict[str, object] = {
@@ -87,6 +90,30 @@ EXPECTED: dict[str, object] = {
     "search.index": PUBLIC,
     "bounties.csv": PUBLIC,
     "lists.terminated_csv": PUBLIC,
+    "overseer.invitation": PUBLIC,
+    "overseer.case": HIDDEN_OVERSEER,
+    "overseer.respond": HIDDEN_OVERSEER,
+    "overseer.witnessed": HIDDEN_OVERSEER,
+    "overseer.card": HIDDEN_OVERSEER,
+    "overseer.save_card": HIDDEN_OVERSEER,
+    "overseer.amend_card": HIDDEN_OVERSEER,
+    "overseer.ask": HIDDEN_OVERSEER,
+    "overseer.talk": HIDDEN_OVERSEER,
+    "overseer.acknowledge": HIDDEN_OVERSEER,
+    "overseer.report_pdf": HIDDEN_OVERSEER,
+    "oversight_staff.worklist": {Role.JUDGE},
+    "oversight_staff.statistics": STAFF,
+    "oversight_staff.roster": {Role.ADMIN, Role.JUDGE},
+    "oversight_staff.edit_overseer": {Role.ADMIN, Role.JUDGE},
+    "oversight_staff.case": HIDDEN_JUDGE,
+    "oversight_staff.invite": HIDDEN_JUDGE,
+    "oversight_staff.cancel_invitation": HIDDEN_JUDGE,
+    "oversight_staff.schedule_action": HIDDEN_JUDGE,
+    "oversight_staff.action_outcome": HIDDEN_JUDGE,
+    "oversight_staff.answer_card": HIDDEN_JUDGE,
+    "oversight_staff.answer_question": HIDDEN_JUDGE,
+    "oversight_staff.file_report": HIDDEN_JUDGE,
+    "oversight_staff.report_pdf": HIDDEN_JUDGE,
 }
 
 
@@ -96,7 +123,8 @@ def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-unt
         values[name] = {"account_id": account_id, "filename": "css/mingjing.css", "case_id": 999999,
                         "party_id": 999999, "token": "no-such-token", "entry_id": 999999, "request_id": 999999,
                         "notice_id": 999999, "clue_id": 999999, "order_id": 999999,
-                        "feature_id": 999999}[name]
+                        "feature_id": 999999, "action_id": 999999, "card_id": 999999, "question_id": 999999,
+                        "invitation_id": 999999, "overseer_id": 999999}[name]
     with app.test_request_context():
         from flask import url_for
 
@@ -135,7 +163,10 @@ def test_access_matrix(app: Flask, accounts_by_role: dict[Role, int]) -> None:
             allowed = expected == PUBLIC or (identity is not None and identity in expected)
             if allowed and denied:
                 failures.append(f"{identity} refused at {method} {url} ({response.status_code})")
-            if not allowed:
+            if not allowed and isinstance(expected, access.Hidden):
+                if response.status_code != 404:
+                    failures.append(f"{identity} not hidden at {method} {url} ({response.status_code})")
+            elif not allowed:
                 want = 302 if identity is None else 403
                 if response.status_code != want or (identity is None and not redirected_to_login):
                     failures.append(f"{identity} not refused at {method} {url} ({response.status_code})")

@@ -1,0 +1,353 @@
+"""The court's side of oversight under /oversight/staff/: the roster, the judge's oversight file of a
+case (invitations, on-site actions, answers, the closure report), the worklist and statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from oversight import cards, errors, invitations, onsite, overseers, questions, reports, stats
+from oversight.models import (
+    EvaluationCard,
+    Invitation,
+    OnsiteAction,
+    OnsiteMeasure,
+    Overseer,
+    OverseerKind,
+    OverseerLevel,
+    Question,
+)
+from portal import access
+from portal.case_forms import local_to_utc
+from portal.database import utcnow
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.htmx import render
+from portal.labels import domain_message
+from portal.models import STAFF_ROLES, Role
+from portal.oversight_forms import ActionForm, InviteForm, OverseerForm, ReportForm, TextForm
+from portal.templating import external_url
+from publicity import cases, funds
+from publicity.models import EnforcementCase, Officer
+
+bp = Blueprint("oversight_staff", __name__, url_prefix="/oversight/staff")
+
+
+def case_file(case: EnforcementCase, *, now: datetime) -> dict[str, object]:
+    """What both the judge and the overseers see of a supervised case: the portal's own record."""
+    nodes = cases.nodes_of(db.session, case)
+    return {
+        "nodes": list(reversed(nodes)),
+        "deadlines": cases.case_deadlines(db.session, case, now=now),
+        "received_fen": funds.received_by_case(db.session, [case.id]).get(case.id, 0),
+        "balance_fen": funds.balance(db.session, case),
+        "actions": onsite.actions_of_case(db.session, case.id),
+        "cards_all": cards.cards_of_case(db.session, case.id),
+        "questions": questions.questions_of_case(db.session, case.id),
+        "talks": questions.talks_of_case(db.session, case.id),
+        "report": reports.report_of(db.session, case.id),
+        "now": now,
+    }
+
+
+def report_pdf_response(case: EnforcementCase, report: object) -> Response:
+    """The closure report as a PDF download (built by portal.report_pdf)."""
+    from portal.report_labels import build_pdf
+
+    body = build_pdf(report, cards.cards_of_case(db.session, case.id))
+    filename = f"closure-report-{case.id}.pdf"
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _judge() -> Officer:
+    judge = db.session.get(Officer, current_user.officer_id) if current_user.officer_id else None
+    if judge is None:
+        abort(404)
+    return judge
+
+
+def _judged_case(case_id: int) -> tuple[EnforcementCase, Officer]:
+    """The case if the signed-in judge is its judge; to anyone else its oversight file does not exist."""
+    judge = _judge()
+    case = db.session.get(EnforcementCase, case_id)
+    if case is None or case.judge_id != judge.id:
+        abort(404)
+    return case, judge
+
+
+# --- Worklist and statistics -----------------------------------------------------------------------------------
+
+@bp.get("/")
+@access.roles(Role.JUDGE)
+def worklist() -> ResponseReturnValue:
+    """The judge's oversight worklist: cards and questions to answer, reports to file, actions ahead."""
+    judge = _judge()
+    now = utcnow()
+    supervised = list(db.session.scalars(
+        sa.select(EnforcementCase).join(Invitation, Invitation.case_id == EnforcementCase.id)
+        .where(EnforcementCase.judge_id == judge.id).distinct().order_by(EnforcementCase.id.desc())))
+    upcoming = list(db.session.scalars(sa.select(OnsiteAction).join(
+        EnforcementCase, EnforcementCase.id == OnsiteAction.case_id).where(
+        EnforcementCase.judge_id == judge.id, OnsiteAction.scheduled_at > now, OnsiteAction.cancelled_at.is_(None))
+        .order_by(OnsiteAction.scheduled_at)))
+    return render("oversight_staff/worklist.html", "oversight_staff/worklist.html", now=now, supervised=supervised,
+                  cards=cards.unanswered(db.session, judge_id=judge.id),
+                  questions=questions.unanswered(db.session, judge_id=judge.id),
+                  reports_due=reports.awaiting_report(db.session, judge_id=judge.id), upcoming=upcoming)
+
+
+@bp.get("/stats")
+@access.roles(*STAFF_ROLES)
+def statistics() -> ResponseReturnValue:
+    """Oversight statistics of the court, computed from the record."""
+    figures = stats.compute(db.session, court_id=current_user.court_id, now=utcnow())
+    return render("oversight_staff/stats.html", "oversight_staff/stats.html", stats=figures)
+
+
+# --- The roster ------------------------------------------------------------------------------------------------
+
+@bp.route("/roster", methods=["GET", "POST"])
+@access.roles(Role.ADMIN, Role.JUDGE)
+def roster() -> ResponseReturnValue:
+    """List the court's overseers and add one."""
+    form = OverseerForm()
+    if form.validate_on_submit():
+        court = current_user.court
+        if court is None:
+            abort(404)
+        overseer = overseers.add_overseer(db.session, court=court, name=form.name.data.strip(),
+                                          kind=OverseerKind(form.kind.data), level=OverseerLevel(form.level.data),
+                                          unit=(form.unit.data or "").strip(), phone=form.phone.data or "",
+                                          email=form.email.data or "", actor=f"account:{current_user.id}",
+                                          now=utcnow())
+        overseer.active = bool(form.active.data)
+        db.session.commit()
+        flash(_("%(name)s is on the roster.", name=overseer.name), "success")
+        return redirect(url_for("oversight_staff.roster"), 303)
+    people = list(db.session.scalars(sa.select(Overseer).where(Overseer.court_id == current_user.court_id)
+                                     .order_by(Overseer.active.desc(), Overseer.kind, Overseer.name)))
+    return render("oversight_staff/roster.html", "oversight_staff/roster.html", overseers=people, form=form,
+                  status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/roster/<id:overseer_id>", methods=["GET", "POST"])
+@access.roles(Role.ADMIN, Role.JUDGE)
+def edit_overseer(overseer_id: int) -> ResponseReturnValue:
+    """Change an overseer's entry (contact details, level, active)."""
+    overseer = db.session.get(Overseer, overseer_id)
+    if overseer is None or overseer.court_id != current_user.court_id:
+        abort(404)
+    form = OverseerForm(obj=overseer)
+    if not form.validate_on_submit():
+        return render("oversight_staff/overseer.html", "oversight_staff/overseer.html", overseer=overseer, form=form,
+                      status=422 if form.is_submitted() else 200)
+    overseers.update_overseer(db.session, overseer=overseer, name=form.name.data.strip(),
+                              kind=OverseerKind(form.kind.data), level=OverseerLevel(form.level.data),
+                              unit=(form.unit.data or "").strip(), phone=form.phone.data or "",
+                              email=form.email.data or "", active=bool(form.active.data),
+                              actor=f"account:{current_user.id}", now=utcnow())
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("oversight_staff.roster"), 303)
+
+
+# --- The judge's oversight file of a case ----------------------------------------------------------------------
+
+def _show(case: EnforcementCase, *, status: int = 200, **forms: object) -> ResponseReturnValue:
+    now = utcnow()
+    roster_choices = [(o.id, f"{o.name}（{o.unit}）" if o.unit else o.name) for o in db.session.scalars(
+        sa.select(Overseer).where(Overseer.court_id == case.court_id, Overseer.active.is_(True)).order_by(Overseer.name))]
+    invite_form = forms.pop("invite_form", None) or InviteForm(formdata=None)
+    invite_form.overseers.choices = roster_choices
+    context = case_file(case, now=now)
+    return render("oversight_staff/case.html", "oversight_staff/case.html", case=case,
+                  invitations=invitations.invitations_of_case(db.session, case.id),
+                  shown_status=lambda i: invitations.shown_status(i, now), invite_form=invite_form,
+                  action_form=forms.pop("action_form", None) or ActionForm(formdata=None),
+                  report_form=forms.pop("report_form", None) or ReportForm(formdata=None),
+                  text_form=TextForm(formdata=None), confirm=ConfirmForm(), status=status,
+                  report_due=reports.is_closed(case) and context["report"] is None, **context)
+
+
+def _back(case: EnforcementCase, anchor: str) -> ResponseReturnValue:
+    return redirect(url_for("oversight_staff.case", case_id=case.id, _anchor=anchor), 303)
+
+
+def _refused(case: EnforcementCase, exc: errors.OversightError, anchor: str) -> ResponseReturnValue:
+    db.session.rollback()
+    flash(domain_message(exc), "error")
+    return _back(case, anchor)
+
+
+@bp.get("/cases/<id:case_id>")
+@access.hidden(Role.JUDGE)
+def case(case_id: int) -> ResponseReturnValue:
+    """The judge's oversight file of a case."""
+    found, _judge_ = _judged_case(case_id)
+    return _show(found)
+
+
+@bp.post("/cases/<id:case_id>/invitations")
+@access.hidden(Role.JUDGE)
+def invite(case_id: int) -> ResponseReturnValue:
+    """Invite overseers of the roster to the case (by SMS and email, with a one-time link)."""
+    found, judge = _judged_case(case_id)
+    form = InviteForm()
+    form.overseers.choices = [(o.id, o.name) for o in db.session.scalars(
+        sa.select(Overseer).where(Overseer.court_id == found.court_id, Overseer.active.is_(True)))]
+    if not form.validate_on_submit():
+        return _show(found, status=422, invite_form=form)
+    now = utcnow()
+    link_base = external_url("overseer.invitation", token="x")[:-1]
+    try:
+        for overseer_id in form.overseers.data:
+            overseer = db.session.get(Overseer, overseer_id)
+            assert overseer is not None  # the choices are this court's active overseers
+            invitations.invite(db.session, case=found, overseer=overseer, judge=judge,
+                               message=(form.message.data or "").strip(), link_base=link_base, now=now)
+    except errors.OversightError as exc:
+        return _refused(found, exc, "invitations")
+    db.session.commit()
+    flash(_("The invitations were sent."), "success")
+    return _back(found, "invitations")
+
+
+@bp.post("/cases/<id:case_id>/invitations/<id:invitation_id>/cancel")
+@access.hidden(Role.JUDGE)
+def cancel_invitation(case_id: int, invitation_id: int) -> ResponseReturnValue:
+    """Withdraw an invitation: its link stops working and the overseer loses the case."""
+    found, judge = _judged_case(case_id)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.case_id != found.id or not ConfirmForm().validate_on_submit():
+        abort(404)
+    try:
+        invitations.cancel(db.session, invitation=invitation, judge=judge, now=utcnow())
+    except errors.OversightError as exc:
+        return _refused(found, exc, "invitations")
+    db.session.commit()
+    flash(_("The invitation was cancelled."), "success")
+    return _back(found, "invitations")
+
+
+@bp.post("/cases/<id:case_id>/actions")
+@access.hidden(Role.JUDGE)
+def schedule_action(case_id: int) -> ResponseReturnValue:
+    """Schedule an on-site action; the case's overseers are invited to witness it."""
+    found, judge = _judged_case(case_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _show(found, status=422, action_form=form)
+    onsite.schedule(db.session, case=found, judge=judge, scheduled_at=local_to_utc(form.scheduled_at.data),
+                    place=form.place.data.strip(), measure=OnsiteMeasure(form.measure.data),
+                    officers=form.officers.data.strip(), now=utcnow())
+    db.session.commit()
+    flash(_("The on-site action was scheduled and the overseers invited to witness it."), "success")
+    return _back(found, "actions")
+
+
+@bp.post("/cases/<id:case_id>/actions/<id:action_id>/outcome")
+@access.hidden(Role.JUDGE)
+def action_outcome(case_id: int, action_id: int) -> ResponseReturnValue:
+    """Record what happened on site."""
+    found, judge = _judged_case(case_id)
+    action = db.session.get(OnsiteAction, action_id)
+    if action is None or action.case_id != found.id:
+        abort(404)
+    form = TextForm()
+    if not form.validate_on_submit():
+        flash(_("Describe the outcome."), "error")
+        return _back(found, "actions")
+    try:
+        onsite.record_outcome(db.session, action=action, judge=judge, outcome=form.text.data.strip(), now=utcnow())
+    except errors.OversightError as exc:
+        return _refused(found, exc, "actions")
+    db.session.commit()
+    flash(_("The outcome was recorded."), "success")
+    return _back(found, "actions")
+
+
+@bp.post("/cases/<id:case_id>/cards/<id:card_id>/answer")
+@access.hidden(Role.JUDGE)
+def answer_card(case_id: int, card_id: int) -> ResponseReturnValue:
+    """Answer an overseer's evaluation card; the overseer is told."""
+    found, judge = _judged_case(case_id)
+    card = db.session.get(EvaluationCard, card_id)
+    if card is None or card.case_id != found.id:
+        abort(404)
+    form = TextForm()
+    if not form.validate_on_submit():
+        flash(_("Write your answer."), "error")
+        return _back(found, "cards")
+    try:
+        cards.answer(db.session, card=card, judge=judge, text=form.text.data.strip(), now=utcnow())
+        db.session.flush()
+    except errors.OversightError as exc:
+        return _refused(found, exc, "cards")
+    except sa.exc.IntegrityError:  # answered by a second click at the same moment
+        return _refused(found, errors.AlreadyAnswered(), "cards")
+    db.session.commit()
+    flash(_("Your answer was sent to the overseer."), "success")
+    return _back(found, "cards")
+
+
+@bp.post("/cases/<id:case_id>/questions/<id:question_id>/answer")
+@access.hidden(Role.JUDGE)
+def answer_question(case_id: int, question_id: int) -> ResponseReturnValue:
+    """Answer an overseer's question; the overseer is told."""
+    found, judge = _judged_case(case_id)
+    question = db.session.get(Question, question_id)
+    if question is None or question.case_id != found.id:
+        abort(404)
+    form = TextForm()
+    if not form.validate_on_submit():
+        flash(_("Write your answer."), "error")
+        return _back(found, "questions")
+    try:
+        questions.answer(db.session, question=question, judge=judge, text=form.text.data.strip(), now=utcnow())
+    except errors.OversightError as exc:
+        return _refused(found, exc, "questions")
+    db.session.commit()
+    flash(_("Your answer was sent to the overseer."), "success")
+    return _back(found, "questions")
+
+
+@bp.post("/cases/<id:case_id>/report")
+@access.hidden(Role.JUDGE)
+def file_report(case_id: int) -> ResponseReturnValue:
+    """File the closure report of the closed case; its overseers are told."""
+    found, judge = _judged_case(case_id)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return _show(found, status=422, report_form=form)
+    try:
+        reports.file_report(db.session, case=found, judge=judge, summary=form.summary.data.strip(),
+                            response_to_cards=form.response_to_cards.data.strip(), now=utcnow())
+    except errors.OversightError as exc:
+        return _refused(found, exc, "report")
+    db.session.commit()
+    flash(_("The closure report was filed and sent to the overseers."), "success")
+    return _back(found, "report")
+
+
+@bp.get("/cases/<id:case_id>/report.pdf")
+@access.hidden(Role.JUDGE)
+def report_pdf(case_id: int) -> Response:
+    """Download the closure report with the cards and answers as a PDF for the case archive."""
+    found, _judge_ = _judged_case(case_id)
+    report = reports.report_of(db.session, found.id)
+    if report is None:
+        abort(404)
+    return report_pdf_response(found, report)
+
+
+@bp.app_template_global()
+def supervised_by_me(case: EnforcementCase) -> bool:
+    """Whether the signed-in judge is the judge of ``case`` (templates link to its oversight file)."""
+    return bool(current_user.is_authenticated and current_user.role == Role.JUDGE
+                and current_user.officer_id is not None and case.judge_id == current_user.officer_id)

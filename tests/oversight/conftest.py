@@ -1,0 +1,44 @@
+"""Fixtures of the oversight service tests: a court, its judge, a case and three overseers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from oversight.models import Overseer, OverseerKind
+from publicity.models import Court, EnforcementCase, Officer
+from tests.oversight.helpers import make_overseer
+from tests.publicity.test_cases import file, make_court, make_judge
+
+
+@pytest.fixture
+def court(session: Session) -> Court:
+    return make_court(session)
+
+
+@pytest.fixture
+def judge(session: Session, court: Court) -> Officer:
+    return make_judge(session, court)
+
+
+@pytest.fixture
+def case(session: Session, court: Court, judge: Officer) -> EnforcementCase:
+    return file(session, court, judge=judge)
+
+
+@pytest.fixture
+def deputy(session: Session, court: Court) -> Overseer:
+    """A deputy reachable by SMS and email."""
+    return make_overseer(session, court, "刘建华", phone="13900000001", email="liu@example.cn")
+
+
+@pytest.fixture
+def member(session: Session, court: Court) -> Overseer:
+    """A CPPCC member reachable by SMS only."""
+    return make_overseer(session, court, "陈秀英", kind=OverseerKind.CPPCC, phone="13900000002")
+
+
+@pytest.fixture
+def third(session: Session, court: Court) -> Overseer:
+    """A deputy reachable by email only."""
+    return make_overseer(session, court, "赵明", email="zhao@example.cn")
