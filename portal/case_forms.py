@@ -177,6 +177,7 @@ class NodeForm(PortalForm):
     closure_mode = SelectField(_l("Closure mode"), choices=[], validators=[Optional()])
     public_text = TextAreaField(_l("Text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)])
     internal_note = TextAreaField(_l("Internal note (never shown to parties)"), validators=[Optional(), Length(max=2000)])
+    share_note = BooleanField(_l("Share the internal note with the case's invited overseers"))
     submit = SubmitField(_l("Record node"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -325,7 +325,20 @@ def notify_deliver(loop: bool, interval: float) -> None:
         click.echo("stopped")
 
 
+oversight_group = AppGroup("oversight", help="Oversight by deputies and CPPCC members.")
+
+
+@oversight_group.command("remind")
+def oversight_remind() -> None:
+    """Remind overseers of on-site actions in the next 24 hours by SMS and email (run hourly from cron; each action once)."""
+    from oversight import onsite
+
+    count = onsite.send_reminders(db.session, now=utcnow())
+    db.session.commit()
+    click.echo(f"reminded {count} overseers")
+
+
 def init_commands(app: Flask) -> None:
     for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases, lists_group,
-                    calendar_group, import_defaulters, maintenance_group):
+                    calendar_group, import_defaulters, maintenance_group, oversight_group):
         app.cli.add_command(command)

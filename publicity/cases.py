@@ -207,18 +207,20 @@ def add_node(
     occurred_at: datetime,
     public_text: str,
     internal_note: str = "",
+    share_note: bool = False,
     search_target: SearchTarget | None = None,
     closure_mode: ClosureMode | None = None,
     actor: str,
     now: datetime,
 ) -> CaseNode:
-    """Record a node on an open case, if the case's state allows it."""
+    """Record a node on an open case, if the case's state allows it; ``share_note`` shows the internal
+    note to the case's invited overseers."""
     nodes = nodes_of(session, case)
     _check_rules(session, case, nodes, node_type, search_target=search_target, closure_mode=closure_mode,
                  occurred_at=occurred_at)
     node = append_node(session, case, node_type, occurred_at=occurred_at, public_text=public_text,
-                   internal_note=internal_note, search_target=search_target, closure_mode=closure_mode,
-                   actor=actor, now=now, nodes=nodes)
+                   internal_note=internal_note, share_note=share_note, search_target=search_target,
+                   closure_mode=closure_mode, actor=actor, now=now, nodes=nodes)
     return node
 
 
@@ -233,14 +235,14 @@ def correct_node(session: Session, *, case: EnforcementCase, corrects_id: int, p
 
 
 def append_node(session: Session, case: EnforcementCase, node_type: NodeType, *, occurred_at: datetime,
-            public_text: str, actor: str, now: datetime, internal_note: str = "",
+            public_text: str, actor: str, now: datetime, internal_note: str = "", share_note: bool = False,
             search_target: SearchTarget | None = None, closure_mode: ClosureMode | None = None,
             amount_fen: int | None = None, corrects_id: int | None = None, linked_case_id: int | None = None,
             nodes: list[CaseNode] | None = None) -> CaseNode:
     """Write a node, move the stage, refresh the due date, audit and notify (rules are the caller's)."""
     node = CaseNode(case_id=case.id, node_type=node_type, occurred_at=occurred_at, public_text=public_text,
-                    internal_note=internal_note, search_target=search_target, closure_mode=closure_mode,
-                    amount_fen=amount_fen, corrects_id=corrects_id, linked_case_id=linked_case_id,
+                    internal_note=internal_note, note_shared=share_note and bool(internal_note),
+                    search_target=search_target, closure_mode=closure_mode, amount_fen=amount_fen, corrects_id=corrects_id, linked_case_id=linked_case_id,
                     author=actor, created_at=now)
     session.add(node)
     session.flush()
@@ -249,7 +251,8 @@ def append_node(session: Session, case: EnforcementCase, node_type: NodeType, *,
     refresh_next_due(case, all_nodes, now=now)
     audit.record(session, actor=actor, action="case_node.create", object_type="case_node", object_id=node.id,
                  changes={"case": case.number, "type": node_type.value, "public_text": public_text,
-                          "internal_note_set": bool(internal_note), "corrects": corrects_id,
+                          "internal_note_set": bool(internal_note), "note_shared": share_note and bool(internal_note),
+                          "corrects": corrects_id,
                           "search_target": search_target.value if search_target else None,
                           "closure_mode": closure_mode.value if closure_mode else None, "amount_fen": amount_fen},
                  chain=_chain(case), now=now)

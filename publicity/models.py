@@ -291,6 +291,8 @@ class CaseNode(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     public_text: Mapped[str] = mapped_column(sa.Text, default="")
     internal_note: Mapped[str] = mapped_column(sa.Text, default="")  # never shown to parties
+    # The court may share the internal note with the case's invited overseers (never with parties).
+    note_shared: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     search_target: Mapped[SearchTarget | None] = mapped_column(enum_type(SearchTarget))
     closure_mode: Mapped[ClosureMode | None] = mapped_column(enum_type(ClosureMode))
     amount_fen: Mapped[int | None] = mapped_column(sa.BigInteger)

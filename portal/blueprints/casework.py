@@ -204,6 +204,7 @@ def add_node(case_id: int) -> ResponseReturnValue:
         cases.add_node(
             db.session, case=case, node_type=NodeType(form.node_type.data), occurred_at=local_to_utc(form.occurred_at.data),
             public_text=form.public_text.data.strip(), internal_note=(form.internal_note.data or "").strip(),
+            share_note=bool(form.share_note.data),
             search_target=SearchTarget(form.search_target.data) if form.search_target.data else None,
             closure_mode=ClosureMode(form.closure_mode.data) if form.closure_mode.data else None,
             actor=current_user.username, now=utcnow())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -315,3 +316,48 @@ def test_the_invitation_sms_carries_a_working_link(app: Flask, world: World) -> 
     with app.app_context():
         assert db.session.scalar(sa.select(Invitation.status).where(
             Invitation.overseer_id == world.first_overseer)) == InvitationStatus.PENDING
+
+
+def test_the_remind_command_tells_overseers_the_day_before_once(app: Flask, world: World) -> None:
+    judge, _overseer = _accepted_overseer(app, world)
+    tomorrow = (utcnow() + timedelta(hours=20)).astimezone(ZoneInfo("Asia/Shanghai"))
+    scheduled = judge.post(f"/oversight/staff/cases/{world.case_id}/actions",
+                           data={"scheduled_at": tomorrow.strftime("%Y-%m-%dT%H:%M"), "place": "夏津县城关镇",
+                                 "measure": "seizure", "officers": "王法官、赵书记员"})
+    assert scheduled.status_code == 303
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["oversight", "remind"])
+    assert first.exit_code == 0 and "reminded 1 overseers" in first.output  # only the one who accepted
+    assert "reminded 0 overseers" in runner.invoke(args=["oversight", "remind"]).output
+    with app.app_context():
+        sms = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "onsite_reminder",
+                                                                OutboxMessage.recipient == "13800000001")).one()
+        from portal.notify import render
+
+        with app.test_request_context():
+            subject, text = render(sms)
+    assert "明日现场执行" in subject and "夏津县城关镇" in text and "查封" in text
+
+
+def test_a_judge_cannot_schedule_with_bad_input_and_nothing_is_kept(app: Flask, world: World) -> None:
+    judge, _overseer = _accepted_overseer(app, world)
+    refused = judge.post(f"/oversight/staff/cases/{world.case_id}/actions",
+                         data={"scheduled_at": "not a time", "place": "", "measure": "nuclear", "officers": ""})
+    assert refused.status_code == 422 and "此项为必填项" in refused.get_data(as_text=True)
+    with app.app_context():
+        from oversight.models import OnsiteAction
+
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OnsiteAction)) == 0
+
+
+def test_overseers_see_only_the_internal_notes_the_court_shared(app: Flask, world: World) -> None:
+    judge, overseer = _accepted_overseer(app, world)
+    for note, share in (("被执行人名下有一辆货车", "y"), ("内部讨论：暂缓拘留", "")):
+        recorded = judge.post(f"/staff/cases/{world.case_id}/nodes", data={
+            "node_type": "search_started", "occurred_at": "2026-03-01T09:00", "public_text": "启动网络查控",
+            "internal_note": note, **({"share_note": share} if share else {})})
+        assert recorded.status_code == 303, recorded.get_data(as_text=True)[:500]
+    page = overseer.get(f"/oversight/cases/{world.case_id}").get_data(as_text=True)
+    assert "被执行人名下有一辆货车" in page and "暂缓拘留" not in page
+    staff_page = judge.get(f"/staff/cases/{world.case_id}").get_data(as_text=True)
+    assert "已与监督员共享" in staff_page and "暂缓拘留" in staff_page
