@@ -88,7 +88,7 @@ def invitation(token: str) -> ResponseReturnValue:
     found = _invitation_or_gone(token)
     if not isinstance(found, Invitation):
         return found
-    account = db.session.query(Account).filter_by(overseer_id=found.overseer_id).one_or_none()
+    account = db.session.scalar(sa.select(Account).where(Account.overseer_id == found.overseer_id))
     if account is None:
         return _activate(found, token)
     if not current_user.is_authenticated:
