@@ -16,6 +16,7 @@ from portal import accounts
 from portal.demo_bounties import seed_bounties
 from portal.demo_cases import DemoCase, seed_cases
 from portal.demo_defaulters import generate as generate_defaulters
+from portal.demo_oversight import invitation_link_base, seed_oversight
 from portal.demo_restrictions import seed_restrictions
 from portal.models import Account, Role
 from publicity import courts, exposure, restrictions
@@ -65,8 +66,8 @@ def _password(rng: random.Random) -> str:
 
 
 def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int = 300,
-         defaulters: int = 0, id_key: bytes | None = None) -> DemoData:
-    """Build the demo court, its officers and overseers, one account per role, and its cases."""
+         defaulters: int = 0, id_key: bytes | None = None, link_base: str | None = None) -> DemoData:
+    """Build the demo court, its officers and overseers, one account per role, its cases and their oversight."""
     rng = random.Random(seed)
     # Passwords come from their own stream so that adding demo data does not change them.
     password_rng = random.Random(f"passwords-{seed}")
@@ -118,6 +119,8 @@ def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int =
     if defaulters:
         seed_defaulters(session, court=court, count=defaulters, seed=seed, key=id_key or key, now=now)
     seed_exposure(session, court=court, rng=random.Random(f"exposure-{seed}"), now=now)
+    seed_oversight(session, court=court, judge=judge, roster=roster, rng=random.Random(f"oversight-{seed}"), now=now,
+                   link_base=link_base or invitation_link_base(), name_of=_name, avoid={c.number for c in data.cases})
     return data
 
 

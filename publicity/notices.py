@@ -210,8 +210,15 @@ def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: 
                                 .order_by(OutboxMessage.id).execution_options(populate_existing=True)))
 
 
+# Parameters that work as credentials (an invitation's one-time link): kept only until sent.
+SECRET_PARAMS = ("link",)
+
+
 def mark_sent(session: Session, *, message: OutboxMessage, now: datetime) -> None:
     message.status, message.sent_at, message.attempts = OutboxStatus.SENT, now, message.attempts + 1
+    if any(name in message.params for name in SECRET_PARAMS):
+        # Whoever reads the database later must not find a usable link in the sent messages.
+        message.params = {**message.params, **{name: "" for name in SECRET_PARAMS if name in message.params}}
 
 
 def mark_withdrawn(session: Session, *, message: OutboxMessage, now: datetime) -> None:
@@ -226,6 +233,8 @@ def mark_failed(session: Session, *, message: OutboxMessage, error: str, now: da
     message.claimed_by = None
     if message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED
+        if any(name in message.params for name in SECRET_PARAMS):
+            message.params = {**message.params, **{name: "" for name in SECRET_PARAMS if name in message.params}}
     else:
         message.status = OutboxStatus.PENDING
         message.next_attempt_at = now + timedelta(seconds=30 * 2 ** (message.attempts - 1))

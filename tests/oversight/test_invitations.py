@@ -313,3 +313,21 @@ def test_every_step_is_audited_on_the_courts_chain(session: Session, case: Enfor
     [cancelled] = audited(session, "invitation.cancel")
     assert cancelled.actor == f"officer:{judge.id}" and cancelled.object_id == str(third_invitation.id)
     assert_trail_intact(session)
+
+
+def test_a_sent_invitation_leaves_no_usable_link_in_the_database(session: Session, case: EnforcementCase,
+                                                                   judge: Officer, deputy: Overseer) -> None:
+    from publicity import notices
+    from publicity.models import OutboxMessage
+
+    sent = invitations.invite(session, case=case, overseer=deputy, judge=judge, message="", link_base=LINK,
+                              now=NOW)
+    messages = list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation")))
+    assert messages and all(sent.token in m.params["link"] for m in messages)  # needed until delivered
+    for message in messages:
+        notices.mark_sent(session, message=message, now=NOW)
+    session.flush()
+    session.expire_all()
+    stored = [m.params for m in session.scalars(sa.select(OutboxMessage))]
+    assert all(sent.token not in str(params) for params in stored)
+    assert all(params["case_number"] == case.number for params in stored)  # the rest stays for the record
