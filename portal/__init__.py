@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
         bounties,
         cases,
         casework,
+        dashboard,
         exposure,
         grid,
         lists,
@@ -120,8 +121,8 @@ def register_blueprints(app: Flask) -> None:
         staff,
     )
 
-    for module in (public, auth, cases, lists, restrictions, bounties, exposure, search, api, admin, staff, casework,
-                   audit, overseer, oversight_staff, grid):
+    for module in (public, auth, cases, lists, restrictions, bounties, exposure, search, dashboard, api, admin, staff,
+                   casework, audit, overseer, oversight_staff, grid):
         app.register_blueprint(module.bp)
 
 

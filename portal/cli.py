@@ -325,6 +325,34 @@ def notify_deliver(loop: bool, interval: float) -> None:
         click.echo("stopped")
 
 
+stats_group = AppGroup("stats", help="The public dashboard's figures.")
+
+
+@stats_group.command("refresh")
+@click.option("--year", type=int, default=None, help="Only this year (default: this year and the last).")
+def stats_refresh(year: int | None) -> None:
+    """Recompute the dashboard's figures of every court (and of all courts) and keep them for the day."""
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+
+    from publicity import stats
+    from publicity.models import Court
+
+    now, tz = utcnow(), current_app.config["MINGJING_TIMEZONE"]
+    this_year = now.astimezone(ZoneInfo(tz)).year
+    court_ids: list[int | None] = [*db.session.scalars(sa.select(Court.id).order_by(Court.id)), None]
+    count = 0
+    for court_id in court_ids:
+        known = stats.years_with_cases(db.session, court_id=court_id, tz=tz, now=now)
+        for y in [year] if year else [this_year - 1, this_year]:
+            if y in known:
+                stats.dashboard(db.session, court_id=court_id, year=y, tz=tz, now=now, refresh=True)
+                count += 1
+    db.session.commit()
+    click.echo(f"refreshed {count} dashboards")
+
+
 oversight_group = AppGroup("oversight", help="Oversight by deputies and CPPCC members.")
 
 
@@ -340,5 +368,5 @@ def oversight_remind() -> None:
 
 def init_commands(app: Flask) -> None:
     for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases, lists_group,
-                    calendar_group, import_defaulters, maintenance_group, oversight_group):
+                    calendar_group, import_defaulters, maintenance_group, oversight_group, stats_group):
         app.cli.add_command(command)

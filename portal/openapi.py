@@ -267,6 +267,53 @@ BOUNTY_PAGE = {
 }
 
 
+_COUNTS = {"type": "object", "required": ["first", "resumed", "preservation", "other", "all"],
+           "properties": {k: {"type": "integer", "minimum": 0} for k in ("first", "resumed", "preservation", "other", "all")},
+           "description": "By case type: first (执), resumed (执恢), preservation (执保), other, and all."}
+_RATE = {"type": ["number", "null"], "description": "Per cent, two decimals; null when the denominator is zero."}
+CASE_FIGURES = {
+    "type": "object",
+    "required": ["received", "closed", "closure_modes", "actual_closures", "actual_closure_rate", "amount_applied_fen",
+                 "amount_recovered_fen", "amount_in_place_rate", "completion_rate", "termination_rate",
+                 "mean_days_to_close", "median_days_to_close", "closed_within_6_months_rate"],
+    "properties": {
+        "received": _COUNTS, "closed": _COUNTS,
+        "closure_modes": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+        "actual_closures": {"type": "integer", "minimum": 0},
+        "actual_closure_rate": _RATE, "amount_in_place_rate": _RATE, "completion_rate": _RATE,
+        "termination_rate": _RATE, "closed_within_6_months_rate": _RATE,
+        "amount_applied_fen": {"type": "integer", "minimum": 0},
+        "amount_recovered_fen": {"type": "integer", "minimum": 0},
+        "mean_days_to_close": {"type": ["number", "null"]}, "median_days_to_close": {"type": ["number", "null"]},
+    },
+}
+STATS = {
+    "type": "object",
+    "required": ["court", "year", "total", "months", "measures", "overdue_now", "years", "computed_at", "oversight"],
+    "properties": {
+        "court": {"type": ["object", "null"], "required": ["code", "name"],
+                  "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+                  "description": "null: every court of the portal."},
+        "year": {"type": "integer"},
+        "total": CASE_FIGURES,
+        "months": {"type": "array", "minItems": 12, "maxItems": 12,
+                   "items": {**CASE_FIGURES, "required": [*CASE_FIGURES["required"], "month"],
+                             "properties": {**CASE_FIGURES["properties"],
+                                            "month": {"type": "integer", "minimum": 1, "maximum": 12}}}},
+        "measures": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+        "overdue_now": {"type": ["integer", "null"], "description": "Only for the current year."},
+        "years": {"type": "array", "items": {**CASE_FIGURES, "required": [*CASE_FIGURES["required"], "year"],
+                                             "properties": {**CASE_FIGURES["properties"], "year": {"type": "integer"}}}},
+        "computed_at": {"type": "string", "format": "date-time"},
+        "oversight": {"type": "object", "required": ["cases_supervised", "overseers_involved", "cards", "ratings"],
+                      "properties": {"cases_supervised": {"type": "integer"}, "overseers_involved": {"type": "integer"},
+                                     "cards": {"type": "integer"},
+                                     "ratings": {"type": "object", "additionalProperties": {
+                                         "type": "object", "additionalProperties": {"type": "integer"}}}}},
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     """Build the document; the tests validate it and check responses against it."""
     error_response = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -373,6 +420,28 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/stats": {
+                "get": {
+                    "operationId": "enforcementStats",
+                    "summary": "The enforcement figures of the dashboard (执行数据) for a year, computed from the record.",
+                    "description": "The same figures as /dashboard: received and closed cases per month and for the "
+                                   "year, closure modes, actual closure, amount-in-place, completion and 终本 rates, "
+                                   "days to close, measures taken, the year-on-year headline figures and the "
+                                   "oversight summary. Years and months are the court's (Asia/Shanghai).",
+                    "parameters": [
+                        {"name": "year", "in": "query", "schema": {"type": "integer"},
+                         "description": "A year with cases; without it, the current year."},
+                        {"name": "court", "in": "query", "schema": {"type": "string"},
+                         "description": "A court code such as 鲁1427; without it, the portal's own court (or all)."},
+                    ],
+                    "responses": {
+                        "200": {"description": "The year's figures.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stats"}}}},
+                        "400": {"description": "The query string holds a NUL byte.", **error_response},
+                        "404": {"description": "No such year or court.", **error_response},
+                    },
+                }
+            },
             "/api/v1/defaulters": {
                 "get": {
                     "operationId": "searchDefaulters",
@@ -409,5 +478,5 @@ def openapi_document() -> dict[str, Any]:
         "components": {"schemas": {"CaseView": CASE_VIEW, "Error": ERROR, "DefaulterEntry": DEFAULTER,
                                    "DefaulterPage": DEFAULTER_PAGE, "TerminatedPage": TERMINATED_PAGE,
                                    "RestrictionOrder": RESTRICTION, "RestrictionPage": RESTRICTION_PAGE,
-                                   "BountyNotice": BOUNTY, "BountyPage": BOUNTY_PAGE}},
+                                   "BountyNotice": BOUNTY, "BountyPage": BOUNTY_PAGE, "Stats": STATS}},
     }

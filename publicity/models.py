@@ -283,7 +283,9 @@ class CaseNode(Base):
     """A case node (案件节点): one step of the case, public text for the parties, append-only."""
 
     __tablename__ = "publicity_case_node"
-    __table_args__ = (sa.Index("ix_publicity_case_node_case_id_id", "case_id", "id"),)
+    __table_args__ = (sa.Index("ix_publicity_case_node_case_id_id", "case_id", "id"),
+                      # The dashboard counts a year's measures by when they happened.
+                      sa.Index("ix_publicity_case_node_occurred_at", "occurred_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
@@ -449,6 +451,10 @@ class DefaulterEntry(Base):
         sa.Index("ix_publicity_defaulter_entry_removal", "court_id", "removal_due",
                  sqlite_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL"),
                  postgresql_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL")),
+        # Removals per year on the dashboard: partial (removed entries only), so the public searches,
+        # which ask for removed_at IS NULL, are never tempted by it.
+        sa.Index("ix_publicity_defaulter_entry_removed_at", "removed_at",
+                 sqlite_where=sa.text("removed_at IS NOT NULL"), postgresql_where=sa.text("removed_at IS NOT NULL")),
         # One entry per respondent and case: re-importing a file adds nothing twice.
         sa.UniqueConstraint("case_number", "id_hash", name="uq_publicity_defaulter_entry_case_person"),
     )
@@ -773,3 +779,16 @@ class ListVersion(Base):
 
     name: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class StatsSnapshot(Base):
+    """The dashboard's figures as computed (JSON), kept for the day while the record is unchanged:
+    every process and machine reads the same copy."""
+
+    __tablename__ = "publicity_stats_snapshot"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)  # e.g. dashboard:1:2026
+    version: Mapped[int] = mapped_column(sa.BigInteger)  # the audit fingerprint it was computed at
+    day: Mapped[date] = mapped_column(sa.Date)  # the court's day it was computed on
+    payload: Mapped[dict[str, object]] = mapped_column(sa.JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -266,6 +266,21 @@ def bounties_api() -> ResponseReturnValue:
     return jsonify(items=[bounty_item(n) for n in page.items], next=next_url, mode=page.mode)
 
 
+@bp.get("/v1/stats")
+@access.public
+def stats_api() -> ResponseReturnValue:
+    """The dashboard's figures for a year as JSON (cached for the day while the record is unchanged)."""
+    from oversight import stats as oversight_stats
+    from portal.blueprints.dashboard import figures_for_request
+
+    court, figures, _years = figures_for_request()
+    supervision = oversight_stats.compute(db.session, court_id=court.id if court else None, now=utcnow())
+    return jsonify(court={"code": court.code, "name": court.name} if court else None, **figures,
+                   oversight={"cases_supervised": supervision.cases_supervised,
+                              "overseers_involved": supervision.overseers_involved, "cards": supervision.cards,
+                              "ratings": supervision.ratings})
+
+
 @bp.get("/openapi.json")
 @access.public
 def openapi() -> ResponseReturnValue:

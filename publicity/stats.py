@@ -1,0 +1,390 @@
+"""Enforcement statistics (执行质效): the court's performance computed from its own record.
+
+Every figure is an aggregate over the register (cases, nodes, funds) and the lists, never typed in.
+Years and months are the court's (``tz``): their UTC boundaries are computed here and the SQL buckets
+rows with a CASE over them, so the same query runs on SQLite and PostgreSQL and no engine has to know
+the time zone. Definitions (shown next to each figure on the dashboard):
+
+- received: cases filed in the period (by type: 执 first enforcement, 执恢 resumed, 执保 preservation);
+- closed: cases whose closure (结案 node, or 终本) falls in the period;
+- actual closures (实际执结): closed as 执行完毕, or as 终结执行 after a settlement (执行和解) node;
+- actual closure rate: actual closures / closed;
+- amount-in-place rate (实际执行到位率): money received so far in the cases closed in the period /
+  the amounts applied for in those cases (no figure when nothing was applied for);
+- completion rate (执行完毕率): closed as 执行完毕 / closed;
+- 终本 rate: first-enforcement (执) cases closed by 终本 / first-enforcement cases closed;
+- days to close: from filing to closure (mean and median), share closed within 6 months;
+- overdue now: open cases with a deadline past (``next_due_at``), at the time of computing.
+
+A case resumed after 终本 is a new 执恢 case: the first counts once as 终本 in its year, the 执恢 case
+in the year it is filed and closed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from publicity.models import (
+    AuditRecord,
+    BountyNotice,
+    CaseNode,
+    CaseStage,
+    ClosureMode,
+    DefaulterEntry,
+    EnforcementCase,
+    FundDirection,
+    FundMovement,
+    NodeType,
+    Officer,
+    RestrictionOrder,
+    RewardPayment,
+    StatsSnapshot,
+)
+
+GROUPS = ("first", "resumed", "preservation")  # 执, 执恢, 执保
+TYPE_GROUP = {"执": "first", "执恢": "resumed", "执保": "preservation"}
+SIX_MONTHS_DAYS = 183
+# Audit actions that record reading, not changing: they leave the statistics as they were.
+READ_ACTIONS = ("case.lookup", "case.lookup_failed", "case.lookup_locked", "account.login", "account.locked",
+                "bounty.clues_read")
+
+
+# --- Time buckets ----------------------------------------------------------------------------------------------
+
+def month_bounds(year: int, tz: str) -> list[datetime]:
+    """The 13 UTC instants starting each local month of ``year`` and the next year."""
+    zone = ZoneInfo(tz)
+    return [datetime(year + (m - 1) // 12, (m - 1) % 12 + 1, 1, tzinfo=zone).astimezone(UTC) for m in range(1, 14)]
+
+
+def year_bounds(first: int, last: int, tz: str) -> list[datetime]:
+    zone = ZoneInfo(tz)
+    return [datetime(y, 1, 1, tzinfo=zone).astimezone(UTC) for y in range(first, last + 2)]
+
+
+def bucket(column: sa.ColumnElement, bounds: Sequence[datetime], labels: Sequence[int]) -> sa.ColumnElement:
+    """``labels[i]`` for a time in [bounds[i], bounds[i+1]); callers filter to [bounds[0], bounds[-1])."""
+    return sa.case(*[(column < upper, label) for upper, label in zip(bounds[1:], labels, strict=True)])
+
+
+def local_day(moment: datetime, tz: str) -> date:
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
+# --- Figures ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class CaseFigures:
+    """Received and closed cases of one period (a month, a year, a judge's year)."""
+
+    received: dict[str, int] = field(default_factory=lambda: {g: 0 for g in (*GROUPS, "other", "all")})
+    closed: dict[str, int] = field(default_factory=lambda: {g: 0 for g in (*GROUPS, "other", "all")})
+    closure_modes: dict[str, int] = field(default_factory=lambda: {m.value: 0 for m in ClosureMode})
+    actual: int = 0
+    fully_performed: int = 0
+    first_closed: int = 0
+    first_terminated: int = 0
+    applied_fen: int = 0
+    recovered_fen: int = 0
+    days: list[float] = field(default_factory=list)
+
+    def add_received(self, case_type: str, count: int) -> None:
+        self.received[TYPE_GROUP.get(case_type, "other")] += count
+        self.received["all"] += count
+
+    def add_closed(self, case_type: str, mode: str | None, settled: bool, count: int, applied: int,
+                   recovered: int) -> None:
+        group = TYPE_GROUP.get(case_type, "other")
+        self.closed[group] += count
+        self.closed["all"] += count
+        if mode:
+            self.closure_modes[mode] += count
+        if mode == ClosureMode.FULLY_PERFORMED or (mode == ClosureMode.TERMINATION and settled):
+            self.actual += count
+        if mode == ClosureMode.FULLY_PERFORMED:
+            self.fully_performed += count
+        if group == "first":
+            self.first_closed += count
+            if mode == ClosureMode.TERMINATED_THIS_ROUND:
+                self.first_terminated += count
+        self.applied_fen += applied
+        self.recovered_fen += recovered
+
+    def summary(self) -> dict[str, object]:
+        """The figures with their rates (None where a denominator is zero)."""
+        def rate(numerator: int, denominator: int) -> float | None:
+            return round(100 * numerator / denominator, 2) if denominator else None
+
+        days = sorted(self.days)
+        return {
+            "received": self.received,
+            "closed": self.closed,
+            "closure_modes": self.closure_modes,
+            "actual_closures": self.actual,
+            "actual_closure_rate": rate(self.actual, self.closed["all"]),
+            "amount_applied_fen": self.applied_fen,
+            "amount_recovered_fen": self.recovered_fen,
+            "amount_in_place_rate": rate(self.recovered_fen, self.applied_fen),
+            "completion_rate": rate(self.fully_performed, self.closed["all"]),
+            "termination_rate": rate(self.first_terminated, self.first_closed),
+            "mean_days_to_close": round(statistics.fmean(days), 1) if days else None,
+            "median_days_to_close": round(statistics.median(days), 1) if days else None,
+            "closed_within_6_months_rate": rate(sum(d <= SIX_MONTHS_DAYS for d in days), len(days)),
+        }
+
+
+def _settled() -> sa.ColumnElement[bool]:
+    return sa.select(CaseNode.id).where(CaseNode.case_id == EnforcementCase.id,
+                                        CaseNode.node_type == NodeType.SETTLEMENT).exists()
+
+
+def _court(query: sa.Select, court_id: int | None) -> sa.Select:
+    return query if court_id is None else query.where(EnforcementCase.court_id == court_id)
+
+
+def _received(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
+              end: datetime) -> Iterable[sa.Row]:
+    """(key, case_type, count) of cases filed in [start, end)."""
+    query = sa.select(key, EnforcementCase.case_type, sa.func.count()).where(
+        EnforcementCase.filed_at >= start, EnforcementCase.filed_at < end).group_by(key, EnforcementCase.case_type)
+    return session.execute(_court(query, court_id))
+
+
+def _closed(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
+            end: datetime) -> Iterable[sa.Row]:
+    """(key, case_type, closure_mode, settled, count, applied, recovered) of cases closed in [start, end)."""
+    in_period = sa.and_(EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
+    received = (sa.select(FundMovement.case_id, sa.func.sum(FundMovement.amount_fen).label("fen"))
+                .join(EnforcementCase, EnforcementCase.id == FundMovement.case_id)
+                .where(FundMovement.direction == FundDirection.IN, in_period)
+                .group_by(FundMovement.case_id).subquery())
+    settled = _settled().label("settled")
+    query = (sa.select(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled, sa.func.count(),
+                       sa.func.coalesce(sa.func.sum(EnforcementCase.amount_applied_fen), 0),
+                       sa.func.coalesce(sa.func.sum(received.c.fen), 0))
+             .outerjoin(received, received.c.case_id == EnforcementCase.id)
+             .where(in_period).group_by(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled))
+    return session.execute(_court(query, court_id))
+
+
+def _durations(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
+               end: datetime) -> Iterable[sa.Row]:
+    query = sa.select(key, EnforcementCase.filed_at, EnforcementCase.closed_at).where(
+        EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
+    return session.execute(_court(query, court_id))
+
+
+# --- Measures --------------------------------------------------------------------------------------------------
+
+MEASURE_NODES = {
+    "network_searches": (NodeType.SEARCH_STARTED,),
+    "seizures_freezes": (NodeType.SEIZURE, NodeType.IMPOUND, NodeType.FREEZE, NodeType.DEDUCTION),
+    "auctions_listed": (NodeType.AUCTION_LISTED,),
+    "auctions_sold": (NodeType.AUCTION_SOLD,),
+    "fines": (NodeType.FINE,),
+    "detentions": (NodeType.DETENTION,),
+}
+
+
+def measures(session: Session, *, court_id: int | None, year: int, tz: str) -> dict[str, object]:
+    """What the court did in the year: searches, seizures, auctions, punishments, lists, bounties, funds."""
+    bounds = month_bounds(year, tz)
+    start, end = bounds[0], bounds[-1]
+    first_day, next_first_day = date(year, 1, 1), date(year + 1, 1, 1)
+    node_counts = dict.fromkeys(NodeType, 0)
+    sold_fen = 0
+    query = (sa.select(CaseNode.node_type, sa.func.count(), sa.func.coalesce(sa.func.sum(CaseNode.amount_fen), 0))
+             .join(EnforcementCase, EnforcementCase.id == CaseNode.case_id)
+             .where(CaseNode.occurred_at >= start, CaseNode.occurred_at < end).group_by(CaseNode.node_type))
+    for node_type, count, amount in session.execute(_court(query, court_id)):
+        node_counts[node_type] = count
+        if node_type == NodeType.AUCTION_SOLD:
+            sold_fen = int(amount)
+    result: dict[str, object] = {name: sum(node_counts[t] for t in types) for name, types in MEASURE_NODES.items()}
+    result["auction_sold_fen"] = sold_fen
+
+    def court_of(model: type, query: sa.Select) -> sa.Select:
+        return query if court_id is None else query.where(model.court_id == court_id)  # type: ignore[attr-defined]
+
+    result["restriction_orders"] = session.scalar(court_of(RestrictionOrder, sa.select(sa.func.count()).where(
+        RestrictionOrder.issued_on >= first_day, RestrictionOrder.issued_on < next_first_day))) or 0
+    result["defaulter_listings"] = session.scalar(court_of(DefaulterEntry, sa.select(sa.func.count()).where(
+        DefaulterEntry.published_at >= start, DefaulterEntry.published_at < end))) or 0
+    removals = session.execute(court_of(DefaulterEntry, sa.select(DefaulterEntry.removed_at, DefaulterEntry.removal_due)
+                                        .where(DefaulterEntry.removed_at.is_not(None),
+                                               DefaulterEntry.removed_at >= start, DefaulterEntry.removed_at < end))).all()
+    result["defaulter_removals"] = len(removals)
+    due = [(removed, by) for removed, by in removals if by is not None]
+    result["removals_with_deadline"] = len(due)
+    result["removals_on_time"] = sum(local_day(removed, tz) <= by for removed, by in due)
+    result["bounty_notices"] = session.scalar(court_of(BountyNotice, sa.select(sa.func.count()).where(
+        BountyNotice.published_at >= start, BountyNotice.published_at < end))) or 0
+    rewards = court_of(BountyNotice, sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(RewardPayment.amount_fen), 0))
+                       .join(BountyNotice, BountyNotice.id == RewardPayment.notice_id)
+                       .where(RewardPayment.paid_on >= first_day, RewardPayment.paid_on < next_first_day))
+    count, fen = session.execute(rewards).one()
+    result["rewards_paid"], result["rewards_paid_fen"] = count, int(fen)
+    funds = _court(sa.select(FundMovement.direction, sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0))
+                   .join(EnforcementCase, EnforcementCase.id == FundMovement.case_id)
+                   .where(FundMovement.occurred_at >= start, FundMovement.occurred_at < end)
+                   .group_by(FundMovement.direction), court_id)
+    totals = {direction: int(total) for direction, total in session.execute(funds)}
+    result["funds_received_fen"] = totals.get(FundDirection.IN, 0)
+    result["funds_paid_out_fen"] = totals.get(FundDirection.OUT, 0)
+    return result
+
+
+def overdue_now(session: Session, *, court_id: int | None, now: datetime) -> int:
+    query = sa.select(sa.func.count()).select_from(EnforcementCase).where(
+        EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)), EnforcementCase.next_due_at < now)
+    return session.scalar(_court(query, court_id)) or 0
+
+
+# --- The dashboard's figures -----------------------------------------------------------------------------------
+
+def years_with_cases(session: Session, *, court_id: int | None, tz: str, now: datetime) -> list[int]:
+    """From the year of the first filing to this year."""
+    first = session.scalar(_court(sa.select(sa.func.min(EnforcementCase.filed_at)), court_id))
+    this_year = now.astimezone(ZoneInfo(tz)).year
+    return list(range(first.astimezone(ZoneInfo(tz)).year if first else this_year, this_year + 1))
+
+
+def year_figures(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime) -> dict[str, object]:
+    """One year: its total, its twelve months, the measures taken, and what is overdue now."""
+    bounds = month_bounds(year, tz)
+    months = {m: CaseFigures() for m in range(1, 13)}
+    for k, case_type, count in _received(session, bucket(EnforcementCase.filed_at, bounds, range(1, 13)),
+                                         court_id=court_id, start=bounds[0], end=bounds[-1]):
+        months[k].add_received(case_type, count)
+    closed_key = bucket(EnforcementCase.closed_at, bounds, range(1, 13))
+    for k, case_type, mode, settled, count, applied, recovered in _closed(session, closed_key, court_id=court_id,
+                                                                          start=bounds[0], end=bounds[-1]):
+        months[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
+                             int(recovered))
+    for k, filed_at, closed_at in _durations(session, closed_key, court_id=court_id, start=bounds[0],
+                                             end=bounds[-1]):
+        months[k].days.append((closed_at - filed_at).total_seconds() / 86400)
+    total = CaseFigures()
+    for figures in months.values():
+        for group in total.received:
+            total.received[group] += figures.received[group]
+            total.closed[group] += figures.closed[group]
+        for mode in total.closure_modes:
+            total.closure_modes[mode] += figures.closure_modes[mode]
+        total.actual += figures.actual
+        total.fully_performed += figures.fully_performed
+        total.first_closed += figures.first_closed
+        total.first_terminated += figures.first_terminated
+        total.applied_fen += figures.applied_fen
+        total.recovered_fen += figures.recovered_fen
+        total.days.extend(figures.days)
+    this_year = now.astimezone(ZoneInfo(tz)).year
+    return {
+        "year": year,
+        "total": total.summary(),
+        "months": [{"month": m, **months[m].summary()} for m in range(1, 13)],
+        "measures": measures(session, court_id=court_id, year=year, tz=tz),
+        "overdue_now": overdue_now(session, court_id=court_id, now=now) if year == this_year else None,
+    }
+
+
+def overview(session: Session, *, court_id: int | None, years: Sequence[int], tz: str) -> list[dict[str, object]]:
+    """The headline figures of every year, for the year-on-year comparison."""
+    bounds = year_bounds(years[0], years[-1], tz)
+    per_year = {y: CaseFigures() for y in years}
+    key_filed = bucket(EnforcementCase.filed_at, bounds, years)
+    for k, case_type, count in _received(session, key_filed, court_id=court_id, start=bounds[0], end=bounds[-1]):
+        per_year[k].add_received(case_type, count)
+    key_closed = bucket(EnforcementCase.closed_at, bounds, years)
+    for k, case_type, mode, settled, count, applied, recovered in _closed(session, key_closed, court_id=court_id,
+                                                                          start=bounds[0], end=bounds[-1]):
+        per_year[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
+                               int(recovered))
+    for k, filed_at, closed_at in _durations(session, key_closed, court_id=court_id, start=bounds[0],
+                                             end=bounds[-1]):
+        per_year[k].days.append((closed_at - filed_at).total_seconds() / 86400)
+    return [{"year": y, **per_year[y].summary()} for y in years]
+
+
+def by_judge(session: Session, *, court_id: int, year: int, tz: str) -> list[dict[str, object]]:
+    """The year's figures per judge (and team): for staff only."""
+    bounds = month_bounds(year, tz)
+    judges = {j.id: j for j in session.scalars(sa.select(Officer).where(Officer.court_id == court_id))}
+    figures: dict[object, CaseFigures] = {judge_id: CaseFigures() for judge_id in [*judges, None]}
+    key = EnforcementCase.judge_id
+    for k, case_type, count in _received(session, key, court_id=court_id, start=bounds[0], end=bounds[-1]):
+        figures.setdefault(k, CaseFigures()).add_received(case_type, count)
+    for k, case_type, mode, settled, count, applied, recovered in _closed(session, key, court_id=court_id,
+                                                                          start=bounds[0], end=bounds[-1]):
+        figures.setdefault(k, CaseFigures()).add_closed(case_type, mode.value if mode else None, bool(settled),
+                                                        count, int(applied), int(recovered))
+    for k, filed_at, closed_at in _durations(session, key, court_id=court_id, start=bounds[0], end=bounds[-1]):
+        figures.setdefault(k, CaseFigures()).days.append((closed_at - filed_at).total_seconds() / 86400)
+    rows = []
+    for judge_id, f in figures.items():
+        if not f.received["all"] and not f.closed["all"]:
+            continue
+        judge = judges.get(judge_id) if judge_id is not None else None
+        rows.append({"judge_id": judge_id, "judge": judge.name if judge else None, "team": judge.team if judge else "",
+                     **f.summary()})
+    return sorted(rows, key=lambda r: (r["team"] or "~", r["judge"] or "~"))
+
+
+# --- The cache -------------------------------------------------------------------------------------------------
+
+def fingerprint(session: Session) -> int:
+    """The newest recorded change: every change made through a service appends an audit record in its
+    own transaction, so the figures are stale exactly when this moves (reads such as lookups excluded)."""
+    return session.scalar(sa.select(AuditRecord.id).where(AuditRecord.action.not_in(READ_ACTIONS))
+                          .order_by(AuditRecord.id.desc()).limit(1)) or 0
+
+
+def snapshot_key(court_id: int | None, year: int) -> str:
+    return f"dashboard:{court_id or 'all'}:{year}"
+
+
+def cached(session: Session, key: str, *, version: int, day: date) -> dict[str, object] | None:
+    """The stored figures if they were computed today at this fingerprint."""
+    row = session.get(StatsSnapshot, key)
+    if row is None or row.version != version or row.day != day:
+        return None
+    return row.payload
+
+
+def keep(session: Session, key: str, *, version: int, day: date, payload: dict[str, object], now: datetime) -> None:
+    """Store the figures (an upsert: two processes computing at once both succeed)."""
+    values = {"key": key, "version": version, "day": day, "payload": payload, "computed_at": now}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(StatsSnapshot).values(**values)
+    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={
+        k: statement.excluded[k] for k in ("version", "day", "payload", "computed_at")}))
+
+
+def dashboard(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime,
+              refresh: bool = False) -> dict[str, object]:
+    """The dashboard's figures for ``year``: from the day's cache while nothing changed, else computed."""
+    version, day = fingerprint(session), local_day(now, tz)
+    key = snapshot_key(court_id, year)
+    if not refresh:
+        found = cached(session, key, version=version, day=day)
+        if found is not None:
+            return found
+    years = years_with_cases(session, court_id=court_id, tz=tz, now=now)
+    payload = {
+        **year_figures(session, court_id=court_id, year=year, tz=tz, now=now),
+        "years": overview(session, court_id=court_id, years=years, tz=tz),
+        "computed_at": now.isoformat(),
+    }
+    keep(session, key, version=version, day=day, payload=payload, now=now)
+    return payload
