@@ -270,15 +270,13 @@ def bounties_api() -> ResponseReturnValue:
 @access.public
 def stats_api() -> ResponseReturnValue:
     """The dashboard's figures for a year as JSON (cached for the day while the record is unchanged)."""
-    from oversight import stats as oversight_stats
-    from portal.blueprints.dashboard import figures_for_request
+    from portal.blueprints.dashboard import figures_for_request, oversight_summary
 
     court, figures, _years = figures_for_request()
-    supervision = oversight_stats.compute(db.session, court_id=court.id if court else None, now=utcnow())
+    supervision = oversight_summary(court)
     return jsonify(court={"code": court.code, "name": court.name} if court else None, **figures,
-                   oversight={"cases_supervised": supervision.cases_supervised,
-                              "overseers_involved": supervision.overseers_involved, "cards": supervision.cards,
-                              "ratings": supervision.ratings})
+                   oversight={key: supervision[key] for key in ("cases_supervised", "overseers_involved", "cards",
+                                                                "ratings")})
 
 
 @bp.get("/openapi.json")

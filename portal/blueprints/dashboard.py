@@ -4,6 +4,7 @@ charts, tables, a CSV download and a staff-only drill-down by judge."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -110,12 +111,25 @@ def figures_for_request() -> tuple[Court | None, dict[str, object], list[int]]:
     return court, figures, years
 
 
+def oversight_summary(court: Court | None) -> dict[str, object]:
+    """The oversight figures (oversight.stats), kept in the same daily snapshot as the rest."""
+    court_id, now = (court.id if court else None), utcnow()
+    key, version = f"oversight:{court_id or 'all'}", stats.fingerprint(db.session)
+    day = stats.local_day(now, current_app.config["MINGJING_TIMEZONE"])
+    found = stats.cached(db.session, key, version=version, day=day)
+    if found is None:
+        found = asdict(oversight_stats.compute(db.session, court_id=court_id, now=now))
+        stats.keep(db.session, key, version=version, day=day, payload=found, now=now)
+        db.session.commit()
+    return found
+
+
 @bp.get("/dashboard")
 @access.public
 def index() -> ResponseReturnValue:
     """Show the court's enforcement figures for a year, with definitions, charts and tables."""
     court, figures, years = figures_for_request()
-    oversight = oversight_stats.compute(db.session, court_id=court.id if court else None, now=utcnow())
+    oversight = oversight_summary(court)
     return render("dashboard/index.html", "dashboard/index.html", court=court, figures=figures, years=years,
                   computed_at=datetime.fromisoformat(str(figures["computed_at"])),
                   oversight=oversight, definitions=definitions(), columns=MONTH_COLUMNS, month_row=month_row,

@@ -137,13 +137,17 @@ def test_the_page_is_served_from_the_days_snapshot_until_the_record_changes(app:
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     assert client.get("/dashboard").status_code == 200
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(StatsSnapshot)) == 1
+        keys = set(db.session.scalars(sa.select(StatsSnapshot.key)))
+        assert keys == {f"dashboard:{record['court_id']}:{YEAR}", f"oversight:{record['court_id']}"}
 
     def no_recomputing(*args: object, **kwargs: object) -> object:
         raise AssertionError("recomputed although nothing changed")
 
+    from oversight import stats as oversight_stats
+
     with monkeypatch.context() as patch:
         patch.setattr(stats, "year_figures", no_recomputing)
+        patch.setattr(oversight_stats, "compute", no_recomputing)
         assert client.get("/dashboard").status_code == 200
         assert client.get("/api/v1/stats").status_code == 200
     with app.app_context():  # a new case changes the record: the next view counts it
