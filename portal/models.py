@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import oversight.models  # noqa: F401  (the account links to overseers: their table must be known)
+import publicity.grid_models  # noqa: F401  (... and to grid liaisons)
 from publicity.models import Base, Court, UTCDateTime, enum_type
 
 
@@ -42,6 +43,7 @@ class Account(UserMixin, Base):
     court_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_court.id"))
     officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_officer.id"))
     overseer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oversight_overseer.id"))
+    liaison_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_liaison.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

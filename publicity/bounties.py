@@ -15,10 +15,11 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, listsearch, names, throttle
+from publicity import audit, case_numbers, grid, listsearch, names, throttle
 from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
 from publicity.deadlines import COURT_ZONE
 from publicity.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
+from publicity.grid_models import PushEvent
 from publicity.models import (
     BountyClue,
     BountyNotice,
@@ -27,6 +28,7 @@ from publicity.models import (
     EnforcementCase,
     FundDirection,
     FundMovement,
+    FundSource,
     Party,
     PartyKind,
     PartySide,
@@ -219,6 +221,8 @@ def decide(session: Session, *, notice: BountyNotice, grant: bool, reasons: str,
     notice.decided_at, notice.decided_by, notice.decision_reasons = now, actor, reasons
     if grant:
         notice.published_at = now
+        grid.push(session, party=notice.respondent, event=PushEvent.BOUNTY, case_number=notice.case_number,
+                  respondent=notice.respondent_name, object_id=notice.id, now=now)
     audit.record(session, actor=actor, action="bounty.decide", object_type="bounty_notice", object_id=notice.id,
                  changes={"granted": grant, "reasons": reasons, "on_time": _today(now) <= notice.decision_due},
                  chain=_chain(notice), now=now)
@@ -326,7 +330,8 @@ def mark_read(session: Session, *, notice: BountyNotice, clues: Iterable[BountyC
 def recovered(session: Session, case_id: int, *, since: datetime | None = None) -> int:
     """Money received on the case (since ``since``), in fen."""
     stmt = sa.select(sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0)).where(
-        FundMovement.case_id == case_id, FundMovement.direction == FundDirection.IN)
+        FundMovement.case_id == case_id, FundMovement.direction == FundDirection.IN,
+        FundMovement.source == FundSource.ENFORCEMENT)  # judicial aid is no recovery from the respondent
     if since is not None:
         stmt = stmt.where(FundMovement.occurred_at >= since)
     total = session.scalar(stmt)

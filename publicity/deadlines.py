@@ -22,6 +22,7 @@ DEFAULTS: dict[str, int] = {
     "research_years": 5,  # ... for 5 years
     "card_answer_days": 7,  # the judge answers an overseer's evaluation card within 7 days
     "question_answer_days": 7,  # ... and an overseer's question
+    "aid_review_days": 15,  # judicial aid: the court decides within 15 days of the application
 }
 
 TIMED_SEARCHES = (SearchTarget.PERSON, SearchTarget.VEHICLE, SearchTarget.DEPOSITS, SearchTarget.BUSINESS)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, listsearch, names, notices
+from publicity import audit, case_numbers, deadlines, grid, listsearch, names, notices
 from publicity.errors import (
     AlreadyRemoved,
     InvalidGrace,
@@ -19,6 +19,7 @@ from publicity.errors import (
     RemovalGroundRecorded,
     RemovalNeedsGround,
 )
+from publicity.grid_models import PushEvent
 from publicity.models import (
     Court,
     DefaulterEntry,
@@ -114,6 +115,9 @@ def list_defaulter(session: Session, *, court: Court, data: EntryData, key: byte
     if case is not None:  # the applicant hears of it when it is published, after any grace period
         notices.enqueue_listing_notices(session, case_id=case.id, event="listed", respondent=entry.name, now=now,
                                         send_at=published_at, entry_id=entry.id)
+        grid.push(session, party=grid.respondent_of(session, case_id=case.id, id_number=number),
+                  event=PushEvent.LISTED, case_number=entry.case_number, respondent=entry.name, object_id=entry.id,
+                  now=now)
     return entry
 
 

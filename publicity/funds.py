@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from publicity import audit, cases
 from publicity.errors import InsufficientFunds, InvalidAmount
-from publicity.models import EnforcementCase, FundDirection, FundMovement, NodeType
+from publicity.models import EnforcementCase, FundDirection, FundMovement, FundSource, NodeType
 
 
 def balance(session: Session, case: EnforcementCase) -> int:
@@ -21,11 +21,13 @@ def balance(session: Session, case: EnforcementCase) -> int:
 
 
 def received_by_case(session: Session, case_ids: list[int]) -> dict[int, int]:
-    """Money received (in fen) by each of the cases, in one query; cases with none are absent."""
+    """Money recovered (in fen) by each of the cases, in one query; cases with none are absent. Judicial aid
+    is help for the applicant, not performance by the respondent: it is not counted."""
     if not case_ids:
         return {}
     rows = session.execute(sa.select(FundMovement.case_id, sa.func.sum(FundMovement.amount_fen)).where(
-        FundMovement.case_id.in_(case_ids), FundMovement.direction == FundDirection.IN)
+        FundMovement.case_id.in_(case_ids), FundMovement.direction == FundDirection.IN,
+        FundMovement.source == FundSource.ENFORCEMENT)
         .group_by(FundMovement.case_id))
     return {case_id: int(total) for case_id, total in rows}
 
@@ -37,8 +39,8 @@ def movements(session: Session, case: EnforcementCase) -> list[FundMovement]:
 
 
 def record_movement(session: Session, *, case: EnforcementCase, direction: FundDirection, counterparty: str,
-                    amount_fen: int, occurred_at: datetime, reference: str = "", actor: str,
-                    now: datetime) -> FundMovement:
+                    amount_fen: int, occurred_at: datetime, reference: str = "", actor: str, now: datetime,
+                    source: FundSource = FundSource.ENFORCEMENT) -> FundMovement:
     """Record money in (到账) or out (发放); a payout beyond the balance is refused."""
     if amount_fen <= 0:
         raise InvalidAmount()
@@ -50,12 +52,12 @@ def record_movement(session: Session, *, case: EnforcementCase, direction: FundD
         if amount_fen > held:
             raise InsufficientFunds(balance=f"{held / 100:,.2f}")
     movement = FundMovement(case_id=case.id, direction=direction, counterparty=counterparty, amount_fen=amount_fen,
-                            occurred_at=occurred_at, reference=reference, author=actor, created_at=now)
+                            source=source, occurred_at=occurred_at, reference=reference, author=actor, created_at=now)
     session.add(movement)
     session.flush()
     audit.record(session, actor=actor, action="fund.create", object_type="fund_movement", object_id=movement.id,
                  changes={"case": case.number, "direction": direction.value, "counterparty": counterparty,
-                          "amount_fen": amount_fen, "reference": reference},
+                          "amount_fen": amount_fen, "reference": reference, "source": source.value},
                  chain=case.court.code, now=now)
     node_type = NodeType.FUNDS_IN if direction == FundDirection.IN else NodeType.FUNDS_OUT
     cases.append_node(session, case, node_type, occurred_at=occurred_at, public_text="", amount_fen=amount_fen,

@@ -194,6 +194,7 @@ class NodeType(enum.StrEnum):
     RESUMED = "resumed"  # 恢复执行
     CLOSED = "closed"  # 结案
     CORRECTION = "correction"  # 更正
+    GRID_ASSISTANCE = "grid_assistance"  # 网格员协助
 
 
 class SearchTarget(enum.StrEnum):
@@ -312,6 +313,14 @@ class FundDirection(enum.StrEnum):
     OUT = "out"  # 案款发放
 
 
+class FundSource(enum.StrEnum):
+    """Where money received came from: the enforcement itself, or judicial aid (司法救助) — which is
+    help for the applicant, not recovery from the respondent, and is counted apart."""
+
+    ENFORCEMENT = "enforcement"
+    JUDICIAL_AID = "judicial_aid"
+
+
 class FundMovement(Base):
     """Money received or paid out on a case (案款), in integer fen."""
 
@@ -322,6 +331,8 @@ class FundMovement(Base):
     direction: Mapped[FundDirection] = mapped_column(enum_type(FundDirection))
     counterparty: Mapped[str] = mapped_column(sa.String(100))  # payer or payee
     amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    source: Mapped[FundSource] = mapped_column(enum_type(FundSource), default=FundSource.ENFORCEMENT,
+                                               server_default=FundSource.ENFORCEMENT.value)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reference: Mapped[str] = mapped_column(sa.String(100), default="")
     author: Mapped[str] = mapped_column(sa.String(100))

@@ -15,8 +15,9 @@ from datetime import time as dt_time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, cases, deadlines, listsearch, names, notices
+from publicity import audit, case_numbers, cases, deadlines, grid, listsearch, names, notices
 from publicity.errors import N_, IllegalTransition, PublicityError
+from publicity.grid_models import PushEvent
 from publicity.models import (
     BoundRole,
     CaseStage,
@@ -189,6 +190,8 @@ def issue_order(session: Session, *, case: EnforcementCase, respondent: Party,
                  chain=case.court.code, now=now)
     _record_node(session, case, order, now=now, actor=actor)
     notices.enqueue_listing_notices(session, case_id=case.id, event="restricted", respondent=order.name, now=now)
+    grid.push(session, party=respondent, event=PushEvent.RESTRICTED, case_number=case.number,
+              respondent=respondent.name, object_id=order.id, now=now)
     return order
 
 

@@ -9,8 +9,9 @@ the time zone. Definitions (shown next to each figure on the dashboard):
 - closed: cases whose closure (结案 node, or 终本) falls in the period;
 - actual closures (实际执结): closed as 执行完毕, or as 终结执行 after a settlement (执行和解) node;
 - actual closure rate: actual closures / closed;
-- amount-in-place rate (实际执行到位率): money received so far in the cases closed in the period /
-  the amounts applied for in those cases (no figure when nothing was applied for);
+- amount-in-place rate (实际执行到位率): money recovered so far in the cases closed in the period /
+  the amounts applied for in those cases (no figure when nothing was applied for); judicial aid is
+  help for the applicant, not recovery, and is counted apart;
 - completion rate (执行完毕率): closed as 执行完毕 / closed;
 - 终本 rate: first-enforcement (执) cases closed by 终本 / first-enforcement cases closed;
 - days to close: from filing to closure (mean and median), share closed within 6 months;
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from publicity.grid_models import AidApplication, AssistanceTask
 from publicity.models import (
     AuditRecord,
     BountyNotice,
@@ -41,6 +43,7 @@ from publicity.models import (
     EnforcementCase,
     FundDirection,
     FundMovement,
+    FundSource,
     NodeType,
     Officer,
     RestrictionOrder,
@@ -163,7 +166,8 @@ def _closed(session: Session, key: sa.ColumnElement, *, court_id: int | None, st
     in_period = sa.and_(EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
     received = (sa.select(FundMovement.case_id, sa.func.sum(FundMovement.amount_fen).label("fen"))
                 .join(EnforcementCase, EnforcementCase.id == FundMovement.case_id)
-                .where(FundMovement.direction == FundDirection.IN, in_period)
+                .where(FundMovement.direction == FundDirection.IN, FundMovement.source == FundSource.ENFORCEMENT,
+                       in_period)
                 .group_by(FundMovement.case_id).subquery())
     settled = _settled().label("settled")
     query = (sa.select(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled, sa.func.count(),
@@ -231,13 +235,26 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str) -> d
                        .where(RewardPayment.paid_on >= first_day, RewardPayment.paid_on < next_first_day))
     count, fen = session.execute(rewards).one()
     result["rewards_paid"], result["rewards_paid_fen"] = count, int(fen)
-    funds = _court(sa.select(FundMovement.direction, sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0))
+    funds = _court(sa.select(FundMovement.direction, FundMovement.source,
+                             sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0))
                    .join(EnforcementCase, EnforcementCase.id == FundMovement.case_id)
                    .where(FundMovement.occurred_at >= start, FundMovement.occurred_at < end)
-                   .group_by(FundMovement.direction), court_id)
-    totals = {direction: int(total) for direction, total in session.execute(funds)}
-    result["funds_received_fen"] = totals.get(FundDirection.IN, 0)
-    result["funds_paid_out_fen"] = totals.get(FundDirection.OUT, 0)
+                   .group_by(FundMovement.direction, FundMovement.source), court_id)
+    totals = {(direction, source): int(total) for direction, source, total in session.execute(funds)}
+    result["funds_received_fen"] = totals.get((FundDirection.IN, FundSource.ENFORCEMENT), 0)
+    result["funds_paid_out_fen"] = sum(v for (d, _s), v in totals.items() if d == FundDirection.OUT)
+    # Judicial aid (司法救助): applicants helped and money paid in the year, apart from the recovery.
+    aid = _court(sa.select(sa.func.count(sa.distinct(AidApplication.party_id)),
+                           sa.func.coalesce(sa.func.sum(AidApplication.amount_granted_fen), 0))
+                 .join(EnforcementCase, EnforcementCase.id == AidApplication.case_id)
+                 .where(AidApplication.paid_at >= start, AidApplication.paid_at < end), court_id)
+    applicants, paid = session.execute(aid).one()
+    result["judicial_aid_applicants"], result["judicial_aid_paid_fen"] = applicants, int(paid)
+    # 执行+网格: assistance tasks the liaisons reported on in the year.
+    tasks = _court(sa.select(sa.func.count()).select_from(AssistanceTask)
+                   .join(EnforcementCase, EnforcementCase.id == AssistanceTask.case_id)
+                   .where(AssistanceTask.reported_at >= start, AssistanceTask.reported_at < end), court_id)
+    result["grid_assistance_tasks"] = session.scalar(tasks) or 0
     return result
 
 

@@ -84,7 +84,7 @@ def test_each_movement_writes_a_node_and_an_audit_record(session: Session, filed
     assert records[str(received.id)]["amount_fen"] == 8_888_88
     assert records[str(received.id)]["direction"] == "in"
     assert records[str(paid.id)] == {"case": filed_case.number, "direction": "out", "counterparty": "张三",
-                                     "amount_fen": 1_234_56, "reference": "回单001"}
+                                     "amount_fen": 1_234_56, "reference": "回单001", "source": "enforcement"}
     assert audit.verify(session).ok
 
 

@@ -1,0 +1,219 @@
+"""Models of the court's reach into townships (执行+网格) and of judicial aid (司法救助)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from publicity.models import Base, EnforcementCase, Officer, Party, UTCDateTime, enum_type
+
+
+class GridKind(enum.StrEnum):
+    """A grid area's level: townships hold the grids where liaisons work."""
+
+    TOWNSHIP = "township"  # 乡镇（街道）
+    VILLAGE = "village"  # 村
+    COMMUNITY = "community"  # 社区
+    ENTERPRISE = "enterprise"  # 企业网格
+
+
+class GridArea(Base):
+    """A grid area (网格): a township, or a village, community or enterprise grid inside one."""
+
+    __tablename__ = "publicity_grid_area"
+    __table_args__ = (sa.UniqueConstraint("court_id", "parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_grid_area.id"), index=True)
+    kind: Mapped[GridKind] = mapped_column(enum_type(GridKind))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    # The township's work station (工作站), where its liaisons are organised.
+    station: Mapped[str] = mapped_column(sa.String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    parent: Mapped[GridArea | None] = relationship(remote_side="GridArea.id")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name}·{self.name}" if self.parent else self.name
+
+
+class Liaison(Base):
+    """A grid liaison (网格员 / 执行联络员): a local helper of the court in one or more grids."""
+
+    __tablename__ = "publicity_liaison"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(50))
+    phone: Mapped[str] = mapped_column(sa.String(30), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    notify_sms: Mapped[bool] = mapped_column(default=False)  # pushes also by SMS / email, if opted in
+    notify_email: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    grids: Mapped[list[GridArea]] = relationship(secondary="publicity_liaison_grid", order_by="GridArea.name")
+
+
+class LiaisonGrid(Base):
+    """Which grids a liaison serves."""
+
+    __tablename__ = "publicity_liaison_grid"
+
+    liaison_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_liaison.id"), primary_key=True)
+    grid_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_grid_area.id"), primary_key=True, index=True)
+
+
+class PartyLocation(Base):
+    """The grid a party (usually a respondent) lives or does business in, chosen by staff from its address."""
+
+    __tablename__ = "publicity_party_location"
+
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"), primary_key=True)
+    grid_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_grid_area.id"), index=True)
+    set_by: Mapped[str] = mapped_column(sa.String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    party: Mapped[Party] = relationship()
+    grid: Mapped[GridArea] = relationship()
+
+
+class PushEvent(enum.StrEnum):
+    LISTED = "listed"  # 纳入失信名单
+    RESTRICTED = "restricted"  # 限制消费
+    BOUNTY = "bounty"  # 悬赏公告
+
+
+class InboxItem(Base):
+    """A push to a liaison's inbox: a respondent of their grid listed, restricted or in a bounty notice."""
+
+    __tablename__ = "publicity_inbox_item"
+    __table_args__ = (sa.Index("ix_publicity_inbox_item_liaison_id", "liaison_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    liaison_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_liaison.id"))
+    grid_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_grid_area.id"))
+    event: Mapped[PushEvent] = mapped_column(enum_type(PushEvent))
+    case_number: Mapped[str] = mapped_column(sa.String(40))
+    respondent: Mapped[str] = mapped_column(sa.String(100))
+    object_id: Mapped[int] = mapped_column()  # the entry, order or notice
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    grid: Mapped[GridArea] = relationship()
+
+
+class TaskKind(enum.StrEnum):
+    SERVE = "serve"  # 送达文书
+    LOCATE = "locate"  # 查找被执行人
+    CHECK_ASSET = "check_asset"  # 核查财产
+    MEDIATE = "mediate"  # 调解
+    URGE = "urge"  # 督促履行
+
+
+class TaskStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    REPORTED = "reported"
+    CLOSED = "closed"
+
+
+class TaskOutcome(enum.StrEnum):
+    DONE = "done"  # 已完成
+    PARTLY = "partly"  # 部分完成
+    NOT_POSSIBLE = "not_possible"  # 未能完成
+
+
+class AssistanceTask(Base):
+    """A judge's request to a grid's liaison (协助事项), the liaison's report, and the node it became."""
+
+    __tablename__ = "publicity_assistance_task"
+    __table_args__ = (sa.Index("ix_publicity_assistance_task_liaison_id", "liaison_id", "status"),
+                      sa.Index("ix_publicity_assistance_task_case_id", "case_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    grid_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_grid_area.id"))
+    liaison_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_liaison.id"))
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_officer.id"))
+    kind: Mapped[TaskKind] = mapped_column(enum_type(TaskKind))
+    instructions: Mapped[str] = mapped_column(sa.Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[TaskStatus] = mapped_column(enum_type(TaskStatus), default=TaskStatus.REQUESTED)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[TaskOutcome | None] = mapped_column(enum_type(TaskOutcome))
+    report: Mapped[str] = mapped_column(sa.Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when the liaison did it
+    place: Mapped[str] = mapped_column(sa.String(200), default="")
+    attachment_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    attachment_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    attachment: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    node_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_case_node.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    case: Mapped[EnforcementCase] = relationship()
+    grid: Mapped[GridArea] = relationship()
+    liaison: Mapped[Liaison] = relationship()
+    requested_by: Mapped[Officer] = relationship()
+
+
+class Hardship(enum.StrEnum):
+    SUPPORT = "support"  # 赡养费、扶养费、抚养费
+    WAGES = "wages"  # 劳动报酬
+    INJURY = "injury"  # 人身损害赔偿
+    OTHER = "other"
+
+
+class AidStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    GRANTED = "granted"
+    REFUSED = "refused"
+    PAID = "paid"
+
+
+class AidApplication(Base):
+    """An applicant's application for judicial aid (司法救助) in a case whose respondent cannot pay."""
+
+    __tablename__ = "publicity_aid_application"
+    __table_args__ = (sa.Index("ix_publicity_aid_application_case_id", "case_id"),
+                      sa.Index("ix_publicity_aid_application_status", "status", "review_due_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"))
+    hardship: Mapped[Hardship] = mapped_column(enum_type(Hardship))
+    household: Mapped[str] = mapped_column(sa.Text)  # the household's situation, as the applicant tells it
+    amount_asked_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    status: Mapped[AidStatus] = mapped_column(enum_type(AidStatus), default=AidStatus.SUBMITTED)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    review_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    amount_granted_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reasons: Mapped[str] = mapped_column(sa.Text, default="")  # a refusal's reasons, or notes of a grant
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fund_movement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_fund_movement.id"))
+
+    case: Mapped[EnforcementCase] = relationship()
+    party: Mapped[Party] = relationship()
+    documents: Mapped[list[AidDocument]] = relationship(order_by="AidDocument.id")
+
+
+class AidDocument(Base):
+    """A supporting document of an aid application (PDF or image, checked by content)."""
+
+    __tablename__ = "publicity_aid_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_aid_application.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    size: Mapped[int] = mapped_column()
