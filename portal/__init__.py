@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     from portal.blueprints import (
         admin,
+        aid,
         api,
         audit,
         auth,
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard,
         exposure,
         grid,
+        grid_staff,
         lists,
         overseer,
         oversight_staff,
@@ -122,7 +124,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (public, auth, cases, lists, restrictions, bounties, exposure, search, dashboard, api, admin, staff,
-                   casework, audit, overseer, oversight_staff, grid):
+                   casework, audit, overseer, oversight_staff, grid, grid_staff, aid):
         app.register_blueprint(module.bp)
 
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from oversight.models import AttendanceResponse, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
 from publicity.deadlines import DeadlineKind, DeadlineStatus
+from publicity.grid_models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
 from publicity.errors import PublicityError, TerminationNotAllowed
 from publicity.models import (
     BoundRole,
@@ -18,6 +19,7 @@ from publicity.models import (
     CorrectionStatus,
     ExposureChannel,
     FundDirection,
+    FundSource,
     LiftReason,
     ListingGround,
     NodeType,
@@ -80,6 +82,7 @@ NODE_TYPES = {
     NodeType.RESUMED: _l("Enforcement resumed"),
     NodeType.CLOSED: _l("Case closed"),
     NodeType.CORRECTION: _l("Correction"),
+    NodeType.GRID_ASSISTANCE: _l("Assistance by the grid liaison (网格员协助)"),
 }
 
 SEARCH_TARGETS = {
@@ -278,6 +281,48 @@ ATTENDANCE_RESPONSES = {
     AttendanceResponse.CONFIRMED: _l("Will witness"),
     AttendanceResponse.DECLINED: _l("Will not come"),
 }
+GRID_KINDS = {
+    GridKind.TOWNSHIP: _l("Township"),
+    GridKind.VILLAGE: _l("Village grid"),
+    GridKind.COMMUNITY: _l("Community grid"),
+    GridKind.ENTERPRISE: _l("Enterprise grid"),
+}
+PUSH_EVENTS = {
+    PushEvent.LISTED: _l("Listed as a dishonest defaulter"),
+    PushEvent.RESTRICTED: _l("Consumption restriction order issued"),
+    PushEvent.BOUNTY: _l("Named in a bounty notice"),
+}
+TASK_KINDS = {
+    TaskKind.SERVE: _l("Serve a document"),
+    TaskKind.LOCATE: _l("Locate the respondent"),
+    TaskKind.CHECK_ASSET: _l("Check an asset"),
+    TaskKind.MEDIATE: _l("Mediate"),
+    TaskKind.URGE: _l("Urge payment"),
+}
+TASK_STATUSES = {
+    TaskStatus.REQUESTED: _l("Waiting for the liaison"),
+    TaskStatus.ACCEPTED: _l("Accepted by the liaison"),
+    TaskStatus.REPORTED: _l("Reported back"),
+    TaskStatus.CLOSED: _l("Closed"),
+}
+TASK_OUTCOMES = {
+    TaskOutcome.DONE: _l("Done"),
+    TaskOutcome.PARTLY: _l("Partly done"),
+    TaskOutcome.NOT_POSSIBLE: _l("Could not be done"),
+}
+HARDSHIPS = {
+    Hardship.SUPPORT: _l("Support or maintenance (赡养费、扶养费、抚养费)"),
+    Hardship.WAGES: _l("Wages (劳动报酬)"),
+    Hardship.INJURY: _l("Personal injury (人身损害赔偿)"),
+    Hardship.OTHER: _l("Other hardship"),
+}
+AID_STATUSES = {
+    AidStatus.SUBMITTED: _l("Under review"),
+    AidStatus.GRANTED: _l("Granted, to be paid"),
+    AidStatus.REFUSED: _l("Refused"),
+    AidStatus.PAID: _l("Paid"),
+}
+FUND_SOURCES = {FundSource.ENFORCEMENT: _l("Enforcement"), FundSource.JUDICIAL_AID: _l("Judicial aid (司法救助)")}
 OVERSEER_KINDS = {
     OverseerKind.DEPUTY: _l("People's deputy"),
     OverseerKind.CPPCC: _l("CPPCC member"),
@@ -318,6 +363,14 @@ TABLES = {
     "attendance_label": ATTENDANCE_RESPONSES,
     "level_label": OVERSEER_LEVELS,
     "overseer_kind_label": OVERSEER_KINDS,
+    "grid_kind_label": GRID_KINDS,
+    "push_event_label": PUSH_EVENTS,
+    "task_kind_label": TASK_KINDS,
+    "task_status_label": TASK_STATUSES,
+    "task_outcome_label": TASK_OUTCOMES,
+    "hardship_label": HARDSHIPS,
+    "aid_status_label": AID_STATUSES,
+    "fund_source_label": FUND_SOURCES,
 }
 
 

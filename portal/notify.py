@@ -130,6 +130,30 @@ def render(message: OutboxMessage) -> tuple[str, str]:
             subject = _("Case %(number)s: oversight", number=p["case_number"])
             text = texts[message.kind] % {"number": p["case_number"], "judge": p["judge"]}
             text += "\n" + _("Details: %(url)s", url=_external("overseer.home"))
+        elif message.kind == "grid_push":
+            event = labels.label(labels.PUSH_EVENTS, p["event"])
+            subject = _("Grid %(grid)s: %(event)s", grid=p["grid"], event=event)
+            text = _("%(respondent)s of your grid %(grid)s (case %(number)s): %(event)s. Details in your inbox: %(url)s",
+                     respondent=p["respondent"], grid=p["grid"], number=p["case_number"], event=event,
+                     url=_external("grid.home"))
+        elif message.kind == "grid_task":
+            kind = labels.label(labels.TASK_KINDS, p["kind"])
+            due = format_datetime(datetime.fromisoformat(p["due_at"]), "yyyy-MM-dd HH:mm")
+            subject = _("Case %(number)s: the court asks your help", number=p["case_number"])
+            text = _("Case %(number)s: the court asks you to %(kind)s by %(due)s. Accept and report back: %(url)s",
+                     number=p["case_number"], kind=kind, due=due, url=_external("grid.home"))
+        elif message.kind in ("aid_decided", "aid_paid"):
+            subject = _("Case %(number)s: judicial aid", number=p["case_number"])
+            if message.kind == "aid_paid":
+                text = _("Case %(number)s: the judicial aid of %(amount)s yuan has been paid.", number=p["case_number"],
+                         amount=labels.yuan(p["amount_fen"]))
+            elif p["granted"]:
+                text = _("Case %(number)s: the court granted you judicial aid of %(amount)s yuan.",
+                         number=p["case_number"], amount=labels.yuan(p["amount_fen"]))
+            else:
+                text = _("Case %(number)s: the court refused your application for judicial aid. Reasons: %(reasons)s",
+                         number=p["case_number"], reasons=p["reasons"])
+            text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
         else:
             raise ValueError(f"unknown message kind {message.kind}")
     return str(subject), str(text)
