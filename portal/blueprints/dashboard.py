@@ -47,6 +47,8 @@ DEFINITIONS = {
                            "ground) / removals with a deadline."),
 }
 
+WHOLE_YEAR = _l("Whole year")  # the label of the total row
+
 # The month table and its CSV share these columns: (key, header).
 MONTH_COLUMNS = (
     ("month", _l("Month")),
@@ -133,7 +135,7 @@ def index() -> ResponseReturnValue:
     return render("dashboard/index.html", "dashboard/index.html", court=court, figures=figures, years=years,
                   computed_at=datetime.fromisoformat(str(figures["computed_at"])),
                   oversight=oversight, definitions=definitions(), columns=MONTH_COLUMNS, month_row=month_row,
-                  column_labels=dict(MONTH_COLUMNS),
+                  column_labels=dict(MONTH_COLUMNS), whole_year=str(WHOLE_YEAR),
                   is_staff=current_user.is_authenticated and current_user.role in STAFF_ROLES)
 
 
@@ -142,7 +144,7 @@ def index() -> ResponseReturnValue:
 def csv() -> ResponseReturnValue:
     """The month table of the page as CSV: the same rows and cells, and the year's total."""
     court, figures, _years = figures_for_request()
-    rows = [month_row(m) for m in figures["months"]] + [month_row({**figures["total"], "month": "total"})]  # type: ignore[union-attr]
+    rows = [month_row(m) for m in figures["months"]] + [month_row({**figures["total"], "month": str(WHOLE_YEAR)})]  # type: ignore[union-attr]
     return csv_response([str(label) for _key, label in MONTH_COLUMNS], rows,
                         f"enforcement-{court.id if court else 'all'}-{figures['year']}.csv")
 
