@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from publicity import cases, deadlines, funds, lookup
-from publicity.models import CaseNode, EnforcementCase, FundMovement, Party
+from publicity import aid, cases, deadlines, funds, lookup
+from publicity.grid_models import AidApplication
+from publicity.models import CaseNode, EnforcementCase, FundMovement, Party, PartySide
 
 NODE_PAGE = 20
 
@@ -28,6 +29,8 @@ class PartyView:
     movements: list[FundMovement]
     balance: int
     resumed_as: EnforcementCase | None
+    # The party's own judicial aid applications (司法救助), newest first; only an applicant has any.
+    aid_applications: list[AidApplication] = field(default_factory=list)
 
 
 def lookup_policy() -> lookup.LookupPolicy:
@@ -61,4 +64,5 @@ def party_view(session: Session, case: EnforcementCase, party: Party, *, now: da
         case=case, party=party, nodes=nodes, more_before=more, corrected=corrected_nodes(session, nodes),
         deadlines=cases.case_deadlines(session, case, now=now), movements=funds.movements(session, case), balance=funds.balance(session, case),
         resumed_as=session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),
+        aid_applications=aid.applications_of_party(session, party.id) if party.side == PartySide.APPLICANT else [],
     )

@@ -89,9 +89,11 @@ CASE_VIEW = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["direction", "counterparty", "amount_fen", "occurred_at"],
+                "required": ["direction", "source", "counterparty", "amount_fen", "occurred_at"],
                 "properties": {
                     "direction": {"type": "string", "enum": ["in", "out"]},
+                    "source": {"type": "string", "enum": ["enforcement", "judicial_aid"],
+                               "description": "judicial_aid: 司法救助 paid to the applicant, not money recovered."},
                     "counterparty": {"type": "string"},
                     "amount_fen": {"type": "integer"},
                     "occurred_at": {"type": "string", "format": "date-time"},

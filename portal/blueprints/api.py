@@ -67,7 +67,8 @@ def serialise(v: PartyView, *, all_nodes: list) -> dict[str, object]:  # type: i
             for d in v.deadlines
         ],
         "funds": [
-            {"direction": m.direction.value, "counterparty": m.counterparty, "amount_fen": m.amount_fen,
+            {"direction": m.direction.value, "source": m.source.value, "counterparty": m.counterparty,
+             "amount_fen": m.amount_fen,
              "occurred_at": m.occurred_at.isoformat()}
             for m in v.movements
         ],

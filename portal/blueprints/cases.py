@@ -34,7 +34,7 @@ def _remember(case: EnforcementCase, party: Party, now: datetime) -> None:
                          "code": party.query_code_hash}
 
 
-def _viewing(now: datetime) -> tuple[EnforcementCase, Party] | None:
+def viewing_party(now: datetime) -> tuple[EnforcementCase, Party] | None:
     """The case this visitor proved a code for in the last half hour, or None."""
     stash = session.get(VIEW_KEY)
     if not stash or datetime.fromisoformat(stash["at"]) < now - VIEW_TTL:
@@ -83,7 +83,7 @@ def lookup_page() -> ResponseReturnValue:
 def view() -> ResponseReturnValue:
     """The party's view of their case: stage, timeline, deadlines, funds, judge and contact."""
     now = utcnow()
-    viewing = _viewing(now)
+    viewing = viewing_party(now)
     if viewing is None:
         flash(_("Please enter your case number and query code again."), "info")
         return redirect(url_for("cases.lookup"), 303)
@@ -97,7 +97,7 @@ def view() -> ResponseReturnValue:
 def more_nodes() -> ResponseReturnValue:
     """The next page of the timeline (htmx "load more"; a whole page without JavaScript)."""
     now = utcnow()
-    viewing = _viewing(now)
+    viewing = viewing_party(now)
     if viewing is None:
         return redirect(url_for("cases.lookup"), 303)
     case, _party = viewing
@@ -112,7 +112,7 @@ def more_nodes() -> ResponseReturnValue:
 def subscribe() -> ResponseReturnValue:
     """Subscribe a phone or email to the case's new public nodes."""
     now = utcnow()
-    viewing = _viewing(now)
+    viewing = viewing_party(now)
     if viewing is None:
         return redirect(url_for("cases.lookup"), 303)
     case, party = viewing

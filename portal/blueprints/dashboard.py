@@ -42,7 +42,8 @@ DEFINITIONS = {
     "within_6_months": _l("Closed within 6 months = cases closed within 183 days of filing / cases closed."),
     "overdue_now": _l("Open cases with a deadline (search, notice, judge, closure …) already past, now."),
     "measures": _l("Counted by when they happened: case nodes recorded, orders issued, entries published or "
-                   "removed, notices published, rewards paid, money received or paid out."),
+                   "removed, notices published, rewards paid, money received or paid out, grid liaisons' reports. "
+                   "Judicial aid paid to applicants is shown apart: it is not money recovered."),
     "removals_on_time": _l("Removals from the defaulter list made within their deadline (3 working days from the "
                            "ground) / removals with a deadline."),
 }

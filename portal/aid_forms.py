@@ -1,0 +1,113 @@
+"""Forms of judicial aid (司法救助): the applicant's application, the staff's decision and payment (shape checks)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import MultipleFileField
+from wtforms import DateField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from portal import labels
+from portal.case_forms import YuanField
+from portal.database import utcnow
+from portal.forms import REQUIRED, PortalForm
+from publicity import aid
+from publicity.deadlines import COURT_ZONE
+from publicity.errors import BadAttachment
+from publicity.grid_models import Hardship
+
+HOUSEHOLD_MAX = 2000
+REASONS_MAX = 2000
+
+
+class AidApplicationForm(PortalForm):
+    """The applicant's application: the hardship, the household, the amount asked and up to five documents."""
+
+    hardship = SelectField(_l("Hardship"), choices=[], validators=[DataRequired(REQUIRED)])
+    household = TextAreaField(_l("Your household's situation: who lives on what income, and why the unpaid money "
+                                 "leaves you in hardship"),
+                              validators=[DataRequired(REQUIRED), Length(max=HOUSEHOLD_MAX)])
+    amount = YuanField(_l("Amount of aid asked for (yuan)"), validators=[DataRequired(REQUIRED), Length(max=20)])
+    documents = MultipleFileField(_l("Supporting documents (up to 5 files: PDF, PNG or JPEG, at most 5 MB each)"),
+                                  render_kw={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"})
+    submit = SubmitField(_l("Apply for judicial aid"))
+
+    # The documents as read by validate_documents: (file name, content).
+    read_documents: list[tuple[str, bytes]]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.hardship.choices = [(h.value, str(labels.HARDSHIPS[h])) for h in Hardship]
+        self.read_documents = []
+
+    def validate_household(self, field: TextAreaField) -> None:
+        field.data = (field.data or "").strip()
+
+    def validate_amount(self, field: YuanField) -> None:
+        if field.fen is not None and field.fen <= 0:
+            raise ValidationError(gettext("The amount must be above zero."))
+
+    def validate_documents(self, field: MultipleFileField) -> None:
+        # A file input left empty still sends one part without a file name: it is no document.
+        uploads = [f for f in (field.data or []) if f and getattr(f, "filename", "")]
+        if len(uploads) > aid.MAX_DOCUMENTS:
+            raise ValidationError(gettext("Attach at most %(count)s documents.", count=aid.MAX_DOCUMENTS))
+        self.read_documents = []
+        refused = []
+        for upload in uploads:
+            # One byte past the limit is enough to know the file is too large.
+            content = upload.read(aid.DOCUMENT_LIMIT_MB * 2**20 + 1)
+            try:
+                aid.check_document(upload.filename, content)  # by its content, not its name
+            except BadAttachment:
+                refused.append(upload.filename)
+                continue
+            self.read_documents.append((upload.filename, content))
+        if refused:
+            raise ValidationError(gettext(
+                "Not accepted: %(names)s. Each document must be a PDF, PNG or JPEG file of at most %(limit)s MB.",
+                names="、".join(refused), limit=aid.DOCUMENT_LIMIT_MB))
+
+
+class AidDecisionForm(PortalForm):
+    """Grant an amount, or refuse with reasons."""
+
+    decision = RadioField(_l("Decision"), choices=[], validators=[DataRequired(REQUIRED)])
+    # Not Optional(): the "required for a grant" check below must run on an empty field too.
+    amount = YuanField(_l("Amount granted (yuan)"), validators=[Length(max=20)])
+    reasons = TextAreaField(_l("Reasons (required for a refusal)"), validators=[Optional(), Length(max=REASONS_MAX)])
+    submit = SubmitField(_l("Record the decision"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.decision.choices = [("grant", str(_l("Grant judicial aid"))),
+                                 ("refuse", str(_l("Refuse, with reasons")))]
+
+    @property
+    def grant(self) -> bool:
+        return self.decision.data == "grant"
+
+    def validate_amount(self, field: YuanField) -> None:
+        if self.grant and not field.fen:
+            raise ValidationError(gettext("Enter the amount granted in yuan."))
+
+
+class AidPaymentForm(PortalForm):
+    """The day the granted aid was paid."""
+
+    paid_on = DateField(_l("Paid on"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
+    submit = SubmitField(_l("Record the payment"))
+
+    decided_on: date | None = None  # the day of the grant, set by the view: no payment before it
+
+    def validate_paid_on(self, field: DateField) -> None:
+        if not field.data:
+            return
+        if field.data > utcnow().astimezone(COURT_ZONE).date():
+            raise ValidationError(gettext("The date cannot be in the future."))
+        if self.decided_on and field.data < self.decided_on:
+            raise ValidationError(gettext("The aid cannot have been paid before it was granted (%(date)s).",
+                                          date=self.decided_on.isoformat()))
