@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, notices
-from publicity.errors import N_, PublicityError
+from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
+from publicity.errors import N_, BadAttachment, PublicityError
 from publicity.grid_models import (
     AssistanceTask,
     GridArea,
@@ -247,6 +248,10 @@ def report_task(session: Session, *, task: AssistanceTask, liaison_id: int, outc
     if task.liaison_id != liaison_id:
         raise TaskNotOpen()
     name, content_type, content = attachment or ("", "", None)
+    if content is not None:  # a photo or PDF, read by its content, within the size limit
+        content_type = sniff(content) or ""
+        if not content_type or len(content) > ATTACHMENT_LIMIT_MB * 2**20:
+            raise BadAttachment(limit=ATTACHMENT_LIMIT_MB)
     _step(session, task, TaskStatus.ACCEPTED, {
         "status": TaskStatus.REPORTED, "outcome": outcome, "report": report, "done_at": done_at, "place": place,
         "attachment_name": name, "attachment_type": content_type, "attachment": content, "reported_at": now})
@@ -274,9 +279,14 @@ def close_task(session: Session, *, task: AssistanceTask, judge: Officer, public
     return task
 
 
+STEP_ORDER = (TaskStatus.REQUESTED, TaskStatus.ACCEPTED, TaskStatus.REPORTED, TaskStatus.CLOSED)
+
+
 def tasks_of_liaison(session: Session, liaison_id: int) -> list[AssistanceTask]:
+    """The liaison's tasks: what waits for them first (new, then accepted), then the done ones."""
+    step = sa.case(*[(AssistanceTask.status == s, i) for i, s in enumerate(STEP_ORDER)])
     return list(session.scalars(sa.select(AssistanceTask).where(AssistanceTask.liaison_id == liaison_id)
-                                .order_by(AssistanceTask.status, AssistanceTask.due_at)))
+                                .order_by(step, AssistanceTask.due_at)))
 
 
 def tasks_of_case(session: Session, case_id: int) -> list[AssistanceTask]:

@@ -115,6 +115,10 @@ class AuditHead(Base):
     chain: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # A random value renewed by every record that changes something (not by lookups and logins), in the
+    # appending transaction: the dashboard's snapshot is stale exactly when it moves, even when
+    # transactions commit out of id order.
+    changed: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class AuditRecord(Base):

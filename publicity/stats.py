@@ -23,6 +23,7 @@ in the year it is filed and closed.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ from sqlalchemy.orm import Session
 
 from publicity.grid_models import AidApplication, AssistanceTask
 from publicity.models import (
-    AuditRecord,
+    AuditHead,
+    Court,
     BountyNotice,
     CaseNode,
     CaseStage,
@@ -54,9 +56,6 @@ from publicity.models import (
 GROUPS = ("first", "resumed", "preservation")  # 执, 执恢, 执保
 TYPE_GROUP = {"执": "first", "执恢": "resumed", "执保": "preservation"}
 SIX_MONTHS_DAYS = 183
-# Audit actions that record reading, not changing: they leave the statistics as they were.
-READ_ACTIONS = ("case.lookup", "case.lookup_failed", "case.lookup_locked", "account.login", "account.locked",
-                "bounty.clues_read")
 
 
 # --- Time buckets ----------------------------------------------------------------------------------------------
@@ -197,7 +196,7 @@ MEASURE_NODES = {
 }
 
 
-def measures(session: Session, *, court_id: int | None, year: int, tz: str) -> dict[str, object]:
+def measures(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime) -> dict[str, object]:
     """What the court did in the year: searches, seizures, auctions, punishments, lists, bounties, funds."""
     bounds = month_bounds(year, tz)
     start, end = bounds[0], bounds[-1]
@@ -219,8 +218,9 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str) -> d
 
     result["restriction_orders"] = session.scalar(court_of(RestrictionOrder, sa.select(sa.func.count()).where(
         RestrictionOrder.issued_on >= first_day, RestrictionOrder.issued_on < next_first_day))) or 0
+    # Published by now: an entry still in its grace period is not public, and must not show here either.
     result["defaulter_listings"] = session.scalar(court_of(DefaulterEntry, sa.select(sa.func.count()).where(
-        DefaulterEntry.published_at >= start, DefaulterEntry.published_at < end))) or 0
+        DefaulterEntry.published_at >= start, DefaulterEntry.published_at < min(end, now)))) or 0
     removals = session.execute(court_of(DefaulterEntry, sa.select(DefaulterEntry.removed_at, DefaulterEntry.removal_due)
                                         .where(DefaulterEntry.removed_at.is_not(None),
                                                DefaulterEntry.removed_at >= start, DefaulterEntry.removed_at < end))).all()
@@ -307,7 +307,7 @@ def year_figures(session: Session, *, court_id: int | None, year: int, tz: str, 
         "year": year,
         "total": total.summary(),
         "months": [{"month": m, **months[m].summary()} for m in range(1, 13)],
-        "measures": measures(session, court_id=court_id, year=year, tz=tz),
+        "measures": measures(session, court_id=court_id, year=year, tz=tz, now=now),
         "overdue_now": overdue_now(session, court_id=court_id, now=now) if year == this_year else None,
     }
 
@@ -351,16 +351,21 @@ def by_judge(session: Session, *, court_id: int, year: int, tz: str) -> list[dic
         judge = judges.get(judge_id) if judge_id is not None else None
         rows.append({"judge_id": judge_id, "judge": judge.name if judge else None, "team": judge.team if judge else "",
                      **f.summary()})
-    return sorted(rows, key=lambda r: (r["team"] or "~", r["judge"] or "~"))
+    # Teams and judges in order; the cases without a judge last.
+    return sorted(rows, key=lambda r: (r["judge_id"] is None, str(r["team"]), str(r["judge"] or "")))
 
 
 # --- The cache -------------------------------------------------------------------------------------------------
 
-def fingerprint(session: Session) -> int:
-    """The newest recorded change: every change made through a service appends an audit record in its
-    own transaction, so the figures are stale exactly when this moves (reads such as lookups excluded)."""
-    return session.scalar(sa.select(AuditRecord.id).where(AuditRecord.action.not_in(READ_ACTIONS))
-                          .order_by(AuditRecord.id.desc()).limit(1)) or 0
+def fingerprint(session: Session, court_id: int | None = None) -> int:
+    """A value that moves with every recorded change of the court (of every court for ``None``): each
+    audit chain's head renews its ``changed`` marker in the transaction of every change (reads such as
+    lookups excepted), so a snapshot is stale exactly when this differs, whatever the commit order."""
+    query = sa.select(AuditHead.chain, AuditHead.changed).order_by(AuditHead.chain)
+    if court_id is not None:
+        query = query.join(Court, Court.code == AuditHead.chain).where(Court.id == court_id)
+    digest = hashlib.sha256(repr(session.execute(query).all()).encode()).hexdigest()
+    return int(digest[:15], 16)
 
 
 def snapshot_key(court_id: int | None, year: int) -> str:
@@ -369,7 +374,9 @@ def snapshot_key(court_id: int | None, year: int) -> str:
 
 def cached(session: Session, key: str, *, version: int, day: date) -> dict[str, object] | None:
     """The stored figures if they were computed today at this fingerprint."""
-    row = session.get(StatsSnapshot, key)
+    # A fresh read: the session may hold an older copy of the row.
+    row = session.scalar(sa.select(StatsSnapshot).where(StatsSnapshot.key == key)
+                         .execution_options(populate_existing=True))
     if row is None or row.version != version or row.day != day:
         return None
     return row.payload
@@ -391,7 +398,7 @@ def keep(session: Session, key: str, *, version: int, day: date, payload: dict[s
 def dashboard(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime,
               refresh: bool = False) -> dict[str, object]:
     """The dashboard's figures for ``year``: from the day's cache while nothing changed, else computed."""
-    version, day = fingerprint(session), local_day(now, tz)
+    version, day = fingerprint(session, court_id), local_day(now, tz)
     key = snapshot_key(court_id, year)
     if not refresh:
         found = cached(session, key, version=version, day=day)

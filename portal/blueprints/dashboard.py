@@ -117,7 +117,7 @@ def figures_for_request() -> tuple[Court | None, dict[str, object], list[int]]:
 def oversight_summary(court: Court | None) -> dict[str, object]:
     """The oversight figures (oversight.stats), kept in the same daily snapshot as the rest."""
     court_id, now = (court.id if court else None), utcnow()
-    key, version = f"oversight:{court_id or 'all'}", stats.fingerprint(db.session)
+    key, version = f"oversight:{court_id or 'all'}", stats.fingerprint(db.session, court_id)
     day = stats.local_day(now, current_app.config["MINGJING_TIMEZONE"])
     found = stats.cached(db.session, key, version=version, day=day)
     if found is None:

@@ -15,6 +15,7 @@ CASEWORK = {Role.JUDGE, Role.CLERK}
 # Oversight files of a case: to anyone but these roles the URL does not exist (404, even anonymous).
 HIDDEN_OVERSEER = access.Hidden({Role.OVERSEER})
 HIDDEN_JUDGE = access.Hidden({Role.JUDGE})
+HIDDEN_LIAISON = access.Hidden({Role.LIAISON})
 
 # The expected policy, written out by hand: a new route fails this test until it is added here.
 EXPECTED: dict[str, object] = {
@@ -95,6 +96,23 @@ EXPECTED: dict[str, object] = {
     "dashboard.csv": PUBLIC,
     "dashboard.judges": STAFF,
     "api.stats_api": PUBLIC,
+    "aid.apply": PUBLIC,
+    "aid.worklist": CASEWORK,
+    "aid.application": CASEWORK,
+    "aid.document": CASEWORK,
+    "grid.mark_read": {Role.LIAISON},
+    "grid.task": HIDDEN_LIAISON,
+    "grid.accept": HIDDEN_LIAISON,
+    "grid_staff.areas": {Role.ADMIN},
+    "grid_staff.liaisons": {Role.ADMIN},
+    "grid_staff.liaison": {Role.ADMIN},
+    "grid_staff.case": CASEWORK,
+    "grid_staff.locate": CASEWORK,
+    "grid_staff.request_task": {Role.JUDGE},
+    "grid_staff.close_task": {Role.JUDGE},
+    "grid_staff.attachment": CASEWORK,
+    "grid_staff.tasks": {Role.JUDGE},
+    "grid_staff.stats": STAFF,
     "overseer.case": HIDDEN_OVERSEER,
     "overseer.respond": HIDDEN_OVERSEER,
     "overseer.witnessed": HIDDEN_OVERSEER,
@@ -128,7 +146,8 @@ def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-unt
                         "party_id": 999999, "token": "no-such-token", "entry_id": 999999, "request_id": 999999,
                         "notice_id": 999999, "clue_id": 999999, "order_id": 999999,
                         "feature_id": 999999, "action_id": 999999, "card_id": 999999, "question_id": 999999,
-                        "invitation_id": 999999, "overseer_id": 999999}[name]
+                        "invitation_id": 999999, "overseer_id": 999999, "task_id": 999999, "liaison_id": 999999,
+                        "application_id": 999999, "document_id": 999999}[name]
     with app.test_request_context():
         from flask import url_for
 

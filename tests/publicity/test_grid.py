@@ -23,6 +23,7 @@ from tests.conftest import NOW
 from tests.publicity.test_cases import DAY, file, make_court, make_judge
 
 KEY = b"test-key"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def test_a_task_goes_from_request_to_a_public_node(session: Session, court: Cour
     with pytest.raises(grid.TaskNotOpen):  # a second click
         grid.accept_task(session, task=task, liaison_id=liaison.id, now=NOW)
     grid.report_task(session, task=task, liaison_id=liaison.id, outcome=TaskOutcome.DONE, report="已当面送达",
-                     done_at=NOW + DAY, place="东关村村委会", attachment=("a.png", "image/png", b"\x89PNG..."),
+                     done_at=NOW + DAY, place="东关村村委会", attachment=("a.png", "image/png", PNG),
                      now=NOW + DAY)
     assert not grid.is_overdue(task, NOW + 4 * DAY)
     grid.close_task(session, task=task, judge=case.judge, public_text="执行通知书已由网格员送达。", now=NOW + 2 * DAY)
@@ -162,3 +163,21 @@ def test_a_listing_from_the_register_reaches_the_grid_of_its_respondent(session:
     assert [(i.event, i.object_id, i.respondent) for i in grid.inbox(session, in_a.id)] == [
         (PushEvent.LISTED, entry.id, party.name)]
     assert grid.inbox(session, in_b.id) == []
+
+
+def test_a_report_attachment_is_read_by_its_content(session: Session, court: Court, areas,  # type: ignore[no-untyped-def]
+                                                     case: EnforcementCase) -> None:
+    from publicity.errors import BadAttachment
+
+    liaison = grid.add_liaison(session, court=court, name="甲", grids=[areas["a"]], actor="admin", now=NOW)
+    task = grid.request_task(session, case=case, grid=areas["a"], liaison=liaison, judge=case.judge,
+                             kind=TaskKind.CHECK_ASSET, instructions="核查车辆", due_at=NOW + 3 * DAY, now=NOW)
+    grid.accept_task(session, task=task, liaison_id=liaison.id, now=NOW)
+    with pytest.raises(BadAttachment):
+        grid.report_task(session, task=task, liaison_id=liaison.id, outcome=TaskOutcome.DONE, report="x",
+                         done_at=NOW, place="x", attachment=("car.png", "image/png", b"not an image"), now=NOW)
+    assert task.status == TaskStatus.ACCEPTED
+    grid.report_task(session, task=task, liaison_id=liaison.id, outcome=TaskOutcome.DONE, report="车辆在院内",
+                     done_at=NOW, place="x", attachment=("car.png", "text/plain", PNG), now=NOW)
+    assert task.attachment_type == "image/png"  # the content decides, not the name or the browser
+    assert [t.status for t in grid.tasks_of_liaison(session, liaison.id)] == [TaskStatus.REPORTED]
