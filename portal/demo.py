@@ -16,6 +16,7 @@ from portal import accounts
 from portal.demo_bounties import seed_bounties
 from portal.demo_cases import DemoCase, seed_cases
 from portal.demo_defaulters import generate as generate_defaulters
+from portal.demo_grid import seed_grid
 from portal.demo_oversight import invitation_link_base, seed_oversight
 from portal.demo_restrictions import seed_restrictions
 from portal.models import Account, Role
@@ -67,7 +68,8 @@ def _password(rng: random.Random) -> str:
 
 def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int = 300,
          defaulters: int = 0, id_key: bytes | None = None, link_base: str | None = None) -> DemoData:
-    """Build the demo court, its officers and overseers, one account per role, its cases and their oversight."""
+    """Build the demo court, its officers and overseers, one account per role, its cases, their oversight, its
+    grid liaisons and judicial aid."""
     rng = random.Random(seed)
     # Passwords come from their own stream so that adding demo data does not change them.
     password_rng = random.Random(f"passwords-{seed}")
@@ -121,6 +123,8 @@ def seed(session: Session, *, seed: int, now: datetime, key: bytes, cases: int =
     seed_exposure(session, court=court, rng=random.Random(f"exposure-{seed}"), now=now)
     seed_oversight(session, court=court, judge=judge, roster=roster, rng=random.Random(f"oversight-{seed}"), now=now,
                    link_base=link_base or invitation_link_base(), name_of=_name, avoid={c.number for c in data.cases})
+    seed_grid(session, court=court, judge=judge, rng=random.Random(f"grid-{seed}"), now=now, key=id_key or key,
+              name_of=_name, avoid={c.number for c in data.cases})
     return data
 
 
