@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, defaulters, names, notices
+from publicity import audit, case_numbers, defaulters, grid, names, notices
 from publicity.models import (
     Court,
     DefaulterEntry,
@@ -219,6 +219,7 @@ def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]],
     if not result.errors:
         flush()
         result.notices = tell_subscribers(session, imported_since=now)
+        grid.push_imported(session, imported_since=now, key=key)
         audit.record(session, actor=actor, action="defaulter.import", object_type="defaulter_entry", object_id="*",
                      changes={"rows": result.rows, "inserted": result.inserted, "sha256": source_sha256},
                      now=now)

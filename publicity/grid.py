@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, notices
+from publicity import audit, names, notices
 from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
 from publicity.errors import N_, BadAttachment, PublicityError
 from publicity.grid_models import (
@@ -25,7 +25,7 @@ from publicity.grid_models import (
     TaskOutcome,
     TaskStatus,
 )
-from publicity.models import Channel, Court, EnforcementCase, NodeType, Officer, Party
+from publicity.models import Channel, Court, DefaulterEntry, EnforcementCase, NodeType, Officer, Party
 
 
 class GridError(PublicityError):
@@ -178,6 +178,25 @@ def respondent_of(session: Session, *, case_id: int | None, id_number: str) -> P
         return None
     return session.scalar(sa.select(Party).where(Party.case_id == case_id, sa.or_(
         sa.func.upper(Party.id_number) == id_number.upper(), sa.func.upper(Party.credit_code) == id_number.upper())))
+
+
+def push_imported(session: Session, *, imported_since: datetime, key: bytes) -> int:
+    """Push the entries just imported (from the national system's file) whose respondent is a placed
+    party of a register case: same case number, same ID number or credit code (matched by its keyed
+    hash, as the list stores it). Placed parties are few: start there."""
+    located = session.execute(sa.select(Party, EnforcementCase.number)
+                              .join(PartyLocation, PartyLocation.party_id == Party.id)
+                              .join(EnforcementCase, EnforcementCase.id == Party.case_id)).all()
+    parties = {(number, names.number_hash((party.credit_code or party.id_number).strip().upper(), key=key)): party
+               for party, number in located if (party.credit_code or party.id_number).strip()}
+    if not parties:
+        return 0
+    entries = session.scalars(sa.select(DefaulterEntry).where(
+        DefaulterEntry.case_number.in_({number for number, _hash in parties}),
+        DefaulterEntry.created_at >= imported_since, DefaulterEntry.removed_at.is_(None)))
+    return sum(push(session, party=parties[(e.case_number, e.id_hash)], event=PushEvent.LISTED,
+                    case_number=e.case_number, respondent=e.name, object_id=e.id, now=imported_since)
+               for e in entries if (e.case_number, e.id_hash) in parties)
 
 
 def inbox(session: Session, liaison_id: int, *, limit: int = 200) -> list[InboxItem]:

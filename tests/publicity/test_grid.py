@@ -181,3 +181,22 @@ def test_a_report_attachment_is_read_by_its_content(session: Session, court: Cou
                      done_at=NOW, place="x", attachment=("car.png", "text/plain", PNG), now=NOW)
     assert task.attachment_type == "image/png"  # the content decides, not the name or the browser
     assert [t.status for t in grid.tasks_of_liaison(session, liaison.id)] == [TaskStatus.REPORTED]
+
+
+def test_an_imported_listing_reaches_the_grid_of_a_placed_respondent(session: Session, court: Court, areas,  # type: ignore[no-untyped-def]
+                                                                     case: EnforcementCase, tmp_path) -> None:
+    from publicity import defaulter_imports
+    from tests.publicity.test_defaulters import ZHANG_SAN_ID, import_row, write_csv
+
+    in_a = grid.add_liaison(session, court=court, name="甲", grids=[areas["a"]], actor="admin", now=NOW)
+    grid.locate_party(session, party=respondent(case), grid=areas["a"], actor="clerk", now=NOW)
+    rows = [import_row("夏津县恒丰商贸有限公司", "91371427MA3C123459", serial=1, sex=""),
+            import_row("张三", ZHANG_SAN_ID, serial=7)]  # a case not in the register: no grid to tell
+    path = write_csv(tmp_path / "list.csv", rows)
+    result = defaulter_imports.import_entries(session, defaulter_imports.read(path), key=KEY, actor="admin", now=NOW)
+    assert result.ok and result.inserted == 2
+    assert [(i.event, i.respondent) for i in grid.inbox(session, in_a.id)] == [
+        (PushEvent.LISTED, "夏津县恒丰商贸有限公司")]
+    again = defaulter_imports.import_entries(session, defaulter_imports.read(path), key=KEY, actor="admin",
+                                             now=NOW + DAY)
+    assert again.inserted == 0 and len(grid.inbox(session, in_a.id)) == 1  # a re-import pushes nothing twice
