@@ -431,10 +431,11 @@ def openapi_document() -> dict[str, Any]:
                                    "days to close, measures taken, the year-on-year headline figures and the "
                                    "oversight summary. Years and months are the court's (Asia/Shanghai).",
                     "parameters": [
-                        {"name": "year", "in": "query", "schema": {"type": "integer"},
-                         "description": "A year with cases; without it, the current year."},
-                        {"name": "court", "in": "query", "schema": {"type": "string"},
-                         "description": "A court code such as 鲁1427; without it, the portal's own court (or all)."},
+                        {"name": "year", "in": "query", "allowEmptyValue": True, "schema": {"type": "integer"},
+                         "description": "A year with cases; without it (or empty), the current year."},
+                        {"name": "court", "in": "query", "allowEmptyValue": True, "schema": {"type": "string"},
+                         "description": "A court code such as 鲁1427; without it (or empty), the portal's own court "
+                                        "(or all)."},
                     ],
                     "responses": {
                         "200": {"description": "The year's figures.",

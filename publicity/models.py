@@ -230,6 +230,9 @@ class EnforcementCase(Base):
         sa.Index("ix_publicity_enforcement_case_court_due", "court_id", "next_due_at"),
         # "Not resumed" (the 终本 list) and following a resumed case back to its origin.
         sa.Index("ix_publicity_enforcement_case_resumed_from_id", "resumed_from_id"),
+        # The dashboard: cases filed and closed in a period, per court.
+        sa.Index("ix_publicity_enforcement_case_court_filed", "court_id", "filed_at"),
+        sa.Index("ix_publicity_enforcement_case_court_closed", "court_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -289,8 +292,10 @@ class CaseNode(Base):
 
     __tablename__ = "publicity_case_node"
     __table_args__ = (sa.Index("ix_publicity_case_node_case_id_id", "case_id", "id"),
-                      # The dashboard counts a year's measures by when they happened.
-                      sa.Index("ix_publicity_case_node_occurred_at", "occurred_at"))
+                      # The dashboard counts a year's measures by when they happened ...
+                      sa.Index("ix_publicity_case_node_occurred_at", "occurred_at"),
+                      # ... and asks whether a closed case had a settlement (one probe per case).
+                      sa.Index("ix_publicity_case_node_case_id_node_type", "case_id", "node_type"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
@@ -329,6 +334,7 @@ class FundMovement(Base):
     """Money received or paid out on a case (案款), in integer fen."""
 
     __tablename__ = "publicity_fund_movement"
+    __table_args__ = (sa.Index("ix_publicity_fund_movement_occurred_at", "occurred_at"),)  # the dashboard's year
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"), index=True)

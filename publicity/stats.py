@@ -177,9 +177,18 @@ def _closed(session: Session, key: sa.ColumnElement, *, court_id: int | None, st
     return session.execute(_court(query, court_id))
 
 
+def _days_to_close(session: Session) -> sa.ColumnElement[float]:
+    """Days from filing to closure, computed by the engine (tens of thousands of rows: no datetime
+    objects to build in Python)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.extract("epoch", EnforcementCase.closed_at - EnforcementCase.filed_at) / 86400
+    return sa.func.julianday(EnforcementCase.closed_at) - sa.func.julianday(EnforcementCase.filed_at)
+
+
 def _durations(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
                end: datetime) -> Iterable[sa.Row]:
-    query = sa.select(key, EnforcementCase.filed_at, EnforcementCase.closed_at).where(
+    """(key, days to close) of the cases closed in [start, end)."""
+    query = sa.select(key, _days_to_close(session)).where(
         EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
     return session.execute(_court(query, court_id))
 
@@ -285,9 +294,8 @@ def year_figures(session: Session, *, court_id: int | None, year: int, tz: str, 
                                                                           start=bounds[0], end=bounds[-1]):
         months[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
                              int(recovered))
-    for k, filed_at, closed_at in _durations(session, closed_key, court_id=court_id, start=bounds[0],
-                                             end=bounds[-1]):
-        months[k].days.append((closed_at - filed_at).total_seconds() / 86400)
+    for k, days in _durations(session, closed_key, court_id=court_id, start=bounds[0], end=bounds[-1]):
+        months[k].days.append(round(float(days), 6))
     total = CaseFigures()
     for figures in months.values():
         for group in total.received:
@@ -324,9 +332,8 @@ def overview(session: Session, *, court_id: int | None, years: Sequence[int], tz
                                                                           start=bounds[0], end=bounds[-1]):
         per_year[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
                                int(recovered))
-    for k, filed_at, closed_at in _durations(session, key_closed, court_id=court_id, start=bounds[0],
-                                             end=bounds[-1]):
-        per_year[k].days.append((closed_at - filed_at).total_seconds() / 86400)
+    for k, days in _durations(session, key_closed, court_id=court_id, start=bounds[0], end=bounds[-1]):
+        per_year[k].days.append(round(float(days), 6))
     return [{"year": y, **per_year[y].summary()} for y in years]
 
 
@@ -342,8 +349,8 @@ def by_judge(session: Session, *, court_id: int, year: int, tz: str) -> list[dic
                                                                           start=bounds[0], end=bounds[-1]):
         figures.setdefault(k, CaseFigures()).add_closed(case_type, mode.value if mode else None, bool(settled),
                                                         count, int(applied), int(recovered))
-    for k, filed_at, closed_at in _durations(session, key, court_id=court_id, start=bounds[0], end=bounds[-1]):
-        figures.setdefault(k, CaseFigures()).days.append((closed_at - filed_at).total_seconds() / 86400)
+    for k, days in _durations(session, key, court_id=court_id, start=bounds[0], end=bounds[-1]):
+        figures.setdefault(k, CaseFigures()).days.append(round(float(days), 6))
     rows = []
     for judge_id, f in figures.items():
         if not f.received["all"] and not f.closed["all"]:
@@ -396,9 +403,11 @@ def keep(session: Session, key: str, *, version: int, day: date, payload: dict[s
 
 
 def dashboard(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime,
-              refresh: bool = False) -> dict[str, object]:
-    """The dashboard's figures for ``year``: from the day's cache while nothing changed, else computed."""
-    version, day = fingerprint(session, court_id), local_day(now, tz)
+              refresh: bool = False, version: int | None = None) -> dict[str, object]:
+    """The dashboard's figures for ``year``: from the day's cache while nothing changed, else computed.
+    ``version``: the fingerprint, when the caller has just read it."""
+    version = fingerprint(session, court_id) if version is None else version
+    day = local_day(now, tz)
     key = snapshot_key(court_id, year)
     if not refresh:
         found = cached(session, key, version=version, day=day)

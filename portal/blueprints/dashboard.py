@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
@@ -104,12 +104,20 @@ def _year(years: Sequence[int]) -> int:
     return int(raw)
 
 
+def _version(court_id: int | None) -> int:
+    """The record's fingerprint, read once a request (the figures and the oversight summary share it)."""
+    if "stats_version" not in g:
+        g.stats_version = stats.fingerprint(db.session, court_id)
+    return g.stats_version  # type: ignore[no-any-return]
+
+
 def figures_for_request() -> tuple[Court | None, dict[str, object], list[int]]:
     """The figures of the requested court and year (cached for the day while the record is unchanged)."""
     court = _court()
-    tz, now = current_app.config["MINGJING_TIMEZONE"], utcnow()
-    years = stats.years_with_cases(db.session, court_id=court.id if court else None, tz=tz, now=now)
-    figures = stats.dashboard(db.session, court_id=court.id if court else None, year=_year(years), tz=tz, now=now)
+    court_id, tz, now = (court.id if court else None), current_app.config["MINGJING_TIMEZONE"], utcnow()
+    years = stats.years_with_cases(db.session, court_id=court_id, tz=tz, now=now)
+    figures = stats.dashboard(db.session, court_id=court_id, year=_year(years), tz=tz, now=now,
+                              version=_version(court_id))
     db.session.commit()  # the day's snapshot, shared by every process
     return court, figures, years
 
@@ -117,7 +125,7 @@ def figures_for_request() -> tuple[Court | None, dict[str, object], list[int]]:
 def oversight_summary(court: Court | None) -> dict[str, object]:
     """The oversight figures (oversight.stats), kept in the same daily snapshot as the rest."""
     court_id, now = (court.id if court else None), utcnow()
-    key, version = f"oversight:{court_id or 'all'}", stats.fingerprint(db.session, court_id)
+    key, version = f"oversight:{court_id or 'all'}", _version(court_id)
     day = stats.local_day(now, current_app.config["MINGJING_TIMEZONE"])
     found = stats.cached(db.session, key, version=version, day=day)
     if found is None:
