@@ -143,8 +143,11 @@ class CaseFigures:
 
 
 def _settled() -> sa.ColumnElement[bool]:
-    return sa.select(CaseNode.id).where(CaseNode.case_id == EnforcementCase.id,
-                                        CaseNode.node_type == NodeType.SETTLEMENT).exists()
+    """Whether a case closed by 终结执行 had a settlement (执行和解): asked only of those cases (the CASE is
+    evaluated lazily), so the per-case probe does not run for the thousands closed otherwise."""
+    exists = sa.select(CaseNode.id).where(CaseNode.case_id == EnforcementCase.id,
+                                          CaseNode.node_type == NodeType.SETTLEMENT).exists()
+    return sa.case((EnforcementCase.closure_mode == ClosureMode.TERMINATION, exists), else_=sa.false())
 
 
 def _court(query: sa.Select, court_id: int | None) -> sa.Select:
@@ -413,6 +416,10 @@ def dashboard(session: Session, *, court_id: int | None, year: int, tz: str, now
         found = cached(session, key, version=version, day=day)
         if found is not None:
             return found
+    if session.get_bind().dialect.name == "postgresql":
+        # These few aggregates run in milliseconds; PostgreSQL's JIT, tempted by their estimated cost,
+        # would spend longer compiling them than running them (measured: 970 ms of JIT on one query).
+        session.execute(sa.text("SET LOCAL jit = off"))
     years = years_with_cases(session, court_id=court_id, tz=tz, now=now)
     payload = {
         **year_figures(session, court_id=court_id, year=year, tz=tz, now=now),

@@ -8,11 +8,12 @@ from dataclasses import asdict
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from oversight import stats as oversight_stats
 from portal import access
@@ -47,6 +48,9 @@ DEFINITIONS = {
     "removals_on_time": _l("Removals from the defaulter list made within their deadline (3 working days from the "
                            "ground) / removals with a deadline."),
 }
+
+RENDERED_MAX = 64  # rendered dashboards kept per process (about 26 KB each)
+_RENDERED: dict[tuple[object, ...], Markup] = {}
 
 WHOLE_YEAR = _l("Whole year")  # the label of the total row
 
@@ -140,12 +144,22 @@ def oversight_summary(court: Court | None) -> dict[str, object]:
 def index() -> ResponseReturnValue:
     """Show the court's enforcement figures for a year, with definitions, charts and tables."""
     court, figures, years = figures_for_request()
-    oversight = oversight_summary(court)
-    return render("dashboard/index.html", "dashboard/index.html", court=court, figures=figures, years=years,
-                  computed_at=datetime.fromisoformat(str(figures["computed_at"])),
-                  oversight=oversight, definitions=definitions(), columns=MONTH_COLUMNS, month_row=month_row,
-                  column_labels=dict(MONTH_COLUMNS), whole_year=str(WHOLE_YEAR),
-                  is_staff=current_user.is_authenticated and current_user.role in STAFF_ROLES)
+    is_staff = current_user.is_authenticated and current_user.role in STAFF_ROLES
+    # The figures' HTML depends only on the snapshot, the language and the audience: render it once per
+    # process and reuse it (keyed by the fingerprint, so it is never older than the snapshot itself).
+    key = (court.id if court else None, figures["year"], figures["computed_at"], g.stats_version,
+           str(get_locale()), is_staff, request.args.get("court", ""))
+    content = _RENDERED.get(key)
+    if content is None:
+        content = Markup(render_template(
+            "dashboard/_content.html", court=court, figures=figures, years=years,
+            computed_at=datetime.fromisoformat(str(figures["computed_at"])), oversight=oversight_summary(court),
+            definitions=definitions(), columns=MONTH_COLUMNS, month_row=month_row,
+            column_labels=dict(MONTH_COLUMNS), whole_year=str(WHOLE_YEAR), is_staff=is_staff))
+        _RENDERED[key] = content
+        while len(_RENDERED) > RENDERED_MAX:
+            _RENDERED.pop(next(iter(_RENDERED)))
+    return render("dashboard/index.html", "dashboard/index.html", content=content, year=figures["year"])
 
 
 @bp.get("/dashboard.csv")
