@@ -3,6 +3,7 @@ case (invitations, on-site actions, answers, the closure report), the worklist a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -251,70 +252,58 @@ def schedule_action(case_id: int) -> ResponseReturnValue:
     return _back(found, "actions")
 
 
+def _record_text(case_id: int, model: type, record_id: int, anchor: str, missing: str, done: str,
+                 write: Callable[..., object]) -> ResponseReturnValue:
+    """The judge's one-text answers (an action's outcome, a card's or a question's answer): the record
+    must be the case's own; an empty text or a refused step goes back with its message."""
+    found, judge = _judged_case(case_id)
+    record = db.session.get(model, record_id)
+    if record is None or record.case_id != found.id:  # type: ignore[attr-defined]
+        abort(404)
+    form = TextForm()
+    if not form.validate_on_submit():
+        flash(missing, "error")
+        return _back(found, anchor)
+    try:
+        write(record, judge, form.text.data.strip())
+        db.session.flush()
+    except errors.OversightError as exc:
+        return _refused(found, exc, anchor)
+    except sa.exc.IntegrityError:  # answered by a second click at the same moment
+        return _refused(found, errors.AlreadyAnswered(), anchor)
+    db.session.commit()
+    flash(done, "success")
+    return _back(found, anchor)
+
+
 @bp.post("/cases/<id:case_id>/actions/<id:action_id>/outcome")
 @access.hidden(Role.JUDGE)
 def action_outcome(case_id: int, action_id: int) -> ResponseReturnValue:
     """Record what happened on site."""
-    found, judge = _judged_case(case_id)
-    action = db.session.get(OnsiteAction, action_id)
-    if action is None or action.case_id != found.id:
-        abort(404)
-    form = TextForm()
-    if not form.validate_on_submit():
-        flash(_("Describe the outcome."), "error")
-        return _back(found, "actions")
-    try:
-        onsite.record_outcome(db.session, action=action, judge=judge, outcome=form.text.data.strip(), now=utcnow())
-    except errors.OversightError as exc:
-        return _refused(found, exc, "actions")
-    db.session.commit()
-    flash(_("The outcome was recorded."), "success")
-    return _back(found, "actions")
+    return _record_text(case_id, OnsiteAction, action_id, "actions", _("Describe the outcome."),
+                        _("The outcome was recorded."),
+                        lambda action, judge, text: onsite.record_outcome(db.session, action=action, judge=judge,
+                                                                          outcome=text, now=utcnow()))
 
 
 @bp.post("/cases/<id:case_id>/cards/<id:card_id>/answer")
 @access.hidden(Role.JUDGE)
 def answer_card(case_id: int, card_id: int) -> ResponseReturnValue:
     """Answer an overseer's evaluation card; the overseer is told."""
-    found, judge = _judged_case(case_id)
-    card = db.session.get(EvaluationCard, card_id)
-    if card is None or card.case_id != found.id:
-        abort(404)
-    form = TextForm()
-    if not form.validate_on_submit():
-        flash(_("Write your answer."), "error")
-        return _back(found, "cards")
-    try:
-        cards.answer(db.session, card=card, judge=judge, text=form.text.data.strip(), now=utcnow())
-        db.session.flush()
-    except errors.OversightError as exc:
-        return _refused(found, exc, "cards")
-    except sa.exc.IntegrityError:  # answered by a second click at the same moment
-        return _refused(found, errors.AlreadyAnswered(), "cards")
-    db.session.commit()
-    flash(_("Your answer was sent to the overseer."), "success")
-    return _back(found, "cards")
+    return _record_text(case_id, EvaluationCard, card_id, "cards", _("Write your answer."),
+                        _("Your answer was sent to the overseer."),
+                        lambda card, judge, text: cards.answer(db.session, card=card, judge=judge, text=text,
+                                                               now=utcnow()))
 
 
 @bp.post("/cases/<id:case_id>/questions/<id:question_id>/answer")
 @access.hidden(Role.JUDGE)
 def answer_question(case_id: int, question_id: int) -> ResponseReturnValue:
     """Answer an overseer's question; the overseer is told."""
-    found, judge = _judged_case(case_id)
-    question = db.session.get(Question, question_id)
-    if question is None or question.case_id != found.id:
-        abort(404)
-    form = TextForm()
-    if not form.validate_on_submit():
-        flash(_("Write your answer."), "error")
-        return _back(found, "questions")
-    try:
-        questions.answer(db.session, question=question, judge=judge, text=form.text.data.strip(), now=utcnow())
-    except errors.OversightError as exc:
-        return _refused(found, exc, "questions")
-    db.session.commit()
-    flash(_("Your answer was sent to the overseer."), "success")
-    return _back(found, "questions")
+    return _record_text(case_id, Question, question_id, "questions", _("Write your answer."),
+                        _("Your answer was sent to the overseer."),
+                        lambda question, judge, text: questions.answer(db.session, question=question, judge=judge,
+                                                                       text=text, now=utcnow()))
 
 
 @bp.post("/cases/<id:case_id>/report")
