@@ -3,6 +3,8 @@ cases they supervise, on-site actions, evaluation cards, questions, closure repo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -150,11 +152,16 @@ def _activate(found: Invitation, token: str) -> ResponseReturnValue:
 def case(case_id: int) -> ResponseReturnValue:
     """Show a supervised case: summary, timeline, deadlines, funds, actions, cards, questions, report."""
     found, me = _supervised_case(case_id)
+    return _case_page(found, me)
+
+
+def _case_page(found: EnforcementCase, me: Overseer, *, talk_form: TalkForm | None = None,
+               status: int = 200) -> ResponseReturnValue:
     context = case_file(found, now=utcnow())
     my_cards = [c for c in context["cards_all"] if c.overseer_id == me.id]  # type: ignore[attr-defined]
     return render("overseer/case.html", "overseer/case.html", case=found, me=me, my_cards=my_cards,
-                  respond_form=RespondForm(), question_form=TextForm(), talk_form=TalkForm(),
-                  ack_form=AcknowledgeForm(), **context)
+                  respond_form=RespondForm(), question_form=TextForm(), talk_form=talk_form or TalkForm(),
+                  ack_form=AcknowledgeForm(), status=status, **context)
 
 
 def _action(case: EnforcementCase, action_id: int) -> OnsiteAction:
@@ -170,10 +177,9 @@ def _refused(case: EnforcementCase, exc: errors.OversightError) -> ResponseRetur
     return redirect(url_for("overseer.case", case_id=case.id), 303)
 
 
-@bp.post("/cases/<id:case_id>/actions/<id:action_id>/respond")
-@access.hidden(Role.OVERSEER)
-def respond(case_id: int, action_id: int) -> ResponseReturnValue:
-    """Confirm or decline witnessing an on-site action."""
+def _yes_or_no(case_id: int, action_id: int, write: Callable[[OnsiteAction, int, bool], object],
+               done: str) -> ResponseReturnValue:
+    """An overseer's yes or no on an on-site action of their case (coming; witnessed)."""
     found, me = _supervised_case(case_id)
     action = _action(found, action_id)
     form = RespondForm()
@@ -181,32 +187,28 @@ def respond(case_id: int, action_id: int) -> ResponseReturnValue:
         flash(_("Choose yes or no."), "error")
         return redirect(url_for("overseer.case", case_id=found.id), 303)
     try:
-        onsite.respond(db.session, action=action, overseer_id=me.id, coming=form.answer.data == "yes", now=utcnow())
+        write(action, me.id, form.answer.data == "yes")
     except errors.OversightError as exc:
         return _refused(found, exc)
     db.session.commit()
-    flash(_("Your answer was recorded."), "success")
+    flash(done, "success")
     return redirect(url_for("overseer.case", case_id=found.id, _anchor="actions"), 303)
+
+
+@bp.post("/cases/<id:case_id>/actions/<id:action_id>/respond")
+@access.hidden(Role.OVERSEER)
+def respond(case_id: int, action_id: int) -> ResponseReturnValue:
+    """Confirm or decline witnessing an on-site action."""
+    return _yes_or_no(case_id, action_id, lambda action, overseer_id, yes: onsite.respond(
+        db.session, action=action, overseer_id=overseer_id, coming=yes, now=utcnow()), _("Your answer was recorded."))
 
 
 @bp.post("/cases/<id:case_id>/actions/<id:action_id>/witnessed")
 @access.hidden(Role.OVERSEER)
 def witnessed(case_id: int, action_id: int) -> ResponseReturnValue:
     """Record whether the overseer witnessed an on-site action."""
-    found, me = _supervised_case(case_id)
-    action = _action(found, action_id)
-    form = RespondForm()
-    if not form.validate_on_submit():
-        flash(_("Choose yes or no."), "error")
-        return redirect(url_for("overseer.case", case_id=found.id), 303)
-    try:
-        onsite.record_witnessed(db.session, action=action, overseer_id=me.id, witnessed=form.answer.data == "yes",
-                                now=utcnow())
-    except errors.OversightError as exc:
-        return _refused(found, exc)
-    db.session.commit()
-    flash(_("Recorded."), "success")
-    return redirect(url_for("overseer.case", case_id=found.id, _anchor="actions"), 303)
+    return _yes_or_no(case_id, action_id, lambda action, overseer_id, yes: onsite.record_witnessed(
+        db.session, action=action, overseer_id=overseer_id, witnessed=yes, now=utcnow()), _("Recorded."))
 
 
 # --- Evaluation cards ------------------------------------------------------------------------------------------
@@ -333,11 +335,7 @@ def talk(case_id: int) -> ResponseReturnValue:
     found, me = _supervised_case(case_id)
     form = TalkForm()
     if not form.validate_on_submit():
-        context = case_file(found, now=utcnow())
-        return render("overseer/case.html", "overseer/case.html", case=found, me=me,
-                      my_cards=[c for c in context["cards_all"] if c.overseer_id == me.id],  # type: ignore[attr-defined]
-                      respond_form=RespondForm(), question_form=TextForm(), talk_form=form,
-                      ack_form=AcknowledgeForm(), status=422, **context)
+        return _case_page(found, me, talk_form=form, status=422)
     questions.record_talk(db.session, case=found, overseer=me, party_name=form.party_name.data.strip(),
                           talked_on=local_to_utc(form.talked_on.data), summary=form.summary.data.strip(), now=utcnow())
     db.session.commit()
