@@ -53,7 +53,10 @@ def compute(session: Session, *, court_id: int | None, now: datetime) -> Oversig
     def of_court(query: sa.Select, case_column: sa.ColumnElement) -> sa.Select:
         if court_id is None:
             return query
-        return query.join(EnforcementCase, EnforcementCase.id == case_column).where(EnforcementCase.court_id == court_id)
+        # A probe of each oversight row's case: a join lets SQLite walk the court's thousands of cases
+        # and look for oversight rows of each (about 3 ms a query at 30,000 cases).
+        return query.where(sa.exists().where(EnforcementCase.id == case_column,
+                                             EnforcementCase.court_id == court_id))
 
     accepted = of_court(sa.select(Invitation.case_id, Invitation.overseer_id).where(
         Invitation.status == InvitationStatus.ACCEPTED), Invitation.case_id).subquery()

@@ -23,11 +23,14 @@ in the year it is filed and closed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import statistics
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -62,8 +65,7 @@ SIX_MONTHS_DAYS = 183
 
 def month_bounds(year: int, tz: str) -> list[datetime]:
     """The 13 UTC instants starting each local month of ``year`` and the next year."""
-    zone = ZoneInfo(tz)
-    return [datetime(year + (m - 1) // 12, (m - 1) % 12 + 1, 1, tzinfo=zone).astimezone(UTC) for m in range(1, 14)]
+    return months_bounds(year, year, tz)
 
 
 def year_bounds(first: int, last: int, tz: str) -> list[datetime]:
@@ -71,9 +73,23 @@ def year_bounds(first: int, last: int, tz: str) -> list[datetime]:
     return [datetime(y, 1, 1, tzinfo=zone).astimezone(UTC) for y in range(first, last + 2)]
 
 
+def months_bounds(first: int, last: int, tz: str) -> list[datetime]:
+    """The UTC instants starting each local month from January of ``first`` to January after ``last``."""
+    zone = ZoneInfo(tz)
+    return [datetime(first + m // 12, m % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+            for m in range(12 * (last - first + 1) + 1)]
+
+
 def bucket(column: sa.ColumnElement, bounds: Sequence[datetime], labels: Sequence[int]) -> sa.ColumnElement:
-    """``labels[i]`` for a time in [bounds[i], bounds[i+1]); callers filter to [bounds[0], bounds[-1])."""
-    return sa.case(*[(column < upper, label) for upper, label in zip(bounds[1:], labels, strict=True)])
+    """``labels[i]`` for a time in [bounds[i], bounds[i+1]); callers filter to [bounds[0], bounds[-1]).
+
+    A balanced tree of CASEs: a row takes about log2(len(labels)) comparisons, so ten years of months
+    (120 buckets) cost each row 7 comparisons, not up to 120."""
+    if len(labels) == 1:
+        return sa.literal(labels[0], sa.Integer)
+    mid = len(labels) // 2
+    return sa.case((column < bounds[mid], bucket(column, bounds[:mid + 1], labels[:mid])),
+                   else_=bucket(column, bounds[mid:], labels[mid:]))
 
 
 def local_day(moment: datetime, tz: str) -> date:
@@ -165,18 +181,17 @@ def _received(session: Session, key: sa.ColumnElement, *, court_id: int | None, 
 def _closed(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
             end: datetime) -> Iterable[sa.Row]:
     """(key, case_type, closure_mode, settled, count, applied, recovered) of cases closed in [start, end)."""
-    in_period = sa.and_(EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
-    received = (sa.select(FundMovement.case_id, sa.func.sum(FundMovement.amount_fen).label("fen"))
-                .join(EnforcementCase, EnforcementCase.id == FundMovement.case_id)
-                .where(FundMovement.direction == FundDirection.IN, FundMovement.source == FundSource.ENFORCEMENT,
-                       in_period)
-                .group_by(FundMovement.case_id).subquery())
+    # Each case's receipts, summed from the index of its fund movements (on SQLite a third faster than
+    # joining the receipts of every case grouped beforehand; the same on PostgreSQL).
+    received = (sa.select(sa.func.sum(FundMovement.amount_fen))
+                .where(FundMovement.case_id == EnforcementCase.id, FundMovement.direction == FundDirection.IN,
+                       FundMovement.source == FundSource.ENFORCEMENT).scalar_subquery())
     settled = _settled().label("settled")
     query = (sa.select(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled, sa.func.count(),
                        sa.func.coalesce(sa.func.sum(EnforcementCase.amount_applied_fen), 0),
-                       sa.func.coalesce(sa.func.sum(received.c.fen), 0))
-             .outerjoin(received, received.c.case_id == EnforcementCase.id)
-             .where(in_period).group_by(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled))
+                       sa.func.coalesce(sa.func.sum(received), 0))
+             .where(EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
+             .group_by(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled))
     return session.execute(_court(query, court_id))
 
 
@@ -184,16 +199,24 @@ def _days_to_close(session: Session) -> sa.ColumnElement[float]:
     """Days from filing to closure, computed by the engine (tens of thousands of rows: no datetime
     objects to build in Python)."""
     if session.get_bind().dialect.name == "postgresql":
-        return sa.extract("epoch", EnforcementCase.closed_at - EnforcementCase.filed_at) / 86400
+        # extract() answers a numeric: a double instead, which the driver reads without building Decimals.
+        return sa.cast(sa.extract("epoch", EnforcementCase.closed_at - EnforcementCase.filed_at),
+                       sa.Double) / 86400
     return sa.func.julianday(EnforcementCase.closed_at) - sa.func.julianday(EnforcementCase.filed_at)
 
 
 def _durations(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
-               end: datetime) -> Iterable[sa.Row]:
-    """(key, days to close) of the cases closed in [start, end)."""
-    query = sa.select(key, _days_to_close(session)).where(
-        EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
-    return session.execute(_court(query, court_id))
+               end: datetime) -> Iterable[tuple[object, list[float]]]:
+    """(key, the days to close of its cases) of the cases closed in [start, end): one row per key, the
+    days gathered by the engine (tens of thousands of rows would cost more to fetch than to count)."""
+    days = _days_to_close(session)
+    if session.get_bind().dialect.name == "postgresql":
+        query = sa.select(key, sa.func.array_agg(days))
+    else:
+        query = sa.select(key, sa.func.json_group_array(days))
+    query = query.where(EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end).group_by(key)
+    for k, gathered in session.execute(_court(query, court_id)):
+        yield k, [round(d, 6) for d in (json.loads(gathered) if isinstance(gathered, str) else gathered)]
 
 
 # --- Measures --------------------------------------------------------------------------------------------------
@@ -285,59 +308,105 @@ def years_with_cases(session: Session, *, court_id: int | None, tz: str, now: da
     return list(range(first.astimezone(ZoneInfo(tz)).year if first else this_year, this_year + 1))
 
 
-def year_figures(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime) -> dict[str, object]:
-    """One year: its total, its twelve months, the measures taken, and what is overdue now."""
-    bounds = month_bounds(year, tz)
-    months = {m: CaseFigures() for m in range(1, 13)}
-    for k, case_type, count in _received(session, bucket(EnforcementCase.filed_at, bounds, range(1, 13)),
-                                         court_id=court_id, start=bounds[0], end=bounds[-1]):
-        months[k].add_received(case_type, count)
-    closed_key = bucket(EnforcementCase.closed_at, bounds, range(1, 13))
+def case_figures(session: Session, key: Callable[[sa.ColumnElement], sa.ColumnElement], *, court_id: int | None,
+                 start: datetime, end: datetime) -> dict[object, CaseFigures]:
+    """Received and closed cases of [start, end) by ``key`` of the filing or closing time (its bucket) or
+    of the case (its judge): three aggregates."""
+    figures: defaultdict[object, CaseFigures] = defaultdict(CaseFigures)
+    for k, case_type, count in _received(session, key(EnforcementCase.filed_at), court_id=court_id, start=start,
+                                         end=end):
+        figures[k].add_received(case_type, count)
+    closed_key = key(EnforcementCase.closed_at)
     for k, case_type, mode, settled, count, applied, recovered in _closed(session, closed_key, court_id=court_id,
-                                                                          start=bounds[0], end=bounds[-1]):
-        months[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
-                             int(recovered))
-    for k, days in _durations(session, closed_key, court_id=court_id, start=bounds[0], end=bounds[-1]):
-        months[k].days.append(round(float(days), 6))
-    total = CaseFigures()
-    for figures in months.values():
-        for group in total.received:
-            total.received[group] += figures.received[group]
-            total.closed[group] += figures.closed[group]
-        for mode in total.closure_modes:
-            total.closure_modes[mode] += figures.closure_modes[mode]
-        total.actual += figures.actual
-        total.fully_performed += figures.fully_performed
-        total.first_closed += figures.first_closed
-        total.first_terminated += figures.first_terminated
-        total.applied_fen += figures.applied_fen
-        total.recovered_fen += figures.recovered_fen
-        total.days.extend(figures.days)
+                                                                          start=start, end=end):
+        figures[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
+                              int(recovered))
+    for k, days in _durations(session, closed_key, court_id=court_id, start=start, end=end):
+        figures[k].days.extend(days)
+    return figures
+
+
+@functools.lru_cache(maxsize=64)
+def fixed_offset(tz: str, first: int, last: int) -> timedelta | None:
+    """The zone's UTC offset if it is the same on every day of the years ``first`` to ``last`` (China's has
+    been since 1991), else None (a zone with summer time). Remembered: a zone's past does not change."""
+    zone = ZoneInfo(tz)
+    start = datetime(first, 1, 1, tzinfo=UTC) - timedelta(days=1)
+    days = (datetime(last + 1, 1, 2, tzinfo=UTC) - start).days
+    offsets = {(start + timedelta(days=d)).astimezone(zone).utcoffset() for d in range(days)}
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+def month_key(session: Session, column: sa.ColumnElement, *, tz: str, bounds: Sequence[datetime],
+              labels: Sequence[int]) -> sa.ColumnElement:
+    """The local month of a UTC time (``labels[i]``, YYYYMM, for [bounds[i], bounds[i+1]); on PostgreSQL
+    the month's first local moment), in the cheapest form the engine offers."""
+    if session.get_bind().dialect.name == "postgresql":
+        # The engine knows the zone: the local month's first moment (read as YYYYMM by ``monthly``;
+        # cheaper than computing the number in SQL).
+        return sa.func.date_trunc("month", sa.func.timezone(tz, column))
+    offset = fixed_offset(tz, labels[0] // 100, labels[-1] // 100)
+    if offset is not None:
+        # SQLite stores UTC text: shift it by the zone's constant offset and read the month.
+        minutes = int(offset.total_seconds() // 60)
+        return sa.cast(sa.func.strftime("%Y%m", column, f"{minutes:+d} minutes"), sa.Integer)
+    return bucket(column, bounds, labels)
+
+
+def monthly(session: Session, *, court_id: int | None, first: int, last: int,
+            tz: str) -> dict[tuple[int, int], CaseFigures]:
+    """Every local month of the years ``first`` to ``last``, keyed (year, month): one set of aggregates
+    serves both a year's months and the year-on-year comparison."""
+    bounds = months_bounds(first, last, tz)
+    labels = [100 * year + month for year in range(first, last + 1) for month in range(1, 13)]
+    found = {k if isinstance(k, int) else 100 * k.year + k.month: figures for k, figures in case_figures(
+        session, lambda column: month_key(session, column, tz=tz, bounds=bounds, labels=labels),
+        court_id=court_id, start=bounds[0], end=bounds[-1]).items()}
+    return {(label // 100, label % 100): found.get(label) or CaseFigures() for label in labels}
+
+
+def total(parts: Iterable[CaseFigures]) -> CaseFigures:
+    """The sum of several periods' figures."""
+    whole = CaseFigures()
+    for figures in parts:
+        for group in whole.received:
+            whole.received[group] += figures.received[group]
+            whole.closed[group] += figures.closed[group]
+        for mode in whole.closure_modes:
+            whole.closure_modes[mode] += figures.closure_modes[mode]
+        whole.actual += figures.actual
+        whole.fully_performed += figures.fully_performed
+        whole.first_closed += figures.first_closed
+        whole.first_terminated += figures.first_terminated
+        whole.applied_fen += figures.applied_fen
+        whole.recovered_fen += figures.recovered_fen
+        whole.days.extend(figures.days)
+    return whole
+
+
+def year_figures(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime,
+                 months: dict[tuple[int, int], CaseFigures] | None = None) -> dict[str, object]:
+    """One year: its total, its twelve months, the measures taken, and what is overdue now.
+    ``months``: the result of ``monthly`` when the caller has it (covering ``year``)."""
+    if months is None:
+        months = monthly(session, court_id=court_id, first=year, last=year, tz=tz)
     this_year = now.astimezone(ZoneInfo(tz)).year
     return {
         "year": year,
-        "total": total.summary(),
-        "months": [{"month": m, **months[m].summary()} for m in range(1, 13)],
+        "total": total(months[year, m] for m in range(1, 13)).summary(),
+        "months": [{"month": m, **months[year, m].summary()} for m in range(1, 13)],
         "measures": measures(session, court_id=court_id, year=year, tz=tz, now=now),
         "overdue_now": overdue_now(session, court_id=court_id, now=now) if year == this_year else None,
     }
 
 
-def overview(session: Session, *, court_id: int | None, years: Sequence[int], tz: str) -> list[dict[str, object]]:
-    """The headline figures of every year, for the year-on-year comparison."""
-    bounds = year_bounds(years[0], years[-1], tz)
-    per_year = {y: CaseFigures() for y in years}
-    key_filed = bucket(EnforcementCase.filed_at, bounds, years)
-    for k, case_type, count in _received(session, key_filed, court_id=court_id, start=bounds[0], end=bounds[-1]):
-        per_year[k].add_received(case_type, count)
-    key_closed = bucket(EnforcementCase.closed_at, bounds, years)
-    for k, case_type, mode, settled, count, applied, recovered in _closed(session, key_closed, court_id=court_id,
-                                                                          start=bounds[0], end=bounds[-1]):
-        per_year[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
-                               int(recovered))
-    for k, days in _durations(session, key_closed, court_id=court_id, start=bounds[0], end=bounds[-1]):
-        per_year[k].days.append(round(float(days), 6))
-    return [{"year": y, **per_year[y].summary()} for y in years]
+def overview(session: Session, *, court_id: int | None, years: Sequence[int], tz: str,
+             months: dict[tuple[int, int], CaseFigures] | None = None) -> list[dict[str, object]]:
+    """The headline figures of every year, for the year-on-year comparison.
+    ``months``: the result of ``monthly`` when the caller has it (covering ``years``)."""
+    if months is None:
+        months = monthly(session, court_id=court_id, first=min(years), last=max(years), tz=tz)
+    return [{"year": y, **total(months[y, m] for m in range(1, 13)).summary()} for y in years]
 
 
 def by_judge(session: Session, *, court_id: int, year: int, tz: str) -> list[dict[str, object]]:
@@ -345,15 +414,8 @@ def by_judge(session: Session, *, court_id: int, year: int, tz: str) -> list[dic
     bounds = month_bounds(year, tz)
     judges = {j.id: j for j in session.scalars(sa.select(Officer).where(Officer.court_id == court_id))}
     figures: dict[object, CaseFigures] = {judge_id: CaseFigures() for judge_id in [*judges, None]}
-    key = EnforcementCase.judge_id
-    for k, case_type, count in _received(session, key, court_id=court_id, start=bounds[0], end=bounds[-1]):
-        figures.setdefault(k, CaseFigures()).add_received(case_type, count)
-    for k, case_type, mode, settled, count, applied, recovered in _closed(session, key, court_id=court_id,
-                                                                          start=bounds[0], end=bounds[-1]):
-        figures.setdefault(k, CaseFigures()).add_closed(case_type, mode.value if mode else None, bool(settled),
-                                                        count, int(applied), int(recovered))
-    for k, days in _durations(session, key, court_id=court_id, start=bounds[0], end=bounds[-1]):
-        figures.setdefault(k, CaseFigures()).days.append(round(float(days), 6))
+    figures.update(case_figures(session, lambda _time: EnforcementCase.judge_id, court_id=court_id,
+                                start=bounds[0], end=bounds[-1]))
     rows = []
     for judge_id, f in figures.items():
         if not f.received["all"] and not f.closed["all"]:
@@ -421,9 +483,11 @@ def dashboard(session: Session, *, court_id: int | None, year: int, tz: str, now
         # would spend longer compiling them than running them (measured: 970 ms of JIT on one query).
         session.execute(sa.text("SET LOCAL jit = off"))
     years = years_with_cases(session, court_id=court_id, tz=tz, now=now)
+    # One set of aggregates for the year's months and every year's headline figures.
+    months = monthly(session, court_id=court_id, first=min(years[0], year), last=max(years[-1], year), tz=tz)
     payload = {
-        **year_figures(session, court_id=court_id, year=year, tz=tz, now=now),
-        "years": overview(session, court_id=court_id, years=years, tz=tz),
+        **year_figures(session, court_id=court_id, year=year, tz=tz, now=now, months=months),
+        "years": overview(session, court_id=court_id, years=years, tz=tz, months=months),
         "computed_at": now.isoformat(),
     }
     keep(session, key, version=version, day=day, payload=payload, now=now)

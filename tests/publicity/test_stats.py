@@ -513,6 +513,33 @@ def test_month_and_year_boundaries_are_the_courts(session: Session, register: Re
     assert year(session, register.court, 2025)["total"]["received"]["all"] == 1  # A only, not C12
 
 
+def test_months_follow_a_court_zone_with_summer_time(session: Session) -> None:
+    # Berlin: UTC+1 in winter, UTC+2 from 2026-03-29 to 2026-10-25. The engine computes the months
+    # of a zone with summer time another way than China's fixed UTC+8 (which it shifts by a constant).
+    berlin = "Europe/Berlin"
+    assert stats.fixed_offset(berlin, 2026, 2026) is None and stats.fixed_offset(TZ, 2017, 2026) == timedelta(hours=8)
+    court = make_court(session)
+    filed = {
+        1: utc(2025, 12, 31, 23, 30),  # 2026-01-01 00:30 CET: January 2026, not 2025
+        2: utc(2026, 3, 31, 22, 30),  # 2026-04-01 00:30 CEST: April (under UTC+1 it would still be March)
+        3: utc(2026, 10, 31, 22, 30),  # 2026-10-31 23:30 CET: October (under UTC+2 it would be November)
+        4: utc(2026, 12, 31, 22, 30),  # 2026-12-31 23:30 CET: December 2026
+    }
+    for serial, at in filed.items():
+        case = file(session, court, f"（2026）鲁1427执{serial}号", filed_at=at, amount_fen=0)
+        close(session, case, ClosureMode.WITHDRAWN, at + timedelta(days=10))
+    session.commit()
+    figures_2026 = stats.year_figures(session, court_id=court.id, year=2026, tz=berlin, now=utc(2027, 2, 1))
+    received = {m["month"]: m["received"]["all"] for m in figures_2026["months"] if m["received"]["all"]}
+    assert received == {1: 1, 4: 1, 10: 1, 12: 1}
+    # Closed ten days later: January, April, November; the last in January 2027.
+    closed = {m["month"]: m["closed"]["all"] for m in figures_2026["months"] if m["closed"]["all"]}
+    assert closed == {1: 1, 4: 1, 11: 1}
+    overview = stats.overview(session, court_id=court.id, years=[2025, 2026, 2027], tz=berlin)
+    assert [(row["year"], row["received"]["all"], row["closed"]["all"]) for row in overview] == [
+        (2025, 0, 0), (2026, 4, 3), (2027, 0, 1)]
+
+
 def test_actual_closures_count_a_termination_only_after_a_settlement(session: Session, register: Register) -> None:
     total = year(session, register.court, 2026)["total"]
     assert total["closure_modes"]["termination"] == 2  # C2 (after 和解) and C3 (without)
