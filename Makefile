@@ -10,27 +10,48 @@ PO     := portal/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO     := $(PO:.po=.mo)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test system-deps system-test-deps translations extract-messages clean help
+.PHONY: run test test-faults test-hostile bench audit lock install install-test install-bench system-deps \
+        system-test-deps system-bench-deps translations extract-messages clean help
 
 help:
-	@echo "make run    - set up and serve the demo portal at http://$(HOST):$(PORT)"
-	@echo "make test   - set up and run the whole test suite (TEST_DATABASE_URL adds PostgreSQL)"
+	@echo "make run          - set up and serve the demo portal at http://$(HOST):$(PORT)"
+	@echo "make test         - set up and run the whole test suite (TEST_DATABASE_URL adds PostgreSQL)"
+	@echo "make test-faults  - databases stopped, workers killed, disks filled: prints what survived"
+	@echo "make test-hostile - sqlmap against every public parameter on SQLite and PostgreSQL"
+	@echo "make bench        - every benchmark in bench/, then one table of their figures"
+	@echo "make audit        - pip-audit of the locked dependencies (needs a vulnerability service)"
+	@echo "make lock         - re-pin requirements.lock from the virtualenv after changing pyproject.toml"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Reinstall whenever pyproject.toml or the lock changes. requirements.lock pins every package at the
+# version the suite passed with (pip constraints), so a fresh machine installs what was tested.
+LOCK := requirements.lock
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test]'
 	@touch $(VENV)/.installed $@
+
+$(VENV)/.installed-bench: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,bench,audit]'
+	@touch $(VENV)/.installed $(VENV)/.installed-test $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
+
+# After changing dependencies in pyproject.toml: install them all, run the suite, then pin what passed.
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench,audit]'
+	@echo "# Every package Mingjing installs, at the version the suite passed with (make lock writes it)." > $(LOCK)
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e ' >> $(LOCK)
+	@touch $(VENV)/.installed $(VENV)/.installed-test $(VENV)/.installed-bench
 
 $(MO): $(PO) | $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d portal/translations -D messages >/dev/null
@@ -75,6 +96,42 @@ system-test-deps: system-deps
 test: $(VENV)/.installed-test $(MO) system-test-deps
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# Faults on servers of their own (a private PostgreSQL cluster, gunicorn on free ports, a small tmpfs):
+# the machine's PostgreSQL is never stopped. The run ends with a table of what was done and what was lost.
+test-faults: $(VENV)/.installed-test $(MO) system-test-deps
+	@MINGJING_FAULTS=1 $(BIN)/pytest -p no:cacheprovider tests/faults $(PYTEST_ARGS); rc=$$?; \
+	 if [ $$rc -eq 5 ]; then echo "pytest collected no fault tests: failing"; exit 1; fi; exit $$rc
+
+# sqlmap (Debian) and wrk (Debian) for the hostile-input scan and the search comparison.
+system-bench-deps: system-test-deps
+	@if ! command -v sqlmap >/dev/null || ! command -v wrk >/dev/null; then \
+	  echo "installing sqlmap and wrk with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sqlmap wrk >/dev/null; \
+	fi
+
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+# sqlmap at level 3 / risk 2 against every public GET and POST parameter, on SQLite and PostgreSQL.
+test-hostile: $(VENV)/.installed-bench $(MO) system-bench-deps
+	$(BIN)/python bench/hostile/sqlmap_scan.py --database-url $(BENCH_DATABASE_URL)
+
+# Every benchmark (PostgreSQL at BENCH_DATABASE_URL), then one table. A failing benchmark does not stop
+# the others; the table says which figures are missing or missed their target (and exits 1 then).
+bench: $(VENV)/.installed-bench $(MO) system-bench-deps
+	-$(BIN)/python bench/search.py --entries 1000000
+	-$(BIN)/python bench/compare.py --seconds 15
+	-$(BIN)/python bench/dashboard.py
+	-$(BIN)/python bench/dashboard.py --database-url $(BENCH_DATABASE_URL)
+	-$(BIN)/python bench/import_defaulters.py --rows 1000000
+	-$(BIN)/python bench/load.py --engine both --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/table.py
+
+# Known vulnerabilities of the locked versions, from PyPI's advisory data (needs to reach pypi.org's JSON
+# API or api.osv.dev; a registry mirror alone is not enough, and then this fails rather than pass).
+audit: $(VENV)/.installed-bench
+	$(BIN)/pip-audit --requirement $(LOCK) --no-deps --disable-pip --strict --progress-spinner off
 
 clean:
 	rm -rf $(VENV) instance $(MO) .pytest_cache

@@ -29,6 +29,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import results as bench_results  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PORT = 8765
@@ -174,6 +178,7 @@ def main() -> None:
           f"({sum(len(n) == 2 for n in names)} of 2 characters)")
     print(f"{'server':36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'rows(2ch)':>10} {'rows(3ch)':>10}")
     results = {}
+    figures = {}
     for label, command, env, path, key in setups:
         probe = path(names[0])
         process = serve(command, env, probe)
@@ -187,11 +192,23 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=20)
         results[label] = rps
+        figures[label] = (rps, p95, errors)
         print(f"{label:36} {rps:8.0f} {p50:8.2f} {p95:8.2f} {p99:8.2f} {errors:7d} {rows2:10.1f} {rows3:10.1f}", flush=True)
     ours, floor = results[setups[0][0]], results[setups[1][0]]
     fts, exact = results[setups[2][0]], results[setups[3][0]]
     print(f"ours / floor: {ours / floor:.0%} (target >= 60%); ours / Datasette FTS: {ours / fts:.1f}x, "
           f"ours / Datasette exact: {ours / exact:.1f}x (target >= 4x)")
+    ours_rps, ours_p95, ours_errors = figures[setups[0][0]]
+    bench_results.save("compare", [
+        bench_results.row("search API under wrk, 20 connections", "sqlite", round(ours_rps), "req/s"),
+        bench_results.row("search API p95 under wrk", "sqlite", round(ours_p95, 2), "ms"),
+        bench_results.row("search API errors under wrk", "sqlite", ours_errors, "", "0", ours_errors == 0),
+        bench_results.row("search API / minimal Flask+sqlite3 floor", "sqlite", round(100 * ours / floor), "%",
+                          ">= 60 %", ours / floor >= 0.6),
+        bench_results.row("search API / Datasette exact filter", "sqlite", round(ours / exact, 1), "x", ">= 4x",
+                          ours / exact >= 4),
+        bench_results.row("search API / Datasette FTS", "sqlite", round(ours / fts, 1), "x"),
+    ])
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import results  # noqa: E402
 from portal.demo_defaulters import generate  # noqa: E402
 from publicity.defaulter_imports import COLUMNS  # noqa: E402
 
@@ -59,8 +60,14 @@ def main() -> None:
     done = subprocess.run([*flask, "import-defaulters", str(source)], cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     print(done.stdout.strip() or done.stderr.strip()[-500:])
+    ok = elapsed < 180 and done.returncode == 0
     print(f"import of {args.rows:,} rows: {elapsed:.0f} s ({args.rows / elapsed:,.0f} rows/s); "
-          f"target < 180 s: {'OK' if elapsed < 180 and done.returncode == 0 else 'MISSED'}")
+          f"target < 180 s: {'OK' if ok else 'MISSED'}")
+    results.save("import", [
+        results.row(f"import-defaulters, {args.rows:,} rows" + ("" if done.returncode == 0 else " (FAILED)"),
+                    "sqlite", round(elapsed, 1), "s", "< 180 s", ok),
+        results.row("import rate", "sqlite", round(args.rows / elapsed), "rows/s"),
+    ])
 
 
 if __name__ == "__main__":
