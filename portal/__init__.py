@@ -23,6 +23,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         # A file opened in this process cannot have been dropped by a server: no ping per checkout.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
+    elif str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        # A database host that drops packets would hold a worker in connect() for minutes (until gunicorn
+        # kills it): give up after a few seconds and answer 503 instead.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"connect_timeout": app.config["MINGJING_DB_CONNECT_TIMEOUT"],
+                                   **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     check_config(app)
 
     register_extensions(app)

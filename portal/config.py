@@ -51,6 +51,7 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "REMEMBER_COOKIE_SECURE": _bool(env.get("MINGJING_COOKIE_SECURE"), True),
         "MAX_CONTENT_LENGTH": _int(env, "MINGJING_MAX_CONTENT_LENGTH", 10 * 1024 * 1024),
         "MINGJING_PROXY_FIX": _int(env, "MINGJING_PROXY_FIX", 0),
+        "MINGJING_DB_CONNECT_TIMEOUT": _int(env, "MINGJING_DB_CONNECT_TIMEOUT", 5),
         "MINGJING_COURT_CODE": env.get("MINGJING_COURT_CODE", ""),
         "MINGJING_PORTAL_NAME": env.get("MINGJING_PORTAL_NAME", ""),
         "MINGJING_DEMO": _bool(env.get("MINGJING_DEMO"), False),

@@ -22,7 +22,11 @@ MESSAGES = {
     429: (_l("Too many requests"), _l("You have sent too many requests. Please wait a moment and try again.")),
     500: (_l("Something went wrong"), _l("The portal could not complete your request. Nothing was changed; please try again later.")),
     503: (_l("Service temporarily unavailable"), _l("The portal cannot reach its database right now. Please try again in a minute.")),
+    507: (_l("Storage full"), _l("The portal's storage is full, so nothing of this request was saved. Please try again later, and tell the court's IT staff if it persists.")),
 }
+
+# How each engine reports a full disk: SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE 53100 (disk_full).
+DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file")
 
 
 def wants_json() -> bool:
@@ -77,8 +81,12 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(sa.exc.OperationalError)
     @app.errorhandler(sa.exc.InterfaceError)
     def database_unavailable(exc: Exception) -> Response:
-        app.logger.error("database unavailable: %s", exc)
         _forget_database_state()
+        if any(sign in str(exc) for sign in DISK_FULL):
+            # The transaction was rolled back whole: say that nothing was saved, and alert the operators.
+            app.logger.critical("database storage full: %s", exc)
+            return error_response(507)
+        app.logger.error("database unavailable: %s", exc)
         return error_response(503)
 
     @app.errorhandler(Exception)

@@ -91,3 +91,40 @@ def test_api_errors_are_json(client: FlaskClient) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.is_json and response.json["error"]["code"] == 404
+
+
+def test_a_database_host_that_never_answers_gives_503_within_the_connect_timeout() -> None:
+    # A server that accepts TCP connections and then says nothing (a hung host, a black-holing firewall):
+    # without a connect timeout the worker would wait for minutes and be killed by gunicorn.
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        port = silent.getsockname()[1]
+        app = make_app(f"postgresql+psycopg://nobody@127.0.0.1:{port}/portal", MINGJING_DB_CONNECT_TIMEOUT=1)
+        start = time.monotonic()
+        response = app.test_client().get("/healthz")
+        elapsed = time.monotonic() - start
+    finally:
+        silent.close()
+    assert response.status_code == 503
+    assert elapsed < 5, f"waited {elapsed:.1f} s for a silent database"
+
+
+def test_a_full_disk_says_nothing_was_saved(app: Flask) -> None:
+    import sqlite3
+
+    @app.post("/write-on-a-full-disk")
+    @access.public
+    def full() -> str:
+        raise sa.exc.OperationalError("INSERT INTO publicity_case_node ...", {},
+                                      sqlite3.OperationalError("database or disk is full"))
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = app.test_client().post("/write-on-a-full-disk")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 507
+    assert "存储空间已满" in body and "未保存" in body and "Traceback" not in body
