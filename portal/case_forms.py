@@ -30,8 +30,8 @@ from publicity.cases import MANUAL_TYPES
 from publicity.models import Channel, ClosureMode, FundDirection, PartyKind, SearchTarget, SubscriptionTopic
 from publicity.names import credit_code_valid, id_number_valid
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
 def local_to_utc(value: datetime | None) -> datetime | None:
     """A wall-clock time typed in the court's zone, as aware UTC."""
     if value is None:

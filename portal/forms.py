@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping, Sequence
 
 from babel import Locale, support
+from flask import request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, PasswordField, SelectField, StringField, SubmitField
+from flask_wtf.form import SUBMIT_METHODS, _Auto  # Flask-WTF's marker for "take the data from the request"
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import DateField, DateTimeField, Field, FileField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.i18n import messages_path
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, StopValidation, ValidationError
 
 from portal.models import Role
 
@@ -36,12 +40,46 @@ class _WTFormsTranslations:
 WTFORMS_TRANSLATIONS = _WTFormsTranslations()
 
 
+# Dates typed into any form: a shape check before the views turn them into UTC and deadlines (year 1 in
+# the court's zone overflows the conversion, year 9999 the deadlines).
+EARLIEST_YEAR, LATEST_YEAR = 1950, 2099
+DATE_RANGE = _l("Enter a date between %(first)s and %(last)s.")
+
+
+def plausible_date(form: object, field: Field) -> None:
+    if field.data is not None and hasattr(field.data, "year") and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise StopValidation(str(DATE_RANGE) % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
+
+
 class PortalForm(FlaskForm):
-    """The base of every form: CSRF from Flask-WTF, cached translations of WTForms' messages."""
+    """The base of every form: CSRF from Flask-WTF, cached translations of WTForms' messages, the
+    request's form fields only (files only for file fields), dates within a plausible range."""
 
     class Meta:
         def get_translations(self, form: object) -> _WTFormsTranslations:
             return WTFORMS_TRANSLATIONS
+
+        def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
+            """What a submission sent, as the form's fields expect it. Flask-WTF would mix every uploaded
+            file in with the text fields (a file sent as a username reached Length() as a FileStorage) and
+            take a JSON body of any shape as form data: these are HTML forms, so they read the form fields,
+            and uploads only where a field takes a file."""
+            if formdata is not _Auto:
+                return formdata
+            if request.method not in SUBMIT_METHODS:
+                return None
+            file_fields = {field.name for field in form if isinstance(field, FileField)}
+            files = [(name, file) for name, file in request.files.items(multi=True) if name in file_fields]
+            if files:
+                return CombinedMultiDict((MultiDict(files), request.form))
+            return request.form
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Callable[..., object]]] | None = None) -> bool:
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name, field in self._fields.items():
+            if isinstance(field, DateTimeField):  # DateField and DateTimeLocalField too
+                extra[name] = [plausible_date, *extra.get(name, [])]
+        return super().validate(extra)
 MIN_PASSWORD = 10
 
 

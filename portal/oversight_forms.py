@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -21,7 +23,7 @@ from oversight.models import DIMENSIONS, OnsiteMeasure, OverseerKind, OverseerLe
 from portal import labels
 from portal.forms import MIN_PASSWORD, REQUIRED, PortalForm
 
-PHONE = Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))
+PHONE = Regexp(r"^1\d{10}$", flags=re.ASCII, message=_l("Enter an 11-digit mainland mobile number."))
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
 
 

@@ -30,8 +30,10 @@ class CaseType(enum.StrEnum):
 
 
 _TYPES = "|".join(sorted((t.value for t in CaseType), key=len, reverse=True))
+# re.ASCII: \d is 0-9 only (other scripts' digits, which NFKC leaves as they are, are not a court's).
 _PATTERN = re.compile(
-    rf"^\((?P<year>\d{{4}})\)(?P<court>[{PROVINCES}]\d{{2}}(?:\d{{2}})?)(?P<type>{_TYPES})(?P<serial>\d{{1,7}})号$"
+    rf"^\((?P<year>\d{{4}})\)(?P<court>[{PROVINCES}]\d{{2}}(?:\d{{2}})?)(?P<type>{_TYPES})(?P<serial>\d{{1,7}})号$",
+    re.ASCII,
 )
 EXAMPLE = "（2020）鲁1427执123号"
 

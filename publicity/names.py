@@ -81,8 +81,9 @@ def masked_query(text: str) -> str | None:
     return None
 
 
-PERSON_ID_SHAPE = re.compile(r"\d{17}[\dX]")
-CREDIT_CODE_SHAPE = re.compile(r"[0-9A-Z]{2}\d{6}[0-9A-Z]{10}")
+# ASCII digits only (re.ASCII): \d would also take other scripts' digits.
+PERSON_ID_SHAPE = re.compile(r"\d{17}[\dX]", re.ASCII)
+CREDIT_CODE_SHAPE = re.compile(r"[0-9A-Z]{2}\d{6}[0-9A-Z]{10}", re.ASCII)
 
 
 def full_number_query(text: str) -> str | None:
