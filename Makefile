@@ -115,7 +115,7 @@ BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 # sqlmap at level 3 / risk 2 against every public GET and POST parameter, on SQLite and PostgreSQL.
 test-hostile: $(VENV)/.installed-bench $(MO) system-bench-deps
-	$(BIN)/python bench/hostile/sqlmap_scan.py --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python bench/hostile/sqlmap_scan.py --pg-url $(BENCH_DATABASE_URL)
 
 # Every benchmark (PostgreSQL at BENCH_DATABASE_URL), then one table. A failing benchmark does not stop
 # the others; the table says which figures are missing or missed their target (and exits 1 then).
