@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from oversight.models import OverseerKind
 from portal import accounts
+from portal.backup import backup_command, restore_command
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Role
@@ -368,5 +369,6 @@ def oversight_remind() -> None:
 
 def init_commands(app: Flask) -> None:
     for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases, lists_group,
-                    calendar_group, import_defaulters, maintenance_group, oversight_group, stats_group):
+                    calendar_group, import_defaulters, maintenance_group, oversight_group, stats_group,
+                    backup_command, restore_command):
         app.cli.add_command(command)
