@@ -157,7 +157,8 @@ def main() -> None:
     ds_db = datasette_copy(source)
     names = sample_names(source, 300)
     quote = urllib.parse.quote
-    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{PORT}", "--log-level", "error"]
+    gunicorn = [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--workers", "2", "--bind", f"127.0.0.1:{PORT}",
+                "--log-level", "error"]
     floor_dir = OUT / "floor"
     floor_dir.mkdir(exist_ok=True)
     (floor_dir / "floor_app.py").write_text(FLOOR_APP % {"db": source}, encoding="utf-8")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib
+import inspect
 import json
+import re
 import smtplib
 import socket
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
@@ -25,20 +30,42 @@ from publicity.models import Channel, OutboxMessage
 
 
 class SmsGateway(Protocol):
-    """What an SMS gateway does: send one text to one mobile number, or raise."""
+    """What an SMS gateway does: send one text to one mobile number, or raise.
+
+    A gateway may also accept ``key=``, the message's stable identity (the same on a resend after a
+    crash between sending and recording it), to pass on as the operator API's idempotency key;
+    gateways without it are called as before.
+    """
 
     def send(self, *, to: str, text: str) -> None: ...
 
 
 class FileSmsGateway:
-    """Development gateway: appends each SMS as a JSON line to a file instead of sending it."""
+    """Development gateway: appends each SMS as a JSON line to a file instead of sending it; a key it
+    has already written is not written again (what an operator's idempotency key does)."""
 
     def __init__(self, app: Flask) -> None:
         self.path = app.config["MINGJING_SMS_FILE"]
 
-    def send(self, *, to: str, text: str) -> None:
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"to": to, "text": text, "at": utcnow().isoformat()}, ensure_ascii=False) + "\n")
+    def send(self, *, to: str, text: str, key: str | None = None) -> None:
+        with open(self.path, "a+", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)  # check and append as one step, whichever worker sends
+            if key is not None:
+                f.seek(0)
+                if key in _written_keys(f):
+                    return
+            f.write(json.dumps({"to": to, "text": text, "at": utcnow().isoformat(), "key": key},
+                               ensure_ascii=False) + "\n")
+
+
+def _written_keys(lines: Iterable[str]) -> set[str]:
+    keys = set()
+    for line in lines:
+        try:
+            keys.add(json.loads(line).get("key"))
+        except ValueError:  # a line cut short by a crash while writing it
+            continue
+    return keys
 
 
 def sms_gateway(app: Flask) -> SmsGateway:
@@ -47,14 +74,46 @@ def sms_gateway(app: Flask) -> SmsGateway:
     return getattr(importlib.import_module(module_name), class_name)(app)
 
 
-def send_email(app: Flask, *, to: str, subject: str, text: str) -> None:
-    """Send one plain-text email over SMTP with the configured server."""
+def _send_sms(gateway: SmsGateway, *, to: str, text: str, key: str) -> None:
+    parameters = inspect.signature(gateway.send).parameters.values()
+    if any(p.name == "key" or p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
+        gateway.send(to=to, text=text, key=key)  # type: ignore[call-arg]
+    else:  # a gateway written before keys existed
+        gateway.send(to=to, text=text)
+
+
+_DOT_ATOM = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+
+
+def message_key(app: Flask, message: OutboxMessage) -> str:
+    """The message's identity, the same on every attempt: ``outbox-<id>.<deployment>@<mail domain>``.
+
+    Delivery is at least once (a worker that dies after sending but before recording it leaves the
+    message to be claimed again), so the email carries it as its Message-ID and the SMS gateway gets it
+    as its idempotency key: recipients and gateways can recognise the resend. The deployment part (the
+    configured court code, else "portal") keeps two portals sending from one mail domain apart.
+    """
+    court = app.config["MINGJING_COURT_CODE"]
+    try:
+        deployment = court.encode("idna").decode("ascii").lower() if court else "portal"  # 鲁1427 -> xn--1427-k96n
+    except UnicodeError:
+        deployment = ""
+    if not _DOT_ATOM.fullmatch(deployment):
+        deployment = "court-" + hashlib.sha256(court.encode()).hexdigest()[:12]
+    domain = app.config["MINGJING_MAIL_FROM"].partition("@")[2]
+    if not _DOT_ATOM.fullmatch(domain):
+        domain = "mingjing"
+    return f"outbox-{message.id}.{deployment}@{domain}"
+
+
+def send_email(app: Flask, *, to: str, subject: str, text: str, message_id: str) -> None:
+    """Send one plain-text email over SMTP with the configured server (``message_id`` without brackets)."""
     config = app.config
     message = EmailMessage()
     message["From"] = config["MINGJING_MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = f"<{uuid.uuid4().hex}@{config['MINGJING_MAIL_FROM'].partition('@')[2] or 'mingjing'}>"
+    message["Message-ID"] = f"<{message_id}>"
     message.set_content(text)
     with smtplib.SMTP(config["MINGJING_MAIL_HOST"], config["MINGJING_MAIL_PORT"], timeout=20) as smtp:
         if config["MINGJING_MAIL_STARTTLS"]:
@@ -176,10 +235,11 @@ def deliver_once(app: Flask, *, worker: str, batch: int = 20) -> tuple[int, int]
             continue
         try:
             subject, text = render(message)
+            key = message_key(app, message)
             if message.channel == Channel.SMS:
-                gateway.send(to=message.recipient, text=text)  # type: ignore[union-attr]
+                _send_sms(gateway, to=message.recipient, text=text, key=key)  # type: ignore[arg-type]
             else:
-                send_email(app, to=message.recipient, subject=subject, text=text)
+                send_email(app, to=message.recipient, subject=subject, text=text, message_id=key)
         except (OSError, smtplib.SMTPException, ValueError, KeyError) as exc:
             notices.mark_failed(db.session, message=message, error=f"{type(exc).__name__}: {exc}", now=utcnow())
             failed += 1

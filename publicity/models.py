@@ -268,6 +268,8 @@ class Party(Base):
     """A party (当事人) to an enforcement case: an applicant or a respondent."""
 
     __tablename__ = "publicity_party"
+    # The 终本 list's search by a respondent's name (a prefix, as a range).
+    __table_args__ = (sa.Index("ix_publicity_party_side_name", "side", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"), index=True)

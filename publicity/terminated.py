@@ -45,8 +45,10 @@ def search(session: Session, *, query: str = "", before_id: int | None = None, l
         try:
             stmt = stmt.where(EnforcementCase.number == case_numbers.normalise(q))
         except case_numbers.MalformedCaseNumber:
+            # A range, not LIKE: the (side, name) index serves it on both engines (SQLite's LIKE is
+            # case-insensitive and would scan every party).
             stmt = stmt.where(EnforcementCase.id.in_(sa.select(Party.case_id).where(
-                Party.side == PartySide.RESPONDENT, Party.name.startswith(q, autoescape=True))))
+                Party.side == PartySide.RESPONDENT, Party.name >= q, Party.name < q + "\U0010ffff")))
     if before_id is not None:
         stmt = stmt.where(EnforcementCase.id < before_id)
     found = list(session.scalars(stmt.options(sa.orm.selectinload(EnforcementCase.parties),

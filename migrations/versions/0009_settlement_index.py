@@ -1,5 +1,5 @@
 """The dashboard: the cases with a settlement read from an index of nodes by type, a closed case's
-receipts summed from an index of its fund movements
+receipts summed from an index of its fund movements; the 终本 list's search by a respondent's name
 
 Revision ID: 0009
 Revises: 0008
@@ -22,9 +22,12 @@ def upgrade():
     op.create_index('ix_publicity_fund_movement_case_receipts', 'publicity_fund_movement',
                     ['case_id', 'direction', 'source', 'amount_fen'])
     op.drop_index('ix_publicity_fund_movement_case_id', table_name='publicity_fund_movement')
+    # The 终本 list's search by a respondent's name.
+    op.create_index('ix_publicity_party_side_name', 'publicity_party', ['side', 'name'])
 
 
 def downgrade():
+    op.drop_index('ix_publicity_party_side_name', table_name='publicity_party')
     op.create_index('ix_publicity_fund_movement_case_id', 'publicity_fund_movement', ['case_id'])
     op.drop_index('ix_publicity_fund_movement_case_receipts', table_name='publicity_fund_movement')
     op.drop_index('ix_publicity_case_node_node_type_case_id', table_name='publicity_case_node')

@@ -215,7 +215,9 @@ class Gunicorn:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_dir = Path(log_dir)  # the caller's (e.g. pytest's tmp_path): the log outlives stop()
         self.log = self.log_dir / f"gunicorn-{self.port}.log"
-        self.args = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+        # --no-control-socket: gunicorn 27's control socket is one path for every server on the machine.
+        self.args = [str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{self.port}",
+                     "--workers", str(workers),
                      "--timeout", str(timeout), "--graceful-timeout", "5", "--access-logfile", "-",
                      "--error-logfile", "-", *extra_args, "wsgi:app"]
         self.env = dict(env)

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from portal import notify
+from portal.database import utcnow
 from portal.extensions import db
 from publicity import notices
 from publicity.models import Channel, OutboxMessage, OutboxStatus
@@ -145,3 +146,96 @@ def test_a_node_and_its_notices_share_one_transaction(mail_app: Flask) -> None:
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def crash_after_sending(app: Flask) -> None:
+    """Put every sent message back as a worker that died between sending it and recording it leaves it:
+    claimed long enough ago that the next worker takes it over."""
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(
+            status=OutboxStatus.SENDING, sent_at=None, claimed_by="dead-worker",
+            claimed_at=utcnow() - notices.CLAIM_TIMEOUT - timedelta(minutes=1)))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def message_ids(inbox: Inbox) -> list[str]:
+    return [line.split(":", 1)[1].strip() for _sender, _to, content in inbox.messages
+            for line in content.splitlines() if line.lower().startswith("message-id:")]
+
+
+def test_a_resent_email_carries_the_same_message_id(database_url: str, smtp: Inbox, tmp_path: Path) -> None:
+    """Delivery is at least once: a resend after a crash is recognisable by its recipient."""
+    port = smtp.port  # type: ignore[attr-defined]
+    app = make_app(database_url, MINGJING_MAIL_HOST="127.0.0.1", MINGJING_MAIL_PORT=port,
+                   MINGJING_MAIL_FROM="notices@court.example", MINGJING_COURT_CODE="鲁1427")
+    enqueue(app, 2, Channel.EMAIL, "party@example.com")
+    assert "sent 2" in app.test_cli_runner().invoke(args=["notify", "deliver"]).output
+    crash_after_sending(app)
+    assert "sent 2" in app.test_cli_runner().invoke(args=["notify", "deliver"]).output
+    with app.app_context():
+        ids = [m.id for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))]
+        db.engine.dispose()
+    expected = [f"<outbox-{i}.xn--1427-k96n@court.example>" for i in ids]
+    assert message_ids(smtp) == expected + expected  # the court code spelled in ASCII, as RFC 5322 wants
+
+
+def test_the_message_id_names_the_portal_without_a_court_code(mail_app: Flask, smtp: Inbox) -> None:
+    enqueue(mail_app, 1, Channel.EMAIL, "party@example.com")
+    mail_app.test_cli_runner().invoke(args=["notify", "deliver"])
+    with mail_app.app_context():
+        message = db.session.scalar(sa.select(OutboxMessage))
+        assert message_ids(smtp) == [f"<outbox-{message.id}.portal@court.example>"]
+        assert notify.message_key(mail_app, message) == f"outbox-{message.id}.portal@court.example"
+
+
+def test_the_file_gateway_writes_a_resent_sms_once(mail_app: Flask) -> None:
+    enqueue(mail_app, 2)
+    mail_app.test_cli_runner().invoke(args=["notify", "deliver"])
+    crash_after_sending(mail_app)
+    assert "sent 2, failed 0, pending 0" in mail_app.test_cli_runner().invoke(args=["notify", "deliver"]).output
+    lines = [json.loads(line) for line in Path(mail_app.config["MINGJING_SMS_FILE"]).read_text().splitlines()]
+    with mail_app.app_context():
+        ids = [m.id for m in db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))]
+    assert [line["key"] for line in lines] == [f"outbox-{i}.portal@court.example" for i in ids]
+    assert statuses(mail_app) == ["sent", "sent"]
+
+
+class KeylessGateway:
+    """A gateway written before idempotency keys: send(to=, text=) only."""
+
+    sent: list[dict[str, str]] = []
+
+    def __init__(self, app: Flask) -> None:
+        pass
+
+    def send(self, *, to: str, text: str) -> None:
+        KeylessGateway.sent.append({"to": to, "text": text})
+
+
+class KeywordsGateway:
+    """A gateway taking any keyword gets the key too."""
+
+    sent: list[dict[str, str]] = []
+
+    def __init__(self, app: Flask) -> None:
+        pass
+
+    def send(self, **fields: str) -> None:
+        KeywordsGateway.sent.append(fields)
+
+
+@pytest.mark.parametrize("gateway", [KeylessGateway, KeywordsGateway])
+def test_other_gateways_are_called_as_they_accept(database_url: str, gateway: type) -> None:
+    gateway.sent = []
+    app = make_app(database_url, MINGJING_SMS_GATEWAY=f"{__name__}:{gateway.__name__}")
+    enqueue(app, 1)
+    assert "sent 1, failed 0" in app.test_cli_runner().invoke(args=["notify", "deliver"]).output
+    with app.app_context():
+        message = db.session.scalar(sa.select(OutboxMessage))
+        key = notify.message_key(app, message)
+        db.engine.dispose()
+    expected = ["key", "text", "to"] if gateway is KeywordsGateway else ["text", "to"]
+    assert [sorted(s) for s in gateway.sent] == [expected]
+    if gateway is KeywordsGateway:
+        assert gateway.sent[0]["key"] == key == f"outbox-{message.id}.portal@localhost"
