@@ -84,7 +84,7 @@ def _invitation_or_gone(token: str) -> Invitation | ResponseReturnValue:
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @access.public
-@ratelimit.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"], methods=["POST"])
+@ratelimit.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"])  # opening a link too: guessing tokens
 def invitation(token: str) -> ResponseReturnValue:
     """Open an invitation link: activate an account the first time, then accept or decline."""
     found = _invitation_or_gone(token)
