@@ -836,12 +836,7 @@ def build(app, count: int, *, seed: int, rebuild: bool) -> float:  # type: ignor
                 audit.record(db.session, actor=f"account:{lookups.randint(1, 20)}", action="account.login",
                              object_type="account", object_id=lookups.randint(1, 20), now=at)
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("ANALYZE"))
+        analyze()
         db.session.remove()
     spent = time.perf_counter() - start
     print(f"built in {spent:.0f} s (rows generated in {generated:.0f} s): "
@@ -850,6 +845,16 @@ def build(app, count: int, *, seed: int, rebuild: bool) -> float:  # type: ignor
 
 
 # --- Timing ----------------------------------------------------------------------------------------------------
+
+def analyze() -> None:
+    """Fresh planner statistics after a bulk build (the engine's own, as autovacuum would gather later)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
+
 
 def time_service(app, *, court_id: int, year: int, runs: int,  # type: ignore[no-untyped-def]
                  refresh: bool) -> list[float]:

@@ -144,12 +144,7 @@ def build(app, *, cases: int, entries: int, rebuild: bool) -> float:  # type: ig
         seed_defaulters(db.session, court=court, count=entries - total, seed=ENTRY_SEED, key=KEY_SECRET.encode(),
                         now=datetime.now(UTC))
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("ANALYZE"))
+        dashboard.analyze()
         db.session.remove()
     added = time.perf_counter() - start
     print(f"entries added in {added:.0f} s")
