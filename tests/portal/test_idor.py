@@ -359,7 +359,7 @@ def _look_up(client: FlaskClient, number: str, code: str):  # type: ignore[no-un
 
 
 def test_a_partys_view_of_case_a_never_shows_case_b(world: World) -> None:
-    (number_a, code_a, case_a), (number_b, code_b, case_b) = world.cases["A"], world.cases["B"]
+    (number_a, code_a, case_a), (number_b, _, case_b) = world.cases["A"], world.cases["B"]
     client = world.app.test_client()
     assert _look_up(client, number_a, code_a).status_code == 303
     with world.app.app_context():
@@ -389,7 +389,7 @@ def test_a_view_cannot_be_steered_to_another_case_by_the_session_cookie(world: W
     """The view is kept in the signed session: a cookie edited to name case B is thrown away."""
     from flask.sessions import SecureCookieSessionInterface
 
-    (number_a, code_a, case_a), (number_b, _code_b, case_b) = world.cases["A"], world.cases["B"]
+    (number_a, code_a, _), (number_b, _, case_b) = world.cases["A"], world.cases["B"]
     client = world.app.test_client()
     assert _look_up(client, number_a, code_a).status_code == 303
     serializer = SecureCookieSessionInterface().get_signing_serializer(world.app)
