@@ -80,6 +80,8 @@ class PortalForm(FlaskForm):
             if isinstance(field, DateTimeField):  # DateField and DateTimeLocalField too
                 extra[name] = [plausible_date, *extra.get(name, [])]
         return super().validate(extra)
+
+
 MIN_PASSWORD = 10
 
 
