@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench import results  # noqa: E402
+from bench import dashboard, results  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from publicity import courts, defaulters  # noqa: E402
@@ -58,12 +58,7 @@ def build(app, count: int) -> float:  # type: ignore[no-untyped-def]
         court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="bench", now=now)
         seed_defaulters(db.session, court=court, count=count, seed=7, key=KEY_SECRET.encode(), now=now)
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE publicity_defaulter_entry"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("ANALYZE"))
+        dashboard.analyze()
         return time.perf_counter() - start
 
 

@@ -27,7 +27,11 @@ from tests.faults.servers import (
     tmpfs,
 )
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a tmpfs")
+@pytest.fixture(autouse=True)
+def _requirements() -> None:
+    # Fail, not skip: `make test-faults` passing without this scenario would prove nothing.
+    if os.geteuid() != 0:
+        pytest.fail("the disk-full scenario needs root to mount a tmpfs")
 
 TMPFS_SIZE = "8m"
 TIMEOUT = 10.0
