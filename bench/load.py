@@ -100,6 +100,7 @@ JUDGE_CASES, OVERSEERS, OVERSEER_CASES = 40, 8, 4
 PASSWORD = "load-bench-password"
 ACTOR = "bench-load"
 KINDS = ("search", "lookup", "entry", "dashboard", "staff")
+LOCUST_NICE = -10  # see _before_locust
 
 
 # --- The dataset -----------------------------------------------------------------------------------------------
@@ -301,7 +302,7 @@ def server_env(url: str, port: int) -> dict[str, str]:
 
 def serve(url: str, port: int, threads: int, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
     worker = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else ["--worker-class", "sync"]
-    command = [str(ROOT / ".venv/bin/gunicorn"), "--no-control-socket", "--workers", str(WORKERS), *worker,
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--no-control-socket", "--workers", str(WORKERS), *worker,
                "--bind", f"127.0.0.1:{port}",
                "--keep-alive", "5", "--timeout", "30", "--log-level", "warning", "--error-logfile", str(log),
                "wsgi:app"]
@@ -382,6 +383,16 @@ def warm_up(base: str, data: dict) -> None:  # type: ignore[no-untyped-def,type-
                 check(f"GET {path}", get(base + path, opener=staff))
 
 
+def _before_locust() -> None:
+    """Locust shares the machine's CPUs with the portal and PostgreSQL, which keep them busy: a response it reads late
+    counts as a slow response. Ahead of them in the scheduler (as root; otherwise as it is), it times the server rather
+    than its own waits. It uses about a tenth of one CPU, so the portal loses next to nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, LOCUST_NICE)
+    except PermissionError:
+        pass
+
+
 def drive(engine: str, base: str, fixture_path: Path, args: argparse.Namespace) -> Path:
     """Run locust headless, bounded; return the prefix of its CSV files."""
     prefix = OUT / f"load-{engine}"
@@ -395,7 +406,7 @@ def drive(engine: str, base: str, fixture_path: Path, args: argparse.Namespace) 
                "--loglevel", "WARNING", "--logfile", f"{prefix}-locust.log"]
     with open(f"{prefix}-locust.out", "w", encoding="utf-8") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=_before_locust)
         try:
             process.wait(timeout=args.seconds + 90)
         except subprocess.TimeoutExpired:

@@ -59,10 +59,17 @@ def corrected_nodes(session: Session, nodes: list[CaseNode]) -> dict[int, CaseNo
 
 
 def party_view(session: Session, case: EnforcementCase, party: Party, *, now: datetime) -> PartyView:
-    nodes, more = node_page(session, case, before_id=None)
+    # One read of the case's nodes serves the deadlines (all of them) and the timeline's first page, and the
+    # movements give the balance: a party's view is the portal's most expensive page after the dashboard.
+    every = cases.nodes_of(session, case)
+    newest = every[::-1][:NODE_PAGE + 1]
+    nodes, more = newest[:NODE_PAGE], newest[NODE_PAGE - 1].id if len(newest) > NODE_PAGE else None
+    moved = funds.movements(session, case)
+    corrects = {n.corrects_id for n in nodes if n.corrects_id}
     return PartyView(
-        case=case, party=party, nodes=nodes, more_before=more, corrected=corrected_nodes(session, nodes),
-        deadlines=cases.case_deadlines(session, case, now=now), movements=funds.movements(session, case), balance=funds.balance(session, case),
+        case=case, party=party, nodes=nodes, more_before=more, corrected={n.id: n for n in every if n.id in corrects},
+        deadlines=cases.case_deadlines(session, case, now=now, nodes=every), movements=moved,
+        balance=funds.balance_of(moved),
         resumed_as=session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),
         aid_applications=aid.applications_of_party(session, party.id) if party.side == PartySide.APPLICANT else [],
     )

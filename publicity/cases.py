@@ -315,10 +315,11 @@ def refresh_next_due(case: EnforcementCase, nodes: Sequence[CaseNode], *, now: d
     case.next_due_at = deadlines.next_due(deadlines.case_deadlines(case, nodes, settings, now=now))
 
 
-def case_deadlines(session: Session, case: EnforcementCase, *, now: datetime) -> list[deadlines.Deadline]:
-    """The case's deadlines as of ``now``."""
+def case_deadlines(session: Session, case: EnforcementCase, *, now: datetime,
+                   nodes: Sequence[CaseNode] | None = None) -> list[deadlines.Deadline]:
+    """The case's deadlines as of ``now`` (from ``nodes``, all of the case's in order, when the caller has them)."""
     settings = deadlines.settings_for(case.court.deadline_settings)
-    return deadlines.case_deadlines(case, nodes_of(session, case), settings, now=now)
+    return deadlines.case_deadlines(case, nodes_of(session, case) if nodes is None else nodes, settings, now=now)
 
 
 def resume_case(session: Session, *, case: EnforcementCase, new_number: str | None, occurred_at: datetime,

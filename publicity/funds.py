@@ -20,6 +20,11 @@ def balance(session: Session, case: EnforcementCase) -> int:
     return int(total or 0)  # PostgreSQL's SUM(bigint) is a numeric
 
 
+def balance_of(movements: list[FundMovement]) -> int:
+    """Money held, in fen, from all of a case's movements (``balance`` without asking the database again)."""
+    return sum(m.amount_fen if m.direction == FundDirection.IN else -m.amount_fen for m in movements)
+
+
 def received_by_case(session: Session, case_ids: list[int]) -> dict[int, int]:
     """Money recovered (in fen) by each of the cases, in one query; cases with none are absent. Judicial aid
     is help for the applicant, not performance by the respondent: it is not counted."""

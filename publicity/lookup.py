@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from publicity import audit, case_numbers, notices, throttle
 from publicity.errors import N_, PublicityError
@@ -88,7 +88,8 @@ def lookup(session: Session, *, case_number: str, code: str, key: bytes, ip: str
               (ip_key, throttle.Limit(policy.ip_failures, policy.window))]
     throttle.serialize(session, [case_key, ip_key])
     until = throttle.first_lock(session, limits, now=now)
-    case = session.scalar(sa.select(EnforcementCase).where(EnforcementCase.number == number))
+    case = session.scalar(sa.select(EnforcementCase).where(EnforcementCase.number == number).options(
+        joinedload(EnforcementCase.court), selectinload(EnforcementCase.parties)))
     chain = case.court.code if case else audit.PORTAL_CHAIN
     if until is not None:
         audit.record(session, actor=f"ip:{ip}", action="case.lookup_locked", object_type="enforcement_case",

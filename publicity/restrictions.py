@@ -306,10 +306,15 @@ class Page:
     mode: str
 
 
-def _through_bound(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    """Orders binding a still-restricted person who matches ``condition``."""
-    return RestrictionOrder.id.in_(sa.select(RestrictionBoundPerson.order_id).where(
-        condition, RestrictionBoundPerson.lifted_at.is_(None)))
+def _own_or_bound(own: sa.ColumnElement[bool], bound: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """Orders whose respondent matches ``own`` or that bind a still-restricted person matching ``bound``.
+
+    A union of two id lists, each read from its own table's index: written as ``own OR id IN (...)``, PostgreSQL
+    walks every order newest first and tests each (3 ms at 19,000 orders, growing with the list)."""
+    Bound = RestrictionBoundPerson
+    return RestrictionOrder.id.in_(sa.union(
+        sa.select(RestrictionOrder.id).where(own),
+        sa.select(Bound.order_id).where(bound, Bound.lifted_at.is_(None))))
 
 
 def _prefix(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
@@ -326,19 +331,19 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
     if mode == "id_without_name":
         return Page([], None, mode)
     if mode == "name":
-        match = sa.or_(_prefix(RestrictionOrder.name, q), _through_bound(_prefix(Bound.name, q)))
+        match = _own_or_bound(_prefix(RestrictionOrder.name, q), _prefix(Bound.name, q))
     elif mode == "pinyin":
         spelled = q.replace(" ", "").lower()
-        match = sa.or_(RestrictionOrder.name_pinyin == spelled, RestrictionOrder.name_initials == spelled,
-                       _through_bound(sa.or_(Bound.name_pinyin == spelled, Bound.name_initials == spelled)))
+        match = _own_or_bound(sa.or_(RestrictionOrder.name_pinyin == spelled, RestrictionOrder.name_initials == spelled),
+                              sa.or_(Bound.name_pinyin == spelled, Bound.name_initials == spelled))
     elif mode == "id":
         number, name = listsearch.split_number(q)
         hashed = names.number_hash(number, key=key)
-        match = sa.or_(sa.and_(RestrictionOrder.id_hash == hashed, RestrictionOrder.name == name),
-                       _through_bound(sa.and_(Bound.id_hash == hashed, Bound.name == name)))
+        match = _own_or_bound(sa.and_(RestrictionOrder.id_hash == hashed, RestrictionOrder.name == name),
+                              sa.and_(Bound.id_hash == hashed, Bound.name == name))
     elif mode == "masked":
         masked = names.masked_query(q)
-        match = sa.or_(RestrictionOrder.id_masked == masked, _through_bound(Bound.id_masked == masked))
+        match = _own_or_bound(RestrictionOrder.id_masked == masked, Bound.id_masked == masked)
     elif mode == "case":
         match = RestrictionOrder.case_number == case_numbers.normalise(q)
     else:

@@ -28,31 +28,43 @@ def serialize(session: Session, keys: Iterable[str]) -> None:
     the database's write lock (there is one writer at a time anyway).
     """
     if session.get_bind().dialect.name == "postgresql":
-        for key in sorted(set(keys)):
-            session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        # One statement, the locks taken left to right in a fixed order (two requests never wait on each other).
+        ordered = sorted(set(keys))
+        locks = ", ".join(f"pg_advisory_xact_lock(hashtext(:key{i}))" for i in range(len(ordered)))
+        session.execute(sa.text(f"SELECT {locks}"), {f"key{i}": key for i, key in enumerate(ordered)})
     else:
         session.execute(sa.update(ThrottleEvent).where(sa.false()).values(key=ThrottleEvent.key))
 
 
-def locked_until(session: Session, key: str, limit: Limit, *, now: datetime) -> datetime | None:
-    """When ``key`` opens again, or None when it is not locked."""
-    recent = list(
-        session.scalars(
-            sa.select(ThrottleEvent.at)
+def _recent(key: str, limit: Limit, now: datetime) -> sa.Select:  # type: ignore[type-arg]
+    """The times of ``key``'s latest failures within the window, as many as the limit allows."""
+    return (sa.select(ThrottleEvent.key, ThrottleEvent.at)
             .where(ThrottleEvent.key == key, ThrottleEvent.at > now - limit.window)
             .order_by(ThrottleEvent.at.desc())
-            .limit(limit.failures)
-        )
-    )
-    if len(recent) < limit.failures:
-        return None
-    return recent[-1] + limit.window
+            .limit(limit.failures))
+
+
+def _reopens(times: list[datetime], limit: Limit) -> datetime | None:
+    return times[-1] + limit.window if len(times) >= limit.failures else None
+
+
+def locked_until(session: Session, key: str, limit: Limit, *, now: datetime) -> datetime | None:
+    """When ``key`` opens again, or None when it is not locked."""
+    return _reopens([at for _key, at in session.execute(_recent(key, limit, now=now))], limit)
 
 
 def first_lock(session: Session, checks: Iterable[tuple[str, Limit]], *, now: datetime) -> datetime | None:
-    """The latest reopening time among the locked keys of ``checks``, or None."""
-    times = [t for key, limit in checks if (t := locked_until(session, key, limit, now=now)) is not None]
-    return max(times) if times else None
+    """The latest reopening time among the locked keys of ``checks``, or None (one statement for all keys)."""
+    checks = list(checks)
+    if not checks:
+        return None
+    # Each key's own ORDER BY and LIMIT, in a subquery: SQLite allows neither on the arms of a UNION.
+    arms = [sa.select(sub) for sub in (_recent(key, limit, now).subquery() for key, limit in checks)]
+    times: dict[str, list[datetime]] = {key: [] for key, _limit in checks}
+    for key, at in session.execute(sa.union_all(*arms) if len(arms) > 1 else arms[0]):
+        times[key].append(at)
+    reopen = [t for key, limit in checks if (t := _reopens(sorted(times[key], reverse=True), limit)) is not None]
+    return max(reopen) if reopen else None
 
 
 def record_failure(session: Session, keys: Iterable[str], *, now: datetime) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import access, ratelimit
 from portal.blueprints.casework import query_code_key
@@ -29,9 +30,9 @@ VIEW_KEY = "party_view"
 VIEW_TTL = timedelta(minutes=30)
 
 
-def _remember(case: EnforcementCase, party: Party, now: datetime) -> None:
-    session[VIEW_KEY] = {"case_id": case.id, "party_id": party.id, "at": now.isoformat(),
-                         "code": party.query_code_hash}
+def _stash(case: EnforcementCase, party: Party, now: datetime) -> dict[str, object]:
+    """What the session remembers of a proved code (taken before the commit, which expires the objects)."""
+    return {"case_id": case.id, "party_id": party.id, "at": now.isoformat(), "code": party.query_code_hash}
 
 
 def viewing_party(now: datetime) -> tuple[EnforcementCase, Party] | None:
@@ -40,10 +41,12 @@ def viewing_party(now: datetime) -> tuple[EnforcementCase, Party] | None:
     if not stash or datetime.fromisoformat(stash["at"]) < now - VIEW_TTL:
         session.pop(VIEW_KEY, None)
         return None
-    case, party = db.session.get(EnforcementCase, stash["case_id"]), db.session.get(Party, stash["party_id"])
+    # The case with what every page of the party's view shows (court, judge, parties) in two statements.
+    case = db.session.get(EnforcementCase, stash["case_id"], options=[
+        joinedload(EnforcementCase.court), joinedload(EnforcementCase.judge), selectinload(EnforcementCase.parties)])
+    party = next((p for p in case.parties if p.id == stash["party_id"]), None) if case is not None else None
     # A reissued code ends every view opened with the old one.
-    if case is None or party is None or party.case_id != case.id or party.query_code_hash is None \
-            or party.query_code_hash != stash.get("code"):
+    if party is None or party.query_code_hash is None or party.query_code_hash != stash.get("code"):
         session.pop(VIEW_KEY, None)
         return None
     stash["at"] = now.isoformat()
@@ -73,8 +76,9 @@ def lookup_page() -> ResponseReturnValue:
         db.session.commit()  # the failure counts towards the lock
         form.form_errors.append(domain_message(exc))
         return render("cases/lookup.html", "cases/lookup.html", form=form, status=404)
+    stash = _stash(case, party, now)
     db.session.commit()
-    _remember(case, party, now)
+    session[VIEW_KEY] = stash
     return redirect(url_for("cases.view"), 303)
 
 
