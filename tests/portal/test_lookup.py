@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jsonschema
 import pytest
@@ -16,7 +16,7 @@ from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
 from publicity import cases, lookup
-from publicity.models import NodeType, PartyKind, PartySide
+from publicity.models import EnforcementCase, NodeType, PartyKind, PartySide
 from tests.conftest import NOW
 
 APPLICANT_ID, APPLICANT_PHONE, APPLICANT_ADDRESS = "371427198203151232", "13800000000", "夏津县南城镇12号"
@@ -233,8 +233,22 @@ def test_web_and_api_share_one_lock(client: FlaskClient, filed: dict) -> None:  
     assert look_up(client, filed["number"], filed["code"]).status_code == 429
 
 
-def test_home_counts_published_nodes(client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
+def test_home_counts_published_nodes(app: Flask, client: FlaskClient, filed: dict,  # type: ignore[type-arg]
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from portal.blueprints import public
+
+    clock = [datetime.now(UTC)]
+    monkeypatch.setattr(public, "utcnow", lambda: clock[0])
     assert "公开案件节点信息 2 条" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        case = db.session.get(EnforcementCase, filed["case_id"])
+        cases.add_node(db.session, case=case, node_type=NodeType.SEARCH_STARTED, occurred_at=NOW,
+                       public_text="已启动财产查控。", actor="clerk", now=NOW)
+        db.session.commit()
+    # Counted at most once a minute: the new node shows within it.
+    assert "公开案件节点信息 2 条" in client.get("/").get_data(as_text=True)
+    clock[0] += timedelta(seconds=public.COUNTER_SECONDS)
+    assert "公开案件节点信息 3 条" in client.get("/").get_data(as_text=True)
 
 
 def test_reissuing_a_code_ends_open_views_and_subscriptions(app: Flask, client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
