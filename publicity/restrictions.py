@@ -334,8 +334,8 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
         match = _own_or_bound(_prefix(RestrictionOrder.name, q), _prefix(Bound.name, q))
     elif mode == "pinyin":
         spelled = q.replace(" ", "").lower()
-        match = _own_or_bound(sa.or_(RestrictionOrder.name_pinyin == spelled, RestrictionOrder.name_initials == spelled),
-                              sa.or_(Bound.name_pinyin == spelled, Bound.name_initials == spelled))
+        own = sa.or_(RestrictionOrder.name_pinyin == spelled, RestrictionOrder.name_initials == spelled)
+        match = _own_or_bound(own, sa.or_(Bound.name_pinyin == spelled, Bound.name_initials == spelled))
     elif mode == "id":
         number, name = listsearch.split_number(q)
         hashed = names.number_hash(number, key=key)

@@ -30,6 +30,8 @@ def serialize(session: Session, keys: Iterable[str]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # One statement, the locks taken left to right in a fixed order (two requests never wait on each other).
         ordered = sorted(set(keys))
+        if not ordered:
+            return
         locks = ", ".join(f"pg_advisory_xact_lock(hashtext(:key{i}))" for i in range(len(ordered)))
         session.execute(sa.text(f"SELECT {locks}"), {f"key{i}": key for i, key in enumerate(ordered)})
     else:
