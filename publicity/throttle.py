@@ -40,32 +40,37 @@ def serialize(session: Session, keys: Iterable[str]) -> None:
 
 def _recent(key: str, limit: Limit, now: datetime) -> sa.Select:  # type: ignore[type-arg]
     """The times of ``key``'s latest failures within the window, as many as the limit allows."""
-    return (sa.select(ThrottleEvent.key, ThrottleEvent.at)
+    return (sa.select(ThrottleEvent.at)
             .where(ThrottleEvent.key == key, ThrottleEvent.at > now - limit.window)
             .order_by(ThrottleEvent.at.desc())
             .limit(limit.failures))
 
 
 def _reopens(times: list[datetime], limit: Limit) -> datetime | None:
+    """When a key with these failure times (newest first) opens again, or None when it is not locked."""
     return times[-1] + limit.window if len(times) >= limit.failures else None
 
 
 def locked_until(session: Session, key: str, limit: Limit, *, now: datetime) -> datetime | None:
     """When ``key`` opens again, or None when it is not locked."""
-    return _reopens([at for _key, at in session.execute(_recent(key, limit, now=now))], limit)
+    return _reopens(list(session.scalars(_recent(key, limit, now=now))), limit)
 
 
 def first_lock(session: Session, checks: Iterable[tuple[str, Limit]], *, now: datetime) -> datetime | None:
-    """The latest reopening time among the locked keys of ``checks``, or None (one statement for all keys)."""
+    """The latest reopening time among the locked checks, or None: one statement for them all (a key may come
+    with several limits, e.g. so many an hour and so many a day)."""
     checks = list(checks)
     if not checks:
         return None
-    # Each key's own ORDER BY and LIMIT, in a subquery: SQLite allows neither on the arms of a UNION.
-    arms = [sa.select(sub) for sub in (_recent(key, limit, now).subquery() for key, limit in checks)]
-    times: dict[str, list[datetime]] = {key: [] for key, _limit in checks}
-    for key, at in session.execute(sa.union_all(*arms) if len(arms) > 1 else arms[0]):
-        times[key].append(at)
-    reopen = [t for key, limit in checks if (t := _reopens(sorted(times[key], reverse=True), limit)) is not None]
+    # Each check's own ORDER BY and LIMIT in a subquery (SQLite allows neither on the arms of a UNION), tagged
+    # with its position.
+    arms = [sa.select(sa.literal(i, sa.Integer).label("check"), sub.c.at)
+            for i, sub in enumerate(_recent(key, limit, now).subquery() for key, limit in checks)]
+    times: list[list[datetime]] = [[] for _check in checks]
+    for check, at in session.execute(sa.union_all(*arms) if len(arms) > 1 else arms[0]):
+        times[check].append(at)
+    reopen = [t for (_key, limit), found in zip(checks, times, strict=True)
+              if (t := _reopens(sorted(found, reverse=True), limit)) is not None]
     return max(reopen) if reopen else None
 
 
