@@ -58,6 +58,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench import results as results_file  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 VENV_BIN = Path(sys.executable).parent
 SECRET = "sqlmap-bench-secret-key-not-for-production"
@@ -866,23 +868,16 @@ def main() -> int:
               f"{sum(r.requests for r in results)} requests, {injectable} injectable, "
               f"{seconds:.0f}s" + (f"; incomplete: {incomplete}" if incomplete else ""))
         rows += [
-            {"measure": "injectable parameters", "engine": engine, "value": injectable, "unit": "", "target": "0",
-             "ok": injectable == 0},
-            {"measure": "parameters tested", "engine": engine, "value": tested, "unit": "",
-             "target": f">= {declared}", "ok": tested >= declared and not incomplete},
-            {"measure": "requests", "engine": engine, "value": sum(r.requests for r in results), "unit": "",
-             "target": "", "ok": True},
-            {"measure": "targets", "engine": engine, "value": len(results), "unit": "", "target": "",
-             "ok": not incomplete},
-            {"measure": "run time", "engine": engine, "value": round(seconds), "unit": "s", "target": "<= 600",
-             "ok": seconds <= 600},
+            results_file.row("injectable parameters", engine, injectable, "", "0", injectable == 0),
+            results_file.row("parameters tested", engine, tested, "", f">= {declared}",
+                             tested >= declared and not incomplete),
+            results_file.row("requests", engine, sum(r.requests for r in results), "", "", True),
+            results_file.row("targets", engine, len(results), "", "", not incomplete),
+            results_file.row("run time", engine, round(seconds), "s", "<= 600", seconds <= 600),
         ]
         worst = max(worst, 1 if injectable else (2 if incomplete else 0))
-    results_dir = OUT / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "sqlmap.json").write_text(json.dumps(
-        {"bench": "sqlmap", "at": datetime.now(UTC).isoformat(timespec="seconds"), "rows": rows},
-        ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if not (args.list or args.only):  # a listing or a partial scan is not the figure make bench reports
+        results_file.save("sqlmap", rows)  # with the machine and its load, for bench/table.py
     return worst
 
 
