@@ -302,7 +302,8 @@ def server_env(url: str, port: int) -> dict[str, str]:
 
 def serve(url: str, port: int, threads: int, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
     worker = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else ["--worker-class", "sync"]
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--no-control-socket", "--workers", str(WORKERS), *worker,
+    gunicorn = Path(sys.executable).parent / "gunicorn"  # the interpreter this runs under, its virtualenv's gunicorn
+    command = [str(gunicorn), "--no-control-socket", "--workers", str(WORKERS), *worker,
                "--bind", f"127.0.0.1:{port}",
                "--keep-alive", "5", "--timeout", "30", "--log-level", "warning", "--error-logfile", str(log),
                "wsgi:app"]
