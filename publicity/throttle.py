@@ -46,14 +46,9 @@ def _recent(key: str, limit: Limit, now: datetime) -> sa.Select:  # type: ignore
             .limit(limit.failures))
 
 
-def _reopens(times: list[datetime], limit: Limit) -> datetime | None:
-    """When a key with these failure times (newest first) opens again, or None when it is not locked."""
-    return times[-1] + limit.window if len(times) >= limit.failures else None
-
-
 def locked_until(session: Session, key: str, limit: Limit, *, now: datetime) -> datetime | None:
     """When ``key`` opens again, or None when it is not locked."""
-    return _reopens(list(session.scalars(_recent(key, limit, now=now))), limit)
+    return first_lock(session, [(key, limit)], now=now)
 
 
 def first_lock(session: Session, checks: Iterable[tuple[str, Limit]], *, now: datetime) -> datetime | None:
@@ -69,8 +64,9 @@ def first_lock(session: Session, checks: Iterable[tuple[str, Limit]], *, now: da
     times: list[list[datetime]] = [[] for _check in checks]
     for check, at in session.execute(sa.union_all(*arms) if len(arms) > 1 else arms[0]):
         times[check].append(at)
-    reopen = [t for (_key, limit), found in zip(checks, times, strict=True)
-              if (t := _reopens(sorted(found, reverse=True), limit)) is not None]
+    # Locked once the window holds ``failures`` of them: until the oldest of those leaves it.
+    reopen = [min(found) + limit.window for (_key, limit), found in zip(checks, times, strict=True)
+              if len(found) >= limit.failures]
     return max(reopen) if reopen else None
 
 
