@@ -757,7 +757,7 @@ def reset_sequences() -> None:
         return
     for table in (EnforcementCase, Party, RestrictionOrder, BountyNotice, BountyClue):
         name = table.__tablename__
-        db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+        db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - model
                                    f"(SELECT coalesce(max(id), 1) FROM {name}))"))
 
 

@@ -68,6 +68,8 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import contextlib
+
 import sqlalchemy as sa  # noqa: E402
 
 from bench import dashboard, results, search  # noqa: E402
@@ -388,10 +390,8 @@ def _before_locust() -> None:
     """Locust shares the machine's CPUs with the portal and PostgreSQL, which keep them busy: a response it reads late
     counts as a slow response. Ahead of them in the scheduler (as root; otherwise as it is), it times the server rather
     than its own waits. It uses about a tenth of one CPU, so the portal loses next to nothing."""
-    try:
+    with contextlib.suppress(PermissionError):
         os.setpriority(os.PRIO_PROCESS, 0, LOCUST_NICE)
-    except PermissionError:
-        pass
 
 
 def drive(engine: str, base: str, fixture_path: Path, args: argparse.Namespace) -> Path:

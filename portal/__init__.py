@@ -52,7 +52,7 @@ def check_config(app: Flask) -> None:
     """Refuse to start without the settings production cannot do without."""
     if not app.config.get("SECRET_KEY"):
         if app.testing or app.debug:
-            app.config["SECRET_KEY"] = "insecure-development-key"
+            app.config["SECRET_KEY"] = "insecure-development-key"  # noqa: S105 - testing/debug only
         else:
             raise portal_config.ConfigError(
                 "SECRET_KEY is not set. Set it to a long random value, e.g. "

@@ -26,7 +26,7 @@ ACTOR = "seed-demo"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 COMPANIES = ("夏津县{}商贸有限公司", "德州{}建筑工程有限公司", "山东{}棉业有限公司", "夏津{}纺织有限公司",
              "夏津县{}农业专业合作社", "德州市{}物流有限公司")
-COMPANY_WORDS = "恒泰 鑫源 瑞丰 宏达 金穗 银河 华信 东升 润丰 永盛 嘉禾 万通".split()
+COMPANY_WORDS = ["恒泰", "鑫源", "瑞丰", "宏达", "金穗", "银河", "华信", "东升", "润丰", "永盛", "嘉禾", "万通"]
 BASES = ("夏津县人民法院", "德州市中级人民法院", "德州仲裁委员会", "夏津县公证处")
 CAUSES = ("民间借贷纠纷", "买卖合同纠纷", "劳务合同纠纷", "机动车交通事故责任纠纷", "追索劳动报酬纠纷", "离婚后财产纠纷")
 
@@ -39,7 +39,7 @@ class DemoCase:
 
 def _id_number(rng: random.Random, birth_year: int) -> str:
     body = f"371427{birth_year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
 
 
 def _credit_code(rng: random.Random) -> str:

@@ -28,7 +28,7 @@ SURNAMES = [
 GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文辉建国志红燕鹏飞宇凯延庆"
          "海波宁丹萍鑫浩然雪梅冬晨阳旭东林春雨亮成佳欣怡子涵梓轩俊峰秀英秀兰淑珍")
 COMPANY_PLACES = ("夏津县", "德州市", "武城县", "平原县", "临清市", "聊城市", "济南市", "山东")
-COMPANY_WORDS = "恒泰 鑫源 瑞丰 宏达 金穗 银河 华信 东升 润丰 永盛 嘉禾 万通 中兴 福顺 盛世 百川 汇通 天成 隆昌 祥和".split()
+COMPANY_WORDS = ["恒泰", "鑫源", "瑞丰", "宏达", "金穗", "银河", "华信", "东升", "润丰", "永盛", "嘉禾", "万通", "中兴", "福顺", "盛世", "百川", "汇通", "天成", "隆昌", "祥和"]
 COMPANY_KINDS = ("商贸有限公司", "建筑工程有限公司", "棉业有限公司", "纺织有限公司", "农业专业合作社", "物流有限公司",
                  "食品有限公司", "机械制造有限公司")
 CIRCUMSTANCES = {
@@ -67,7 +67,7 @@ def generate(count: int, *, seed: int, court_code: str, now: datetime) -> Iterat
             given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.75 else "")
             birth = date(rng.randint(1950, 2002), rng.randint(1, 12), rng.randint(1, 28))
             body = f"{rng.choice(AREAS)}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
-            check = "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS)) % 11]
+            check = "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
             data = EntryData(kind=PartyKind.PERSON, name=rng.choices(surnames, weights)[0] + given, id_number=body + check,
                              sex=rng.choice(("male", "female")), case_number="", basis_number="", basis_issuer="",
                              obligation="", circumstance="", ground=ground, filed_on=date(year, 1, 1),

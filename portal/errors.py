@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext
@@ -53,10 +55,8 @@ def error_response(code: int, message: str | None = None) -> Response:
 def _forget_database_state() -> None:
     # The page must render without the database: roll back what failed and treat the
     # visitor as anonymous instead of loading their account again.
-    try:
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
         db.session.rollback()
-    except sa.exc.SQLAlchemyError:
-        pass
     g._login_user = login_manager.anonymous_user()
     g.home_court = None
 

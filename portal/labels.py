@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from oversight.models import AttendanceResponse, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
 from publicity.deadlines import DeadlineKind, DeadlineStatus
-from publicity.grid_models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
 from publicity.errors import PublicityError, TerminationNotAllowed
+from publicity.grid_models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
 from publicity.models import (
     BoundRole,
     BountyStatus,

@@ -176,9 +176,9 @@ def _check_rules(session: Session, case: EnforcementCase, nodes: Sequence[CaseNo
         raise TargetRequired()
     if node_type in {NodeType.APPRAISAL, NodeType.AUCTION_LISTED} and not SEIZING & set(kinds):
         raise NeedsSeizure()
-    if node_type == NodeType.AUCTION_SOLD:
-        if kinds.count(NodeType.AUCTION_LISTED) <= kinds.count(NodeType.AUCTION_SOLD):
-            raise NeedsAuction()
+    if node_type == NodeType.AUCTION_SOLD and kinds.count(NodeType.AUCTION_LISTED) <= kinds.count(
+            NodeType.AUCTION_SOLD):
+        raise NeedsAuction()
     if node_type == NodeType.OBJECTION_FILED and case.stage == CaseStage.RULING:
         raise IllegalTransition()
     if node_type == NodeType.OBJECTION_RULED and case.stage != CaseStage.RULING:

@@ -140,10 +140,7 @@ def _periodic_searches(nodes: Sequence[CaseNode], terminated_at: datetime, setti
         result.append(_deadline(DeadlineKind.PERIODIC_SEARCH, due, met, now))
         if met is None and due > now:
             break
-        if met is None:
-            window_start = due
-        else:
-            window_start = max(due, met)  # one search meets one round
+        window_start = due if met is None else max(due, met)  # one search meets one round
     return result
 
 

@@ -80,13 +80,13 @@ def read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         rows = load_workbook(path, read_only=True, data_only=True).active.iter_rows(values_only=True)
         header = [str(c or "").strip() for c in next(rows, [])]
         _check(header)
-        return ((line, dict(zip(header, ("" if v is None else str(v).strip() for v in values))))
+        return ((line, dict(zip(header, ("" if v is None else str(v).strip() for v in values), strict=False)))
                 for line, values in enumerate(rows, start=2) if any(v not in (None, "") for v in values))
     handle = path.open(encoding="utf-8-sig", newline="")
     reader = csv.reader(handle)
     header = [h.strip() for h in next(reader, [])]
     _check(header)
-    return ((line, dict(zip(header, (v.strip() for v in values))))
+    return ((line, dict(zip(header, (v.strip() for v in values), strict=False)))
             for line, values in enumerate(reader, start=2) if any(v.strip() for v in values))
 
 

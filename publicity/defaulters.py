@@ -449,7 +449,7 @@ def _sqlite_bulk_insert(session: Session, rows: Iterable[dict[str, object]], *, 
     """The driver's own executemany: a million rows spend most of their time in per-row
     parameter processing otherwise. The stored values are exactly what the ORM would write."""
     columns = [c.name for c in DefaulterEntry.__table__.columns if c.name != "id"]
-    sql = (f"INSERT OR IGNORE INTO publicity_defaulter_entry ({', '.join(columns)}) "
+    sql = (f"INSERT OR IGNORE INTO publicity_defaulter_entry ({', '.join(columns)}) "  # noqa: S608 - model columns
            f"VALUES ({', '.join('?' for _ in columns)})")
     cursor = session.connection().connection.driver_connection.cursor()
     empty = {c: None for c in columns}

@@ -98,7 +98,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             cells = ["" if v is None else (v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(v))
                      for v in values]
             if any(c.strip() for c in cells):
-                yield line, dict(zip(header, (c.strip() for c in cells)))
+                yield line, dict(zip(header, (c.strip() for c in cells), strict=False))
         return
     text = path.read_bytes().decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text))
@@ -106,7 +106,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     _check_header(header)
     for line, values in enumerate(reader, start=2):
         if any(v.strip() for v in values):
-            yield line, dict(zip(header, (v.strip() for v in values)))
+            yield line, dict(zip(header, (v.strip() for v in values), strict=False))
 
 
 def _check_header(header: list[str]) -> None:

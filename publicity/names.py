@@ -105,7 +105,7 @@ CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
 
 def id_check_digit(first17: str) -> str:
     """The check character of a resident ID number (GB 11643)."""
-    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=False)) % 11]
 
 
 def id_number_valid(number: str) -> bool:
@@ -121,7 +121,7 @@ def id_number_valid(number: str) -> bool:
 
 def credit_check_char(first17: str) -> str:
     """The check character of a unified social credit code (GB 32100)."""
-    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS))
+    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS, strict=False))
     return CREDIT_ALPHABET[(31 - total % 31) % 31]
 
 

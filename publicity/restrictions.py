@@ -7,6 +7,7 @@ persons and actual controller; a former legal representative may be released alo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -199,12 +200,11 @@ def _record_node(session: Session, case: EnforcementCase, order: RestrictionOrde
                  actor: str) -> None:
     """Record the 限制消费 node on the case when its stage allows one (not after 终本)."""
     issued_at = min(now, datetime.combine(order.issued_on, dt_time(12, 0), tzinfo=COURT_ZONE))
-    try:
+    # The rules are checked before anything is written, so a refused node leaves nothing behind.
+    with contextlib.suppress(IllegalTransition):
         # Like the judge's name on the assignment node, the order's respondent is the node's text.
         cases.add_node(session, case=case, node_type=NodeType.CONSUMPTION_RESTRICTION, occurred_at=issued_at,
                        public_text=order.name, actor=actor, now=now)
-    except IllegalTransition:  # the rules are checked before anything is written
-        pass
 
 
 def lift_order(session: Session, *, order: RestrictionOrder, reason: LiftReason, note: str = "", actor: str,

@@ -39,11 +39,11 @@ from sqlalchemy.orm import Session
 from publicity.grid_models import AidApplication, AssistanceTask
 from publicity.models import (
     AuditHead,
-    Court,
     BountyNotice,
     CaseNode,
     CaseStage,
     ClosureMode,
+    Court,
     DefaulterEntry,
     EnforcementCase,
     FundDirection,

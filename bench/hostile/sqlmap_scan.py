@@ -324,7 +324,7 @@ def discover(app, crawler: Crawler, party: tuple[str, str]) -> list[Target]:  # 
                 continue
             try:
                 endpoint, values = adapter.match(parts.path, method="GET")
-            except Exception:  # noqa: BLE001 - not a route of ours (or a redirect)
+            except Exception:  # noqa: S112 - not a route of ours (or a redirect)
                 continue
             if access_of(app, endpoint) != PUBLIC or endpoint == "static":
                 continue
@@ -657,7 +657,7 @@ def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:  # typ
                 return process
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited ({process.returncode}); see {log.with_suffix('.err')}")
+                raise SystemExit(f"gunicorn exited ({process.returncode}); see {log.with_suffix('.err')}") from None
             time.sleep(0.1)
     process.terminate()
     raise SystemExit("gunicorn did not answer /healthz within 20 seconds")
@@ -761,7 +761,8 @@ class _ToyHandler(BaseHTTPRequestHandler):
         parts = urllib.parse.urlsplit(self.path)
         args = dict(urllib.parse.parse_qsl(parts.query))
         if parts.path == "/vuln":
-            found = self._query(f"SELECT name FROM person WHERE id = {args.get('id', '1')}")
+            # Injectable on purpose: the scan's positive control must be found.
+            found = self._query(f"SELECT name FROM person WHERE id = {args.get('id', '1')}")  # noqa: S608
             self._answer(200, "<h1>people</h1>" + found)
         elif parts.path == "/safe":
             found = self._query("SELECT name FROM person WHERE id = ?", (args.get("id", "1"),))
@@ -781,7 +782,7 @@ class _ToyHandler(BaseHTTPRequestHandler):
             self._answer(400, "CSRF token missing or wrong")
             return
         self.tokens.discard(form["csrf_token"])
-        found = self._query(f"SELECT name FROM person WHERE name = '{form.get('name', '')}'")
+        found = self._query(f"SELECT name FROM person WHERE name = '{form.get('name', '')}'")  # noqa: S608 - control
         self._answer(200, "<h1>found</h1>" + found)
 
 

@@ -1,7 +1,7 @@
 """foundation: courts, officers, overseers, accounts, throttling, audit trail
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 19:48:52.942610
 
 """

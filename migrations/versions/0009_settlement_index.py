@@ -8,7 +8,6 @@ Create Date: 2026-11-30 06:20:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0009'
 down_revision = '0008'

@@ -145,7 +145,7 @@ def test_visitor_searches_and_removed_entry_disappears(
     app: Flask, page: Page, clerk_context: BrowserContext, court: Court, accounts_by_role: dict[Role, int]
 ) -> None:
     ids = dict(zip(ENTRIES, list_entries(app, court.id, [entry_data(name, number, serial, kind)
-                                                         for name, (number, serial, kind) in ENTRIES.items()])))
+                                                         for name, (number, serial, kind) in ENTRIES.items()]), strict=True))
     zhang_id = ENTRIES["张三"][0]
 
     # --- 1. From the header nav to the list; active search for a 2-character name. --------------

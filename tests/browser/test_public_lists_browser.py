@@ -172,7 +172,7 @@ def test_correction_request_accepted_takes_the_entry_off_everywhere(
 ) -> None:
     listed = {"吴某": (id_number("19820315", "123"), 501), "郑某": (id_number("19700101", "246"), 502)}
     ids = dict(zip(listed, list_entries(app, court.id, [entry_data(name, number, serial)
-                                                        for name, (number, serial) in listed.items()])))
+                                                        for name, (number, serial) in listed.items()]), strict=True))
     entry_url = f"/lists/defaulters/{ids['吴某']}"
 
     # --- The visitor finds the entry and opens it. ------------------------------------------------------------

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +50,7 @@ def wait_until(check: Callable[[], bool], *, timeout: float, interval: float = 0
         try:
             if check():
                 return time.monotonic() - started
-        except Exception:  # noqa: BLE001 - "not yet" for any failure while polling
+        except Exception:  # noqa: S110 - "not yet" for any failure while polling
             pass
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"{what}: not reached within {timeout} s")
@@ -187,10 +187,8 @@ class PostgresCluster:
         except (RuntimeError, subprocess.TimeoutExpired):
             pid_file = self.data / "postmaster.pid"
             if pid_file.exists():  # pg_ctl could not stop it: kill the postmaster we started, by its id
-                try:
+                with suppress(OSError, ValueError):
                     os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
-                except (OSError, ValueError):
-                    pass
         shutil.rmtree(self.base, ignore_errors=True)
 
 
@@ -405,8 +403,6 @@ def fill_disk(path: Path) -> int:
                     written += filler.write(block) or 0
                 except OSError:  # ENOSPC: go on with smaller pieces
                     break
-        try:
+        with suppress(OSError):
             os.fsync(filler.fileno())
-        except OSError:
-            pass
     return written

@@ -644,7 +644,7 @@ def test_notify_deliver_killed_mid_batch(deployment: Deployment) -> None:
                                   log=workdir / "deliver.log") as process:
                 # The command takes seconds to start: wait until it delivers, then kill it at a random moment.
                 delivered = len(sink.message_ids) + len(sms_keys(sms_file))
-                kh.wait_until(lambda: len(sink.message_ids) + len(sms_keys(sms_file)) > delivered
+                kh.wait_until(lambda delivered=delivered: len(sink.message_ids) + len(sms_keys(sms_file)) > delivered
                               or process.poll() is not None, timeout=60, what="the worker to send", interval=0.01)
                 time.sleep(rng.uniform(0, 0.8))
                 assert process.poll() is None, "the delivery loop ended by itself"

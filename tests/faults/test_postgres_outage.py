@@ -23,6 +23,7 @@ from tests.faults.servers import (
     private_postgres,
 )
 
+
 @pytest.fixture(autouse=True)
 def _requirements() -> None:
     # Fail, not skip: `make test-faults` passing without this scenario would prove nothing.

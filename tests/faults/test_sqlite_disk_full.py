@@ -27,6 +27,7 @@ from tests.faults.servers import (
     tmpfs,
 )
 
+
 @pytest.fixture(autouse=True)
 def _requirements() -> None:
     # Fail, not skip: `make test-faults` passing without this scenario would prove nothing.

@@ -145,7 +145,7 @@ class CspAudit(HTMLParser):
 
 
 def check_markup(response, *, where: str, whole_page: bool) -> list[str]:  # type: ignore[no-untyped-def]
-    if not response.mimetype == "text/html":
+    if response.mimetype != "text/html":
         return []
     audit = CspAudit()
     audit.feed(response.get_data(as_text=True))

@@ -95,7 +95,7 @@ def listed(app: Flask, court: Court) -> dict[str, int]:
     expired = add(app, court.id, data("孙六", person_id(1), 11, ground=ListingGround.OBSTRUCTS),
                   now=THREE_YEARS_AGO)[0]
     names = ["张三", "张三丰", "李四", "company", "coop"]
-    return {**dict(zip(names, ids)), "removed": removed, "expired": expired}
+    return {**dict(zip(names, ids, strict=True)), "removed": removed, "expired": expired}
 
 
 def links(body: str) -> list[int]:
@@ -262,14 +262,14 @@ def test_no_public_surface_reveals_a_full_number(app: Flask, client: FlaskClient
     # only echoed back (search box, and the language switch's return address), never another entry's number.
     # A bare full number is not searched, and its answer carries no full number but the echoed query either.
     owners = ["张三", "张三丰", "李四", "王五", COMPANY, COOP, "孙六"]
-    for number, name in zip(numbers, owners):
+    for number, name in zip(numbers, owners, strict=True):
         for query in (f"{name} {number}", number):
             for url in (f"/lists/defaulters?q={quote(query)}", f"/api/v1/defaulters?q={quote(query)}"):
                 text = client.get(url).get_data(as_text=True)
                 echoes = [f'value="{query}"', f'value="{url}"']
                 echoed = sum(text.count(e) for e in echoes)
                 assert text.count(number) == echoed, url
-                assert not any(p.search(text) for p, n in zip(patterns, numbers) if n != number), url
+                assert not any(p.search(text) for p, n in zip(patterns, numbers, strict=True) if n != number), url
                 for echo in echoes:
                     text = text.replace(echo, "")
                 assert not ANY_FULL_NUMBER.search(text), url

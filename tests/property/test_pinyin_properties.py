@@ -59,7 +59,7 @@ def test_the_initials_are_the_first_letters_of_the_full_spelling(name: str, pers
     assert full[:1] == initials[:1]
     # Each initial starts a syllable at the position the spelling so far reaches.
     position = 0
-    for syllable, initial in zip(syllables, initials):
+    for syllable, initial in zip(syllables, initials, strict=True):
         assert full[position] == initial
         position += len(syllable)
 
