@@ -112,20 +112,40 @@ TARGET_COLD_MS, TARGET_CACHED_MS = 300.0, 10.0
 # Shares of a year's filings; 执恢 cases are drawn from earlier 终本 cases while there are any.
 PRESERVATION_SHARE, RESUMED_SHARE = 0.13, 0.09
 # Outcomes (percent) of a first-enforcement (执) and a resumed (执恢) case once its searches and notices are done.
-FIRST_OUTCOMES = {"withdrawn": 4, "not_enforced": 1, "rejected": 0.5, "performed": 37, "auction": 8,
-                  "settlement": 10, "terminated": 39.5}
+FIRST_OUTCOMES = {
+    "withdrawn": 4,
+    "not_enforced": 1,
+    "rejected": 0.5,
+    "performed": 37,
+    "auction": 8,
+    "settlement": 10,
+    "terminated": 39.5,
+}
 RESUMED_OUTCOMES = {"withdrawn": 2, "performed": 40, "auction": 10, "settlement": 10, "terminated": 38}
 LISTED_SHARE = 0.8  # of the cases heading for 终本, their respondents put on the defaulter list
 BOUNTY_SHARE = 0.15  # of the cases heading for 终本, the applicant asks for a bounty notice
 DEFAULTERS_PER_YEAR = 2_000  # listings a year at 3,000 cases: the register's own plus older cases' (imported)
 READ_TAIL = 2_000  # party lookups and logins recorded after the last change (they leave the fingerprint)
-GROUNDS = (ListingGround.ABLE_BUT_REFUSES, ListingGround.OBSTRUCTS, ListingGround.EVADES, ListingGround.ASSET_REPORT,
-           ListingGround.RESTRICTION_BREACH)
+GROUNDS = (
+    ListingGround.ABLE_BUT_REFUSES,
+    ListingGround.OBSTRUCTS,
+    ListingGround.EVADES,
+    ListingGround.ASSET_REPORT,
+    ListingGround.RESTRICTION_BREACH,
+)
 GROUND_WEIGHTS = (55, 5, 12, 22, 6)
-USUAL_ITEMS = [RestrictedItem.FLIGHTS, RestrictedItem.HIGH_SPEED_RAIL, RestrictedItem.LUXURY_VENUES,
-               RestrictedItem.TRAVEL]
-CLUE_TEXTS = ("被执行人近期常在县城银城街道一带出现，驾驶一辆白色面包车。", "被执行人在德州市区开了一家五金店，用的是亲戚的名字。",
-              "被执行人名下可能还有一台挖掘机，停在郑保屯镇一处院子里。", "被执行人每逢周末回新盛店镇老家。")
+USUAL_ITEMS = [
+    RestrictedItem.FLIGHTS,
+    RestrictedItem.HIGH_SPEED_RAIL,
+    RestrictedItem.LUXURY_VENUES,
+    RestrictedItem.TRAVEL,
+]
+CLUE_TEXTS = (
+    "被执行人近期常在县城银城街道一带出现，驾驶一辆白色面包车。",
+    "被执行人在德州市区开了一家五金店，用的是亲戚的名字。",
+    "被执行人名下可能还有一台挖掘机，停在郑保屯镇一处院子里。",
+    "被执行人每逢周末回新盛店镇老家。",
+)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -135,15 +155,32 @@ def percentile(values: list[float], p: float) -> float:
 
 # --- The dataset -----------------------------------------------------------------------------------------------
 
+
 class Node:
     """A case node as the services would write it (only what the rows and the rules read)."""
 
-    __slots__ = ("case_id", "node_type", "occurred_at", "public_text", "search_target", "closure_mode", "amount_fen",
-                 "linked_case_id")
+    __slots__ = (
+        "case_id",
+        "node_type",
+        "occurred_at",
+        "public_text",
+        "search_target",
+        "closure_mode",
+        "amount_fen",
+        "linked_case_id",
+    )
 
-    def __init__(self, case_id: int, node_type: NodeType, occurred_at: datetime, public_text: str = "",
-                 search_target: SearchTarget | None = None, closure_mode: ClosureMode | None = None,
-                 amount_fen: int | None = None, linked_case_id: int | None = None) -> None:
+    def __init__(
+        self,
+        case_id: int,
+        node_type: NodeType,
+        occurred_at: datetime,
+        public_text: str = "",
+        search_target: SearchTarget | None = None,
+        closure_mode: ClosureMode | None = None,
+        amount_fen: int | None = None,
+        linked_case_id: int | None = None,
+    ) -> None:
         self.case_id, self.node_type, self.occurred_at, self.public_text = case_id, node_type, occurred_at, public_text
         self.search_target, self.closure_mode, self.amount_fen = search_target, closure_mode, amount_fen
         self.linked_case_id = linked_case_id
@@ -153,9 +190,23 @@ class Case:
     """A case being generated: the attributes ``cases._apply_stage`` and ``deadlines.case_deadlines`` read,
     plus what its later steps need (parties, money, the orders, entries and notices it gave rise to)."""
 
-    def __init__(self, *, id: int, number: str, year: int, case_type: str, serial: int,  # noqa: A002
-                 filed_at: datetime, judge_id: int, team: str, amount: int, hard_case: bool, basis_issuer: str,
-                 basis_number: str, origin: Case | None) -> None:
+    def __init__(
+        self,
+        *,
+        id: int,
+        number: str,
+        year: int,
+        case_type: str,
+        serial: int,  # noqa: A002
+        filed_at: datetime,
+        judge_id: int,
+        team: str,
+        amount: int,
+        hard_case: bool,
+        basis_issuer: str,
+        basis_number: str,
+        origin: Case | None,
+    ) -> None:
         self.id, self.number, self.year, self.case_type, self.serial = id, number, year, case_type, serial
         self.filed_at, self.judge_id, self.team, self.amount = filed_at, judge_id, team, amount
         self.hard_case = hard_case
@@ -176,20 +227,37 @@ class Case:
         self.resumed_at: datetime | None = None
 
     def row(self, court_id: int) -> dict[str, object]:
-        return {"id": self.id, "court_id": court_id, "number": self.number, "year": self.year,
-                "case_type": self.case_type, "serial": self.serial, "basis_issuer": self.basis_issuer,
-                "basis_number": self.basis_number, "amount_applied_fen": self.amount, "filed_at": self.filed_at,
-                "judge_id": self.judge_id, "team": self.team, "hard_case": self.hard_case, "stage": self.stage,
-                "stage_before_ruling": self.stage_before_ruling, "closure_mode": self.closure_mode,
-                "closed_at": self.closed_at, "resumed_from_id": self.origin.id if self.origin else None,
-                "next_due_at": self.next_due_at, "funds_version": self.movements, "created_at": self.filed_at}
+        return {
+            "id": self.id,
+            "court_id": court_id,
+            "number": self.number,
+            "year": self.year,
+            "case_type": self.case_type,
+            "serial": self.serial,
+            "basis_issuer": self.basis_issuer,
+            "basis_number": self.basis_number,
+            "amount_applied_fen": self.amount,
+            "filed_at": self.filed_at,
+            "judge_id": self.judge_id,
+            "team": self.team,
+            "hard_case": self.hard_case,
+            "stage": self.stage,
+            "stage_before_ruling": self.stage_before_ruling,
+            "closure_mode": self.closure_mode,
+            "closed_at": self.closed_at,
+            "resumed_from_id": self.origin.id if self.origin else None,
+            "next_due_at": self.next_due_at,
+            "funds_version": self.movements,
+            "created_at": self.filed_at,
+        }
 
 
 class Generator:
     """Ten years of one county court's enforcement register, reproducible from a seed."""
 
-    def __init__(self, *, court: Court, judges: list[tuple[int, str, str]], count: int, seed: int, key: bytes,
-                 now: datetime) -> None:
+    def __init__(
+        self, *, court: Court, judges: list[tuple[int, str, str]], count: int, seed: int, key: bytes, now: datetime
+    ) -> None:
         self.rng = random.Random(f"dashboard-{seed}")
         self.court, self.court_id, self.judges = court, court.id, judges
         self.count, self.key, self.now = count, key, now
@@ -218,7 +286,7 @@ class Generator:
         total = sum(weights.values())
         shares = {y: self.count * w / total for y, w in weights.items()}
         counts = {y: int(share) for y, share in shares.items()}
-        for y in sorted(years, key=lambda y: shares[y] % 1, reverse=True)[:self.count - sum(counts.values())]:
+        for y in sorted(years, key=lambda y: shares[y] % 1, reverse=True)[: self.count - sum(counts.values())]:
             counts[y] += 1  # the largest remainders: exactly ``count`` in all
         moments = []
         for y in years:
@@ -259,24 +327,47 @@ class Generator:
         if origin is not None:
             amount = origin.amount - origin.received
         else:  # small loans and wages, trade debts, the odd large one
-            amount = rng.choice((rng.randint(2_000, 50_000), rng.randint(5_000, 300_000),
-                                 rng.randint(50_000, 3_000_000))) * 100
-        case = Case(id=len(self.cases) + 1, number=str(case_numbers.CaseNumber(year, COURT_CODE, case_type, serial)),
-                    year=year, case_type=case_type.value, serial=serial, filed_at=filed_at, judge_id=judge_id,
-                    team=team, amount=max(amount, 100_000), hard_case=rng.random() < 0.03,
-                    basis_issuer=origin.basis_issuer if origin else rng.choice(BASES),
-                    basis_number=origin.basis_number if origin else f"（{year - 1}）鲁1427民初{rng.randint(100, 4000)}号",
-                    origin=origin)
+            amount = (
+                rng.choice((rng.randint(2_000, 50_000), rng.randint(5_000, 300_000), rng.randint(50_000, 3_000_000)))
+                * 100
+            )
+        case = Case(
+            id=len(self.cases) + 1,
+            number=str(case_numbers.CaseNumber(year, COURT_CODE, case_type, serial)),
+            year=year,
+            case_type=case_type.value,
+            serial=serial,
+            filed_at=filed_at,
+            judge_id=judge_id,
+            team=team,
+            amount=max(amount, 100_000),
+            hard_case=rng.random() < 0.03,
+            basis_issuer=origin.basis_issuer if origin else rng.choice(BASES),
+            basis_number=origin.basis_number if origin else f"（{year - 1}）鲁1427民初{rng.randint(100, 4000)}号",
+            origin=origin,
+        )
         self.cases.append(case)
         if origin is None:
             people = [dataclasses.asdict(_party(rng, PartySide.APPLICANT, _name))]
-            people += [dataclasses.asdict(_party(rng, PartySide.RESPONDENT, _name))
-                       for _ in range(rng.choices((1, 2, 3), (60, 30, 10))[0])]
+            people += [
+                dataclasses.asdict(_party(rng, PartySide.RESPONDENT, _name))
+                for _ in range(rng.choices((1, 2, 3), (60, 30, 10))[0])
+            ]
         else:
-            people = [{k: v for k, v in p.items() if k not in ("id", "case_id")}
-                      for p in (origin.applicant, *origin.respondents)]
-        rows = [{**p, "id": len(self.parties) + i + 1, "case_id": case.id,
-                 "side": PartySide(p["side"]).value, "kind": PartyKind(p["kind"]).value} for i, p in enumerate(people)]
+            people = [
+                {k: v for k, v in p.items() if k not in ("id", "case_id")}
+                for p in (origin.applicant, *origin.respondents)
+            ]
+        rows = [
+            {
+                **p,
+                "id": len(self.parties) + i + 1,
+                "case_id": case.id,
+                "side": PartySide(p["side"]).value,
+                "kind": PartyKind(p["kind"]).value,
+            }
+            for i, p in enumerate(people)
+        ]
         self.parties.extend(rows)
         case.applicant, case.respondents = rows[0], rows[1:]
         self.node(case, NodeType.FILED, filed_at)
@@ -286,7 +377,9 @@ class Generator:
     def resume(self, origin: Case, filed_at: datetime) -> Case:
         case = self.file(filed_at, case_numbers.CaseType.RESUMED, origin)
         origin.resumed_at = filed_at
-        self.node(origin, NodeType.RESUMED, filed_at, public_text=f"恢复执行，案号{case.number}。", linked_case_id=case.id)
+        self.node(
+            origin, NodeType.RESUMED, filed_at, public_text=f"恢复执行，案号{case.number}。", linked_case_id=case.id
+        )
         return case
 
     # Steps -----------------------------------------------------------------------------------------------------
@@ -336,8 +429,16 @@ class Generator:
             case.t = moment
             case.paid_out += amount
             case.movements += 1
-            self.funds.append((case.id, FundDirection.OUT, case.applicant["name"], amount, moment,
-                               f"FF{self.rng.randint(10000, 99999)}"))
+            self.funds.append(
+                (
+                    case.id,
+                    FundDirection.OUT,
+                    case.applicant["name"],
+                    amount,
+                    moment,
+                    f"FF{self.rng.randint(10000, 99999)}",
+                )
+            )
             self.node(case, NodeType.FUNDS_OUT, moment, amount_fen=amount)
         return True
 
@@ -352,7 +453,9 @@ class Generator:
         if rng.random() < 0.05:
             self.close(case, ClosureMode.WITHDRAWN, rng.uniform(2, 20), "申请人撤回保全申请。")
             return
-        if rng.random() < 0.4 and not self.step(case, NodeType.SEARCH_STARTED, 0.3, "已通过网络查控系统查询被申请人财产。"):
+        if rng.random() < 0.4 and not self.step(
+            case, NodeType.SEARCH_STARTED, 0.3, "已通过网络查控系统查询被申请人财产。"
+        ):
             return
         kind = NodeType.FREEZE if rng.random() < 0.6 else NodeType.SEIZURE
         if self.step(case, kind, rng.uniform(0.5, 3), "已依法采取保全措施。"):
@@ -362,10 +465,14 @@ class Generator:
         """执 and 执恢: searches, notice, asset report, team; then an outcome as far as the case's age allows."""
         rng = self.rng
         slow = rng.random() < 0.12  # some cases miss the 2- and 3-day clocks
-        if not self.step(case, NodeType.SEARCH_STARTED, 3.5 if slow else 0.6, "已通过全国法院网络执行查控系统启动查询。"):
+        if not self.step(
+            case, NodeType.SEARCH_STARTED, 3.5 if slow else 0.6, "已通过全国法院网络执行查控系统启动查询。"
+        ):
             return
         for target in SearchTarget:
-            if not self.step(case, NodeType.SEARCH_COMPLETED, 1.5 if slow else 0.4, "查询已完成。", search_target=target):
+            if not self.step(
+                case, NodeType.SEARCH_COMPLETED, 1.5 if slow else 0.4, "查询已完成。", search_target=target
+            ):
                 return
         if not self.step(case, NodeType.NOTICE_SERVED, 0.5, "已向被执行人送达执行通知书。"):
             return
@@ -421,7 +528,9 @@ class Generator:
         if not self.step(case, NodeType.APPRAISAL, rng.uniform(15, 40), "委托评估机构对查封财产进行评估。"):
             return
         for _ in range(2):  # a first auction and, unsold, a second one
-            if not self.step(case, NodeType.AUCTION_LISTED, rng.uniform(20, 45), "查封财产在网络司法拍卖平台公开拍卖。"):
+            if not self.step(
+                case, NodeType.AUCTION_LISTED, rng.uniform(20, 45), "查封财产在网络司法拍卖平台公开拍卖。"
+            ):
                 return
             if rng.random() < 0.7:
                 price = int(case.amount * rng.uniform(0.5, 1.8)) // 100 * 100
@@ -433,7 +542,9 @@ class Generator:
                 if not self.pay_out(case, rng.uniform(5, 20)):
                     return
                 if case.received >= case.amount:
-                    self.close(case, ClosureMode.FULLY_PERFORMED, rng.uniform(1, 20), "拍卖款已足额发放，本案执行完毕。")
+                    self.close(
+                        case, ClosureMode.FULLY_PERFORMED, rng.uniform(1, 20), "拍卖款已足额发放，本案执行完毕。"
+                    )
                     return
                 break
         self.terminate(case)
@@ -459,8 +570,12 @@ class Generator:
             if self.close(case, ClosureMode.TERMINATION, rng.uniform(1, 15), "和解协议已履行完毕，本案终结执行。"):
                 for order in case.orders:  # the applicant consents to lifting the orders
                     if order["lifted_at"] is None and rng.random() < 0.6:
-                        order.update(lift_reason=LiftReason.APPLICANT_CONSENT.value, lift_note="申请执行人书面同意解除。",
-                                     lifted_at=case.t + timedelta(days=rng.uniform(1, 10)), lifted_by=ACTOR)
+                        order.update(
+                            lift_reason=LiftReason.APPLICANT_CONSENT.value,
+                            lift_note="申请执行人书面同意解除。",
+                            lifted_at=case.t + timedelta(days=rng.uniform(1, 10)),
+                            lifted_by=ACTOR,
+                        )
                         order["lifted_at"] = min(order["lifted_at"], self.now - timedelta(hours=1))
         else:  # the respondent stopped paying
             self.terminate(case, ground=ListingGround.SETTLEMENT_BREACH)
@@ -482,11 +597,13 @@ class Generator:
         if (ground is not None or rng.random() < LISTED_SHARE) and not self.list_respondents(case, ground):
             return
         fine = rng.choice((1_000, 5_000, 10_000, 30_000)) * 100
-        if rng.random() < 0.06 and not self.step(case, NodeType.FINE, rng.uniform(3, 30),
-                                                 "对被执行人拒不申报财产的行为处以罚款。", amount_fen=fine):
+        if rng.random() < 0.06 and not self.step(
+            case, NodeType.FINE, rng.uniform(3, 30), "对被执行人拒不申报财产的行为处以罚款。", amount_fen=fine
+        ):
             return
-        if rng.random() < 0.02 and not self.step(case, NodeType.DETENTION, rng.uniform(3, 30),
-                                                 "对被执行人司法拘留十五日。"):
+        if rng.random() < 0.02 and not self.step(
+            case, NodeType.DETENTION, rng.uniform(3, 30), "对被执行人司法拘留十五日。"
+        ):
             return
         if rng.random() < BOUNTY_SHARE:
             self.bounty(case)
@@ -496,7 +613,12 @@ class Generator:
             return
         earliest = deadlines.add_months(case.filed_at, cases.TERMINATION_MIN_MONTHS) + timedelta(days=1)
         case.t = max(case.t, earliest)
-        self.step(case, NodeType.TERMINATED, rng.uniform(0, 30), "经穷尽财产调查措施，未发现可供执行的财产，本次执行程序终结。")
+        self.step(
+            case,
+            NodeType.TERMINATED,
+            rng.uniform(0, 30),
+            "经穷尽财产调查措施，未发现可供执行的财产，本次执行程序终结。",
+        )
 
     def restrict(self, case: Case) -> bool:
         """A restriction order (限制消费令) on every respondent, each recorded as a node."""
@@ -509,14 +631,29 @@ class Generator:
             entity = respondent["kind"] == PartyKind.ENTITY.value
             number = respondent["credit_code"] if entity else respondent["id_number"]
             spelling, initials = names.pinyin_keys(respondent["name"], person=not entity)
-            items = set(USUAL_ITEMS[:rng.randint(2, 4)]) | set(rng.sample(list(RestrictedItem), rng.randint(0, 3)))
-            order = {"id": self.next_order_id, "court_id": self.court_id, "case_id": case.id,
-                     "case_number": case.number, "kind": respondent["kind"], "name": respondent["name"],
-                     "name_pinyin": spelling, "name_initials": initials, "id_number": number,
-                     "id_hash": names.number_hash(number, key=self.key), "id_masked": names.mask_number(number),
-                     "items": [i.value for i in RestrictedItem if i in items],
-                     "issued_on": moment.astimezone(ZONE).date(), "published_at": moment, "lift_reason": None,
-                     "lift_note": "", "lifted_at": None, "lifted_by": "", "created_by": ACTOR, "created_at": moment}
+            items = set(USUAL_ITEMS[: rng.randint(2, 4)]) | set(rng.sample(list(RestrictedItem), rng.randint(0, 3)))
+            order = {
+                "id": self.next_order_id,
+                "court_id": self.court_id,
+                "case_id": case.id,
+                "case_number": case.number,
+                "kind": respondent["kind"],
+                "name": respondent["name"],
+                "name_pinyin": spelling,
+                "name_initials": initials,
+                "id_number": number,
+                "id_hash": names.number_hash(number, key=self.key),
+                "id_masked": names.mask_number(number),
+                "items": [i.value for i in RestrictedItem if i in items],
+                "issued_on": moment.astimezone(ZONE).date(),
+                "published_at": moment,
+                "lift_reason": None,
+                "lift_note": "",
+                "lifted_at": None,
+                "lifted_by": "",
+                "created_by": ACTOR,
+                "created_at": moment,
+            }
             self.next_order_id += 1
             case.orders.append(order)
             if entity:
@@ -526,11 +663,20 @@ class Generator:
                 for role, person in bound:
                     number = _id_number(rng, rng.randint(1955, 1990))
                     spelling, initials = names.pinyin_keys(person, person=True)
-                    self.bound_persons.append({
-                        "order_id": order["id"], "role": role.value, "name": person, "name_pinyin": spelling,
-                        "name_initials": initials, "id_number": number,
-                        "id_hash": names.number_hash(number, key=self.key), "id_masked": names.mask_number(number),
-                        "lift_reason": None, "lifted_at": None})
+                    self.bound_persons.append(
+                        {
+                            "order_id": order["id"],
+                            "role": role.value,
+                            "name": person,
+                            "name_pinyin": spelling,
+                            "name_initials": initials,
+                            "id_number": number,
+                            "id_hash": names.number_hash(number, key=self.key),
+                            "id_masked": names.mask_number(number),
+                            "lift_reason": None,
+                            "lifted_at": None,
+                        }
+                    )
             self.node(case, NodeType.CONSUMPTION_RESTRICTION, moment, respondent["name"])
         return True
 
@@ -546,22 +692,32 @@ class Generator:
             chosen = ground or rng.choices(GROUNDS, GROUND_WEIGHTS)[0]
             owed = case.amount - case.received
             data = defaulters.EntryData(
-                kind=PartyKind(respondent["kind"]), name=respondent["name"],
+                kind=PartyKind(respondent["kind"]),
+                name=respondent["name"],
                 id_number=respondent["credit_code"] if entity else respondent["id_number"],
-                case_number=case.number, basis_number=case.basis_number, basis_issuer=case.basis_issuer,
+                case_number=case.number,
+                basis_number=case.basis_number,
+                basis_issuer=case.basis_issuer,
                 obligation=f"给付申请执行人款项{case.amount / 100:,.2f}元及利息",
-                circumstance=CIRCUMSTANCES[chosen], ground=chosen, filed_on=case.filed_at.astimezone(ZONE).date(),
-                unperformed_fen=owed, performed_fen=case.received, sex=respondent["sex"],
-                legal_representative=respondent["legal_representative"])
+                circumstance=CIRCUMSTANCES[chosen],
+                ground=chosen,
+                filed_on=case.filed_at.astimezone(ZONE).date(),
+                unperformed_fen=owed,
+                performed_fen=case.received,
+                sex=respondent["sex"],
+                legal_representative=respondent["legal_representative"],
+            )
             self.entry(data, published_at=moment, case_id=case.id, into=case.entries)
             self.node(case, NodeType.DEFAULTER_LISTING, moment, "将被执行人纳入失信被执行人名单。")
         return True
 
-    def entry(self, data: defaulters.EntryData, *, published_at: datetime, case_id: int | None,
-              into: list[dict]) -> None:  # type: ignore[type-arg]
+    def entry(
+        self, data: defaulters.EntryData, *, published_at: datetime, case_id: int | None, into: list[dict]
+    ) -> None:  # type: ignore[type-arg]
         """The entry's row as ``defaulters.bulk_rows`` computes it (spellings, hash, mask, term)."""
-        row = next(iter(defaulters.bulk_rows(self.court, [data], key=self.key, now=published_at,
-                                             published_at=[published_at])))
+        row = next(
+            iter(defaulters.bulk_rows(self.court, [data], key=self.key, now=published_at, published_at=[published_at]))
+        )
         row.update(case_id=case_id, removal_reason=None, removal_ground_at=None, removal_due=None, removed_at=None)
         into.append(row)
 
@@ -580,24 +736,40 @@ class Generator:
         granted = rng.random() < 0.88
         decided = decided_at < self.now
         notice = {
-            "id": self.next_notice_id, "court_id": self.court_id, "case_id": case.id, "case_number": case.number,
-            "applicant_party_id": case.applicant["id"], "respondent_party_id": respondent["id"],
-            "respondent_kind": respondent["kind"], "respondent_name": respondent["name"], "name_pinyin": spelling,
-            "name_initials": initials, "id_hash": names.number_hash(number, key=self.key),
+            "id": self.next_notice_id,
+            "court_id": self.court_id,
+            "case_id": case.id,
+            "case_number": case.number,
+            "applicant_party_id": case.applicant["id"],
+            "respondent_party_id": respondent["id"],
+            "respondent_kind": respondent["kind"],
+            "respondent_name": respondent["name"],
+            "name_pinyin": spelling,
+            "name_initials": initials,
+            "id_hash": names.number_hash(number, key=self.key),
             "id_masked": names.mask_number(number),
             "reward_kind": (RewardKind.FIXED if fixed else RewardKind.PERCENTAGE).value,
             "reward_fen": rng.choice((5_000, 10_000, 20_000)) * 100 if fixed else None,
             "reward_basis_points": None if fixed else rng.choice((500, 800, 1000)),
             "reward_cap_fen": None if fixed else rng.choice((None, 50_000 * 100)),
             "conditions": "提供被执行人下落或可供执行财产线索，经查证属实并执行到位的，按本公告给付悬赏金。",
-            "channels": "夏津县人民法院网站、微信公众号", "applied_at": applied_at,
+            "channels": "夏津县人民法院网站、微信公众号",
+            "applied_at": applied_at,
             "decision_due": applied_at.astimezone(ZONE).date() + timedelta(days=bounties.DECISION_DAYS),
-            "status": ((BountyStatus.PUBLISHED if granted else BountyStatus.REJECTED) if decided
-                       else BountyStatus.APPLIED).value,
-            "decided_at": decided_at if decided else None, "decided_by": ACTOR if decided else "",
-            "decision_reasons": "" if granted or not decided else "申请人未能说明被执行人下落或财产的线索来源，不予悬赏。",
-            "published_at": decided_at if decided and granted else None, "closed_at": None, "close_reason": "",
-            "created_by": ACTOR, "created_at": applied_at}
+            "status": (
+                (BountyStatus.PUBLISHED if granted else BountyStatus.REJECTED) if decided else BountyStatus.APPLIED
+            ).value,
+            "decided_at": decided_at if decided else None,
+            "decided_by": ACTOR if decided else "",
+            "decision_reasons": ""
+            if granted or not decided
+            else "申请人未能说明被执行人下落或财产的线索来源，不予悬赏。",
+            "published_at": decided_at if decided and granted else None,
+            "closed_at": None,
+            "close_reason": "",
+            "created_by": ACTOR,
+            "created_at": applied_at,
+        }
         self.next_notice_id += 1
         case.notices.append(notice)
 
@@ -621,13 +793,18 @@ class Generator:
                 if entry["removed_at"] is None and entry["removal_ground_at"] is None and not expired:
                     due = self.calendar.add_working_days(at.astimezone(ZONE).date(), defaulters.REMOVAL_WORKING_DAYS)
                     removed = at + timedelta(days=rng.uniform(0.2, 3) if rng.random() < 0.9 else rng.uniform(4, 12))
-                    entry.update(removal_reason=cases.REMOVAL_ON_CLOSURE[mode].value, removal_ground_at=at,
-                                 removal_due=due, removed_at=removed if removed < self.now else None)
+                    entry.update(
+                        removal_reason=cases.REMOVAL_ON_CLOSURE[mode].value,
+                        removal_ground_at=at,
+                        removal_due=due,
+                        removed_at=removed if removed < self.now else None,
+                    )
             if mode == ClosureMode.FULLY_PERFORMED:
                 for order in member.orders:
                     if order["lifted_at"] is None:
-                        order.update(lift_reason=LiftReason.PERFORMED.value, lift_note="", lifted_at=at,
-                                     lifted_by=ACTOR)
+                        order.update(
+                            lift_reason=LiftReason.PERFORMED.value, lift_note="", lifted_at=at, lifted_by=ACTOR
+                        )
 
     # The end of the build ----------------------------------------------------------------------------------------
 
@@ -642,8 +819,13 @@ class Generator:
                 at = due + timedelta(days=rng.uniform(1, 60) if late else -rng.uniform(1, 40))
                 if at >= until:
                     break
-                self.node(case, NodeType.PERIODIC_SEARCH, at, "终本后定期网络查控：未发现可供执行的财产。",
-                          search_target=rng.choice(list(SearchTarget)))
+                self.node(
+                    case,
+                    NodeType.PERIODIC_SEARCH,
+                    at,
+                    "终本后定期网络查控：未发现可供执行的财产。",
+                    search_target=rng.choice(list(SearchTarget)),
+                )
         for notice in case.notices:
             if notice["published_at"] is None:
                 continue
@@ -655,17 +837,33 @@ class Generator:
                     break
                 named = rng.random() < 0.5
                 read = t + timedelta(days=rng.uniform(0.1, 3))
-                self.clues.append({"id": len(self.clues) + 1, "notice_id": notice["id"], "text": rng.choice(CLUE_TEXTS),
-                                   "informant_name": _name(rng) if named else "",
-                                   "informant_phone": f"139{rng.randint(10000000, 99999999)}" if named else "",
-                                   "informant_email": "", "attachment_name": "", "attachment_type": "",
-                                   "attachment": None, "read_at": read if read < self.now else None, "received_at": t})
+                self.clues.append(
+                    {
+                        "id": len(self.clues) + 1,
+                        "notice_id": notice["id"],
+                        "text": rng.choice(CLUE_TEXTS),
+                        "informant_name": _name(rng) if named else "",
+                        "informant_phone": f"139{rng.randint(10000000, 99999999)}" if named else "",
+                        "informant_email": "",
+                        "attachment_name": "",
+                        "attachment_type": "",
+                        "attachment": None,
+                        "read_at": read if read < self.now else None,
+                        "received_at": t,
+                    }
+                )
                 paid_on = (t + timedelta(days=rng.uniform(20, 90))).astimezone(ZONE).date()
                 if named and rng.random() < 0.15 and paid_on < self.now.astimezone(ZONE).date():
-                    self.payments.append({"notice_id": notice["id"], "clue_id": len(self.clues),
-                                          "amount_fen": rng.randint(20, 200) * 10_000, "paid_on": paid_on,
-                                          "recorded_by": ACTOR,
-                                          "created_at": datetime.combine(paid_on, dt_time(10), tzinfo=ZONE)})
+                    self.payments.append(
+                        {
+                            "notice_id": notice["id"],
+                            "clue_id": len(self.clues),
+                            "amount_fen": rng.randint(20, 200) * 10_000,
+                            "paid_on": paid_on,
+                            "recorded_by": ACTOR,
+                            "created_at": datetime.combine(paid_on, dt_time(10), tzinfo=ZONE),
+                        }
+                    )
         settings = deadlines.settings_for({})
         nodes = sorted(case.nodes, key=lambda n: n.occurred_at)
         due = deadlines.case_deadlines(case, nodes, settings, now=self.now)  # type: ignore[arg-type]
@@ -697,17 +895,27 @@ class Generator:
                 if rng.random() < 0.08:
                     at = published + timedelta(days=rng.uniform(30, 700))
                     if at < self.now:
-                        due = self.calendar.add_working_days(at.astimezone(ZONE).date(),
-                                                             defaulters.REMOVAL_WORKING_DAYS)
-                        self.older_entries[-1].update(removal_reason="performed", removal_ground_at=at, removal_due=due,
-                                                      removed_at=at + timedelta(days=rng.uniform(0.2, 3)))
+                        due = self.calendar.add_working_days(
+                            at.astimezone(ZONE).date(), defaulters.REMOVAL_WORKING_DAYS
+                        )
+                        self.older_entries[-1].update(
+                            removal_reason="performed",
+                            removal_ground_at=at,
+                            removal_due=due,
+                            removed_at=at + timedelta(days=rng.uniform(0.2, 3)),
+                        )
         for entry in self.all_entries():
             expires = entry["expires_at"]
             if entry["removed_at"] is None and expires is not None and expires <= self.now:
                 removed = expires + timedelta(hours=rng.uniform(1, 24))  # the daily 'defaulters expire' run
-                entry.update(removal_reason="term_ended", removal_ground_at=expires, removed_at=min(removed, self.now),
-                             removal_due=self.calendar.add_working_days(expires.astimezone(ZONE).date(),
-                                                                        defaulters.REMOVAL_WORKING_DAYS))
+                entry.update(
+                    removal_reason="term_ended",
+                    removal_ground_at=expires,
+                    removed_at=min(removed, self.now),
+                    removal_due=self.calendar.add_working_days(
+                        expires.astimezone(ZONE).date(), defaulters.REMOVAL_WORKING_DAYS
+                    ),
+                )
 
     def all_entries(self) -> list[dict]:  # type: ignore[type-arg]
         return [e for c in self.cases for e in c.entries] + self.older_entries
@@ -715,9 +923,10 @@ class Generator:
 
 # --- Writing it ------------------------------------------------------------------------------------------------
 
+
 def insert(table: sa.Table, rows: list[dict], *, batch: int = 5000) -> int:  # type: ignore[type-arg]
     for start in range(0, len(rows), batch):
-        db.session.execute(sa.insert(table), rows[start:start + batch])
+        db.session.execute(sa.insert(table), rows[start : start + batch])
     return len(rows)
 
 
@@ -725,20 +934,47 @@ def write(gen: Generator) -> dict[str, int]:
     """Core inserts in the order of the foreign keys; ids in the order things happened (as the services give)."""
     counts = {}
     counts["cases"] = insert(EnforcementCase.__table__, [c.row(gen.court_id) for c in gen.cases])
-    counts["parties"] = insert(Party.__table__, [{**p, "query_code_hash": None, "query_code_issued_at": None}
-                                                 for p in gen.parties])
+    counts["parties"] = insert(
+        Party.__table__, [{**p, "query_code_hash": None, "query_code_issued_at": None} for p in gen.parties]
+    )
     nodes = sorted((n for c in gen.cases for n in c.nodes), key=lambda n: n.occurred_at)
-    node_rows = [{"case_id": n.case_id, "node_type": n.node_type, "occurred_at": n.occurred_at,
-                  "public_text": n.public_text, "internal_note": "", "note_shared": False,
-                  "search_target": n.search_target, "closure_mode": n.closure_mode, "amount_fen": n.amount_fen,
-                  "corrects_id": None, "linked_case_id": n.linked_case_id, "author": ACTOR, "created_at": n.occurred_at}
-                 for n in nodes]
+    node_rows = [
+        {
+            "case_id": n.case_id,
+            "node_type": n.node_type,
+            "occurred_at": n.occurred_at,
+            "public_text": n.public_text,
+            "internal_note": "",
+            "note_shared": False,
+            "search_target": n.search_target,
+            "closure_mode": n.closure_mode,
+            "amount_fen": n.amount_fen,
+            "corrects_id": None,
+            "linked_case_id": n.linked_case_id,
+            "author": ACTOR,
+            "created_at": n.occurred_at,
+        }
+        for n in nodes
+    ]
     del nodes
     counts["case nodes"] = insert(CaseNode.__table__, node_rows)
     del node_rows
-    counts["fund movements"] = insert(FundMovement.__table__, [
-        {"case_id": f[0], "direction": f[1], "counterparty": f[2], "amount_fen": f[3], "occurred_at": f[4],
-         "reference": f[5], "author": ACTOR, "created_at": f[4]} for f in sorted(gen.funds, key=lambda f: f[4])])
+    counts["fund movements"] = insert(
+        FundMovement.__table__,
+        [
+            {
+                "case_id": f[0],
+                "direction": f[1],
+                "counterparty": f[2],
+                "amount_fen": f[3],
+                "occurred_at": f[4],
+                "reference": f[5],
+                "author": ACTOR,
+                "created_at": f[4],
+            }
+            for f in sorted(gen.funds, key=lambda f: f[4])
+        ],
+    )
     orders = sorted((o for c in gen.cases for o in c.orders), key=lambda o: o["id"])
     counts["restriction orders"] = insert(RestrictionOrder.__table__, orders)
     counts["bound persons"] = insert(RestrictionBoundPerson.__table__, gen.bound_persons)
@@ -757,8 +993,12 @@ def reset_sequences() -> None:
         return
     for table in (EnforcementCase, Party, RestrictionOrder, BountyNotice, BountyClue):
         name = table.__tablename__
-        db.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - model
-                                   f"(SELECT coalesce(max(id), 1) FROM {name}))"))
+        db.session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - model
+                f"(SELECT coalesce(max(id), 1) FROM {name}))"
+            )
+        )
 
 
 def existing(app) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
@@ -801,16 +1041,25 @@ def build(app, count: int, *, seed: int, rebuild: bool) -> float:  # type: ignor
         empty(db.engine)
         Base.metadata.create_all(db.engine)
         key = KEY_SECRET.encode()
-        court = courts.add_court(db.session, code=COURT_CODE, name=COURT_NAME, province=PROVINCE,
-                                 contact_phone="0534-12368", actor=ACTOR, now=now)
+        court = courts.add_court(
+            db.session,
+            code=COURT_CODE,
+            name=COURT_NAME,
+            province=PROVINCE,
+            contact_phone="0534-12368",
+            actor=ACTOR,
+            now=now,
+        )
         rng = random.Random(f"officers-{seed}")
         judges = []
         for i in range(JUDGES):
             team = TEAMS[i % len(TEAMS)]
-            judge = courts.add_officer(db.session, court=court, name=_name(rng), kind=OfficerKind.JUDGE, team=team,
-                                       actor=ACTOR, now=now)
-            courts.add_officer(db.session, court=court, name=_name(rng), kind=OfficerKind.CLERK, team=team,
-                               actor=ACTOR, now=now)
+            judge = courts.add_officer(
+                db.session, court=court, name=_name(rng), kind=OfficerKind.JUDGE, team=team, actor=ACTOR, now=now
+            )
+            courts.add_officer(
+                db.session, court=court, name=_name(rng), kind=OfficerKind.CLERK, team=team, actor=ACTOR, now=now
+            )
             judges.append((judge.id, judge.name, team))
         # The record ends at the start of the court's day: two builds on one day write the same rows.
         today = datetime.combine(now.astimezone(ZONE).date(), dt_time(0), tzinfo=ZONE).astimezone(UTC)
@@ -820,8 +1069,16 @@ def build(app, count: int, *, seed: int, rebuild: bool) -> float:  # type: ignor
         generated = time.perf_counter() - generating
         counts = write(gen)
         reset_sequences()
-        audit.record(db.session, actor=ACTOR, action="bench.bulk_seed", object_type="dataset", object_id=COURT_CODE,
-                     changes=counts, chain=court.code, now=now)
+        audit.record(
+            db.session,
+            actor=ACTOR,
+            action="bench.bulk_seed",
+            object_type="dataset",
+            object_id=COURT_CODE,
+            changes=counts,
+            chain=court.code,
+            now=now,
+        )
         defaulters.bump_version(db.session)
         db.session.commit()
         # A day of reads after the last change: they must not move the fingerprint.
@@ -829,22 +1086,37 @@ def build(app, count: int, *, seed: int, rebuild: bool) -> float:  # type: ignor
         for _ in range(READ_TAIL):
             at = datetime.now(UTC)
             if lookups.random() < 0.8:
-                audit.record(db.session, actor=f"party:{lookups.randint(1, len(gen.parties))}", action="case.lookup",
-                             object_type="enforcement_case", object_id=lookups.randint(1, count), chain=court.code,
-                             now=at)
+                audit.record(
+                    db.session,
+                    actor=f"party:{lookups.randint(1, len(gen.parties))}",
+                    action="case.lookup",
+                    object_type="enforcement_case",
+                    object_id=lookups.randint(1, count),
+                    chain=court.code,
+                    now=at,
+                )
             else:
-                audit.record(db.session, actor=f"account:{lookups.randint(1, 20)}", action="account.login",
-                             object_type="account", object_id=lookups.randint(1, 20), now=at)
+                audit.record(
+                    db.session,
+                    actor=f"account:{lookups.randint(1, 20)}",
+                    action="account.login",
+                    object_type="account",
+                    object_id=lookups.randint(1, 20),
+                    now=at,
+                )
         db.session.commit()
         analyze()
         db.session.remove()
     spent = time.perf_counter() - start
-    print(f"built in {spent:.0f} s (rows generated in {generated:.0f} s): "
-          + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    print(
+        f"built in {spent:.0f} s (rows generated in {generated:.0f} s): "
+        + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+    )
     return spent
 
 
 # --- Timing ----------------------------------------------------------------------------------------------------
+
 
 def analyze() -> None:
     """Fresh planner statistics after a bulk build (the engine's own, as autovacuum would gather later)."""
@@ -856,8 +1128,14 @@ def analyze() -> None:
             conn.execute(sa.text("ANALYZE"))
 
 
-def time_service(app, *, court_id: int, year: int, runs: int,  # type: ignore[no-untyped-def]
-                 refresh: bool) -> list[float]:
+def time_service(
+    app,
+    *,
+    court_id: int,
+    year: int,
+    runs: int,  # type: ignore[no-untyped-def]
+    refresh: bool,
+) -> list[float]:
     """Milliseconds per ``stats.dashboard`` call with its commit, each in a fresh session (as a request)."""
     tz = app.config["MINGJING_TIMEZONE"]
     times = []
@@ -886,8 +1164,14 @@ def drop_snapshots(app) -> None:  # type: ignore[no-untyped-def]
         db.session.remove()
 
 
-def time_page(app, path: str, year: int, *, cold_runs: int,  # type: ignore[no-untyped-def]
-              cached_runs: int) -> tuple[list[float], list[float], int] | str:
+def time_page(
+    app,
+    path: str,
+    year: int,
+    *,
+    cold_runs: int,  # type: ignore[no-untyped-def]
+    cached_runs: int,
+) -> tuple[list[float], list[float], int] | str:
     """(cold ms, cached ms, response bytes) of GET ``path``?year=, or why there are none."""
     if not route_exists(app, path):
         return f"not available (no route {path} yet)"
@@ -964,8 +1248,10 @@ def profile(app, *, court_id: int, year: int) -> None:  # type: ignore[no-untype
         db.session.remove()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(r"stats\.py|execute'|fetchall", 14)
-    print("\ncProfile (cumulative) of one cold compute, stats.py and the driver:\n" + "\n".join(
-        line for line in out.getvalue().splitlines()[4:] if line.strip()))
+    print(
+        "\ncProfile (cumulative) of one cold compute, stats.py and the driver:\n"
+        + "\n".join(line for line in out.getvalue().splitlines()[4:] if line.strip())
+    )
     client = app.test_client()
     for path in ("/dashboard", "/api/v1/stats"):
         if not route_exists(app, path):
@@ -982,22 +1268,29 @@ def profile(app, *, court_id: int, year: int) -> None:  # type: ignore[no-untype
         log.print(f"one cached GET {path} ({spent:.1f} ms in all, profiled)", top=8)
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(
-            r"/portal/|/publicity/|jinja2/environment", 12)
-        print("  cProfile (cumulative), the portal's own code and template rendering:\n" + "\n".join(
-            line for line in out.getvalue().splitlines()[5:] if line.strip()))
+            r"/portal/|/publicity/|jinja2/environment", 12
+        )
+        print(
+            "  cProfile (cumulative), the portal's own code and template rendering:\n"
+            + "\n".join(line for line in out.getvalue().splitlines()[5:] if line.strip())
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=30_000, help="cases over ten years (about 3,000 a year)")
-    parser.add_argument("--database-url", default="",
-                        help=f"PostgreSQL URL (the data goes to schema {PG_SCHEMA}), or another SQLite file's")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help=f"PostgreSQL URL (the data goes to schema {PG_SCHEMA}), or another SQLite file's",
+    )
     parser.add_argument("--cold", type=int, default=15, help="cold computes timed")
     parser.add_argument("--cached", type=int, default=200, help="cached answers timed")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true", help="build the dataset even if one is there")
-    parser.add_argument("--profile", action="store_true",
-                        help="show the queries and calls of one cold compute and of each cached page")
+    parser.add_argument(
+        "--profile", action="store_true", help="show the queries and calls of one cold compute and of each cached page"
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     if args.database_url.startswith("sqlite"):
@@ -1011,60 +1304,104 @@ def main() -> None:
         url = f"{base}{'&' if '?' in base else '?'}options={quote(f'-csearch_path={PG_SCHEMA}')}"
     else:
         url = f"sqlite:///{OUT}/dashboard-{args.cases}.sqlite3"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": KEY_SECRET, "RATELIMIT_ENABLED": False,
-                      "MINGJING_COURT_CODE": COURT_CODE, "TESTING": False, "DEBUG": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": KEY_SECRET,
+            "RATELIMIT_ENABLED": False,
+            "MINGJING_COURT_CODE": COURT_CODE,
+            "TESTING": False,
+            "DEBUG": False,
+        }
+    )
     built = build(app, args.cases, seed=args.seed, rebuild=args.rebuild)
     year = datetime.now(UTC).astimezone(ZONE).year
     with app.app_context():
         engine_name = db.engine.dialect.name
         court_id = db.session.scalar(sa.select(Court.id).where(Court.code == COURT_CODE))
         total = db.session.scalar(sa.select(sa.func.count()).select_from(EnforcementCase))
-        this_year = db.session.scalar(sa.select(sa.func.count()).select_from(EnforcementCase).where(
-            EnforcementCase.filed_at >= stats.year_bounds(year, year, app.config["MINGJING_TIMEZONE"])[0]))
+        this_year = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(EnforcementCase)
+            .where(EnforcementCase.filed_at >= stats.year_bounds(year, year, app.config["MINGJING_TIMEZONE"])[0])
+        )
         records = db.session.scalar(sa.select(sa.func.count()).select_from(AuditRecord))
         db.session.remove()
-    print(f"engine {engine_name}; {total:,} cases ({this_year:,} filed in {year}), {records:,} audit records"
-          + (f" (built in {built:.0f} s)" if built else " (reused)"))
+    print(
+        f"engine {engine_name}; {total:,} cases ({this_year:,} filed in {year}), {records:,} audit records"
+        + (f" (built in {built:.0f} s)" if built else " (reused)")
+    )
 
     first = time_service(app, court_id=court_id, year=year, runs=1, refresh=True)[0]
     cold = time_service(app, court_id=court_id, year=year, runs=args.cold, refresh=True)
     cached = time_service(app, court_id=court_id, year=year, runs=args.cached, refresh=False)
-    pages = {path: time_page(app, path, year, cold_runs=max(5, args.cold // 2), cached_runs=max(20, args.cached // 2))
-             for path in ("/dashboard", "/api/v1/stats")}
+    pages = {
+        path: time_page(app, path, year, cold_runs=max(5, args.cold // 2), cached_runs=max(20, args.cached // 2))
+        for path in ("/dashboard", "/api/v1/stats")
+    }
 
-    print(f"\n{'':28} {'cases':>7} {'cold p50':>9} {'cold p95':>9} {'cold max':>9} {'cached p50':>11} "
-          f"{'cached p95':>11}")
-    print(f"{engine_name + ' stats.dashboard':28} {total:7,} {percentile(cold, 50):9.1f} {percentile(cold, 95):9.1f} "
-          f"{max(cold):9.1f} {percentile(cached, 50):11.2f} {percentile(cached, 95):11.2f}")
+    print(
+        f"\n{'':28} {'cases':>7} {'cold p50':>9} {'cold p95':>9} {'cold max':>9} {'cached p50':>11} {'cached p95':>11}"
+    )
+    print(
+        f"{engine_name + ' stats.dashboard':28} {total:7,} {percentile(cold, 50):9.1f} {percentile(cold, 95):9.1f} "
+        f"{max(cold):9.1f} {percentile(cached, 50):11.2f} {percentile(cached, 95):11.2f}"
+    )
     for path, result in pages.items():
         label = f"GET {path}"
         if isinstance(result, str):
             print(f"{label:28} page: {result}")
             continue
         page_cold, page_cached, size = result
-        print(f"{label:28} {'':7} {percentile(page_cold, 50):9.1f} {percentile(page_cold, 95):9.1f} "
-              f"{max(page_cold):9.1f} {percentile(page_cached, 50):11.2f} {percentile(page_cached, 95):11.2f}"
-              f"   ({size / 1024:.1f} KB)")
+        print(
+            f"{label:28} {'':7} {percentile(page_cold, 50):9.1f} {percentile(page_cold, 95):9.1f} "
+            f"{max(page_cold):9.1f} {percentile(page_cached, 50):11.2f} {percentile(page_cached, 95):11.2f}"
+            f"   ({size / 1024:.1f} KB)"
+        )
     print(f"(first cold compute of this process: {first:.1f} ms; commit included in every figure)")
     cold_p95 = percentile(cold, 95)
     served = [percentile(cached, 95)] + [percentile(r[1], 95) for r in pages.values() if not isinstance(r, str)]
     ok = cold_p95 < TARGET_COLD_MS and max(served) < TARGET_CACHED_MS
-    print(f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs while timing: other work inflates "
-          "every figure)")
-    print(f"target cold < {TARGET_COLD_MS:.0f} ms, cached < {TARGET_CACHED_MS:.0f} ms: {'OK' if ok else 'MISSED'} "
-          f"(cold p95 {cold_p95:.1f} ms; cached p95 {max(served):.2f} ms, the worst of service and pages)")
+    print(
+        f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs while timing: other work inflates "
+        "every figure)"
+    )
+    print(
+        f"target cold < {TARGET_COLD_MS:.0f} ms, cached < {TARGET_CACHED_MS:.0f} ms: {'OK' if ok else 'MISSED'} "
+        f"(cold p95 {cold_p95:.1f} ms; cached p95 {max(served):.2f} ms, the worst of service and pages)"
+    )
     rows = [
-        results.row(f"dashboard cold p95 ({total:,} cases, ten years)", engine_name, round(cold_p95, 1), "ms",
-                    f"< {TARGET_COLD_MS:.0f} ms", cold_p95 < TARGET_COLD_MS),
+        results.row(
+            f"dashboard cold p95 ({total:,} cases, ten years)",
+            engine_name,
+            round(cold_p95, 1),
+            "ms",
+            f"< {TARGET_COLD_MS:.0f} ms",
+            cold_p95 < TARGET_COLD_MS,
+        ),
         results.row("dashboard cold p50", engine_name, round(percentile(cold, 50), 1), "ms"),
-        results.row("dashboard cached p95 (worst of service, page, API)", engine_name, round(max(served), 2), "ms",
-                    f"< {TARGET_CACHED_MS:.0f} ms", max(served) < TARGET_CACHED_MS),
+        results.row(
+            "dashboard cached p95 (worst of service, page, API)",
+            engine_name,
+            round(max(served), 2),
+            "ms",
+            f"< {TARGET_CACHED_MS:.0f} ms",
+            max(served) < TARGET_CACHED_MS,
+        ),
     ]
     for path, result in pages.items():
         if not isinstance(result, str):
             page_p95 = percentile(result[0], 95)
-            rows.append(results.row(f"GET {path} cold p95", engine_name, round(page_p95, 1), "ms",
-                                    f"< {TARGET_COLD_MS:.0f} ms", page_p95 < TARGET_COLD_MS))
+            rows.append(
+                results.row(
+                    f"GET {path} cold p95",
+                    engine_name,
+                    round(page_p95, 1),
+                    "ms",
+                    f"< {TARGET_COLD_MS:.0f} ms",
+                    page_p95 < TARGET_COLD_MS,
+                )
+            )
     results.save("dashboard", rows)
     if args.profile or cold_p95 >= TARGET_COLD_MS:
         profile(app, court_id=court_id, year=year)

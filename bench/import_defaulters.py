@@ -31,11 +31,26 @@ def write_csv(path: Path, rows: int) -> None:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for data, published in generate(rows, seed=3, court_code="鲁1427", now=datetime.now(UTC)):
-            writer.writerow([data.name, sexes[data.sex], data.id_number, data.legal_representative, "夏津县人民法院",
-                             "山东省", data.basis_number, data.filed_on.isoformat(), data.case_number, data.basis_issuer,
-                             data.obligation, "部分未履行" if data.performed_fen else "全部未履行", data.circumstance,
-                             published.date().isoformat(), f"{data.performed_fen / 100:.2f}",
-                             f"{data.unperformed_fen / 100:.2f}"])
+            writer.writerow(
+                [
+                    data.name,
+                    sexes[data.sex],
+                    data.id_number,
+                    data.legal_representative,
+                    "夏津县人民法院",
+                    "山东省",
+                    data.basis_number,
+                    data.filed_on.isoformat(),
+                    data.case_number,
+                    data.basis_issuer,
+                    data.obligation,
+                    "部分未履行" if data.performed_fen else "全部未履行",
+                    data.circumstance,
+                    published.date().isoformat(),
+                    f"{data.performed_fen / 100:.2f}",
+                    f"{data.unperformed_fen / 100:.2f}",
+                ]
+            )
 
 
 def main() -> None:
@@ -54,20 +69,36 @@ def main() -> None:
     env = {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench", "PATH": "/usr/bin:/bin"}
     flask = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([*flask, "court", "add", "--code", "鲁1427", "--name", "夏津县人民法院", "--province", "山东省"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*flask, "court", "add", "--code", "鲁1427", "--name", "夏津县人民法院", "--province", "山东省"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     start = time.perf_counter()
     done = subprocess.run([*flask, "import-defaulters", str(source)], cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     print(done.stdout.strip() or done.stderr.strip()[-500:])
     ok = elapsed < 180 and done.returncode == 0
-    print(f"import of {args.rows:,} rows: {elapsed:.0f} s ({args.rows / elapsed:,.0f} rows/s); "
-          f"target < 180 s: {'OK' if ok else 'MISSED'}")
-    results.save("import", [
-        results.row(f"import-defaulters, {args.rows:,} rows" + ("" if done.returncode == 0 else " (FAILED)"),
-                    "sqlite", round(elapsed, 1), "s", "< 180 s", ok),
-        results.row("import rate", "sqlite", round(args.rows / elapsed), "rows/s"),
-    ])
+    print(
+        f"import of {args.rows:,} rows: {elapsed:.0f} s ({args.rows / elapsed:,.0f} rows/s); "
+        f"target < 180 s: {'OK' if ok else 'MISSED'}"
+    )
+    results.save(
+        "import",
+        [
+            results.row(
+                f"import-defaulters, {args.rows:,} rows" + ("" if done.returncode == 0 else " (FAILED)"),
+                "sqlite",
+                round(elapsed, 1),
+                "s",
+                "< 180 s",
+                ok,
+            ),
+            results.row("import rate", "sqlite", round(args.rows / elapsed), "rows/s"),
+        ],
+    )
 
 
 if __name__ == "__main__":

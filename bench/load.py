@@ -107,6 +107,7 @@ LOCUST_NICE = -10  # see _before_locust
 
 # --- The dataset -----------------------------------------------------------------------------------------------
 
+
 def database_url(engine: str, server: str = "") -> str:
     """The dataset's database: the SQLite file, or schema mingjing_bench_load on ``server`` (PG_URL)."""
     if engine == "sqlite":
@@ -141,11 +142,23 @@ def build(app, *, cases: int, entries: int, rebuild: bool) -> float:  # type: ig
             db.session.remove()
             return spent + time.perf_counter() - start
         if court is None:
-            court = courts.add_court(db.session, code=LIST_COURT[0], name=LIST_COURT[1], province="山东省",
-                                     actor=ACTOR, now=datetime.now(UTC))
+            court = courts.add_court(
+                db.session,
+                code=LIST_COURT[0],
+                name=LIST_COURT[1],
+                province="山东省",
+                actor=ACTOR,
+                now=datetime.now(UTC),
+            )
         print(f"adding {entries - total:,} entries (court {LIST_COURT[0]}) ...", flush=True)
-        seed_defaulters(db.session, court=court, count=entries - total, seed=ENTRY_SEED, key=KEY_SECRET.encode(),
-                        now=datetime.now(UTC))
+        seed_defaulters(
+            db.session,
+            court=court,
+            count=entries - total,
+            seed=ENTRY_SEED,
+            key=KEY_SECRET.encode(),
+            now=datetime.now(UTC),
+        )
         db.session.commit()
         dashboard.analyze()
         db.session.remove()
@@ -164,14 +177,32 @@ def stamp(app) -> str:  # type: ignore[no-untyped-def]
     return f"{created.isoformat() if created else '-'} {cases} cases {entries} entries"
 
 
-def account(username: str, *, role: Role, name: str, court: Court, now: datetime, officer_id: int | None = None,
-            overseer_id: int | None = None) -> Account:
+def account(
+    username: str,
+    *,
+    role: Role,
+    name: str,
+    court: Court,
+    now: datetime,
+    officer_id: int | None = None,
+    overseer_id: int | None = None,
+) -> Account:
     """The account, created or (kept from an earlier fixture) given the bench's password again."""
     found = db.session.scalar(sa.select(Account).where(Account.username == username))
     if found is not None:
         return accounts.set_password(db.session, account=found, password=PASSWORD, actor=ACTOR, now=now, reset=True)
-    return accounts.create_account(db.session, username=username, display_name=name, role=role, password=PASSWORD,
-                                   court=court, officer_id=officer_id, overseer_id=overseer_id, actor=ACTOR, now=now)
+    return accounts.create_account(
+        db.session,
+        username=username,
+        display_name=name,
+        role=role,
+        password=PASSWORD,
+        court=court,
+        officer_id=officer_id,
+        overseer_id=overseer_id,
+        actor=ACTOR,
+        now=now,
+    )
 
 
 def make_fixture(app) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -203,35 +234,60 @@ def make_fixture(app) -> dict:  # type: ignore[no-untyped-def,type-arg]
         db.session.expunge_all()
         # Judges: the builder's 8 officers get accounts; each reads some of their own cases.
         judges = []
-        officers = db.session.scalars(sa.select(Officer).where(
-            Officer.court_id == court.id, Officer.kind == OfficerKind.JUDGE).order_by(Officer.id)).all()
+        officers = db.session.scalars(
+            sa.select(Officer)
+            .where(Officer.court_id == court.id, Officer.kind == OfficerKind.JUDGE)
+            .order_by(Officer.id)
+        ).all()
         for i, officer in enumerate(officers, 1):
             username = f"load-judge-{i}"
             account(username, role=Role.JUDGE, name=officer.name, court=court, now=now, officer_id=officer.id)
             own = list(db.session.scalars(sa.select(EnforcementCase.id).where(EnforcementCase.judge_id == officer.id)))
-            judges.append({"username": username, "password": PASSWORD, "officer_id": officer.id,
-                           "cases": rng.sample(own, min(JUDGE_CASES, len(own)))})
+            judges.append(
+                {
+                    "username": username,
+                    "password": PASSWORD,
+                    "officer_id": officer.id,
+                    "cases": rng.sample(own, min(JUDGE_CASES, len(own))),
+                }
+            )
         db.session.commit()
         # Overseers: each supervises a few open cases (invited by the case's judge, accepted).
         people = []
-        open_cases = list(db.session.scalars(sa.select(EnforcementCase.id).where(
-            EnforcementCase.closed_at.is_(None), EnforcementCase.judge_id.is_not(None))))
+        open_cases = list(
+            db.session.scalars(
+                sa.select(EnforcementCase.id).where(
+                    EnforcementCase.closed_at.is_(None), EnforcementCase.judge_id.is_not(None)
+                )
+            )
+        )
         rng.shuffle(open_cases)
         for i in range(1, OVERSEERS + 1):
             username = f"load-overseer-{i}"
             found = db.session.scalar(sa.select(Account).where(Account.username == username))
             overseer = db.session.get(Overseer, found.overseer_id) if found is not None else None
             if overseer is None:
-                overseer = overseers.add_overseer(db.session, court=court, name=f"监督员{i}",
-                                                  kind=(OverseerKind.DEPUTY, OverseerKind.CPPCC)[i % 2],
-                                                  actor=ACTOR, now=now)
+                overseer = overseers.add_overseer(
+                    db.session,
+                    court=court,
+                    name=f"监督员{i}",
+                    kind=(OverseerKind.DEPUTY, OverseerKind.CPPCC)[i % 2],
+                    actor=ACTOR,
+                    now=now,
+                )
             account(username, role=Role.OVERSEER, name=overseer.name, court=court, now=now, overseer_id=overseer.id)
             supervised = [c.id for c in invitations.supervised_cases(db.session, overseer.id)]
             while len(supervised) < OVERSEER_CASES and open_cases:
                 case = db.session.get(EnforcementCase, open_cases.pop())
-                sent = invitations.invite(db.session, case=case, overseer=overseer, judge=case.judge,
-                                          message="请对本案执行工作进行监督。",
-                                          link_base="http://127.0.0.1/oversight/invitations/", now=now)
+                sent = invitations.invite(
+                    db.session,
+                    case=case,
+                    overseer=overseer,
+                    judge=case.judge,
+                    message="请对本案执行工作进行监督。",
+                    link_base="http://127.0.0.1/oversight/invitations/",
+                    now=now,
+                )
                 invitations.accept(db.session, invitation=sent.invitation, now=now)
                 supervised.append(case.id)
             people.append({"username": username, "password": PASSWORD, "cases": supervised})
@@ -262,13 +318,16 @@ def fixture(app, engine: str, *, fresh: bool) -> tuple[Path, dict]:  # type: ign
     data = {"stamp": "", **make_fixture(app)}
     data["stamp"] = stamp(app)
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    print(f"fixture made in {time.perf_counter() - start:.0f} s: {len(data['lookups']):,} query codes, "
-          f"{len(data['judges'])} judges, {len(data['overseers'])} overseers, {len(data['api_terms']):,} search terms, "
-          f"{len(data['entries']):,} entry pages")
+    print(
+        f"fixture made in {time.perf_counter() - start:.0f} s: {len(data['lookups']):,} query codes, "
+        f"{len(data['judges'])} judges, {len(data['overseers'])} overseers, {len(data['api_terms']):,} search terms, "
+        f"{len(data['entries']):,} entry pages"
+    )
     return path, data
 
 
 # --- Serving and driving ---------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     """A free port chosen by the kernel (at random); released just before gunicorn binds it."""
@@ -295,22 +354,52 @@ def stop(process: subprocess.Popen | None, timeout: float = 15) -> None:  # type
 
 def server_env(url: str, port: int) -> dict[str, str]:
     """The portal's settings as the court's deployment has them; nothing inherited from this shell."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("MINGJING_") and k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
-    return {**env, "DATABASE_URL": url, "SECRET_KEY": KEY_SECRET, "REDIS_URL": REDIS_URL,
-            "MINGJING_PROXY_FIX": "1", "MINGJING_COURT_CODE": COURT_CODE, "MINGJING_COOKIE_SECURE": "0",
-            "MINGJING_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("MINGJING_") and k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+    }
+    return {
+        **env,
+        "DATABASE_URL": url,
+        "SECRET_KEY": KEY_SECRET,
+        "REDIS_URL": REDIS_URL,
+        "MINGJING_PROXY_FIX": "1",
+        "MINGJING_COURT_CODE": COURT_CODE,
+        "MINGJING_COOKIE_SECURE": "0",
+        "MINGJING_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
 
 
 def serve(url: str, port: int, threads: int, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
     worker = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else ["--worker-class", "sync"]
     gunicorn = Path(sys.executable).parent / "gunicorn"  # the interpreter this runs under, its virtualenv's gunicorn
-    command = [str(gunicorn), "--no-control-socket", "--workers", str(WORKERS), *worker,
-               "--bind", f"127.0.0.1:{port}",
-               "--keep-alive", "5", "--timeout", "30", "--log-level", "warning", "--error-logfile", str(log),
-               "wsgi:app"]
-    return subprocess.Popen(command, cwd=ROOT, env=server_env(url, port), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [
+        str(gunicorn),
+        "--no-control-socket",
+        "--workers",
+        str(WORKERS),
+        *worker,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--keep-alive",
+        "5",
+        "--timeout",
+        "30",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(log),
+        "wsgi:app",
+    ]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=server_env(url, port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -325,8 +414,13 @@ def client(address: str = "192.0.2.1") -> urllib.request.OpenerDirector:
     return opener
 
 
-def get(url: str, timeout: float = 30, *, opener: urllib.request.OpenerDirector | None = None,
-        data: dict[str, str] | None = None) -> tuple[int, str]:
+def get(
+    url: str,
+    timeout: float = 30,
+    *,
+    opener: urllib.request.OpenerDirector | None = None,
+    data: dict[str, str] | None = None,
+) -> tuple[int, str]:
     """(status, body) of a GET, or of a form POST when ``data`` is given."""
     body = urllib.parse.urlencode(data).encode() if data is not None else None
     try:
@@ -355,8 +449,14 @@ def warm_up(base: str, data: dict) -> None:  # type: ignore[no-untyped-def,type-
     dashboard snapshot computed. A few rounds of each action (both workers get some), from addresses of the
     runner's own (192.0.2.x), so the users' rate limits start from zero."""
     term = quote(data["page_terms"][0])
-    pages = ["/", f"/search?q={term}", f"/lists/defaulters?q={term}", f"/api/v1/defaulters?q={term}",
-             f"/lists/defaulters/{data['entries'][0]}", "/dashboard"]
+    pages = [
+        "/",
+        f"/search?q={term}",
+        f"/lists/defaulters?q={term}",
+        f"/api/v1/defaulters?q={term}",
+        f"/lists/defaulters/{data['entries'][0]}",
+        "/dashboard",
+    ]
     token = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
     def check(what: str, answer: tuple[int, str], status: int = 200) -> str:
@@ -373,13 +473,18 @@ def warm_up(base: str, data: dict) -> None:  # type: ignore[no-untyped-def,type-
         fields = {"csrf_token": form.group(1) if form else "", "case_number": number, "query_code": code}
         check("POST /cases/lookup", get(f"{base}/cases/lookup", opener=party, data=fields), 303)
         check("GET /cases/view", get(f"{base}/cases/view", opener=party))
-        for roster, paths in (("judges", ["/staff/cases/?judge={officer_id}", "/staff/cases/{case}"]),
-                              ("overseers", ["/oversight/", "/oversight/cases/{case}"])):
+        for roster, paths in (
+            ("judges", ["/staff/cases/?judge={officer_id}", "/staff/cases/{case}"]),
+            ("overseers", ["/oversight/", "/oversight/cases/{case}"]),
+        ):
             me = data[roster][round_ % len(data[roster])]
             staff = client(f"192.0.2.{100 + round_}")
             form = token.search(check("GET /login", get(f"{base}/login", opener=staff)))
-            fields = {"csrf_token": form.group(1) if form else "", "username": me["username"],
-                      "password": me["password"]}
+            fields = {
+                "csrf_token": form.group(1) if form else "",
+                "username": me["username"],
+                "password": me["password"],
+            }
             check(f"POST /login ({me['username']})", get(f"{base}/login", opener=staff, data=fields), 303)
             for path in paths:
                 path = path.format(officer_id=me.get("officer_id"), case=me["cases"][0])
@@ -399,15 +504,45 @@ def drive(engine: str, base: str, fixture_path: Path, args: argparse.Namespace) 
     prefix = OUT / f"load-{engine}"
     for old in OUT.glob(f"load-{engine}_*.csv"):
         old.unlink()
-    env = {**os.environ, "MINGJING_LOAD_FIXTURE": str(fixture_path), "MINGJING_LOAD_SAMPLES": f"{prefix}-samples.json",
-           "MINGJING_LOAD_THINK": f"{THINK[0]},{THINK[1]}"}
-    command = [str(ROOT / ".venv/bin/locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-               "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.seconds}s", "--host", base,
-               "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
-               "--loglevel", "WARNING", "--logfile", f"{prefix}-locust.log"]
+    env = {
+        **os.environ,
+        "MINGJING_LOAD_FIXTURE": str(fixture_path),
+        "MINGJING_LOAD_SAMPLES": f"{prefix}-samples.json",
+        "MINGJING_LOAD_THINK": f"{THINK[0]},{THINK[1]}",
+    }
+    command = [
+        str(ROOT / ".venv/bin/locust"),
+        "-f",
+        str(ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(args.users),
+        "-r",
+        str(args.spawn_rate),
+        "-t",
+        f"{args.seconds}s",
+        "--host",
+        base,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "WARNING",
+        "--logfile",
+        f"{prefix}-locust.log",
+    ]
     with open(f"{prefix}-locust.out", "w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True, preexec_fn=_before_locust)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_before_locust,
+        )
         try:
             process.wait(timeout=args.seconds + 90)
         except subprocess.TimeoutExpired:
@@ -449,8 +584,12 @@ def backends(url: str) -> list[int]:
         return []
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
-        pids = list(conn.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name "
-                                         "AND pid <> pg_backend_pid()"), {"name": APP_NAME}))
+        pids = list(
+            conn.scalars(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name AND pid <> pg_backend_pid()"),
+                {"name": APP_NAME},
+            )
+        )
     engine.dispose()
     return pids
 
@@ -479,6 +618,7 @@ class CpuMeter:
 
 # --- The figures -----------------------------------------------------------------------------------------------
 
+
 def percentile(values: list[float], p: float) -> float:
     return search.percentile(values, p) if values else 0.0
 
@@ -494,8 +634,9 @@ def kind_of(name: str) -> str:
     return name.split(":", 1)[0]
 
 
-def report(engine: str, prefix: Path, args: argparse.Namespace, sizes: str,
-           cpu: dict[str, float]) -> list[dict[str, object]]:
+def report(
+    engine: str, prefix: Path, args: argparse.Namespace, sizes: str, cpu: dict[str, float]
+) -> list[dict[str, object]]:
     """Print the engine's table from locust's CSV (overall) and the users' samples (per kind); return the rows."""
     stats = read_csv(Path(f"{prefix}_stats.csv"))
     total = next(r for r in stats if r["Name"] == "Aggregated")
@@ -513,31 +654,43 @@ def report(engine: str, prefix: Path, args: argparse.Namespace, sizes: str,
     p50, p95, p99 = (float(total[k]) for k in ("50%", "95%", "99%"))
     count = int(total["Request Count"])
     mean_rps = float(total["Requests/s"])
-    print(f"\n{engine}: {sizes}; {args.users} users (spawned {args.spawn_rate}/s), {args.seconds} s, think time "
-          f"{THINK[0]}-{THINK[1]} s; gunicorn {WORKERS} workers, "
-          + (f"gthread x {args.threads} threads" if args.threads > 1 else "sync"))
+    print(
+        f"\n{engine}: {sizes}; {args.users} users (spawned {args.spawn_rate}/s), {args.seconds} s, think time "
+        f"{THINK[0]}-{THINK[1]} s; gunicorn {WORKERS} workers, "
+        + (f"gthread x {args.threads} threads" if args.threads > 1 else "sync")
+    )
     # An action is what a user does between two pauses: a lookup is three requests (form, submit, case view),
     # a login two (once per staff user, counted with the staff's actions).
     actions = [r for r in requests if r[0] not in ("lookup: submit", "lookup: case view", "staff: login form")]
-    print(f"{'kind':10} {'actions':>8} {'requests':>9} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-          f"{'max ms':>7} {'errors':>7}")
+    print(
+        f"{'kind':10} {'actions':>8} {'requests':>9} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'max ms':>7} {'errors':>7}"
+    )
     span = max(ended - samples["started_at"], 1e-9)
     for kind in KINDS:
         mine = [r for r in requests if kind_of(r[0]) == kind]
         times = [r[2] for r in mine]
         share = sum(1 for r in actions if kind_of(r[0]) == kind) / max(len(actions), 1)
-        print(f"{kind:10} {share:8.0%} {len(mine):9,} {len(mine) / span:7.1f} "
-              f"{percentile(times, 50):7.0f} {percentile(times, 95):7.0f} {percentile(times, 99):7.0f} "
-              f"{max(times, default=0):7.0f} {sum(1 for r in mine if r[3]):7,}")
-    print(f"{'all':10} {len(actions):8,} {count:9,} {mean_rps:7.1f} {p50:7.0f} {p95:7.0f} {p99:7.0f} "
-          f"{float(total['Max Response Time']):7.0f} {errors:7,}")
-    print(f"requests/s at {args.users} users (after ramp-up): {steady:.1f}; over the whole run: {mean_rps:.1f} "
-          f"(the think time allows at most ~{args.users / statistics.mean(THINK):.0f} actions/s)")
+        print(
+            f"{kind:10} {share:8.0%} {len(mine):9,} {len(mine) / span:7.1f} "
+            f"{percentile(times, 50):7.0f} {percentile(times, 95):7.0f} {percentile(times, 99):7.0f} "
+            f"{max(times, default=0):7.0f} {sum(1 for r in mine if r[3]):7,}"
+        )
+    print(
+        f"{'all':10} {len(actions):8,} {count:9,} {mean_rps:7.1f} {p50:7.0f} {p95:7.0f} {p99:7.0f} "
+        f"{float(total['Max Response Time']):7.0f} {errors:7,}"
+    )
+    print(
+        f"requests/s at {args.users} users (after ramp-up): {steady:.1f}; over the whole run: {mean_rps:.1f} "
+        f"(the think time allows at most ~{args.users / statistics.mean(THINK):.0f} actions/s)"
+    )
     print("per request (locust):")
     for r in stats:
         if r["Name"] != "Aggregated":
-            print(f"  {r['Name']:34} {int(r['Request Count']):7,} p50 {r['50%']:>5} p95 {r['95%']:>5} "
-                  f"p99 {r['99%']:>5} max {float(r['Max Response Time']):6.0f} errors {int(r['Failure Count']):,}")
+            print(
+                f"  {r['Name']:34} {int(r['Request Count']):7,} p50 {r['50%']:>5} p95 {r['95%']:>5} "
+                f"p99 {r['99%']:>5} max {float(r['Max Response Time']):6.0f} errors {int(r['Failure Count']):,}"
+            )
     if failures or exceptions:
         print("errors by kind:")
         for f in sorted(failures, key=lambda f: -int(f["Occurrences"]))[:12]:
@@ -547,15 +700,21 @@ def report(engine: str, prefix: Path, args: argparse.Namespace, sizes: str,
     cpus = os.cpu_count() or 1
     served = (cpu["workers"] + cpu["database"]) / max(count, 1) * 1000  # CPU ms a request, portal and database
     offered = args.users / statistics.mean(THINK) * count / max(len(actions), 1)  # requests/s of a fast server
-    print(f"CPU over the run's {cpu['wall']:.0f} s ({cpus} CPUs: {cpu['wall'] * cpus:.0f} s): portal workers "
-          f"{cpu['workers']:.0f} s, PostgreSQL backends {cpu['database']:.0f} s, locust {cpu['locust']:.0f} s; "
-          f"the rest went to other work on the machine.")
-    print(f"{served:.1f} ms of CPU a request (portal and database): {cpus} CPUs of their own would serve about "
-          f"{cpus * 1000 / max(served, 1e-9):.0f} requests/s; {args.users} users with this think time ask for about "
-          f"{offered:.0f} ({count / max(len(actions), 1):.2f} requests an action).")
+    print(
+        f"CPU over the run's {cpu['wall']:.0f} s ({cpus} CPUs: {cpu['wall'] * cpus:.0f} s): portal workers "
+        f"{cpu['workers']:.0f} s, PostgreSQL backends {cpu['database']:.0f} s, locust {cpu['locust']:.0f} s; "
+        f"the rest went to other work on the machine."
+    )
+    print(
+        f"{served:.1f} ms of CPU a request (portal and database): {cpus} CPUs of their own would serve about "
+        f"{cpus * 1000 / max(served, 1e-9):.0f} requests/s; {args.users} users with this think time ask for about "
+        f"{offered:.0f} ({count / max(len(actions), 1):.2f} requests an action)."
+    )
     ok_errors, ok_p99 = errors == 0, p99 < TARGET_P99_MS
-    print(f"target 0 errors and p99 < {TARGET_P99_MS:.0f} ms: {'OK' if ok_errors and ok_p99 else 'MISSED'} "
-          f"({errors} errors, p99 {p99:.0f} ms; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
+    print(
+        f"target 0 errors and p99 < {TARGET_P99_MS:.0f} ms: {'OK' if ok_errors and ok_p99 else 'MISSED'} "
+        f"({errors} errors, p99 {p99:.0f} ms; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)"
+    )
     label = f"({args.users} users, think {THINK[0]}-{THINK[1]} s; {sizes})"
     return [
         results.row(f"load requests/s {label}", engine, round(steady, 1), "req/s"),
@@ -580,8 +739,16 @@ def reset_redis() -> None:
 
 def run(engine: str, args: argparse.Namespace) -> list[dict[str, object]]:
     url = database_url(engine, args.database_url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": KEY_SECRET, "RATELIMIT_ENABLED": False,
-                      "MINGJING_COURT_CODE": COURT_CODE, "TESTING": False, "DEBUG": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": KEY_SECRET,
+            "RATELIMIT_ENABLED": False,
+            "MINGJING_COURT_CODE": COURT_CODE,
+            "TESTING": False,
+            "DEBUG": False,
+        }
+    )
     built = build(app, cases=args.cases, entries=args.entries, rebuild=args.rebuild)
     fixture_path, data = fixture(app, engine, fresh=bool(built))
     with app.app_context():
@@ -628,11 +795,15 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=20, help="users started per second")
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=30_000)
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per gunicorn worker (gthread); 1 runs sync workers")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gunicorn worker (gthread); 1 runs sync workers"
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the data again even if it is there")
-    parser.add_argument("--database-url", default="", help=f"the PostgreSQL server (default {PG_URL}; the data "
-                        "stays in schema mingjing_bench_load)")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help=f"the PostgreSQL server (default {PG_URL}; the data stays in schema mingjing_bench_load)",
+    )
     args = parser.parse_args()
 
     OUT.mkdir(exist_ok=True)

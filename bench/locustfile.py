@@ -62,8 +62,9 @@ def _sample(name: str, start_time: float, response_time: float, exception: objec
 @events.quitting.add_listener
 def _write(**_kwargs: object) -> None:
     SAMPLES["ended_at"] = SAMPLES["ended_at"] or time.time()
-    Path(os.environ["MINGJING_LOAD_SAMPLES"]).write_text(json.dumps({**SAMPLES, "requests": REQUESTS}),
-                                                          encoding="utf-8")
+    Path(os.environ["MINGJING_LOAD_SAMPLES"]).write_text(
+        json.dumps({**SAMPLES, "requests": REQUESTS}), encoding="utf-8"
+    )
 
 
 @events.test_stop.add_listener
@@ -72,6 +73,7 @@ def _stopped(**_kwargs: object) -> None:
 
 
 # --- The users -------------------------------------------------------------------------------------------------
+
 
 class Person(FastHttpUser):
     """A browser of its own: an address, cookies, a think time."""
@@ -105,8 +107,14 @@ class Person(FastHttpUser):
 
     def post_form(self, path: str, name: str, fields: dict[str, str], *, expect_location: str) -> bool:
         """POST a form; success is the 303 to ``expect_location`` (a re-rendered form is a failure)."""
-        with self.client.post(path, name=name, data=urlencode(fields), allow_redirects=False, catch_response=True,
-                              headers={"Content-Type": "application/x-www-form-urlencoded"}) as response:
+        with self.client.post(
+            path,
+            name=name,
+            data=urlencode(fields),
+            allow_redirects=False,
+            catch_response=True,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as response:
             location = response.headers.get("Location", "") if response.headers else ""
             if response.status_code != 303 or not location.split("?")[0].endswith(expect_location):
                 response.failure(f"HTTP {response.status_code} to {location or '-'}")

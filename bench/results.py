@@ -17,15 +17,18 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "out" / "results"
 
 
-def row(measure: str, engine: str, value: float | int | str, unit: str = "", target: str = "",
-        ok: bool | None = None) -> dict[str, object]:
+def row(
+    measure: str, engine: str, value: float | int | str, unit: str = "", target: str = "", ok: bool | None = None
+) -> dict[str, object]:
     return {"measure": measure, "engine": engine, "value": value, "unit": unit, "target": target, "ok": ok}
 
 
 def machine() -> str:
     """The machine and how busy it was when the figures were saved (other work inflates every figure)."""
-    return (f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-            f"load average {os.getloadavg()[0]:.2f}")
+    return (
+        f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
 
 
 def save(name: str, rows: list[dict[str, object]]) -> Path:
@@ -39,7 +42,11 @@ def save(name: str, rows: list[dict[str, object]]) -> Path:
             kept = [r for r in json.loads(path.read_text(encoding="utf-8"))["rows"] if r["engine"] not in engines]
         except (ValueError, KeyError, TypeError):
             kept = []
-    payload = {"bench": name, "at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-               "rows": kept + rows}
+    payload = {
+        "bench": name,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "rows": kept + rows,
+    }
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
     return path

@@ -43,32 +43,49 @@ def _chain_filter(case_id: int, overseer_id: int, action_id: int | None) -> sa.C
 
 def versions(session: Session, *, case_id: int, overseer_id: int, action_id: int | None) -> list[EvaluationCard]:
     """Every version of one overseer's card on a case (and action), oldest first."""
-    return list(session.scalars(sa.select(EvaluationCard).where(_chain_filter(case_id, overseer_id, action_id))
-                                .order_by(EvaluationCard.version)))
+    return list(
+        session.scalars(
+            sa.select(EvaluationCard)
+            .where(_chain_filter(case_id, overseer_id, action_id))
+            .order_by(EvaluationCard.version)
+        )
+    )
 
 
-def draft_for(session: Session, *, case: EnforcementCase, overseer: Overseer, action: OnsiteAction | None,
-              now: datetime) -> EvaluationCard:
+def draft_for(
+    session: Session, *, case: EnforcementCase, overseer: Overseer, action: OnsiteAction | None, now: datetime
+) -> EvaluationCard:
     """The overseer's open draft for the case (and action): the latest version if still a draft,
     else a new first version. Refused when a submitted card exists: that one is amended instead."""
     if not invitations.supervises(session, overseer_id=overseer.id, case_id=case.id):
         raise errors.NotSupervised()
-    existing = versions(session, case_id=case.id, overseer_id=overseer.id,
-                        action_id=action.id if action else None)
+    existing = versions(session, case_id=case.id, overseer_id=overseer.id, action_id=action.id if action else None)
     if existing:
         if existing[-1].status == CardStatus.DRAFT:
             return existing[-1]
         raise errors.CardExists()
-    card = EvaluationCard(case_id=case.id, overseer_id=overseer.id, action_id=action.id if action else None,
-                          version=1, status=CardStatus.DRAFT, created_at=now, updated_at=now)
+    card = EvaluationCard(
+        case_id=case.id,
+        overseer_id=overseer.id,
+        action_id=action.id if action else None,
+        version=1,
+        status=CardStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(card)
     session.flush()
     return card
 
 
 def _values(data: CardData) -> dict[str, object]:
-    return {**{name: data.ratings.get(name) for name in RATED}, "witnessed_on_site": data.witnessed_on_site,
-            "spoke_with_parties": data.spoke_with_parties, "comments": data.comments, "suggestions": data.suggestions}
+    return {
+        **{name: data.ratings.get(name) for name in RATED},
+        "witnessed_on_site": data.witnessed_on_site,
+        "spoke_with_parties": data.spoke_with_parties,
+        "comments": data.comments,
+        "suggestions": data.suggestions,
+    }
 
 
 def save_draft(session: Session, *, card: EvaluationCard, data: CardData, now: datetime) -> EvaluationCard:
@@ -79,9 +96,11 @@ def save_draft(session: Session, *, card: EvaluationCard, data: CardData, now: d
     # Only a draft row may change, and only through this guarded UPDATE: the loaded object is not
     # touched first, so no unguarded flush can write a card another request has just submitted.
     with session.no_autoflush:
-        changed = session.execute(sa.update(EvaluationCard).where(
-            EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT).values(
-            **_values(data), updated_at=now)).rowcount
+        changed = session.execute(
+            sa.update(EvaluationCard)
+            .where(EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT)
+            .values(**_values(data), updated_at=now)
+        ).rowcount
     session.refresh(card)
     if not changed:
         raise errors.CardSubmitted()
@@ -109,16 +128,24 @@ def submit(session: Session, *, card: EvaluationCard, data: CardData, now: datet
     case = session.get(EnforcementCase, card.case_id)
     assert case is not None
     days = deadlines.settings_for(case.court.deadline_settings)["card_answer_days"]
-    changed = session.execute(sa.update(EvaluationCard).where(
-        EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT).values(
-        status=CardStatus.SUBMITTED, submitted_at=now, answer_due_at=now + timedelta(days=days))).rowcount
+    changed = session.execute(
+        sa.update(EvaluationCard)
+        .where(EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT)
+        .values(status=CardStatus.SUBMITTED, submitted_at=now, answer_due_at=now + timedelta(days=days))
+    ).rowcount
     session.refresh(card)
     if not changed:
         raise errors.CardSubmitted()
-    audit.record(session, actor=f"overseer:{card.overseer_id}", action="card.submit", object_type="evaluation_card",
-                 object_id=card.id, changes={"case": case.number, "version": card.version,
-                                             **{name: getattr(card, name).value for name in RATED}},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"overseer:{card.overseer_id}",
+        action="card.submit",
+        object_type="evaluation_card",
+        object_id=card.id,
+        changes={"case": case.number, "version": card.version, **{name: getattr(card, name).value for name in RATED}},
+        chain=case.court.code,
+        now=now,
+    )
     return card
 
 
@@ -132,12 +159,26 @@ def amend(session: Session, *, card: EvaluationCard, now: datetime) -> Evaluatio
         if latest.status == CardStatus.DRAFT and latest.amends_id == card.id:
             return latest
         raise errors.CardSubmitted()
-    amendment = EvaluationCard(case_id=card.case_id, overseer_id=card.overseer_id, action_id=card.action_id,
-                               version=card.version + 1, amends_id=card.id, status=CardStatus.DRAFT,
-                               created_at=now, updated_at=now)
-    _apply(amendment, CardData(ratings=card.ratings(), witnessed_on_site=card.witnessed_on_site,
-                               spoke_with_parties=card.spoke_with_parties, comments=card.comments,
-                               suggestions=card.suggestions))
+    amendment = EvaluationCard(
+        case_id=card.case_id,
+        overseer_id=card.overseer_id,
+        action_id=card.action_id,
+        version=card.version + 1,
+        amends_id=card.id,
+        status=CardStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(
+        amendment,
+        CardData(
+            ratings=card.ratings(),
+            witnessed_on_site=card.witnessed_on_site,
+            spoke_with_parties=card.spoke_with_parties,
+            comments=card.comments,
+            suggestions=card.suggestions,
+        ),
+    )
     session.add(amendment)
     session.flush()
     return amendment
@@ -155,10 +196,24 @@ def answer(session: Session, *, card: EvaluationCard, judge: Officer, text: str,
     session.flush()
     case = session.get(EnforcementCase, card.case_id)
     assert case is not None
-    invitations.tell_overseers(session, overseers=[card.overseer], kind="card_answered", case_id=case.id, now=now,
-                               params={"case_number": case.number, "judge": judge.name})
-    audit.record(session, actor=f"officer:{judge.id}", action="card.answer", object_type="evaluation_card",
-                 object_id=card.id, changes={"case": case.number}, chain=case.court.code, now=now)
+    invitations.tell_overseers(
+        session,
+        overseers=[card.overseer],
+        kind="card_answered",
+        case_id=case.id,
+        now=now,
+        params={"case_number": case.number, "judge": judge.name},
+    )
+    audit.record(
+        session,
+        actor=f"officer:{judge.id}",
+        action="card.answer",
+        object_type="evaluation_card",
+        object_id=card.id,
+        changes={"case": case.number},
+        chain=case.court.code,
+        now=now,
+    )
     return reply
 
 
@@ -166,18 +221,28 @@ def cards_of_case(session: Session, case_id: int, *, submitted_only: bool = True
     query = sa.select(EvaluationCard).where(EvaluationCard.case_id == case_id)
     if submitted_only:
         query = query.where(EvaluationCard.status == CardStatus.SUBMITTED)
-    return list(session.scalars(query.order_by(EvaluationCard.overseer_id, EvaluationCard.action_id,
-                                               EvaluationCard.version)))
+    return list(
+        session.scalars(query.order_by(EvaluationCard.overseer_id, EvaluationCard.action_id, EvaluationCard.version))
+    )
 
 
 def unanswered(session: Session, *, judge_id: int) -> list[EvaluationCard]:
     """Submitted cards on the judge's cases still waiting for an answer, oldest deadline first (a version
     replaced by a submitted amendment is answered through the amendment)."""
-    replaced = sa.select(EvaluationCard.amends_id).where(EvaluationCard.amends_id.is_not(None),
-                                                         EvaluationCard.status == CardStatus.SUBMITTED)
-    return list(session.scalars(
-        sa.select(EvaluationCard).join(EnforcementCase, EnforcementCase.id == EvaluationCard.case_id)
-        .outerjoin(CardAnswer, CardAnswer.card_id == EvaluationCard.id)
-        .where(EnforcementCase.judge_id == judge_id, EvaluationCard.status == CardStatus.SUBMITTED,
-               CardAnswer.id.is_(None), EvaluationCard.id.not_in(replaced))
-        .order_by(EvaluationCard.answer_due_at)))
+    replaced = sa.select(EvaluationCard.amends_id).where(
+        EvaluationCard.amends_id.is_not(None), EvaluationCard.status == CardStatus.SUBMITTED
+    )
+    return list(
+        session.scalars(
+            sa.select(EvaluationCard)
+            .join(EnforcementCase, EnforcementCase.id == EvaluationCard.case_id)
+            .outerjoin(CardAnswer, CardAnswer.card_id == EvaluationCard.id)
+            .where(
+                EnforcementCase.judge_id == judge_id,
+                EvaluationCard.status == CardStatus.SUBMITTED,
+                CardAnswer.id.is_(None),
+                EvaluationCard.id.not_in(replaced),
+            )
+            .order_by(EvaluationCard.answer_due_at)
+        )
+    )

@@ -33,9 +33,14 @@ def shown_status(invitation: Invitation, now: datetime) -> str:
 
 
 def _active(session: Session, case_id: int) -> list[Invitation]:
-    return list(session.scalars(sa.select(Invitation).where(
-        Invitation.case_id == case_id,
-        Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED)))))
+    return list(
+        session.scalars(
+            sa.select(Invitation).where(
+                Invitation.case_id == case_id,
+                Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED)),
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,16 @@ class Sent:
     token: str  # shown once: it is only stored hashed
 
 
-def invite(session: Session, *, case: EnforcementCase, overseer: Overseer, judge: Officer, message: str,
-           link_base: str, now: datetime) -> Sent:
+def invite(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    overseer: Overseer,
+    judge: Officer,
+    message: str,
+    link_base: str,
+    now: datetime,
+) -> Sent:
     """Invite ``overseer`` to supervise ``case``; the link goes out by SMS and email through the outbox.
 
     ``link_base`` is the link without the token (``https://portal/oversight/invitations/``).
@@ -58,20 +71,47 @@ def invite(session: Session, *, case: EnforcementCase, overseer: Overseer, judge
     if len(active) >= MAX_OVERSEERS:
         raise errors.TooManyOverseers(limit=MAX_OVERSEERS)
     token = secrets.token_urlsafe(32)
-    invitation = Invitation(case_id=case.id, overseer_id=overseer.id, invited_by_id=judge.id, message=message,
-                            token_hash=token_hash(token), status=InvitationStatus.PENDING,
-                            expires_at=now + timedelta(days=VALID_DAYS), created_at=now)
+    invitation = Invitation(
+        case_id=case.id,
+        overseer_id=overseer.id,
+        invited_by_id=judge.id,
+        message=message,
+        token_hash=token_hash(token),
+        status=InvitationStatus.PENDING,
+        expires_at=now + timedelta(days=VALID_DAYS),
+        created_at=now,
+    )
     session.add(invitation)
     session.flush()
-    params = {"case_number": case.number, "court": case.court.name, "judge": judge.name, "message": message,
-              "link": link_base + token, "expires_at": invitation.expires_at.isoformat()}
+    params = {
+        "case_number": case.number,
+        "court": case.court.name,
+        "judge": judge.name,
+        "message": message,
+        "link": link_base + token,
+        "expires_at": invitation.expires_at.isoformat(),
+    }
     for channel, address in ((Channel.SMS, overseer.phone), (Channel.EMAIL, overseer.email)):
         if address:
-            notices.enqueue(session, channel=channel, recipient=address, kind="oversight_invitation", params=params,
-                            case_id=case.id, now=now)
-    audit.record(session, actor=f"officer:{judge.id}", action="invitation.send", object_type="invitation",
-                 object_id=invitation.id, changes={"case": case.number, "overseer": overseer.name},
-                 chain=case.court.code, now=now)
+            notices.enqueue(
+                session,
+                channel=channel,
+                recipient=address,
+                kind="oversight_invitation",
+                params=params,
+                case_id=case.id,
+                now=now,
+            )
+    audit.record(
+        session,
+        actor=f"officer:{judge.id}",
+        action="invitation.send",
+        object_type="invitation",
+        object_id=invitation.id,
+        changes={"case": case.number, "overseer": overseer.name},
+        chain=case.court.code,
+        now=now,
+    )
     return Sent(invitation, token)
 
 
@@ -89,8 +129,9 @@ def find_by_token(session: Session, token: str, *, now: datetime) -> Invitation:
     return invitation
 
 
-def _respond(session: Session, invitation: Invitation, status: InvitationStatus, *, reason: str,
-             now: datetime) -> Invitation:
+def _respond(
+    session: Session, invitation: Invitation, status: InvitationStatus, *, reason: str, now: datetime
+) -> Invitation:
     if invitation.status == InvitationStatus.CANCELLED:
         raise errors.InvitationCancelled()
     if invitation.status != InvitationStatus.PENDING:
@@ -98,16 +139,24 @@ def _respond(session: Session, invitation: Invitation, status: InvitationStatus,
     if is_expired(invitation, now):
         raise errors.InvitationExpired()
     # A conditional update: of two answers racing (a double click, two devices) only one counts.
-    changed = session.execute(sa.update(Invitation).where(
-        Invitation.id == invitation.id, Invitation.status == InvitationStatus.PENDING).values(
-        status=status, responded_at=now, token_used_at=now, decline_reason=reason)).rowcount
+    changed = session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.PENDING)
+        .values(status=status, responded_at=now, token_used_at=now, decline_reason=reason)
+    ).rowcount
     session.refresh(invitation)
     if not changed:
         raise errors.InvitationAnswered()
-    audit.record(session, actor=f"overseer:{invitation.overseer_id}", action=f"invitation.{status.value}",
-                 object_type="invitation", object_id=invitation.id,
-                 changes={"case": invitation.case.number, **({"reason": reason} if reason else {})},
-                 chain=invitation.case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"overseer:{invitation.overseer_id}",
+        action=f"invitation.{status.value}",
+        object_type="invitation",
+        object_id=invitation.id,
+        changes={"case": invitation.case.number, **({"reason": reason} if reason else {})},
+        chain=invitation.case.court.code,
+        now=now,
+    )
     return invitation
 
 
@@ -123,16 +172,26 @@ def decline(session: Session, *, invitation: Invitation, reason: str, now: datet
 
 def cancel(session: Session, *, invitation: Invitation, judge: Officer, now: datetime) -> Invitation:
     """The judge withdraws an invitation (pending or accepted): its link and the case close to the overseer."""
-    changed = session.execute(sa.update(Invitation).where(
-        Invitation.id == invitation.id,
-        Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED))).values(
-        status=InvitationStatus.CANCELLED)).rowcount
+    changed = session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.id == invitation.id, Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED))
+        )
+        .values(status=InvitationStatus.CANCELLED)
+    ).rowcount
     session.refresh(invitation)
     if not changed:
         raise errors.InvitationAnswered()
-    audit.record(session, actor=f"officer:{judge.id}", action="invitation.cancel", object_type="invitation",
-                 object_id=invitation.id, changes={"case": invitation.case.number},
-                 chain=invitation.case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"officer:{judge.id}",
+        action="invitation.cancel",
+        object_type="invitation",
+        object_id=invitation.id,
+        changes={"case": invitation.case.number},
+        chain=invitation.case.court.code,
+        now=now,
+    )
     return invitation
 
 
@@ -141,36 +200,65 @@ def invitations_of_case(session: Session, case_id: int) -> list[Invitation]:
 
 
 def pending_for(session: Session, overseer_id: int, *, now: datetime) -> list[Invitation]:
-    return list(session.scalars(sa.select(Invitation).where(
-        Invitation.overseer_id == overseer_id, Invitation.status == InvitationStatus.PENDING,
-        Invitation.expires_at > now).order_by(Invitation.id)))
+    return list(
+        session.scalars(
+            sa.select(Invitation)
+            .where(
+                Invitation.overseer_id == overseer_id,
+                Invitation.status == InvitationStatus.PENDING,
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.id)
+        )
+    )
 
 
 def supervises(session: Session, *, overseer_id: int, case_id: int) -> bool:
     """Whether the overseer accepted an invitation to the case that is still in force."""
-    return session.scalar(sa.select(sa.func.count()).select_from(Invitation).where(
-        Invitation.overseer_id == overseer_id, Invitation.case_id == case_id,
-        Invitation.status == InvitationStatus.ACCEPTED)) > 0
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Invitation)
+            .where(
+                Invitation.overseer_id == overseer_id,
+                Invitation.case_id == case_id,
+                Invitation.status == InvitationStatus.ACCEPTED,
+            )
+        )
+        > 0
+    )
 
 
 def supervised_cases(session: Session, overseer_id: int) -> list[EnforcementCase]:
-    return list(session.scalars(sa.select(EnforcementCase).join(Invitation, Invitation.case_id == EnforcementCase.id)
-                                .where(Invitation.overseer_id == overseer_id,
-                                       Invitation.status == InvitationStatus.ACCEPTED)
-                                .order_by(EnforcementCase.id.desc())))
+    return list(
+        session.scalars(
+            sa.select(EnforcementCase)
+            .join(Invitation, Invitation.case_id == EnforcementCase.id)
+            .where(Invitation.overseer_id == overseer_id, Invitation.status == InvitationStatus.ACCEPTED)
+            .order_by(EnforcementCase.id.desc())
+        )
+    )
 
 
 def overseers_of_case(session: Session, case_id: int) -> list[Overseer]:
     """The overseers who accepted and are still invited: they get actions, reports and answers."""
-    return list(session.scalars(sa.select(Overseer).join(Invitation, Invitation.overseer_id == Overseer.id).where(
-        Invitation.case_id == case_id, Invitation.status == InvitationStatus.ACCEPTED).order_by(Overseer.id)))
+    return list(
+        session.scalars(
+            sa.select(Overseer)
+            .join(Invitation, Invitation.overseer_id == Overseer.id)
+            .where(Invitation.case_id == case_id, Invitation.status == InvitationStatus.ACCEPTED)
+            .order_by(Overseer.id)
+        )
+    )
 
 
-def tell_overseers(session: Session, *, overseers: list[Overseer], kind: str, params: dict[str, object],
-                   case_id: int, now: datetime) -> None:
+def tell_overseers(
+    session: Session, *, overseers: list[Overseer], kind: str, params: dict[str, object], case_id: int, now: datetime
+) -> None:
     """Send one message to each overseer's phone and email through the outbox."""
     for overseer in overseers:
         for channel, address in ((Channel.SMS, overseer.phone), (Channel.EMAIL, overseer.email)):
             if address:
-                notices.enqueue(session, channel=channel, recipient=address, kind=kind, params=params,
-                                case_id=case_id, now=now)
+                notices.enqueue(
+                    session, channel=channel, recipient=address, kind=kind, params=params, case_id=case_id, now=now
+                )

@@ -57,8 +57,10 @@ class Invitation(Base):
     """An invitation (监督邀请) of an overseer to supervise one case, sent with a one-time link."""
 
     __tablename__ = "oversight_invitation"
-    __table_args__ = (sa.Index("ix_oversight_invitation_case_id", "case_id", "overseer_id"),
-                      sa.Index("ix_oversight_invitation_overseer_id", "overseer_id", "status"))
+    __table_args__ = (
+        sa.Index("ix_oversight_invitation_case_id", "case_id", "overseer_id"),
+        sa.Index("ix_oversight_invitation_overseer_id", "overseer_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
@@ -129,8 +131,9 @@ class Attendance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("oversight_onsite_action.id"))
     overseer_id: Mapped[int] = mapped_column(sa.ForeignKey("oversight_overseer.id"), index=True)
-    response: Mapped[AttendanceResponse] = mapped_column(enum_type(AttendanceResponse),
-                                                         default=AttendanceResponse.PENDING)
+    response: Mapped[AttendanceResponse] = mapped_column(
+        enum_type(AttendanceResponse), default=AttendanceResponse.PENDING
+    )
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     witnessed: Mapped[bool | None] = mapped_column()
     witnessed_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -216,8 +219,10 @@ class Question(Base):
     """A question to the judge (询问承办法官) from an overseer, and the judge's answer."""
 
     __tablename__ = "oversight_question"
-    __table_args__ = (sa.Index("ix_oversight_question_case_id", "case_id", "id"),
-                      sa.Index("ix_oversight_question_open", "answered_at", "due_at"))
+    __table_args__ = (
+        sa.Index("ix_oversight_question_case_id", "case_id", "id"),
+        sa.Index("ix_oversight_question_open", "answered_at", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
@@ -266,8 +271,9 @@ class ClosureReport(Base):
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     filed_by: Mapped[Officer] = relationship()
-    acknowledgements: Mapped[list[Acknowledgement]] = relationship(back_populates="report",
-                                                                    order_by="Acknowledgement.id")
+    acknowledgements: Mapped[list[Acknowledgement]] = relationship(
+        back_populates="report", order_by="Acknowledgement.id"
+    )
 
 
 class Acknowledgement(Base):

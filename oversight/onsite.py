@@ -15,24 +15,61 @@ from publicity.models import EnforcementCase, Officer
 REMINDER_BEFORE = timedelta(days=1)
 
 
-def schedule(session: Session, *, case: EnforcementCase, judge: Officer, scheduled_at: datetime, place: str,
-             measure: OnsiteMeasure, officers: str, now: datetime) -> OnsiteAction:
+def schedule(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    judge: Officer,
+    scheduled_at: datetime,
+    place: str,
+    measure: OnsiteMeasure,
+    officers: str,
+    now: datetime,
+) -> OnsiteAction:
     """Schedule an on-site action and invite every overseer of the case to witness it."""
-    action = OnsiteAction(case_id=case.id, scheduled_at=scheduled_at, place=place, measure=measure,
-                          officers=officers, created_by_id=judge.id, created_at=now)
+    action = OnsiteAction(
+        case_id=case.id,
+        scheduled_at=scheduled_at,
+        place=place,
+        measure=measure,
+        officers=officers,
+        created_by_id=judge.id,
+        created_at=now,
+    )
     session.add(action)
     session.flush()
     overseers = invitations.overseers_of_case(session, case.id)
     for overseer in overseers:
         session.add(Attendance(action_id=action.id, overseer_id=overseer.id))
     session.flush()
-    invitations.tell_overseers(session, overseers=overseers, kind="onsite_scheduled", case_id=case.id, now=now,
-                               params={"case_number": case.number, "scheduled_at": scheduled_at.isoformat(),
-                                       "place": place, "measure": measure.value})
-    audit.record(session, actor=f"officer:{judge.id}", action="onsite.schedule", object_type="onsite_action",
-                 object_id=action.id, changes={"case": case.number, "measure": measure.value, "place": place,
-                                               "scheduled_at": scheduled_at.isoformat()},
-                 chain=case.court.code, now=now)
+    invitations.tell_overseers(
+        session,
+        overseers=overseers,
+        kind="onsite_scheduled",
+        case_id=case.id,
+        now=now,
+        params={
+            "case_number": case.number,
+            "scheduled_at": scheduled_at.isoformat(),
+            "place": place,
+            "measure": measure.value,
+        },
+    )
+    audit.record(
+        session,
+        actor=f"officer:{judge.id}",
+        action="onsite.schedule",
+        object_type="onsite_action",
+        object_id=action.id,
+        changes={
+            "case": case.number,
+            "measure": measure.value,
+            "place": place,
+            "scheduled_at": scheduled_at.isoformat(),
+        },
+        chain=case.court.code,
+        now=now,
+    )
     return action
 
 
@@ -42,8 +79,9 @@ def _check_supervises(session: Session, action: OnsiteAction, overseer_id: int) 
 
 
 def _attendance(session: Session, action: OnsiteAction, overseer_id: int) -> Attendance:
-    attendance = session.scalar(sa.select(Attendance).where(Attendance.action_id == action.id,
-                                                            Attendance.overseer_id == overseer_id))
+    attendance = session.scalar(
+        sa.select(Attendance).where(Attendance.action_id == action.id, Attendance.overseer_id == overseer_id)
+    )
     if attendance is None:  # an overseer who joined the case after the action was scheduled
         attendance = Attendance(action_id=action.id, overseer_id=overseer_id)
         session.add(attendance)
@@ -62,9 +100,16 @@ def respond(session: Session, *, action: OnsiteAction, overseer_id: int, coming:
     session.flush()
     case = session.get(EnforcementCase, action.case_id)
     assert case is not None
-    audit.record(session, actor=f"overseer:{overseer_id}", action=f"onsite.{attendance.response.value}",
-                 object_type="onsite_action", object_id=action.id, changes={"case": case.number},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"overseer:{overseer_id}",
+        action=f"onsite.{attendance.response.value}",
+        object_type="onsite_action",
+        object_id=action.id,
+        changes={"case": case.number},
+        chain=case.court.code,
+        now=now,
+    )
     return attendance
 
 
@@ -78,13 +123,21 @@ def record_outcome(session: Session, *, action: OnsiteAction, judge: Officer, ou
     session.flush()
     case = session.get(EnforcementCase, action.case_id)
     assert case is not None
-    audit.record(session, actor=f"officer:{judge.id}", action="onsite.outcome", object_type="onsite_action",
-                 object_id=action.id, changes={"case": case.number, "outcome": outcome},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"officer:{judge.id}",
+        action="onsite.outcome",
+        object_type="onsite_action",
+        object_id=action.id,
+        changes={"case": case.number, "outcome": outcome},
+        chain=case.court.code,
+        now=now,
+    )
 
 
-def record_witnessed(session: Session, *, action: OnsiteAction, overseer_id: int, witnessed: bool,
-                     now: datetime) -> Attendance:
+def record_witnessed(
+    session: Session, *, action: OnsiteAction, overseer_id: int, witnessed: bool, now: datetime
+) -> Attendance:
     """After the action, the overseer records whether they witnessed it."""
     if action.cancelled_at is not None:
         raise errors.ActionClosed()
@@ -96,41 +149,79 @@ def record_witnessed(session: Session, *, action: OnsiteAction, overseer_id: int
     session.flush()
     case = session.get(EnforcementCase, action.case_id)
     assert case is not None
-    audit.record(session, actor=f"overseer:{overseer_id}", action="onsite.witnessed", object_type="onsite_action",
-                 object_id=action.id, changes={"case": case.number, "witnessed": witnessed},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"overseer:{overseer_id}",
+        action="onsite.witnessed",
+        object_type="onsite_action",
+        object_id=action.id,
+        changes={"case": case.number, "witnessed": witnessed},
+        chain=case.court.code,
+        now=now,
+    )
     return attendance
 
 
 def actions_of_case(session: Session, case_id: int) -> list[OnsiteAction]:
-    return list(session.scalars(sa.select(OnsiteAction).where(OnsiteAction.case_id == case_id)
-                                .order_by(OnsiteAction.scheduled_at.desc())))
+    return list(
+        session.scalars(
+            sa.select(OnsiteAction).where(OnsiteAction.case_id == case_id).order_by(OnsiteAction.scheduled_at.desc())
+        )
+    )
 
 
 def upcoming_for(session: Session, overseer_id: int, *, now: datetime) -> list[OnsiteAction]:
     """Actions still ahead on the overseer's supervised cases, soonest first."""
-    return list(session.scalars(sa.select(OnsiteAction).join(
-        Invitation, sa.and_(Invitation.case_id == OnsiteAction.case_id, Invitation.overseer_id == overseer_id,
-                            Invitation.status == InvitationStatus.ACCEPTED))
-        .where(OnsiteAction.scheduled_at > now, OnsiteAction.cancelled_at.is_(None))
-        .order_by(OnsiteAction.scheduled_at)))
+    return list(
+        session.scalars(
+            sa.select(OnsiteAction)
+            .join(
+                Invitation,
+                sa.and_(
+                    Invitation.case_id == OnsiteAction.case_id,
+                    Invitation.overseer_id == overseer_id,
+                    Invitation.status == InvitationStatus.ACCEPTED,
+                ),
+            )
+            .where(OnsiteAction.scheduled_at > now, OnsiteAction.cancelled_at.is_(None))
+            .order_by(OnsiteAction.scheduled_at)
+        )
+    )
 
 
 def send_reminders(session: Session, *, now: datetime) -> int:
     """Remind confirmed and undecided overseers the day before (run from cron; each action once)."""
-    due = list(session.scalars(sa.select(OnsiteAction).where(
-        OnsiteAction.reminders_sent_at.is_(None), OnsiteAction.cancelled_at.is_(None),
-        OnsiteAction.scheduled_at > now, OnsiteAction.scheduled_at <= now + REMINDER_BEFORE)
-        .with_for_update(skip_locked=True)))
+    due = list(
+        session.scalars(
+            sa.select(OnsiteAction)
+            .where(
+                OnsiteAction.reminders_sent_at.is_(None),
+                OnsiteAction.cancelled_at.is_(None),
+                OnsiteAction.scheduled_at > now,
+                OnsiteAction.scheduled_at <= now + REMINDER_BEFORE,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
     sent = 0
     for action in due:
         declined = {a.overseer_id for a in action.attendances if a.response == AttendanceResponse.DECLINED}
         overseers = [o for o in invitations.overseers_of_case(session, action.case_id) if o.id not in declined]
         case = session.get(EnforcementCase, action.case_id)
         assert case is not None
-        invitations.tell_overseers(session, overseers=overseers, kind="onsite_reminder", case_id=case.id, now=now,
-                                   params={"case_number": case.number, "scheduled_at": action.scheduled_at.isoformat(),
-                                           "place": action.place, "measure": action.measure.value})
+        invitations.tell_overseers(
+            session,
+            overseers=overseers,
+            kind="onsite_reminder",
+            case_id=case.id,
+            now=now,
+            params={
+                "case_number": case.number,
+                "scheduled_at": action.scheduled_at.isoformat(),
+                "place": action.place,
+                "measure": action.measure.value,
+            },
+        )
         action.reminders_sent_at = now
         sent += len(overseers)
     session.flush()

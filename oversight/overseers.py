@@ -44,8 +44,14 @@ def add_overseer(
         action="overseer.create",
         object_type="overseer",
         object_id=overseer.id,
-        changes={"name": name, "kind": kind.value, "level": level.value, "unit": unit,
-                 "phone_set": bool(phone), "email_set": bool(email)},
+        changes={
+            "name": name,
+            "kind": kind.value,
+            "level": level.value,
+            "unit": unit,
+            "phone_set": bool(phone),
+            "email_set": bool(email),
+        },
         chain=court.code,
         now=now,
     )
@@ -67,8 +73,13 @@ def update_overseer(
     now: datetime,
 ) -> Overseer:
     """Change an overseer's roster entry; an inactive overseer can no longer be invited."""
-    before = {"name": overseer.name, "kind": overseer.kind.value, "level": overseer.level.value, "unit": overseer.unit,
-              "active": overseer.active}
+    before = {
+        "name": overseer.name,
+        "kind": overseer.kind.value,
+        "level": overseer.level.value,
+        "unit": overseer.unit,
+        "active": overseer.active,
+    }
     contact_changed = (phone, email) != (overseer.phone, overseer.email)
     overseer.name, overseer.kind, overseer.level, overseer.unit = name, kind, level, unit
     overseer.phone, overseer.email, overseer.active = phone, email, active
@@ -76,7 +87,14 @@ def update_overseer(
     after = {"name": name, "kind": kind.value, "level": level.value, "unit": unit, "active": active}
     court = session.get(Court, overseer.court_id)
     assert court is not None
-    audit.record(session, actor=actor, action="overseer.update", object_type="overseer", object_id=overseer.id,
-                 changes={**{k: v for k, v in after.items() if before[k] != v}, "contact_changed": contact_changed},
-                 chain=court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="overseer.update",
+        object_type="overseer",
+        object_id=overseer.id,
+        changes={**{k: v for k, v in after.items() if before[k] != v}, "contact_changed": contact_changed},
+        chain=court.code,
+        now=now,
+    )
     return overseer

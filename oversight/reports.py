@@ -14,10 +14,25 @@ from publicity import audit, cases, funds
 from publicity.models import CaseStage, EnforcementCase, NodeType, Officer
 
 # The nodes a report lists as measures taken (查控、处置、惩戒).
-MEASURES = (NodeType.SEARCH_STARTED, NodeType.SEARCH_COMPLETED, NodeType.NOTICE_SERVED, NodeType.ASSET_REPORT_ORDERED,
-            NodeType.SEIZURE, NodeType.IMPOUND, NodeType.FREEZE, NodeType.DEDUCTION, NodeType.APPRAISAL,
-            NodeType.AUCTION_LISTED, NodeType.AUCTION_SOLD, NodeType.FINE, NodeType.DETENTION,
-            NodeType.CONSUMPTION_RESTRICTION, NodeType.DEFAULTER_LISTING, NodeType.SETTLEMENT, NodeType.PERIODIC_SEARCH)
+MEASURES = (
+    NodeType.SEARCH_STARTED,
+    NodeType.SEARCH_COMPLETED,
+    NodeType.NOTICE_SERVED,
+    NodeType.ASSET_REPORT_ORDERED,
+    NodeType.SEIZURE,
+    NodeType.IMPOUND,
+    NodeType.FREEZE,
+    NodeType.DEDUCTION,
+    NodeType.APPRAISAL,
+    NodeType.AUCTION_LISTED,
+    NodeType.AUCTION_SOLD,
+    NodeType.FINE,
+    NodeType.DETENTION,
+    NodeType.CONSUMPTION_RESTRICTION,
+    NodeType.DEFAULTER_LISTING,
+    NodeType.SETTLEMENT,
+    NodeType.PERIODIC_SEARCH,
+)
 
 
 def is_closed(case: EnforcementCase) -> bool:
@@ -28,15 +43,17 @@ def is_closed(case: EnforcementCase) -> bool:
 def prefill(session: Session, case: EnforcementCase) -> dict[str, object]:
     """The facts of the report, read from the register: parties, measures with dates, amounts, duration."""
     nodes = cases.nodes_of(session, case)
-    ended = case.closed_at or max((n.occurred_at for n in nodes if n.node_type == NodeType.TERMINATED),
-                                  default=None)
+    ended = case.closed_at or max((n.occurred_at for n in nodes if n.node_type == NodeType.TERMINATED), default=None)
     return {
         "case_number": case.number,
         "court": case.court.name,
         "judge": case.judge.name if case.judge else "",
         "parties": [{"side": p.side.value, "name": p.name} for p in case.parties],
-        "measures": [{"type": n.node_type.value, "on": n.occurred_at.isoformat(), "text": n.public_text}
-                     for n in nodes if n.node_type in MEASURES],
+        "measures": [
+            {"type": n.node_type.value, "on": n.occurred_at.isoformat(), "text": n.public_text}
+            for n in nodes
+            if n.node_type in MEASURES
+        ],
         "amount_applied_fen": case.amount_applied_fen,
         "amount_recovered_fen": funds.received_by_case(session, [case.id]).get(case.id, 0),
         "filed_at": case.filed_at.isoformat(),
@@ -51,8 +68,9 @@ def report_of(session: Session, case_id: int) -> ClosureReport | None:
     return session.scalar(sa.select(ClosureReport).where(ClosureReport.case_id == case_id))
 
 
-def file_report(session: Session, *, case: EnforcementCase, judge: Officer, summary: str, response_to_cards: str,
-                now: datetime) -> ClosureReport:
+def file_report(
+    session: Session, *, case: EnforcementCase, judge: Officer, summary: str, response_to_cards: str, now: datetime
+) -> ClosureReport:
     """File the closure report of a closed supervised case; every overseer who supervised it is told."""
     if not is_closed(case):
         raise errors.CaseStillOpen()
@@ -61,43 +79,91 @@ def file_report(session: Session, *, case: EnforcementCase, judge: Officer, summ
     overseers = invitations.overseers_of_case(session, case.id)
     if not overseers:
         raise errors.NotSupervised()
-    report = ClosureReport(case_id=case.id, facts=prefill(session, case), summary=summary,
-                           response_to_cards=response_to_cards, filed_by_id=judge.id, filed_at=now)
+    report = ClosureReport(
+        case_id=case.id,
+        facts=prefill(session, case),
+        summary=summary,
+        response_to_cards=response_to_cards,
+        filed_by_id=judge.id,
+        filed_at=now,
+    )
     session.add(report)
     session.flush()  # the unique case_id refuses a second report filed at the same moment
-    invitations.tell_overseers(session, overseers=overseers, kind="closure_report", case_id=case.id, now=now,
-                               params={"case_number": case.number, "judge": judge.name})
-    audit.record(session, actor=f"officer:{judge.id}", action="report.file", object_type="closure_report",
-                 object_id=report.id, changes={"case": case.number}, chain=case.court.code, now=now)
+    invitations.tell_overseers(
+        session,
+        overseers=overseers,
+        kind="closure_report",
+        case_id=case.id,
+        now=now,
+        params={"case_number": case.number, "judge": judge.name},
+    )
+    audit.record(
+        session,
+        actor=f"officer:{judge.id}",
+        action="report.file",
+        object_type="closure_report",
+        object_id=report.id,
+        changes={"case": case.number},
+        chain=case.court.code,
+        now=now,
+    )
     return report
 
 
-def acknowledge(session: Session, *, report: ClosureReport, overseer: Overseer, remarks: str,
-                now: datetime) -> Acknowledgement:
+def acknowledge(
+    session: Session, *, report: ClosureReport, overseer: Overseer, remarks: str, now: datetime
+) -> Acknowledgement:
     """The overseer confirms having read the report, with optional final remarks (once)."""
     if not invitations.supervises(session, overseer_id=overseer.id, case_id=report.case_id):
         raise errors.NotSupervised()
     # Read from the database, not the loaded list: another request may have acknowledged.
-    if session.scalar(sa.select(Acknowledgement.id).where(Acknowledgement.report_id == report.id,
-                                                          Acknowledgement.overseer_id == overseer.id)) is not None:
+    if (
+        session.scalar(
+            sa.select(Acknowledgement.id).where(
+                Acknowledgement.report_id == report.id, Acknowledgement.overseer_id == overseer.id
+            )
+        )
+        is not None
+    ):
         raise errors.AlreadyAnswered()
     ack = Acknowledgement(report_id=report.id, overseer_id=overseer.id, acknowledged_at=now, remarks=remarks)
     session.add(ack)
     session.flush()
     case = session.get(EnforcementCase, report.case_id)
     assert case is not None
-    audit.record(session, actor=f"overseer:{overseer.id}", action="report.acknowledge", object_type="closure_report",
-                 object_id=report.id, changes={"case": case.number, "remarks": remarks}, chain=case.court.code,
-                 now=now)
+    audit.record(
+        session,
+        actor=f"overseer:{overseer.id}",
+        action="report.acknowledge",
+        object_type="closure_report",
+        object_id=report.id,
+        changes={"case": case.number, "remarks": remarks},
+        chain=case.court.code,
+        now=now,
+    )
     return ack
 
 
 def awaiting_report(session: Session, *, judge_id: int) -> list[EnforcementCase]:
     """The judge's supervised cases that have closed and still lack their closure report."""
-    supervised = sa.select(sa.literal(1)).where(
-        invitations.Invitation.case_id == EnforcementCase.id,
-        invitations.Invitation.status == invitations.InvitationStatus.ACCEPTED).exists()
+    supervised = (
+        sa.select(sa.literal(1))
+        .where(
+            invitations.Invitation.case_id == EnforcementCase.id,
+            invitations.Invitation.status == invitations.InvitationStatus.ACCEPTED,
+        )
+        .exists()
+    )
     reported = sa.select(sa.literal(1)).where(ClosureReport.case_id == EnforcementCase.id).exists()
-    return list(session.scalars(sa.select(EnforcementCase).where(
-        EnforcementCase.judge_id == judge_id, EnforcementCase.stage.in_((CaseStage.CLOSED, CaseStage.TERMINATED)),
-        supervised, ~reported).order_by(EnforcementCase.id)))
+    return list(
+        session.scalars(
+            sa.select(EnforcementCase)
+            .where(
+                EnforcementCase.judge_id == judge_id,
+                EnforcementCase.stage.in_((CaseStage.CLOSED, CaseStage.TERMINATED)),
+                supervised,
+                ~reported,
+            )
+            .order_by(EnforcementCase.id)
+        )
+    )

@@ -27,8 +27,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # A database host that drops packets would hold a worker in connect() for minutes (until gunicorn
         # kills it): give up after a few seconds and answer 503 instead.
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {"connect_timeout": app.config["MINGJING_DB_CONNECT_TIMEOUT"],
-                                   **options.get("connect_args", {})}
+        options["connect_args"] = {
+            "connect_timeout": app.config["MINGJING_DB_CONNECT_TIMEOUT"],
+            **options.get("connect_args", {}),
+        }
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     check_config(app)
 
@@ -130,8 +132,27 @@ def register_blueprints(app: Flask) -> None:
         staff,
     )
 
-    for module in (public, auth, cases, lists, restrictions, bounties, exposure, search, dashboard, api, admin, staff,
-                   casework, audit, overseer, oversight_staff, grid, grid_staff, aid):
+    for module in (
+        public,
+        auth,
+        cases,
+        lists,
+        restrictions,
+        bounties,
+        exposure,
+        search,
+        dashboard,
+        api,
+        admin,
+        staff,
+        casework,
+        audit,
+        overseer,
+        oversight_staff,
+        grid,
+        grid_staff,
+        aid,
+    ):
         app.register_blueprint(module.bp)
 
 

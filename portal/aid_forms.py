@@ -27,12 +27,15 @@ class AidApplicationForm(PortalForm):
     """The applicant's application: the hardship, the household, the amount asked and up to five documents."""
 
     hardship = SelectField(_l("Hardship"), choices=[], validators=[DataRequired(REQUIRED)])
-    household = TextAreaField(_l("Your household's situation: who lives on what income, and why the unpaid money "
-                                 "leaves you in hardship"),
-                              validators=[DataRequired(REQUIRED), Length(max=HOUSEHOLD_MAX)])
+    household = TextAreaField(
+        _l("Your household's situation: who lives on what income, and why the unpaid money leaves you in hardship"),
+        validators=[DataRequired(REQUIRED), Length(max=HOUSEHOLD_MAX)],
+    )
     amount = YuanField(_l("Amount of aid asked for (yuan)"), validators=[DataRequired(REQUIRED), Length(max=20)])
-    documents = MultipleFileField(_l("Supporting documents (up to 5 files: PDF, PNG or JPEG, at most 5 MB each)"),
-                                  render_kw={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"})
+    documents = MultipleFileField(
+        _l("Supporting documents (up to 5 files: PDF, PNG or JPEG, at most 5 MB each)"),
+        render_kw={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"},
+    )
     submit = SubmitField(_l("Apply for judicial aid"))
 
     # The documents as read by validate_documents: (file name, content).
@@ -67,9 +70,13 @@ class AidApplicationForm(PortalForm):
                 continue
             self.read_documents.append((upload.filename, content))
         if refused:
-            raise ValidationError(gettext(
-                "Not accepted: %(names)s. Each document must be a PDF, PNG or JPEG file of at most %(limit)s MB.",
-                names="、".join(refused), limit=aid.DOCUMENT_LIMIT_MB))
+            raise ValidationError(
+                gettext(
+                    "Not accepted: %(names)s. Each document must be a PDF, PNG or JPEG file of at most %(limit)s MB.",
+                    names="、".join(refused),
+                    limit=aid.DOCUMENT_LIMIT_MB,
+                )
+            )
 
 
 class AidDecisionForm(PortalForm):
@@ -83,8 +90,7 @@ class AidDecisionForm(PortalForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.decision.choices = [("grant", str(_l("Grant judicial aid"))),
-                                 ("refuse", str(_l("Refuse, with reasons")))]
+        self.decision.choices = [("grant", str(_l("Grant judicial aid"))), ("refuse", str(_l("Refuse, with reasons")))]
 
     @property
     def grant(self) -> bool:
@@ -109,5 +115,8 @@ class AidPaymentForm(PortalForm):
         if field.data > utcnow().astimezone(COURT_ZONE).date():
             raise ValidationError(gettext("The date cannot be in the future."))
         if self.decided_on and field.data < self.decided_on:
-            raise ValidationError(gettext("The aid cannot have been paid before it was granted (%(date)s).",
-                                          date=self.decided_on.isoformat()))
+            raise ValidationError(
+                gettext(
+                    "The aid cannot have been paid before it was granted (%(date)s).", date=self.decided_on.isoformat()
+                )
+            )

@@ -128,8 +128,9 @@ def _backup_sqlite(database: Path, partial: Path) -> int:
 
 
 def _count_audit_records_sqlite(connection: sqlite3.Connection) -> int:
-    if not connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                              (AUDIT_TABLE,)).fetchone():
+    if not connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (AUDIT_TABLE,)
+    ).fetchone():
         return 0
     return connection.execute(f"SELECT count(*) FROM {AUDIT_TABLE}").fetchone()[0]  # noqa: S608 - a constant name
 
@@ -145,8 +146,20 @@ def _backup_postgresql(engine: sa.Engine, partial: Path) -> int:
         records = 0
         if connection.scalar(sa.text("SELECT to_regclass(:t)"), {"t": AUDIT_TABLE}) is not None:
             records = connection.scalar(sa.text(f"SELECT count(*) FROM {AUDIT_TABLE}"))  # noqa: S608 - constant
-        _run([pg_dump, "--format=custom", "--no-owner", "--no-privileges", "--no-password",
-              f"--snapshot={snapshot}", *schemas, f"--file={partial}", f"--dbname={conninfo}"], env)
+        _run(
+            [
+                pg_dump,
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                "--no-password",
+                f"--snapshot={snapshot}",
+                *schemas,
+                f"--file={partial}",
+                f"--dbname={conninfo}",
+            ],
+            env,
+        )
         connection.rollback()
     return int(records or 0)
 
@@ -158,11 +171,15 @@ def restore(engine: sa.Engine, source: Path) -> RestoreResult:
     """Restore the backup ``source`` into the empty database behind ``engine``."""
     kind, file = _engine_kind(engine), file_kind(source)
     if file is None:
-        raise BackupError(f"{source} is not a backup: it is neither a SQLite database nor a PostgreSQL "
-                          f"pg_dump archive (custom format)")
+        raise BackupError(
+            f"{source} is not a backup: it is neither a SQLite database nor a PostgreSQL "
+            f"pg_dump archive (custom format)"
+        )
     if file != kind:
-        raise BackupError(f"{source} is a {ENGINE_NAMES[file]} backup but the portal's database is "
-                          f"{ENGINE_NAMES[kind]}; restore it with DATABASE_URL set to a {ENGINE_NAMES[file]} database")
+        raise BackupError(
+            f"{source} is a {ENGINE_NAMES[file]} backup but the portal's database is "
+            f"{ENGINE_NAMES[kind]}; restore it with DATABASE_URL set to a {ENGINE_NAMES[file]} database"
+        )
     try:
         if kind == "sqlite":
             return _restore_sqlite(engine, source)
@@ -214,16 +231,21 @@ def _check_sqlite_empty(database: Path) -> None:
     try:
         connection = sqlite3.connect(database.resolve().as_uri() + "?mode=rw", uri=True, timeout=30)
         try:
-            names = [row[0] for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            names = [
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            ]
         finally:
             connection.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"the portal's database {database} is not empty (and not readable: {exc}); "
-                          f"{EMPTY_DATABASE_HELP}") from exc
+        raise BackupError(
+            f"the portal's database {database} is not empty (and not readable: {exc}); {EMPTY_DATABASE_HELP}"
+        ) from exc
     if names:
-        raise BackupError(f"the portal's database {database} is not empty (it has {len(names)} tables, "
-                          f"e.g. {', '.join(names[:3])}); {EMPTY_DATABASE_HELP}")
+        raise BackupError(
+            f"the portal's database {database} is not empty (it has {len(names)} tables, "
+            f"e.g. {', '.join(names[:3])}); {EMPTY_DATABASE_HELP}"
+        )
 
 
 TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+) ")
@@ -242,16 +264,20 @@ def _restore_postgresql(engine: sa.Engine, source: Path) -> RestoreResult:
         target = connection.scalar(sa.text("SELECT current_schema()"))
         if target is None:
             wanted = (_search_path(engine.url) or ["public"])[0]
-            raise BackupError(f'the schema "{wanted}" the portal\'s search_path names does not exist; '
-                              f'create it first (CREATE SCHEMA "{wanted}")')
+            raise BackupError(
+                f'the schema "{wanted}" the portal\'s search_path names does not exist; '
+                f'create it first (CREATE SCHEMA "{wanted}")'
+            )
         _check_pg_empty(connection, target)
         # A backup of one schema goes into the portal's schema even when the names differ: restored
         # under its own name, then moved. That name must then be free (or empty) in this database.
         staging = next(iter(dumped_schemas)) if len(dumped_schemas) == 1 and target not in dumped_schemas else None
         if staging is None and target not in dumped_schemas:
-            raise BackupError(f'{source} holds the schemas {", ".join(sorted(dumped_schemas))}, none of them the '
-                              f'portal\'s schema "{target}" and too many to choose from; restore it with the '
-                              f'portal\'s search_path set to one of them')
+            raise BackupError(
+                f"{source} holds the schemas {', '.join(sorted(dumped_schemas))}, none of them the "
+                f'portal\'s schema "{target}" and too many to choose from; restore it with the '
+                f"portal's search_path set to one of them"
+            )
         existing = set(connection.scalars(sa.text("SELECT nspname FROM pg_namespace")))
         if staging is not None and staging in existing:
             _check_pg_empty(connection, staging, moving_to=target)
@@ -261,9 +287,21 @@ def _restore_postgresql(engine: sa.Engine, source: Path) -> RestoreResult:
     with tempfile.TemporaryDirectory(prefix="mingjing-restore-") as workdir:
         list_file = Path(workdir) / "toc.list"
         list_file.write_text("\n".join(listing) + "\n", encoding="utf-8")
-        _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", "--no-password",
-              f"--use-list={list_file}", f"--dbname={conninfo}", str(source)], env,
-             failure=f"pg_restore could not restore {source} (nothing was restored)")
+        _run(
+            [
+                pg_restore,
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                "--exit-on-error",
+                "--no-password",
+                f"--use-list={list_file}",
+                f"--dbname={conninfo}",
+                str(source),
+            ],
+            env,
+            failure=f"pg_restore could not restore {source} (nothing was restored)",
+        )
     if staging is not None:
         _move_schema(engine, staging, target, created=staging not in existing)
     with engine.begin() as connection:
@@ -277,52 +315,76 @@ def _restore_postgresql(engine: sa.Engine, source: Path) -> RestoreResult:
             revision = connection.scalar(
                 sa.text(f"SELECT max(version_num) FROM {_ident(target)}.alembic_version")  # noqa: S608
             )
-    return RestoreResult(target=f"{engine.url.render_as_string(hide_password=True)} (schema {target})",
-                         alembic_revision=revision)
+    return RestoreResult(
+        target=f"{engine.url.render_as_string(hide_password=True)} (schema {target})", alembic_revision=revision
+    )
 
 
 def _check_pg_empty(connection: sa.Connection, schema: str, *, moving_to: str | None = None) -> None:
-    names = list(connection.scalars(sa.text(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') ORDER BY c.relkind = 'S', c.relname"),
-        {"s": schema}))
+    names = list(
+        connection.scalars(
+            sa.text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') ORDER BY c.relkind = 'S', c.relname"
+            ),
+            {"s": schema},
+        )
+    )
     if not names:
         return
     if moving_to is not None:
-        raise BackupError(f'the backup is of schema "{schema}", which this database has already, with '
-                          f'{len(names)} tables and sequences (e.g. {", ".join(names[:3])}); restore it into '
-                          f'a database without that schema')
-    raise BackupError(f'the portal\'s database is not empty (schema "{schema}" has {len(names)} tables and '
-                      f'sequences, e.g. {", ".join(names[:3])}); {EMPTY_DATABASE_HELP}')
+        raise BackupError(
+            f'the backup is of schema "{schema}", which this database has already, with '
+            f"{len(names)} tables and sequences (e.g. {', '.join(names[:3])}); restore it into "
+            f"a database without that schema"
+        )
+    raise BackupError(
+        f'the portal\'s database is not empty (schema "{schema}" has {len(names)} tables and '
+        f"sequences, e.g. {', '.join(names[:3])}); {EMPTY_DATABASE_HELP}"
+    )
 
 
 def _move_schema(engine: sa.Engine, source: str, target: str, *, created: bool) -> None:
     """Move every table, view and free sequence from schema ``source`` to ``target``, in one transaction."""
-    keywords = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
-                "S": "SEQUENCE"}
+    keywords = {
+        "r": "TABLE",
+        "p": "TABLE",
+        "f": "FOREIGN TABLE",
+        "v": "VIEW",
+        "m": "MATERIALIZED VIEW",
+        "S": "SEQUENCE",
+    }
     try:
         with engine.begin() as connection:
             # Indexes, constraints and the sequences of serial and identity columns move with their table.
-            relations = connection.execute(sa.text(
-                "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition "
-                "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
-                "AND d.objid = c.oid AND d.deptype IN ('a', 'i')))"), {"s": source}).all()
+            relations = connection.execute(
+                sa.text(
+                    "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition "
+                    "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+                    "AND d.objid = c.oid AND d.deptype IN ('a', 'i')))"
+                ),
+                {"s": source},
+            ).all()
             for name, relkind in relations:
-                connection.execute(sa.text(
-                    f"ALTER {keywords[relkind]} {_ident(source)}.{_ident(name)} SET SCHEMA {_ident(target)}"))
+                connection.execute(
+                    sa.text(f"ALTER {keywords[relkind]} {_ident(source)}.{_ident(name)} SET SCHEMA {_ident(target)}")
+                )
             if created:  # RESTRICT: anything left behind (types, functions) rolls the move back
                 connection.execute(sa.text(f"DROP SCHEMA {_ident(source)}"))
     except sa.exc.SQLAlchemyError as exc:
         if created:
             with engine.begin() as connection:
                 connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {_ident(source)} CASCADE"))
-            raise BackupError(f'the backup of schema "{source}" could not be moved into schema "{target}" '
-                              f'({_db_message(exc)}); nothing was restored. Restore it with the portal\'s '
-                              f'search_path set to "{source}"') from exc
-        raise BackupError(f'the backup was restored into schema "{source}" but could not be moved into schema '
-                          f'"{target}" ({_db_message(exc)}); drop its tables from "{source}" before trying again') \
-            from exc
+            raise BackupError(
+                f'the backup of schema "{source}" could not be moved into schema "{target}" '
+                f"({_db_message(exc)}); nothing was restored. Restore it with the portal's "
+                f'search_path set to "{source}"'
+            ) from exc
+        raise BackupError(
+            f'the backup was restored into schema "{source}" but could not be moved into schema '
+            f'"{target}" ({_db_message(exc)}); drop its tables from "{source}" before trying again'
+        ) from exc
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -363,8 +425,9 @@ def _libpq(url: sa.URL) -> tuple[str, dict[str, str]]:
     params: dict[str, object] = {"dbname": url.database, "host": url.host, "port": url.port, "user": url.username}
     for key, value in url.query.items():
         params[key] = value[-1] if isinstance(value, tuple) else value
-    conninfo = " ".join(f"{key}={_conninfo_value(str(value))}" for key, value in params.items()
-                        if value not in (None, ""))
+    conninfo = " ".join(
+        f"{key}={_conninfo_value(str(value))}" for key, value in params.items() if value not in (None, "")
+    )
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
@@ -382,8 +445,10 @@ def _ident(name: str) -> str:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"{name} is not installed; install the Debian package postgresql-client "
-                          f"(of the server's major version), e.g. apt-get install postgresql-client")
+        raise BackupError(
+            f"{name} is not installed; install the Debian package postgresql-client "
+            f"(of the server's major version), e.g. apt-get install postgresql-client"
+        )
     return path
 
 
@@ -444,8 +509,10 @@ def restore_command(file: Path) -> None:
         _refuse(str(exc))
     click.echo(f"restored {file} into {result.target}")
     if result.alembic_revision is None:
-        click.echo("note: the backup has no Alembic version; if its tables are current, "
-                   "run 'flask --app wsgi db stamp head' before the next 'db upgrade'")
+        click.echo(
+            "note: the backup has no Alembic version; if its tables are current, "
+            "run 'flask --app wsgi db stamp head' before the next 'db upgrade'"
+        )
     db.session.remove()
     try:
         verified = audit.verify(db.session)
@@ -454,6 +521,5 @@ def restore_command(file: Path) -> None:
     finally:
         db.session.rollback()
     if not verified.ok:
-        _refuse(f"the restored audit trail is BROKEN: chain {verified.chain} record {verified.seq}: "
-                f"{verified.problem}")
+        _refuse(f"the restored audit trail is BROKEN: chain {verified.chain} record {verified.seq}: {verified.problem}")
     click.echo(f"OK {verified.records} records")

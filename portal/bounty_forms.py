@@ -50,15 +50,18 @@ class BountyApplicationForm(PortalForm):
     applicant = SelectField(_l("Applicant"), choices=[], validators=[DataRequired(REQUIRED)])
     respondent = SelectField(_l("Respondent sought"), choices=[], validators=[DataRequired(REQUIRED)])
     # The 10-day clock runs from the day the written application arrived, not from when it is typed in.
-    received_on = DateField(_l("Written application received on"), validators=[DataRequired(REQUIRED)],
-                            format="%Y-%m-%d")
+    received_on = DateField(
+        _l("Written application received on"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d"
+    )
     reward_kind = RadioField(_l("Reward"), choices=[], validators=[DataRequired(REQUIRED)])
     # Not Optional(): the per-kind "required" checks below must run on an empty field too.
     reward_amount = YuanField(_l("Fixed reward (yuan)"), validators=[Length(max=20)])
     reward_percent = StringField(_l("Share of the money the lead recovers (per cent)"), validators=[Length(max=10)])
     reward_cap = YuanField(_l("Ceiling of that share (yuan, optional)"), validators=[Optional(), Length(max=20)])
-    conditions = TextAreaField(_l("Conditions of the reward, as they will be published"),
-                               validators=[DataRequired(REQUIRED), Length(max=CONDITIONS_MAX)])
+    conditions = TextAreaField(
+        _l("Conditions of the reward, as they will be published"),
+        validators=[DataRequired(REQUIRED), Length(max=CONDITIONS_MAX)],
+    )
     channels = TextAreaField(_l("Where the applicant asks it be published"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Record the application"))
 
@@ -92,8 +95,10 @@ class BountyDecisionForm(PortalForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.decision.choices = [("grant", str(_l("Grant: publish the bounty notice now"))),
-                                 ("reject", str(_l("Reject, with reasons")))]
+        self.decision.choices = [
+            ("grant", str(_l("Grant: publish the bounty notice now"))),
+            ("reject", str(_l("Reject, with reasons"))),
+        ]
 
 
 class BountyCloseForm(PortalForm):
@@ -107,7 +112,8 @@ class RewardPaymentForm(PortalForm):
     paid_on = DateField(_l("Paid on"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
     eligible = BooleanField(
         _l("I confirm the informant is neither the applicant's own agent nor anyone obliged to report the property"),
-        validators=[DataRequired(_l("Confirm that the informant may be rewarded."))])
+        validators=[DataRequired(_l("Confirm that the informant may be rewarded."))],
+    )
     submit = SubmitField(_l("Record the payment"))
 
     def validate_paid_on(self, field: DateField) -> None:
@@ -117,15 +123,19 @@ class RewardPaymentForm(PortalForm):
 class ClueForm(PortalForm):
     """A lead from the public: the clue, an optional document, and contacts only to claim the reward."""
 
-    text = TextAreaField(_l("Your lead: where the person or the property can be found"),
-                         validators=[DataRequired(REQUIRED), Length(max=CLUE_TEXT_MAX)])
+    text = TextAreaField(
+        _l("Your lead: where the person or the property can be found"),
+        validators=[DataRequired(REQUIRED), Length(max=CLUE_TEXT_MAX)],
+    )
     attachment = FileField(_l("Photo or document (PDF, PNG or JPEG, at most 5 MB, optional)"))
     wants_reward = BooleanField(_l("I want to claim the reward if my lead leads to recovery"))
     # Not Optional(): it would stop the chain before the "needed for a reward" checks below.
     informant_name = StringField(_l("Your name"), validators=[Length(max=100)])
     informant_phone = StringField(_l("Mobile number"), validators=[Length(max=30)])
-    informant_email = StringField(_l("Email (optional)"), validators=[
-        Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))])
+    informant_email = StringField(
+        _l("Email (optional)"),
+        validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))],
+    )
     submit = SubmitField(_l("Send the clue"))
 
     def validate_informant_name(self, field: StringField) -> None:

@@ -32,6 +32,8 @@ from publicity.names import credit_code_valid, id_number_valid
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
+
+
 def local_to_utc(value: datetime | None) -> datetime | None:
     """A wall-clock time typed in the court's zone, as aware UTC."""
     if value is None:
@@ -76,9 +78,13 @@ class CaseNumberField(StringField):
             try:
                 self.data = case_numbers.normalise(self.data)
             except case_numbers.MalformedCaseNumber:
-                raise ValidationError(gettext(
-                    "The case number is not valid. Write it like %(example)s: (year), court code, type such as "
-                    "执 or 执恢, serial number, 号.", example=case_numbers.EXAMPLE)) from None
+                raise ValidationError(
+                    gettext(
+                        "The case number is not valid. Write it like %(example)s: (year), court code, type such as "
+                        "执 or 执恢, serial number, 号.",
+                        example=case_numbers.EXAMPLE,
+                    )
+                ) from None
 
 
 class CaseLookupForm(PortalForm):
@@ -88,8 +94,9 @@ class CaseLookupForm(PortalForm):
 
 
 class SubscribeForm(PortalForm):
-    topic = SelectField(_l("Tell me about"), choices=[], default=SubscriptionTopic.NODES.value,
-                        validators=[DataRequired(REQUIRED)])
+    topic = SelectField(
+        _l("Tell me about"), choices=[], default=SubscriptionTopic.NODES.value, validators=[DataRequired(REQUIRED)]
+    )
     channel = SelectField(_l("Send notices by"), choices=[], validators=[DataRequired(REQUIRED)])
     address = StringField(_l("Mobile number or email address"), validators=[DataRequired(REQUIRED), Length(max=254)])
     submit = SubmitField(_l("Subscribe"))
@@ -120,7 +127,9 @@ class PartyForm(Form):
     legal_representative = StringField(_l("Legal representative"), validators=[Optional(), Length(max=50)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    email = StringField(_l("Email"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))])
+    email = StringField(
+        _l("Email"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))]
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -137,7 +146,9 @@ class PartyForm(Form):
     def validate_credit_code(self, field: StringField) -> None:
         field.data = (field.data or "").strip().upper()
         if field.data and not credit_code_valid(field.data):
-            raise ValidationError(gettext("The unified social credit code must have 18 letters and digits and a correct check character."))
+            raise ValidationError(
+                gettext("The unified social credit code must have 18 letters and digits and a correct check character.")
+            )
         if self.kind.data == PartyKind.ENTITY and not field.data:
             raise ValidationError(gettext("An organisation needs its unified social credit code."))
 
@@ -149,7 +160,9 @@ class PartyForm(Form):
 
 class NewCaseForm(PortalForm):
     number = CaseNumberField(_l("Case number"), validators=[DataRequired(REQUIRED), Length(max=40)])
-    basis_issuer = StringField(_l("Issuing unit of the basis document"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    basis_issuer = StringField(
+        _l("Issuing unit of the basis document"), validators=[DataRequired(REQUIRED), Length(max=100)]
+    )
     basis_number = StringField(_l("Basis document number"), validators=[DataRequired(REQUIRED), Length(max=60)])
     amount = YuanField(_l("Amount applied for (yuan)"), validators=[DataRequired(REQUIRED)])
     filed_at = DateTimeLocalField(_l("Filed at"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
@@ -176,7 +189,9 @@ class NodeForm(PortalForm):
     search_target = SelectField(_l("Search target"), choices=[], validators=[Optional()])
     closure_mode = SelectField(_l("Closure mode"), choices=[], validators=[Optional()])
     public_text = TextAreaField(_l("Text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)])
-    internal_note = TextAreaField(_l("Internal note (never shown to parties)"), validators=[Optional(), Length(max=2000)])
+    internal_note = TextAreaField(
+        _l("Internal note (never shown to parties)"), validators=[Optional(), Length(max=2000)]
+    )
     share_note = BooleanField(_l("Share the internal note with the case's invited overseers"))
     submit = SubmitField(_l("Record node"))
 
@@ -184,13 +199,17 @@ class NodeForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.node_type.choices = _choices(labels.NODE_TYPES, MANUAL_TYPES)
         self.search_target.choices = [("", "—"), *_choices(labels.SEARCH_TARGETS, SearchTarget)]
-        self.closure_mode.choices = [("", "—"), *_choices(labels.CLOSURE_MODES, [
-            m for m in ClosureMode if m != ClosureMode.TERMINATED_THIS_ROUND])]
+        self.closure_mode.choices = [
+            ("", "—"),
+            *_choices(labels.CLOSURE_MODES, [m for m in ClosureMode if m != ClosureMode.TERMINATED_THIS_ROUND]),
+        ]
 
 
 class CorrectionForm(PortalForm):
     corrects = HiddenField(validators=[DataRequired(REQUIRED)])
-    public_text = TextAreaField(_l("Corrected text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+    public_text = TextAreaField(
+        _l("Corrected text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)]
+    )
     internal_note = TextAreaField(_l("Reason (internal)"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Record correction"))
 
@@ -214,7 +233,9 @@ class AssignJudgeForm(PortalForm):
 
 
 class ResumeForm(PortalForm):
-    new_number = CaseNumberField(_l("New 执恢 case number (blank: next free number)"), validators=[Optional(), Length(max=40)])
+    new_number = CaseNumberField(
+        _l("New 执恢 case number (blank: next free number)"), validators=[Optional(), Length(max=40)]
+    )
     occurred_at = DateTimeLocalField(_l("When"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
     public_text = TextAreaField(_l("Text shown to the parties"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Resume enforcement"))
@@ -235,4 +256,8 @@ class CaseListForm(PortalForm):
         super().__init__(*args, **kwargs)
         self.stage.choices = [("", str(_l("All stages"))), *_choices(labels.STAGES, labels.CaseStage)]
         self.judge.choices = [("", str(_l("All judges"))), *judges]
-        self.due.choices = [("", str(_l("Any"))), ("overdue", str(_l("Overdue"))), ("week", str(_l("Due within 7 days")))]
+        self.due.choices = [
+            ("", str(_l("Any"))),
+            ("overdue", str(_l("Overdue"))),
+            ("week", str(_l("Due within 7 days"))),
+        ]

@@ -33,11 +33,16 @@ def _fail(message: str) -> None:
 @click.option("--name", "display_name", required=True, help="Full name shown in the portal.")
 @click.option("--court", "court_code", default="", help="Court code, e.g. 鲁1427 (required except for admin).")
 @click.option("--team", default="", help="Team of a judge or clerk.")
-@click.option("--overseer-kind", type=click.Choice([k.value for k in OverseerKind]), default=None,
-              help="deputy or cppcc, for an overseer account.")
+@click.option(
+    "--overseer-kind",
+    type=click.Choice([k.value for k in OverseerKind]),
+    default=None,
+    help="deputy or cppcc, for an overseer account.",
+)
 @click.password_option(help="Prompted for when not given.")
-def create_user(username: str, role: str, display_name: str, court_code: str, team: str,
-                overseer_kind: str | None, password: str) -> None:
+def create_user(
+    username: str, role: str, display_name: str, court_code: str, team: str, overseer_kind: str | None, password: str
+) -> None:
     """Create a login account (and its officer or overseer record)."""
     from oversight import overseers
 
@@ -51,16 +56,27 @@ def create_user(username: str, role: str, display_name: str, court_code: str, te
         officer_id = overseer_id = None
         if role_ in (Role.JUDGE, Role.CLERK):
             kind = OfficerKind.JUDGE if role_ == Role.JUDGE else OfficerKind.CLERK
-            officer_id = courts.add_officer(db.session, court=court, name=display_name, kind=kind,
-                                            team=team, actor=CLI_ACTOR, now=now).id
+            officer_id = courts.add_officer(
+                db.session, court=court, name=display_name, kind=kind, team=team, actor=CLI_ACTOR, now=now
+            ).id
         elif role_ == Role.OVERSEER:
             if overseer_kind is None:
                 _fail("--overseer-kind is required for an overseer")
-            overseer_id = overseers.add_overseer(db.session, court=court, name=display_name,
-                                                 kind=OverseerKind(overseer_kind), actor=CLI_ACTOR, now=now).id
-        account = accounts.create_account(db.session, username=username, display_name=display_name, role=role_,
-                                          password=password, court=court, officer_id=officer_id,
-                                          overseer_id=overseer_id, actor=CLI_ACTOR, now=now)
+            overseer_id = overseers.add_overseer(
+                db.session, court=court, name=display_name, kind=OverseerKind(overseer_kind), actor=CLI_ACTOR, now=now
+            ).id
+        account = accounts.create_account(
+            db.session,
+            username=username,
+            display_name=display_name,
+            role=role_,
+            password=password,
+            court=court,
+            officer_id=officer_id,
+            overseer_id=overseer_id,
+            actor=CLI_ACTOR,
+            now=now,
+        )
     except PublicityError as exc:
         db.session.rollback()
         _fail(str(exc) if not isinstance(exc, courts.NotFound) else f"no court with code {court_code}")
@@ -70,6 +86,7 @@ def create_user(username: str, role: str, display_name: str, court_code: str, te
 
 court_group = AppGroup("court", help="Manage the courts this portal serves.")
 
+
 @court_group.command("add")
 @click.option("--code", required=True, help="Court code, e.g. 鲁1427.")
 @click.option("--name", required=True, help="Full name, e.g. 夏津县人民法院.")
@@ -78,8 +95,9 @@ court_group = AppGroup("court", help="Manage the courts this portal serves.")
 def court_add(code: str, name: str, province: str, phone: str) -> None:
     """Register a court."""
     try:
-        courts.add_court(db.session, code=code, name=name, province=province, contact_phone=phone,
-                         actor=CLI_ACTOR, now=utcnow())
+        courts.add_court(
+            db.session, code=code, name=name, province=province, contact_phone=phone, actor=CLI_ACTOR, now=utcnow()
+        )
     except PublicityError as exc:
         db.session.rollback()
         _fail(str(exc))
@@ -100,8 +118,9 @@ def court_deadlines(code: str, settings: tuple[str, ...]) -> None:
             pairs = dict(item.split("=", 1) for item in settings if "=" in item)
             if len(pairs) != len(settings) or not all(v.isdigit() for v in pairs.values()):
                 _fail("settings are written name=number, e.g. search_start_days=1")
-            courts.set_deadline_settings(db.session, court=court, settings={k: int(v) for k, v in pairs.items()},
-                                         actor=CLI_ACTOR, now=utcnow())
+            courts.set_deadline_settings(
+                db.session, court=court, settings={k: int(v) for k, v in pairs.items()}, actor=CLI_ACTOR, now=utcnow()
+            )
             db.session.commit()
     except PublicityError as exc:
         db.session.rollback()
@@ -120,6 +139,7 @@ def court_list() -> None:
 
 audit_group = AppGroup("audit", help="Inspect the audit trail.")
 
+
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Recompute every hash chain; exit 1 naming the first broken record."""
@@ -135,8 +155,13 @@ def audit_verify() -> None:
 @with_appcontext
 @click.option("--seed", default=2021, show_default=True, help="Random seed: the same seed builds the same data.")
 @click.option("--cases", "case_count", default=300, show_default=True, help="How many enforcement cases to file.")
-@click.option("--defaulters", "defaulter_count", default=2000, show_default=True,
-              help="How many defaulter-list entries to generate (up to 1,000,000).")
+@click.option(
+    "--defaulters",
+    "defaulter_count",
+    default=2000,
+    show_default=True,
+    help="How many defaulter-list entries to generate (up to 1,000,000).",
+)
 def seed_demo(seed: int, case_count: int, defaulter_count: int) -> None:
     """Fill an empty database with a demo county court (never in production)."""
     from portal import demo
@@ -149,8 +174,15 @@ def seed_demo(seed: int, case_count: int, defaulter_count: int) -> None:
     from portal.blueprints.casework import query_code_key
     from portal.blueprints.lists import search_key
 
-    created = demo.seed(db.session, seed=seed, now=utcnow(), key=query_code_key(), cases=case_count,
-                        defaulters=defaulter_count, id_key=search_key())
+    created = demo.seed(
+        db.session,
+        seed=seed,
+        now=utcnow(),
+        key=query_code_key(),
+        cases=case_count,
+        defaulters=defaulter_count,
+        id_key=search_key(),
+    )
     db.session.commit()
     for line in created.lines():
         click.echo(line)
@@ -159,8 +191,12 @@ def seed_demo(seed: int, case_count: int, defaulter_count: int) -> None:
 @click.command("import-cases")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--court", "court_code", required=True, help="The court the cases belong to, e.g. 鲁1427.")
-@click.option("--codes-out", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Issue query codes to imported parties and write them to this CSV for printing.")
+@click.option(
+    "--codes-out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Issue query codes to imported parties and write them to this CSV for printing.",
+)
 @with_appcontext
 def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
     """Import cases, parties and nodes (CSV or XLSX); one bad row and nothing is imported."""
@@ -181,9 +217,16 @@ def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
     except Exception as exc:  # openpyxl raises its own errors for damaged workbooks
         _fail(f"cannot read {path}: {type(exc).__name__}: {exc}")
     with click.progressbar(length=len(rows), label="checking and importing", file=sys.stderr) as bar:
-        result = imports.import_rows(db.session, rows, court=court, key=query_code_key() if codes_out else None,
-                                     timezone=current_app.config["MINGJING_TIMEZONE"], actor=CLI_ACTOR,
-                                     now=utcnow(), progress=bar.update)
+        result = imports.import_rows(
+            db.session,
+            rows,
+            court=court,
+            key=query_code_key() if codes_out else None,
+            timezone=current_app.config["MINGJING_TIMEZONE"],
+            actor=CLI_ACTOR,
+            now=utcnow(),
+            progress=bar.update,
+        )
     if not result.ok:
         db.session.rollback()
         for error in result.errors:
@@ -196,8 +239,10 @@ def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
             writer = csv.writer(f)
             writer.writerow(["案号", "当事人", "查询码"])
             writer.writerows(result.codes)
-    click.echo(f"imported {result.cases} cases, {result.parties} parties, {result.nodes} nodes; "
-               f"{result.skipped} rows were already there")
+    click.echo(
+        f"imported {result.cases} cases, {result.parties} parties, {result.nodes} nodes; "
+        f"{result.skipped} rows were already there"
+    )
 
 
 lists_group = AppGroup("lists", help="The public defaulter lists.")
@@ -262,15 +307,20 @@ def calendar_show(year: int) -> None:
     from publicity import workdays
     from publicity.models import CalendarDay
 
-    rows = db.session.scalars(sa.select(CalendarDay).where(
-        CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31))).order_by(CalendarDay.day))
+    rows = db.session.scalars(
+        sa.select(CalendarDay)
+        .where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))
+        .order_by(CalendarDay.day)
+    )
     shown = {}
     for row in rows:
         shown[row.day] = row.kind
         click.echo(f"{row.day.isoformat()}\t{row.kind.value}")
     if workdays.is_provisional(year) and shown == workdays.read_calendar_file(workdays.CALENDAR_DIR / f"{year}.json"):
-        click.echo(f"note: the shipped {year} calendar is provisional (statutory holidays, no 调休 yet); "
-                   f"load the State Council's notice with 'calendar load'")
+        click.echo(
+            f"note: the shipped {year} calendar is provisional (statutory holidays, no 调休 yet); "
+            f"load the State Council's notice with 'calendar load'"
+        )
 
 
 @click.command("import-defaulters")
@@ -296,8 +346,14 @@ def import_defaulters(path: str) -> None:
         db.session.execute(sa.text("PRAGMA cache_size=-262144"))
     with click.progressbar(length=total, label="checking and importing", file=sys.stderr) as bar:
         result = defaulter_imports.import_entries(
-            db.session, rows, key=search_key(), actor=CLI_ACTOR, now=utcnow(),
-            progress=bar.update, source_sha256=defaulter_imports.file_digest(Path(path)))
+            db.session,
+            rows,
+            key=search_key(),
+            actor=CLI_ACTOR,
+            now=utcnow(),
+            progress=bar.update,
+            source_sha256=defaulter_imports.file_digest(Path(path)),
+        )
     if not result.ok:
         db.session.rollback()
         for error in result.errors[:1000]:
@@ -368,7 +424,20 @@ def oversight_remind() -> None:
 
 
 def init_commands(app: Flask) -> None:
-    for command in (create_user, court_group, audit_group, seed_demo, notify_group, import_cases, lists_group,
-                    calendar_group, import_defaulters, maintenance_group, oversight_group, stats_group,
-                    backup_command, restore_command):
+    for command in (
+        create_user,
+        court_group,
+        audit_group,
+        seed_demo,
+        notify_group,
+        import_cases,
+        lists_group,
+        calendar_group,
+        import_defaulters,
+        maintenance_group,
+        oversight_group,
+        stats_group,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)

@@ -24,11 +24,24 @@ from publicity.names import CREDIT_ALPHABET, credit_check_char
 
 ACTOR = "seed-demo"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-COMPANIES = ("夏津县{}商贸有限公司", "德州{}建筑工程有限公司", "山东{}棉业有限公司", "夏津{}纺织有限公司",
-             "夏津县{}农业专业合作社", "德州市{}物流有限公司")
+COMPANIES = (
+    "夏津县{}商贸有限公司",
+    "德州{}建筑工程有限公司",
+    "山东{}棉业有限公司",
+    "夏津{}纺织有限公司",
+    "夏津县{}农业专业合作社",
+    "德州市{}物流有限公司",
+)
 COMPANY_WORDS = ["恒泰", "鑫源", "瑞丰", "宏达", "金穗", "银河", "华信", "东升", "润丰", "永盛", "嘉禾", "万通"]
 BASES = ("夏津县人民法院", "德州市中级人民法院", "德州仲裁委员会", "夏津县公证处")
-CAUSES = ("民间借贷纠纷", "买卖合同纠纷", "劳务合同纠纷", "机动车交通事故责任纠纷", "追索劳动报酬纠纷", "离婚后财产纠纷")
+CAUSES = (
+    "民间借贷纠纷",
+    "买卖合同纠纷",
+    "劳务合同纠纷",
+    "机动车交通事故责任纠纷",
+    "追索劳动报酬纠纷",
+    "离婚后财产纠纷",
+)
 
 
 @dataclass(frozen=True)
@@ -49,17 +62,38 @@ def _credit_code(rng: random.Random) -> str:
 
 def _party(rng: random.Random, side: PartySide, name_of) -> cases.PartyData:  # type: ignore[no-untyped-def]
     if rng.random() < 0.3:
-        return cases.PartyData(side=side, kind=PartyKind.ENTITY,
-                               name=rng.choice(COMPANIES).format(rng.choice(COMPANY_WORDS)),
-                               credit_code=_credit_code(rng), legal_representative=name_of(rng),
-                               phone=f"0534-{rng.randint(2000000, 8999999)}", address=f"夏津县银城街道{rng.randint(1, 300)}号")
-    return cases.PartyData(side=side, kind=PartyKind.PERSON, name=name_of(rng), sex=rng.choice(("male", "female")),
-                           id_number=_id_number(rng, rng.randint(1955, 2000)), phone=f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}",
-                           address=f"夏津县{rng.choice(('南城镇', '新盛店镇', '雷集镇', '郑保屯镇', '白马湖镇'))}{rng.randint(1, 60)}号")
+        return cases.PartyData(
+            side=side,
+            kind=PartyKind.ENTITY,
+            name=rng.choice(COMPANIES).format(rng.choice(COMPANY_WORDS)),
+            credit_code=_credit_code(rng),
+            legal_representative=name_of(rng),
+            phone=f"0534-{rng.randint(2000000, 8999999)}",
+            address=f"夏津县银城街道{rng.randint(1, 300)}号",
+        )
+    return cases.PartyData(
+        side=side,
+        kind=PartyKind.PERSON,
+        name=name_of(rng),
+        sex=rng.choice(("male", "female")),
+        id_number=_id_number(rng, rng.randint(1955, 2000)),
+        phone=f"1{rng.choice('3589')}{rng.randint(100000000, 999999999)}",
+        address=f"夏津县{rng.choice(('南城镇', '新盛店镇', '雷集镇', '郑保屯镇', '白马湖镇'))}{rng.randint(1, 60)}号",
+    )
 
 
-def seed_cases(session: Session, *, court: Court, judges: list[Officer], count: int, rng: random.Random,
-               key: bytes, name_of, now: datetime, showcase: int = 3) -> list[DemoCase]:  # type: ignore[no-untyped-def]
+def seed_cases(
+    session: Session,
+    *,
+    court: Court,
+    judges: list[Officer],
+    count: int,
+    rng: random.Random,
+    key: bytes,
+    name_of,
+    now: datetime,
+    showcase: int = 3,
+) -> list[DemoCase]:  # type: ignore[no-untyped-def]
     """File ``count`` cases over the past year and move each along as far as its age allows."""
     printed: list[DemoCase] = []
     serials: dict[int, int] = {}
@@ -72,16 +106,30 @@ def seed_cases(session: Session, *, court: Court, judges: list[Officer], count: 
         serials[year] = serials.get(year, 0) + 1
         judge = rng.choice(judges)
         case = cases.file_case(
-            session, court=court, number=f"（{year}）{court.code}执{serials[year]}号",
-            basis_issuer=rng.choice(BASES), basis_number=f"（{year - 1}）鲁1427民初{rng.randint(100, 4000)}号",
-            amount_applied_fen=rng.randint(5_000, 2_000_000) * 100, filed_at=filed_at,
+            session,
+            court=court,
+            number=f"（{year}）{court.code}执{serials[year]}号",
+            basis_issuer=rng.choice(BASES),
+            basis_number=f"（{year - 1}）鲁1427民初{rng.randint(100, 4000)}号",
+            amount_applied_fen=rng.randint(5_000, 2_000_000) * 100,
+            filed_at=filed_at,
             parties=[_party(rng, PartySide.APPLICANT, name_of), _party(rng, PartySide.RESPONDENT, name_of)],
-            judge=judge, hard_case=rng.random() < 0.03, actor=ACTOR, now=filed_at)
+            judge=judge,
+            hard_case=rng.random() < 0.03,
+            actor=ACTOR,
+            now=filed_at,
+        )
         code = "".join(rng.choice(lookup.ALPHABET) for _ in range(lookup.CODE_LENGTH))
         for party in case.parties:
             party_code = code if party.side == PartySide.APPLICANT else None
-            lookup.issue_query_code(session, party=party, key=key, actor=ACTOR, now=filed_at,
-                                    code=party_code or "".join(rng.choice(lookup.ALPHABET) for _ in range(10)))
+            lookup.issue_query_code(
+                session,
+                party=party,
+                key=key,
+                actor=ACTOR,
+                now=filed_at,
+                code=party_code or "".join(rng.choice(lookup.ALPHABET) for _ in range(10)),
+            )
         _progress(session, case, rng, now=now)
         if i < showcase:
             printed.append(DemoCase(case.number, code))
@@ -99,8 +147,9 @@ def _progress(session: Session, case: EnforcementCase, rng: random.Random, *, no
         if moment >= now:
             return False
         t = moment
-        cases.add_node(session, case=case, node_type=node_type, occurred_at=t, public_text=text,
-                       actor=ACTOR, now=t, **extra)  # type: ignore[arg-type]
+        cases.add_node(
+            session, case=case, node_type=node_type, occurred_at=t, public_text=text, actor=ACTOR, now=t, **extra
+        )  # type: ignore[arg-type]
         return True
 
     slow = rng.random() < 0.12  # some cases miss the 2- and 3-day clocks
@@ -120,15 +169,31 @@ def _progress(session: Session, case: EnforcementCase, rng: random.Random, *, no
         step(NodeType.FREEZE, 3, "冻结被执行人银行存款。")
         amount = case.amount_applied_fen if rng.random() < 0.6 else case.amount_applied_fen // rng.randint(2, 5)
         if step(NodeType.DEDUCTION, 2, "划拨被执行人存款。"):
-            funds.record_movement(session, case=case, direction=FundDirection.IN, counterparty="被执行人账户划拨",
-                                  amount_fen=amount, occurred_at=t, reference=f"HB{rng.randint(10000, 99999)}",
-                                  actor=ACTOR, now=t)
+            funds.record_movement(
+                session,
+                case=case,
+                direction=FundDirection.IN,
+                counterparty="被执行人账户划拨",
+                amount_fen=amount,
+                occurred_at=t,
+                reference=f"HB{rng.randint(10000, 99999)}",
+                actor=ACTOR,
+                now=t,
+            )
             payee = next(p.name for p in case.parties if p.side == PartySide.APPLICANT)
             t_out = t + timedelta(days=5)
             if t_out < now:
-                funds.record_movement(session, case=case, direction=FundDirection.OUT, counterparty=payee,
-                                      amount_fen=amount, occurred_at=t_out, reference=f"FF{rng.randint(10000, 99999)}",
-                                      actor=ACTOR, now=t_out)
+                funds.record_movement(
+                    session,
+                    case=case,
+                    direction=FundDirection.OUT,
+                    counterparty=payee,
+                    amount_fen=amount,
+                    occurred_at=t_out,
+                    reference=f"FF{rng.randint(10000, 99999)}",
+                    actor=ACTOR,
+                    now=t_out,
+                )
                 t = t_out
             if amount == case.amount_applied_fen:
                 step(NodeType.CLOSED, 2, "被执行人已全部履行，本案执行完毕。", closure_mode=ClosureMode.FULLY_PERFORMED)

@@ -158,18 +158,33 @@ def _phone(rng: random.Random) -> str:
 
 # --- Areas, liaisons, locations ---------------------------------------------------------------------------------
 
+
 def _areas(session: Session, *, court: Court, when: datetime) -> dict[tuple[str, str], GridArea]:
     """Add the townships (each with its work station) and their grids; keyed by (township, grid) names,
     the township itself under (township, "")."""
     built: dict[tuple[str, str], GridArea] = {}
     for n, (township, grids) in enumerate(TOWNSHIPS):
         moment = when + timedelta(minutes=10 * n)
-        parent = grid.add_area(session, court=court, name=township, kind=GridKind.TOWNSHIP,
-                               station=f"{township}执行联络工作站", actor=ACTOR, now=moment)
+        parent = grid.add_area(
+            session,
+            court=court,
+            name=township,
+            kind=GridKind.TOWNSHIP,
+            station=f"{township}执行联络工作站",
+            actor=ACTOR,
+            now=moment,
+        )
         built[(township, "")] = parent
         for name, kind in grids:
-            built[(township, name)] = grid.add_area(session, court=court, name=name, kind=kind, parent=parent,
-                                                    actor=ACTOR, now=moment + timedelta(minutes=1))
+            built[(township, name)] = grid.add_area(
+                session,
+                court=court,
+                name=name,
+                kind=kind,
+                parent=parent,
+                actor=ACTOR,
+                now=moment + timedelta(minutes=1),
+            )
     return built
 
 
@@ -177,14 +192,25 @@ def _township_of(party: Party) -> str | None:
     return next((name for name, _grids in TOWNSHIPS if name in party.address), None)
 
 
-def _candidates(session: Session, *, court: Court, judge: Officer, rng: random.Random, before: datetime,
-                avoid: set[str], count: int) -> list[EnforcementCase]:
+def _candidates(
+    session: Session, *, court: Court, judge: Officer, rng: random.Random, before: datetime, avoid: set[str], count: int
+) -> list[EnforcementCase]:
     """Open cases filed ``before`` whose respondent's address names a township: all of the demo judge's, then
     others at random, ``count`` in all, in register order."""
-    found = [c for c in session.scalars(sa.select(EnforcementCase).where(
-        EnforcementCase.court_id == court.id, EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)),
-        EnforcementCase.filed_at < before, EnforcementCase.number.not_in(sorted(avoid))).order_by(EnforcementCase.id))
-        if _township_of(_respondent(c)) is not None]
+    found = [
+        c
+        for c in session.scalars(
+            sa.select(EnforcementCase)
+            .where(
+                EnforcementCase.court_id == court.id,
+                EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)),
+                EnforcementCase.filed_at < before,
+                EnforcementCase.number.not_in(sorted(avoid)),
+            )
+            .order_by(EnforcementCase.id)
+        )
+        if _township_of(_respondent(c)) is not None
+    ]
     mine = [c for c in found if c.judge_id == judge.id][:count]
     others = [c for c in found if c.judge_id != judge.id]
     return sorted(mine + rng.sample(others, max(0, min(count - len(mine), len(others)))), key=lambda c: c.id)
@@ -199,30 +225,63 @@ def _home_township(candidates: list[EnforcementCase], judge: Officer) -> str:
     return max(counts, key=lambda name: counts[name])  # the first of equals, in TOWNSHIPS' order
 
 
-def _liaisons(session: Session, *, court: Court, areas: dict[tuple[str, str], GridArea], home: str,
-              account: Account | None, rng: random.Random, when: datetime,
-              name_of: Callable[[random.Random], str]) -> tuple[Liaison, list[Liaison]]:
+def _liaisons(
+    session: Session,
+    *,
+    court: Court,
+    areas: dict[tuple[str, str], GridArea],
+    home: str,
+    account: Account | None,
+    rng: random.Random,
+    when: datetime,
+    name_of: Callable[[random.Random], str],
+) -> tuple[Liaison, list[Liaison]]:
     """Put nine liaisons on the list and, in two grids of ``home``, the demo ``liaison`` login's (linked to the
     account as the admin's form does); return the demo liaison and everyone."""
     everyone = []
     for n, (township, names, sms, email) in enumerate(LIAISONS, start=1):
-        everyone.append(grid.add_liaison(
-            session, court=court, name=name_of(rng), phone=_phone(rng),
-            email=f"xjwg{n:02d}@example.org" if email else "", notify_sms=sms, notify_email=email,
-            grids=[areas[(township, g)] for g in names], actor=ACTOR, now=when + timedelta(minutes=5 * n)))
+        everyone.append(
+            grid.add_liaison(
+                session,
+                court=court,
+                name=name_of(rng),
+                phone=_phone(rng),
+                email=f"xjwg{n:02d}@example.org" if email else "",
+                notify_sms=sms,
+                notify_email=email,
+                grids=[areas[(township, g)] for g in names],
+                actor=ACTOR,
+                now=when + timedelta(minutes=5 * n),
+            )
+        )
     grids = [area for (t, name), area in areas.items() if t == home and name]
     homes = [g for g in grids if g.kind != GridKind.ENTERPRISE]
     enterprise = [g for g in grids if g.kind == GridKind.ENTERPRISE]
-    demo = grid.add_liaison(session, court=court, name=account.display_name if account else name_of(rng),
-                            phone=_phone(rng), notify_sms=True, grids=(homes[:1] + enterprise[:1] + homes[1:])[:2],
-                            actor=ACTOR, now=when + timedelta(days=30))
+    demo = grid.add_liaison(
+        session,
+        court=court,
+        name=account.display_name if account else name_of(rng),
+        phone=_phone(rng),
+        notify_sms=True,
+        grids=(homes[:1] + enterprise[:1] + homes[1:])[:2],
+        actor=ACTOR,
+        now=when + timedelta(days=30),
+    )
     if account is not None:
         account.liaison_id = demo.id
     return demo, [*everyone, demo]
 
 
-def _locate(session: Session, *, candidates: list[EnforcementCase], judge: Officer, demo: Liaison,
-            areas: dict[tuple[str, str], GridArea], rng: random.Random, when: datetime) -> list[Located]:
+def _locate(
+    session: Session,
+    *,
+    candidates: list[EnforcementCase],
+    judge: Officer,
+    demo: Liaison,
+    areas: dict[tuple[str, str], GridArea],
+    rng: random.Random,
+    when: datetime,
+) -> list[Located]:
     """Place each candidate's respondent in a grid of the township of their address (staff choose it from the
     address, which names no village): companies mostly in the enterprise grid, the demo judge's respondents in
     the demo liaison's grids when they live there."""
@@ -262,28 +321,61 @@ class _Pool:
 
 # --- Pushes -----------------------------------------------------------------------------------------------------
 
-def _restrict(session: Session, spot: Located, *, rng: random.Random, key: bytes, when: datetime,
-              name_of: Callable[[random.Random], str]) -> RestrictionOrder:
+
+def _restrict(
+    session: Session,
+    spot: Located,
+    *,
+    rng: random.Random,
+    key: bytes,
+    when: datetime,
+    name_of: Callable[[random.Random], str],
+) -> RestrictionOrder:
     """Issue a restriction order (限制消费令); the respondent's grid hears of it."""
     respondent = spot.respondent
     bound = []
     if respondent.kind == PartyKind.ENTITY:
-        bound.append(BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, respondent.legal_representative or name_of(rng),
-                                     _id_number(rng, rng.randint(1960, 1990))))
-    items = [RestrictedItem.FLIGHTS, RestrictedItem.HIGH_SPEED_RAIL, RestrictedItem.LUXURY_VENUES,
-             RestrictedItem.TRAVEL]
-    return restrictions.issue_order(session, case=spot.case, respondent=respondent, items=items,
-                                    issued_on=when.astimezone(COURT_ZONE).date(), bound_persons=bound, key=key,
-                                    actor=ACTOR, now=when)
+        bound.append(
+            BoundPersonData(
+                BoundRole.LEGAL_REPRESENTATIVE,
+                respondent.legal_representative or name_of(rng),
+                _id_number(rng, rng.randint(1960, 1990)),
+            )
+        )
+    items = [
+        RestrictedItem.FLIGHTS,
+        RestrictedItem.HIGH_SPEED_RAIL,
+        RestrictedItem.LUXURY_VENUES,
+        RestrictedItem.TRAVEL,
+    ]
+    return restrictions.issue_order(
+        session,
+        case=spot.case,
+        respondent=respondent,
+        items=items,
+        issued_on=when.astimezone(COURT_ZONE).date(),
+        bound_persons=bound,
+        key=key,
+        actor=ACTOR,
+        now=when,
+    )
 
 
 def _bounty(session: Session, spot: Located, *, key: bytes, applied: datetime, granted: datetime) -> BountyNotice:
     """The applicant applies for a bounty notice (悬赏公告); granted, it is published and pushed."""
     notice = bounties.apply(
-        session, case=spot.case, applicant=_applicant(spot.case), respondent=spot.respondent,
-        reward_kind=RewardKind.FIXED, reward_fen=20_000 * 100, key=key, actor=ACTOR, now=applied,
+        session,
+        case=spot.case,
+        applicant=_applicant(spot.case),
+        respondent=spot.respondent,
+        reward_kind=RewardKind.FIXED,
+        reward_fen=20_000 * 100,
+        key=key,
+        actor=ACTOR,
+        now=applied,
         conditions="提供被执行人可供执行的财产线索，法院据此执行到位的，按本公告金额给付悬赏金。",
-        channels=f"夏津县人民法院网站、微信公众号；推送至{spot.grid.full_name}网格联络员")
+        channels=f"夏津县人民法院网站、微信公众号；推送至{spot.grid.full_name}网格联络员",
+    )
     return bounties.decide(session, notice=notice, grant=True, reasons="", actor=ACTOR, now=granted)
 
 
@@ -293,30 +385,54 @@ def _list(session: Session, *, court: Court, spot: Located, key: bytes, when: da
     received = funds.received_by_case(session, [case.id]).get(case.id, 0)
     entity = respondent.kind == PartyKind.ENTITY
     data = defaulter_list.EntryData(
-        kind=respondent.kind, name=respondent.name,
-        id_number=respondent.credit_code if entity else respondent.id_number, case_number=case.number,
-        basis_number=case.basis_number, basis_issuer=case.basis_issuer,
+        kind=respondent.kind,
+        name=respondent.name,
+        id_number=respondent.credit_code if entity else respondent.id_number,
+        case_number=case.number,
+        basis_number=case.basis_number,
+        basis_issuer=case.basis_issuer,
         obligation=f"给付申请执行人{case.amount_applied_fen / 100:,.2f}元及迟延履行期间的债务利息。",
-        circumstance="违反财产报告制度", ground=ListingGround.ASSET_REPORT,
+        circumstance="违反财产报告制度",
+        ground=ListingGround.ASSET_REPORT,
         filed_on=case.filed_at.astimezone(COURT_ZONE).date(),
         unperformed_fen=max(case.amount_applied_fen - received, 0),
         performed_fen=min(received, case.amount_applied_fen),
-        sex="" if entity else respondent.sex, legal_representative=respondent.legal_representative if entity else "")
+        sex="" if entity else respondent.sex,
+        legal_representative=respondent.legal_representative if entity else "",
+    )
     entry = defaulter_list.list_defaulter(session, court=court, data=data, key=key, actor=ACTOR, now=when, case=case)
-    cases.add_node(session, case=case, node_type=NodeType.DEFAULTER_LISTING, occurred_at=when,
-                   public_text="将被执行人纳入失信被执行人名单。", actor=ACTOR, now=when)
+    cases.add_node(
+        session,
+        case=case,
+        node_type=NodeType.DEFAULTER_LISTING,
+        occurred_at=when,
+        public_text="将被执行人纳入失信被执行人名单。",
+        actor=ACTOR,
+        now=when,
+    )
     return entry
 
 
-def _pushes(session: Session, *, court: Court, pool: _Pool, demo: Liaison, demo_grids: set[int],
-            other_grids: set[int], rng: random.Random, key: bytes, clock: _Clock,
-            name_of: Callable[[random.Random], str]) -> dict[str, int]:
+def _pushes(
+    session: Session,
+    *,
+    court: Court,
+    pool: _Pool,
+    demo: Liaison,
+    demo_grids: set[int],
+    other_grids: set[int],
+    rng: random.Random,
+    key: bytes,
+    clock: _Clock,
+    name_of: Callable[[random.Random], str],
+) -> dict[str, int]:
     """A bounty notice, a restriction order and a listing about respondents of the demo liaison's grids (the
     first read, the others new), and a restriction order in another township."""
     pushed: dict[str, int] = {}
     open_notices = set(session.scalars(sa.select(BountyNotice.case_id).where(BountyNotice.status.in_(bounties.OPEN))))
-    active_orders = set(session.scalars(sa.select(RestrictionOrder.case_id)
-                                        .where(RestrictionOrder.lifted_at.is_(None))))
+    active_orders = set(
+        session.scalars(sa.select(RestrictionOrder.case_id).where(RestrictionOrder.lifted_at.is_(None)))
+    )
     listed = set(session.scalars(sa.select(DefaulterEntry.case_id).where(DefaulterEntry.case_id.is_not(None))))
 
     spot = pool.take(demo_grids, lambda x: x.case.id not in open_notices)
@@ -325,19 +441,20 @@ def _pushes(session: Session, *, court: Court, pool: _Pool, demo: Liaison, demo_
         grid.mark_read(session, liaison_id=demo.id, now=clock.at(-10, 20, 30))
     spot = pool.take(demo_grids, lambda x: x.case.id not in active_orders)
     if spot is not None:
-        pushed["restricted"] = _restrict(session, spot, rng=rng, key=key, when=clock.at(-9, 11),
-                                         name_of=name_of).id
+        pushed["restricted"] = _restrict(session, spot, rng=rng, key=key, when=clock.at(-9, 11), name_of=name_of).id
     spot = pool.take(demo_grids, lambda x: x.case.id not in listed)
     if spot is not None:
         pushed["listed"] = _list(session, court=court, spot=spot, key=key, when=clock.at(-4, 10)).id
     spot = pool.take(other_grids, lambda x: x.case.id not in active_orders)
     if spot is not None:
-        pushed["restricted_elsewhere"] = _restrict(session, spot, rng=rng, key=key, when=clock.at(-7, 15, 30),
-                                                   name_of=name_of).id
+        pushed["restricted_elsewhere"] = _restrict(
+            session, spot, rng=rng, key=key, when=clock.at(-7, 15, 30), name_of=name_of
+        ).id
     return pushed
 
 
 # --- Assistance tasks -------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Story:
@@ -356,51 +473,110 @@ class _Story:
 
 
 DEMO_STORIES = {
-    "closed": _Story(TaskKind.SERVE, -32, -25, -31, -29, TaskOutcome.DONE,
-                     "已到被执行人{place}，{signed}签收执行通知书及报告财产令，送达回证已拍照上传。", -28,
-                     "经网格员协助，执行通知书、报告财产令已送达被执行人。", "送达回证.pdf"),
+    "closed": _Story(
+        TaskKind.SERVE,
+        -32,
+        -25,
+        -31,
+        -29,
+        TaskOutcome.DONE,
+        "已到被执行人{place}，{signed}签收执行通知书及报告财产令，送达回证已拍照上传。",
+        -28,
+        "经网格员协助，执行通知书、报告财产令已送达被执行人。",
+        "送达回证.pdf",
+    ),
     "overdue": _Story(TaskKind.CHECK_ASSET, -14, -4, -13),
-    "reported": _Story(TaskKind.LOCATE, -9, 5, -8, -2, TaskOutcome.PARTLY,
-                       "经走访，被执行人已不在原{place}，据周边群众反映其近期在县城活动，具体地址待进一步核实。"),
+    "reported": _Story(
+        TaskKind.LOCATE,
+        -9,
+        5,
+        -8,
+        -2,
+        TaskOutcome.PARTLY,
+        "经走访，被执行人已不在原{place}，据周边群众反映其近期在县城活动，具体地址待进一步核实。",
+    ),
     "requested": _Story(TaskKind.URGE, -1, 9),
 }
 OTHER_STORIES = {
-    "mediated": _Story(TaskKind.MEDIATE, -40, -30, -39, -35, TaskOutcome.DONE,
-                       "在村（居）委会组织双方调解，被执行人同意分三期履行，首期款于月底前交付。", -34,
-                       "经网格员协助调解，双方当事人就分期履行达成一致意见。"),
-    "not_possible": _Story(TaskKind.CHECK_ASSET, -20, -12, -19, -16, TaskOutcome.NOT_POSSIBLE,
-                           "经实地走访核查，被执行人名下车辆已于去年转卖他人，当地未发现其他可供执行的财产。", -15,
-                           "经网格员协助核查，未发现被执行人在当地有可供执行的财产。"),
+    "mediated": _Story(
+        TaskKind.MEDIATE,
+        -40,
+        -30,
+        -39,
+        -35,
+        TaskOutcome.DONE,
+        "在村（居）委会组织双方调解，被执行人同意分三期履行，首期款于月底前交付。",
+        -34,
+        "经网格员协助调解，双方当事人就分期履行达成一致意见。",
+    ),
+    "not_possible": _Story(
+        TaskKind.CHECK_ASSET,
+        -20,
+        -12,
+        -19,
+        -16,
+        TaskOutcome.NOT_POSSIBLE,
+        "经实地走访核查，被执行人名下车辆已于去年转卖他人，当地未发现其他可供执行的财产。",
+        -15,
+        "经网格员协助核查，未发现被执行人在当地有可供执行的财产。",
+    ),
     "new_elsewhere": _Story(TaskKind.LOCATE, -3, 7),
 }
 
 
-def _task(session: Session, spot: Located, liaison: Liaison, judge: Officer, story: _Story,
-          clock: _Clock) -> AssistanceTask:
+def _task(
+    session: Session, spot: Located, liaison: Liaison, judge: Officer, story: _Story, clock: _Clock
+) -> AssistanceTask:
     """Request the task and take it as far as its story goes, each step through the service."""
-    task = grid.request_task(session, case=spot.case, grid=spot.grid, liaison=liaison, judge=judge, kind=story.kind,
-                             instructions=INSTRUCTIONS[story.kind], due_at=clock.at(story.due, 17, 30),
-                             now=clock.at(story.requested, 9, 40))
+    task = grid.request_task(
+        session,
+        case=spot.case,
+        grid=spot.grid,
+        liaison=liaison,
+        judge=judge,
+        kind=story.kind,
+        instructions=INSTRUCTIONS[story.kind],
+        due_at=clock.at(story.due, 17, 30),
+        now=clock.at(story.requested, 9, 40),
+    )
     if story.accepted is None:
         return task
     grid.accept_task(session, task=task, liaison_id=liaison.id, now=clock.at(story.accepted, 8, 15))
     if story.reported is None or story.outcome is None:
         return task
-    attachment = (story.attachment, "application/pdf", pdf("Mingjing demo - receipt of service")) \
-        if story.attachment else None
+    attachment = (
+        (story.attachment, "application/pdf", pdf("Mingjing demo - receipt of service")) if story.attachment else None
+    )
     entity = spot.respondent.kind == PartyKind.ENTITY
-    report = story.report.format(place="经营场所" if entity else "住所", signed="由其工作人员代为" if entity else "被执行人本人")
-    grid.report_task(session, task=task, liaison_id=liaison.id, outcome=story.outcome, report=report,
-                     done_at=clock.at(story.reported, 10), place=spot.respondent.address or spot.grid.full_name,
-                     attachment=attachment, now=clock.at(story.reported, 16, 20))
+    report = story.report.format(
+        place="经营场所" if entity else "住所", signed="由其工作人员代为" if entity else "被执行人本人"
+    )
+    grid.report_task(
+        session,
+        task=task,
+        liaison_id=liaison.id,
+        outcome=story.outcome,
+        report=report,
+        done_at=clock.at(story.reported, 10),
+        place=spot.respondent.address or spot.grid.full_name,
+        attachment=attachment,
+        now=clock.at(story.reported, 16, 20),
+    )
     if story.closed is not None:
-        grid.close_task(session, task=task, judge=judge, public_text=story.public_text,
-                        now=clock.at(story.closed, 11))
+        grid.close_task(session, task=task, judge=judge, public_text=story.public_text, now=clock.at(story.closed, 11))
     return task
 
 
-def _tasks(session: Session, *, judge: Officer, located: list[Located], demo: Liaison, demo_grids: set[int],
-           other_grids: set[int], clock: _Clock) -> dict[str, AssistanceTask]:
+def _tasks(
+    session: Session,
+    *,
+    judge: Officer,
+    located: list[Located],
+    demo: Liaison,
+    demo_grids: set[int],
+    other_grids: set[int],
+    clock: _Clock,
+) -> dict[str, AssistanceTask]:
     """The demo judge's tasks for the demo liaison in every state (one overdue); a few asked of other liaisons
     by the judges of their cases (the demo judge's first)."""
     built: dict[str, AssistanceTask] = {}
@@ -421,6 +597,7 @@ def _tasks(session: Session, *, judge: Officer, located: list[Located], demo: Li
 
 # --- Judicial aid -----------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Aid:
     hardship: Hardship
@@ -435,46 +612,98 @@ class _Aid:
 
 
 AID_STORIES = {
-    "paid": _Aid(Hardship.INJURY, "申请人因交通事故致残，丧失劳动能力，医疗费负债较重；被执行人经穷尽财产调查措施，"
-                 "确无财产可供执行。", 50_000, ("残疾证.pdf", "医疗费票据.pdf", "家庭困难证明.pdf"), -45, -33, 20_000,
-                 "经审查，申请人因案件无法执行导致生活面临急迫困难，符合司法救助条件，决定给予一次性救助金。", -10),
-    "granted": _Aid(Hardship.SUPPORT, "申请人年逾七旬，无固定收入，赡养费长期未获给付，患慢性病需长期服药。", 30_000,
-                    ("户籍证明.pdf", "村委会困难证明.pdf"), -26, -16, 15_000,
-                    "经审查符合司法救助条件，决定给予救助金，待财政拨付后发放。"),
-    "refused": _Aid(Hardship.OTHER, "申请人经营的个体门店因货款未能收回，资金周转困难，请求给予救助。", 20_000,
-                    ("营业执照.pdf",), -38, -27,
-                    reasons="经审查，申请人有稳定的经营收入及自有住房，不属于因案件无法执行导致生活面临急迫困难的情形，"
-                            "不符合司法救助条件，决定不予救助。"),
-    "submitted": _Aid(Hardship.WAGES, "申请人系进城务工人员，被拖欠劳动报酬，家中两名子女在校读书，主要收入来源中断。",
-                      20_000, ("欠薪证明.pdf", "家庭困难证明.pdf"), -4),
+    "paid": _Aid(
+        Hardship.INJURY,
+        "申请人因交通事故致残，丧失劳动能力，医疗费负债较重；被执行人经穷尽财产调查措施，确无财产可供执行。",
+        50_000,
+        ("残疾证.pdf", "医疗费票据.pdf", "家庭困难证明.pdf"),
+        -45,
+        -33,
+        20_000,
+        "经审查，申请人因案件无法执行导致生活面临急迫困难，符合司法救助条件，决定给予一次性救助金。",
+        -10,
+    ),
+    "granted": _Aid(
+        Hardship.SUPPORT,
+        "申请人年逾七旬，无固定收入，赡养费长期未获给付，患慢性病需长期服药。",
+        30_000,
+        ("户籍证明.pdf", "村委会困难证明.pdf"),
+        -26,
+        -16,
+        15_000,
+        "经审查符合司法救助条件，决定给予救助金，待财政拨付后发放。",
+    ),
+    "refused": _Aid(
+        Hardship.OTHER,
+        "申请人经营的个体门店因货款未能收回，资金周转困难，请求给予救助。",
+        20_000,
+        ("营业执照.pdf",),
+        -38,
+        -27,
+        reasons="经审查，申请人有稳定的经营收入及自有住房，不属于因案件无法执行导致生活面临急迫困难的情形，"
+        "不符合司法救助条件，决定不予救助。",
+    ),
+    "submitted": _Aid(
+        Hardship.WAGES,
+        "申请人系进城务工人员，被拖欠劳动报酬，家中两名子女在校读书，主要收入来源中断。",
+        20_000,
+        ("欠薪证明.pdf", "家庭困难证明.pdf"),
+        -4,
+    ),
 }
 
 
-def _aid(session: Session, *, court: Court, rng: random.Random, clock: _Clock,
-         avoid: set[str]) -> dict[str, AidApplication]:
+def _aid(
+    session: Session, *, court: Court, rng: random.Random, clock: _Clock, avoid: set[str]
+) -> dict[str, AidApplication]:
     """Applications by applicants (persons) of cases whose respondent could not pay: 终本 cases first, then
     open ones; one in every status."""
     before = clock.now - timedelta(days=51)  # a fixed span before now (not a local day): the same cases every run
-    found = list(session.scalars(sa.select(EnforcementCase).where(
-        EnforcementCase.court_id == court.id, EnforcementCase.stage != CaseStage.CLOSED,
-        EnforcementCase.filed_at < before, EnforcementCase.number.not_in(sorted(avoid))).order_by(EnforcementCase.id)))
-    fitting = [c for c in found if _applicant(c).kind == PartyKind.PERSON
-               and (c.closed_at is None or c.closed_at < before)]
+    found = list(
+        session.scalars(
+            sa.select(EnforcementCase)
+            .where(
+                EnforcementCase.court_id == court.id,
+                EnforcementCase.stage != CaseStage.CLOSED,
+                EnforcementCase.filed_at < before,
+                EnforcementCase.number.not_in(sorted(avoid)),
+            )
+            .order_by(EnforcementCase.id)
+        )
+    )
+    fitting = [
+        c for c in found if _applicant(c).kind == PartyKind.PERSON and (c.closed_at is None or c.closed_at < before)
+    ]
     terminated = [c for c in fitting if c.stage == CaseStage.TERMINATED]
     others = [c for c in fitting if c.stage != CaseStage.TERMINATED]
     chosen = rng.sample(terminated, min(len(AID_STORIES), len(terminated)))
     chosen += rng.sample(others, min(len(AID_STORIES) - len(chosen), len(others)))
     built: dict[str, AidApplication] = {}
     for (name, story), case in zip(AID_STORIES.items(), chosen, strict=False):
-        documents = [(title, pdf(f"Mingjing demo - judicial aid document {n}"))
-                     for n, title in enumerate(story.documents, start=1)]
-        application = aid.apply(session, case=case, party=_applicant(case), hardship=story.hardship,
-                                household=story.household, amount_asked_fen=story.asked_yuan * 100,
-                                documents=documents, now=clock.at(story.submitted, 10, 30))
+        documents = [
+            (title, pdf(f"Mingjing demo - judicial aid document {n}"))
+            for n, title in enumerate(story.documents, start=1)
+        ]
+        application = aid.apply(
+            session,
+            case=case,
+            party=_applicant(case),
+            hardship=story.hardship,
+            household=story.household,
+            amount_asked_fen=story.asked_yuan * 100,
+            documents=documents,
+            now=clock.at(story.submitted, 10, 30),
+        )
         if story.decided is not None:
-            aid.decide(session, application=application, grant=story.granted_yuan is not None,
-                       amount_granted_fen=story.granted_yuan * 100 if story.granted_yuan else None,
-                       reasons=story.reasons, actor=ACTOR, now=clock.at(story.decided, 15))
+            aid.decide(
+                session,
+                application=application,
+                grant=story.granted_yuan is not None,
+                amount_granted_fen=story.granted_yuan * 100 if story.granted_yuan else None,
+                reasons=story.reasons,
+                actor=ACTOR,
+                now=clock.at(story.decided, 15),
+            )
         if story.paid is not None:
             paid = clock.in_this_year(clock.at(story.paid, 10))
             aid.record_payment(session, application=application, paid_at=paid, actor=ACTOR, now=paid)
@@ -484,9 +713,20 @@ def _aid(session: Session, *, court: Court, rng: random.Random, clock: _Clock,
 
 # --- The whole ---------------------------------------------------------------------------------------------------
 
-def seed_grid(session: Session, *, court: Court, judge: Officer, rng: random.Random, now: datetime, key: bytes,
-              name_of: Callable[[random.Random], str], avoid: set[str] | None = None, login: str = "liaison",
-              located: int = 36) -> GridDemo:
+
+def seed_grid(
+    session: Session,
+    *,
+    court: Court,
+    judge: Officer,
+    rng: random.Random,
+    now: datetime,
+    key: bytes,
+    name_of: Callable[[random.Random], str],
+    avoid: set[str] | None = None,
+    login: str = "liaison",
+    located: int = 36,
+) -> GridDemo:
     """Add the demo's 执行+网格 and 司法救助: townships and grids, ten liaisons (the last the ``login`` account's),
     ``located`` respondents of open cases placed in grids, pushes to the demo liaison's inbox, ``judge``'s
     assistance tasks in every state (one overdue), and judicial aid applications in every status. Cases numbered
@@ -502,19 +742,46 @@ def seed_grid(session: Session, *, court: Court, judge: Officer, rng: random.Ran
     built.areas = list(areas.values())
     located_at = clock.at(-60, 9)
     # Cases filed a fixed span before now (not a local day), so every run at any hour picks the same ones.
-    candidates = _candidates(session, court=court, judge=judge, rng=rng, before=now - timedelta(days=61), avoid=avoid,
-                             count=located)
-    demo, built.liaisons = _liaisons(session, court=court, areas=areas, home=_home_township(candidates, judge),
-                                     account=account, rng=rng, when=clock.at(-230, 10), name_of=name_of)
+    candidates = _candidates(
+        session, court=court, judge=judge, rng=rng, before=now - timedelta(days=61), avoid=avoid, count=located
+    )
+    demo, built.liaisons = _liaisons(
+        session,
+        court=court,
+        areas=areas,
+        home=_home_township(candidates, judge),
+        account=account,
+        rng=rng,
+        when=clock.at(-230, 10),
+        name_of=name_of,
+    )
     built.demo_liaison = demo
     demo_grids = {g.id for g in demo.grids}
     other_grids = {a.id for a in areas.values() if a.parent_id is not None} - demo_grids
-    built.located = _locate(session, candidates=candidates, judge=judge, demo=demo, areas=areas, rng=rng,
-                            when=located_at)
-    built.pushed = _pushes(session, court=court, pool=_Pool(built.located, judge), demo=demo, demo_grids=demo_grids,
-                           other_grids=other_grids, rng=rng, key=key, clock=clock, name_of=name_of)
-    built.tasks = _tasks(session, judge=judge, located=built.located, demo=demo, demo_grids=demo_grids,
-                         other_grids=other_grids, clock=clock)
+    built.located = _locate(
+        session, candidates=candidates, judge=judge, demo=demo, areas=areas, rng=rng, when=located_at
+    )
+    built.pushed = _pushes(
+        session,
+        court=court,
+        pool=_Pool(built.located, judge),
+        demo=demo,
+        demo_grids=demo_grids,
+        other_grids=other_grids,
+        rng=rng,
+        key=key,
+        clock=clock,
+        name_of=name_of,
+    )
+    built.tasks = _tasks(
+        session,
+        judge=judge,
+        located=built.located,
+        demo=demo,
+        demo_grids=demo_grids,
+        other_grids=other_grids,
+        clock=clock,
+    )
     built.applications = _aid(session, court=court, rng=rng, clock=clock, avoid=avoid)
     _deliver(session, after=first_message, now=now)
     return built
@@ -523,9 +790,16 @@ def seed_grid(session: Session, *, court: Court, judge: Officer, rng: random.Ran
 def _deliver(session: Session, *, after: int, now: datetime) -> None:
     """Mark the messages queued here as sent a minute after they were written: the demo's events are all past."""
     session.flush()
-    waiting = session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.id > after, OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.created_at < now,
-        OutboxMessage.next_attempt_at <= now).order_by(OutboxMessage.id))
+    waiting = session.scalars(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.id > after,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.created_at < now,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .order_by(OutboxMessage.id)
+    )
     for message in waiting:
         notices.mark_sent(session, message=message, now=message.created_at + timedelta(minutes=1))
     session.flush()

@@ -40,8 +40,14 @@ from publicity.models import (
 ACTOR = "seed-demo"
 DEFAULT_LINK_BASE = "http://127.0.0.1:5000/oversight/invitations/"
 # The messages the oversight services put in the outbox (all of the demo's are in the past: delivered).
-MESSAGE_KINDS = ("oversight_invitation", "onsite_scheduled", "onsite_reminder", "card_answered",
-                 "question_answered", "closure_report")
+MESSAGE_KINDS = (
+    "oversight_invitation",
+    "onsite_scheduled",
+    "onsite_reminder",
+    "card_answered",
+    "question_answered",
+    "closure_report",
+)
 S, B, U = Rating.SATISFIED, Rating.BASICALLY_SATISFIED, Rating.UNSATISFIED
 
 # The roster beyond the five overseers demo.seed puts on it (the last one's term has ended).
@@ -52,8 +58,12 @@ MORE_OVERSEERS = (
     (OverseerKind.CPPCC, OverseerLevel.PROVINCE, "政协山东省委员会"),
     (OverseerKind.DEPUTY, OverseerLevel.COUNTY, "夏津县人大常委会 新盛店镇代表组"),
 )
-EMAIL_PREFIX = {OverseerLevel.COUNTY: "xj", OverseerLevel.CITY: "dz", OverseerLevel.PROVINCE: "sd",
-                OverseerLevel.NATIONAL: "qg"}
+EMAIL_PREFIX = {
+    OverseerLevel.COUNTY: "xj",
+    OverseerLevel.CITY: "dz",
+    OverseerLevel.PROVINCE: "sd",
+    OverseerLevel.NATIONAL: "qg",
+}
 
 
 @dataclass
@@ -88,64 +98,143 @@ class _Builder:
         return datetime.combine(day, time(hour, minute), tzinfo=COURT_ZONE).astimezone(UTC)
 
     def invite(self, case: EnforcementCase, overseer: Overseer, when: datetime, message: str) -> Invitation:
-        return invitations.invite(self.session, case=case, overseer=overseer, judge=_judge(case), message=message,
-                                  link_base=self.link_base, now=when).invitation
+        return invitations.invite(
+            self.session,
+            case=case,
+            overseer=overseer,
+            judge=_judge(case),
+            message=message,
+            link_base=self.link_base,
+            now=when,
+        ).invitation
 
-    def supervise(self, case: EnforcementCase, overseer: Overseer, invited: datetime, accepted: datetime,
-                  message: str) -> Invitation:
+    def supervise(
+        self, case: EnforcementCase, overseer: Overseer, invited: datetime, accepted: datetime, message: str
+    ) -> Invitation:
         invitation = self.invite(case, overseer, invited, message)
         return invitations.accept(self.session, invitation=invitation, now=accepted)
 
-    def schedule(self, case: EnforcementCase, *, when: datetime, on: datetime, measure: OnsiteMeasure, place: str,
-                 officers: str) -> OnsiteAction:
-        return onsite.schedule(self.session, case=case, judge=_judge(case), scheduled_at=on, place=place,
-                               measure=measure, officers=officers, now=when)
+    def schedule(
+        self, case: EnforcementCase, *, when: datetime, on: datetime, measure: OnsiteMeasure, place: str, officers: str
+    ) -> OnsiteAction:
+        return onsite.schedule(
+            self.session,
+            case=case,
+            judge=_judge(case),
+            scheduled_at=on,
+            place=place,
+            measure=measure,
+            officers=officers,
+            now=when,
+        )
 
-    def card(self, case: EnforcementCase, overseer: Overseer, when: datetime, ratings: tuple[Rating, ...], *,
-             action: OnsiteAction | None = None, comments: str = "", suggestions: str = "",
-             spoke_with_parties: bool = False) -> EvaluationCard:
+    def card(
+        self,
+        case: EnforcementCase,
+        overseer: Overseer,
+        when: datetime,
+        ratings: tuple[Rating, ...],
+        *,
+        action: OnsiteAction | None = None,
+        comments: str = "",
+        suggestions: str = "",
+        spoke_with_parties: bool = False,
+    ) -> EvaluationCard:
         """Fill and submit a card: five dimensions then the overall impression, in the paper card's order."""
-        draft = cards.draft_for(self.session, case=case, overseer=overseer, action=action,
-                                now=when - timedelta(minutes=25))
-        return cards.submit(self.session, card=draft, data=_card_data(ratings, action=action, comments=comments,
-                                                                      suggestions=suggestions,
-                                                                      spoke_with_parties=spoke_with_parties),
-                            now=when)
+        draft = cards.draft_for(
+            self.session, case=case, overseer=overseer, action=action, now=when - timedelta(minutes=25)
+        )
+        return cards.submit(
+            self.session,
+            card=draft,
+            data=_card_data(
+                ratings,
+                action=action,
+                comments=comments,
+                suggestions=suggestions,
+                spoke_with_parties=spoke_with_parties,
+            ),
+            now=when,
+        )
 
     def answer_card(self, card: EvaluationCard, case: EnforcementCase, when: datetime, text: str) -> None:
         cards.answer(self.session, card=card, judge=_judge(case), text=text, now=when)
 
-    def ask(self, case: EnforcementCase, overseer: Overseer, when: datetime, text: str,
-            answered: datetime | None = None, answer: str = "") -> None:
+    def ask(
+        self,
+        case: EnforcementCase,
+        overseer: Overseer,
+        when: datetime,
+        text: str,
+        answered: datetime | None = None,
+        answer: str = "",
+    ) -> None:
         question = questions.ask(self.session, case=case, overseer=overseer, text=text, now=when)
         if answered is not None:
             questions.answer(self.session, question=question, judge=_judge(case), text=answer, now=answered)
 
-    def talk(self, case: EnforcementCase, overseer: Overseer, side: PartySide, talked_on: datetime,
-             summary: str) -> None:
+    def talk(
+        self, case: EnforcementCase, overseer: Overseer, side: PartySide, talked_on: datetime, summary: str
+    ) -> None:
         party = next(p for p in case.parties if p.side == side)
-        questions.record_talk(self.session, case=case, overseer=overseer, party_name=party.name, talked_on=talked_on,
-                              summary=summary, now=talked_on + timedelta(hours=2))
+        questions.record_talk(
+            self.session,
+            case=case,
+            overseer=overseer,
+            party_name=party.name,
+            talked_on=talked_on,
+            summary=summary,
+            now=talked_on + timedelta(hours=2),
+        )
 
     def node(self, case: EnforcementCase, node_type: NodeType, when: datetime, text: str, **extra: object) -> None:
-        cases.add_node(self.session, case=case, node_type=node_type, occurred_at=when, public_text=text,
-                       actor=ACTOR, now=when, **extra)  # type: ignore[arg-type]
+        cases.add_node(
+            self.session,
+            case=case,
+            node_type=node_type,
+            occurred_at=when,
+            public_text=text,
+            actor=ACTOR,
+            now=when,
+            **extra,
+        )  # type: ignore[arg-type]
 
     def perform_in_full(self, case: EnforcementCase, *, paid: datetime, paid_out: datetime, closed: datetime) -> None:
         """The respondent pays what is still owed, the court pays the applicant, the case closes as 执行完毕."""
         owed = case.amount_applied_fen - funds.received_by_case(self.session, [case.id]).get(case.id, 0)
         if owed > 0:
-            funds.record_movement(self.session, case=case, direction=FundDirection.IN, counterparty="被执行人交纳执行款",
-                                  amount_fen=owed, occurred_at=paid,
-                                  reference=f"JK{self.rng.randint(10000, 99999)}", actor=ACTOR, now=paid)
+            funds.record_movement(
+                self.session,
+                case=case,
+                direction=FundDirection.IN,
+                counterparty="被执行人交纳执行款",
+                amount_fen=owed,
+                occurred_at=paid,
+                reference=f"JK{self.rng.randint(10000, 99999)}",
+                actor=ACTOR,
+                now=paid,
+            )
         held = funds.balance(self.session, case)
         if held > 0:
             applicant = next(p.name for p in case.parties if p.side == PartySide.APPLICANT)
-            funds.record_movement(self.session, case=case, direction=FundDirection.OUT, counterparty=applicant,
-                                  amount_fen=held, occurred_at=paid_out,
-                                  reference=f"FF{self.rng.randint(10000, 99999)}", actor=ACTOR, now=paid_out)
-        self.node(case, NodeType.CLOSED, closed, "被执行人已全部履行，本案执行完毕。",
-                  closure_mode=ClosureMode.FULLY_PERFORMED)
+            funds.record_movement(
+                self.session,
+                case=case,
+                direction=FundDirection.OUT,
+                counterparty=applicant,
+                amount_fen=held,
+                occurred_at=paid_out,
+                reference=f"FF{self.rng.randint(10000, 99999)}",
+                actor=ACTOR,
+                now=paid_out,
+            )
+        self.node(
+            case,
+            NodeType.CLOSED,
+            closed,
+            "被执行人已全部履行，本案执行完毕。",
+            closure_mode=ClosureMode.FULLY_PERFORMED,
+        )
 
 
 def _judge(case: EnforcementCase) -> Officer:
@@ -162,35 +251,85 @@ def _message(case: EnforcementCase, text: str) -> str:
     return ("本案系我院重点攻坚的“骨头案”。" if case.hard_case else "") + text
 
 
-def _card_data(ratings: tuple[Rating, ...], *, action: OnsiteAction | None, comments: str, suggestions: str,
-               spoke_with_parties: bool) -> cards.CardData:
-    return cards.CardData(ratings=dict(zip(cards.RATED, ratings, strict=True)), witnessed_on_site=action is not None,
-                          spoke_with_parties=spoke_with_parties, comments=comments, suggestions=suggestions)
+def _card_data(
+    ratings: tuple[Rating, ...],
+    *,
+    action: OnsiteAction | None,
+    comments: str,
+    suggestions: str,
+    spoke_with_parties: bool,
+) -> cards.CardData:
+    return cards.CardData(
+        ratings=dict(zip(cards.RATED, ratings, strict=True)),
+        witnessed_on_site=action is not None,
+        spoke_with_parties=spoke_with_parties,
+        comments=comments,
+        suggestions=suggestions,
+    )
 
 
 def _contact(rng: random.Random, kind: OverseerKind, level: OverseerLevel, number: int) -> dict[str, str]:
     """A fake mobile (138...) and an example.org address like ``xjrd03`` (夏津 人大, the third on the roster)."""
     body = "rd" if kind == OverseerKind.DEPUTY else "zx"
-    return {"phone": f"138{rng.randint(0, 99_999_999):08d}",
-            "email": f"{EMAIL_PREFIX[level]}{body}{number:02d}@example.org"}
+    return {
+        "phone": f"138{rng.randint(0, 99_999_999):08d}",
+        "email": f"{EMAIL_PREFIX[level]}{body}{number:02d}@example.org",
+    }
 
 
-def _roster(session: Session, *, court: Court, roster: list[Overseer], rng: random.Random, appointed: datetime,
-            term_ended: datetime, name_of: Callable[[random.Random], str]) -> list[Overseer]:
+def _roster(
+    session: Session,
+    *,
+    court: Court,
+    roster: list[Overseer],
+    rng: random.Random,
+    appointed: datetime,
+    term_ended: datetime,
+    name_of: Callable[[random.Random], str],
+) -> list[Overseer]:
     """Give the existing overseers contact details, add five more, and retire one whose term ended."""
     everyone = list(roster)
     for number, overseer in enumerate(roster, start=1):
-        overseers.update_overseer(session, overseer=overseer, name=overseer.name, kind=overseer.kind,
-                                  level=overseer.level, unit=overseer.unit, active=True, actor=ACTOR, now=appointed,
-                                  **_contact(rng, overseer.kind, overseer.level, number))
+        overseers.update_overseer(
+            session,
+            overseer=overseer,
+            name=overseer.name,
+            kind=overseer.kind,
+            level=overseer.level,
+            unit=overseer.unit,
+            active=True,
+            actor=ACTOR,
+            now=appointed,
+            **_contact(rng, overseer.kind, overseer.level, number),
+        )
     for number, (kind, level, unit) in enumerate(MORE_OVERSEERS, start=len(roster) + 1):
-        everyone.append(overseers.add_overseer(session, court=court, name=name_of(rng), kind=kind, level=level,
-                                               unit=unit, actor=ACTOR, now=appointed,
-                                               **_contact(rng, kind, level, number)))
+        everyone.append(
+            overseers.add_overseer(
+                session,
+                court=court,
+                name=name_of(rng),
+                kind=kind,
+                level=level,
+                unit=unit,
+                actor=ACTOR,
+                now=appointed,
+                **_contact(rng, kind, level, number),
+            )
+        )
     retired = everyone[-1]
-    overseers.update_overseer(session, overseer=retired, name=retired.name, kind=retired.kind, level=retired.level,
-                              unit=retired.unit, phone=retired.phone, email=retired.email, active=False, actor=ACTOR,
-                              now=term_ended)
+    overseers.update_overseer(
+        session,
+        overseer=retired,
+        name=retired.name,
+        kind=retired.kind,
+        level=retired.level,
+        unit=retired.unit,
+        phone=retired.phone,
+        email=retired.email,
+        active=False,
+        actor=ACTOR,
+        now=term_ended,
+    )
     return everyone
 
 
@@ -199,14 +338,23 @@ class _Cases:
 
     def __init__(self, session: Session, *, court: Court, judge: Officer, now: datetime, avoid: set[str]) -> None:
         self.judge, self.now = judge, now
-        self.open = list(session.scalars(sa.select(EnforcementCase).where(
-            EnforcementCase.court_id == court.id, EnforcementCase.judge_id.is_not(None),
-            EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)),
-            EnforcementCase.number.not_in(sorted(avoid))).order_by(EnforcementCase.id)))
+        self.open = list(
+            session.scalars(
+                sa.select(EnforcementCase)
+                .where(
+                    EnforcementCase.court_id == court.id,
+                    EnforcementCase.judge_id.is_not(None),
+                    EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)),
+                    EnforcementCase.number.not_in(sorted(avoid)),
+                )
+                .order_by(EnforcementCase.id)
+            )
+        )
         self.used: set[int] = set()
 
     def take(self, *, older_than_days: int, demo_judge: bool) -> EnforcementCase | None:
         """The first unused case filed long enough ago; ``demo_judge`` prefers the demo judge's, else others'."""
+
         def preference(case: EnforcementCase) -> tuple[bool, bool, int]:
             mine = case.judge_id == self.judge.id
             if demo_judge:
@@ -222,16 +370,32 @@ class _Cases:
         return chosen
 
 
-def seed_oversight(session: Session, *, court: Court, judge: Officer, roster: list[Overseer], rng: random.Random,
-                   now: datetime, link_base: str, name_of: Callable[[random.Random], str],
-                   avoid: set[str] | None = None) -> OversightDemo:
+def seed_oversight(
+    session: Session,
+    *,
+    court: Court,
+    judge: Officer,
+    roster: list[Overseer],
+    rng: random.Random,
+    now: datetime,
+    link_base: str,
+    name_of: Callable[[random.Random], str],
+    avoid: set[str] | None = None,
+) -> OversightDemo:
     """Add the demo's oversight: ``roster[0]`` is the ``deputy`` login's overseer, ``roster[1]`` the ``cppcc``
     login's; ``judge`` is the ``judge`` login's officer, who judges the supervised cases where the demo allows.
     Cases numbered in ``avoid`` (the printed showcase cases) are left alone. Every row is made by the services
     (so the audit trail and the outbox are as in real use), at times relative to ``now``."""
     b = _Builder(session, rng=rng, now=now, link_base=link_base)
-    everyone = _roster(session, court=court, roster=roster, rng=rng, appointed=b.at(-200, 10), term_ended=b.at(-90, 10),
-                       name_of=name_of)
+    everyone = _roster(
+        session,
+        court=court,
+        roster=roster,
+        rng=rng,
+        appointed=b.at(-200, 10),
+        term_ended=b.at(-90, 10),
+        name_of=name_of,
+    )
     deputy, cppcc, city_deputy, city_cppcc, province_deputy = everyone[:5]
     county_deputy, county_cppcc, city_deputy_2, province_cppcc = everyone[5:9]
     built = OversightDemo(overseers=everyone)
@@ -245,9 +409,17 @@ def seed_oversight(session: Session, *, court: Court, judge: Officer, roster: li
         ("pending", 4, False, _pending_invitations),
         ("other_judge", 40, False, _other_judge),
     )
-    who = {"deputy": deputy, "cppcc": cppcc, "city_deputy": city_deputy, "city_cppcc": city_cppcc,
-           "province_deputy": province_deputy, "county_deputy": county_deputy, "county_cppcc": county_cppcc,
-           "city_deputy_2": city_deputy_2, "province_cppcc": province_cppcc}
+    who = {
+        "deputy": deputy,
+        "cppcc": cppcc,
+        "city_deputy": city_deputy,
+        "city_cppcc": city_cppcc,
+        "province_deputy": province_deputy,
+        "county_deputy": county_deputy,
+        "county_cppcc": county_cppcc,
+        "city_deputy_2": city_deputy_2,
+        "province_cppcc": province_cppcc,
+    }
     for name, older_than_days, demo_judge, build in plan:
         case = pool.take(older_than_days=older_than_days, demo_judge=demo_judge)
         if case is None:  # a small demo (``--cases 4``) has too few cases for every story
@@ -261,15 +433,22 @@ def seed_oversight(session: Session, *, court: Court, judge: Officer, roster: li
 def _deliver(session: Session, *, now: datetime) -> None:
     """Mark the oversight messages as sent a minute after they were written: the demo's events are all past."""
     session.flush()
-    waiting = session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.kind.in_(MESSAGE_KINDS), OutboxMessage.status == OutboxStatus.PENDING,
-        OutboxMessage.created_at < now).order_by(OutboxMessage.id))
+    waiting = session.scalars(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.kind.in_(MESSAGE_KINDS),
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.created_at < now,
+        )
+        .order_by(OutboxMessage.id)
+    )
     for message in waiting:
         notices.mark_sent(session, message=message, now=message.created_at + timedelta(minutes=1))
     session.flush()
 
 
 # --- The stories ------------------------------------------------------------------------------------------------
+
 
 def _active_case(b: _Builder, case: EnforcementCase, who: Mapping[str, Overseer]) -> None:
     """Under way: two overseers accepted (a third declined), a witnessed impound, cards (one amended), a
@@ -280,39 +459,94 @@ def _active_case(b: _Builder, case: EnforcementCase, who: Mapping[str, Overseer]
     b.supervise(case, deputy, b.at(-45, 9), b.at(-44, 20, 10), message)
     b.supervise(case, cppcc, b.at(-45, 9, 5), b.at(-43, 10, 30), message)
     declined = b.invite(case, who["city_deputy"], b.at(-45, 9, 10), message)
-    invitations.decline(b.session, invitation=declined, reason="本月随市人大常委会赴外地开展执法检查，时间冲突，抱歉。",
-                        now=b.at(-43, 15, 40))
+    invitations.decline(
+        b.session,
+        invitation=declined,
+        reason="本月随市人大常委会赴外地开展执法检查，时间冲突，抱歉。",
+        now=b.at(-43, 15, 40),
+    )
 
-    impound = b.schedule(case, when=b.at(-38, 16), on=b.at(-30, 9), measure=OnsiteMeasure.IMPOUND,
-                         place="夏津县银城街道某汽修厂院内（被执行人车辆停放处）", officers=f"{judge.name}（承办法官）、书记员1名、法警2名")
+    impound = b.schedule(
+        case,
+        when=b.at(-38, 16),
+        on=b.at(-30, 9),
+        measure=OnsiteMeasure.IMPOUND,
+        place="夏津县银城街道某汽修厂院内（被执行人车辆停放处）",
+        officers=f"{judge.name}（承办法官）、书记员1名、法警2名",
+    )
     onsite.respond(b.session, action=impound, overseer_id=deputy.id, coming=True, now=b.at(-37, 8, 45))
     onsite.respond(b.session, action=impound, overseer_id=cppcc.id, coming=True, now=b.at(-36, 19, 20))
     b.node(case, NodeType.IMPOUND, b.at(-30, 10, 40), "依法扣押被执行人名下小型轿车一辆。")
-    onsite.record_outcome(b.session, action=impound, judge=judge, now=b.at(-30, 15),
-                          outcome="车辆已扣押并移至法院停车场，被执行人当场承诺十日内提出还款方案；全程执法记录仪录像。")
+    onsite.record_outcome(
+        b.session,
+        action=impound,
+        judge=judge,
+        now=b.at(-30, 15),
+        outcome="车辆已扣押并移至法院停车场，被执行人当场承诺十日内提出还款方案；全程执法记录仪录像。",
+    )
     onsite.record_witnessed(b.session, action=impound, overseer_id=deputy.id, witnessed=True, now=b.at(-30, 18))
     onsite.record_witnessed(b.session, action=impound, overseer_id=cppcc.id, witnessed=True, now=b.at(-29, 9, 10))
 
-    on_site = b.card(case, deputy, b.at(-29, 20, 30), (S, S, S, S, S, S), action=impound,
-                     comments="执行人员出示证件、告知权利义务，现场秩序良好，扣押过程规范。")
+    on_site = b.card(
+        case,
+        deputy,
+        b.at(-29, 20, 30),
+        (S, S, S, S, S, S),
+        action=impound,
+        comments="执行人员出示证件、告知权利义务，现场秩序良好，扣押过程规范。",
+    )
     b.answer_card(on_site, case, b.at(-27, 10, 15), "感谢代表的肯定，我们将继续规范现场执行。")
-    first = b.card(case, cppcc, b.at(-28, 21), (S, S, B, S, B, B), spoke_with_parties=True,
-                   comments="扣押后处置进度偏慢，申请人仍未拿到执行款。", suggestions="建议尽快启动评估拍卖程序。")
-    b.answer_card(first, case, b.at(-25, 16, 20),
-                  "已于扣押当周委托评估机构，评估报告预计本月内出具，届时依法上网拍卖。")
-    b.talk(case, deputy, PartySide.APPLICANT, b.at(-26, 15),
-           "申请人表示扣押车辆后被执行人已主动联系，希望法院尽快处置，对法院工作总体认可。")
-    b.ask(case, deputy, b.at(-20, 9, 30), "被扣押车辆是否已评估？预计何时拍卖？",
-          b.at(-19, 17, 5), "评估机构已完成现场勘验，报告出具后将在淘宝司法拍卖平台挂拍，届时另行告知。")
+    first = b.card(
+        case,
+        cppcc,
+        b.at(-28, 21),
+        (S, S, B, S, B, B),
+        spoke_with_parties=True,
+        comments="扣押后处置进度偏慢，申请人仍未拿到执行款。",
+        suggestions="建议尽快启动评估拍卖程序。",
+    )
+    b.answer_card(
+        first, case, b.at(-25, 16, 20), "已于扣押当周委托评估机构，评估报告预计本月内出具，届时依法上网拍卖。"
+    )
+    b.talk(
+        case,
+        deputy,
+        PartySide.APPLICANT,
+        b.at(-26, 15),
+        "申请人表示扣押车辆后被执行人已主动联系，希望法院尽快处置，对法院工作总体认可。",
+    )
+    b.ask(
+        case,
+        deputy,
+        b.at(-20, 9, 30),
+        "被扣押车辆是否已评估？预计何时拍卖？",
+        b.at(-19, 17, 5),
+        "评估机构已完成现场勘验，报告出具后将在淘宝司法拍卖平台挂拍，届时另行告知。",
+    )
     amendment = cards.amend(b.session, card=first, now=b.at(-4, 19, 40))
-    cards.submit(b.session, card=amendment, now=b.at(-4, 20), data=_card_data(
-        (S, S, S, S, B, S), action=None, spoke_with_parties=True, suggestions="建议拍卖后尽快发放执行款。",
-        comments="经了解评估已完成，处置进度比此前明显加快，修改评价。"))
+    cards.submit(
+        b.session,
+        card=amendment,
+        now=b.at(-4, 20),
+        data=_card_data(
+            (S, S, S, S, B, S),
+            action=None,
+            spoke_with_parties=True,
+            suggestions="建议拍卖后尽快发放执行款。",
+            comments="经了解评估已完成，处置进度比此前明显加快，修改评价。",
+        ),
+    )
     b.ask(case, cppcc, b.at(-2, 10, 10), "被执行人提出的还款方案是否已经收到？申请人是否同意？")
 
     premises = "夏津县南城镇被执行企业经营场所" if _respondent_is_entity(case) else "夏津县南城镇被执行人住所"
-    search = b.schedule(case, when=b.at(-2, 15), on=b.at(3, 9), measure=OnsiteMeasure.SEARCH, place=premises,
-                        officers=f"{judge.name}（承办法官）、法警3名")
+    search = b.schedule(
+        case,
+        when=b.at(-2, 15),
+        on=b.at(3, 9),
+        measure=OnsiteMeasure.SEARCH,
+        place=premises,
+        officers=f"{judge.name}（承办法官）、法警3名",
+    )
     onsite.respond(b.session, action=search, overseer_id=deputy.id, coming=True, now=b.at(-1, 9, 20))
 
 
@@ -326,36 +560,78 @@ def _reported_case(b: _Builder, case: EnforcementCase, who: Mapping[str, Oversee
     asset = "厂房" if entity else "商铺"
     b.supervise(case, deputy, b.at(-70, 10), b.at(-69, 8, 30), message)
     b.supervise(case, other, b.at(-70, 10, 5), b.at(-68, 11), message)
-    b.ask(case, other, b.at(-66, 16), "被执行人名下是否查到可供执行的财产？",
-          b.at(-64, 9, 40), f"网络查控发现被执行人名下有{asset}一处，拟近期现场查封。")
+    b.ask(
+        case,
+        other,
+        b.at(-66, 16),
+        "被执行人名下是否查到可供执行的财产？",
+        b.at(-64, 9, 40),
+        f"网络查控发现被执行人名下有{asset}一处，拟近期现场查封。",
+    )
 
-    seizure = b.schedule(case, when=b.at(-62, 15), on=b.at(-55, 9, 30), measure=OnsiteMeasure.SEIZURE,
-                         place=f"夏津经济开发区被执行人{asset}", officers=f"{judge.name}（承办法官）、书记员1名、法警2名")
+    seizure = b.schedule(
+        case,
+        when=b.at(-62, 15),
+        on=b.at(-55, 9, 30),
+        measure=OnsiteMeasure.SEIZURE,
+        place=f"夏津经济开发区被执行人{asset}",
+        officers=f"{judge.name}（承办法官）、书记员1名、法警2名",
+    )
     onsite.respond(b.session, action=seizure, overseer_id=deputy.id, coming=True, now=b.at(-61, 9))
     onsite.respond(b.session, action=seizure, overseer_id=other.id, coming=True, now=b.at(-60, 14, 30))
     b.node(case, NodeType.SEIZURE, b.at(-55, 10, 30), f"查封被执行人{asset}一处并张贴封条、公告。")
-    onsite.record_outcome(b.session, action=seizure, judge=judge, now=b.at(-55, 16),
-                          outcome=f"{asset}已查封，张贴封条及公告；被执行人到场，表示愿意筹款履行。")
+    onsite.record_outcome(
+        b.session,
+        action=seizure,
+        judge=judge,
+        now=b.at(-55, 16),
+        outcome=f"{asset}已查封，张贴封条及公告；被执行人到场，表示愿意筹款履行。",
+    )
     onsite.record_witnessed(b.session, action=seizure, overseer_id=deputy.id, witnessed=True, now=b.at(-55, 18))
     onsite.record_witnessed(b.session, action=seizure, overseer_id=other.id, witnessed=True, now=b.at(-55, 19))
 
     happy = b.card(case, deputy, b.at(-54, 20), (S, S, S, S, S, S), action=seizure)
     b.answer_card(happy, case, b.at(-52, 11), "感谢监督。")
-    unhappy = b.card(case, other, b.at(-53, 21, 15), (S, S, U, S, B, B),
-                     comments="查封前进展较慢，申请人反映多次联系承办人未获答复。",
-                     suggestions="建议对重大案件建立进展定期告知机制。", spoke_with_parties=True)
-    b.answer_card(unhappy, case, b.at(-49, 10, 30),
-                  "意见收悉。前期因财产查控反馈滞后延误了查封，今后对重大案件每两周向申请人告知一次进展。")
-    b.talk(case, other, PartySide.RESPONDENT, b.at(-50, 14),
-           ("被执行人法定代表人称企业经营困难" if entity else "被执行人称近年生意亏损")
-           + f"，但愿意在{asset}不被拍卖的前提下筹款一次性履行。")
+    unhappy = b.card(
+        case,
+        other,
+        b.at(-53, 21, 15),
+        (S, S, U, S, B, B),
+        comments="查封前进展较慢，申请人反映多次联系承办人未获答复。",
+        suggestions="建议对重大案件建立进展定期告知机制。",
+        spoke_with_parties=True,
+    )
+    b.answer_card(
+        unhappy,
+        case,
+        b.at(-49, 10, 30),
+        "意见收悉。前期因财产查控反馈滞后延误了查封，今后对重大案件每两周向申请人告知一次进展。",
+    )
+    b.talk(
+        case,
+        other,
+        PartySide.RESPONDENT,
+        b.at(-50, 14),
+        ("被执行人法定代表人称企业经营困难" if entity else "被执行人称近年生意亏损")
+        + f"，但愿意在{asset}不被拍卖的前提下筹款一次性履行。",
+    )
 
     b.perform_in_full(case, paid=b.at(-16, 10), paid_out=b.at(-13, 15), closed=b.at(-12, 16))
-    report = reports.file_report(b.session, case=case, judge=judge, now=b.at(-7, 11),
-                                 summary=f"本案经现场查封{asset}后，被执行人筹款一次性履行全部义务，执行款已发放申请人，本案执行完毕。",
-                                 response_to_cards="对“执行效率”不满意的意见，我院已建立重大案件进展两周一告知机制，并在本案中落实。")
-    reports.acknowledge(b.session, report=report, overseer=other, now=b.at(-5, 9, 30),
-                        remarks="结案报告内容翔实，执行效果良好；希望定期告知机制长期坚持。")
+    report = reports.file_report(
+        b.session,
+        case=case,
+        judge=judge,
+        now=b.at(-7, 11),
+        summary=f"本案经现场查封{asset}后，被执行人筹款一次性履行全部义务，执行款已发放申请人，本案执行完毕。",
+        response_to_cards="对“执行效率”不满意的意见，我院已建立重大案件进展两周一告知机制，并在本案中落实。",
+    )
+    reports.acknowledge(
+        b.session,
+        report=report,
+        overseer=other,
+        now=b.at(-5, 9, 30),
+        remarks="结案报告内容翔实，执行效果良好；希望定期告知机制长期坚持。",
+    )
 
 
 def _invitation_states(b: _Builder, case: EnforcementCase, who: Mapping[str, Overseer]) -> None:
@@ -367,14 +643,31 @@ def _invitation_states(b: _Builder, case: EnforcementCase, who: Mapping[str, Ove
     b.invite(case, who["province_deputy"], b.at(-22, 10), message)  # never answered: expired 14 days later
     withdrawn = b.invite(case, who["city_cppcc"], b.at(-22, 10, 5), message)
     invitations.cancel(b.session, invitation=withdrawn, judge=judge, now=b.at(-21, 9, 15))
-    b.talk(case, deputy, PartySide.RESPONDENT, b.at(-15, 10),
-           "被执行人称暂无能力一次性履行，愿意先行支付部分款项，请求分期履行。")
-    b.card(case, deputy, b.at(-12, 20, 45), (S, S, B, S, B, B), spoke_with_parties=True,
-           comments="申请人生活困难，至今未收到任何执行款，希望加快进度。")  # unanswered, past its date
+    b.talk(
+        case,
+        deputy,
+        PartySide.RESPONDENT,
+        b.at(-15, 10),
+        "被执行人称暂无能力一次性履行，愿意先行支付部分款项，请求分期履行。",
+    )
+    b.card(
+        case,
+        deputy,
+        b.at(-12, 20, 45),
+        (S, S, B, S, B, B),
+        spoke_with_parties=True,
+        comments="申请人生活困难，至今未收到任何执行款，希望加快进度。",
+    )  # unanswered, past its date
     b.ask(case, deputy, b.at(-5, 11), "分期履行方案是否已与申请人协商？首期款何时到位？")
     b.invite(case, who["county_cppcc"], b.at(-3, 9, 30), message)  # still pending
-    summons = b.schedule(case, when=b.at(-6, 10), on=b.at(9, 14, 30), measure=OnsiteMeasure.SUMMONS,
-                         place="夏津县新盛店镇被执行人经营场所", officers=f"{judge.name}（承办法官）、法警4名")
+    summons = b.schedule(
+        case,
+        when=b.at(-6, 10),
+        on=b.at(9, 14, 30),
+        measure=OnsiteMeasure.SUMMONS,
+        place="夏津县新盛店镇被执行人经营场所",
+        officers=f"{judge.name}（承办法官）、法警4名",
+    )
     onsite.respond(b.session, action=summons, overseer_id=deputy.id, coming=True, now=b.at(-4, 8, 10))
 
 
@@ -386,15 +679,32 @@ def _report_due(b: _Builder, case: EnforcementCase, who: Mapping[str, Overseer])
     b.supervise(case, cppcc, b.at(-40, 14), b.at(-39, 10), message)
     b.supervise(case, city_deputy, b.at(-40, 14, 5), b.at(-38, 16, 40), message)
     premises = "夏津县雷集镇被执行企业办公场所" if _respondent_is_entity(case) else "夏津县雷集镇被执行人住所"
-    search = b.schedule(case, when=b.at(-36, 9), on=b.at(-30, 8, 30), measure=OnsiteMeasure.SEARCH, place=premises,
-                        officers=f"{judge.name}（承办法官）、法警2名")
+    search = b.schedule(
+        case,
+        when=b.at(-36, 9),
+        on=b.at(-30, 8, 30),
+        measure=OnsiteMeasure.SEARCH,
+        place=premises,
+        officers=f"{judge.name}（承办法官）、法警2名",
+    )
     onsite.respond(b.session, action=search, overseer_id=cppcc.id, coming=True, now=b.at(-35, 12))
     onsite.respond(b.session, action=search, overseer_id=city_deputy.id, coming=False, now=b.at(-34, 18))
-    onsite.record_outcome(b.session, action=search, judge=judge, now=b.at(-30, 13),
-                          outcome="未发现可供执行的现金及贵重物品；现场组织双方协商，达成和解意向。")
+    onsite.record_outcome(
+        b.session,
+        action=search,
+        judge=judge,
+        now=b.at(-30, 13),
+        outcome="未发现可供执行的现金及贵重物品；现场组织双方协商，达成和解意向。",
+    )
     onsite.record_witnessed(b.session, action=search, overseer_id=cppcc.id, witnessed=True, now=b.at(-30, 17))
-    card = b.card(case, cppcc, b.at(-29, 19), (S, S, S, S, B, S), action=search,
-                  comments="法官现场释法说理，促成双方和解，效果较好。")
+    card = b.card(
+        case,
+        cppcc,
+        b.at(-29, 19),
+        (S, S, S, S, B, S),
+        action=search,
+        comments="法官现场释法说理，促成双方和解，效果较好。",
+    )
     b.answer_card(card, case, b.at(-28, 9, 30), "感谢委员的支持，将督促被执行人按和解协议履行。")
     b.node(case, NodeType.SETTLEMENT, b.at(-20, 15), "双方当事人达成执行和解协议。")
     b.perform_in_full(case, paid=b.at(-8, 10), paid_out=b.at(-6, 10), closed=b.at(-3, 11))
@@ -417,23 +727,51 @@ def _other_judge(b: _Builder, case: EnforcementCase, who: Mapping[str, Overseer]
     b.supervise(case, city_cppcc, b.at(-35, 10), b.at(-34, 9), message)
     b.supervise(case, province_cppcc, b.at(-35, 10, 5), b.at(-33, 20), message)
     declined = b.invite(case, who["city_deputy_2"], b.at(-35, 10, 10), message)
-    invitations.decline(b.session, invitation=declined, reason="本人与被执行人系同村亲属，申请回避。",
-                        now=b.at(-33, 11))
-    b.ask(case, province_cppcc, b.at(-28, 15), f"{business}是否考虑活封活扣，避免停业？",
-          b.at(-27, 10), "已对经营设备采取活封措施，不影响其正常经营。")
-    search = b.schedule(case, when=b.at(-22, 9), on=b.at(-15, 9), measure=OnsiteMeasure.SEARCH,
-                        place=f"夏津县{business}", officers=f"{judge.name}（承办法官）、法警2名")
+    invitations.decline(
+        b.session, invitation=declined, reason="本人与被执行人系同村亲属，申请回避。", now=b.at(-33, 11)
+    )
+    b.ask(
+        case,
+        province_cppcc,
+        b.at(-28, 15),
+        f"{business}是否考虑活封活扣，避免停业？",
+        b.at(-27, 10),
+        "已对经营设备采取活封措施，不影响其正常经营。",
+    )
+    search = b.schedule(
+        case,
+        when=b.at(-22, 9),
+        on=b.at(-15, 9),
+        measure=OnsiteMeasure.SEARCH,
+        place=f"夏津县{business}",
+        officers=f"{judge.name}（承办法官）、法警2名",
+    )
     onsite.respond(b.session, action=search, overseer_id=city_cppcc.id, coming=True, now=b.at(-21, 10))
     onsite.respond(b.session, action=search, overseer_id=province_cppcc.id, coming=False, now=b.at(-20, 16))
-    onsite.record_outcome(b.session, action=search, judge=judge, now=b.at(-15, 14),
-                          outcome="调取账簿及往来凭证，查明应收账款一笔，已依法冻结。")
+    onsite.record_outcome(
+        b.session,
+        action=search,
+        judge=judge,
+        now=b.at(-15, 14),
+        outcome="调取账簿及往来凭证，查明应收账款一笔，已依法冻结。",
+    )
     onsite.record_witnessed(b.session, action=search, overseer_id=city_cppcc.id, witnessed=True, now=b.at(-15, 18))
-    onsite.record_witnessed(b.session, action=search, overseer_id=province_cppcc.id, witnessed=False,
-                            now=b.at(-14, 9))
+    onsite.record_witnessed(b.session, action=search, overseer_id=province_cppcc.id, witnessed=False, now=b.at(-14, 9))
     card = b.card(case, city_cppcc, b.at(-14, 20), (S, S, S, S, S, S), action=search)
     b.answer_card(card, case, b.at(-12, 10), "感谢委员监督。")
-    b.card(case, province_cppcc, b.at(-2, 21), (S, S, B, S, S, S),
-           comments="活封措施兼顾了正常经营，值得肯定；执行周期略长。")
-    impound = b.schedule(case, when=b.at(-1, 10), on=b.at(6, 9), measure=OnsiteMeasure.IMPOUND,
-                         place=f"夏津县{business}仓库", officers=f"{judge.name}（承办法官）、法警3名")
+    b.card(
+        case,
+        province_cppcc,
+        b.at(-2, 21),
+        (S, S, B, S, S, S),
+        comments="活封措施兼顾了正常经营，值得肯定；执行周期略长。",
+    )
+    impound = b.schedule(
+        case,
+        when=b.at(-1, 10),
+        on=b.at(6, 9),
+        measure=OnsiteMeasure.IMPOUND,
+        place=f"夏津县{business}仓库",
+        officers=f"{judge.name}（承办法官）、法警3名",
+    )
     onsite.respond(b.session, action=impound, overseer_id=city_cppcc.id, coming=True, now=b.at(-1, 15))

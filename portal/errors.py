@@ -16,15 +16,32 @@ from portal.extensions import db, login_manager
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please check what you entered and try again.")),
     403: (_l("Access denied"), _l("Your account may not open this page.")),
-    404: (_l("Page not found"), _l("There is no page at this address. Check the address or start again from the home page.")),
+    404: (
+        _l("Page not found"),
+        _l("There is no page at this address. Check the address or start again from the home page."),
+    ),
     405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
     410: (_l("No longer published"), _l("This information is no longer published.")),
     413: (_l("Upload too large"), _l("What you sent is larger than the portal accepts. Please send a smaller file.")),
-    422: (_l("Cannot process the request"), _l("Some of what you entered is not valid. Please correct it and try again.")),
+    422: (
+        _l("Cannot process the request"),
+        _l("Some of what you entered is not valid. Please correct it and try again."),
+    ),
     429: (_l("Too many requests"), _l("You have sent too many requests. Please wait a moment and try again.")),
-    500: (_l("Something went wrong"), _l("The portal could not complete your request. Nothing was changed; please try again later.")),
-    503: (_l("Service temporarily unavailable"), _l("The portal cannot reach its database right now. Please try again in a minute.")),
-    507: (_l("Storage full"), _l("The portal's storage is full, so nothing of this request was saved. Please try again later, and tell the court's IT staff if it persists.")),
+    500: (
+        _l("Something went wrong"),
+        _l("The portal could not complete your request. Nothing was changed; please try again later."),
+    ),
+    503: (
+        _l("Service temporarily unavailable"),
+        _l("The portal cannot reach its database right now. Please try again in a minute."),
+    ),
+    507: (
+        _l("Storage full"),
+        _l(
+            "The portal's storage is full, so nothing of this request was saved. Please try again later, and tell the court's IT staff if it persists."
+        ),
+    ),
 }
 
 # How each engine reports a full disk: SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE 53100 (disk_full).
@@ -76,7 +93,9 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Response:
-        return error_response(400, gettext("The form has expired or was not sent from this portal. Please reload the page and try again."))
+        return error_response(
+            400, gettext("The form has expired or was not sent from this portal. Please reload the page and try again.")
+        )
 
     @app.errorhandler(sa.exc.OperationalError)
     @app.errorhandler(sa.exc.InterfaceError)

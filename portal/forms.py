@@ -104,7 +104,11 @@ def password_field(label: object) -> PasswordField:
         label,
         validators=[
             DataRequired(REQUIRED),
-            Length(min=MIN_PASSWORD, max=128, message=_l("The password must be %(min)d to %(max)d characters long.", min=MIN_PASSWORD, max=128)),
+            Length(
+                min=MIN_PASSWORD,
+                max=128,
+                message=_l("The password must be %(min)d to %(max)d characters long.", min=MIN_PASSWORD, max=128),
+            ),
         ],
     )
 

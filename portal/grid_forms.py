@@ -62,9 +62,15 @@ class LiaisonForm(PortalForm):
     notify_sms = BooleanField(_l("Send pushes and tasks by SMS too"))
     notify_email = BooleanField(_l("Send pushes and tasks by email too"))
     # Not Optional(): the "both or neither" check below must run on an empty field too.
-    username = StringField(_l("Login name (optional)"), validators=[
-        Length(max=40), Regexp(r"^([A-Za-z0-9_.-]{3,40})?$",
-                               message=_l("Use only Latin letters, digits, dot, dash and underscore."))])
+    username = StringField(
+        _l("Login name (optional)"),
+        validators=[
+            Length(max=40),
+            Regexp(
+                r"^([A-Za-z0-9_.-]{3,40})?$", message=_l("Use only Latin letters, digits, dot, dash and underscore.")
+            ),
+        ],
+    )
     password = PasswordField(_l("Initial password"), validators=[Length(max=128)])
 
     def validate_phone(self, field: StringField) -> None:
@@ -83,8 +89,9 @@ class LiaisonForm(PortalForm):
 
     def validate_password(self, field: PasswordField) -> None:
         if (self.username.data or "").strip() and len(field.data or "") < MIN_PASSWORD:
-            raise ValidationError(gettext("The password must be %(min)d to %(max)d characters long.",
-                                          min=MIN_PASSWORD, max=128))
+            raise ValidationError(
+                gettext("The password must be %(min)d to %(max)d characters long.", min=MIN_PASSWORD, max=128)
+            )
         if field.data and not (self.username.data or "").strip():
             raise ValidationError(gettext("Give a login name with the password, or leave both empty."))
 
@@ -107,8 +114,9 @@ class TaskRequestForm(PortalForm):
     grid = SelectField(_l("Grid"), validators=[DataRequired(REQUIRED)])
     liaison = SelectField(_l("Liaison"), validators=[DataRequired(REQUIRED)])
     kind = SelectField(_l("What to do"), validators=[DataRequired(REQUIRED)])
-    instructions = TextAreaField(_l("Instructions for the liaison"),
-                                 validators=[DataRequired(REQUIRED), Length(max=2000)])
+    instructions = TextAreaField(
+        _l("Instructions for the liaison"), validators=[DataRequired(REQUIRED), Length(max=2000)]
+    )
     due_on = DateField(_l("Due by (end of that day)"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -141,16 +149,16 @@ class ReportForm(PortalForm):
 class CloseTaskForm(PortalForm):
     """The judge closes a reported task: the text the parties will read in the case's timeline."""
 
-    public_text = TextAreaField(_l("Text shown to the parties"), validators=[DataRequired(REQUIRED),
-                                                                            Length(max=2000)])
+    public_text = TextAreaField(_l("Text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)])
 
 
 # What the parties might read once a task of each kind is done; the judge edits it before closing.
 PUBLIC_TEXTS = {
     TaskKind.SERVE: _l("With the help of the grid liaison, the enforcement documents were served."),
     TaskKind.LOCATE: _l("With the help of the grid liaison, the court looked for the respondent."),
-    TaskKind.CHECK_ASSET: _l("With the help of the grid liaison, the court checked a lead on the respondent's "
-                             "property."),
+    TaskKind.CHECK_ASSET: _l(
+        "With the help of the grid liaison, the court checked a lead on the respondent's property."
+    ),
     TaskKind.MEDIATE: _l("The grid liaison helped the parties talk about performing the judgment."),
     TaskKind.URGE: _l("The grid liaison urged the respondent to perform the judgment."),
 }

@@ -29,13 +29,17 @@ from publicity.models import CorrectionGround, ExposureChannel, ListingGround, P
 
 
 @functools.lru_cache(maxsize=8)
-def _search_choices(locale: str) -> tuple[tuple[str, str], list[tuple[str, str]], tuple[str, str],
-                                          list[tuple[str, str]]]:
+def _search_choices(
+    locale: str,
+) -> tuple[tuple[str, str], list[tuple[str, str]], tuple[str, str], list[tuple[str, str]]]:
     """The search filters' fixed choices in ``locale`` (built once: the search page is the hot path)."""
     with force_locale(locale):
-        return (("", str(_l("All grounds"))), [(g.value, str(labels.LISTING_GROUNDS[g])) for g in ListingGround],
-                ("", str(_l("All courts"))),
-                [("", str(_l("Any performance")))] + [(p.value, str(labels.PERFORMANCE[p])) for p in Performance])
+        return (
+            ("", str(_l("All grounds"))),
+            [(g.value, str(labels.LISTING_GROUNDS[g])) for g in ListingGround],
+            ("", str(_l("All courts"))),
+            [("", str(_l("Any performance")))] + [(p.value, str(labels.PERFORMANCE[p])) for p in Performance],
+        )
 
 
 class SearchForm(PortalForm):
@@ -79,19 +83,22 @@ class RemovalForm(PortalForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.reason.choices = [(r.value, str(labels.REMOVAL_REASONS[r])) for r in RemovalReason
-                               if r != RemovalReason.TERM_ENDED]
+        self.reason.choices = [
+            (r.value, str(labels.REMOVAL_REASONS[r])) for r in RemovalReason if r != RemovalReason.TERM_ENDED
+        ]
 
 
 class CorrectionRequestForm(PortalForm):
     ground = SelectField(_l("What is wrong"), choices=[], validators=[DataRequired(REQUIRED)])
-    statement = TextAreaField(_l("Explain, with the facts the court should check"),
-                              validators=[DataRequired(REQUIRED), Length(max=2000)])
+    statement = TextAreaField(
+        _l("Explain, with the facts the court should check"), validators=[DataRequired(REQUIRED), Length(max=2000)]
+    )
     requester_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), Length(max=100)])
     # Not Optional(): it would stop the chain before the "phone or email" check below.
     contact_phone = StringField(_l("Mobile number"), validators=[Length(max=30)])
-    contact_email = StringField(_l("Email"), validators=[Optional(), Length(max=254),
-                                                         Email(message=_l("Enter a valid email address."))])
+    contact_email = StringField(
+        _l("Email"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))]
+    )
     attachment = FileField(_l("Supporting document (PDF, PNG or JPEG, at most 5 MB)"))
     submit = SubmitField(_l("Send the correction request"))
 
@@ -114,8 +121,10 @@ class CorrectionDecisionForm(PortalForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.decision.choices = [("accept", str(_l("Accept: take the entry off the list"))),
-                                 ("reject", str(_l("Reject, with reasons")))]
+        self.decision.choices = [
+            ("accept", str(_l("Accept: take the entry off the list"))),
+            ("reject", str(_l("Reject, with reasons"))),
+        ]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -126,7 +135,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ExposureForm(PortalForm):
-    channels = MultiCheckboxField(_l("Exposed on"), choices=[], validators=[DataRequired(_l("Choose at least one channel."))])
+    channels = MultiCheckboxField(
+        _l("Exposed on"), choices=[], validators=[DataRequired(_l("Choose at least one channel."))]
+    )
     exposed_on = DateField(_l("Date of exposure"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
     submit = SubmitField(_l("Put on the exposure board"))
 
@@ -149,6 +160,10 @@ class AllListsSearchForm(SearchForm):
 
     def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, courts=courts, **kwargs)
-        self.list.choices = [("", str(_l("All four lists"))), ("defaulters", str(_l("Dishonest judgment defaulters"))),
-                             ("restrictions", str(_l("Consumption restrictions"))),
-                             ("terminated", str(_l("Terminated cases (终本)"))), ("bounties", str(_l("Bounty notices")))]
+        self.list.choices = [
+            ("", str(_l("All four lists"))),
+            ("defaulters", str(_l("Dishonest judgment defaulters"))),
+            ("restrictions", str(_l("Consumption restrictions"))),
+            ("terminated", str(_l("Terminated cases (终本)"))),
+            ("bounties", str(_l("Bounty notices"))),
+        ]

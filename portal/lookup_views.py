@@ -35,9 +35,11 @@ class PartyView:
 
 def lookup_policy() -> lookup.LookupPolicy:
     config = current_app.config
-    return lookup.LookupPolicy(case_failures=config["MINGJING_LOOKUP_MAX_FAILURES"],
-                               ip_failures=config["MINGJING_LOOKUP_IP_MAX_FAILURES"],
-                               window=timedelta(minutes=config["MINGJING_LOOKUP_LOCK_MINUTES"]))
+    return lookup.LookupPolicy(
+        case_failures=config["MINGJING_LOOKUP_MAX_FAILURES"],
+        ip_failures=config["MINGJING_LOOKUP_IP_MAX_FAILURES"],
+        window=timedelta(minutes=config["MINGJING_LOOKUP_LOCK_MINUTES"]),
+    )
 
 
 def _one_page(newest_first: list[CaseNode]) -> tuple[list[CaseNode], int | None]:
@@ -54,8 +56,9 @@ def node_page(session: Session, case: EnforcementCase, *, before_id: int | None)
     return _one_page(list(session.scalars(stmt)))
 
 
-def corrected_nodes(session: Session, nodes: list[CaseNode], *,
-                    among: list[CaseNode] | None = None) -> dict[int, CaseNode]:
+def corrected_nodes(
+    session: Session, nodes: list[CaseNode], *, among: list[CaseNode] | None = None
+) -> dict[int, CaseNode]:
     """The nodes that corrections in ``nodes`` point at, by id (they may be on another page): taken from ``among``
     (all of the case's nodes) when the caller has them, else read."""
     ids = {n.corrects_id for n in nodes if n.corrects_id}
@@ -69,11 +72,16 @@ def party_view(session: Session, case: EnforcementCase, party: Party, *, now: da
     # One read of the case's nodes serves the deadlines (all of them) and the timeline's first page, and the
     # movements give the balance: a party's view is the portal's most expensive page after the dashboard.
     every = cases.nodes_of(session, case)
-    nodes, more = _one_page(every[::-1][:NODE_PAGE + 1])
+    nodes, more = _one_page(every[::-1][: NODE_PAGE + 1])
     moved = funds.movements(session, case)
     return PartyView(
-        case=case, party=party, nodes=nodes, more_before=more, corrected=corrected_nodes(session, nodes, among=every),
-        deadlines=cases.case_deadlines(session, case, now=now, nodes=every), movements=moved,
+        case=case,
+        party=party,
+        nodes=nodes,
+        more_before=more,
+        corrected=corrected_nodes(session, nodes, among=every),
+        deadlines=cases.case_deadlines(session, case, now=now, nodes=every),
+        movements=moved,
         balance=funds.balance_of(moved),
         resumed_as=session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),
         aid_applications=aid.applications_of_party(session, party.id) if party.side == PartySide.APPLICANT else [],

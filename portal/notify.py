@@ -54,8 +54,9 @@ class FileSmsGateway:
                 f.seek(0)
                 if key in _written_keys(f):
                     return
-            f.write(json.dumps({"to": to, "text": text, "at": utcnow().isoformat(), "key": key},
-                               ensure_ascii=False) + "\n")
+            f.write(
+                json.dumps({"to": to, "text": text, "at": utcnow().isoformat(), "key": key}, ensure_ascii=False) + "\n"
+            )
 
 
 def _written_keys(lines: Iterable[str]) -> set[str]:
@@ -133,58 +134,93 @@ def render(message: OutboxMessage) -> tuple[str, str]:
             if p.get("amount_fen") is not None:
                 detail = _("%(amount)s yuan", amount=labels.yuan(p["amount_fen"])) + (f" {detail}" if detail else "")
             subject = _("Case %(number)s: %(what)s", number=p["case_number"], what=what)
-            text = subject + (f"：{detail}" if detail and message.locale.startswith("zh") else f": {detail}" if detail else "")
+            text = subject + (
+                f"：{detail}" if detail and message.locale.startswith("zh") else f": {detail}" if detail else ""
+            )
             text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
         elif message.kind == "subscribed":
             subject = _("Notices for case %(number)s", number=p["case_number"])
             url = _external("cases.unsubscribe", token=p["unsubscribe_token"])
             if p.get("topic") == "listings":
-                text = _("You will be told when the respondent of case %(number)s is listed, restricted or taken off a "
-                         "list. To stop: %(url)s", number=p["case_number"], url=url)
+                text = _(
+                    "You will be told when the respondent of case %(number)s is listed, restricted or taken off a "
+                    "list. To stop: %(url)s",
+                    number=p["case_number"],
+                    url=url,
+                )
             else:
-                text = _("You will receive the new public steps of case %(number)s. To stop: %(url)s",
-                         number=p["case_number"], url=url)
+                text = _(
+                    "You will receive the new public steps of case %(number)s. To stop: %(url)s",
+                    number=p["case_number"],
+                    url=url,
+                )
         elif message.kind == "correction_decided":
             subject = _("Your correction request about %(name)s", name=p["entry_name"])
             if p["accepted"]:
-                text = _("The court accepted your correction request about %(name)s (%(number)s): the entry is off the list.",
-                         name=p["entry_name"], number=p["case_number"])
+                text = _(
+                    "The court accepted your correction request about %(name)s (%(number)s): the entry is off the list.",
+                    name=p["entry_name"],
+                    number=p["case_number"],
+                )
             else:
-                text = _("The court rejected your correction request about %(name)s (%(number)s). Reasons: %(reasons)s "
-                         "You may ask the court at the next level for review within 10 days.",
-                         name=p["entry_name"], number=p["case_number"], reasons=p["reasons"])
+                text = _(
+                    "The court rejected your correction request about %(name)s (%(number)s). Reasons: %(reasons)s "
+                    "You may ask the court at the next level for review within 10 days.",
+                    name=p["entry_name"],
+                    number=p["case_number"],
+                    reasons=p["reasons"],
+                )
         elif message.kind == "listing_event":
             texts = {
-                "listed": _("Case %(number)s: %(name)s has been published on the list of dishonest judgment defaulters."),
+                "listed": _(
+                    "Case %(number)s: %(name)s has been published on the list of dishonest judgment defaulters."
+                ),
                 "removed": _("Case %(number)s: %(name)s is no longer on the list of dishonest judgment defaulters."),
                 "restricted": _("Case %(number)s: a consumption restriction order against %(name)s has been issued."),
-                "restriction_lifted": _("Case %(number)s: the consumption restriction order against %(name)s has been lifted."),
+                "restriction_lifted": _(
+                    "Case %(number)s: the consumption restriction order against %(name)s has been lifted."
+                ),
             }
             subject = _("Case %(number)s: list notice", number=p["case_number"])
             text = texts[p["event"]] % {"number": p["case_number"], "name": p["respondent"]}
             text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
         elif message.kind == "oversight_invitation":
             subject = _("Invitation to supervise case %(number)s", number=p["case_number"])
-            text = _("%(court)s, judge %(judge)s, invites you to supervise enforcement case %(number)s. "
-                     "Answer through this link (valid 14 days): %(link)s",
-                     court=p["court"], judge=p["judge"], number=p["case_number"], link=p["link"])
+            text = _(
+                "%(court)s, judge %(judge)s, invites you to supervise enforcement case %(number)s. "
+                "Answer through this link (valid 14 days): %(link)s",
+                court=p["court"],
+                judge=p["judge"],
+                number=p["case_number"],
+                link=p["link"],
+            )
             if p.get("message"):
                 text += "\n" + p["message"]
         elif message.kind in ("onsite_scheduled", "onsite_reminder"):
             when = format_datetime(datetime.fromisoformat(p["scheduled_at"]), "yyyy-MM-dd HH:mm")
             measure = labels.label(labels.ONSITE_MEASURES, labels.OnsiteMeasure(p["measure"]))
-            subject = (_("On-site action tomorrow: case %(number)s", number=p["case_number"])
-                       if message.kind == "onsite_reminder"
-                       else _("On-site action in case %(number)s", number=p["case_number"]))
-            text = _("Case %(number)s: %(measure)s at %(place)s, %(when)s. Please tell the court whether you will "
-                     "witness it: %(url)s", number=p["case_number"], measure=measure, place=p["place"], when=when,
-                     url=_external("overseer.home"))
+            subject = (
+                _("On-site action tomorrow: case %(number)s", number=p["case_number"])
+                if message.kind == "onsite_reminder"
+                else _("On-site action in case %(number)s", number=p["case_number"])
+            )
+            text = _(
+                "Case %(number)s: %(measure)s at %(place)s, %(when)s. Please tell the court whether you will "
+                "witness it: %(url)s",
+                number=p["case_number"],
+                measure=measure,
+                place=p["place"],
+                when=when,
+                url=_external("overseer.home"),
+            )
         elif message.kind in ("card_answered", "question_answered", "closure_report"):
             texts = {
                 "card_answered": _("Case %(number)s: judge %(judge)s answered your evaluation card."),
                 "question_answered": _("Case %(number)s: judge %(judge)s answered your question."),
-                "closure_report": _("Case %(number)s has closed: judge %(judge)s filed the closure report. "
-                                    "Please read and acknowledge it."),
+                "closure_report": _(
+                    "Case %(number)s has closed: judge %(judge)s filed the closure report. "
+                    "Please read and acknowledge it."
+                ),
             }
             subject = _("Case %(number)s: oversight", number=p["case_number"])
             text = texts[message.kind] % {"number": p["case_number"], "judge": p["judge"]}
@@ -192,26 +228,45 @@ def render(message: OutboxMessage) -> tuple[str, str]:
         elif message.kind == "grid_push":
             event = labels.label(labels.PUSH_EVENTS, p["event"])
             subject = _("Grid %(grid)s: %(event)s", grid=p["grid"], event=event)
-            text = _("%(respondent)s of your grid %(grid)s (case %(number)s): %(event)s. Details in your inbox: %(url)s",
-                     respondent=p["respondent"], grid=p["grid"], number=p["case_number"], event=event,
-                     url=_external("grid.home"))
+            text = _(
+                "%(respondent)s of your grid %(grid)s (case %(number)s): %(event)s. Details in your inbox: %(url)s",
+                respondent=p["respondent"],
+                grid=p["grid"],
+                number=p["case_number"],
+                event=event,
+                url=_external("grid.home"),
+            )
         elif message.kind == "grid_task":
             kind = labels.label(labels.TASK_KINDS, p["kind"])
             due = format_datetime(datetime.fromisoformat(p["due_at"]), "yyyy-MM-dd HH:mm")
             subject = _("Case %(number)s: the court asks your help", number=p["case_number"])
-            text = _("Case %(number)s: the court asks you to %(kind)s by %(due)s. Accept and report back: %(url)s",
-                     number=p["case_number"], kind=kind, due=due, url=_external("grid.home"))
+            text = _(
+                "Case %(number)s: the court asks you to %(kind)s by %(due)s. Accept and report back: %(url)s",
+                number=p["case_number"],
+                kind=kind,
+                due=due,
+                url=_external("grid.home"),
+            )
         elif message.kind in ("aid_decided", "aid_paid"):
             subject = _("Case %(number)s: judicial aid", number=p["case_number"])
             if message.kind == "aid_paid":
-                text = _("Case %(number)s: the judicial aid of %(amount)s yuan has been paid.", number=p["case_number"],
-                         amount=labels.yuan(p["amount_fen"]))
+                text = _(
+                    "Case %(number)s: the judicial aid of %(amount)s yuan has been paid.",
+                    number=p["case_number"],
+                    amount=labels.yuan(p["amount_fen"]),
+                )
             elif p["granted"]:
-                text = _("Case %(number)s: the court granted you judicial aid of %(amount)s yuan.",
-                         number=p["case_number"], amount=labels.yuan(p["amount_fen"]))
+                text = _(
+                    "Case %(number)s: the court granted you judicial aid of %(amount)s yuan.",
+                    number=p["case_number"],
+                    amount=labels.yuan(p["amount_fen"]),
+                )
             else:
-                text = _("Case %(number)s: the court refused your application for judicial aid. Reasons: %(reasons)s",
-                         number=p["case_number"], reasons=p["reasons"])
+                text = _(
+                    "Case %(number)s: the court refused your application for judicial aid. Reasons: %(reasons)s",
+                    number=p["case_number"],
+                    reasons=p["reasons"],
+                )
             text += "\n" + _("Details: %(url)s", url=_external("cases.lookup", case_number=p["case_number"]))
         else:
             raise ValueError(f"unknown message kind {message.kind}")

@@ -59,19 +59,29 @@ class InviteForm(PortalForm):
 class ActivationForm(PortalForm):
     """A first-time invitee chooses a login name and password."""
 
-    username = StringField(_l("Login name"), validators=[
-        DataRequired(REQUIRED), Length(min=3, max=40),
-        Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, dots, dashes or underscores."))])
+    username = StringField(
+        _l("Login name"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=3, max=40),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, dots, dashes or underscores.")),
+        ],
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(min=MIN_PASSWORD, max=200)])
-    confirm = PasswordField(_l("Password again"), validators=[
-        DataRequired(REQUIRED), EqualTo("password", message=_l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(REQUIRED), EqualTo("password", message=_l("The two passwords differ."))],
+    )
 
 
 class AnswerInvitationForm(PortalForm):
     """Accept or decline an invitation (the reason is optional)."""
 
-    decision = RadioField(_l("Your answer"), choices=[("accept", _l("I accept")), ("decline", _l("I decline"))],
-                          validators=[DataRequired(REQUIRED)])
+    decision = RadioField(
+        _l("Your answer"),
+        choices=[("accept", _l("I accept")), ("decline", _l("I decline"))],
+        validators=[DataRequired(REQUIRED)],
+    )
     reason = TextAreaField(_l("Reason (if you decline; optional)"), validators=[Length(max=500)])
 
 
@@ -97,8 +107,9 @@ class TextForm(PortalForm):
 class RespondForm(PortalForm):
     """An overseer's yes or no (coming to an action; witnessed it)."""
 
-    answer = RadioField(_l("Your answer"), choices=[("yes", _l("Yes")), ("no", _l("No"))],
-                        validators=[DataRequired(REQUIRED)])
+    answer = RadioField(
+        _l("Your answer"), choices=[("yes", _l("Yes")), ("no", _l("No"))], validators=[DataRequired(REQUIRED)]
+    )
 
 
 class CardForm(PortalForm):
@@ -138,8 +149,9 @@ class ReportForm(PortalForm):
     """The judge's closure report: the facts come from the record; the judge writes the rest."""
 
     summary = TextAreaField(_l("Summary of the enforcement"), validators=[DataRequired(REQUIRED), Length(max=10000)])
-    response_to_cards = TextAreaField(_l("Response to the overseers' evaluation cards"),
-                                      validators=[DataRequired(REQUIRED), Length(max=10000)])
+    response_to_cards = TextAreaField(
+        _l("Response to the overseers' evaluation cards"), validators=[DataRequired(REQUIRED), Length(max=10000)]
+    )
 
 
 class AcknowledgeForm(PortalForm):

@@ -56,8 +56,13 @@ class Counter:
     def __init__(self, uri: str, prefix: str) -> None:
         self.prefix = prefix
         self.memory = FixedWindowRateLimiter(storage_from_string("memory://"))
-        self.shared = None if uri.startswith("memory://") else FixedWindowRateLimiter(storage_from_string(
-            uri, wrap_exceptions=True, socket_timeout=0.2, socket_connect_timeout=0.2))
+        self.shared = (
+            None
+            if uri.startswith("memory://")
+            else FixedWindowRateLimiter(
+                storage_from_string(uri, wrap_exceptions=True, socket_timeout=0.2, socket_connect_timeout=0.2)
+            )
+        )
         self.paused_until = 0.0
 
     def _limiter(self) -> FixedWindowRateLimiter:
@@ -100,6 +105,7 @@ def check() -> None:
 
 def init_app(app: Flask) -> None:
     """Give ``app`` its counter and check every request against its view's limits."""
-    app.extensions["mingjing_ratelimit"] = Counter(app.config["RATELIMIT_STORAGE_URI"],
-                                                   app.config["RATELIMIT_KEY_PREFIX"])
+    app.extensions["mingjing_ratelimit"] = Counter(
+        app.config["RATELIMIT_STORAGE_URI"], app.config["RATELIMIT_KEY_PREFIX"]
+    )
     app.before_request(check)

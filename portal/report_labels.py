@@ -12,8 +12,14 @@ from portal import labels
 from portal.report_pdf import LABEL_KEYS, closure_report_pdf
 
 # Domain values take their names from the label tables the pages use.
-_TABLES = {"dimension": labels.CARD_DIMENSIONS, "rating": labels.RATINGS, "closure": labels.CLOSURE_MODES,
-           "stage": labels.STAGES, "side": labels.PARTY_SIDES, "node": labels.NODE_TYPES}
+_TABLES = {
+    "dimension": labels.CARD_DIMENSIONS,
+    "rating": labels.RATINGS,
+    "closure": labels.CLOSURE_MODES,
+    "stage": labels.STAGES,
+    "side": labels.PARTY_SIDES,
+    "node": labels.NODE_TYPES,
+}
 
 
 def pdf_labels() -> dict[str, str]:
@@ -75,5 +81,10 @@ def pdf_labels() -> dict[str, str]:
 
 def build_pdf(report: ClosureReport, cards: Sequence[EvaluationCard]) -> bytes:
     """The closure report with its cards and answers, as PDF bytes."""
-    return closure_report_pdf(report, cards, labels=pdf_labels(), tz=current_app.config["MINGJING_TIMEZONE"],
-                              font_path=current_app.config["MINGJING_PDF_FONT"])
+    return closure_report_pdf(
+        report,
+        cards,
+        labels=pdf_labels(),
+        tz=current_app.config["MINGJING_TIMEZONE"],
+        font_path=current_app.config["MINGJING_PDF_FONT"],
+    )

@@ -21,19 +21,53 @@ DEFAULT_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 
 LABEL_KEYS: tuple[str, ...] = (
     "title",
-    "section.facts", "section.measures", "section.summary", "section.response", "section.cards",
+    "section.facts",
+    "section.measures",
+    "section.summary",
+    "section.response",
+    "section.cards",
     "section.acknowledgements",
-    "field.court", "field.case_number", "field.parties", "field.judge", "field.case_filed_at",
-    "field.case_ended_at", "field.days", "field.closure_mode", "field.amount_applied", "field.amount_recovered",
-    "field.report_filed_by", "field.report_filed_at",
-    "measure.date", "measure.type", "measure.text", "measure.none",
-    "card.heading", "card.amends", "card.submitted_at", "card.witnessed",
-    "card.spoke", "card.comments", "card.suggestions", "card.answer", "card.answered_by", "card.answered_at",
-    "card.no_answer", "cards.none",
-    "ack.overseer", "ack.at", "ack.remarks", "ack.none",
-    "yes", "no", "colon", "unit.days", "money", "page",
+    "field.court",
+    "field.case_number",
+    "field.parties",
+    "field.judge",
+    "field.case_filed_at",
+    "field.case_ended_at",
+    "field.days",
+    "field.closure_mode",
+    "field.amount_applied",
+    "field.amount_recovered",
+    "field.report_filed_by",
+    "field.report_filed_at",
+    "measure.date",
+    "measure.type",
+    "measure.text",
+    "measure.none",
+    "card.heading",
+    "card.amends",
+    "card.submitted_at",
+    "card.witnessed",
+    "card.spoke",
+    "card.comments",
+    "card.suggestions",
+    "card.answer",
+    "card.answered_by",
+    "card.answered_at",
+    "card.no_answer",
+    "cards.none",
+    "ack.overseer",
+    "ack.at",
+    "ack.remarks",
+    "ack.none",
+    "yes",
+    "no",
+    "colon",
+    "unit.days",
+    "money",
+    "page",
     *(f"dimension.{name}" for name in (*DIMENSIONS, "overall")),
-    *(f"rating.{value}" for value in Rating), "rating.none",
+    *(f"rating.{value}" for value in Rating),
+    "rating.none",
     *(f"closure.{value}" for value in ClosureMode),
     *(f"stage.{value}" for value in CaseStage),
     *(f"side.{value}" for value in PartySide),
@@ -156,8 +190,14 @@ def english_labels() -> dict[str, str]:
     return labels
 
 
-def closure_report_pdf(report: Any, cards: Iterable[Any], *, labels: Mapping[str, str], tz: str = "Asia/Shanghai",
-                       font_path: str = DEFAULT_FONT) -> bytes:
+def closure_report_pdf(
+    report: Any,
+    cards: Iterable[Any],
+    *,
+    labels: Mapping[str, str],
+    tz: str = "Asia/Shanghai",
+    font_path: str = DEFAULT_FONT,
+) -> bytes:
     """Render the closure report, the submitted cards (in the order given) and their answers as an A4 PDF.
 
     ``report`` and ``cards`` are read by attribute only (ClosureReport, EvaluationCard or look-alikes);
@@ -262,20 +302,30 @@ class _ReportDocument(FPDF):
         if fill is not None:
             self.set_fill_color(*fill)
         # multi_cell's text area is its width less the cell margin on both sides.
-        self.multi_cell(0, LINE, self.wrap(text, self.epw - 2 * self.c_margin), fill=fill is not None,
-                        new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            0, LINE, self.wrap(text, self.epw - 2 * self.c_margin), fill=fill is not None, new_x="LMARGIN", new_y="NEXT"
+        )
         self.set_fill_color(255)  # tables drawn later would inherit the tint
         self.ln(1.5)
 
-    def grid(self, rows: Sequence[Sequence[str]], widths: Sequence[float], *, headings: bool,
-             label_column: bool = False) -> None:
+    def grid(
+        self, rows: Sequence[Sequence[str]], widths: Sequence[float], *, headings: bool, label_column: bool = False
+    ) -> None:
         """A table whose cells wrap; the first row is the headings when ``headings``."""
         inner = [w - 2 * CELL_PAD for w in widths]
         label_style = FontFace(color=MUTED, fill_color=HEAD_FILL)
-        with self.table(width=sum(widths), col_widths=tuple(widths), align="LEFT", text_align="LEFT",
-                        first_row_as_headings=headings, line_height=LINE, padding=(CELL_PAD, CELL_PAD),
-                        headings_style=FontFace(emphasis="", color=ACCENT, fill_color=HEAD_FILL),
-                        borders_layout=TableBordersLayout.ALL, v_align="TOP") as table:
+        with self.table(
+            width=sum(widths),
+            col_widths=tuple(widths),
+            align="LEFT",
+            text_align="LEFT",
+            first_row_as_headings=headings,
+            line_height=LINE,
+            padding=(CELL_PAD, CELL_PAD),
+            headings_style=FontFace(emphasis="", color=ACCENT, fill_color=HEAD_FILL),
+            borders_layout=TableBordersLayout.ALL,
+            v_align="TOP",
+        ) as table:
             for index, values in enumerate(rows):
                 row = table.row()
                 for column, value in enumerate(values):
@@ -348,8 +398,10 @@ class _ReportDocument(FPDF):
         self.set_text_color(*MUTED)
         filed_by = getattr(getattr(report, "filed_by", None), "name", "") or DASH
         colon = labels["colon"]
-        line = (f"{labels['field.report_filed_by']}{colon}{filed_by}    "
-                f"{labels['field.report_filed_at']}{colon}{self.when(report.filed_at)}")
+        line = (
+            f"{labels['field.report_filed_by']}{colon}{filed_by}    "
+            f"{labels['field.report_filed_at']}{colon}{self.when(report.filed_at)}"
+        )
         self.multi_cell(0, 5.5, self.wrap(line, self.epw), align="C", new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(*INK)
         self.set_font("cjk", size=BODY_PT)
@@ -358,8 +410,10 @@ class _ReportDocument(FPDF):
     def write_facts(self, facts: Mapping[str, Any]) -> None:
         labels = self.labels
         self.section(labels["section.facts"])
-        parties = "\n".join(f"{self.word('side', p.get('side'))}{labels['colon']}{p.get('name', '')}"
-                            for p in facts.get("parties") or [])
+        parties = "\n".join(
+            f"{self.word('side', p.get('side'))}{labels['colon']}{p.get('name', '')}"
+            for p in facts.get("parties") or []
+        )
         days = facts.get("days")
         mode = facts.get("closure_mode")
         rows = [
@@ -371,8 +425,10 @@ class _ReportDocument(FPDF):
             (labels["field.case_ended_at"], self.when(facts.get("ended_at"))),
             (labels["field.days"], labels["unit.days"].format(days=days) if days is not None else DASH),
             # A 终本 case may carry no closure mode: its stage says how it ended.
-            (labels["field.closure_mode"],
-             self.word("closure", mode) if mode else self.word("stage", facts.get("stage"))),
+            (
+                labels["field.closure_mode"],
+                self.word("closure", mode) if mode else self.word("stage", facts.get("stage")),
+            ),
             (labels["field.amount_applied"], self.money(facts.get("amount_applied_fen"))),
             (labels["field.amount_recovered"], self.money(facts.get("amount_recovered_fen"))),
         ]
@@ -385,8 +441,7 @@ class _ReportDocument(FPDF):
             self.paragraph(labels["measure.none"])
             return
         rows = [(labels["measure.date"], labels["measure.type"], labels["measure.text"])]
-        rows += [(self.when(m.get("on")), self.word("node", m.get("type")), str(m.get("text") or ""))
-                 for m in measures]
+        rows += [(self.when(m.get("on")), self.word("node", m.get("type")), str(m.get("text") or "")) for m in measures]
         self.grid(rows, (DATE_COLUMN, 40, self.epw - DATE_COLUMN - 40), headings=True)
 
     def write_cards(self, cards: Sequence[Any]) -> None:
@@ -404,17 +459,26 @@ class _ReportDocument(FPDF):
                 heading += " " + labels["card.amends"].format(version=amended)
             self.subheading(heading, keep=60)
             yes, no = labels["yes"], labels["no"]
-            self.grid([
-                (labels["card.submitted_at"], self.when(card.submitted_at)),
-                (labels["card.witnessed"], yes if card.witnessed_on_site else no),
-                (labels["card.spoke"], yes if card.spoke_with_parties else no),
-            ], (42, self.epw - 42), headings=False, label_column=True)
+            self.grid(
+                [
+                    (labels["card.submitted_at"], self.when(card.submitted_at)),
+                    (labels["card.witnessed"], yes if card.witnessed_on_site else no),
+                    (labels["card.spoke"], yes if card.spoke_with_parties else no),
+                ],
+                (42, self.epw - 42),
+                headings=False,
+                label_column=True,
+            )
             ratings = card.ratings()
             names = list(ratings)
-            self.grid([[labels[f"dimension.{name}"] for name in names],
-                       [self.word("rating", ratings[name]) if ratings[name] else labels["rating.none"]
-                        for name in names]],
-                      [self.epw / len(names)] * len(names), headings=True)
+            self.grid(
+                [
+                    [labels[f"dimension.{name}"] for name in names],
+                    [self.word("rating", ratings[name]) if ratings[name] else labels["rating.none"] for name in names],
+                ],
+                [self.epw / len(names)] * len(names),
+                headings=True,
+            )
             self.caption(labels["card.comments"])
             self.paragraph(card.comments)
             self.caption(labels["card.suggestions"])
@@ -429,8 +493,10 @@ class _ReportDocument(FPDF):
                 self.set_text_color(*MUTED)
                 by = getattr(answer.answered_by, "name", "") or DASH
                 colon = labels["colon"]
-                line = (f"{labels['card.answered_by']}{colon}{by}    "
-                        f"{labels['card.answered_at']}{colon}{self.when(answer.answered_at)}")
+                line = (
+                    f"{labels['card.answered_by']}{colon}{by}    "
+                    f"{labels['card.answered_at']}{colon}{self.when(answer.answered_at)}"
+                )
                 self.multi_cell(0, 5, self.wrap(line, self.epw), new_x="LMARGIN", new_y="NEXT")
                 self.set_text_color(*INK)
                 self.set_font("cjk", size=BODY_PT)
@@ -443,8 +509,10 @@ class _ReportDocument(FPDF):
             self.paragraph(labels["ack.none"])
             return
         rows = [(labels["ack.overseer"], labels["ack.at"], labels["ack.remarks"])]
-        rows += [(getattr(ack.overseer, "name", ""), self.when(ack.acknowledged_at), ack.remarks or "")
-                 for ack in acknowledgements]
+        rows += [
+            (getattr(ack.overseer, "name", ""), self.when(ack.acknowledged_at), ack.remarks or "")
+            for ack in acknowledgements
+        ]
         self.grid(rows, (34, DATE_COLUMN, self.epw - DATE_COLUMN - 34), headings=True)
 
 
@@ -467,8 +535,7 @@ def _units(text: str) -> list[str]:
         joins = previous and (
             char in NO_LINE_START
             or previous[-1] in NO_LINE_END
-            or (not char.isspace() and not _is_cjk(char)
-                and not previous[-1].isspace() and not _is_cjk(previous[-1]))
+            or (not char.isspace() and not _is_cjk(char) and not previous[-1].isspace() and not _is_cjk(previous[-1]))
         )
         if joins:
             units[-1] += char

@@ -78,8 +78,12 @@ class IssueRestrictionForm(PortalForm):
     # Not DataRequired(): its "required" flag would mark every checkbox as required.
     items = MultiCheckboxField(_l("Restricted items"), choices=[], validators=[at_least_one])
     issued_on = DateField(_l("Issued on"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
-    bound = FieldList(FormField(BoundPersonForm), label=_l("Also bound (organisations only)"),
-                      min_entries=BOUND_ROWS, max_entries=BOUND_ROWS)
+    bound = FieldList(
+        FormField(BoundPersonForm),
+        label=_l("Also bound (organisations only)"),
+        min_entries=BOUND_ROWS,
+        max_entries=BOUND_ROWS,
+    )
     submit = SubmitField(_l("Issue the order"))
 
     def __init__(self, *args: object, respondents: list[tuple[str, str]], **kwargs: object) -> None:
@@ -93,8 +97,11 @@ class IssueRestrictionForm(PortalForm):
 
     def bound_persons(self) -> list[tuple[str, str, str]]:
         """The filled rows as (role, name, ID number)."""
-        return [(row.form.role.data, row.form.name.data, row.form.id_number.data)  # type: ignore[attr-defined]
-                for row in self.bound if not row.form.is_empty]  # type: ignore[attr-defined]
+        return [
+            (row.form.role.data, row.form.name.data, row.form.id_number.data)  # type: ignore[attr-defined]
+            for row in self.bound
+            if not row.form.is_empty
+        ]  # type: ignore[attr-defined]
 
 
 class LiftRestrictionForm(PortalForm):
@@ -111,8 +118,10 @@ class ReleaseBoundPersonForm(PortalForm):
     """Release a former legal representative (2019 opinion) from an order still in force."""
 
     person = HiddenField(validators=[DataRequired(REQUIRED)])
-    note = TextAreaField(_l("Why they are neither controller nor responsible person"),
-                         validators=[DataRequired(REQUIRED), Length(max=2000)])
+    note = TextAreaField(
+        _l("Why they are neither controller nor responsible person"),
+        validators=[DataRequired(REQUIRED), Length(max=2000)],
+    )
     submit = SubmitField(_l("Release the former legal representative"))
 
 

@@ -79,8 +79,7 @@ def init_app(app: Flask) -> None:
     url = app.config.get("REDIS_URL")
     # Keys name the database too: two portals (staging, production) may share one Redis.
     database = hashlib.sha256(str(app.config["SQLALCHEMY_DATABASE_URI"]).encode()).hexdigest()[:12]
-    app.extensions["mingjing_search_cache"] = (RedisStore(url, f"mingjing:search:{database}:") if url
-                                              else MemoryStore())
+    app.extensions["mingjing_search_cache"] = RedisStore(url, f"mingjing:search:{database}:") if url else MemoryStore()
 
 
 def _store() -> MemoryStore | RedisStore:

@@ -125,7 +125,6 @@ AUDIT_ACTIONS = {
 }
 
 
-
 def audit_action_label(action: str) -> str:
     """The audit action in the visitor's language (the code itself when unknown)."""
     label = AUDIT_ACTIONS.get(action)
@@ -139,8 +138,13 @@ def external_url(endpoint: str, **values: object) -> str:
 
 # The patterns the pages use are digits and separators, the same in every language the portal speaks: they are
 # formatted with strftime (15 µs a call through Babel's pattern machinery, a page of case steps has dozens).
-NUMERIC_PATTERNS = {"yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M", "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S",
-                    "yyyy-MM-dd": "%Y-%m-%d", "HH:mm": "%H:%M", "HH:mm:ss": "%H:%M:%S"}
+NUMERIC_PATTERNS = {
+    "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M",
+    "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S",
+    "yyyy-MM-dd": "%Y-%m-%d",
+    "HH:mm": "%H:%M",
+    "HH:mm:ss": "%H:%M:%S",
+}
 
 
 def localtime(value: datetime | None, format: str = "yyyy-MM-dd HH:mm") -> str:
@@ -161,7 +165,8 @@ def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(labels.template_globals())
     app.jinja_env.globals.update(
         external_url=external_url,
-        role_label=role_label, audit_action_label=audit_action_label,
+        role_label=role_label,
+        audit_action_label=audit_action_label,
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
 

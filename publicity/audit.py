@@ -17,8 +17,9 @@ from publicity.models import AuditHead, AuditRecord
 GENESIS_HASH = "0" * 64
 PORTAL_CHAIN = "portal"
 # Actions that record reading, not changing: they leave derived figures (the dashboard) as they were.
-READ_ACTIONS = frozenset({"case.lookup", "case.lookup_failed", "case.lookup_locked", "account.login",
-                          "account.locked", "bounty.clues_read"})
+READ_ACTIONS = frozenset(
+    {"case.lookup", "case.lookup_failed", "case.lookup_locked", "account.login", "account.locked", "bounty.clues_read"}
+)
 
 
 def _canonical(value: object) -> str:
@@ -93,9 +94,7 @@ def _lock_head(session: Session, chain: str) -> None:
         with session.begin_nested():
             session.add(AuditHead(chain=chain, seq=1, hash=GENESIS_HASH))
     except sa.exc.IntegrityError:
-        session.execute(
-            sa.update(AuditHead).where(AuditHead.chain == chain).values(seq=AuditHead.seq + 1)
-        )
+        session.execute(sa.update(AuditHead).where(AuditHead.chain == chain).values(seq=AuditHead.seq + 1))
 
 
 @dataclass(frozen=True)
@@ -140,13 +139,9 @@ def verify(session: Session) -> VerifyResult:
                     expected_seq,
                 )
             if entry.prev_hash != prev_hash:
-                return VerifyResult(
-                    total, "its link to the previous record is broken", chain, entry.seq
-                )
+                return VerifyResult(total, "its link to the previous record is broken", chain, entry.seq)
             if compute_hash(entry) != entry.hash:
-                return VerifyResult(
-                    total, "its content does not match its hash (edited)", chain, entry.seq
-                )
+                return VerifyResult(total, "its content does not match its hash (edited)", chain, entry.seq)
             expected_seq, prev_hash = entry.seq + 1, entry.hash
         last_seq = expected_seq - 1
         if head is None or head.seq != last_seq or head.hash != prev_hash:

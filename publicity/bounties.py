@@ -71,8 +71,10 @@ class BountyAlreadyOpen(PublicityError):
 
 
 class InvalidReward(PublicityError):
-    message = N_("A fixed reward needs an amount above zero; a share of the recovery must be between 0.01 and "
-                 "100 per cent, with an optional ceiling above zero.")
+    message = N_(
+        "A fixed reward needs an amount above zero; a share of the recovery must be between 0.01 and "
+        "100 per cent, with an optional ceiling above zero."
+    )
 
 
 class ConditionsRequired(PublicityError):
@@ -153,8 +155,12 @@ def _check_reward(kind: RewardKind, fen: int | None, basis_points: int | None, c
     if kind == RewardKind.FIXED:
         ok = fen is not None and fen > 0 and basis_points is None and cap_fen is None
     else:
-        ok = (fen is None and basis_points is not None and 1 <= basis_points <= 10_000
-              and (cap_fen is None or cap_fen > 0))
+        ok = (
+            fen is None
+            and basis_points is not None
+            and 1 <= basis_points <= 10_000
+            and (cap_fen is None or cap_fen > 0)
+        )
     if not ok:
         raise InvalidReward()
 
@@ -162,16 +168,33 @@ def _check_reward(kind: RewardKind, fen: int | None, basis_points: int | None, c
 # --- Application and decision -----------------------------------------------------------------------------------
 
 
-def apply(session: Session, *, case: EnforcementCase, applicant: Party, respondent: Party, reward_kind: RewardKind,
-          conditions: str, key: bytes, actor: str, now: datetime, reward_fen: int | None = None,
-          reward_basis_points: int | None = None, reward_cap_fen: int | None = None, channels: str = "",
-          received_on: date | None = None) -> BountyNotice:
+def apply(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    applicant: Party,
+    respondent: Party,
+    reward_kind: RewardKind,
+    conditions: str,
+    key: bytes,
+    actor: str,
+    now: datetime,
+    reward_fen: int | None = None,
+    reward_basis_points: int | None = None,
+    reward_cap_fen: int | None = None,
+    channels: str = "",
+    received_on: date | None = None,
+) -> BountyNotice:
     """Record an applicant's written bounty application (申请悬赏); the court decides within 10 days
     of the day it was received (``received_on``, today by default)."""
     if case.stage in ENDED_STAGES:
         raise CaseNotOpen()
-    if (applicant.case_id, applicant.side, respondent.case_id, respondent.side) != \
-            (case.id, PartySide.APPLICANT, case.id, PartySide.RESPONDENT):
+    if (applicant.case_id, applicant.side, respondent.case_id, respondent.side) != (
+        case.id,
+        PartySide.APPLICANT,
+        case.id,
+        PartySide.RESPONDENT,
+    ):
         raise NotAParty()
     _check_reward(reward_kind, reward_fen, reward_basis_points, reward_cap_fen)
     conditions = conditions.strip()
@@ -181,36 +204,70 @@ def apply(session: Session, *, case: EnforcementCase, applicant: Party, responde
     received = received_on or today
     if received > today:
         raise FutureDate()
-    if session.scalar(sa.select(BountyNotice.id).where(
-            BountyNotice.case_id == case.id, BountyNotice.respondent_party_id == respondent.id,
-            BountyNotice.status.in_(OPEN))) is not None:
+    if (
+        session.scalar(
+            sa.select(BountyNotice.id).where(
+                BountyNotice.case_id == case.id,
+                BountyNotice.respondent_party_id == respondent.id,
+                BountyNotice.status.in_(OPEN),
+            )
+        )
+        is not None
+    ):
         raise BountyAlreadyOpen()
     person = respondent.kind == PartyKind.PERSON
     number = (respondent.id_number or respondent.credit_code or "").strip().upper()
     full_spelling, initials = names.pinyin_keys(respondent.name, person=person)
     notice = BountyNotice(
-        court_id=case.court_id, case_id=case.id, case_number=case.number, applicant_party_id=applicant.id,
-        respondent_party_id=respondent.id, respondent_kind=respondent.kind, respondent_name=respondent.name.strip(),
-        name_pinyin=full_spelling, name_initials=initials,
-        id_hash=names.number_hash(number, key=key) if number else "", id_masked=names.mask_number(number),
-        reward_kind=reward_kind, reward_fen=reward_fen, reward_basis_points=reward_basis_points,
-        reward_cap_fen=reward_cap_fen, conditions=conditions, channels=channels.strip(),
+        court_id=case.court_id,
+        case_id=case.id,
+        case_number=case.number,
+        applicant_party_id=applicant.id,
+        respondent_party_id=respondent.id,
+        respondent_kind=respondent.kind,
+        respondent_name=respondent.name.strip(),
+        name_pinyin=full_spelling,
+        name_initials=initials,
+        id_hash=names.number_hash(number, key=key) if number else "",
+        id_masked=names.mask_number(number),
+        reward_kind=reward_kind,
+        reward_fen=reward_fen,
+        reward_basis_points=reward_basis_points,
+        reward_cap_fen=reward_cap_fen,
+        conditions=conditions,
+        channels=channels.strip(),
         status=BountyStatus.APPLIED,
         applied_at=now if received == today else datetime.combine(received, time(12), tzinfo=COURT_ZONE),
-        decision_due=received + timedelta(days=DECISION_DAYS), created_by=actor, created_at=now,
+        decision_due=received + timedelta(days=DECISION_DAYS),
+        created_by=actor,
+        created_at=now,
     )
     session.add(notice)
     session.flush()
-    audit.record(session, actor=actor, action="bounty.apply", object_type="bounty_notice", object_id=notice.id,
-                 changes={"case": case.number, "respondent": notice.respondent_name, "reward_kind": reward_kind.value,
-                          "reward_fen": reward_fen, "reward_basis_points": reward_basis_points,
-                          "reward_cap_fen": reward_cap_fen, "decision_due": notice.decision_due.isoformat()},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="bounty.apply",
+        object_type="bounty_notice",
+        object_id=notice.id,
+        changes={
+            "case": case.number,
+            "respondent": notice.respondent_name,
+            "reward_kind": reward_kind.value,
+            "reward_fen": reward_fen,
+            "reward_basis_points": reward_basis_points,
+            "reward_cap_fen": reward_cap_fen,
+            "decision_due": notice.decision_due.isoformat(),
+        },
+        chain=case.court.code,
+        now=now,
+    )
     return notice
 
 
-def decide(session: Session, *, notice: BountyNotice, grant: bool, reasons: str, actor: str,
-           now: datetime) -> BountyNotice:
+def decide(
+    session: Session, *, notice: BountyNotice, grant: bool, reasons: str, actor: str, now: datetime
+) -> BountyNotice:
     """Grant (the notice is published now) or reject with reasons an application awaiting decision."""
     if notice.status != BountyStatus.APPLIED:
         raise NotAwaitingDecision()
@@ -221,19 +278,41 @@ def decide(session: Session, *, notice: BountyNotice, grant: bool, reasons: str,
     notice.decided_at, notice.decided_by, notice.decision_reasons = now, actor, reasons
     if grant:
         notice.published_at = now
-        grid.push(session, party=notice.respondent, event=PushEvent.BOUNTY, case_number=notice.case_number,
-                  respondent=notice.respondent_name, object_id=notice.id, now=now)
-    audit.record(session, actor=actor, action="bounty.decide", object_type="bounty_notice", object_id=notice.id,
-                 changes={"granted": grant, "reasons": reasons, "on_time": _today(now) <= notice.decision_due},
-                 chain=_chain(notice), now=now)
+        grid.push(
+            session,
+            party=notice.respondent,
+            event=PushEvent.BOUNTY,
+            case_number=notice.case_number,
+            respondent=notice.respondent_name,
+            object_id=notice.id,
+            now=now,
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="bounty.decide",
+        object_type="bounty_notice",
+        object_id=notice.id,
+        changes={"granted": grant, "reasons": reasons, "on_time": _today(now) <= notice.decision_due},
+        chain=_chain(notice),
+        now=now,
+    )
     session.flush()
     return notice
 
 
 def _close(session: Session, notice: BountyNotice, reason: str, actor: str, now: datetime) -> None:
     notice.status, notice.closed_at, notice.close_reason = BountyStatus.CLOSED, now, reason
-    audit.record(session, actor=actor, action="bounty.close", object_type="bounty_notice", object_id=notice.id,
-                 changes={"reason": reason}, chain=_chain(notice), now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="bounty.close",
+        object_type="bounty_notice",
+        object_id=notice.id,
+        changes={"reason": reason},
+        chain=_chain(notice),
+        now=now,
+    )
 
 
 def close(session: Session, *, notice: BountyNotice, reason: str, actor: str, now: datetime) -> BountyNotice:
@@ -249,8 +328,9 @@ def close(session: Session, *, notice: BountyNotice, reason: str, actor: str, no
 
 def close_for_case(session: Session, *, case: EnforcementCase, actor: str, now: datetime) -> int:
     """Close every open application and notice of a case that ended; return how many."""
-    found = list(session.scalars(sa.select(BountyNotice).where(BountyNotice.case_id == case.id,
-                                                               BountyNotice.status.in_(OPEN))))
+    found = list(
+        session.scalars(sa.select(BountyNotice).where(BountyNotice.case_id == case.id, BountyNotice.status.in_(OPEN)))
+    )
     for notice in found:
         _close(session, notice, CASE_CLOSED, actor, now)
     session.flush()
@@ -264,10 +344,21 @@ def clue_key(ip: str) -> str:
     return f"bounty-clue-ip:{ip}"
 
 
-def submit_clue(session: Session, *, notice: BountyNotice, text: str, ip: str, now: datetime,
-                informant_name: str = "", informant_phone: str = "", informant_email: str = "",
-                wants_reward: bool = False, attachment: bytes | None = None, attachment_name: str = "",
-                limits: Sequence[ClueLimit] = CLUE_LIMITS) -> BountyClue:
+def submit_clue(
+    session: Session,
+    *,
+    notice: BountyNotice,
+    text: str,
+    ip: str,
+    now: datetime,
+    informant_name: str = "",
+    informant_phone: str = "",
+    informant_email: str = "",
+    wants_reward: bool = False,
+    attachment: bytes | None = None,
+    attachment_name: str = "",
+    limits: Sequence[ClueLimit] = CLUE_LIMITS,
+) -> BountyClue:
     """Receive a lead (线索) on a published notice, counted against the sender's address in the database
     (so every process of the portal shares the count); the informant's contacts are for the judge only."""
     if notice.status != BountyStatus.PUBLISHED:
@@ -290,27 +381,42 @@ def submit_clue(session: Session, *, notice: BountyNotice, text: str, ip: str, n
         kind = sniff(attachment) or ""
         if not kind:
             raise BadAttachment(limit=ATTACHMENT_LIMIT_MB)
-    clue = BountyClue(notice_id=notice.id, text=text, informant_name=name[:100], informant_phone=phone[:30],
-                      informant_email=email[:254], attachment=attachment or None,
-                      attachment_name=attachment_name[:200] if attachment else "", attachment_type=kind,
-                      received_at=now)
+    clue = BountyClue(
+        notice_id=notice.id,
+        text=text,
+        informant_name=name[:100],
+        informant_phone=phone[:30],
+        informant_email=email[:254],
+        attachment=attachment or None,
+        attachment_name=attachment_name[:200] if attachment else "",
+        attachment_type=kind,
+        received_at=now,
+    )
     session.add(clue)
     session.flush()
     throttle.record_failure(session, [key], now=now)  # one more clue counted against the address
     # The trail is read by every officer of the court: it says that a clue came, never who sent it.
-    audit.record(session, actor="public", action="bounty.clue", object_type="bounty_clue", object_id=clue.id,
-                 changes={"notice": notice.id, "attachment": bool(attachment)}, chain=_chain(notice), now=now)
+    audit.record(
+        session,
+        actor="public",
+        action="bounty.clue",
+        object_type="bounty_clue",
+        object_id=clue.id,
+        changes={"notice": notice.id, "attachment": bool(attachment)},
+        chain=_chain(notice),
+        now=now,
+    )
     return clue
 
 
 def clues_of(session: Session, notice: BountyNotice) -> list[BountyClue]:
     """The notice's clues in the order they arrived."""
-    return list(session.scalars(sa.select(BountyClue).where(BountyClue.notice_id == notice.id)
-                                .order_by(BountyClue.id)))
+    return list(session.scalars(sa.select(BountyClue).where(BountyClue.notice_id == notice.id).order_by(BountyClue.id)))
 
 
-def mark_read(session: Session, *, notice: BountyNotice, clues: Iterable[BountyClue], actor: str,
-              now: datetime) -> list[int]:
+def mark_read(
+    session: Session, *, notice: BountyNotice, clues: Iterable[BountyClue], actor: str, now: datetime
+) -> list[int]:
     """Record that the judge in charge has seen these clues; return the ids newly read."""
     fresh = [c for c in clues if c.read_at is None]
     if not fresh:
@@ -318,8 +424,16 @@ def mark_read(session: Session, *, notice: BountyNotice, clues: Iterable[BountyC
     for clue in fresh:
         clue.read_at = now
     ids = [c.id for c in fresh]
-    audit.record(session, actor=actor, action="bounty.clues_read", object_type="bounty_notice", object_id=notice.id,
-                 changes={"clues": ids}, chain=_chain(notice), now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="bounty.clues_read",
+        object_type="bounty_notice",
+        object_id=notice.id,
+        changes={"clues": ids},
+        chain=_chain(notice),
+        now=now,
+    )
     session.flush()
     return ids
 
@@ -330,8 +444,10 @@ def mark_read(session: Session, *, notice: BountyNotice, clues: Iterable[BountyC
 def recovered(session: Session, case_id: int, *, since: datetime | None = None) -> int:
     """Money received on the case (since ``since``), in fen."""
     stmt = sa.select(sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0)).where(
-        FundMovement.case_id == case_id, FundMovement.direction == FundDirection.IN,
-        FundMovement.source == FundSource.ENFORCEMENT)  # judicial aid is no recovery from the respondent
+        FundMovement.case_id == case_id,
+        FundMovement.direction == FundDirection.IN,
+        FundMovement.source == FundSource.ENFORCEMENT,
+    )  # judicial aid is no recovery from the respondent
     if since is not None:
         stmt = stmt.where(FundMovement.occurred_at >= since)
     total = session.scalar(stmt)
@@ -339,8 +455,11 @@ def recovered(session: Session, case_id: int, *, since: datetime | None = None) 
 
 
 def paid_total(session: Session, notice: BountyNotice) -> int:
-    total = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(RewardPayment.amount_fen), 0)).where(
-        RewardPayment.notice_id == notice.id))
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(RewardPayment.amount_fen), 0)).where(
+            RewardPayment.notice_id == notice.id
+        )
+    )
     return int(total or 0)
 
 
@@ -356,8 +475,17 @@ def _yuan(fen: int) -> str:
     return f"{fen / 100:,.2f}"
 
 
-def record_payment(session: Session, *, notice: BountyNotice, clue: BountyClue, amount_fen: int, paid_on: date,
-                   eligibility_confirmed: bool, actor: str, now: datetime) -> RewardPayment:
+def record_payment(
+    session: Session,
+    *,
+    notice: BountyNotice,
+    clue: BountyClue,
+    amount_fen: int,
+    paid_on: date,
+    eligibility_confirmed: bool,
+    actor: str,
+    now: datetime,
+) -> RewardPayment:
     """Record a reward paid to the informant of a clue; only once money is recovered, never beyond the
     notice's promise, and only with the officer's confirmation that the informant may be rewarded."""
     if clue.notice_id != notice.id:
@@ -371,8 +499,12 @@ def record_payment(session: Session, *, notice: BountyNotice, clue: BountyClue, 
     if paid_on > _today(now):
         raise FutureDate()
     # The notice row's write lock: two payments recorded at once cannot both pass the ceiling.
-    session.execute(sa.update(BountyNotice).where(BountyNotice.id == notice.id)
-                    .values(status=BountyNotice.status).execution_options(synchronize_session=False))
+    session.execute(
+        sa.update(BountyNotice)
+        .where(BountyNotice.id == notice.id)
+        .values(status=BountyNotice.status)
+        .execution_options(synchronize_session=False)
+    )
     # Only money received after the lead came in can be owed to it (not what the court already had).
     got = recovered(session, notice.case_id, since=clue.received_at)
     if got <= 0:
@@ -380,20 +512,34 @@ def record_payment(session: Session, *, notice: BountyNotice, clue: BountyClue, 
     paid, limit = paid_total(session, notice), reward_limit(notice, got)
     if paid + amount_fen > limit:
         raise RewardExceeded(limit=_yuan(limit), paid=_yuan(paid))
-    payment = RewardPayment(notice_id=notice.id, clue_id=clue.id, amount_fen=amount_fen, paid_on=paid_on,
-                            recorded_by=actor, created_at=now)
+    payment = RewardPayment(
+        notice_id=notice.id, clue_id=clue.id, amount_fen=amount_fen, paid_on=paid_on, recorded_by=actor, created_at=now
+    )
     session.add(payment)
     session.flush()
-    audit.record(session, actor=actor, action="bounty.pay", object_type="bounty_notice", object_id=notice.id,
-                 changes={"payment": payment.id, "clue": clue.id, "amount_fen": amount_fen,
-                          "paid_on": paid_on.isoformat(), "eligibility_confirmed": True},
-                 chain=_chain(notice), now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="bounty.pay",
+        object_type="bounty_notice",
+        object_id=notice.id,
+        changes={
+            "payment": payment.id,
+            "clue": clue.id,
+            "amount_fen": amount_fen,
+            "paid_on": paid_on.isoformat(),
+            "eligibility_confirmed": True,
+        },
+        chain=_chain(notice),
+        now=now,
+    )
     return payment
 
 
 def payments_of(session: Session, notice: BountyNotice) -> list[RewardPayment]:
-    return list(session.scalars(sa.select(RewardPayment).where(RewardPayment.notice_id == notice.id)
-                                .order_by(RewardPayment.id)))
+    return list(
+        session.scalars(sa.select(RewardPayment).where(RewardPayment.notice_id == notice.id).order_by(RewardPayment.id))
+    )
 
 
 # --- Worklists --------------------------------------------------------------------------------------------------
@@ -401,28 +547,44 @@ def payments_of(session: Session, notice: BountyNotice) -> list[RewardPayment]:
 
 def awaiting_decision(session: Session, *, court_id: int) -> list[BountyNotice]:
     """Applications of the court awaiting decision, the most urgent first."""
-    return list(session.scalars(sa.select(BountyNotice).where(
-        BountyNotice.court_id == court_id, BountyNotice.status == BountyStatus.APPLIED)
-        .order_by(BountyNotice.decision_due, BountyNotice.id)))
+    return list(
+        session.scalars(
+            sa.select(BountyNotice)
+            .where(BountyNotice.court_id == court_id, BountyNotice.status == BountyStatus.APPLIED)
+            .order_by(BountyNotice.decision_due, BountyNotice.id)
+        )
+    )
 
 
 def court_notices(session: Session, *, court_id: int, limit: int = 200) -> list[BountyNotice]:
     """The court's published notices, newest first."""
-    return list(session.scalars(sa.select(BountyNotice).where(
-        BountyNotice.court_id == court_id, BountyNotice.status == BountyStatus.PUBLISHED)
-        .order_by(BountyNotice.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            sa.select(BountyNotice)
+            .where(BountyNotice.court_id == court_id, BountyNotice.status == BountyStatus.PUBLISHED)
+            .order_by(BountyNotice.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def clues_for_judge(session: Session, *, judge_id: int, limit: int = 500) -> list[BountyClue]:
     """Clues on the notices of the judge's cases, in arrival order: every clue of a published notice,
     and any still unread on a closed one."""
-    return list(session.scalars(
-        sa.select(BountyClue).join(BountyNotice, BountyNotice.id == BountyClue.notice_id)
-        .join(EnforcementCase, EnforcementCase.id == BountyNotice.case_id)
-        .options(sa.orm.contains_eager(BountyClue.notice))
-        .where(EnforcementCase.judge_id == judge_id,
-               sa.or_(BountyNotice.status == BountyStatus.PUBLISHED, BountyClue.read_at.is_(None)))
-        .order_by(BountyClue.id).limit(limit)))
+    return list(
+        session.scalars(
+            sa.select(BountyClue)
+            .join(BountyNotice, BountyNotice.id == BountyClue.notice_id)
+            .join(EnforcementCase, EnforcementCase.id == BountyNotice.case_id)
+            .options(sa.orm.contains_eager(BountyClue.notice))
+            .where(
+                EnforcementCase.judge_id == judge_id,
+                sa.or_(BountyNotice.status == BountyStatus.PUBLISHED, BountyClue.read_at.is_(None)),
+            )
+            .order_by(BountyClue.id)
+            .limit(limit)
+        )
+    )
 
 
 # --- Public search ----------------------------------------------------------------------------------------------
@@ -436,12 +598,22 @@ class Page:
 
 
 def _published() -> sa.Select:
-    return sa.select(BountyNotice).where(BountyNotice.status == BountyStatus.PUBLISHED).options(
-        sa.orm.joinedload(BountyNotice.court))
+    return (
+        sa.select(BountyNotice)
+        .where(BountyNotice.status == BountyStatus.PUBLISHED)
+        .options(sa.orm.joinedload(BountyNotice.court))
+    )
 
 
-def search(session: Session, *, query: str, key: bytes, cursor: str | None = None,
-           limit: int = PAGE_SIZE, court_id: int | None = None) -> Page:
+def search(
+    session: Session,
+    *,
+    query: str,
+    key: bytes,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    court_id: int | None = None,
+) -> Page:
     """One page of published notices matching ``query``, by keyset (never OFFSET)."""
     q, mode, after = query.strip(), listsearch.search_mode(query), listsearch.decode_cursor(cursor)
     base = _published()
@@ -451,8 +623,10 @@ def search(session: Session, *, query: str, key: bytes, cursor: str | None = Non
         # Exact names sort first within the prefix range: one index range scan serves both.
         stmt = base.where(BountyNotice.respondent_name >= q, BountyNotice.respondent_name < q + "\U0010ffff")
         if after is not None and after[0] is not None:
-            stmt = stmt.where(sa.tuple_(BountyNotice.respondent_name, BountyNotice.id)
-                              > sa.tuple_(sa.literal(after[0]), sa.literal(after[1])))
+            stmt = stmt.where(
+                sa.tuple_(BountyNotice.respondent_name, BountyNotice.id)
+                > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+            )
         rows = list(session.scalars(stmt.order_by(BountyNotice.respondent_name, BountyNotice.id).limit(limit + 1)))
         more = len(rows) > limit
         rows = rows[:limit]
@@ -461,12 +635,17 @@ def search(session: Session, *, query: str, key: bytes, cursor: str | None = Non
         return Page([], None, mode)
     if mode == "pinyin":
         spelled = q.replace(" ", "").lower()
-        statements = [base.where(BountyNotice.name_pinyin == spelled),
-                      base.where(BountyNotice.name_initials == spelled)]
+        statements = [
+            base.where(BountyNotice.name_pinyin == spelled),
+            base.where(BountyNotice.name_initials == spelled),
+        ]
     elif mode == "id":
         number, name = listsearch.split_number(q)
-        statements = [base.where(BountyNotice.id_hash == names.number_hash(number or "", key=key),
-                                 BountyNotice.respondent_name == name)]
+        statements = [
+            base.where(
+                BountyNotice.id_hash == names.number_hash(number or "", key=key), BountyNotice.respondent_name == name
+            )
+        ]
     elif mode == "masked":
         statements = [base.where(BountyNotice.id_masked == names.masked_query(q))]
     elif mode == "case":

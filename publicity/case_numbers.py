@@ -39,7 +39,9 @@ EXAMPLE = "（2020）鲁1427执123号"
 
 
 class MalformedCaseNumber(PublicityError):
-    message = N_("The case number is not valid. Write it like %(example)s: (year), court code, type such as 执 or 执恢, serial number, 号.")
+    message = N_(
+        "The case number is not valid. Write it like %(example)s: (year), court code, type such as 执 or 执恢, serial number, 号."
+    )
 
     def __init__(self) -> None:
         super().__init__(example=EXAMPLE)

@@ -52,12 +52,19 @@ STAGE_OF = {
 }
 STAGE_ORDER = [CaseStage.FILED, CaseStage.SEARCH, CaseStage.IMPLEMENTATION, CaseStage.DISPOSAL]
 # Nodes staff add by hand; the others are written by their own use case (funds, resumption).
-MANUAL_TYPES = [t for t in NodeType if t not in {NodeType.FILED, NodeType.FUNDS_IN, NodeType.FUNDS_OUT,
-                                                  NodeType.RESUMED, NodeType.CORRECTION}]
+MANUAL_TYPES = [
+    t
+    for t in NodeType
+    if t not in {NodeType.FILED, NodeType.FUNDS_IN, NodeType.FUNDS_OUT, NodeType.RESUMED, NodeType.CORRECTION}
+]
 AFTER_TERMINATION = {NodeType.PERIODIC_SEARCH, NodeType.CORRECTION}
 # What 终本 requires (SPC 2016 provisions): each a node that must exist first.
-TERMINATION_REQUIRES = (NodeType.NOTICE_SERVED, NodeType.ASSET_REPORT_ORDERED,
-                        NodeType.CONSUMPTION_RESTRICTION, NodeType.APPLICANT_HEARD)
+TERMINATION_REQUIRES = (
+    NodeType.NOTICE_SERVED,
+    NodeType.ASSET_REPORT_ORDERED,
+    NodeType.CONSUMPTION_RESTRICTION,
+    NodeType.APPLICANT_HEARD,
+)
 TERMINATION_MIN_MONTHS = 3
 
 
@@ -106,10 +113,21 @@ def file_case(
     if session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.number == canonical)) is not None:
         raise DuplicateCase(number=canonical)
     case = EnforcementCase(
-        court=court, number=canonical, year=parsed.year, case_type=parsed.case_type.value, serial=parsed.serial,
-        basis_issuer=basis_issuer, basis_number=basis_number, amount_applied_fen=amount_applied_fen,
-        filed_at=filed_at, judge=judge, team=team or (judge.team if judge else ""), hard_case=hard_case,
-        stage=CaseStage.FILED, resumed_from_id=resumed_from.id if resumed_from else None, created_at=now,
+        court=court,
+        number=canonical,
+        year=parsed.year,
+        case_type=parsed.case_type.value,
+        serial=parsed.serial,
+        basis_issuer=basis_issuer,
+        basis_number=basis_number,
+        amount_applied_fen=amount_applied_fen,
+        filed_at=filed_at,
+        judge=judge,
+        team=team or (judge.team if judge else ""),
+        hard_case=hard_case,
+        stage=CaseStage.FILED,
+        resumed_from_id=resumed_from.id if resumed_from else None,
+        created_at=now,
     )
     session.add(case)
     session.flush()
@@ -117,14 +135,26 @@ def file_case(
         session.add(Party(case_id=case.id, **data.__dict__))
     session.flush()
     session.refresh(case, ["parties"])
-    audit.record(session, actor=actor, action="case.file", object_type="enforcement_case", object_id=case.id,
-                 changes={"number": canonical, "amount_applied_fen": amount_applied_fen,
-                          "parties": [p.name for p in case.parties], "hard_case": hard_case},
-                 chain=_chain(case), now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="case.file",
+        object_type="enforcement_case",
+        object_id=case.id,
+        changes={
+            "number": canonical,
+            "amount_applied_fen": amount_applied_fen,
+            "parties": [p.name for p in case.parties],
+            "hard_case": hard_case,
+        },
+        chain=_chain(case),
+        now=now,
+    )
     append_node(session, case, NodeType.FILED, occurred_at=filed_at, public_text="", actor=actor, now=now)
     if judge is not None:
-        append_node(session, case, NodeType.JUDGE_ASSIGNED, occurred_at=filed_at, public_text=judge.name,
-                actor=actor, now=now)
+        append_node(
+            session, case, NodeType.JUDGE_ASSIGNED, occurred_at=filed_at, public_text=judge.name, actor=actor, now=now
+        )
     return case
 
 
@@ -143,20 +173,41 @@ def add_party(session: Session, *, case: EnforcementCase, data: PartyData, actor
     party = Party(case_id=case.id, **data.__dict__)
     session.add(party)
     session.flush()
-    audit.record(session, actor=actor, action="party.create", object_type="party", object_id=party.id,
-                 changes={"case": case.number, "side": data.side.value, "name": data.name},
-                 chain=_chain(case), now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="party.create",
+        object_type="party",
+        object_id=party.id,
+        changes={"case": case.number, "side": data.side.value, "name": data.name},
+        chain=_chain(case),
+        now=now,
+    )
     return party
 
 
-def assign_judge(session: Session, *, case: EnforcementCase, judge: Officer, actor: str, now: datetime,
-                 occurred_at: datetime | None = None) -> CaseNode:
+def assign_judge(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    judge: Officer,
+    actor: str,
+    now: datetime,
+    occurred_at: datetime | None = None,
+) -> CaseNode:
     """Assign the judge in charge (承办法官); recorded as a node."""
     _check_open(case, NodeType.JUDGE_ASSIGNED)
     case.judge = judge
     case.team = judge.team or case.team
-    return append_node(session, case, NodeType.JUDGE_ASSIGNED, occurred_at=occurred_at or now, public_text=judge.name,
-                   actor=actor, now=now)
+    return append_node(
+        session,
+        case,
+        NodeType.JUDGE_ASSIGNED,
+        occurred_at=occurred_at or now,
+        public_text=judge.name,
+        actor=actor,
+        now=now,
+    )
 
 
 def _check_open(case: EnforcementCase, node_type: NodeType) -> None:
@@ -166,18 +217,29 @@ def _check_open(case: EnforcementCase, node_type: NodeType) -> None:
         raise CaseTerminated()
 
 
-def _check_rules(session: Session, case: EnforcementCase, nodes: Sequence[CaseNode], node_type: NodeType, *,
-                 search_target: SearchTarget | None, closure_mode: ClosureMode | None,
-                 occurred_at: datetime) -> None:
+def _check_rules(
+    session: Session,
+    case: EnforcementCase,
+    nodes: Sequence[CaseNode],
+    node_type: NodeType,
+    *,
+    search_target: SearchTarget | None,
+    closure_mode: ClosureMode | None,
+    occurred_at: datetime,
+) -> None:
     _check_open(case, node_type)
     kinds = [n.node_type for n in nodes]
-    if node_type in {NodeType.SEARCH_STARTED, NodeType.SEARCH_COMPLETED, NodeType.PERIODIC_SEARCH} \
-            and node_type != NodeType.SEARCH_STARTED and search_target is None:
+    if (
+        node_type in {NodeType.SEARCH_STARTED, NodeType.SEARCH_COMPLETED, NodeType.PERIODIC_SEARCH}
+        and node_type != NodeType.SEARCH_STARTED
+        and search_target is None
+    ):
         raise TargetRequired()
     if node_type in {NodeType.APPRAISAL, NodeType.AUCTION_LISTED} and not SEIZING & set(kinds):
         raise NeedsSeizure()
     if node_type == NodeType.AUCTION_SOLD and kinds.count(NodeType.AUCTION_LISTED) <= kinds.count(
-            NodeType.AUCTION_SOLD):
+        NodeType.AUCTION_SOLD
+    ):
         raise NeedsAuction()
     if node_type == NodeType.OBJECTION_FILED and case.stage == CaseStage.RULING:
         raise IllegalTransition()
@@ -216,46 +278,112 @@ def add_node(
     """Record a node on an open case, if the case's state allows it; ``share_note`` shows the internal
     note to the case's invited overseers."""
     nodes = nodes_of(session, case)
-    _check_rules(session, case, nodes, node_type, search_target=search_target, closure_mode=closure_mode,
-                 occurred_at=occurred_at)
-    node = append_node(session, case, node_type, occurred_at=occurred_at, public_text=public_text,
-                   internal_note=internal_note, share_note=share_note, search_target=search_target,
-                   closure_mode=closure_mode, actor=actor, now=now, nodes=nodes)
+    _check_rules(
+        session, case, nodes, node_type, search_target=search_target, closure_mode=closure_mode, occurred_at=occurred_at
+    )
+    node = append_node(
+        session,
+        case,
+        node_type,
+        occurred_at=occurred_at,
+        public_text=public_text,
+        internal_note=internal_note,
+        share_note=share_note,
+        search_target=search_target,
+        closure_mode=closure_mode,
+        actor=actor,
+        now=now,
+        nodes=nodes,
+    )
     return node
 
 
-def correct_node(session: Session, *, case: EnforcementCase, corrects_id: int, public_text: str,
-                 internal_note: str = "", actor: str, now: datetime) -> CaseNode:
+def correct_node(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    corrects_id: int,
+    public_text: str,
+    internal_note: str = "",
+    actor: str,
+    now: datetime,
+) -> CaseNode:
     """Record a correction (更正) of an earlier node; the earlier node stays as it was."""
     target = session.get(CaseNode, corrects_id)
     if target is None or target.case_id != case.id:
         raise BadCorrection()
-    return append_node(session, case, NodeType.CORRECTION, occurred_at=now, public_text=public_text,
-                   internal_note=internal_note, corrects_id=target.id, actor=actor, now=now)
+    return append_node(
+        session,
+        case,
+        NodeType.CORRECTION,
+        occurred_at=now,
+        public_text=public_text,
+        internal_note=internal_note,
+        corrects_id=target.id,
+        actor=actor,
+        now=now,
+    )
 
 
-def append_node(session: Session, case: EnforcementCase, node_type: NodeType, *, occurred_at: datetime,
-            public_text: str, actor: str, now: datetime, internal_note: str = "", share_note: bool = False,
-            search_target: SearchTarget | None = None, closure_mode: ClosureMode | None = None,
-            amount_fen: int | None = None, corrects_id: int | None = None, linked_case_id: int | None = None,
-            nodes: list[CaseNode] | None = None) -> CaseNode:
+def append_node(
+    session: Session,
+    case: EnforcementCase,
+    node_type: NodeType,
+    *,
+    occurred_at: datetime,
+    public_text: str,
+    actor: str,
+    now: datetime,
+    internal_note: str = "",
+    share_note: bool = False,
+    search_target: SearchTarget | None = None,
+    closure_mode: ClosureMode | None = None,
+    amount_fen: int | None = None,
+    corrects_id: int | None = None,
+    linked_case_id: int | None = None,
+    nodes: list[CaseNode] | None = None,
+) -> CaseNode:
     """Write a node, move the stage, refresh the due date, audit and notify (rules are the caller's)."""
-    node = CaseNode(case_id=case.id, node_type=node_type, occurred_at=occurred_at, public_text=public_text,
-                    internal_note=internal_note, note_shared=share_note and bool(internal_note),
-                    search_target=search_target, closure_mode=closure_mode, amount_fen=amount_fen, corrects_id=corrects_id, linked_case_id=linked_case_id,
-                    author=actor, created_at=now)
+    node = CaseNode(
+        case_id=case.id,
+        node_type=node_type,
+        occurred_at=occurred_at,
+        public_text=public_text,
+        internal_note=internal_note,
+        note_shared=share_note and bool(internal_note),
+        search_target=search_target,
+        closure_mode=closure_mode,
+        amount_fen=amount_fen,
+        corrects_id=corrects_id,
+        linked_case_id=linked_case_id,
+        author=actor,
+        created_at=now,
+    )
     session.add(node)
     session.flush()
     _apply_stage(case, node)
     all_nodes = (nodes if nodes is not None else nodes_of(session, case)[:-1]) + [node]
     refresh_next_due(case, all_nodes, now=now)
-    audit.record(session, actor=actor, action="case_node.create", object_type="case_node", object_id=node.id,
-                 changes={"case": case.number, "type": node_type.value, "public_text": public_text,
-                          "internal_note_set": bool(internal_note), "note_shared": share_note and bool(internal_note),
-                          "corrects": corrects_id,
-                          "search_target": search_target.value if search_target else None,
-                          "closure_mode": closure_mode.value if closure_mode else None, "amount_fen": amount_fen},
-                 chain=_chain(case), now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="case_node.create",
+        object_type="case_node",
+        object_id=node.id,
+        changes={
+            "case": case.number,
+            "type": node_type.value,
+            "public_text": public_text,
+            "internal_note_set": bool(internal_note),
+            "note_shared": share_note and bool(internal_note),
+            "corrects": corrects_id,
+            "search_target": search_target.value if search_target else None,
+            "closure_mode": closure_mode.value if closure_mode else None,
+            "amount_fen": amount_fen,
+        },
+        chain=_chain(case),
+        now=now,
+    )
     if node_type != NodeType.FILED:
         notices.enqueue_node_notices(session, case=case, node=node, now=now)
     if node_type in (NodeType.CLOSED, NodeType.TERMINATED):  # bounties end with the case (结案, 终本)
@@ -267,9 +395,15 @@ def append_node(session: Session, case: EnforcementCase, node_type: NodeType, *,
         related = lineage(session, case)
         if closure_mode == ClosureMode.FULLY_PERFORMED:
             restrictions.lift_for_cases(session, cases=related, actor=actor, now=now)
-        defaulters.removal_ground_for_cases(session, cases=related, reason=REMOVAL_ON_CLOSURE[closure_mode],
-                                            occurred_at=occurred_at, calendar=workdays.load(session), actor=actor,
-                                            now=now)
+        defaulters.removal_ground_for_cases(
+            session,
+            cases=related,
+            reason=REMOVAL_ON_CLOSURE[closure_mode],
+            occurred_at=occurred_at,
+            calendar=workdays.load(session),
+            actor=actor,
+            now=now,
+        )
     return node
 
 
@@ -304,7 +438,11 @@ def _apply_stage(case: EnforcementCase, node: CaseNode) -> None:
     elif node.node_type == NodeType.OBJECTION_RULED:
         case.stage, case.stage_before_ruling = case.stage_before_ruling or CaseStage.IMPLEMENTATION, None
     elif node.node_type == NodeType.TERMINATED:
-        case.stage, case.closure_mode, case.closed_at = CaseStage.TERMINATED, ClosureMode.TERMINATED_THIS_ROUND, node.occurred_at
+        case.stage, case.closure_mode, case.closed_at = (
+            CaseStage.TERMINATED,
+            ClosureMode.TERMINATED_THIS_ROUND,
+            node.occurred_at,
+        )
     elif node.node_type == NodeType.CLOSED:
         case.stage, case.closure_mode, case.closed_at = CaseStage.CLOSED, node.closure_mode, node.occurred_at
 
@@ -315,36 +453,84 @@ def refresh_next_due(case: EnforcementCase, nodes: Sequence[CaseNode], *, now: d
     case.next_due_at = deadlines.next_due(deadlines.case_deadlines(case, nodes, settings, now=now))
 
 
-def case_deadlines(session: Session, case: EnforcementCase, *, now: datetime,
-                   nodes: Sequence[CaseNode] | None = None) -> list[deadlines.Deadline]:
+def case_deadlines(
+    session: Session, case: EnforcementCase, *, now: datetime, nodes: Sequence[CaseNode] | None = None
+) -> list[deadlines.Deadline]:
     """The case's deadlines as of ``now`` (from ``nodes``, all of the case's in order, when the caller has them)."""
     settings = deadlines.settings_for(case.court.deadline_settings)
     return deadlines.case_deadlines(case, nodes_of(session, case) if nodes is None else nodes, settings, now=now)
 
 
-def resume_case(session: Session, *, case: EnforcementCase, new_number: str | None, occurred_at: datetime,
-                public_text: str, actor: str, now: datetime) -> EnforcementCase:
+def resume_case(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    new_number: str | None,
+    occurred_at: datetime,
+    public_text: str,
+    actor: str,
+    now: datetime,
+) -> EnforcementCase:
     """Resume (恢复执行) a 终本 case as a new 执恢 case that keeps the parties and links back."""
     already = session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.resumed_from_id == case.id))
     if case.stage != CaseStage.TERMINATED or already is not None:
         raise NotResumable()
     if new_number is None:
         year = occurred_at.astimezone(deadlines.COURT_ZONE).year  # the court's year, not UTC's
-        serial = (session.scalar(sa.select(sa.func.max(EnforcementCase.serial)).where(
-            EnforcementCase.court_id == case.court_id, EnforcementCase.year == year,
-            EnforcementCase.case_type == case_numbers.CaseType.RESUMED.value)) or 0) + 1
+        serial = (
+            session.scalar(
+                sa.select(sa.func.max(EnforcementCase.serial)).where(
+                    EnforcementCase.court_id == case.court_id,
+                    EnforcementCase.year == year,
+                    EnforcementCase.case_type == case_numbers.CaseType.RESUMED.value,
+                )
+            )
+            or 0
+        ) + 1
         new_number = str(case_numbers.CaseNumber(year, case.court.code, case_numbers.CaseType.RESUMED, serial))
     elif case_numbers.parse(new_number).case_type != case_numbers.CaseType.RESUMED:
         raise NotResumable()
-    parties = [PartyData(side=p.side, kind=p.kind, name=p.name, sex=p.sex, id_number=p.id_number,
-                         credit_code=p.credit_code, legal_representative=p.legal_representative, phone=p.phone,
-                         address=p.address, email=p.email) for p in case.parties]
-    new_case = file_case(session, court=case.court, number=new_number, basis_issuer=case.basis_issuer,
-                         basis_number=case.basis_number, amount_applied_fen=case.amount_applied_fen,
-                         filed_at=occurred_at, parties=parties, judge=case.judge, team=case.team,
-                         hard_case=case.hard_case, actor=actor, now=now, resumed_from=case)
-    append_node(session, case, NodeType.RESUMED, occurred_at=occurred_at, public_text=public_text,
-            linked_case_id=new_case.id, actor=actor, now=now)
+    parties = [
+        PartyData(
+            side=p.side,
+            kind=p.kind,
+            name=p.name,
+            sex=p.sex,
+            id_number=p.id_number,
+            credit_code=p.credit_code,
+            legal_representative=p.legal_representative,
+            phone=p.phone,
+            address=p.address,
+            email=p.email,
+        )
+        for p in case.parties
+    ]
+    new_case = file_case(
+        session,
+        court=case.court,
+        number=new_number,
+        basis_issuer=case.basis_issuer,
+        basis_number=case.basis_number,
+        amount_applied_fen=case.amount_applied_fen,
+        filed_at=occurred_at,
+        parties=parties,
+        judge=case.judge,
+        team=case.team,
+        hard_case=case.hard_case,
+        actor=actor,
+        now=now,
+        resumed_from=case,
+    )
+    append_node(
+        session,
+        case,
+        NodeType.RESUMED,
+        occurred_at=occurred_at,
+        public_text=public_text,
+        linked_case_id=new_case.id,
+        actor=actor,
+        now=now,
+    )
     return new_case
 
 
@@ -353,7 +539,8 @@ def public_node_count(session: Session, *, court_id: int | None = None) -> int:
     stmt = sa.select(sa.func.count()).select_from(CaseNode)
     if court_id is not None:
         stmt = stmt.join(EnforcementCase, EnforcementCase.id == CaseNode.case_id).where(
-            EnforcementCase.court_id == court_id)
+            EnforcementCase.court_id == court_id
+        )
     return session.scalar(stmt) or 0
 
 
@@ -369,12 +556,16 @@ class CaseFilter:
     due_within: datetime | None = None
 
 
-def list_cases(session: Session, *, where: CaseFilter, now: datetime, before_id: int | None = None,
-               limit: int = 50) -> list[EnforcementCase]:
+def list_cases(
+    session: Session, *, where: CaseFilter, now: datetime, before_id: int | None = None, limit: int = 50
+) -> list[EnforcementCase]:
     """Cases newest first, filtered, one keyset page after ``before_id``."""
-    stmt = (sa.select(EnforcementCase)
-            .options(sa.orm.selectinload(EnforcementCase.parties), sa.orm.joinedload(EnforcementCase.judge))
-            .order_by(EnforcementCase.id.desc()).limit(limit))
+    stmt = (
+        sa.select(EnforcementCase)
+        .options(sa.orm.selectinload(EnforcementCase.parties), sa.orm.joinedload(EnforcementCase.judge))
+        .order_by(EnforcementCase.id.desc())
+        .limit(limit)
+    )
     if where.court_id is not None:
         stmt = stmt.where(EnforcementCase.court_id == where.court_id)
     if where.stage is not None:
@@ -391,10 +582,14 @@ def list_cases(session: Session, *, where: CaseFilter, now: datetime, before_id:
         except case_numbers.MalformedCaseNumber:
             # A partial number matches in the stored spelling (full-width parentheses).
             term = unicodedata.normalize("NFKC", where.query.strip()).replace("(", "（").replace(")", "）")
-            stmt = stmt.where(sa.or_(
-                EnforcementCase.number.contains(term, autoescape=True),
-                EnforcementCase.id.in_(sa.select(Party.case_id).where(Party.name.startswith(term, autoescape=True))),
-            ))
+            stmt = stmt.where(
+                sa.or_(
+                    EnforcementCase.number.contains(term, autoescape=True),
+                    EnforcementCase.id.in_(
+                        sa.select(Party.case_id).where(Party.name.startswith(term, autoescape=True))
+                    ),
+                )
+            )
     if before_id is not None:
         stmt = stmt.where(EnforcementCase.id < before_id)
     return list(session.scalars(stmt))
@@ -408,13 +603,17 @@ class WorkItem:
     deadlines: list[deadlines.Deadline]
 
 
-def worklist(session: Session, *, court_id: int, horizon: datetime, now: datetime,
-             judge_id: int | None = None, limit: int = 200) -> list[WorkItem]:
+def worklist(
+    session: Session, *, court_id: int, horizon: datetime, now: datetime, judge_id: int | None = None, limit: int = 200
+) -> list[WorkItem]:
     """Cases with an open deadline before ``horizon`` (overdue first), optionally one judge's."""
-    stmt = (sa.select(EnforcementCase)
-            .options(sa.orm.joinedload(EnforcementCase.judge), sa.orm.joinedload(EnforcementCase.court))
-            .where(EnforcementCase.court_id == court_id, EnforcementCase.next_due_at < horizon)
-            .order_by(EnforcementCase.next_due_at).limit(limit))
+    stmt = (
+        sa.select(EnforcementCase)
+        .options(sa.orm.joinedload(EnforcementCase.judge), sa.orm.joinedload(EnforcementCase.court))
+        .where(EnforcementCase.court_id == court_id, EnforcementCase.next_due_at < horizon)
+        .order_by(EnforcementCase.next_due_at)
+        .limit(limit)
+    )
     if judge_id is not None:
         stmt = stmt.where(EnforcementCase.judge_id == judge_id)
     found = list(session.scalars(stmt))
@@ -425,8 +624,11 @@ def worklist(session: Session, *, court_id: int, horizon: datetime, now: datetim
     items = []
     for case in found:
         settings = deadlines.settings_for(case.court.deadline_settings)
-        due = [d for d in deadlines.case_deadlines(case, by_case[case.id], settings, now=now)
-               if d.is_open and d.due_at < horizon]
+        due = [
+            d
+            for d in deadlines.case_deadlines(case, by_case[case.id], settings, now=now)
+            if d.is_open and d.due_at < horizon
+        ]
         items.append(WorkItem(case, due))
     return items
 

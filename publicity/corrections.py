@@ -30,9 +30,19 @@ def sniff(content: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if content.startswith(magic)), None)
 
 
-def file_request(session: Session, *, entry: DefaulterEntry, ground: CorrectionGround, statement: str,
-                 requester_name: str, contact_phone: str = "", contact_email: str = "",
-                 attachment: bytes | None = None, attachment_name: str = "", now: datetime) -> CorrectionRequest:
+def file_request(
+    session: Session,
+    *,
+    entry: DefaulterEntry,
+    ground: CorrectionGround,
+    statement: str,
+    requester_name: str,
+    contact_phone: str = "",
+    contact_email: str = "",
+    attachment: bytes | None = None,
+    attachment_name: str = "",
+    now: datetime,
+) -> CorrectionRequest:
     """File a correction request on a public entry; it must be reviewed within 15 days."""
     if not defaulters.is_public(entry, now):
         raise NotCorrectable()
@@ -42,21 +52,43 @@ def file_request(session: Session, *, entry: DefaulterEntry, ground: CorrectionG
         if not kind or len(attachment) > ATTACHMENT_LIMIT_MB * 2**20:
             raise BadAttachment(limit=ATTACHMENT_LIMIT_MB)
     request = CorrectionRequest(
-        entry_id=entry.id, ground=ground, statement=statement, requester_name=requester_name,
-        contact_phone=contact_phone, contact_email=contact_email, attachment=attachment or None,
-        attachment_name=attachment_name[:200] if attachment else "", attachment_type=kind,
-        review_due=(now + timedelta(days=REVIEW_DAYS)).astimezone(defaulters.COURT_ZONE).date(), created_at=now)
+        entry_id=entry.id,
+        ground=ground,
+        statement=statement,
+        requester_name=requester_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+        attachment=attachment or None,
+        attachment_name=attachment_name[:200] if attachment else "",
+        attachment_type=kind,
+        review_due=(now + timedelta(days=REVIEW_DAYS)).astimezone(defaulters.COURT_ZONE).date(),
+        created_at=now,
+    )
     session.add(request)
     session.flush()
-    audit.record(session, actor="public", action="correction.file", object_type="correction_request",
-                 object_id=request.id, changes={"entry": entry.id, "ground": ground.value,
-                                                "attachment": bool(attachment)},
-                 chain=entry.court.code, now=now)
+    audit.record(
+        session,
+        actor="public",
+        action="correction.file",
+        object_type="correction_request",
+        object_id=request.id,
+        changes={"entry": entry.id, "ground": ground.value, "attachment": bool(attachment)},
+        chain=entry.court.code,
+        now=now,
+    )
     return request
 
 
-def decide(session: Session, *, request: CorrectionRequest, accept: bool, reasons: str, calendar: Calendar,
-           actor: str, now: datetime) -> CorrectionRequest:
+def decide(
+    session: Session,
+    *,
+    request: CorrectionRequest,
+    accept: bool,
+    reasons: str,
+    calendar: Calendar,
+    actor: str,
+    now: datetime,
+) -> CorrectionRequest:
     """Accept (the entry comes off the public list now: revoked, or removed on its ground) or
     reject with reasons; the requester is told through the outbox."""
     if request.status != CorrectionStatus.PENDING:
@@ -68,31 +100,62 @@ def decide(session: Session, *, request: CorrectionRequest, accept: bool, reason
     entry = request.entry
     if accept and entry.removed_at is None:
         if entry.removal_ground_at is None:
-            reason = RemovalReason.REVOKED if request.ground != CorrectionGround.SHOULD_BE_REMOVED \
+            reason = (
+                RemovalReason.REVOKED
+                if request.ground != CorrectionGround.SHOULD_BE_REMOVED
                 else RemovalReason.PERFORMED
-            defaulters.record_removal_ground(session, entry=entry, reason=reason, occurred_at=now,
-                                             calendar=calendar, actor=actor, now=now)
+            )
+            defaulters.record_removal_ground(
+                session, entry=entry, reason=reason, occurred_at=now, calendar=calendar, actor=actor, now=now
+            )
         # A wrong or stale entry stays up not a day longer: a corrected one is published anew.
         defaulters.remove(session, entry=entry, actor=actor, now=now)
-    audit.record(session, actor=actor, action="correction.decide", object_type="correction_request",
-                 object_id=request.id, changes={"accepted": accept, "reasons": request.decision_reasons},
-                 chain=entry.court.code, now=now)
-    params = {"entry_name": entry.name, "case_number": entry.case_number, "accepted": accept,
-              "reasons": request.decision_reasons}
+    audit.record(
+        session,
+        actor=actor,
+        action="correction.decide",
+        object_type="correction_request",
+        object_id=request.id,
+        changes={"accepted": accept, "reasons": request.decision_reasons},
+        chain=entry.court.code,
+        now=now,
+    )
+    params = {
+        "entry_name": entry.name,
+        "case_number": entry.case_number,
+        "accepted": accept,
+        "reasons": request.decision_reasons,
+    }
     if request.contact_phone:
-        notices.enqueue(session, channel=Channel.SMS, recipient=request.contact_phone, kind="correction_decided",
-                        params=params, now=now)
+        notices.enqueue(
+            session,
+            channel=Channel.SMS,
+            recipient=request.contact_phone,
+            kind="correction_decided",
+            params=params,
+            now=now,
+        )
     if request.contact_email:
-        notices.enqueue(session, channel=Channel.EMAIL, recipient=request.contact_email, kind="correction_decided",
-                        params=params, now=now)
+        notices.enqueue(
+            session,
+            channel=Channel.EMAIL,
+            recipient=request.contact_email,
+            kind="correction_decided",
+            params=params,
+            now=now,
+        )
     session.flush()
     return request
 
 
 def pending_for_court(session: Session, *, court_id: int) -> list[CorrectionRequest]:
     """Requests awaiting review, the most urgent first."""
-    return list(session.scalars(
-        sa.select(CorrectionRequest).join(DefaulterEntry, DefaulterEntry.id == CorrectionRequest.entry_id)
-        .options(sa.orm.contains_eager(CorrectionRequest.entry))
-        .where(DefaulterEntry.court_id == court_id, CorrectionRequest.status == CorrectionStatus.PENDING)
-        .order_by(CorrectionRequest.review_due, CorrectionRequest.id)))
+    return list(
+        session.scalars(
+            sa.select(CorrectionRequest)
+            .join(DefaulterEntry, DefaulterEntry.id == CorrectionRequest.entry_id)
+            .options(sa.orm.contains_eager(CorrectionRequest.entry))
+            .where(DefaulterEntry.court_id == court_id, CorrectionRequest.status == CorrectionStatus.PENDING)
+            .order_by(CorrectionRequest.review_due, CorrectionRequest.id)
+        )
+    )

@@ -81,8 +81,9 @@ def add_officer(
     return officer
 
 
-def set_deadline_settings(session: Session, *, court: Court, settings: dict[str, int], actor: str,
-                          now: datetime) -> Court:
+def set_deadline_settings(
+    session: Session, *, court: Court, settings: dict[str, int], actor: str, now: datetime
+) -> Court:
     """Override some of the court's deadline defaults (days or months, see deadlines.DEFAULTS)."""
     from publicity import deadlines
     from publicity.errors import InvalidSetting
@@ -91,7 +92,15 @@ def set_deadline_settings(session: Session, *, court: Court, settings: dict[str,
         if name not in deadlines.DEFAULTS or not 0 < int(value) <= 120:
             raise InvalidSetting(name=name)
     court.deadline_settings = {**(court.deadline_settings or {}), **{k: int(v) for k, v in settings.items()}}
-    audit.record(session, actor=actor, action="court.deadline_settings", object_type="court", object_id=court.id,
-                 changes=dict(settings), chain=court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="court.deadline_settings",
+        object_type="court",
+        object_id=court.id,
+        changes=dict(settings),
+        chain=court.code,
+        now=now,
+    )
     session.flush()
     return court

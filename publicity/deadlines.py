@@ -79,8 +79,9 @@ def add_months(moment: datetime, months: int) -> datetime:
     return shifted.astimezone(moment.tzinfo) if moment.tzinfo else shifted
 
 
-def _deadline(kind: DeadlineKind, due: datetime, met: datetime | None, now: datetime,
-              target: SearchTarget | None = None) -> Deadline:
+def _deadline(
+    kind: DeadlineKind, due: datetime, met: datetime | None, now: datetime, target: SearchTarget | None = None
+) -> Deadline:
     if met is not None:
         status = DeadlineStatus.MET if met <= due else DeadlineStatus.MET_LATE
     else:
@@ -93,27 +94,49 @@ def _first(nodes: Sequence[CaseNode], node_type: NodeType, target: SearchTarget 
     return min(times) if times else None
 
 
-def case_deadlines(case: EnforcementCase, nodes: Sequence[CaseNode], settings: Mapping[str, int],
-                   *, now: datetime) -> list[Deadline]:
+def case_deadlines(
+    case: EnforcementCase, nodes: Sequence[CaseNode], settings: Mapping[str, int], *, now: datetime
+) -> list[Deadline]:
     """Every deadline of ``case`` given its nodes, in due order."""
     filed = case.filed_at
     days = timedelta(days=1)
     closed_at = _first(nodes, NodeType.CLOSED)
     terminated_at = _first(nodes, NodeType.TERMINATED)
     result = [
-        _deadline(DeadlineKind.SEARCH_STARTED, filed + settings["search_start_days"] * days,
-                  _first(nodes, NodeType.SEARCH_STARTED), now),
+        _deadline(
+            DeadlineKind.SEARCH_STARTED,
+            filed + settings["search_start_days"] * days,
+            _first(nodes, NodeType.SEARCH_STARTED),
+            now,
+        ),
         *(
-            _deadline(DeadlineKind.SEARCH_COMPLETED, filed + settings["search_complete_days"] * days,
-                      _first(nodes, NodeType.SEARCH_COMPLETED, target), now, target)
+            _deadline(
+                DeadlineKind.SEARCH_COMPLETED,
+                filed + settings["search_complete_days"] * days,
+                _first(nodes, NodeType.SEARCH_COMPLETED, target),
+                now,
+                target,
+            )
             for target in TIMED_SEARCHES
         ),
-        _deadline(DeadlineKind.JUDGE_ASSIGNED, filed + settings["judge_assign_days"] * days,
-                  _first(nodes, NodeType.JUDGE_ASSIGNED), now),
-        _deadline(DeadlineKind.NOTICE_SERVED, filed + settings["notice_days"] * days,
-                  _first(nodes, NodeType.NOTICE_SERVED), now),
-        _deadline(DeadlineKind.CLOSURE, add_months(filed, settings["closure_months"]),
-                  min((t for t in (closed_at, terminated_at) if t), default=None), now),
+        _deadline(
+            DeadlineKind.JUDGE_ASSIGNED,
+            filed + settings["judge_assign_days"] * days,
+            _first(nodes, NodeType.JUDGE_ASSIGNED),
+            now,
+        ),
+        _deadline(
+            DeadlineKind.NOTICE_SERVED,
+            filed + settings["notice_days"] * days,
+            _first(nodes, NodeType.NOTICE_SERVED),
+            now,
+        ),
+        _deadline(
+            DeadlineKind.CLOSURE,
+            add_months(filed, settings["closure_months"]),
+            min((t for t in (closed_at, terminated_at) if t), default=None),
+            now,
+        ),
     ]
     if closed_at is not None or terminated_at is not None:
         # Obligations of the running case lapse when it ends; only what was done stays listed.
@@ -124,8 +147,9 @@ def case_deadlines(case: EnforcementCase, nodes: Sequence[CaseNode], settings: M
     return sorted(result, key=lambda d: (d.due_at, d.kind))
 
 
-def _periodic_searches(nodes: Sequence[CaseNode], terminated_at: datetime, settings: Mapping[str, int],
-                       *, now: datetime) -> list[Deadline]:
+def _periodic_searches(
+    nodes: Sequence[CaseNode], terminated_at: datetime, settings: Mapping[str, int], *, now: datetime
+) -> list[Deadline]:
     interval = settings["research_interval_months"]
     rounds = settings["research_years"] * 12 // interval
     searches = sorted(n.occurred_at for n in nodes if n.node_type == NodeType.PERIODIC_SEARCH)

@@ -25,14 +25,32 @@ from publicity.models import (
     SubscriptionTopic,
 )
 
-COLUMNS = ["被执行人姓名/名称", "性别", "身份证号码/组织机构代码", "法定代表人或负责人姓名", "执行法院", "省份", "执行依据文号",
-           "立案时间", "案号", "做出执行依据单位", "生效法律文书确定的义务", "被执行人的履行情况", "失信被执行人行为具体情形",
-           "发布时间", "已履行部分", "未履行部分"]
+COLUMNS = [
+    "被执行人姓名/名称",
+    "性别",
+    "身份证号码/组织机构代码",
+    "法定代表人或负责人姓名",
+    "执行法院",
+    "省份",
+    "执行依据文号",
+    "立案时间",
+    "案号",
+    "做出执行依据单位",
+    "生效法律文书确定的义务",
+    "被执行人的履行情况",
+    "失信被执行人行为具体情形",
+    "发布时间",
+    "已履行部分",
+    "未履行部分",
+]
 # The circumstance text names the art. 1 ground; the first phrase found decides.
 GROUND_PHRASES = [
     ("有履行能力而拒不履行", ListingGround.ABLE_BUT_REFUSES),
-    ("妨碍", ListingGround.OBSTRUCTS), ("抗拒", ListingGround.OBSTRUCTS),
-    ("规避", ListingGround.EVADES), ("虚假诉讼", ListingGround.EVADES), ("虚假仲裁", ListingGround.EVADES),
+    ("妨碍", ListingGround.OBSTRUCTS),
+    ("抗拒", ListingGround.OBSTRUCTS),
+    ("规避", ListingGround.EVADES),
+    ("虚假诉讼", ListingGround.EVADES),
+    ("虚假仲裁", ListingGround.EVADES),
     ("财产报告", ListingGround.ASSET_REPORT),
     ("限制消费", ListingGround.RESTRICTION_BREACH),
     ("和解", ListingGround.SETTLEMENT_BREACH),
@@ -80,14 +98,20 @@ def read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         rows = load_workbook(path, read_only=True, data_only=True).active.iter_rows(values_only=True)
         header = [str(c or "").strip() for c in next(rows, [])]
         _check(header)
-        return ((line, dict(zip(header, ("" if v is None else str(v).strip() for v in values), strict=False)))
-                for line, values in enumerate(rows, start=2) if any(v not in (None, "") for v in values))
+        return (
+            (line, dict(zip(header, ("" if v is None else str(v).strip() for v in values), strict=False)))
+            for line, values in enumerate(rows, start=2)
+            if any(v not in (None, "") for v in values)
+        )
     handle = path.open(encoding="utf-8-sig", newline="")
     reader = csv.reader(handle)
     header = [h.strip() for h in next(reader, [])]
     _check(header)
-    return ((line, dict(zip(header, (v.strip() for v in values), strict=False)))
-            for line, values in enumerate(reader, start=2) if any(v.strip() for v in values))
+    return (
+        (line, dict(zip(header, (v.strip() for v in values), strict=False)))
+        for line, values in enumerate(reader, start=2)
+        if any(v.strip() for v in values)
+    )
 
 
 def _check(header: list[str]) -> None:
@@ -131,7 +155,9 @@ def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, def
     elif names.credit_code_valid(number):  # checked too: a mistyped ID must not pass as a company
         kind = PartyKind.ENTITY
     else:
-        raise BadRow(f"身份证号码/组织机构代码 '{row['身份证号码/组织机构代码']}' is neither an ID number nor a credit code")
+        raise BadRow(
+            f"身份证号码/组织机构代码 '{row['身份证号码/组织机构代码']}' is neither an ID number nor a credit code"
+        )
     if row["性别"] not in SEXES:
         raise BadRow(f"性别 '{row['性别']}' must be 男 or 女")
     try:
@@ -147,11 +173,21 @@ def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, def
     if kind == PartyKind.PERSON and (defaulters.age_on(number, published) or 0) < 18:
         raise BadRow("a minor cannot be listed")
     data = defaulters.EntryData(
-        kind=kind, name=name, id_number=number, case_number=case_number, basis_number=row["执行依据文号"],
-        basis_issuer=row["做出执行依据单位"], obligation=row["生效法律文书确定的义务"], circumstance=circumstance,
-        ground=ground, filed_on=filed, performed_fen=_fen(row["已履行部分"], "已履行部分"),
-        unperformed_fen=_fen(row["未履行部分"], "未履行部分"), sex=SEXES[row["性别"]],
-        legal_representative=row["法定代表人或负责人姓名"] if kind == PartyKind.ENTITY else "")
+        kind=kind,
+        name=name,
+        id_number=number,
+        case_number=case_number,
+        basis_number=row["执行依据文号"],
+        basis_issuer=row["做出执行依据单位"],
+        obligation=row["生效法律文书确定的义务"],
+        circumstance=circumstance,
+        ground=ground,
+        filed_on=filed,
+        performed_fen=_fen(row["已履行部分"], "已履行部分"),
+        unperformed_fen=_fen(row["未履行部分"], "未履行部分"),
+        sex=SEXES[row["性别"]],
+        legal_representative=row["法定代表人或负责人姓名"] if kind == PartyKind.ENTITY else "",
+    )
     return court, data, published
 
 
@@ -167,25 +203,49 @@ def file_digest(path: Path) -> str:
 def tell_subscribers(session: Session, *, imported_since: datetime) -> int:
     """Queue the 'listed' notice for the entries just imported on register cases whose applicant
     subscribed to list events (sent when each entry is published). Subscriptions are few: start there."""
-    watched = dict(session.execute(
-        sa.select(EnforcementCase.number, EnforcementCase.id).join(
-            NoticeSubscription, NoticeSubscription.case_id == EnforcementCase.id)
-        .where(NoticeSubscription.topic == SubscriptionTopic.LISTINGS, NoticeSubscription.cancelled_at.is_(None))
-        .distinct()).all())
+    watched = dict(
+        session.execute(
+            sa.select(EnforcementCase.number, EnforcementCase.id)
+            .join(NoticeSubscription, NoticeSubscription.case_id == EnforcementCase.id)
+            .where(NoticeSubscription.topic == SubscriptionTopic.LISTINGS, NoticeSubscription.cancelled_at.is_(None))
+            .distinct()
+        ).all()
+    )
     if not watched:
         return 0
-    entries = session.scalars(sa.select(DefaulterEntry).where(
-        DefaulterEntry.case_number.in_(list(watched)), DefaulterEntry.created_at >= imported_since,
-        DefaulterEntry.removed_at.is_(None),  # and not a listing whose term has already ended
-        sa.or_(DefaulterEntry.expires_at.is_(None), DefaulterEntry.expires_at > imported_since)))
-    return sum(notices.enqueue_listing_notices(session, case_id=watched[e.case_number], event="listed",
-                                               respondent=e.name, now=imported_since, send_at=e.published_at,
-                                               entry_id=e.id) for e in entries)
+    entries = session.scalars(
+        sa.select(DefaulterEntry).where(
+            DefaulterEntry.case_number.in_(list(watched)),
+            DefaulterEntry.created_at >= imported_since,
+            DefaulterEntry.removed_at.is_(None),  # and not a listing whose term has already ended
+            sa.or_(DefaulterEntry.expires_at.is_(None), DefaulterEntry.expires_at > imported_since),
+        )
+    )
+    return sum(
+        notices.enqueue_listing_notices(
+            session,
+            case_id=watched[e.case_number],
+            event="listed",
+            respondent=e.name,
+            now=imported_since,
+            send_at=e.published_at,
+            entry_id=e.id,
+        )
+        for e in entries
+    )
 
 
-def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, key: bytes, actor: str,
-                   now: datetime, progress: Callable[[int], None] = lambda _n: None,
-                   batch: int = 5000, source_sha256: str = "") -> Result:
+def import_entries(
+    session: Session,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    *,
+    key: bytes,
+    actor: str,
+    now: datetime,
+    progress: Callable[[int], None] = lambda _n: None,
+    batch: int = 5000,
+    source_sha256: str = "",
+) -> Result:
     """Validate and insert; on any bad row the caller rolls back (nothing stays)."""
     courts = {c.name: c for c in session.scalars(sa.select(Court))}
     result = Result()
@@ -194,8 +254,9 @@ def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]],
     def flush() -> None:
         for court_id, items in pending.items():
             court = session.get(Court, court_id)
-            rows_ = defaulters.bulk_rows(court, (d for d, _ in items), key=key, now=now,
-                                         published_at=(p for _, p in items))
+            rows_ = defaulters.bulk_rows(
+                court, (d for d, _ in items), key=key, now=now, published_at=(p for _, p in items)
+            )
             result.inserted += defaulters.bulk_insert(session, rows_, batch=batch)
         pending.clear()
 
@@ -220,8 +281,14 @@ def import_entries(session: Session, rows: Iterable[tuple[int, dict[str, str]]],
         flush()
         result.notices = tell_subscribers(session, imported_since=now)
         grid.push_imported(session, imported_since=now, key=key)
-        audit.record(session, actor=actor, action="defaulter.import", object_type="defaulter_entry", object_id="*",
-                     changes={"rows": result.rows, "inserted": result.inserted, "sha256": source_sha256},
-                     now=now)
+        audit.record(
+            session,
+            actor=actor,
+            action="defaulter.import",
+            object_type="defaulter_entry",
+            object_id="*",
+            changes={"rows": result.rows, "inserted": result.inserted, "sha256": source_sha256},
+            now=now,
+        )
         defaulters.bump_version(session)
     return result

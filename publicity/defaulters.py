@@ -78,9 +78,18 @@ def term_for(ground: ListingGround, extension_years: int = 0) -> int | None:
     return FIXED_TERM_MONTHS + 12 * extension_years
 
 
-def list_defaulter(session: Session, *, court: Court, data: EntryData, key: bytes, actor: str, now: datetime,
-                   grace_months: int = 0, extension_years: int = 0,
-                   case: EnforcementCase | None = None) -> DefaulterEntry:
+def list_defaulter(
+    session: Session,
+    *,
+    court: Court,
+    data: EntryData,
+    key: bytes,
+    actor: str,
+    now: datetime,
+    grace_months: int = 0,
+    extension_years: int = 0,
+    case: EnforcementCase | None = None,
+) -> DefaulterEntry:
     """Record a listing decision; the entry is published after the grace period (0-3 months)."""
     if not 0 <= grace_months <= 3:
         raise InvalidGrace()
@@ -94,30 +103,73 @@ def list_defaulter(session: Session, *, court: Court, data: EntryData, key: byte
     published_at = deadlines.add_months(now, grace_months)
     full_spelling, initials = names.pinyin_keys(data.name, person=person)
     entry = DefaulterEntry(
-        court_id=court.id, case_id=case.id if case else None, case_number=case_numbers.normalise(data.case_number),
-        kind=data.kind, name=data.name.strip(), name_pinyin=full_spelling, name_initials=initials,
-        sex=data.sex if person else "", age=age, id_number=number, id_hash=names.number_hash(number, key=key),
-        id_masked=names.mask_number(number), legal_representative=data.legal_representative,
-        province=court.province, basis_number=data.basis_number, basis_issuer=data.basis_issuer,
+        court_id=court.id,
+        case_id=case.id if case else None,
+        case_number=case_numbers.normalise(data.case_number),
+        kind=data.kind,
+        name=data.name.strip(),
+        name_pinyin=full_spelling,
+        name_initials=initials,
+        sex=data.sex if person else "",
+        age=age,
+        id_number=number,
+        id_hash=names.number_hash(number, key=key),
+        id_masked=names.mask_number(number),
+        legal_representative=data.legal_representative,
+        province=court.province,
+        basis_number=data.basis_number,
+        basis_issuer=data.basis_issuer,
         obligation=data.obligation,
         performance=Performance.PARTIAL if data.performed_fen else Performance.NONE,
-        performed_fen=data.performed_fen, unperformed_fen=data.unperformed_fen, ground=data.ground,
-        circumstance=data.circumstance, filed_on=data.filed_on, decided_on=today, published_at=published_at,
-        term_months=term, expires_at=deadlines.add_months(published_at, term) if term else None, created_at=now,
+        performed_fen=data.performed_fen,
+        unperformed_fen=data.unperformed_fen,
+        ground=data.ground,
+        circumstance=data.circumstance,
+        filed_on=data.filed_on,
+        decided_on=today,
+        published_at=published_at,
+        term_months=term,
+        expires_at=deadlines.add_months(published_at, term) if term else None,
+        created_at=now,
     )
     session.add(entry)
     session.flush()
-    audit.record(session, actor=actor, action="defaulter.list", object_type="defaulter_entry", object_id=entry.id,
-                 changes={"case": entry.case_number, "name": entry.name, "ground": data.ground.value,
-                          "published_at": published_at.isoformat(), "term_months": term},
-                 chain=court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="defaulter.list",
+        object_type="defaulter_entry",
+        object_id=entry.id,
+        changes={
+            "case": entry.case_number,
+            "name": entry.name,
+            "ground": data.ground.value,
+            "published_at": published_at.isoformat(),
+            "term_months": term,
+        },
+        chain=court.code,
+        now=now,
+    )
     bump_version(session)
     if case is not None:  # the applicant hears of it when it is published, after any grace period
-        notices.enqueue_listing_notices(session, case_id=case.id, event="listed", respondent=entry.name, now=now,
-                                        send_at=published_at, entry_id=entry.id)
-        grid.push(session, party=grid.respondent_of(session, case_id=case.id, id_number=number),
-                  event=PushEvent.LISTED, case_number=entry.case_number, respondent=entry.name, object_id=entry.id,
-                  now=now)
+        notices.enqueue_listing_notices(
+            session,
+            case_id=case.id,
+            event="listed",
+            respondent=entry.name,
+            now=now,
+            send_at=published_at,
+            entry_id=entry.id,
+        )
+        grid.push(
+            session,
+            party=grid.respondent_of(session, case_id=case.id, id_number=number),
+            event=PushEvent.LISTED,
+            case_number=entry.case_number,
+            respondent=entry.name,
+            object_id=entry.id,
+            now=now,
+        )
     return entry
 
 
@@ -133,8 +185,9 @@ def _tell_removed(session: Session, entry: DefaulterEntry, now: datetime) -> Non
     if case_id is None:
         return
     if entry.published_at <= now:
-        notices.enqueue_listing_notices(session, case_id=case_id, event="removed", respondent=entry.name, now=now,
-                                        entry_id=entry.id)
+        notices.enqueue_listing_notices(
+            session, case_id=case_id, event="removed", respondent=entry.name, now=now, entry_id=entry.id
+        )
     else:  # removed during its grace period: it never appeared, and nobody is told it did
         notices.cancel_scheduled(session, case_id=case_id, entry_id=entry.id, now=now)
 
@@ -143,8 +196,16 @@ def _local_day(moment: datetime) -> date:
     return moment.astimezone(COURT_ZONE).date()
 
 
-def record_removal_ground(session: Session, *, entry: DefaulterEntry, reason: RemovalReason, occurred_at: datetime,
-                          calendar: Calendar, actor: str, now: datetime) -> DefaulterEntry:
+def record_removal_ground(
+    session: Session,
+    *,
+    entry: DefaulterEntry,
+    reason: RemovalReason,
+    occurred_at: datetime,
+    calendar: Calendar,
+    actor: str,
+    now: datetime,
+) -> DefaulterEntry:
     """Record that a removal ground arose; the entry must be removed within 3 working days."""
     if entry.removed_at is not None:
         raise AlreadyRemoved()
@@ -153,24 +214,46 @@ def record_removal_ground(session: Session, *, entry: DefaulterEntry, reason: Re
     entry.removal_reason = reason
     entry.removal_ground_at = occurred_at
     entry.removal_due = calendar.add_working_days(_local_day(occurred_at), REMOVAL_WORKING_DAYS)
-    audit.record(session, actor=actor, action="defaulter.removal_ground", object_type="defaulter_entry",
-                 object_id=entry.id, changes={"reason": reason.value, "due": entry.removal_due.isoformat()},
-                 chain=entry.court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="defaulter.removal_ground",
+        object_type="defaulter_entry",
+        object_id=entry.id,
+        changes={"reason": reason.value, "due": entry.removal_due.isoformat()},
+        chain=entry.court.code,
+        now=now,
+    )
     session.flush()
     return entry
 
 
-def removal_ground_for_cases(session: Session, *, cases: Sequence[EnforcementCase], reason: RemovalReason,
-                             occurred_at: datetime, calendar: Calendar, actor: str, now: datetime) -> int:
+def removal_ground_for_cases(
+    session: Session,
+    *,
+    cases: Sequence[EnforcementCase],
+    reason: RemovalReason,
+    occurred_at: datetime,
+    calendar: Calendar,
+    actor: str,
+    now: datetime,
+) -> int:
     """A removal ground arose for the entries of these cases (by case number: imported entries are
     not linked to the register): each still listed must come off within 3 working days."""
-    entries = list(session.scalars(sa.select(DefaulterEntry).where(
-        DefaulterEntry.case_number.in_([c.number for c in cases]),
-        DefaulterEntry.court_id.in_({c.court_id for c in cases}),
-        DefaulterEntry.removed_at.is_(None), DefaulterEntry.removal_ground_at.is_(None))))
+    entries = list(
+        session.scalars(
+            sa.select(DefaulterEntry).where(
+                DefaulterEntry.case_number.in_([c.number for c in cases]),
+                DefaulterEntry.court_id.in_({c.court_id for c in cases}),
+                DefaulterEntry.removed_at.is_(None),
+                DefaulterEntry.removal_ground_at.is_(None),
+            )
+        )
+    )
     for entry in entries:
-        record_removal_ground(session, entry=entry, reason=reason, occurred_at=occurred_at, calendar=calendar,
-                              actor=actor, now=now)
+        record_removal_ground(
+            session, entry=entry, reason=reason, occurred_at=occurred_at, calendar=calendar, actor=actor, now=now
+        )
     return len(entries)
 
 
@@ -181,10 +264,19 @@ def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime
     if entry.removal_reason is None:
         raise RemovalNeedsGround()
     entry.removed_at = now
-    audit.record(session, actor=actor, action="defaulter.remove", object_type="defaulter_entry", object_id=entry.id,
-                 changes={"reason": entry.removal_reason.value,
-                          "on_time": _local_day(now) <= entry.removal_due if entry.removal_due else None},
-                 chain=entry.court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="defaulter.remove",
+        object_type="defaulter_entry",
+        object_id=entry.id,
+        changes={
+            "reason": entry.removal_reason.value,
+            "on_time": _local_day(now) <= entry.removal_due if entry.removal_due else None,
+        },
+        chain=entry.court.code,
+        now=now,
+    )
     _tell_removed(session, entry, now)
     bump_version(session)
     session.flush()
@@ -195,8 +287,13 @@ def expire(session: Session, *, calendar: Calendar, actor: str, now: datetime, b
     """Remove every entry whose term has ended (the read-time filter hides them meanwhile)."""
     done = 0
     while True:
-        due = list(session.scalars(sa.select(DefaulterEntry).where(
-            DefaulterEntry.expires_at <= now, DefaulterEntry.removed_at.is_(None)).limit(batch)))
+        due = list(
+            session.scalars(
+                sa.select(DefaulterEntry)
+                .where(DefaulterEntry.expires_at <= now, DefaulterEntry.removed_at.is_(None))
+                .limit(batch)
+            )
+        )
         if not due:
             if done:
                 bump_version(session)
@@ -206,9 +303,16 @@ def expire(session: Session, *, calendar: Calendar, actor: str, now: datetime, b
             entry.removal_ground_at = entry.expires_at
             entry.removal_due = calendar.add_working_days(_local_day(entry.expires_at), REMOVAL_WORKING_DAYS)
             entry.removed_at = now
-            audit.record(session, actor=actor, action="defaulter.expire", object_type="defaulter_entry",
-                         object_id=entry.id, changes={"expired_at": entry.expires_at.isoformat()},
-                         chain=entry.court.code, now=now)
+            audit.record(
+                session,
+                actor=actor,
+                action="defaulter.expire",
+                object_type="defaulter_entry",
+                object_id=entry.id,
+                changes={"expired_at": entry.expires_at.isoformat()},
+                chain=entry.court.code,
+                now=now,
+            )
             _tell_removed(session, entry, now)
         session.flush()
         done += len(due)
@@ -243,8 +347,9 @@ def version(session: Session | sa.Connection) -> int:
 def next_change(session: Session, *, now: datetime) -> datetime | None:
     """The next moment the public list changes by the clock alone: a publication after its grace
     period or the end of a term (both read off an index)."""
-    published = session.scalar(sa.select(sa.func.min(DefaulterEntry.published_at)).where(
-        DefaulterEntry.published_at > now))
+    published = session.scalar(
+        sa.select(sa.func.min(DefaulterEntry.published_at)).where(DefaulterEntry.published_at > now)
+    )
     expiring = session.scalar(sa.select(sa.func.min(DefaulterEntry.expires_at)).where(DefaulterEntry.expires_at > now))
     moments = [m for m in (published, expiring) if m is not None]
     return min(moments) if moments else None
@@ -252,21 +357,35 @@ def next_change(session: Session, *, now: datetime) -> datetime | None:
 
 def is_public(entry: DefaulterEntry, now: datetime) -> bool:
     """Published, not removed, term not over: the entry may be shown."""
-    return (entry.published_at <= now and entry.removed_at is None
-            and (entry.expires_at is None or entry.expires_at > now))
+    return (
+        entry.published_at <= now and entry.removed_at is None and (entry.expires_at is None or entry.expires_at > now)
+    )
 
 
 def public_clause(now: datetime) -> sa.ColumnElement[bool]:
     """The same rule as ``is_public`` in SQL: an expired entry is never shown, job or no job."""
-    return sa.and_(DefaulterEntry.published_at <= now, DefaulterEntry.removed_at.is_(None),
-                   sa.or_(DefaulterEntry.expires_at.is_(None), DefaulterEntry.expires_at > now))
+    return sa.and_(
+        DefaulterEntry.published_at <= now,
+        DefaulterEntry.removed_at.is_(None),
+        sa.or_(DefaulterEntry.expires_at.is_(None), DefaulterEntry.expires_at > now),
+    )
 
 
-def removal_worklist(session: Session, *, court_id: int, today: date) -> tuple[list[DefaulterEntry], list[DefaulterEntry]]:
+def removal_worklist(
+    session: Session, *, court_id: int, today: date
+) -> tuple[list[DefaulterEntry], list[DefaulterEntry]]:
     """Entries to remove: (due today or later, late), each oldest first."""
-    pending = list(session.scalars(sa.select(DefaulterEntry).where(
-        DefaulterEntry.court_id == court_id, DefaulterEntry.removal_ground_at.is_not(None),
-        DefaulterEntry.removed_at.is_(None)).order_by(DefaulterEntry.removal_due, DefaulterEntry.id)))
+    pending = list(
+        session.scalars(
+            sa.select(DefaulterEntry)
+            .where(
+                DefaulterEntry.court_id == court_id,
+                DefaulterEntry.removal_ground_at.is_not(None),
+                DefaulterEntry.removed_at.is_(None),
+            )
+            .order_by(DefaulterEntry.removal_due, DefaulterEntry.id)
+        )
+    )
     return [e for e in pending if e.removal_due >= today], [e for e in pending if e.removal_due < today]
 
 
@@ -290,14 +409,45 @@ class Page:
 
 # What the public may see of an entry: the open-data API reads these columns as plain rows
 # (no ORM objects, no staff-only id_number), a large part of a search's cost saved.
-PUBLIC_COLUMNS = tuple(getattr(DefaulterEntry, name) for name in (
-    "id", "court_id", "case_number", "kind", "name", "sex", "age", "id_masked", "legal_representative", "province",
-    "basis_number", "basis_issuer", "obligation", "performance", "performed_fen", "unperformed_fen", "ground",
-    "circumstance", "filed_on", "published_at", "expires_at"))
+PUBLIC_COLUMNS = tuple(
+    getattr(DefaulterEntry, name)
+    for name in (
+        "id",
+        "court_id",
+        "case_number",
+        "kind",
+        "name",
+        "sex",
+        "age",
+        "id_masked",
+        "legal_representative",
+        "province",
+        "basis_number",
+        "basis_issuer",
+        "obligation",
+        "performance",
+        "performed_fen",
+        "unperformed_fen",
+        "ground",
+        "circumstance",
+        "filed_on",
+        "published_at",
+        "expires_at",
+    )
+)
 
 
-def search(session: Session, *, query: str, filters: Filters = Filters(), cursor: str | None = None,
-           key: bytes, now: datetime, limit: int = PAGE_SIZE, rows: bool = False) -> Page:
+def search(
+    session: Session,
+    *,
+    query: str,
+    filters: Filters = Filters(),
+    cursor: str | None = None,
+    key: bytes,
+    now: datetime,
+    limit: int = PAGE_SIZE,
+    rows: bool = False,
+) -> Page:
     """One page of public entries matching ``query``, by keyset on the index the mode uses; with
     ``rows``, the items are rows of PUBLIC_COLUMNS instead of entries."""
     q, mode = query.strip(), listsearch.search_mode(query)
@@ -319,8 +469,14 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
     if mode == "pinyin":
         spelled = q.replace(" ", "").lower()
         # Full spelling or initials: two exact index lookups merged by id.
-        return _merged(session, [base.where(DefaulterEntry.name_pinyin == spelled),
-                                 base.where(DefaulterEntry.name_initials == spelled)], after, limit, mode, rows)
+        return _merged(
+            session,
+            [base.where(DefaulterEntry.name_pinyin == spelled), base.where(DefaulterEntry.name_initials == spelled)],
+            after,
+            limit,
+            mode,
+            rows,
+        )
     if mode == "id_without_name":
         return Page([], None, mode)
     if mode == "id":
@@ -340,8 +496,15 @@ def _fetch(session: Session, stmt: sa.Select, rows: bool) -> list:  # type: igno
     return list(session.execute(stmt)) if rows else list(session.scalars(stmt))
 
 
-def _keyset(session: Session, stmt: sa.Select, column: sa.ColumnElement[str], after: tuple[str | None, int] | None,
-            limit: int, mode: str, as_rows: bool) -> Page:
+def _keyset(
+    session: Session,
+    stmt: sa.Select,
+    column: sa.ColumnElement[str],
+    after: tuple[str | None, int] | None,
+    limit: int,
+    mode: str,
+    as_rows: bool,
+) -> Page:
     if after is not None and after[0] is not None:
         stmt = stmt.where(sa.tuple_(column, DefaulterEntry.id) > sa.tuple_(sa.literal(after[0]), sa.literal(after[1])))
     found = _fetch(session, stmt.order_by(column, DefaulterEntry.id).limit(limit + 1), as_rows)
@@ -350,8 +513,14 @@ def _keyset(session: Session, stmt: sa.Select, column: sa.ColumnElement[str], af
     return Page(rows, listsearch.encode_cursor(getattr(rows[-1], column.key), rows[-1].id) if more else None, mode)
 
 
-def _merged(session: Session, statements: Sequence[sa.Select], after: tuple[str | None, int] | None, limit: int,
-            mode: str, as_rows: bool) -> Page:
+def _merged(
+    session: Session,
+    statements: Sequence[sa.Select],
+    after: tuple[str | None, int] | None,
+    limit: int,
+    mode: str,
+    as_rows: bool,
+) -> Page:
     """Newest first by id across one or more index lookups."""
     found: dict[int, DefaulterEntry] = {}
     for stmt in statements:
@@ -382,15 +551,27 @@ def iter_public(session: Session, *, now: datetime, batch: int = 2000) -> Iterab
 
 def newest_published(session: Session, *, now: datetime, limit: int = 50) -> list[DefaulterEntry]:
     """The most recently published public entries (for the feed)."""
-    return list(session.scalars(sa.select(DefaulterEntry).where(public_clause(now))
-                                .order_by(DefaulterEntry.published_at.desc(), DefaulterEntry.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            sa.select(DefaulterEntry)
+            .where(public_clause(now))
+            .order_by(DefaulterEntry.published_at.desc(), DefaulterEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 # --- Bulk insert (imports and demo data) ------------------------------------------------------------------------
 
 
-def bulk_rows(court: Court, rows: Iterable[EntryData], *, key: bytes, now: datetime,
-              published_at: Iterable[datetime] | None = None) -> Iterable[dict[str, object]]:
+def bulk_rows(
+    court: Court,
+    rows: Iterable[EntryData],
+    *,
+    key: bytes,
+    now: datetime,
+    published_at: Iterable[datetime] | None = None,
+) -> Iterable[dict[str, object]]:
     """Column dicts for a Core bulk insert, computed like ``list_defaulter`` does (no validation)."""
     published = iter(published_at) if published_at is not None else None
     for data in rows:
@@ -400,18 +581,34 @@ def bulk_rows(court: Court, rows: Iterable[EntryData], *, key: bytes, now: datet
         pub = next(published) if published is not None else now
         term = None if data.ground == ListingGround.ABLE_BUT_REFUSES else FIXED_TERM_MONTHS
         yield {
-            "court_id": court.id, "case_id": None, "case_number": case_numbers.normalise(data.case_number),
+            "court_id": court.id,
+            "case_id": None,
+            "case_number": case_numbers.normalise(data.case_number),
             "kind": data.kind.value,
-            "name": data.name, "name_pinyin": full_spelling, "name_initials": initials,
-            "sex": data.sex if person else "", "age": age_on(number, _local_day(pub)) if person else None,
-            "id_number": number, "id_hash": names.number_hash(number, key=key), "id_masked": names.mask_number(number),
-            "legal_representative": data.legal_representative, "province": court.province,
-            "basis_number": data.basis_number, "basis_issuer": data.basis_issuer, "obligation": data.obligation,
+            "name": data.name,
+            "name_pinyin": full_spelling,
+            "name_initials": initials,
+            "sex": data.sex if person else "",
+            "age": age_on(number, _local_day(pub)) if person else None,
+            "id_number": number,
+            "id_hash": names.number_hash(number, key=key),
+            "id_masked": names.mask_number(number),
+            "legal_representative": data.legal_representative,
+            "province": court.province,
+            "basis_number": data.basis_number,
+            "basis_issuer": data.basis_issuer,
+            "obligation": data.obligation,
             "performance": (Performance.PARTIAL if data.performed_fen else Performance.NONE).value,
-            "performed_fen": data.performed_fen, "unperformed_fen": data.unperformed_fen, "ground": data.ground.value,
-            "circumstance": data.circumstance, "filed_on": data.filed_on, "decided_on": _local_day(pub),
-            "published_at": pub, "term_months": term,
-            "expires_at": deadlines.add_months(pub, term) if term else None, "created_at": now,
+            "performed_fen": data.performed_fen,
+            "unperformed_fen": data.unperformed_fen,
+            "ground": data.ground.value,
+            "circumstance": data.circumstance,
+            "filed_on": data.filed_on,
+            "decided_on": _local_day(pub),
+            "published_at": pub,
+            "term_months": term,
+            "expires_at": deadlines.add_months(pub, term) if term else None,
+            "created_at": now,
         }
 
 
@@ -449,8 +646,10 @@ def _sqlite_bulk_insert(session: Session, rows: Iterable[dict[str, object]], *, 
     """The driver's own executemany: a million rows spend most of their time in per-row
     parameter processing otherwise. The stored values are exactly what the ORM would write."""
     columns = [c.name for c in DefaulterEntry.__table__.columns if c.name != "id"]
-    sql = (f"INSERT OR IGNORE INTO publicity_defaulter_entry ({', '.join(columns)}) "  # noqa: S608 - model columns
-           f"VALUES ({', '.join('?' for _ in columns)})")
+    sql = (
+        f"INSERT OR IGNORE INTO publicity_defaulter_entry ({', '.join(columns)}) "  # noqa: S608 - model columns
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
     cursor = session.connection().connection.driver_connection.cursor()
     empty = {c: None for c in columns}
     inserted, chunk = 0, []

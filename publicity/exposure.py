@@ -38,14 +38,24 @@ class AlreadyWithdrawn(PublicityError):
     message = N_("This is no longer on the exposure board.")
 
 
-def feature(session: Session, *, court: Court, channels: Sequence[ExposureChannel], exposed_on: date,
-            actor: str, now: datetime, entry: DefaulterEntry | None = None,
-            order: RestrictionOrder | None = None) -> ExposureFeature:
+def feature(
+    session: Session,
+    *,
+    court: Court,
+    channels: Sequence[ExposureChannel],
+    exposed_on: date,
+    actor: str,
+    now: datetime,
+    entry: DefaulterEntry | None = None,
+    order: RestrictionOrder | None = None,
+) -> ExposureFeature:
     """Put one public item of ``court`` on the board (exactly one of ``entry`` and ``order``)."""
     if (entry is None) == (order is None):
         raise ValueError("feature exactly one entry or order")
     item = entry or order
-    if item.court_id != court.id or not (defaulters.is_public(entry, now) if entry else restrictions.is_public(order, now)):
+    if item.court_id != court.id or not (
+        defaulters.is_public(entry, now) if entry else restrictions.is_public(order, now)
+    ):
         raise NotExposable()
     if not channels:
         raise ChannelsRequired()
@@ -54,16 +64,32 @@ def feature(session: Session, *, court: Court, channels: Sequence[ExposureChanne
     column = ExposureFeature.defaulter_entry_id if entry else ExposureFeature.restriction_order_id
     if session.scalar(sa.select(ExposureFeature.id).where(column == item.id, ExposureFeature.withdrawn_at.is_(None))):
         raise AlreadyExposed()
-    shown = ExposureFeature(court_id=court.id, defaulter_entry_id=entry.id if entry else None,
-                            restriction_order_id=order.id if order else None,
-                            channels=sorted({ExposureChannel(c).value for c in channels}), exposed_on=exposed_on,
-                            created_by=actor, created_at=now)
+    shown = ExposureFeature(
+        court_id=court.id,
+        defaulter_entry_id=entry.id if entry else None,
+        restriction_order_id=order.id if order else None,
+        channels=sorted({ExposureChannel(c).value for c in channels}),
+        exposed_on=exposed_on,
+        created_by=actor,
+        created_at=now,
+    )
     session.add(shown)
     session.flush()
-    audit.record(session, actor=actor, action="exposure.feature", object_type="exposure_feature", object_id=shown.id,
-                 changes={"entry": shown.defaulter_entry_id, "order": shown.restriction_order_id,
-                          "channels": shown.channels, "exposed_on": exposed_on.isoformat()},
-                 chain=court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="exposure.feature",
+        object_type="exposure_feature",
+        object_id=shown.id,
+        changes={
+            "entry": shown.defaulter_entry_id,
+            "order": shown.restriction_order_id,
+            "channels": shown.channels,
+            "exposed_on": exposed_on.isoformat(),
+        },
+        chain=court.code,
+        now=now,
+    )
     return shown
 
 
@@ -73,18 +99,32 @@ def withdraw(session: Session, *, shown: ExposureFeature, actor: str, now: datet
         raise AlreadyWithdrawn()
     shown.withdrawn_at = now
     court = session.get(Court, shown.court_id)
-    audit.record(session, actor=actor, action="exposure.withdraw", object_type="exposure_feature",
-                 object_id=shown.id, changes={}, chain=court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="exposure.withdraw",
+        object_type="exposure_feature",
+        object_id=shown.id,
+        changes={},
+        chain=court.code,
+        now=now,
+    )
     session.flush()
     return shown
 
 
 def _on_board(now: datetime) -> sa.ColumnElement[bool]:
     """Not withdrawn, and its item still public on its own list (checked at read time)."""
-    public_entry = sa.select(DefaulterEntry.id).where(
-        DefaulterEntry.id == ExposureFeature.defaulter_entry_id, defaulters.public_clause(now)).exists()
-    public_order = sa.select(RestrictionOrder.id).where(
-        RestrictionOrder.id == ExposureFeature.restriction_order_id, restrictions.public_clause(now)).exists()
+    public_entry = (
+        sa.select(DefaulterEntry.id)
+        .where(DefaulterEntry.id == ExposureFeature.defaulter_entry_id, defaulters.public_clause(now))
+        .exists()
+    )
+    public_order = (
+        sa.select(RestrictionOrder.id)
+        .where(RestrictionOrder.id == ExposureFeature.restriction_order_id, restrictions.public_clause(now))
+        .exists()
+    )
     return sa.and_(ExposureFeature.withdrawn_at.is_(None), sa.or_(public_entry, public_order))
 
 
@@ -94,12 +134,22 @@ class BoardPage:
     more_before: int | None
 
 
-def board(session: Session, *, now: datetime, court_id: int | None = None, before_id: int | None = None,
-          limit: int = PAGE_SIZE) -> BoardPage:
+def board(
+    session: Session,
+    *,
+    now: datetime,
+    court_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> BoardPage:
     """The board, most recently featured first (keyset on id)."""
-    stmt = (sa.select(ExposureFeature).where(_on_board(now))
-            .options(sa.orm.joinedload(ExposureFeature.entry), sa.orm.joinedload(ExposureFeature.order))
-            .order_by(ExposureFeature.id.desc()).limit(limit + 1))
+    stmt = (
+        sa.select(ExposureFeature)
+        .where(_on_board(now))
+        .options(sa.orm.joinedload(ExposureFeature.entry), sa.orm.joinedload(ExposureFeature.order))
+        .order_by(ExposureFeature.id.desc())
+        .limit(limit + 1)
+    )
     if court_id is not None:
         stmt = stmt.where(ExposureFeature.court_id == court_id)
     if before_id is not None:
@@ -109,19 +159,27 @@ def board(session: Session, *, now: datetime, court_id: int | None = None, befor
     return BoardPage(rows[:limit], more)
 
 
-def active_feature(session: Session, *, entry_id: int | None = None, order_id: int | None = None) -> ExposureFeature | None:
+def active_feature(
+    session: Session, *, entry_id: int | None = None, order_id: int | None = None
+) -> ExposureFeature | None:
     """The item's current feature on the board, if any."""
-    column, value = ((ExposureFeature.defaulter_entry_id, entry_id) if entry_id is not None
-                     else (ExposureFeature.restriction_order_id, order_id))
+    column, value = (
+        (ExposureFeature.defaulter_entry_id, entry_id)
+        if entry_id is not None
+        else (ExposureFeature.restriction_order_id, order_id)
+    )
     return session.scalar(sa.select(ExposureFeature).where(column == value, ExposureFeature.withdrawn_at.is_(None)))
 
 
-def court_features(session: Session, *, court_id: int, before_id: int | None = None,
-                   limit: int = 100) -> BoardPage:
+def court_features(session: Session, *, court_id: int, before_id: int | None = None, limit: int = 100) -> BoardPage:
     """Staff view: the court's features not withdrawn, newest first (also items that left their list)."""
-    stmt = (sa.select(ExposureFeature).where(ExposureFeature.court_id == court_id, ExposureFeature.withdrawn_at.is_(None))
-            .options(sa.orm.joinedload(ExposureFeature.entry), sa.orm.joinedload(ExposureFeature.order))
-            .order_by(ExposureFeature.id.desc()).limit(limit + 1))
+    stmt = (
+        sa.select(ExposureFeature)
+        .where(ExposureFeature.court_id == court_id, ExposureFeature.withdrawn_at.is_(None))
+        .options(sa.orm.joinedload(ExposureFeature.entry), sa.orm.joinedload(ExposureFeature.order))
+        .order_by(ExposureFeature.id.desc())
+        .limit(limit + 1)
+    )
     if before_id is not None:
         stmt = stmt.where(ExposureFeature.id < before_id)
     rows = list(session.scalars(stmt).unique())

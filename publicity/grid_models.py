@@ -133,8 +133,10 @@ class AssistanceTask(Base):
     """A judge's request to a grid's liaison (协助事项), the liaison's report, and the node it became."""
 
     __tablename__ = "publicity_assistance_task"
-    __table_args__ = (sa.Index("ix_publicity_assistance_task_liaison_id", "liaison_id", "status"),
-                      sa.Index("ix_publicity_assistance_task_case_id", "case_id"))
+    __table_args__ = (
+        sa.Index("ix_publicity_assistance_task_liaison_id", "liaison_id", "status"),
+        sa.Index("ix_publicity_assistance_task_case_id", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
@@ -182,8 +184,10 @@ class AidApplication(Base):
     """An applicant's application for judicial aid (司法救助) in a case whose respondent cannot pay."""
 
     __tablename__ = "publicity_aid_application"
-    __table_args__ = (sa.Index("ix_publicity_aid_application_case_id", "case_id"),
-                      sa.Index("ix_publicity_aid_application_status", "status", "review_due_at"))
+    __table_args__ = (
+        sa.Index("ix_publicity_aid_application_case_id", "case_id"),
+        sa.Index("ix_publicity_aid_application_status", "status", "review_due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))

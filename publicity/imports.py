@@ -34,28 +34,75 @@ from publicity.models import (
     SearchTarget,
 )
 
-COLUMNS = ["记录类型", "案号", "执行依据单位", "执行依据文号", "申请执行标的", "立案时间", "承办法官", "骨头案",
-           "诉讼地位", "当事人类型", "姓名或名称", "性别", "证件号码", "法定代表人", "电话", "地址",
-           "节点类型", "节点时间", "公开内容", "内部备注", "查控对象", "结案方式"]
+COLUMNS = [
+    "记录类型",
+    "案号",
+    "执行依据单位",
+    "执行依据文号",
+    "申请执行标的",
+    "立案时间",
+    "承办法官",
+    "骨头案",
+    "诉讼地位",
+    "当事人类型",
+    "姓名或名称",
+    "性别",
+    "证件号码",
+    "法定代表人",
+    "电话",
+    "地址",
+    "节点类型",
+    "节点时间",
+    "公开内容",
+    "内部备注",
+    "查控对象",
+    "结案方式",
+]
 KINDS = {"案件": "case", "当事人": "party", "节点": "node"}
 SIDES = {"申请执行人": PartySide.APPLICANT, "被执行人": PartySide.RESPONDENT}
 PARTY_KINDS = {"自然人": PartyKind.PERSON, "单位": PartyKind.ENTITY}
 SEXES = {"男": "male", "女": "female", "": ""}
 NODE_NAMES = {
-    "启动网络查控": NodeType.SEARCH_STARTED, "网络查控完成": NodeType.SEARCH_COMPLETED,
-    "送达执行通知书": NodeType.NOTICE_SERVED, "送达报告财产令": NodeType.ASSET_REPORT_ORDERED,
-    "移交执行实施团队": NodeType.TEAM_ASSIGNED, "查封": NodeType.SEIZURE, "扣押": NodeType.IMPOUND,
-    "冻结": NodeType.FREEZE, "划拨": NodeType.DEDUCTION, "评估": NodeType.APPRAISAL, "网络拍卖": NodeType.AUCTION_LISTED,
-    "拍卖成交": NodeType.AUCTION_SOLD, "罚款": NodeType.FINE, "司法拘留": NodeType.DETENTION,
-    "限制消费": NodeType.CONSUMPTION_RESTRICTION, "纳入失信名单": NodeType.DEFAULTER_LISTING,
-    "提出执行异议": NodeType.OBJECTION_FILED, "异议裁定": NodeType.OBJECTION_RULED, "执行和解": NodeType.SETTLEMENT,
-    "听取申请执行人意见": NodeType.APPLICANT_HEARD, "终结本次执行程序": NodeType.TERMINATED,
-    "终本后定期查控": NodeType.PERIODIC_SEARCH, "结案": NodeType.CLOSED,
+    "启动网络查控": NodeType.SEARCH_STARTED,
+    "网络查控完成": NodeType.SEARCH_COMPLETED,
+    "送达执行通知书": NodeType.NOTICE_SERVED,
+    "送达报告财产令": NodeType.ASSET_REPORT_ORDERED,
+    "移交执行实施团队": NodeType.TEAM_ASSIGNED,
+    "查封": NodeType.SEIZURE,
+    "扣押": NodeType.IMPOUND,
+    "冻结": NodeType.FREEZE,
+    "划拨": NodeType.DEDUCTION,
+    "评估": NodeType.APPRAISAL,
+    "网络拍卖": NodeType.AUCTION_LISTED,
+    "拍卖成交": NodeType.AUCTION_SOLD,
+    "罚款": NodeType.FINE,
+    "司法拘留": NodeType.DETENTION,
+    "限制消费": NodeType.CONSUMPTION_RESTRICTION,
+    "纳入失信名单": NodeType.DEFAULTER_LISTING,
+    "提出执行异议": NodeType.OBJECTION_FILED,
+    "异议裁定": NodeType.OBJECTION_RULED,
+    "执行和解": NodeType.SETTLEMENT,
+    "听取申请执行人意见": NodeType.APPLICANT_HEARD,
+    "终结本次执行程序": NodeType.TERMINATED,
+    "终本后定期查控": NodeType.PERIODIC_SEARCH,
+    "结案": NodeType.CLOSED,
 }
-TARGETS = {"人员": SearchTarget.PERSON, "车辆": SearchTarget.VEHICLE, "存款": SearchTarget.DEPOSITS,
-           "工商登记": SearchTarget.BUSINESS, "不动产": SearchTarget.REAL_ESTATE, "": None}
-CLOSURES = {"执行完毕": ClosureMode.FULLY_PERFORMED, "终结执行": ClosureMode.TERMINATION, "销案": ClosureMode.WITHDRAWN,
-            "不予执行": ClosureMode.NOT_ENFORCED, "驳回申请": ClosureMode.REJECTED, "": None}
+TARGETS = {
+    "人员": SearchTarget.PERSON,
+    "车辆": SearchTarget.VEHICLE,
+    "存款": SearchTarget.DEPOSITS,
+    "工商登记": SearchTarget.BUSINESS,
+    "不动产": SearchTarget.REAL_ESTATE,
+    "": None,
+}
+CLOSURES = {
+    "执行完毕": ClosureMode.FULLY_PERFORMED,
+    "终结执行": ClosureMode.TERMINATION,
+    "销案": ClosureMode.WITHDRAWN,
+    "不予执行": ClosureMode.NOT_ENFORCED,
+    "驳回申请": ClosureMode.REJECTED,
+    "": None,
+}
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d")
 
 
@@ -95,8 +142,10 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         header = [str(c or "").strip() for c in next(rows, [])]
         _check_header(header)
         for line, values in enumerate(rows, start=2):
-            cells = ["" if v is None else (v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(v))
-                     for v in values]
+            cells = [
+                "" if v is None else (v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(v))
+                for v in values
+            ]
             if any(c.strip() for c in cells):
                 yield line, dict(zip(header, (c.strip() for c in cells), strict=False))
         return
@@ -130,13 +179,26 @@ def _choice(table: dict, text: str, what: str):  # type: ignore[no-untyped-def,t
     return table[text]
 
 
-def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, str]]], *, court: Court, key: bytes | None,
-                timezone: str, actor: str, now: datetime, progress: Callable[[int], None] = lambda _n: None) -> ImportResult:
+def import_rows(
+    session: Session,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    *,
+    court: Court,
+    key: bytes | None,
+    timezone: str,
+    actor: str,
+    now: datetime,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> ImportResult:
     """Import the rows in the caller's transaction; on any error the caller must roll back."""
     zone = ZoneInfo(timezone)
     result = ImportResult()
-    judges = {o.name: o for o in session.scalars(sa.select(Officer).where(
-        Officer.court_id == court.id, Officer.kind == OfficerKind.JUDGE))}
+    judges = {
+        o.name: o
+        for o in session.scalars(
+            sa.select(Officer).where(Officer.court_id == court.id, Officer.kind == OfficerKind.JUDGE)
+        )
+    }
     for line, row in rows:
         progress(1)
         kind = KINDS.get(row.get("记录类型", ""))
@@ -151,8 +213,18 @@ def import_rows(session: Session, rows: Iterable[tuple[int, dict[str, str]]], *,
             # written, and any error rolls the whole import back (savepoints opened before the
             # first write would also commit early on pysqlite).
             handler = {"case": _case_row, "party": _party_row, "node": _node_row}[kind]
-            handler(session, row, number, court=court, judges=judges, zone=zone, key=key, actor=actor, now=now,
-                    result=result)
+            handler(
+                session,
+                row,
+                number,
+                court=court,
+                judges=judges,
+                zone=zone,
+                key=key,
+                actor=actor,
+                now=now,
+                result=result,
+            )
         except BadRow as exc:
             result.errors.append(RowError(line, str(exc)))
         except PublicityError as exc:
@@ -164,8 +236,19 @@ def _existing_case(session: Session, number: str) -> EnforcementCase | None:
     return session.scalar(sa.select(EnforcementCase).where(EnforcementCase.number == number))
 
 
-def _case_row(session: Session, row: dict[str, str], number: str, *, court: Court, judges: dict[str, Officer],
-              zone: ZoneInfo, key: bytes | None, actor: str, now: datetime, result: ImportResult) -> None:
+def _case_row(
+    session: Session,
+    row: dict[str, str],
+    number: str,
+    *,
+    court: Court,
+    judges: dict[str, Officer],
+    zone: ZoneInfo,
+    key: bytes | None,
+    actor: str,
+    now: datetime,
+    result: ImportResult,
+) -> None:
     if _existing_case(session, number) is not None:
         result.skipped += 1
         return
@@ -182,10 +265,20 @@ def _case_row(session: Session, row: dict[str, str], number: str, *, court: Cour
             raise BadRow(f"承办法官 '{row['承办法官']}' is not a judge of {court.name}")
     if not row["执行依据单位"] or not row["执行依据文号"]:
         raise BadRow("执行依据单位 and 执行依据文号 are required")
-    cases.file_case(session, court=court, number=number, basis_issuer=row["执行依据单位"],
-                    basis_number=row["执行依据文号"], amount_applied_fen=int(amount * 100),
-                    filed_at=_time(row["立案时间"], zone, "立案时间"), judge=judge, hard_case=row["骨头案"] == "是",
-                    parties=[], actor=actor, now=now)
+    cases.file_case(
+        session,
+        court=court,
+        number=number,
+        basis_issuer=row["执行依据单位"],
+        basis_number=row["执行依据文号"],
+        amount_applied_fen=int(amount * 100),
+        filed_at=_time(row["立案时间"], zone, "立案时间"),
+        judge=judge,
+        hard_case=row["骨头案"] == "是",
+        parties=[],
+        actor=actor,
+        now=now,
+    )
     result.cases += 1
 
 
@@ -196,15 +289,28 @@ def _case_for(session: Session, number: str) -> EnforcementCase:
     return case
 
 
-def _party_row(session: Session, row: dict[str, str], number: str, *, court: Court, judges: dict[str, Officer],
-               zone: ZoneInfo, key: bytes | None, actor: str, now: datetime, result: ImportResult) -> None:
+def _party_row(
+    session: Session,
+    row: dict[str, str],
+    number: str,
+    *,
+    court: Court,
+    judges: dict[str, Officer],
+    zone: ZoneInfo,
+    key: bytes | None,
+    actor: str,
+    now: datetime,
+    result: ImportResult,
+) -> None:
     case = _case_for(session, number)
     side = _choice(SIDES, row["诉讼地位"], "诉讼地位")
     kind = _choice(PARTY_KINDS, row["当事人类型"], "当事人类型")
     name = row["姓名或名称"]
     if not name:
         raise BadRow("姓名或名称 is required")
-    duplicate = session.scalar(sa.select(Party.id).where(Party.case_id == case.id, Party.side == side, Party.name == name))
+    duplicate = session.scalar(
+        sa.select(Party.id).where(Party.case_id == case.id, Party.side == side, Party.name == name)
+    )
     if duplicate is not None:
         result.skipped += 1
         return
@@ -213,30 +319,63 @@ def _party_row(session: Session, row: dict[str, str], number: str, *, court: Cou
         raise BadRow(f"证件号码 '{row['证件号码']}' is not an 18-character ID number")
     if kind == PartyKind.ENTITY and len(ident) != 18:
         raise BadRow(f"证件号码 '{row['证件号码']}' is not an 18-character unified social credit code")
-    data = cases.PartyData(side=side, kind=kind, name=name, sex=_choice(SEXES, row["性别"], "性别"),
-                           id_number=ident if kind == PartyKind.PERSON else "",
-                           credit_code=ident if kind == PartyKind.ENTITY else "",
-                           legal_representative=row["法定代表人"], phone=row["电话"], address=row["地址"])
+    data = cases.PartyData(
+        side=side,
+        kind=kind,
+        name=name,
+        sex=_choice(SEXES, row["性别"], "性别"),
+        id_number=ident if kind == PartyKind.PERSON else "",
+        credit_code=ident if kind == PartyKind.ENTITY else "",
+        legal_representative=row["法定代表人"],
+        phone=row["电话"],
+        address=row["地址"],
+    )
     party = cases.add_party(session, case=case, data=data, actor=actor, now=now)
     if key is not None:
-        result.codes.append((case.number, name, lookup.issue_query_code(session, party=party, key=key, actor=actor,
-                                                                         now=now)))
+        result.codes.append(
+            (case.number, name, lookup.issue_query_code(session, party=party, key=key, actor=actor, now=now))
+        )
     result.parties += 1
 
 
-def _node_row(session: Session, row: dict[str, str], number: str, *, court: Court, judges: dict[str, Officer],
-              zone: ZoneInfo, key: bytes | None, actor: str, now: datetime, result: ImportResult) -> None:
+def _node_row(
+    session: Session,
+    row: dict[str, str],
+    number: str,
+    *,
+    court: Court,
+    judges: dict[str, Officer],
+    zone: ZoneInfo,
+    key: bytes | None,
+    actor: str,
+    now: datetime,
+    result: ImportResult,
+) -> None:
     case = _case_for(session, number)
     node_type = _choice(NODE_NAMES, row["节点类型"], "节点类型")
     occurred_at = _time(row["节点时间"], zone, "节点时间")
     public_text = row["公开内容"]
-    duplicate = session.scalar(sa.select(CaseNode.id).where(
-        CaseNode.case_id == case.id, CaseNode.node_type == node_type, CaseNode.occurred_at == occurred_at,
-        CaseNode.public_text == public_text))
+    duplicate = session.scalar(
+        sa.select(CaseNode.id).where(
+            CaseNode.case_id == case.id,
+            CaseNode.node_type == node_type,
+            CaseNode.occurred_at == occurred_at,
+            CaseNode.public_text == public_text,
+        )
+    )
     if duplicate is not None:
         result.skipped += 1
         return
-    cases.add_node(session, case=case, node_type=node_type, occurred_at=occurred_at, public_text=public_text,
-                   internal_note=row["内部备注"], search_target=_choice(TARGETS, row["查控对象"], "查控对象"),
-                   closure_mode=_choice(CLOSURES, row["结案方式"], "结案方式"), actor=actor, now=now)
+    cases.add_node(
+        session,
+        case=case,
+        node_type=node_type,
+        occurred_at=occurred_at,
+        public_text=public_text,
+        internal_note=row["内部备注"],
+        search_target=_choice(TARGETS, row["查控对象"], "查控对象"),
+        closure_mode=_choice(CLOSURES, row["结案方式"], "结案方式"),
+        actor=actor,
+        now=now,
+    )
     result.nodes += 1

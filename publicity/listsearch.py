@@ -21,8 +21,7 @@ def decode_cursor(cursor: str | None) -> tuple[str | None, int] | None:
         key, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError, RecursionError):
         return None
-    if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(row_id) is int \
-            and 0 < row_id < 2**63:
+    if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(row_id) is int and 0 < row_id < 2**63:
         return key, row_id
     return None
 
@@ -33,7 +32,7 @@ def split_number(query: str) -> tuple[str | None, str]:
     for i, token in enumerate(tokens):
         number = names.full_number_query(token)
         if number:
-            return number, " ".join(tokens[:i] + tokens[i + 1:]).strip()
+            return number, " ".join(tokens[:i] + tokens[i + 1 :]).strip()
     return None, query.strip()
 
 

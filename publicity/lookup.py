@@ -56,8 +56,9 @@ def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def issue_query_code(session: Session, *, party: Party, key: bytes, actor: str, now: datetime,
-                     code: str | None = None) -> str:
+def issue_query_code(
+    session: Session, *, party: Party, key: bytes, actor: str, now: datetime, code: str | None = None
+) -> str:
     """Give a party a new query code (the old one stops working) and return it, once.
 
     ``code`` lets demo data choose reproducible codes; real filings leave it to ``secrets``.
@@ -69,43 +70,81 @@ def issue_query_code(session: Session, *, party: Party, key: bytes, actor: str, 
     party.query_code_hash = code_hash(code, key=key)
     party.query_code_issued_at = now
     case = session.get(EnforcementCase, party.case_id)
-    audit.record(session, actor=actor, action="query_code.reissue" if reissue else "query_code.issue",
-                 object_type="party", object_id=party.id, changes={"case": case.number},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="query_code.reissue" if reissue else "query_code.issue",
+        object_type="party",
+        object_id=party.id,
+        changes={"case": case.number},
+        chain=case.court.code,
+        now=now,
+    )
     session.flush()
     return code
 
 
-def lookup(session: Session, *, case_number: str, code: str, key: bytes, ip: str, policy: LookupPolicy,
-           now: datetime) -> tuple[EnforcementCase, Party]:
+def lookup(
+    session: Session, *, case_number: str, code: str, key: bytes, ip: str, policy: LookupPolicy, now: datetime
+) -> tuple[EnforcementCase, Party]:
     """Return the case and the party whose code it is, or raise; every attempt is audited.
 
     Failures are written in the caller's transaction, which must be committed even when this raises.
     """
     number = case_numbers.normalise(case_number)
     case_key, ip_key = f"lookup-case:{number}", f"lookup-ip:{ip}"
-    limits = [(case_key, throttle.Limit(policy.case_failures, policy.window)),
-              (ip_key, throttle.Limit(policy.ip_failures, policy.window))]
+    limits = [
+        (case_key, throttle.Limit(policy.case_failures, policy.window)),
+        (ip_key, throttle.Limit(policy.ip_failures, policy.window)),
+    ]
     throttle.serialize(session, [case_key, ip_key])
     until = throttle.first_lock(session, limits, now=now)
-    case = session.scalar(sa.select(EnforcementCase).where(EnforcementCase.number == number).options(
-        joinedload(EnforcementCase.court), selectinload(EnforcementCase.parties)))
+    case = session.scalar(
+        sa.select(EnforcementCase)
+        .where(EnforcementCase.number == number)
+        .options(joinedload(EnforcementCase.court), selectinload(EnforcementCase.parties))
+    )
     chain = case.court.code if case else audit.PORTAL_CHAIN
     if until is not None:
-        audit.record(session, actor=f"ip:{ip}", action="case.lookup_locked", object_type="enforcement_case",
-                     object_id=case.id if case else number, changes={"number": number}, chain=chain, now=now)
+        audit.record(
+            session,
+            actor=f"ip:{ip}",
+            action="case.lookup_locked",
+            object_type="enforcement_case",
+            object_id=case.id if case else number,
+            changes={"number": number},
+            chain=chain,
+            now=now,
+        )
         raise LookupLocked(until)
     party = None
     if case is not None:
         wanted = code_hash(code, key=key)
-        party = next((p for p in case.parties
-                      if p.query_code_hash and hmac.compare_digest(p.query_code_hash, wanted)), None)
+        party = next(
+            (p for p in case.parties if p.query_code_hash and hmac.compare_digest(p.query_code_hash, wanted)), None
+        )
     if party is None:
         throttle.record_failure(session, [case_key, ip_key], now=now)
-        audit.record(session, actor=f"ip:{ip}", action="case.lookup_failed", object_type="enforcement_case",
-                     object_id=case.id if case else number, changes={"number": number}, chain=chain, now=now)
+        audit.record(
+            session,
+            actor=f"ip:{ip}",
+            action="case.lookup_failed",
+            object_type="enforcement_case",
+            object_id=case.id if case else number,
+            changes={"number": number},
+            chain=chain,
+            now=now,
+        )
         raise LookupRefused()
     throttle.clear(session, case_key)
-    audit.record(session, actor=f"party:{party.id}", action="case.lookup", object_type="enforcement_case",
-                 object_id=case.id, changes={"number": number, "ip": ip}, chain=chain, now=now)
+    audit.record(
+        session,
+        actor=f"party:{party.id}",
+        action="case.lookup",
+        object_type="enforcement_case",
+        object_id=case.id,
+        changes={"number": number, "ip": ip},
+        chain=chain,
+        now=now,
+    )
     return case, party

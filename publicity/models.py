@@ -293,13 +293,15 @@ class CaseNode(Base):
     """A case node (案件节点): one step of the case, public text for the parties, append-only."""
 
     __tablename__ = "publicity_case_node"
-    __table_args__ = (sa.Index("ix_publicity_case_node_case_id_id", "case_id", "id"),
-                      # The dashboard counts a year's measures by when they happened ...
-                      sa.Index("ix_publicity_case_node_occurred_at", "occurred_at"),
-                      # ... and asks whether a closed case had a settlement: one probe per case (SQLite) or
-                      # the set of cases with one, read from the index (PostgreSQL's hashed subplan).
-                      sa.Index("ix_publicity_case_node_case_id_node_type", "case_id", "node_type"),
-                      sa.Index("ix_publicity_case_node_node_type_case_id", "node_type", "case_id"))
+    __table_args__ = (
+        sa.Index("ix_publicity_case_node_case_id_id", "case_id", "id"),
+        # The dashboard counts a year's measures by when they happened ...
+        sa.Index("ix_publicity_case_node_occurred_at", "occurred_at"),
+        # ... and asks whether a closed case had a settlement: one probe per case (SQLite) or
+        # the set of cases with one, read from the index (PostgreSQL's hashed subplan).
+        sa.Index("ix_publicity_case_node_case_id_node_type", "case_id", "node_type"),
+        sa.Index("ix_publicity_case_node_node_type_case_id", "node_type", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
@@ -338,18 +340,20 @@ class FundMovement(Base):
     """Money received or paid out on a case (案款), in integer fen."""
 
     __tablename__ = "publicity_fund_movement"
-    __table_args__ = (sa.Index("ix_publicity_fund_movement_occurred_at", "occurred_at"),  # the dashboard's year
-                      # A case's movements; the dashboard sums a closed case's receipts from the index alone.
-                      sa.Index("ix_publicity_fund_movement_case_receipts", "case_id", "direction", "source",
-                               "amount_fen"))
+    __table_args__ = (
+        sa.Index("ix_publicity_fund_movement_occurred_at", "occurred_at"),  # the dashboard's year
+        # A case's movements; the dashboard sums a closed case's receipts from the index alone.
+        sa.Index("ix_publicity_fund_movement_case_receipts", "case_id", "direction", "source", "amount_fen"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
     direction: Mapped[FundDirection] = mapped_column(enum_type(FundDirection))
     counterparty: Mapped[str] = mapped_column(sa.String(100))  # payer or payee
     amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
-    source: Mapped[FundSource] = mapped_column(enum_type(FundSource), default=FundSource.ENFORCEMENT,
-                                               server_default=FundSource.ENFORCEMENT.value)
+    source: Mapped[FundSource] = mapped_column(
+        enum_type(FundSource), default=FundSource.ENFORCEMENT, server_default=FundSource.ENFORCEMENT.value
+    )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reference: Mapped[str] = mapped_column(sa.String(100), default="")
     author: Mapped[str] = mapped_column(sa.String(100))
@@ -378,8 +382,9 @@ class NoticeSubscription(Base):
     party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"))
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     address: Mapped[str] = mapped_column(sa.String(254))
-    topic: Mapped[SubscriptionTopic] = mapped_column(enum_type(SubscriptionTopic), default=SubscriptionTopic.NODES,
-                                                     server_default=SubscriptionTopic.NODES.value)
+    topic: Mapped[SubscriptionTopic] = mapped_column(
+        enum_type(SubscriptionTopic), default=SubscriptionTopic.NODES, server_default=SubscriptionTopic.NODES.value
+    )
     locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -476,13 +481,21 @@ class DefaulterEntry(Base):
         # The removal worklist: partial, so it holds only the few entries awaiting removal. A full
         # index on removed_at (NULL for nearly every entry) lured SQLite's planner, without ANALYZE
         # statistics, into scanning the whole list for every public search.
-        sa.Index("ix_publicity_defaulter_entry_removal", "court_id", "removal_due",
-                 sqlite_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL"),
-                 postgresql_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL")),
+        sa.Index(
+            "ix_publicity_defaulter_entry_removal",
+            "court_id",
+            "removal_due",
+            sqlite_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL"),
+            postgresql_where=sa.text("removal_ground_at IS NOT NULL AND removed_at IS NULL"),
+        ),
         # Removals per year on the dashboard: partial (removed entries only), so the public searches,
         # which ask for removed_at IS NULL, are never tempted by it.
-        sa.Index("ix_publicity_defaulter_entry_removed_at", "removed_at",
-                 sqlite_where=sa.text("removed_at IS NOT NULL"), postgresql_where=sa.text("removed_at IS NOT NULL")),
+        sa.Index(
+            "ix_publicity_defaulter_entry_removed_at",
+            "removed_at",
+            sqlite_where=sa.text("removed_at IS NOT NULL"),
+            postgresql_where=sa.text("removed_at IS NOT NULL"),
+        ),
         # One entry per respondent and case: re-importing a file adds nothing twice.
         sa.UniqueConstraint("case_number", "id_hash", name="uq_publicity_defaulter_entry_case_person"),
     )
@@ -634,7 +647,8 @@ class RestrictionOrder(Base):
     court: Mapped[Court] = sa.orm.relationship()
     case: Mapped[EnforcementCase] = sa.orm.relationship()
     bound_persons: Mapped[list[RestrictionBoundPerson]] = sa.orm.relationship(
-        back_populates="order", order_by="RestrictionBoundPerson.id")
+        back_populates="order", order_by="RestrictionBoundPerson.id"
+    )
 
 
 class RestrictionBoundPerson(Base):
@@ -786,8 +800,9 @@ class ExposureFeature(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"))
     defaulter_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_defaulter_entry.id"), index=True)
-    restriction_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_restriction_order.id"),
-                                                             index=True)
+    restriction_order_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("publicity_restriction_order.id"), index=True
+    )
     channels: Mapped[list[str]] = mapped_column(sa.JSON)  # ExposureChannel values
     exposed_on: Mapped[date] = mapped_column(sa.Date)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

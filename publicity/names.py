@@ -13,11 +13,44 @@ from pypinyin import Style, lazy_pinyin
 
 # Surnames whose reading differs from the character's usual one (百家姓 readings).
 SURNAME_READINGS = {
-    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha", "盖": "ge",
-    "乐": "yue", "尉": "yu", "覃": "qin", "种": "chong", "召": "shao", "缪": "miao", "翟": "zhai", "员": "yun",
-    "宁": "ning", "折": "she", "秘": "bi", "繁": "po", "句": "gou", "能": "nai", "藏": "zang", "长": "chang",
-    "重": "chong", "占": "zhan", "沈": "shen", "贾": "jia", "华": "hua", "纪": "ji", "任": "ren",
-    "阚": "kan", "费": "fei", "燕": "yan", "冼": "xian", "万": "wan", "哈": "ha", "黑": "he",
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "区": "ou",
+    "朴": "piao",
+    "查": "zha",
+    "盖": "ge",
+    "乐": "yue",
+    "尉": "yu",
+    "覃": "qin",
+    "种": "chong",
+    "召": "shao",
+    "缪": "miao",
+    "翟": "zhai",
+    "员": "yun",
+    "宁": "ning",
+    "折": "she",
+    "秘": "bi",
+    "繁": "po",
+    "句": "gou",
+    "能": "nai",
+    "藏": "zang",
+    "长": "chang",
+    "重": "chong",
+    "占": "zhan",
+    "沈": "shen",
+    "贾": "jia",
+    "华": "hua",
+    "纪": "ji",
+    "任": "ren",
+    "阚": "kan",
+    "费": "fei",
+    "燕": "yan",
+    "冼": "xian",
+    "万": "wan",
+    "哈": "ha",
+    "黑": "he",
 }
 COMPOUND_SURNAMES = {"万俟": ["mo", "qi"], "尉迟": ["yu", "chi"], "单于": ["chan", "yu"], "长孙": ["zhang", "sun"]}
 ENTITY_HINTS = ("公司", "合作社", "厂", "中心", "店", "部", "院", "所", "会", "局", "集团", "银行")
@@ -31,7 +64,7 @@ def pinyin_syllables(name: str, *, person: bool = True) -> list[str]:
     if person:
         for compound, reading in COMPOUND_SURNAMES.items():
             if name.startswith(compound):
-                return reading + _syllables(name[len(compound):])
+                return reading + _syllables(name[len(compound) :])
         if name[0] in SURNAME_READINGS:
             return [SURNAME_READINGS[name[0]], *_syllables(name[1:])]
     return _syllables(name)

@@ -50,17 +50,31 @@ class ListingsForApplicants(PublicityError):
 LISTING_EVENTS = ("listed", "removed", "restricted", "restriction_lifted")
 
 
-def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel: Channel, address: str,
-              locale: str, now: datetime,
-              topic: SubscriptionTopic = SubscriptionTopic.NODES) -> tuple[NoticeSubscription, str]:
+def subscribe(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    party: Party,
+    channel: Channel,
+    address: str,
+    locale: str,
+    now: datetime,
+    topic: SubscriptionTopic = SubscriptionTopic.NODES,
+) -> tuple[NoticeSubscription, str]:
     """Subscribe ``address`` to the case's new public nodes (or, for an applicant, to the respondent's
     listing events); return it with its unsubscribe token."""
     if topic == SubscriptionTopic.LISTINGS and party.side != PartySide.APPLICANT:
         raise ListingsForApplicants()
-    existing = session.scalar(sa.select(NoticeSubscription).where(
-        NoticeSubscription.case_id == case.id, NoticeSubscription.party_id == party.id,
-        NoticeSubscription.channel == channel, NoticeSubscription.address == address,
-        NoticeSubscription.topic == topic, NoticeSubscription.cancelled_at.is_(None)))
+    existing = session.scalar(
+        sa.select(NoticeSubscription).where(
+            NoticeSubscription.case_id == case.id,
+            NoticeSubscription.party_id == party.id,
+            NoticeSubscription.channel == channel,
+            NoticeSubscription.address == address,
+            NoticeSubscription.topic == topic,
+            NoticeSubscription.cancelled_at.is_(None),
+        )
+    )
     token = secrets.token_urlsafe(24)
     if existing is not None:
         # Re-subscribing issues a fresh link (the old one stops working) on the same subscription,
@@ -70,33 +84,58 @@ def subscribe(session: Session, *, case: EnforcementCase, party: Party, channel:
     else:
         if active_count(session, party_id=party.id) >= MAX_SUBSCRIPTIONS:
             raise TooManySubscriptions(limit=MAX_SUBSCRIPTIONS)
-        subscription = NoticeSubscription(case_id=case.id, party_id=party.id, channel=channel, address=address,
-                                          topic=topic, locale=locale, token_hash=_token_hash(token), created_at=now)
+        subscription = NoticeSubscription(
+            case_id=case.id,
+            party_id=party.id,
+            channel=channel,
+            address=address,
+            topic=topic,
+            locale=locale,
+            token_hash=_token_hash(token),
+            created_at=now,
+        )
         session.add(subscription)
     session.flush()
-    audit.record(session, actor=f"party:{party.id}", action="subscription.create", object_type="subscription",
-                 object_id=subscription.id, changes={"case": case.number, "channel": channel.value,
-                                                        "topic": topic.value},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"party:{party.id}",
+        action="subscription.create",
+        object_type="subscription",
+        object_id=subscription.id,
+        changes={"case": case.number, "channel": channel.value, "topic": topic.value},
+        chain=case.court.code,
+        now=now,
+    )
     return subscription, token
 
 
 def cancel_party_subscriptions(session: Session, *, party_id: int, now: datetime) -> int:
     """End every active subscription a party made (when their query code is reissued)."""
-    return session.execute(sa.update(NoticeSubscription).where(
-        NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None)).values(
-        cancelled_at=now)).rowcount
+    return session.execute(
+        sa.update(NoticeSubscription)
+        .where(NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None))
+        .values(cancelled_at=now)
+    ).rowcount
 
 
 def active_count(session: Session, *, party_id: int) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(NoticeSubscription).where(
-        NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None))) or 0
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(NoticeSubscription)
+            .where(NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None))
+        )
+        or 0
+    )
 
 
 def find_subscription(session: Session, token: str) -> NoticeSubscription:
     """The active subscription an unsubscribe token belongs to."""
-    subscription = session.scalar(sa.select(NoticeSubscription).where(
-        NoticeSubscription.token_hash == _token_hash(token), NoticeSubscription.cancelled_at.is_(None)))
+    subscription = session.scalar(
+        sa.select(NoticeSubscription).where(
+            NoticeSubscription.token_hash == _token_hash(token), NoticeSubscription.cancelled_at.is_(None)
+        )
+    )
     if subscription is None:
         raise UnknownSubscription()
     return subscription
@@ -107,51 +146,118 @@ def unsubscribe(session: Session, *, token: str, now: datetime) -> NoticeSubscri
     subscription = find_subscription(session, token)
     subscription.cancelled_at = now
     case = session.get(EnforcementCase, subscription.case_id)
-    audit.record(session, actor=f"party:{subscription.party_id}", action="subscription.cancel",
-                 object_type="subscription", object_id=subscription.id, changes={"case": case.number},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=f"party:{subscription.party_id}",
+        action="subscription.cancel",
+        object_type="subscription",
+        object_id=subscription.id,
+        changes={"case": case.number},
+        chain=case.court.code,
+        now=now,
+    )
     return subscription
 
 
-def enqueue(session: Session, *, channel: Channel, recipient: str, kind: str, params: dict[str, object],
-            locale: str = "zh_CN", case_id: int | None = None, now: datetime) -> OutboxMessage:
+def enqueue(
+    session: Session,
+    *,
+    channel: Channel,
+    recipient: str,
+    kind: str,
+    params: dict[str, object],
+    locale: str = "zh_CN",
+    case_id: int | None = None,
+    now: datetime,
+) -> OutboxMessage:
     """Put a message in the outbox (sent later by a delivery worker)."""
-    message = OutboxMessage(channel=channel, recipient=recipient, locale=locale, kind=kind, params=params,
-                            status=OutboxStatus.PENDING, next_attempt_at=now, case_id=case_id, created_at=now)
+    message = OutboxMessage(
+        channel=channel,
+        recipient=recipient,
+        locale=locale,
+        kind=kind,
+        params=params,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=now,
+        case_id=case_id,
+        created_at=now,
+    )
     session.add(message)
     return message
 
 
 def enqueue_node_notices(session: Session, *, case: EnforcementCase, node: CaseNode, now: datetime) -> None:
     """Tell every subscriber of the case about a new public node."""
-    subscriptions = session.scalars(sa.select(NoticeSubscription).where(
-        NoticeSubscription.case_id == case.id, NoticeSubscription.topic == SubscriptionTopic.NODES,
-        NoticeSubscription.cancelled_at.is_(None)))
+    subscriptions = session.scalars(
+        sa.select(NoticeSubscription).where(
+            NoticeSubscription.case_id == case.id,
+            NoticeSubscription.topic == SubscriptionTopic.NODES,
+            NoticeSubscription.cancelled_at.is_(None),
+        )
+    )
     for subscription in subscriptions:
-        enqueue(session, channel=subscription.channel, recipient=subscription.address, kind="case_node",
-                locale=subscription.locale, case_id=case.id, now=now,
-                params={"case_number": case.number, "node_type": node.node_type.value,
-                        "public_text": node.public_text, "amount_fen": node.amount_fen,
-                        "occurred_at": node.occurred_at.isoformat(), "subscription_id": subscription.id})
+        enqueue(
+            session,
+            channel=subscription.channel,
+            recipient=subscription.address,
+            kind="case_node",
+            locale=subscription.locale,
+            case_id=case.id,
+            now=now,
+            params={
+                "case_number": case.number,
+                "node_type": node.node_type.value,
+                "public_text": node.public_text,
+                "amount_fen": node.amount_fen,
+                "occurred_at": node.occurred_at.isoformat(),
+                "subscription_id": subscription.id,
+            },
+        )
     session.flush()
 
 
-def enqueue_listing_notices(session: Session, *, case_id: int, event: str, respondent: str, now: datetime,
-                            send_at: datetime | None = None, entry_id: int | None = None) -> int:
+def enqueue_listing_notices(
+    session: Session,
+    *,
+    case_id: int,
+    event: str,
+    respondent: str,
+    now: datetime,
+    send_at: datetime | None = None,
+    entry_id: int | None = None,
+) -> int:
     """Tell the case's applicants who subscribed to listing events that their respondent was listed,
     removed, restricted or had a restriction lifted. ``send_at`` delays the message (a listing is
     told when it is published, after any grace period). Returns how many messages were queued."""
     if event not in LISTING_EVENTS:
         raise ValueError(f"unknown listing event {event}")
     case = session.get(EnforcementCase, case_id)
-    subscriptions = list(session.scalars(sa.select(NoticeSubscription).where(
-        NoticeSubscription.case_id == case_id, NoticeSubscription.topic == SubscriptionTopic.LISTINGS,
-        NoticeSubscription.cancelled_at.is_(None))))
+    subscriptions = list(
+        session.scalars(
+            sa.select(NoticeSubscription).where(
+                NoticeSubscription.case_id == case_id,
+                NoticeSubscription.topic == SubscriptionTopic.LISTINGS,
+                NoticeSubscription.cancelled_at.is_(None),
+            )
+        )
+    )
     for subscription in subscriptions:
-        message = enqueue(session, channel=subscription.channel, recipient=subscription.address, kind="listing_event",
-                          locale=subscription.locale, case_id=case_id, now=now,
-                          params={"case_number": case.number, "event": event, "respondent": respondent,
-                                  "subscription_id": subscription.id, "entry_id": entry_id})
+        message = enqueue(
+            session,
+            channel=subscription.channel,
+            recipient=subscription.address,
+            kind="listing_event",
+            locale=subscription.locale,
+            case_id=case_id,
+            now=now,
+            params={
+                "case_number": case.number,
+                "event": event,
+                "respondent": respondent,
+                "subscription_id": subscription.id,
+                "entry_id": entry_id,
+            },
+        )
         message.next_attempt_at = max(now, send_at or now)
     session.flush()
     return len(subscriptions)
@@ -159,9 +265,15 @@ def enqueue_listing_notices(session: Session, *, case_id: int, event: str, respo
 
 def cancel_scheduled(session: Session, *, case_id: int, entry_id: int, now: datetime) -> int:
     """Withdraw the listing notices about one entry that still wait for their send time."""
-    waiting = session.scalars(sa.select(OutboxMessage).where(
-        OutboxMessage.case_id == case_id, OutboxMessage.kind == "listing_event",
-        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts == 0, OutboxMessage.next_attempt_at > now))
+    waiting = session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.case_id == case_id,
+            OutboxMessage.kind == "listing_event",
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.attempts == 0,
+            OutboxMessage.next_attempt_at > now,
+        )
+    )
     withdrawn = [m for m in waiting if m.params.get("entry_id") == entry_id]
     for message in withdrawn:
         message.status, message.last_error = OutboxStatus.FAILED, "withdrawn before it was due"
@@ -188,26 +300,38 @@ def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: 
     worker = worker or uuid.uuid4().hex
     due = (
         sa.select(OutboxMessage.id)
-        .where(sa.or_(
-            sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-            sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
-        ))
+        .where(
+            sa.or_(
+                sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+                sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
+            )
+        )
         .order_by(OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    claimed = list(session.scalars(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()),
-               OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
-        .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ))
+    claimed = list(
+        session.scalars(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(due.scalar_subquery()),
+                OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            )
+            .values(status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=now)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not claimed:
         return []
-    return list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
-                                .order_by(OutboxMessage.id).execution_options(populate_existing=True)))
+    return list(
+        session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 # Parameters that work as credentials (an invitation's one-time link): kept only until sent.
@@ -241,5 +365,11 @@ def mark_failed(session: Session, *, message: OutboxMessage, error: str, now: da
 
 
 def pending_count(session: Session) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))) or 0
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        )
+        or 0
+    )

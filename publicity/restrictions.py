@@ -143,14 +143,28 @@ def _bound(data: BoundPersonData | tuple[BoundRole | str, str, str], key: bytes)
         raise InvalidBoundNumber(name=name)
     full_spelling, initials = names.pinyin_keys(name, person=True)
     return RestrictionBoundPerson(
-        role=BoundRole(data.role), name=name, name_pinyin=full_spelling, name_initials=initials, id_number=number,
-        id_hash=names.number_hash(number, key=key) if number else "", id_masked=names.mask_number(number))
+        role=BoundRole(data.role),
+        name=name,
+        name_pinyin=full_spelling,
+        name_initials=initials,
+        id_number=number,
+        id_hash=names.number_hash(number, key=key) if number else "",
+        id_masked=names.mask_number(number),
+    )
 
 
-def issue_order(session: Session, *, case: EnforcementCase, respondent: Party,
-                items: Iterable[RestrictedItem | str], issued_on: date,
-                bound_persons: Sequence[BoundPersonData | tuple[BoundRole | str, str, str]] = (),
-                key: bytes, actor: str, now: datetime) -> RestrictionOrder:
+def issue_order(
+    session: Session,
+    *,
+    case: EnforcementCase,
+    respondent: Party,
+    items: Iterable[RestrictedItem | str],
+    issued_on: date,
+    bound_persons: Sequence[BoundPersonData | tuple[BoundRole | str, str, str]] = (),
+    key: bytes,
+    actor: str,
+    now: datetime,
+) -> RestrictionOrder:
     """Issue a restriction order against a respondent of ``case``; it is public at once."""
     if respondent.case_id != case.id or respondent.side != PartySide.RESPONDENT:
         raise NotARespondent()
@@ -170,73 +184,135 @@ def issue_order(session: Session, *, case: EnforcementCase, respondent: Party,
     if not number:
         raise RespondentWithoutNumber()
     number_hash = names.number_hash(number, key=key)
-    active = session.scalar(sa.select(RestrictionOrder.id).where(
-        RestrictionOrder.case_id == case.id, RestrictionOrder.id_hash == number_hash,
-        RestrictionOrder.lifted_at.is_(None)))
+    active = session.scalar(
+        sa.select(RestrictionOrder.id).where(
+            RestrictionOrder.case_id == case.id,
+            RestrictionOrder.id_hash == number_hash,
+            RestrictionOrder.lifted_at.is_(None),
+        )
+    )
     if active is not None:
         raise OrderAlreadyActive(name=respondent.name)
     bound = [_bound(person, key) for person in bound_persons]
     full_spelling, initials = names.pinyin_keys(respondent.name, person=not entity)
     order = RestrictionOrder(
-        court_id=case.court_id, case_id=case.id, case_number=case.number, kind=respondent.kind,
-        name=respondent.name.strip(), name_pinyin=full_spelling, name_initials=initials, id_number=number,
-        id_hash=number_hash, id_masked=names.mask_number(number), items=chosen, issued_on=issued_on,
-        published_at=now, created_by=actor, created_at=now, bound_persons=bound)
+        court_id=case.court_id,
+        case_id=case.id,
+        case_number=case.number,
+        kind=respondent.kind,
+        name=respondent.name.strip(),
+        name_pinyin=full_spelling,
+        name_initials=initials,
+        id_number=number,
+        id_hash=number_hash,
+        id_masked=names.mask_number(number),
+        items=chosen,
+        issued_on=issued_on,
+        published_at=now,
+        created_by=actor,
+        created_at=now,
+        bound_persons=bound,
+    )
     session.add(order)
     session.flush()
-    audit.record(session, actor=actor, action="restriction.issue", object_type="restriction_order",
-                 object_id=order.id, changes={"case": case.number, "name": order.name, "items": chosen,
-                                              "issued_on": issued_on.isoformat(),
-                                              "bound_persons": [[b.role.value, b.name] for b in bound]},
-                 chain=case.court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="restriction.issue",
+        object_type="restriction_order",
+        object_id=order.id,
+        changes={
+            "case": case.number,
+            "name": order.name,
+            "items": chosen,
+            "issued_on": issued_on.isoformat(),
+            "bound_persons": [[b.role.value, b.name] for b in bound],
+        },
+        chain=case.court.code,
+        now=now,
+    )
     _record_node(session, case, order, now=now, actor=actor)
     notices.enqueue_listing_notices(session, case_id=case.id, event="restricted", respondent=order.name, now=now)
-    grid.push(session, party=respondent, event=PushEvent.RESTRICTED, case_number=case.number,
-              respondent=respondent.name, object_id=order.id, now=now)
+    grid.push(
+        session,
+        party=respondent,
+        event=PushEvent.RESTRICTED,
+        case_number=case.number,
+        respondent=respondent.name,
+        object_id=order.id,
+        now=now,
+    )
     return order
 
 
-def _record_node(session: Session, case: EnforcementCase, order: RestrictionOrder, *, now: datetime,
-                 actor: str) -> None:
+def _record_node(
+    session: Session, case: EnforcementCase, order: RestrictionOrder, *, now: datetime, actor: str
+) -> None:
     """Record the 限制消费 node on the case when its stage allows one (not after 终本)."""
     issued_at = min(now, datetime.combine(order.issued_on, dt_time(12, 0), tzinfo=COURT_ZONE))
     # The rules are checked before anything is written, so a refused node leaves nothing behind.
     with contextlib.suppress(IllegalTransition):
         # Like the judge's name on the assignment node, the order's respondent is the node's text.
-        cases.add_node(session, case=case, node_type=NodeType.CONSUMPTION_RESTRICTION, occurred_at=issued_at,
-                       public_text=order.name, actor=actor, now=now)
+        cases.add_node(
+            session,
+            case=case,
+            node_type=NodeType.CONSUMPTION_RESTRICTION,
+            occurred_at=issued_at,
+            public_text=order.name,
+            actor=actor,
+            now=now,
+        )
 
 
-def lift_order(session: Session, *, order: RestrictionOrder, reason: LiftReason, note: str = "", actor: str,
-               now: datetime) -> RestrictionOrder:
+def lift_order(
+    session: Session, *, order: RestrictionOrder, reason: LiftReason, note: str = "", actor: str, now: datetime
+) -> RestrictionOrder:
     """Lift the whole order (performed, guarantee, applicant's consent): it leaves every public surface now."""
     if order.lifted_at is not None:
         raise AlreadyLifted()
     if reason not in ORDER_LIFT_REASONS:
         raise WrongLiftReason()
     order.lift_reason, order.lift_note, order.lifted_at, order.lifted_by = reason, note.strip(), now, actor
-    audit.record(session, actor=actor, action="restriction.lift", object_type="restriction_order",
-                 object_id=order.id, changes={"case": order.case_number, "reason": reason.value,
-                                              "note": order.lift_note},
-                 chain=order.court.code, now=now)
-    notices.enqueue_listing_notices(session, case_id=order.case_id, event="restriction_lifted",
-                                    respondent=order.name, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="restriction.lift",
+        object_type="restriction_order",
+        object_id=order.id,
+        changes={"case": order.case_number, "reason": reason.value, "note": order.lift_note},
+        chain=order.court.code,
+        now=now,
+    )
+    notices.enqueue_listing_notices(
+        session, case_id=order.case_id, event="restriction_lifted", respondent=order.name, now=now
+    )
     session.flush()
     return order
 
 
 def lift_for_cases(session: Session, *, cases: Sequence[EnforcementCase], actor: str, now: datetime) -> int:
     """Lift every order in force of these cases (a case performed in full and the cases it resumed)."""
-    orders = list(session.scalars(sa.select(RestrictionOrder).where(
-        RestrictionOrder.case_id.in_([c.id for c in cases]), RestrictionOrder.lifted_at.is_(None))))
+    orders = list(
+        session.scalars(
+            sa.select(RestrictionOrder).where(
+                RestrictionOrder.case_id.in_([c.id for c in cases]), RestrictionOrder.lifted_at.is_(None)
+            )
+        )
+    )
     for order in orders:
         lift_order(session, order=order, reason=LiftReason.PERFORMED, actor=actor, now=now)
     return len(orders)
 
 
-def lift_bound_person(session: Session, *, person: RestrictionBoundPerson,
-                      reason: LiftReason = LiftReason.FORMER_REPRESENTATIVE, note: str = "", actor: str,
-                      now: datetime) -> RestrictionBoundPerson:
+def lift_bound_person(
+    session: Session,
+    *,
+    person: RestrictionBoundPerson,
+    reason: LiftReason = LiftReason.FORMER_REPRESENTATIVE,
+    note: str = "",
+    actor: str,
+    now: datetime,
+) -> RestrictionBoundPerson:
     """Release a former legal representative who is neither controller nor responsible person (2019 opinion)."""
     order = person.order
     if person.lifted_at is not None or order.lifted_at is not None:
@@ -246,10 +322,22 @@ def lift_bound_person(session: Session, *, person: RestrictionBoundPerson,
     if person.role != BoundRole.LEGAL_REPRESENTATIVE:
         raise NotFormerRepresentative()
     person.lift_reason, person.lifted_at = reason, now
-    audit.record(session, actor=actor, action="restriction.lift_bound_person", object_type="restriction_order",
-                 object_id=order.id, changes={"case": order.case_number, "bound_person": person.name,
-                                              "role": person.role.value, "reason": reason.value, "note": note.strip()},
-                 chain=order.court.code, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="restriction.lift_bound_person",
+        object_type="restriction_order",
+        object_id=order.id,
+        changes={
+            "case": order.case_number,
+            "bound_person": person.name,
+            "role": person.role.value,
+            "reason": reason.value,
+            "note": note.strip(),
+        },
+        chain=order.court.code,
+        now=now,
+    )
     session.flush()
     return person
 
@@ -269,16 +357,21 @@ def restricted_persons(order: RestrictionOrder) -> list[RestrictionBoundPerson]:
     return [person for person in order.bound_persons if person.lifted_at is None]
 
 
-def orders_of_court(session: Session, *, court_id: int, after: tuple[bool, int] | None = None,
-                    limit: int = 50) -> tuple[list[RestrictionOrder], tuple[bool, int] | None]:
+def orders_of_court(
+    session: Session, *, court_id: int, after: tuple[bool, int] | None = None, limit: int = 50
+) -> tuple[list[RestrictionOrder], tuple[bool, int] | None]:
     """One page of the court's orders for its staff: those in force first, each group newest first.
 
     ``after`` is the keyset (lifted?, id) of the last order of the previous page; the second value
     returned is the next page's, or None on the last page."""
     lifted = RestrictionOrder.lifted_at.is_not(None)
-    stmt = (sa.select(RestrictionOrder).where(RestrictionOrder.court_id == court_id)
-            .options(sa.orm.selectinload(RestrictionOrder.bound_persons))
-            .order_by(sa.case((lifted, 1), else_=0), RestrictionOrder.id.desc()).limit(limit + 1))
+    stmt = (
+        sa.select(RestrictionOrder)
+        .where(RestrictionOrder.court_id == court_id)
+        .options(sa.orm.selectinload(RestrictionOrder.bound_persons))
+        .order_by(sa.case((lifted, 1), else_=0), RestrictionOrder.id.desc())
+        .limit(limit + 1)
+    )
     if after is not None:
         was_lifted, last_id = after
         if was_lifted:
@@ -312,9 +405,11 @@ def _own_or_bound(own: sa.ColumnElement[bool], bound: sa.ColumnElement[bool]) ->
     A union of two id lists, each read from its own table's index: written as ``own OR id IN (...)``, PostgreSQL
     walks every order newest first and tests each (3 ms at 19,000 orders, growing with the list)."""
     Bound = RestrictionBoundPerson
-    return RestrictionOrder.id.in_(sa.union(
-        sa.select(RestrictionOrder.id).where(own),
-        sa.select(Bound.order_id).where(bound, Bound.lifted_at.is_(None))))
+    return RestrictionOrder.id.in_(
+        sa.union(
+            sa.select(RestrictionOrder.id).where(own), sa.select(Bound.order_id).where(bound, Bound.lifted_at.is_(None))
+        )
+    )
 
 
 def _prefix(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
@@ -322,8 +417,16 @@ def _prefix(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
     return sa.and_(column >= text, column < text + "\U0010ffff")
 
 
-def search(session: Session, *, query: str, filters: Filters = Filters(), cursor: str | None = None,
-           key: bytes, now: datetime, limit: int = PAGE_SIZE) -> Page:
+def search(
+    session: Session,
+    *,
+    query: str,
+    filters: Filters = Filters(),
+    cursor: str | None = None,
+    key: bytes,
+    now: datetime,
+    limit: int = PAGE_SIZE,
+) -> Page:
     """One page of orders in force whose respondent or a still-bound person matches ``query``, newest first."""
     # The same modes, query parsing and cursors as the defaulter list.
     q, mode = query.strip(), listsearch.search_mode(query)
@@ -339,8 +442,10 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
     elif mode == "id":
         number, name = listsearch.split_number(q)
         hashed = names.number_hash(number, key=key)
-        match = _own_or_bound(sa.and_(RestrictionOrder.id_hash == hashed, RestrictionOrder.name == name),
-                              sa.and_(Bound.id_hash == hashed, Bound.name == name))
+        match = _own_or_bound(
+            sa.and_(RestrictionOrder.id_hash == hashed, RestrictionOrder.name == name),
+            sa.and_(Bound.id_hash == hashed, Bound.name == name),
+        )
     elif mode == "masked":
         masked = names.masked_query(q)
         match = _own_or_bound(RestrictionOrder.id_masked == masked, Bound.id_masked == masked)
@@ -354,9 +459,13 @@ def search(session: Session, *, query: str, filters: Filters = Filters(), cursor
     after = listsearch.decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(RestrictionOrder.id < after[1])
-    rows = list(session.scalars(stmt.options(sa.orm.selectinload(RestrictionOrder.bound_persons),
-                                             sa.orm.joinedload(RestrictionOrder.court))
-                                .order_by(RestrictionOrder.id.desc()).limit(limit + 1)))
+    rows = list(
+        session.scalars(
+            stmt.options(sa.orm.selectinload(RestrictionOrder.bound_persons), sa.orm.joinedload(RestrictionOrder.court))
+            .order_by(RestrictionOrder.id.desc())
+            .limit(limit + 1)
+        )
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, listsearch.encode_cursor(None, rows[-1].id) if more else None, mode)
@@ -366,9 +475,13 @@ def iter_public(session: Session, *, now: datetime, batch: int = 2000) -> Iterab
     """Every order in force, newest first, read in keyset batches (for exports: no OFFSET, bounded memory)."""
     last_id: int | None = None
     while True:
-        stmt = (sa.select(RestrictionOrder).where(public_clause(now))
-                .options(sa.orm.selectinload(RestrictionOrder.bound_persons))
-                .order_by(RestrictionOrder.id.desc()).limit(batch))
+        stmt = (
+            sa.select(RestrictionOrder)
+            .where(public_clause(now))
+            .options(sa.orm.selectinload(RestrictionOrder.bound_persons))
+            .order_by(RestrictionOrder.id.desc())
+            .limit(batch)
+        )
         if last_id is not None:
             stmt = stmt.where(RestrictionOrder.id < last_id)
         rows = list(session.scalars(stmt))

@@ -63,6 +63,7 @@ SIX_MONTHS_DAYS = 183
 
 # --- Time buckets ----------------------------------------------------------------------------------------------
 
+
 def month_bounds(year: int, tz: str) -> list[datetime]:
     """The 13 UTC instants starting each local month of ``year`` and the next year."""
     return months_bounds(year, year, tz)
@@ -76,8 +77,10 @@ def year_bounds(first: int, last: int, tz: str) -> list[datetime]:
 def months_bounds(first: int, last: int, tz: str) -> list[datetime]:
     """The UTC instants starting each local month from January of ``first`` to January after ``last``."""
     zone = ZoneInfo(tz)
-    return [datetime(first + m // 12, m % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
-            for m in range(12 * (last - first + 1) + 1)]
+    return [
+        datetime(first + m // 12, m % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+        for m in range(12 * (last - first + 1) + 1)
+    ]
 
 
 def bucket(column: sa.ColumnElement, bounds: Sequence[datetime], labels: Sequence[int]) -> sa.ColumnElement:
@@ -88,8 +91,10 @@ def bucket(column: sa.ColumnElement, bounds: Sequence[datetime], labels: Sequenc
     if len(labels) == 1:
         return sa.literal(labels[0], sa.Integer)
     mid = len(labels) // 2
-    return sa.case((column < bounds[mid], bucket(column, bounds[:mid + 1], labels[:mid])),
-                   else_=bucket(column, bounds[mid:], labels[mid:]))
+    return sa.case(
+        (column < bounds[mid], bucket(column, bounds[: mid + 1], labels[:mid])),
+        else_=bucket(column, bounds[mid:], labels[mid:]),
+    )
 
 
 def local_day(moment: datetime, tz: str) -> date:
@@ -97,6 +102,7 @@ def local_day(moment: datetime, tz: str) -> date:
 
 
 # --- Figures ---------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class CaseFigures:
@@ -117,8 +123,9 @@ class CaseFigures:
         self.received[TYPE_GROUP.get(case_type, "other")] += count
         self.received["all"] += count
 
-    def add_closed(self, case_type: str, mode: str | None, settled: bool, count: int, applied: int,
-                   recovered: int) -> None:
+    def add_closed(
+        self, case_type: str, mode: str | None, settled: bool, count: int, applied: int, recovered: int
+    ) -> None:
         group = TYPE_GROUP.get(case_type, "other")
         self.closed[group] += count
         self.closed["all"] += count
@@ -137,6 +144,7 @@ class CaseFigures:
 
     def summary(self) -> dict[str, object]:
         """The figures with their rates (None where a denominator is zero)."""
+
         def rate(numerator: int, denominator: int) -> float | None:
             return round(100 * numerator / denominator, 2) if denominator else None
 
@@ -161,8 +169,11 @@ class CaseFigures:
 def _settled() -> sa.ColumnElement[bool]:
     """Whether a case closed by 终结执行 had a settlement (执行和解): asked only of those cases (the CASE is
     evaluated lazily), so the per-case probe does not run for the thousands closed otherwise."""
-    exists = sa.select(CaseNode.id).where(CaseNode.case_id == EnforcementCase.id,
-                                          CaseNode.node_type == NodeType.SETTLEMENT).exists()
+    exists = (
+        sa.select(CaseNode.id)
+        .where(CaseNode.case_id == EnforcementCase.id, CaseNode.node_type == NodeType.SETTLEMENT)
+        .exists()
+    )
     return sa.case((EnforcementCase.closure_mode == ClosureMode.TERMINATION, exists), else_=sa.false())
 
 
@@ -170,28 +181,47 @@ def _court(query: sa.Select, court_id: int | None) -> sa.Select:
     return query if court_id is None else query.where(EnforcementCase.court_id == court_id)
 
 
-def _received(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
-              end: datetime) -> Iterable[sa.Row]:
+def _received(
+    session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime, end: datetime
+) -> Iterable[sa.Row]:
     """(key, case_type, count) of cases filed in [start, end)."""
-    query = sa.select(key, EnforcementCase.case_type, sa.func.count()).where(
-        EnforcementCase.filed_at >= start, EnforcementCase.filed_at < end).group_by(key, EnforcementCase.case_type)
+    query = (
+        sa.select(key, EnforcementCase.case_type, sa.func.count())
+        .where(EnforcementCase.filed_at >= start, EnforcementCase.filed_at < end)
+        .group_by(key, EnforcementCase.case_type)
+    )
     return session.execute(_court(query, court_id))
 
 
-def _closed(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
-            end: datetime) -> Iterable[sa.Row]:
+def _closed(
+    session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime, end: datetime
+) -> Iterable[sa.Row]:
     """(key, case_type, closure_mode, settled, count, applied, recovered) of cases closed in [start, end)."""
     # Each case's receipts, summed from the index of its fund movements (on SQLite a third faster than
     # joining the receipts of every case grouped beforehand; the same on PostgreSQL).
-    received = (sa.select(sa.func.sum(FundMovement.amount_fen))
-                .where(FundMovement.case_id == EnforcementCase.id, FundMovement.direction == FundDirection.IN,
-                       FundMovement.source == FundSource.ENFORCEMENT).scalar_subquery())
+    received = (
+        sa.select(sa.func.sum(FundMovement.amount_fen))
+        .where(
+            FundMovement.case_id == EnforcementCase.id,
+            FundMovement.direction == FundDirection.IN,
+            FundMovement.source == FundSource.ENFORCEMENT,
+        )
+        .scalar_subquery()
+    )
     settled = _settled().label("settled")
-    query = (sa.select(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled, sa.func.count(),
-                       sa.func.coalesce(sa.func.sum(EnforcementCase.amount_applied_fen), 0),
-                       sa.func.coalesce(sa.func.sum(received), 0))
-             .where(EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
-             .group_by(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled))
+    query = (
+        sa.select(
+            key,
+            EnforcementCase.case_type,
+            EnforcementCase.closure_mode,
+            settled,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(EnforcementCase.amount_applied_fen), 0),
+            sa.func.coalesce(sa.func.sum(received), 0),
+        )
+        .where(EnforcementCase.closed_at >= start, EnforcementCase.closed_at < end)
+        .group_by(key, EnforcementCase.case_type, EnforcementCase.closure_mode, settled)
+    )
     return session.execute(_court(query, court_id))
 
 
@@ -200,13 +230,13 @@ def _days_to_close(session: Session) -> sa.ColumnElement[float]:
     objects to build in Python)."""
     if session.get_bind().dialect.name == "postgresql":
         # extract() answers a numeric: a double instead, which the driver reads without building Decimals.
-        return sa.cast(sa.extract("epoch", EnforcementCase.closed_at - EnforcementCase.filed_at),
-                       sa.Double) / 86400
+        return sa.cast(sa.extract("epoch", EnforcementCase.closed_at - EnforcementCase.filed_at), sa.Double) / 86400
     return sa.func.julianday(EnforcementCase.closed_at) - sa.func.julianday(EnforcementCase.filed_at)
 
 
-def _durations(session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime,
-               end: datetime) -> Iterable[tuple[object, list[float]]]:
+def _durations(
+    session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime, end: datetime
+) -> Iterable[tuple[object, list[float]]]:
     """(key, the days to close of its cases) of the cases closed in [start, end): one row per key, the
     days gathered by the engine (tens of thousands of rows would cost more to fetch than to count)."""
     days = _days_to_close(session)
@@ -238,9 +268,12 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
     first_day, next_first_day = date(year, 1, 1), date(year + 1, 1, 1)
     node_counts = dict.fromkeys(NodeType, 0)
     sold_fen = 0
-    query = (sa.select(CaseNode.node_type, sa.func.count(), sa.func.coalesce(sa.func.sum(CaseNode.amount_fen), 0))
-             .join(EnforcementCase, EnforcementCase.id == CaseNode.case_id)
-             .where(CaseNode.occurred_at >= start, CaseNode.occurred_at < end).group_by(CaseNode.node_type))
+    query = (
+        sa.select(CaseNode.node_type, sa.func.count(), sa.func.coalesce(sa.func.sum(CaseNode.amount_fen), 0))
+        .join(EnforcementCase, EnforcementCase.id == CaseNode.case_id)
+        .where(CaseNode.occurred_at >= start, CaseNode.occurred_at < end)
+        .group_by(CaseNode.node_type)
+    )
     for node_type, count, amount in session.execute(_court(query, court_id)):
         node_counts[node_type] = count
         if node_type == NodeType.AUCTION_SOLD:
@@ -251,55 +284,109 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
     def court_of(model: type, query: sa.Select) -> sa.Select:
         return query if court_id is None else query.where(model.court_id == court_id)  # type: ignore[attr-defined]
 
-    result["restriction_orders"] = session.scalar(court_of(RestrictionOrder, sa.select(sa.func.count()).where(
-        RestrictionOrder.issued_on >= first_day, RestrictionOrder.issued_on < next_first_day))) or 0
+    result["restriction_orders"] = (
+        session.scalar(
+            court_of(
+                RestrictionOrder,
+                sa.select(sa.func.count()).where(
+                    RestrictionOrder.issued_on >= first_day, RestrictionOrder.issued_on < next_first_day
+                ),
+            )
+        )
+        or 0
+    )
     # Published by now: an entry still in its grace period is not public, and must not show here either.
-    result["defaulter_listings"] = session.scalar(court_of(DefaulterEntry, sa.select(sa.func.count()).where(
-        DefaulterEntry.published_at >= start, DefaulterEntry.published_at < min(end, now)))) or 0
-    removals = session.execute(court_of(DefaulterEntry, sa.select(DefaulterEntry.removed_at, DefaulterEntry.removal_due)
-                                        .where(DefaulterEntry.removed_at.is_not(None),
-                                               DefaulterEntry.removed_at >= start, DefaulterEntry.removed_at < end))).all()
+    result["defaulter_listings"] = (
+        session.scalar(
+            court_of(
+                DefaulterEntry,
+                sa.select(sa.func.count()).where(
+                    DefaulterEntry.published_at >= start, DefaulterEntry.published_at < min(end, now)
+                ),
+            )
+        )
+        or 0
+    )
+    removals = session.execute(
+        court_of(
+            DefaulterEntry,
+            sa.select(DefaulterEntry.removed_at, DefaulterEntry.removal_due).where(
+                DefaulterEntry.removed_at.is_not(None),
+                DefaulterEntry.removed_at >= start,
+                DefaulterEntry.removed_at < end,
+            ),
+        )
+    ).all()
     result["defaulter_removals"] = len(removals)
     due = [(removed, by) for removed, by in removals if by is not None]
     result["removals_with_deadline"] = len(due)
     result["removals_on_time"] = sum(local_day(removed, tz) <= by for removed, by in due)
-    result["bounty_notices"] = session.scalar(court_of(BountyNotice, sa.select(sa.func.count()).where(
-        BountyNotice.published_at >= start, BountyNotice.published_at < end))) or 0
-    rewards = court_of(BountyNotice, sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(RewardPayment.amount_fen), 0))
-                       .join(BountyNotice, BountyNotice.id == RewardPayment.notice_id)
-                       .where(RewardPayment.paid_on >= first_day, RewardPayment.paid_on < next_first_day))
+    result["bounty_notices"] = (
+        session.scalar(
+            court_of(
+                BountyNotice,
+                sa.select(sa.func.count()).where(BountyNotice.published_at >= start, BountyNotice.published_at < end),
+            )
+        )
+        or 0
+    )
+    rewards = court_of(
+        BountyNotice,
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(RewardPayment.amount_fen), 0))
+        .join(BountyNotice, BountyNotice.id == RewardPayment.notice_id)
+        .where(RewardPayment.paid_on >= first_day, RewardPayment.paid_on < next_first_day),
+    )
     count, fen = session.execute(rewards).one()
     result["rewards_paid"], result["rewards_paid_fen"] = count, int(fen)
-    funds = _court(sa.select(FundMovement.direction, FundMovement.source,
-                             sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0))
-                   .join(EnforcementCase, EnforcementCase.id == FundMovement.case_id)
-                   .where(FundMovement.occurred_at >= start, FundMovement.occurred_at < end)
-                   .group_by(FundMovement.direction, FundMovement.source), court_id)
+    funds = _court(
+        sa.select(
+            FundMovement.direction, FundMovement.source, sa.func.coalesce(sa.func.sum(FundMovement.amount_fen), 0)
+        )
+        .join(EnforcementCase, EnforcementCase.id == FundMovement.case_id)
+        .where(FundMovement.occurred_at >= start, FundMovement.occurred_at < end)
+        .group_by(FundMovement.direction, FundMovement.source),
+        court_id,
+    )
     totals = {(direction, source): int(total) for direction, source, total in session.execute(funds)}
     result["funds_received_fen"] = totals.get((FundDirection.IN, FundSource.ENFORCEMENT), 0)
     result["funds_paid_out_fen"] = sum(v for (d, _s), v in totals.items() if d == FundDirection.OUT)
     # Judicial aid (司法救助): applicants helped and money paid in the year, apart from the recovery.
-    aid = _court(sa.select(sa.func.count(sa.distinct(AidApplication.party_id)),
-                           sa.func.coalesce(sa.func.sum(AidApplication.amount_granted_fen), 0))
-                 .join(EnforcementCase, EnforcementCase.id == AidApplication.case_id)
-                 .where(AidApplication.paid_at >= start, AidApplication.paid_at < end), court_id)
+    aid = _court(
+        sa.select(
+            sa.func.count(sa.distinct(AidApplication.party_id)),
+            sa.func.coalesce(sa.func.sum(AidApplication.amount_granted_fen), 0),
+        )
+        .join(EnforcementCase, EnforcementCase.id == AidApplication.case_id)
+        .where(AidApplication.paid_at >= start, AidApplication.paid_at < end),
+        court_id,
+    )
     applicants, paid = session.execute(aid).one()
     result["judicial_aid_applicants"], result["judicial_aid_paid_fen"] = applicants, int(paid)
     # 执行+网格: assistance tasks the liaisons reported on in the year.
-    tasks = _court(sa.select(sa.func.count()).select_from(AssistanceTask)
-                   .join(EnforcementCase, EnforcementCase.id == AssistanceTask.case_id)
-                   .where(AssistanceTask.reported_at >= start, AssistanceTask.reported_at < end), court_id)
+    tasks = _court(
+        sa.select(sa.func.count())
+        .select_from(AssistanceTask)
+        .join(EnforcementCase, EnforcementCase.id == AssistanceTask.case_id)
+        .where(AssistanceTask.reported_at >= start, AssistanceTask.reported_at < end),
+        court_id,
+    )
     result["grid_assistance_tasks"] = session.scalar(tasks) or 0
     return result
 
 
 def overdue_now(session: Session, *, court_id: int | None, now: datetime) -> int:
-    query = sa.select(sa.func.count()).select_from(EnforcementCase).where(
-        EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)), EnforcementCase.next_due_at < now)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(EnforcementCase)
+        .where(
+            EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)), EnforcementCase.next_due_at < now
+        )
+    )
     return session.scalar(_court(query, court_id)) or 0
 
 
 # --- The dashboard's figures -----------------------------------------------------------------------------------
+
 
 def years_with_cases(session: Session, *, court_id: int | None, tz: str, now: datetime) -> list[int]:
     """From the year of the first filing to this year."""
@@ -308,19 +395,28 @@ def years_with_cases(session: Session, *, court_id: int | None, tz: str, now: da
     return list(range(first.astimezone(ZoneInfo(tz)).year if first else this_year, this_year + 1))
 
 
-def case_figures(session: Session, key: Callable[[sa.ColumnElement], sa.ColumnElement], *, court_id: int | None,
-                 start: datetime, end: datetime) -> dict[object, CaseFigures]:
+def case_figures(
+    session: Session,
+    key: Callable[[sa.ColumnElement], sa.ColumnElement],
+    *,
+    court_id: int | None,
+    start: datetime,
+    end: datetime,
+) -> dict[object, CaseFigures]:
     """Received and closed cases of [start, end) by ``key`` of the filing or closing time (its bucket) or
     of the case (its judge): three aggregates."""
     figures: defaultdict[object, CaseFigures] = defaultdict(CaseFigures)
-    for k, case_type, count in _received(session, key(EnforcementCase.filed_at), court_id=court_id, start=start,
-                                         end=end):
+    for k, case_type, count in _received(
+        session, key(EnforcementCase.filed_at), court_id=court_id, start=start, end=end
+    ):
         figures[k].add_received(case_type, count)
     closed_key = key(EnforcementCase.closed_at)
-    for k, case_type, mode, settled, count, applied, recovered in _closed(session, closed_key, court_id=court_id,
-                                                                          start=start, end=end):
-        figures[k].add_closed(case_type, mode.value if mode else None, bool(settled), count, int(applied),
-                              int(recovered))
+    for k, case_type, mode, settled, count, applied, recovered in _closed(
+        session, closed_key, court_id=court_id, start=start, end=end
+    ):
+        figures[k].add_closed(
+            case_type, mode.value if mode else None, bool(settled), count, int(applied), int(recovered)
+        )
     for k, days in _durations(session, closed_key, court_id=court_id, start=start, end=end):
         figures[k].days.extend(days)
     return figures
@@ -337,8 +433,9 @@ def fixed_offset(tz: str, first: int, last: int) -> timedelta | None:
     return offsets.pop() if len(offsets) == 1 else None
 
 
-def month_key(session: Session, column: sa.ColumnElement, *, tz: str, bounds: Sequence[datetime],
-              labels: Sequence[int]) -> sa.ColumnElement:
+def month_key(
+    session: Session, column: sa.ColumnElement, *, tz: str, bounds: Sequence[datetime], labels: Sequence[int]
+) -> sa.ColumnElement:
     """The local month of a UTC time (``labels[i]``, YYYYMM, for [bounds[i], bounds[i+1]); on PostgreSQL
     the month's first local moment), in the cheapest form the engine offers."""
     if session.get_bind().dialect.name == "postgresql":
@@ -353,15 +450,23 @@ def month_key(session: Session, column: sa.ColumnElement, *, tz: str, bounds: Se
     return bucket(column, bounds, labels)
 
 
-def monthly(session: Session, *, court_id: int | None, first: int, last: int,
-            tz: str) -> dict[tuple[int, int], CaseFigures]:
+def monthly(
+    session: Session, *, court_id: int | None, first: int, last: int, tz: str
+) -> dict[tuple[int, int], CaseFigures]:
     """Every local month of the years ``first`` to ``last``, keyed (year, month): one set of aggregates
     serves both a year's months and the year-on-year comparison."""
     bounds = months_bounds(first, last, tz)
     labels = [100 * year + month for year in range(first, last + 1) for month in range(1, 13)]
-    found = {k if isinstance(k, int) else 100 * k.year + k.month: figures for k, figures in case_figures(
-        session, lambda column: month_key(session, column, tz=tz, bounds=bounds, labels=labels),
-        court_id=court_id, start=bounds[0], end=bounds[-1]).items()}
+    found = {
+        k if isinstance(k, int) else 100 * k.year + k.month: figures
+        for k, figures in case_figures(
+            session,
+            lambda column: month_key(session, column, tz=tz, bounds=bounds, labels=labels),
+            court_id=court_id,
+            start=bounds[0],
+            end=bounds[-1],
+        ).items()
+    }
     return {(label // 100, label % 100): found.get(label) or CaseFigures() for label in labels}
 
 
@@ -384,8 +489,15 @@ def total(parts: Iterable[CaseFigures]) -> CaseFigures:
     return whole
 
 
-def year_figures(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime,
-                 months: dict[tuple[int, int], CaseFigures] | None = None) -> dict[str, object]:
+def year_figures(
+    session: Session,
+    *,
+    court_id: int | None,
+    year: int,
+    tz: str,
+    now: datetime,
+    months: dict[tuple[int, int], CaseFigures] | None = None,
+) -> dict[str, object]:
     """One year: its total, its twelve months, the measures taken, and what is overdue now.
     ``months``: the result of ``monthly`` when the caller has it (covering ``year``)."""
     if months is None:
@@ -400,8 +512,14 @@ def year_figures(session: Session, *, court_id: int | None, year: int, tz: str, 
     }
 
 
-def overview(session: Session, *, court_id: int | None, years: Sequence[int], tz: str,
-             months: dict[tuple[int, int], CaseFigures] | None = None) -> list[dict[str, object]]:
+def overview(
+    session: Session,
+    *,
+    court_id: int | None,
+    years: Sequence[int],
+    tz: str,
+    months: dict[tuple[int, int], CaseFigures] | None = None,
+) -> list[dict[str, object]]:
     """The headline figures of every year, for the year-on-year comparison.
     ``months``: the result of ``monthly`` when the caller has it (covering ``years``)."""
     if months is None:
@@ -414,20 +532,30 @@ def by_judge(session: Session, *, court_id: int, year: int, tz: str) -> list[dic
     bounds = month_bounds(year, tz)
     judges = {j.id: j for j in session.scalars(sa.select(Officer).where(Officer.court_id == court_id))}
     figures: dict[object, CaseFigures] = {judge_id: CaseFigures() for judge_id in [*judges, None]}
-    figures.update(case_figures(session, lambda _time: EnforcementCase.judge_id, court_id=court_id,
-                                start=bounds[0], end=bounds[-1]))
+    figures.update(
+        case_figures(
+            session, lambda _time: EnforcementCase.judge_id, court_id=court_id, start=bounds[0], end=bounds[-1]
+        )
+    )
     rows = []
     for judge_id, f in figures.items():
         if not f.received["all"] and not f.closed["all"]:
             continue
         judge = judges.get(judge_id) if judge_id is not None else None
-        rows.append({"judge_id": judge_id, "judge": judge.name if judge else None, "team": judge.team if judge else "",
-                     **f.summary()})
+        rows.append(
+            {
+                "judge_id": judge_id,
+                "judge": judge.name if judge else None,
+                "team": judge.team if judge else "",
+                **f.summary(),
+            }
+        )
     # Teams and judges in order; the cases without a judge last.
     return sorted(rows, key=lambda r: (r["judge_id"] is None, str(r["team"]), str(r["judge"] or "")))
 
 
 # --- The cache -------------------------------------------------------------------------------------------------
+
 
 def fingerprint(session: Session, court_id: int | None = None) -> int:
     """A value that moves with every recorded change of the court (of every court for ``None``): each
@@ -447,8 +575,9 @@ def snapshot_key(court_id: int | None, year: int) -> str:
 def cached(session: Session, key: str, *, version: int, day: date) -> dict[str, object] | None:
     """The stored figures if they were computed today at this fingerprint."""
     # A fresh read: the session may hold an older copy of the row.
-    row = session.scalar(sa.select(StatsSnapshot).where(StatsSnapshot.key == key)
-                         .execution_options(populate_existing=True))
+    row = session.scalar(
+        sa.select(StatsSnapshot).where(StatsSnapshot.key == key).execution_options(populate_existing=True)
+    )
     if row is None or row.version != version or row.day != day:
         return None
     return row.payload
@@ -463,12 +592,24 @@ def keep(session: Session, key: str, *, version: int, day: date, payload: dict[s
     else:
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(StatsSnapshot).values(**values)
-    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={
-        k: statement.excluded[k] for k in ("version", "day", "payload", "computed_at")}))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={k: statement.excluded[k] for k in ("version", "day", "payload", "computed_at")},
+        )
+    )
 
 
-def dashboard(session: Session, *, court_id: int | None, year: int, tz: str, now: datetime,
-              refresh: bool = False, version: int | None = None) -> dict[str, object]:
+def dashboard(
+    session: Session,
+    *,
+    court_id: int | None,
+    year: int,
+    tz: str,
+    now: datetime,
+    refresh: bool = False,
+    version: int | None = None,
+) -> dict[str, object]:
     """The dashboard's figures for ``year``: from the day's cache while nothing changed, else computed.
     ``version``: the fingerprint, when the caller has just read it."""
     version = fingerprint(session, court_id) if version is None else version

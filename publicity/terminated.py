@@ -30,12 +30,20 @@ class TerminatedCase:
 def _on_list() -> sa.ColumnElement[bool]:
     """终本 and not resumed (a resumption is a new 执恢 case pointing back at this one)."""
     successor = sa.orm.aliased(EnforcementCase)
-    return sa.and_(EnforcementCase.stage == CaseStage.TERMINATED,
-                   ~sa.select(successor.id).where(successor.resumed_from_id == EnforcementCase.id).exists())
+    return sa.and_(
+        EnforcementCase.stage == CaseStage.TERMINATED,
+        ~sa.select(successor.id).where(successor.resumed_from_id == EnforcementCase.id).exists(),
+    )
 
 
-def search(session: Session, *, query: str = "", before_id: int | None = None, limit: int = PAGE_SIZE,
-           court_id: int | None = None) -> tuple[list[TerminatedCase], int | None]:
+def search(
+    session: Session,
+    *,
+    query: str = "",
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+    court_id: int | None = None,
+) -> tuple[list[TerminatedCase], int | None]:
     """Cases on the list, newest first, by case number (either style) or respondent name prefix."""
     stmt = sa.select(EnforcementCase).where(_on_list()).order_by(EnforcementCase.id.desc()).limit(limit + 1)
     if court_id is not None:
@@ -47,18 +55,31 @@ def search(session: Session, *, query: str = "", before_id: int | None = None, l
         except case_numbers.MalformedCaseNumber:
             # A range, not LIKE: the (side, name) index serves it on both engines (SQLite's LIKE is
             # case-insensitive and would scan every party).
-            stmt = stmt.where(EnforcementCase.id.in_(sa.select(Party.case_id).where(
-                Party.side == PartySide.RESPONDENT, Party.name >= q, Party.name < q + "\U0010ffff")))
+            stmt = stmt.where(
+                EnforcementCase.id.in_(
+                    sa.select(Party.case_id).where(
+                        Party.side == PartySide.RESPONDENT, Party.name >= q, Party.name < q + "\U0010ffff"
+                    )
+                )
+            )
     if before_id is not None:
         stmt = stmt.where(EnforcementCase.id < before_id)
-    found = list(session.scalars(stmt.options(sa.orm.selectinload(EnforcementCase.parties),
-                                              sa.orm.joinedload(EnforcementCase.court))))
+    found = list(
+        session.scalars(
+            stmt.options(sa.orm.selectinload(EnforcementCase.parties), sa.orm.joinedload(EnforcementCase.court))
+        )
+    )
     more = found[limit - 1].id if len(found) > limit else None
     page = found[:limit]
     received = funds.received_by_case(session, [case.id for case in page])
-    return [TerminatedCase(case=case, respondents=[p for p in case.parties if p.side == PartySide.RESPONDENT],
-                           unperformed_fen=max(0, case.amount_applied_fen - received.get(case.id, 0)))
-            for case in page], more
+    return [
+        TerminatedCase(
+            case=case,
+            respondents=[p for p in case.parties if p.side == PartySide.RESPONDENT],
+            unperformed_fen=max(0, case.amount_applied_fen - received.get(case.id, 0)),
+        )
+        for case in page
+    ], more
 
 
 def masked_number(party: Party) -> str:
@@ -76,8 +97,10 @@ def public_rows(rows: Sequence[TerminatedCase]) -> list[dict[str, object]]:
             "terminated_at": r.case.closed_at.isoformat() if r.case.closed_at else None,
             "amount_applied_fen": r.case.amount_applied_fen,
             "unperformed_fen": r.unperformed_fen,
-            "respondents": [{"name": p.name, "kind": p.kind.value, "sex": p.sex or None,
-                             "id_number_masked": masked_number(p)} for p in r.respondents],
+            "respondents": [
+                {"name": p.name, "kind": p.kind.value, "sex": p.sex or None, "id_number_masked": masked_number(p)}
+                for p in r.respondents
+            ],
         }
         for r in rows
     ]

@@ -40,10 +40,12 @@ def serialize(session: Session, keys: Iterable[str]) -> None:
 
 def _recent(key: str, limit: Limit, now: datetime) -> sa.Select:  # type: ignore[type-arg]
     """The times of ``key``'s latest failures within the window, as many as the limit allows."""
-    return (sa.select(ThrottleEvent.at)
-            .where(ThrottleEvent.key == key, ThrottleEvent.at > now - limit.window)
-            .order_by(ThrottleEvent.at.desc())
-            .limit(limit.failures))
+    return (
+        sa.select(ThrottleEvent.at)
+        .where(ThrottleEvent.key == key, ThrottleEvent.at > now - limit.window)
+        .order_by(ThrottleEvent.at.desc())
+        .limit(limit.failures)
+    )
 
 
 def locked_until(session: Session, key: str, limit: Limit, *, now: datetime) -> datetime | None:
@@ -59,14 +61,19 @@ def first_lock(session: Session, checks: Iterable[tuple[str, Limit]], *, now: da
         return None
     # Each check's own ORDER BY and LIMIT in a subquery (SQLite allows neither on the arms of a UNION), tagged
     # with its position.
-    arms = [sa.select(sa.literal(i, sa.Integer).label("check"), sub.c.at)
-            for i, sub in enumerate(_recent(key, limit, now).subquery() for key, limit in checks)]
+    arms = [
+        sa.select(sa.literal(i, sa.Integer).label("check"), sub.c.at)
+        for i, sub in enumerate(_recent(key, limit, now).subquery() for key, limit in checks)
+    ]
     times: list[list[datetime]] = [[] for _check in checks]
     for check, at in session.execute(sa.union_all(*arms) if len(arms) > 1 else arms[0]):
         times[check].append(at)
     # Locked once the window holds ``failures`` of them: until the oldest of those leaves it.
-    reopen = [min(found) + limit.window for (_key, limit), found in zip(checks, times, strict=True)
-              if len(found) >= limit.failures]
+    reopen = [
+        min(found) + limit.window
+        for (_key, limit), found in zip(checks, times, strict=True)
+        if len(found) >= limit.failures
+    ]
     return max(reopen) if reopen else None
 
 

@@ -43,8 +43,14 @@ def load(session: Session) -> Calendar:
     return Calendar(session.scalars(sa.select(CalendarDay)))
 
 
-def set_days(session: Session, *, days: dict[date, DayKind], actor: str, now,  # type: ignore[no-untyped-def]
-             replace_years: bool = False) -> None:
+def set_days(
+    session: Session,
+    *,
+    days: dict[date, DayKind],
+    actor: str,
+    now,  # type: ignore[no-untyped-def]
+    replace_years: bool = False,
+) -> None:
     """Mark days as holidays or adjusted working days (replacing what those days were). With
     ``replace_years``, the years the days fall in are replaced as a whole: a published notice that
     moves a provisional holiday leaves nothing of the old guess behind."""
@@ -58,8 +64,15 @@ def set_days(session: Session, *, days: dict[date, DayKind], actor: str, now,  #
             session.add(CalendarDay(day=day, kind=kind))
         else:
             existing.kind = kind
-    audit.record(session, actor=actor, action="calendar.set", object_type="calendar", object_id=min(days).year,
-                 changes={d.isoformat(): k.value for d, k in sorted(days.items())}, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="calendar.set",
+        object_type="calendar",
+        object_id=min(days).year,
+        changes={d.isoformat(): k.value for d, k in sorted(days.items())},
+        now=now,
+    )
     session.flush()
 
 

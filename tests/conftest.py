@@ -127,8 +127,15 @@ def client(app: Flask) -> FlaskClient:
 def court(app: Flask) -> Court:
     """The demo county court, registered in the app's database."""
     with app.app_context():
-        court = courts.add_court(flask_db.session, code="鲁1427", name="夏津县人民法院", province="山东省",
-                                 contact_phone="0534-12368", actor="test", now=NOW)
+        court = courts.add_court(
+            flask_db.session,
+            code="鲁1427",
+            name="夏津县人民法院",
+            province="山东省",
+            contact_phone="0534-12368",
+            actor="test",
+            now=NOW,
+        )
         flask_db.session.commit()
         flask_db.session.refresh(court)  # loaded, so the detached copy can be read after the context ends
         flask_db.session.expunge(court)
@@ -139,8 +146,16 @@ def create_account(app: Flask, username: str, role: Role, *, password: str = PAS
     """Create an account of ``role`` (in the first court) and return its id."""
     with app.app_context():
         court = flask_db.session.scalar(sa.select(Court).limit(1))
-        account = accounts.create_account(flask_db.session, username=username, display_name=f"测试{username}",
-                                          role=role, password=password, court=court, actor="test", now=NOW)
+        account = accounts.create_account(
+            flask_db.session,
+            username=username,
+            display_name=f"测试{username}",
+            role=role,
+            password=password,
+            court=court,
+            actor="test",
+            now=NOW,
+        )
         account.active = active
         flask_db.session.commit()
         return account.id

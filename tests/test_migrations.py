@@ -39,12 +39,22 @@ def test_a_2027_calendar_loaded_before_the_upgrade_is_kept(empty_database: str) 
     with app.app_context():
         upgrade(revision="0004")
         with db.engine.begin() as conn:  # an administrator's 'calendar load' of the published notice
-            conn.execute(sa.text("INSERT INTO publicity_calendar_day (day, kind) VALUES "
-                                 "('2027-02-08', 'holiday'), ('2027-02-09', 'holiday'), ('2027-02-14', 'workday')"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO publicity_calendar_day (day, kind) VALUES "
+                    "('2027-02-08', 'holiday'), ('2027-02-09', 'holiday'), ('2027-02-14', 'workday')"
+                )
+            )
         upgrade()
         with db.engine.connect() as conn:
-            days = {str(day): kind for day, kind in conn.execute(sa.text(
-                "SELECT day, kind FROM publicity_calendar_day WHERE day >= '2027-01-01' AND day <= '2027-12-31'"))}
+            days = {
+                str(day): kind
+                for day, kind in conn.execute(
+                    sa.text(
+                        "SELECT day, kind FROM publicity_calendar_day WHERE day >= '2027-01-01' AND day <= '2027-12-31'"
+                    )
+                )
+            }
         db.engine.dispose()
     assert days["2027-02-09"] == "holiday" and days["2027-02-14"] == "workday"  # theirs, kept
     assert days["2027-10-01"] == "holiday" and len(days) == 13 + 2  # and the shipped days they had not loaded

@@ -70,12 +70,28 @@ HUGE = str(10**9)
 # inline): none had to be dropped to stay within the budget. Time-based with --time-sec 1: the portal
 # answers in milliseconds, so a one-second delay stands out, and sqlmap re-checks a time-based hit
 # before it reports it; a longer delay would only lengthen the run.
-SQLMAP_FLAGS = ["--batch", "--level", "3", "--risk", "2", "--technique", "BEUSTQ", "--time-sec", "1",
-                "--flush-session", "--disable-coloring", "--timeout", "10", "--retries", "1",
-                # The headers sqlmap adds at level 3 are not the portal's parameters: the portal never
-                # reads them (no view touches User-Agent, Referer or Host), and every target would pay
-                # for them again. The session cookie is signed: a tampered one is simply discarded.
-                "--skip", "user-agent,referer,host,session"]
+SQLMAP_FLAGS = [
+    "--batch",
+    "--level",
+    "3",
+    "--risk",
+    "2",
+    "--technique",
+    "BEUSTQ",
+    "--time-sec",
+    "1",
+    "--flush-session",
+    "--disable-coloring",
+    "--timeout",
+    "10",
+    "--retries",
+    "1",
+    # The headers sqlmap adds at level 3 are not the portal's parameters: the portal never
+    # reads them (no view touches User-Agent, Referer or Host), and every target would pay
+    # for them again. The session cookie is signed: a tampered one is simply discarded.
+    "--skip",
+    "user-agent,referer,host,session",
+]
 
 # Settings lifted for the scan (the per-view limits are turned off in scan_app below).
 SCAN_ENV = {
@@ -106,6 +122,7 @@ def scan_app():  # type: ignore[no-untyped-def]
 
 
 # --- Targets ----------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Target:
@@ -145,8 +162,12 @@ class FormParser(HTMLParser):
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
         elif tag == "form":
-            self._form = {"action": a.get("action", ""), "method": a.get("method", "get").lower(), "fields": {},
-                          "order": []}
+            self._form = {
+                "action": a.get("action", ""),
+                "method": a.get("method", "get").lower(),
+                "fields": {},
+                "order": [],
+            }
             self.forms.append(self._form)
         elif self._form is None:
             return
@@ -189,12 +210,28 @@ class FormParser(HTMLParser):
 # Values that pass the forms' shape checks, so that each injected field reaches the service with
 # the others valid (a payload in one field, sane values in the rest).
 SAMPLE_VALUES = {
-    "q": "张", "year": "2026", "amount": "100", "household": "一家三口，仅靠低保维持生活，无其他收入来源。",
-    "statement": "该案已于上月全部履行完毕，请核实并更正名单信息。", "requester_name": "王五",
-    "contact_phone": "13800138000", "contact_email": "wangwu@example.com", "text": "被执行人每周三在县城东关市场摆摊。",
-    "informant_name": "赵六", "informant_phone": "13900139000", "informant_email": "zhaoliu@example.com",
-    "address": "13700137000", "username": "sqlmap-probe", "password": "wrong-password-1", "reason": "不便参加",
-    "next": "/", "lang": "en", "court": "1", "cursor": "1", "before": "1000", "page": "1",
+    "q": "张",
+    "year": "2026",
+    "amount": "100",
+    "household": "一家三口，仅靠低保维持生活，无其他收入来源。",
+    "statement": "该案已于上月全部履行完毕，请核实并更正名单信息。",
+    "requester_name": "王五",
+    "contact_phone": "13800138000",
+    "contact_email": "wangwu@example.com",
+    "text": "被执行人每周三在县城东关市场摆摊。",
+    "informant_name": "赵六",
+    "informant_phone": "13900139000",
+    "informant_email": "zhaoliu@example.com",
+    "address": "13700137000",
+    "username": "sqlmap-probe",
+    "password": "wrong-password-1",
+    "reason": "不便参加",
+    "next": "/",
+    "lang": "en",
+    "court": "1",
+    "cursor": "1",
+    "before": "1000",
+    "page": "1",
 }
 
 
@@ -204,8 +241,9 @@ def _value(name: str, found: str | None) -> str:
     return SAMPLE_VALUES.get(name, "1" if name.endswith(("_id", "id")) else "测试")
 
 
-def _source_names(function: object, module: object, depth: int = 3,
-                  seen: set[str] | None = None) -> tuple[set[str], set[type]]:
+def _source_names(
+    function: object, module: object, depth: int = 3, seen: set[str] | None = None
+) -> tuple[set[str], set[type]]:
     """Query-string names (``request.args.get``, ``keyset_arg``) and form classes a view reads,
     following the functions of its own module (and portal's) it calls, ``depth`` calls deep."""
     import flask_wtf
@@ -232,8 +270,12 @@ def _source_names(function: object, module: object, depth: int = 3,
         target = getattr(home, callee, None) if "." not in callee else None
         if isinstance(target, type) and issubclass(target, flask_wtf.FlaskForm):
             forms.add(target)
-        elif callable(target) and depth > 0 and callee not in seen and \
-                getattr(target, "__module__", "").startswith("portal"):
+        elif (
+            callable(target)
+            and depth > 0
+            and callee not in seen
+            and getattr(target, "__module__", "").startswith("portal")
+        ):
             seen.add(callee)
             more_args, more_forms = _source_names(target, module, depth - 1, seen)
             args |= more_args
@@ -246,8 +288,11 @@ def form_fields(form: type) -> tuple[list[str], bool]:
     from wtforms.fields import SubmitField
     from wtforms.fields.core import UnboundField
 
-    names = [name for name in dir(form) if isinstance(getattr(form, name, None), UnboundField)
-             and getattr(form, name).field_class is not SubmitField]
+    names = [
+        name
+        for name in dir(form)
+        if isinstance(getattr(form, name, None), UnboundField) and getattr(form, name).field_class is not SubmitField
+    ]
     return names, bool(getattr(form.Meta, "csrf", True))
 
 
@@ -284,19 +329,26 @@ def discover(app, crawler: Crawler, party: tuple[str, str]) -> list[Target]:  # 
     # Open the party's view first: the case pages, subscribe and judicial aid need it.
     status, page = crawler.fetch("/cases/lookup")
     token = _csrf(page)
-    status, _ = crawler.fetch("/cases/lookup", urllib.parse.urlencode(
-        {"csrf_token": token, "case_number": party[0], "query_code": party[1]}).encode())
+    status, _ = crawler.fetch(
+        "/cases/lookup",
+        urllib.parse.urlencode({"csrf_token": token, "case_number": party[0], "query_code": party[1]}).encode(),
+    )
     if status != 303:
         raise SystemExit(f"the demo party's lookup failed ({status}): cannot scan the party's pages")
     # Subscribe once, so that an unsubscribe link (a real token) exists for the token routes.
     token = _csrf(crawler.fetch("/cases/view")[1])
-    crawler.fetch("/cases/view/subscribe", urllib.parse.urlencode(
-        {"csrf_token": token, "topic": "nodes", "channel": "email", "address": "probe@example.com"}).encode())
+    crawler.fetch(
+        "/cases/view/subscribe",
+        urllib.parse.urlencode(
+            {"csrf_token": token, "topic": "nodes", "channel": "email", "address": "probe@example.com"}
+        ).encode(),
+    )
     real_tokens = outbox_tokens(app)
     alternatives = known_values(app)
 
-    public_rules = [r for r in app.url_map.iter_rules()
-                    if r.endpoint != "static" and access_of(app, r.endpoint) == PUBLIC]
+    public_rules = [
+        r for r in app.url_map.iter_rules() if r.endpoint != "static" and access_of(app, r.endpoint) == PUBLIC
+    ]
     # Real ids for the path parameters and real values (cursors) for the query parameters: crawl the
     # parameterless public pages and keep every link that leads to a public rule.
     samples: dict[str, dict[str, str]] = {}  # endpoint -> {argument: value}
@@ -346,11 +398,15 @@ def discover(app, crawler: Crawler, party: tuple[str, str]) -> list[Target]:  # 
                 query_seen.setdefault(rule.endpoint, {}).setdefault(name, "")
         # The path, with real ids when a crawled link gave some, each segment marked for sqlmap.
         values = samples.get(rule.endpoint, {})
-        filled = {arg: values.get(arg) or real_tokens.get((rule.endpoint, arg))
-                  or ("sqlmap-probe-token" if type(rule._converters[arg]).__name__ == "UnicodeConverter" else "1")
-                  for arg in rule.arguments}
-        path = adapter.build(rule.endpoint, {k: int(v) if v.isdigit() else v for k, v in filled.items()},
-                             force_external=False)
+        filled = {
+            arg: values.get(arg)
+            or real_tokens.get((rule.endpoint, arg))
+            or ("sqlmap-probe-token" if type(rule._converters[arg]).__name__ == "UnicodeConverter" else "1")
+            for arg in rule.arguments
+        }
+        path = adapter.build(
+            rule.endpoint, {k: int(v) if v.isdigit() else v for k, v in filled.items()}, force_external=False
+        )
         marked = path
         for value in filled.values():
             marked = marked.replace(f"/{urllib.parse.quote(value)}", f"/{urllib.parse.quote(value)}*", 1)
@@ -395,8 +451,13 @@ def discover(app, crawler: Crawler, party: tuple[str, str]) -> list[Target]:  # 
                 body = urllib.parse.urlencode(chosen)
                 targets.append(Target(f"GET {rule.rule}", f"{crawler.base}{path}?{body}", params=sorted(query)))
             if rule.arguments:
-                targets.append(Target(f"GET {rule.rule} (path)", f"{crawler.base}{marked}",
-                                      params=[f"URI {a}" for a in sorted(rule.arguments)]))
+                targets.append(
+                    Target(
+                        f"GET {rule.rule} (path)",
+                        f"{crawler.base}{marked}",
+                        params=[f"URI {a}" for a in sorted(rule.arguments)],
+                    )
+                )
             elif not query and "POST" not in rule.methods:
                 print(f"  no parameter to test: GET {rule.rule}", flush=True)
         if "POST" not in rule.methods:
@@ -429,8 +490,16 @@ def discover(app, crawler: Crawler, party: tuple[str, str]) -> list[Target]:  # 
         if json_body is not None:
             sample = {"case_number": party[0], "query_code": party[1]}
             body = json.dumps({k: sample.get(k, _value(k, None)) for k in json_body}, ensure_ascii=False)
-            targets.append(Target(f"POST {rule.rule} (JSON)", f"{crawler.base}{path}", "POST", body,
-                                  params=sorted(json_body), json=True))
+            targets.append(
+                Target(
+                    f"POST {rule.rule} (JSON)",
+                    f"{crawler.base}{path}",
+                    "POST",
+                    body,
+                    params=sorted(json_body),
+                    json=True,
+                )
+            )
             continue
         for name in names:
             if name.startswith("form:"):
@@ -451,9 +520,16 @@ def discover(app, crawler: Crawler, party: tuple[str, str]) -> list[Target]:  # 
         csrf_page = path if get_allowed else "/cases/lookup"
         fields = {k: _value(k, v) for k, v in posted.items() if v is not None}
         fields = {"csrf_token": "x", **fields}
-        targets.append(Target(f"POST {rule.rule}", f"{crawler.base}{path}", "POST",
-                              urllib.parse.urlencode(fields), params=sorted(k for k in fields if k != "csrf_token"),
-                              csrf_url=f"{crawler.base}{csrf_page}" if csrf_page else None))
+        targets.append(
+            Target(
+                f"POST {rule.rule}",
+                f"{crawler.base}{path}",
+                "POST",
+                urllib.parse.urlencode(fields),
+                params=sorted(k for k in fields if k != "csrf_token"),
+                csrf_url=f"{crawler.base}{csrf_page}" if csrf_page else None,
+            )
+        )
     return targets
 
 
@@ -467,8 +543,14 @@ def known_values(app) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     with app.app_context():
         court = db.session.execute(sa.select(Court.id, Court.code).order_by(Court.id)).first()
     year = str(datetime.now(UTC).year)
-    return {"court": [str(court.id), court.code, ""], "year": [year, str(int(year) - 1), ""],
-            "ground": ["", "1"], "status": [""], "cursor": [""], "before": [""]}
+    return {
+        "court": [str(court.id), court.code, ""],
+        "year": [year, str(int(year) - 1), ""],
+        "ground": ["", "1"],
+        "status": [""],
+        "cursor": [""],
+        "before": [""],
+    }
 
 
 def outbox_tokens(app) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
@@ -482,8 +564,9 @@ def outbox_tokens(app) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped
 
     found: dict[tuple[str, str], str] = {}
     with app.app_context():
-        for kind, params in db.session.execute(sa.select(OutboxMessage.kind, OutboxMessage.params)
-                                               .order_by(OutboxMessage.id.desc())):
+        for kind, params in db.session.execute(
+            sa.select(OutboxMessage.kind, OutboxMessage.params).order_by(OutboxMessage.id.desc())
+        ):
             if params.get("unsubscribe_token"):
                 found.setdefault(("cases.unsubscribe", "token"), params["unsubscribe_token"])
             if kind == "oversight_invitation" and params.get("link"):
@@ -509,30 +592,57 @@ def open_invitation() -> str:
 
     now = datetime.now(UTC)
     case = db.session.scalars(sa.select(EnforcementCase).order_by(EnforcementCase.id.desc())).first()
-    judge = db.session.scalars(sa.select(Officer).where(Officer.court_id == case.court_id,
-                                                        Officer.kind == OfficerKind.JUDGE)).first()
-    overseer = overseers.add_overseer(db.session, court=case.court, name="扫描代表", kind=OverseerKind.DEPUTY,
-                                      phone="13600136000", actor="bench:sqlmap", now=now)
-    sent = invitations.invite(db.session, case=case, overseer=overseer, judge=judge, message="",
-                              link_base="http://127.0.0.1/oversight/invitations/", now=now)
+    judge = db.session.scalars(
+        sa.select(Officer).where(Officer.court_id == case.court_id, Officer.kind == OfficerKind.JUDGE)
+    ).first()
+    overseer = overseers.add_overseer(
+        db.session,
+        court=case.court,
+        name="扫描代表",
+        kind=OverseerKind.DEPUTY,
+        phone="13600136000",
+        actor="bench:sqlmap",
+        now=now,
+    )
+    sent = invitations.invite(
+        db.session,
+        case=case,
+        overseer=overseer,
+        judge=judge,
+        message="",
+        link_base="http://127.0.0.1/oversight/invitations/",
+        now=now,
+    )
     db.session.commit()
     return sent.token
 
 
 def _csrf(html: str) -> str:
     found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     return found.group(1) if found else ""
 
 
 # --- Running sqlmap ---------------------------------------------------------------------------------------------
 
+
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:80]
 
 
-def run_target(target: Target, *, sqlmap: str, dbms: str, out: Path, cookie: str, threads: int,
-               timeout: float, deadline: float, keep_traffic: bool = False) -> Result:
+def run_target(
+    target: Target,
+    *,
+    sqlmap: str,
+    dbms: str,
+    out: Path,
+    cookie: str,
+    threads: int,
+    timeout: float,
+    deadline: float,
+    keep_traffic: bool = False,
+) -> Result:
     directory = out / slug(target.name)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
@@ -540,10 +650,25 @@ def run_target(target: Target, *, sqlmap: str, dbms: str, out: Path, cookie: str
     if left < 20:
         return Result(target, [], 0, [], 0.0, "skipped")
     # sqlmap refuses --threads with --csrf-url: each request first fetches a fresh token, in turn.
-    command = [sqlmap, "-u", target.url, *SQLMAP_FLAGS, "--dbms", dbms,
-               "--threads", str(1 if target.csrf_url else threads),
-               "--output-dir", str(directory), "-t", str(directory / "traffic.txt"),
-               "--results-file", str(directory / "results.csv"), "--cookie", cookie, "--drop-set-cookie"]
+    command = [
+        sqlmap,
+        "-u",
+        target.url,
+        *SQLMAP_FLAGS,
+        "--dbms",
+        dbms,
+        "--threads",
+        str(1 if target.csrf_url else threads),
+        "--output-dir",
+        str(directory),
+        "-t",
+        str(directory / "traffic.txt"),
+        "--results-file",
+        str(directory / "results.csv"),
+        "--cookie",
+        cookie,
+        "--drop-set-cookie",
+    ]
     if target.method == "POST":
         command += ["--data", target.data or ""]
     if target.csrf_url:
@@ -554,8 +679,15 @@ def run_target(target: Target, *, sqlmap: str, dbms: str, out: Path, cookie: str
     start = time.monotonic()
     status = "done"
     with open(directory / "console.txt", "w", encoding="utf-8") as console:
-        process = subprocess.Popen(command, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True, cwd=directory, env={**os.environ, "TERM": "dumb"})
+        process = subprocess.Popen(
+            command,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=directory,
+            env={**os.environ, "TERM": "dumb"},
+        )
         try:
             process.wait(timeout=min(timeout, left))
         except subprocess.TimeoutExpired:
@@ -577,13 +709,19 @@ def run_target(target: Target, *, sqlmap: str, dbms: str, out: Path, cookie: str
 
 def read_results(directory: Path) -> tuple[list[str], list[str]]:
     """(parameters sqlmap tested, parameters it found injectable) from its files in ``directory``."""
-    console = (directory / "console.txt").read_text(encoding="utf-8", errors="replace") \
-        if (directory / "console.txt").exists() else ""
-    tested = sorted(set(re.findall(r"testing for SQL injection on (\S+ parameter '[^']+')", console))
-                    | set(re.findall(r"(\S+ parameter '[^']+') does not seem to be injectable", console)))
+    console = (
+        (directory / "console.txt").read_text(encoding="utf-8", errors="replace")
+        if (directory / "console.txt").exists()
+        else ""
+    )
+    tested = sorted(
+        set(re.findall(r"testing for SQL injection on (\S+ parameter '[^']+')", console))
+        | set(re.findall(r"(\S+ parameter '[^']+') does not seem to be injectable", console))
+    )
     injectable: set[str] = set()
-    for found in re.finditer(r"(\S+ parameter '[^']+') (?:is '[^']+' injectable|appears to be '[^']+' injectable)",
-                             console):
+    for found in re.finditer(
+        r"(\S+ parameter '[^']+') (?:is '[^']+' injectable|appears to be '[^']+' injectable)", console
+    ):
         injectable.add(found.group(1))
     # The authoritative places: sqlmap writes the injection points it confirmed to <host>/log and,
     # one per line, to the results CSV ("Target URL,Place,Parameter,Technique(s),Note(s)").
@@ -607,6 +745,7 @@ def count_requests(traffic: Path) -> int:
 
 
 # --- Database and server ----------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -637,8 +776,14 @@ def seed(env: dict[str, str], cases: int, defaulters: int) -> tuple[str, str]:
     """Migrate and load the demo data; return (case number, query code) of a demo applicant."""
     flask = [str(VENV_BIN / "flask"), "--app", str(ROOT / "wsgi")]
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
-    done = subprocess.run([*flask, "seed-demo", "--cases", str(cases), "--defaulters", str(defaulters)], env=env,
-                          check=True, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [*flask, "seed-demo", "--cases", str(cases), "--defaulters", str(defaulters)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     found = re.search(r"^(\S+执\d+号) 查询码 (\S+)$", done.stdout, re.M)
     if not found:
         raise SystemExit(f"seed-demo printed no query code:\n{done.stdout}")
@@ -646,11 +791,27 @@ def seed(env: dict[str, str], cases: int, defaulters: int) -> tuple[str, str]:
 
 
 def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:  # type: ignore[type-arg]
-    command = [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "4", "--timeout", "60",
-               "--chdir", str(ROOT / "bench" / "hostile"), "--pythonpath", str(ROOT),
-               "--access-logfile", str(log), "--error-logfile", str(log.with_suffix(".err")), "sqlmap_scan:scan_app()"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "4",
+        "--timeout",
+        "60",
+        "--chdir",
+        str(ROOT / "bench" / "hostile"),
+        "--pythonpath",
+        str(ROOT),
+        "--access-logfile",
+        str(log),
+        "--error-logfile",
+        str(log.with_suffix(".err")),
+        "sqlmap_scan:scan_app()",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     for _ in range(200):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
@@ -686,27 +847,46 @@ def scan_engine(engine: str, args: argparse.Namespace, sqlmap: str) -> list[Resu
         cookie = crawler.cookie_header()
         if args.list:
             for t in targets:
-                print(f"{t.name}: baseline {t.baseline}; {t.params}\n    {t.url}  {t.data or ''}"
-                      f"{'  csrf from ' + t.csrf_url if t.csrf_url else ''}")
+                print(
+                    f"{t.name}: baseline {t.baseline}; {t.params}\n    {t.url}  {t.data or ''}"
+                    f"{'  csrf from ' + t.csrf_url if t.csrf_url else ''}"
+                )
             return []
         dbms = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[engine]
-        print(f"[{engine}] {len(targets)} targets, {sum(len(t.params) for t in targets)} parameters; "
-              f"serving on {crawler.base}", flush=True)
+        print(
+            f"[{engine}] {len(targets)} targets, {sum(len(t.params) for t in targets)} parameters; "
+            f"serving on {crawler.base}",
+            flush=True,
+        )
         # Longest first: a form POST fetches a fresh token before every request, one at a time
         # (sqlmap refuses --threads with --csrf-url), so those runs set the length of the whole scan.
         order = sorted(targets, key=lambda t: -len(t.params) * (2 if t.csrf_url else 1))
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run_target, t, sqlmap=sqlmap, dbms=dbms, out=out, cookie=cookie,
-                                   threads=args.threads, timeout=args.target_timeout, deadline=budget_end,
-                                   keep_traffic=args.keep_traffic)
-                       for t in order]
+            futures = [
+                pool.submit(
+                    run_target,
+                    t,
+                    sqlmap=sqlmap,
+                    dbms=dbms,
+                    out=out,
+                    cookie=cookie,
+                    threads=args.threads,
+                    timeout=args.target_timeout,
+                    deadline=budget_end,
+                    keep_traffic=args.keep_traffic,
+                )
+                for t in order
+            ]
             results = []
             for future in futures:
                 result = future.result()
                 results.append(result)
-                print(f"[{engine}] {result.target.name}: {result.status}, {len(result.tested)} tested, "
-                      f"{result.requests} requests, {result.seconds:.0f}s"
-                      + (f", INJECTABLE {result.injectable}" if result.injectable else ""), flush=True)
+                print(
+                    f"[{engine}] {result.target.name}: {result.status}, {len(result.tested)} tested, "
+                    f"{result.requests} requests, {result.seconds:.0f}s"
+                    + (f", INJECTABLE {result.injectable}" if result.injectable else ""),
+                    flush=True,
+                )
         return sorted(results, key=lambda r: r.target.name)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -715,13 +895,13 @@ def scan_engine(engine: str, args: argparse.Namespace, sqlmap: str) -> list[Resu
 
 def baseline(crawler: Crawler, target: Target) -> int:
     """The status of the target's unmodified request (a form must validate for its fields to reach SQL)."""
-    url = target.url.replace("*", "")[len(crawler.base):]
+    url = target.url.replace("*", "")[len(crawler.base) :]
     if target.method == "GET":
         return crawler.fetch(url)[0]
     headers = {"Content-Type": "application/json"} if target.json else {}
     data = target.data or ""
     if target.csrf_url:
-        token = _csrf(crawler.fetch(target.csrf_url[len(crawler.base):])[1])
+        token = _csrf(crawler.fetch(target.csrf_url[len(crawler.base) :])[1])
         data = re.sub(r"csrf_token=[^&]*", "csrf_token=" + urllib.parse.quote(token), data)
     if target.name.startswith("POST /cases/view/leave"):
         return 0  # it would end the party's view this crawler still needs
@@ -729,6 +909,7 @@ def baseline(crawler: Crawler, target: Target) -> int:
 
 
 # --- Self-test: the results are read right ---------------------------------------------------------------------
+
 
 class _ToyHandler(BaseHTTPRequestHandler):
     """A deliberately injectable little site: /vuln?id= and the form at /form build their SQL by string
@@ -749,8 +930,10 @@ class _ToyHandler(BaseHTTPRequestHandler):
 
     def _query(self, sql: str, params: tuple = ()) -> str:  # type: ignore[type-arg]
         connection = sqlite3.connect(":memory:")
-        connection.executescript("CREATE TABLE person (id INTEGER, name TEXT);"
-                                 "INSERT INTO person VALUES (1, 'zhang'), (2, 'li'), (3, 'wang');")
+        connection.executescript(
+            "CREATE TABLE person (id INTEGER, name TEXT);"
+            "INSERT INTO person VALUES (1, 'zhang'), (2, 'li'), (3, 'wang');"
+        )
         try:
             rows = connection.execute(sql, params).fetchall()
         except sqlite3.Error:
@@ -770,8 +953,11 @@ class _ToyHandler(BaseHTTPRequestHandler):
         elif parts.path == "/form":
             token = secrets.token_hex(16)
             self.tokens.add(token)
-            self._answer(200, f'<form method="post"><input type="hidden" name="csrf_token" value="{token}">'
-                              f'<input name="name"></form>')
+            self._answer(
+                200,
+                f'<form method="post"><input type="hidden" name="csrf_token" value="{token}">'
+                f'<input name="name"></form>',
+            )
         else:
             self._answer(404, "not found")
 
@@ -798,19 +984,37 @@ def self_test(sqlmap: str, args: argparse.Namespace) -> int:
     expected = {
         "GET /vuln": (Target("GET /vuln", f"{base}/vuln?id=1", params=["id"]), True),
         "GET /safe": (Target("GET /safe", f"{base}/safe?id=1", params=["id"]), False),
-        "POST /form": (Target("POST /form", f"{base}/form", "POST", "csrf_token=x&name=zhang", params=["name"],
-                              csrf_url=f"{base}/form"), True),
+        "POST /form": (
+            Target(
+                "POST /form",
+                f"{base}/form",
+                "POST",
+                "csrf_token=x&name=zhang",
+                params=["name"],
+                csrf_url=f"{base}/form",
+            ),
+            True,
+        ),
     }
     failures = 0
     try:
         for name, (target, injectable) in expected.items():
-            result = run_target(target, sqlmap=sqlmap, dbms="SQLite", out=out, cookie="probe=1",
-                                threads=args.threads, timeout=args.target_timeout,
-                                deadline=time.monotonic() + args.budget)
+            result = run_target(
+                target,
+                sqlmap=sqlmap,
+                dbms="SQLite",
+                out=out,
+                cookie="probe=1",
+                threads=args.threads,
+                timeout=args.target_timeout,
+                deadline=time.monotonic() + args.budget,
+            )
             ok = bool(result.injectable) == injectable and result.tested and result.requests > 0
             failures += not ok
-            print(f"self-test {name}: {'ok' if ok else 'WRONG'} (injectable {result.injectable or 'no'}, "
-                  f"expected {'yes' if injectable else 'no'}; {len(result.tested)} tested, {result.requests} requests)")
+            print(
+                f"self-test {name}: {'ok' if ok else 'WRONG'} (injectable {result.injectable or 'no'}, "
+                f"expected {'yes' if injectable else 'no'}; {len(result.tested)} tested, {result.requests} requests)"
+            )
     finally:
         server.shutdown()
     return 1 if failures else 0
@@ -819,31 +1023,46 @@ def self_test(sqlmap: str, args: argparse.Namespace) -> int:
 def report(engine: str, results: list[Result]) -> None:
     print(f"\n{engine}:")
     width = max((len(r.target.name) for r in results), default=20)
-    print(f"{'target':<{width}}  {'baseline':>8}  {'params':>6}  {'tested':>6}  {'requests':>8}  {'time':>5}  "
-          f"{'status':<8}  injectable")
+    print(
+        f"{'target':<{width}}  {'baseline':>8}  {'params':>6}  {'tested':>6}  {'requests':>8}  {'time':>5}  "
+        f"{'status':<8}  injectable"
+    )
     for r in results:
-        print(f"{r.target.name:<{width}}  {r.target.baseline or '':>8}  {len(r.target.params):>6}  "
-              f"{len(r.tested):>6}  {r.requests:>8}  {r.seconds:>4.0f}s  {r.status:<8}  "
-              f"{'YES ' + ', '.join(r.injectable) if r.injectable else 'no'}")
-    print(f"{'total':<{width}}  {'':>8}  {sum(len(r.target.params) for r in results):>6}  "
-          f"{sum(len(r.tested) for r in results):>6}  {sum(r.requests for r in results):>8}")
+        print(
+            f"{r.target.name:<{width}}  {r.target.baseline or '':>8}  {len(r.target.params):>6}  "
+            f"{len(r.tested):>6}  {r.requests:>8}  {r.seconds:>4.0f}s  {r.status:<8}  "
+            f"{'YES ' + ', '.join(r.injectable) if r.injectable else 'no'}"
+        )
+    print(
+        f"{'total':<{width}}  {'':>8}  {sum(len(r.target.params) for r in results):>6}  "
+        f"{sum(len(r.tested) for r in results):>6}  {sum(r.requests for r in results):>8}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--pg-url", default=os.environ.get("SQLMAP_DATABASE_URL", DEFAULT_PG),
-                        help="a PostgreSQL database of the scan's own: it is dropped and created again")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("SQLMAP_DATABASE_URL", DEFAULT_PG),
+        help="a PostgreSQL database of the scan's own: it is dropped and created again",
+    )
     parser.add_argument("--cases", type=int, default=20)
     parser.add_argument("--defaulters", type=int, default=60)
     parser.add_argument("--budget", type=float, default=570, help="seconds per engine, all targets together")
     parser.add_argument("--target-timeout", type=float, default=240, help="seconds per sqlmap run")
     parser.add_argument("--jobs", type=int, default=3, help="sqlmap runs at once")
     parser.add_argument("--threads", type=int, default=4, help="sqlmap --threads")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check that an injectable toy site comes out injectable (and a safe one not)")
-    parser.add_argument("--keep-traffic", action="store_true",
-                        help="keep sqlmap's traffic log (-t) of each target in its output directory")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that an injectable toy site comes out injectable (and a safe one not)",
+    )
+    parser.add_argument(
+        "--keep-traffic",
+        action="store_true",
+        help="keep sqlmap's traffic log (-t) of each target in its output directory",
+    )
     parser.add_argument("--list", action="store_true", help="list the targets and their baseline; run no sqlmap")
     parser.add_argument("--only", help="regular expression: scan only the targets whose name matches")
     args = parser.parse_args()
@@ -865,13 +1084,16 @@ def main() -> int:
         tested = sum(len(r.tested) for r in results)
         declared = sum(len(r.target.params) for r in results)
         incomplete = [r.target.name for r in results if r.status != "done"]
-        print(f"{engine}: {len(results)} targets, {tested} parameters tested of {declared}, "
-              f"{sum(r.requests for r in results)} requests, {injectable} injectable, "
-              f"{seconds:.0f}s" + (f"; incomplete: {incomplete}" if incomplete else ""))
+        print(
+            f"{engine}: {len(results)} targets, {tested} parameters tested of {declared}, "
+            f"{sum(r.requests for r in results)} requests, {injectable} injectable, "
+            f"{seconds:.0f}s" + (f"; incomplete: {incomplete}" if incomplete else "")
+        )
         rows += [
             results_file.row("injectable parameters", engine, injectable, "", "0", injectable == 0),
-            results_file.row("parameters tested", engine, tested, "", f">= {declared}",
-                             tested >= declared and not incomplete),
+            results_file.row(
+                "parameters tested", engine, tested, "", f">= {declared}", tested >= declared and not incomplete
+            ),
             results_file.row("requests", engine, sum(r.requests for r in results), "", "", True),
             results_file.row("targets", engine, len(results), "", "", not incomplete),
             results_file.row("run time", engine, round(seconds), "s", "<= 600", seconds <= 600),

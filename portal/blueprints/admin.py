@@ -37,8 +37,9 @@ def _court_choices() -> list[tuple[str, str]]:
 @access.roles(Role.ADMIN)
 def index() -> ResponseReturnValue:
     """List every account."""
-    return render("admin/accounts.html", "admin/accounts.html",
-                  accounts=accounts.list_accounts(db.session), confirm=ConfirmForm())
+    return render(
+        "admin/accounts.html", "admin/accounts.html", accounts=accounts.list_accounts(db.session), confirm=ConfirmForm()
+    )
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
@@ -47,20 +48,35 @@ def new_account() -> ResponseReturnValue:
     """Create an account for a judge, clerk, administrator or grid liaison."""
     form = AccountForm(courts=_court_choices())
     if not form.validate_on_submit():
-        return render("admin/new_account.html", "admin/new_account.html", form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "admin/new_account.html", "admin/new_account.html", form=form, status=422 if form.is_submitted() else 200
+        )
     now, actor = utcnow(), current_user.username
     court = courts.get_court(db.session, form.court.data)
     role = Role(form.role.data)
     officer_id = None
     if role in OFFICER_KINDS:
-        officer = courts.add_officer(db.session, court=court, name=form.display_name.data,
-                                     kind=OFFICER_KINDS[role], team=form.team.data or "", actor=actor, now=now)
+        officer = courts.add_officer(
+            db.session,
+            court=court,
+            name=form.display_name.data,
+            kind=OFFICER_KINDS[role],
+            team=form.team.data or "",
+            actor=actor,
+            now=now,
+        )
         officer_id = officer.id
     try:
         account = accounts.create_account(
-            db.session, username=form.username.data, display_name=form.display_name.data, role=role,
-            password=form.password.data, court=court, officer_id=officer_id, actor=actor, now=now,
+            db.session,
+            username=form.username.data,
+            display_name=form.display_name.data,
+            role=role,
+            password=form.password.data,
+            court=court,
+            officer_id=officer_id,
+            actor=actor,
+            now=now,
         )
     except accounts.AccountError as exc:
         db.session.rollback()
@@ -76,8 +92,13 @@ def new_account() -> ResponseReturnValue:
 def account(account_id: int) -> ResponseReturnValue:
     """Show one account with its actions."""
     target = _account_or_404(account_id)
-    return render("admin/account.html", "admin/account.html", account=target,
-                  confirm=ConfirmForm(), reset_form=PasswordResetForm())
+    return render(
+        "admin/account.html",
+        "admin/account.html",
+        account=target,
+        confirm=ConfirmForm(),
+        reset_form=PasswordResetForm(),
+    )
 
 
 @bp.post("/accounts/<id:account_id>/active")
@@ -106,10 +127,17 @@ def reset_password(account_id: int) -> ResponseReturnValue:
     target = _account_or_404(account_id)
     form = PasswordResetForm()
     if not form.validate_on_submit():
-        return render("admin/account.html", "admin/account.html", account=target,
-                      confirm=ConfirmForm(), reset_form=form, status=422)
-    accounts.set_password(db.session, account=target, password=form.password.data,
-                          actor=current_user.username, now=utcnow(), reset=True)
+        return render(
+            "admin/account.html",
+            "admin/account.html",
+            account=target,
+            confirm=ConfirmForm(),
+            reset_form=form,
+            status=422,
+        )
+    accounts.set_password(
+        db.session, account=target, password=form.password.data, actor=current_user.username, now=utcnow(), reset=True
+    )
     db.session.commit()
     flash(_("The password of %(username)s was reset.", username=target.username), "success")
     return redirect(url_for("admin.account", account_id=target.id), 303)

@@ -39,11 +39,20 @@ EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
 def _apply_page(case: EnforcementCase, party: Party, form: AidApplicationForm, *, status: int = 200) -> Response:
-    pending = next((a for a in aid.applications_of_party(db.session, party.id) if a.status == AidStatus.SUBMITTED),
-                   None)
-    return render("aid/apply.html", "aid/apply.html", case=case, party=party, form=form, pending=pending,
-                  review_days=deadlines.settings_for(case.court.deadline_settings)["aid_review_days"],
-                  request_limit_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20, status=status)
+    pending = next(
+        (a for a in aid.applications_of_party(db.session, party.id) if a.status == AidStatus.SUBMITTED), None
+    )
+    return render(
+        "aid/apply.html",
+        "aid/apply.html",
+        case=case,
+        party=party,
+        form=form,
+        pending=pending,
+        review_days=deadlines.settings_for(case.court.deadline_settings)["aid_review_days"],
+        request_limit_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20,
+        status=status,
+    )
 
 
 @bp.route("/apply", methods=["GET", "POST"])
@@ -63,9 +72,16 @@ def apply() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _apply_page(case, party, form, status=422 if form.is_submitted() else 200)
     try:
-        application = aid.apply(db.session, case=case, party=party, hardship=Hardship(form.hardship.data),
-                                household=form.household.data, amount_asked_fen=form.amount.fen or 0,
-                                documents=form.read_documents, now=now)
+        application = aid.apply(
+            db.session,
+            case=case,
+            party=party,
+            hardship=Hardship(form.hardship.data),
+            household=form.household.data,
+            amount_asked_fen=form.amount.fen or 0,
+            documents=form.read_documents,
+            now=now,
+        )
     except PublicityError as exc:
         db.session.rollback()
         if isinstance(exc, (BadAttachment, aid.TooManyDocuments)):
@@ -76,8 +92,13 @@ def apply() -> ResponseReturnValue:
             form.form_errors.append(domain_message(exc))
         return _apply_page(case, party, form, status=422)
     db.session.commit()
-    flash(_("Your application for judicial aid was received. The court decides on it by %(date)s and tells you.",
-            date=localtime(application.review_due_at, "yyyy-MM-dd")), "success")
+    flash(
+        _(
+            "Your application for judicial aid was received. The court decides on it by %(date)s and tells you.",
+            date=localtime(application.review_due_at, "yyyy-MM-dd"),
+        ),
+        "success",
+    )
     return redirect(url_for("cases.view", _anchor="aid"), 303)
 
 
@@ -96,14 +117,25 @@ def _application_or_404(application_id: int) -> AidApplication:
 def worklist() -> ResponseReturnValue:
     """Applications awaiting a decision (with the review deadline) or a payment, then the latest decided."""
     court_id = current_user.court_id
-    return render("aid/worklist.html", "aid/worklist.html", now=utcnow(),
-                  pending=aid.worklist(db.session, court_id=court_id),
-                  decided=aid.decided_of_court(db.session, court_id=court_id))
+    return render(
+        "aid/worklist.html",
+        "aid/worklist.html",
+        now=utcnow(),
+        pending=aid.worklist(db.session, court_id=court_id),
+        decided=aid.decided_of_court(db.session, court_id=court_id),
+    )
 
 
 def _staff_page(application: AidApplication, forms: dict[str, PortalForm], *, status: int = 200) -> Response:
-    return render("aid/application.html", "aid/application.html", application=application,
-                  decision=forms["decide"], payment=forms["pay"], now=utcnow(), status=status)
+    return render(
+        "aid/application.html",
+        "aid/application.html",
+        application=application,
+        decision=forms["decide"],
+        payment=forms["pay"],
+        now=utcnow(),
+        status=status,
+    )
 
 
 def _paid_at(day: date, now: datetime) -> datetime:
@@ -133,13 +165,20 @@ def application(application_id: int) -> ResponseReturnValue:
     now, actor = utcnow(), current_user.username
     try:
         if chosen == "decide":
-            aid.decide(db.session, application=found, grant=decision.grant,
-                       amount_granted_fen=decision.amount.fen if decision.grant else None,
-                       reasons=decision.reasons.data or "", actor=actor, now=now)
+            aid.decide(
+                db.session,
+                application=found,
+                grant=decision.grant,
+                amount_granted_fen=decision.amount.fen if decision.grant else None,
+                reasons=decision.reasons.data or "",
+                actor=actor,
+                now=now,
+            )
             message = _("Decision recorded; the applicant will be told.")
         else:
-            aid.record_payment(db.session, application=found, paid_at=_paid_at(payment.paid_on.data, now),
-                               actor=actor, now=now)
+            aid.record_payment(
+                db.session, application=found, paid_at=_paid_at(payment.paid_on.data, now), actor=actor, now=now
+            )
             message = _("Payment recorded: the aid is in the case funds.")
     except PublicityError as exc:
         db.session.rollback()
@@ -164,6 +203,7 @@ def document(application_id: int, document_id: int) -> ResponseReturnValue:
     if doc is None or doc.application_id != found.id:
         abort(404)
     response = Response(doc.content, mimetype=doc.content_type)
-    response.headers["Content-Disposition"] = \
+    response.headers["Content-Disposition"] = (
         f"attachment; filename=aid-{found.id}-{doc.id}.{EXTENSIONS.get(doc.content_type, 'bin')}"
+    )
     return response

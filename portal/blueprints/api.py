@@ -67,9 +67,13 @@ def serialise(v: PartyView, *, all_nodes: list) -> dict[str, object]:  # type: i
             for d in v.deadlines
         ],
         "funds": [
-            {"direction": m.direction.value, "source": m.source.value, "counterparty": m.counterparty,
-             "amount_fen": m.amount_fen,
-             "occurred_at": m.occurred_at.isoformat()}
+            {
+                "direction": m.direction.value,
+                "source": m.source.value,
+                "counterparty": m.counterparty,
+                "amount_fen": m.amount_fen,
+                "occurred_at": m.occurred_at.isoformat(),
+            }
             for m in v.movements
         ],
         "balance_fen": v.balance,
@@ -82,26 +86,50 @@ def serialise(v: PartyView, *, all_nodes: list) -> dict[str, object]:  # type: i
 def case_lookup() -> ResponseReturnValue:
     """Look a case up by number and query code; the same view a party gets on the web."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("case_number"), str) \
-            or not isinstance(body.get("query_code"), str) or not body["query_code"].strip() \
-            or "\x00" in body["case_number"] + body["query_code"]:
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("case_number"), str)
+        or not isinstance(body.get("query_code"), str)
+        or not body["query_code"].strip()
+        or "\x00" in body["case_number"] + body["query_code"]
+    ):
         return _error(422, "invalid_request", _("Send JSON with case_number and query_code."))
     try:
         case_numbers.parse(body["case_number"])
     except case_numbers.MalformedCaseNumber:
-        return _error(422, "malformed_case_number", _(
-            "The case number is not valid. Write it like %(example)s: (year), court code, type such as 执 or 执恢, "
-            "serial number, 号.", example=case_numbers.EXAMPLE))
+        return _error(
+            422,
+            "malformed_case_number",
+            _(
+                "The case number is not valid. Write it like %(example)s: (year), court code, type such as 执 or 执恢, "
+                "serial number, 号.",
+                example=case_numbers.EXAMPLE,
+            ),
+        )
     now = utcnow()
     try:
-        case, party = lookup.lookup(db.session, case_number=body["case_number"], code=body["query_code"],
-                                    key=query_code_key(), ip=request.remote_addr or "unknown",
-                                    policy=lookup_policy(), now=now)
+        case, party = lookup.lookup(
+            db.session,
+            case_number=body["case_number"],
+            code=body["query_code"],
+            key=query_code_key(),
+            ip=request.remote_addr or "unknown",
+            policy=lookup_policy(),
+            now=now,
+        )
     except lookup.LookupLocked as exc:
         db.session.commit()
-        response = jsonify(error={"code": 429, "reason": "locked", "until": exc.until.isoformat(),
-                                  "message": _("Too many wrong attempts. Lookups are paused until %(until)s.",
-                                               until=exc.until.isoformat(timespec="minutes"))})
+        response = jsonify(
+            error={
+                "code": 429,
+                "reason": "locked",
+                "until": exc.until.isoformat(),
+                "message": _(
+                    "Too many wrong attempts. Lookups are paused until %(until)s.",
+                    until=exc.until.isoformat(timespec="minutes"),
+                ),
+            }
+        )
         response.status_code = 429
         return response
     except lookup.LookupRefused as exc:
@@ -163,7 +191,9 @@ def defaulters_api() -> ResponseReturnValue:
     courts = _courts()
     form = SearchForm(request.args, courts=courts)
     if not form.validate():
-        return _error(422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()))
+        return _error(
+            422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+        )
     page = run_search(form, request.args.get("cursor"), rows=True)
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = external_url("api.defaulters_api", cursor=page.next_cursor, **query) if page.next_cursor else None
@@ -171,10 +201,12 @@ def defaulters_api() -> ResponseReturnValue:
     if any(e.court_id not in court_names for e in page.items):  # a court newer than the cached list
         court_names = {int(value): name for value, name in _courts(refresh=True)}
     url_prefix = external_url("lists.defaulter", entry_id=1)[:-1]
-    response = jsonify(items=[defaulter_item(e, court_names, url_prefix) for e in page.items], next=next_url,
-                       mode=page.mode)
-    search_cache.keep(key, response.get_data(), version=list_version, now=now,
-                      next_change=defaulters.next_change(db.session, now=now))
+    response = jsonify(
+        items=[defaulter_item(e, court_names, url_prefix) for e in page.items], next=next_url, mode=page.mode
+    )
+    search_cache.keep(
+        key, response.get_data(), version=list_version, now=now, next_change=defaulters.next_change(db.session, now=now)
+    )
     return response
 
 
@@ -199,9 +231,15 @@ def restriction_item(order, court_names: dict[int, str]) -> dict[str, object]:  
         "name": order.name,
         "kind": order.kind.value,
         "id_number_masked": order.id_masked,
-        "bound_persons": [{"role": p.role.value, "role_label": labels.label(labels.BOUND_ROLES, p.role),
-                           "name": p.name, "id_number_masked": p.id_masked or None}
-                          for p in restrictions.restricted_persons(order)],
+        "bound_persons": [
+            {
+                "role": p.role.value,
+                "role_label": labels.label(labels.BOUND_ROLES, p.role),
+                "name": p.name,
+                "id_number_masked": p.id_masked or None,
+            }
+            for p in restrictions.restricted_persons(order)
+        ],
         "items": [{"code": item, "label": labels.label(labels.RESTRICTED_ITEMS, item)} for item in order.items],
         "case_number": order.case_number,
         "court": court_names[order.court_id],
@@ -222,7 +260,9 @@ def restrictions_api() -> ResponseReturnValue:
     courts = _courts()
     form = RestrictionSearchForm(request.args, courts=courts)
     if not form.validate():
-        return _error(422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items()))
+        return _error(
+            422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+        )
     page = run_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = external_url("api.restrictions_api", cursor=page.next_cursor, **query) if page.next_cursor else None
@@ -243,8 +283,12 @@ def bounty_item(notice) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "id_number_masked": notice.id_masked,
         "case_number": notice.case_number,
         "court": notice.court.name,
-        "reward": {"kind": notice.reward_kind.value, "amount_fen": notice.reward_fen,
-                   "basis_points": notice.reward_basis_points, "cap_fen": notice.reward_cap_fen},
+        "reward": {
+            "kind": notice.reward_kind.value,
+            "amount_fen": notice.reward_fen,
+            "basis_points": notice.reward_basis_points,
+            "cap_fen": notice.reward_cap_fen,
+        },
         "conditions": notice.conditions,
         "published_at": notice.published_at.isoformat(),
     }
@@ -262,8 +306,11 @@ def bounties_api() -> ResponseReturnValue:
     if len(q) > 60:
         return _error(422, "invalid_request", "q: at most 60 characters")
     page = bounties.search(db.session, query=q, cursor=request.args.get("cursor"), key=search_key())
-    next_url = external_url("api.bounties_api", cursor=page.next_cursor, **({"q": q} if q else {})) \
-        if page.next_cursor else None
+    next_url = (
+        external_url("api.bounties_api", cursor=page.next_cursor, **({"q": q} if q else {}))
+        if page.next_cursor
+        else None
+    )
     return jsonify(items=[bounty_item(n) for n in page.items], next=next_url, mode=page.mode)
 
 
@@ -275,9 +322,11 @@ def stats_api() -> ResponseReturnValue:
 
     court, figures, _years = figures_for_request()
     supervision = oversight_summary(court)
-    return jsonify(court={"code": court.code, "name": court.name} if court else None, **figures,
-                   oversight={key: supervision[key] for key in ("cases_supervised", "overseers_involved", "cards",
-                                                                "ratings")})
+    return jsonify(
+        court={"code": court.code, "name": court.name} if court else None,
+        **figures,
+        oversight={key: supervision[key] for key in ("cases_supervised", "overseers_involved", "cards", "ratings")},
+    )
 
 
 @bp.get("/openapi.json")

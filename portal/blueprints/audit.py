@@ -33,8 +33,9 @@ def index() -> ResponseReturnValue:
     form = AuditFilterForm(request.args)
     before = keyset_arg("before")
     if not form.validate():
-        return render("audit/index.html", "audit/_rows.html", form=form, records=[], next_before=None,
-                      query={}, status=422)
+        return render(
+            "audit/index.html", "audit/_rows.html", form=form, records=[], next_before=None, query={}, status=422
+        )
     # Officers see their own court's chain; only administrators see every court and the portal chain.
     chain = None if current_user.role == Role.ADMIN else (current_user.court.code if current_user.court else "-")
     records = audit.page(
@@ -50,5 +51,11 @@ def index() -> ResponseReturnValue:
     )
     next_before = records[PAGE_SIZE - 1].id if len(records) > PAGE_SIZE else None
     query = {k: v for k, v in request.args.items() if k != "before" and v}
-    return render("audit/index.html", "audit/_rows.html", form=form, records=records[:PAGE_SIZE],
-                  next_before=next_before, query=query)
+    return render(
+        "audit/index.html",
+        "audit/_rows.html",
+        form=form,
+        records=records[:PAGE_SIZE],
+        next_before=next_before,
+        query=query,
+    )

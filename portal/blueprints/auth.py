@@ -64,7 +64,9 @@ def login() -> ResponseReturnValue:
         )
     except accounts.LoginLocked as exc:
         db.session.commit()
-        form.form_errors.append(_("Too many failed logins. Try again after %(until)s.", until=localtime(exc.until, "HH:mm")))
+        form.form_errors.append(
+            _("Too many failed logins. Try again after %(until)s.", until=localtime(exc.until, "HH:mm"))
+        )
         return render("auth/login.html", "auth/login.html", form=form, status=429)
     except accounts.AccountError as exc:
         db.session.commit()  # the failure counts towards the lockout
@@ -109,8 +111,12 @@ def change_password() -> ResponseReturnValue:
         form.current.errors.append(_("The current password is wrong."))
         return render("auth/password.html", "auth/password.html", form=form, status=422)
     accounts.set_password(
-        db.session, account=current_user._get_current_object(), password=form.password.data,
-        actor=current_user.username, now=utcnow(), reset=False,
+        db.session,
+        account=current_user._get_current_object(),
+        password=form.password.data,
+        actor=current_user.username,
+        now=utcnow(),
+        reset=False,
     )
     db.session.commit()
     login_user(current_user)  # the session id carries the new token

@@ -49,8 +49,10 @@ EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 def clue_limits() -> list[bounties.ClueLimit]:
     """Clues allowed per address: per hour and per day (counted in the database, shared by every process)."""
     config = current_app.config
-    return [bounties.ClueLimit(config["MINGJING_CLUES_PER_HOUR"], timedelta(hours=1)),
-            bounties.ClueLimit(config["MINGJING_CLUES_PER_DAY"], timedelta(days=1))]
+    return [
+        bounties.ClueLimit(config["MINGJING_CLUES_PER_HOUR"], timedelta(hours=1)),
+        bounties.ClueLimit(config["MINGJING_CLUES_PER_DAY"], timedelta(days=1)),
+    ]
 
 
 def _today() -> date:
@@ -83,8 +85,18 @@ def _public_or_abort(notice_id: int) -> BountyNotice:
     return notice
 
 
-BOUNTY_COLUMNS = ["案号", "被执行人姓名/名称", "身份证号码/组织机构代码", "执行法院", "悬赏方式", "悬赏金额（元）",
-                  "悬赏比例（%）", "最高限额（元）", "悬赏条件", "发布时间"]
+BOUNTY_COLUMNS = [
+    "案号",
+    "被执行人姓名/名称",
+    "身份证号码/组织机构代码",
+    "执行法院",
+    "悬赏方式",
+    "悬赏金额（元）",
+    "悬赏比例（%）",
+    "最高限额（元）",
+    "悬赏条件",
+    "发布时间",
+]
 
 
 @bp.get("/lists/bounties.csv", endpoint="csv")
@@ -93,12 +105,21 @@ BOUNTY_COLUMNS = ["案号", "被执行人姓名/名称", "身份证号码/组织
 def csv_export() -> ResponseReturnValue:
     """Every published bounty notice as CSV (masked numbers; never clues or informants), streamed."""
     kinds = {RewardKind.FIXED: "固定金额", RewardKind.PERCENTAGE: "按执行到位金额比例"}
-    rows = ([n.case_number, n.respondent_name, n.id_masked, n.court.name, kinds[n.reward_kind],
-             labels.yuan(n.reward_fen) if n.reward_fen is not None else "",
-             f"{n.reward_basis_points / 100:g}" if n.reward_basis_points is not None else "",
-             labels.yuan(n.reward_cap_fen) if n.reward_cap_fen is not None else "", n.conditions,
-             localtime(n.published_at, "yyyy-MM-dd")]
-            for n in bounties.iter_public(db.session))
+    rows = (
+        [
+            n.case_number,
+            n.respondent_name,
+            n.id_masked,
+            n.court.name,
+            kinds[n.reward_kind],
+            labels.yuan(n.reward_fen) if n.reward_fen is not None else "",
+            f"{n.reward_basis_points / 100:g}" if n.reward_basis_points is not None else "",
+            labels.yuan(n.reward_cap_fen) if n.reward_cap_fen is not None else "",
+            n.conditions,
+            localtime(n.published_at, "yyyy-MM-dd"),
+        ]
+        for n in bounties.iter_public(db.session)
+    )
     return csv_response(BOUNTY_COLUMNS, rows, "bounties.csv")
 
 
@@ -118,23 +139,41 @@ def clue(notice_id: int) -> ResponseReturnValue:
     found = _public_or_abort(notice_id)
     form = ClueForm()
     if not form.validate_on_submit():
-        return render("bounties/clue.html", "bounties/clue.html", notice=found, form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "bounties/clue.html",
+            "bounties/clue.html",
+            notice=found,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
     upload = form.attachment.data
     content = upload.read(bounties.ATTACHMENT_LIMIT + 1) if upload and upload.filename else None
     now = utcnow()
     try:
         received = bounties.submit_clue(
-            db.session, notice=found, text=form.text.data, informant_name=form.informant_name.data or "",
-            informant_phone=form.informant_phone.data or "", informant_email=form.informant_email.data or "",
-            wants_reward=bool(form.wants_reward.data), attachment=content,
-            attachment_name=upload.filename if content else "", ip=request.remote_addr or "unknown",
-            limits=clue_limits(), now=now)
+            db.session,
+            notice=found,
+            text=form.text.data,
+            informant_name=form.informant_name.data or "",
+            informant_phone=form.informant_phone.data or "",
+            informant_email=form.informant_email.data or "",
+            wants_reward=bool(form.wants_reward.data),
+            attachment=content,
+            attachment_name=upload.filename if content else "",
+            ip=request.remote_addr or "unknown",
+            limits=clue_limits(),
+            now=now,
+        )
     except bounties.CluesPaused as exc:
         db.session.rollback()
-        form.form_errors.append(_("Too many requests") + "：" + _(
-            "Too many clues were sent from this network. You can send another after %(until)s.",
-            until=localtime(exc.until, "yyyy-MM-dd HH:mm")))
+        form.form_errors.append(
+            _("Too many requests")
+            + "："
+            + _(
+                "Too many clues were sent from this network. You can send another after %(until)s.",
+                until=localtime(exc.until, "yyyy-MM-dd HH:mm"),
+            )
+        )
         response = render("bounties/clue.html", "bounties/clue.html", notice=found, form=form, status=429)
         response.headers["Retry-After"] = str(max(1, math.ceil((exc.until - now).total_seconds())))
         return response
@@ -144,11 +183,22 @@ def clue(notice_id: int) -> ResponseReturnValue:
             form.attachment.errors = [domain_message(exc)]
         else:
             form.form_errors.append(domain_message(exc))
-        return render("bounties/clue.html", "bounties/clue.html", notice=found, form=form,
-                      status=413 if isinstance(exc, bounties.AttachmentTooLarge) else 422)
+        return render(
+            "bounties/clue.html",
+            "bounties/clue.html",
+            notice=found,
+            form=form,
+            status=413 if isinstance(exc, bounties.AttachmentTooLarge) else 422,
+        )
     db.session.commit()
-    flash(_("Your clue was received at %(time)s. Thank you: the judge in charge of the case reads every clue "
-            "in the order received.", time=localtime(received.received_at)), "success")
+    flash(
+        _(
+            "Your clue was received at %(time)s. Thank you: the judge in charge of the case reads every clue "
+            "in the order received.",
+            time=localtime(received.received_at),
+        ),
+        "success",
+    )
     return redirect(url_for("bounties.notice", notice_id=found.id), 303)
 
 
@@ -184,26 +234,37 @@ def new(case_id: int) -> ResponseReturnValue:
     form.applicant.choices = [(str(p.id), p.name) for p in case.parties if p.side == PartySide.APPLICANT]
     form.respondent.choices = [(str(p.id), p.name) for p in case.parties if p.side == PartySide.RESPONDENT]
     if not form.validate_on_submit():
-        return render("bounties/new.html", "bounties/new.html", case=case, form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "bounties/new.html", "bounties/new.html", case=case, form=form, status=422 if form.is_submitted() else 200
+        )
     kind = RewardKind(form.reward_kind.data)
     fixed = kind == RewardKind.FIXED
     try:
         created = bounties.apply(
-            db.session, case=case, applicant=parties[int(form.applicant.data)],
-            respondent=parties[int(form.respondent.data)], reward_kind=kind,
+            db.session,
+            case=case,
+            applicant=parties[int(form.applicant.data)],
+            respondent=parties[int(form.respondent.data)],
+            reward_kind=kind,
             reward_fen=form.reward_amount.fen if fixed else None,
             reward_basis_points=None if fixed else form.basis_points,
             reward_cap_fen=None if fixed else (form.reward_cap.fen or None),
-            conditions=form.conditions.data, channels=form.channels.data or "", received_on=form.received_on.data,
-            key=search_key(), actor=current_user.username, now=utcnow())
+            conditions=form.conditions.data,
+            channels=form.channels.data or "",
+            received_on=form.received_on.data,
+            key=search_key(),
+            actor=current_user.username,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
         return render("bounties/new.html", "bounties/new.html", case=_case_or_404(case_id), form=form, status=422)
     db.session.commit()
-    flash(_("Bounty application recorded; the court decides by %(date)s.", date=created.decision_due.isoformat()),
-          "success")
+    flash(
+        _("Bounty application recorded; the court decides by %(date)s.", date=created.decision_due.isoformat()),
+        "success",
+    )
     return redirect(url_for("bounties.staff_notice", notice_id=created.id), 303)
 
 
@@ -212,20 +273,36 @@ def new(case_id: int) -> ResponseReturnValue:
 def worklist() -> ResponseReturnValue:
     """Applications awaiting decision (10-day deadline) and, for a judge, the clues on their cases."""
     judge_id = current_user.officer_id if current_user.role == Role.JUDGE else None
-    return render("bounties/worklist.html", "bounties/worklist.html", today=_today(),
-                  pending=bounties.awaiting_decision(db.session, court_id=current_user.court_id),
-                  published=bounties.court_notices(db.session, court_id=current_user.court_id),
-                  clues=bounties.clues_for_judge(db.session, judge_id=judge_id) if judge_id else [])
+    return render(
+        "bounties/worklist.html",
+        "bounties/worklist.html",
+        today=_today(),
+        pending=bounties.awaiting_decision(db.session, court_id=current_user.court_id),
+        published=bounties.court_notices(db.session, court_id=current_user.court_id),
+        clues=bounties.clues_for_judge(db.session, judge_id=judge_id) if judge_id else [],
+    )
 
 
-def _staff_page(notice: BountyNotice, forms: dict[str, PortalForm], *, status: int = 200,
-                fresh: frozenset[int] = frozenset()) -> Response:
+def _staff_page(
+    notice: BountyNotice, forms: dict[str, PortalForm], *, status: int = 200, fresh: frozenset[int] = frozenset()
+) -> Response:
     clues = bounties.clues_of(db.session, notice)
-    return render("bounties/staff_notice.html", "bounties/staff_notice.html", notice=notice, clues=clues,
-                  payments=bounties.payments_of(db.session, notice), paid=bounties.paid_total(db.session, notice),
-                  recovered=bounties.recovered(db.session, notice.case_id, since=notice.published_at), is_judge=_is_case_judge(notice),
-                  fresh=fresh, decision=forms["decide"], payment=forms["pay"], closing=forms["close"], today=_today(),
-                  status=status)
+    return render(
+        "bounties/staff_notice.html",
+        "bounties/staff_notice.html",
+        notice=notice,
+        clues=clues,
+        payments=bounties.payments_of(db.session, notice),
+        paid=bounties.paid_total(db.session, notice),
+        recovered=bounties.recovered(db.session, notice.case_id, since=notice.published_at),
+        is_judge=_is_case_judge(notice),
+        fresh=fresh,
+        decision=forms["decide"],
+        payment=forms["pay"],
+        closing=forms["close"],
+        today=_today(),
+        status=status,
+    )
 
 
 @bp.route("/staff/bounties/<id:notice_id>", methods=["GET", "POST"], endpoint="staff_notice")
@@ -236,15 +313,23 @@ def staff_notice(notice_id: int) -> ResponseReturnValue:
     decision = BountyDecisionForm(prefix="decide")
     payment = RewardPaymentForm(prefix="pay", paid_on=_today())
     closing = BountyCloseForm(prefix="close")
-    payment.clue.choices = [(str(c.id), _("Clue %(number)s, received %(time)s", number=c.id,
-                                          time=localtime(c.received_at)))
-                            for c in bounties.clues_of(db.session, found)]
+    payment.clue.choices = [
+        (str(c.id), _("Clue %(number)s, received %(time)s", number=c.id, time=localtime(c.received_at)))
+        for c in bounties.clues_of(db.session, found)
+    ]
     forms: dict[str, PortalForm] = {"decide": decision, "pay": payment, "close": closing}
     if request.method == "GET":
         fresh: frozenset[int] = frozenset()
         if _is_case_judge(found):
-            fresh = frozenset(bounties.mark_read(db.session, notice=found, clues=bounties.clues_of(db.session, found),
-                                                 actor=current_user.username, now=utcnow()))
+            fresh = frozenset(
+                bounties.mark_read(
+                    db.session,
+                    notice=found,
+                    clues=bounties.clues_of(db.session, found),
+                    actor=current_user.username,
+                    now=utcnow(),
+                )
+            )
             db.session.commit()
         return _staff_page(found, forms, fresh=fresh)
     chosen = next((name for name, form in forms.items() if form.submit.data), None)
@@ -256,16 +341,29 @@ def staff_notice(notice_id: int) -> ResponseReturnValue:
     now, actor = utcnow(), current_user.username
     try:
         if chosen == "decide":
-            bounties.decide(db.session, notice=found, grant=decision.decision.data == "grant",
-                            reasons=decision.reasons.data or "", actor=actor, now=now)
+            bounties.decide(
+                db.session,
+                notice=found,
+                grant=decision.decision.data == "grant",
+                reasons=decision.reasons.data or "",
+                actor=actor,
+                now=now,
+            )
             message = _("Decision recorded.")
         elif chosen == "pay":
             paid_clue = db.session.get(BountyClue, int(payment.clue.data))
             if paid_clue is None:
                 abort(404)
-            bounties.record_payment(db.session, notice=found, clue=paid_clue, amount_fen=payment.amount.fen or 0,
-                                    paid_on=payment.paid_on.data, eligibility_confirmed=bool(payment.eligible.data),
-                                    actor=actor, now=now)
+            bounties.record_payment(
+                db.session,
+                notice=found,
+                clue=paid_clue,
+                amount_fen=payment.amount.fen or 0,
+                paid_on=payment.paid_on.data,
+                eligibility_confirmed=bool(payment.eligible.data),
+                actor=actor,
+                now=now,
+            )
             message = _("Reward payment recorded.")
         else:
             bounties.close(db.session, notice=found, reason=closing.reason.data, actor=actor, now=now)
@@ -287,6 +385,7 @@ def clue_attachment(clue_id: int) -> ResponseReturnValue:
     if found is None or found.notice.court_id != current_user.court_id or not found.attachment:
         abort(404)
     response = Response(found.attachment, mimetype=found.attachment_type)
-    response.headers["Content-Disposition"] = \
+    response.headers["Content-Disposition"] = (
         f"attachment; filename=clue-{found.id}.{EXTENSIONS[found.attachment_type]}"
+    )
     return response

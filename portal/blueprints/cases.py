@@ -42,8 +42,15 @@ def viewing_party(now: datetime) -> tuple[EnforcementCase, Party] | None:
         session.pop(VIEW_KEY, None)
         return None
     # The case with what every page of the party's view shows (court, judge, parties) in two statements.
-    case = db.session.get(EnforcementCase, stash["case_id"], options=[
-        joinedload(EnforcementCase.court), joinedload(EnforcementCase.judge), selectinload(EnforcementCase.parties)])
+    case = db.session.get(
+        EnforcementCase,
+        stash["case_id"],
+        options=[
+            joinedload(EnforcementCase.court),
+            joinedload(EnforcementCase.judge),
+            selectinload(EnforcementCase.parties),
+        ],
+    )
     party = next((p for p in case.parties if p.id == stash["party_id"]), None) if case is not None else None
     # A reissued code ends every view opened with the old one.
     if party is None or party.query_code_hash is None or party.query_code_hash != stash.get("code"):
@@ -64,13 +71,20 @@ def lookup_page() -> ResponseReturnValue:
         return render("cases/lookup.html", "cases/lookup.html", form=form, status=422 if form.is_submitted() else 200)
     now = utcnow()
     try:
-        case, party = lookup.lookup(db.session, case_number=form.case_number.data, code=form.query_code.data,
-                                    key=query_code_key(), ip=request.remote_addr or "unknown",
-                                    policy=lookup_policy(), now=now)
+        case, party = lookup.lookup(
+            db.session,
+            case_number=form.case_number.data,
+            code=form.query_code.data,
+            key=query_code_key(),
+            ip=request.remote_addr or "unknown",
+            policy=lookup_policy(),
+            now=now,
+        )
     except lookup.LookupLocked as exc:
         db.session.commit()
-        form.form_errors.append(_("Too many wrong attempts. Lookups are paused until %(until)s.",
-                                  until=localtime(exc.until, "HH:mm")))
+        form.form_errors.append(
+            _("Too many wrong attempts. Lookups are paused until %(until)s.", until=localtime(exc.until, "HH:mm"))
+        )
         return render("cases/lookup.html", "cases/lookup.html", form=form, status=429)
     except lookup.LookupRefused as exc:
         db.session.commit()  # the failure counts towards the lock
@@ -92,8 +106,14 @@ def view() -> ResponseReturnValue:
         flash(_("Please enter your case number and query code again."), "info")
         return redirect(url_for("cases.lookup"), 303)
     case, party = viewing
-    return render("cases/view.html", "cases/view.html", v=party_view(db.session, case, party, now=now),
-                  subscribe_form=SubscribeForm(formdata=None), leave_form=ConfirmForm(), now=now)
+    return render(
+        "cases/view.html",
+        "cases/view.html",
+        v=party_view(db.session, case, party, now=now),
+        subscribe_form=SubscribeForm(formdata=None),
+        leave_form=ConfirmForm(),
+        now=now,
+    )
 
 
 @bp.get("/cases/view/nodes")
@@ -106,8 +126,14 @@ def more_nodes() -> ResponseReturnValue:
         return redirect(url_for("cases.lookup"), 303)
     case, _party = viewing
     nodes, more = node_page(db.session, case, before_id=keyset_arg("before"))
-    return render("cases/nodes_page.html", "cases/_nodes.html", case=case, nodes=nodes, more_before=more,
-                  corrected=corrected_nodes(db.session, nodes))
+    return render(
+        "cases/nodes_page.html",
+        "cases/_nodes.html",
+        case=case,
+        nodes=nodes,
+        more_before=more,
+        corrected=corrected_nodes(db.session, nodes),
+    )
 
 
 @bp.post("/cases/view/subscribe")
@@ -122,28 +148,62 @@ def subscribe() -> ResponseReturnValue:
     case, party = viewing
     form = SubscribeForm()
     if not form.validate_on_submit():
-        return render("cases/view.html", "cases/view.html", v=party_view(db.session, case, party, now=now),
-                      subscribe_form=form, leave_form=ConfirmForm(), now=now, status=422)
+        return render(
+            "cases/view.html",
+            "cases/view.html",
+            v=party_view(db.session, case, party, now=now),
+            subscribe_form=form,
+            leave_form=ConfirmForm(),
+            now=now,
+            status=422,
+        )
     try:
-        _subscription, token = notices.subscribe(db.session, case=case, party=party,
-                                                 channel=Channel(form.channel.data), address=form.address.data,
-                                                 topic=SubscriptionTopic(form.topic.data), locale=select_locale(),
-                                                 now=now)
+        _subscription, token = notices.subscribe(
+            db.session,
+            case=case,
+            party=party,
+            channel=Channel(form.channel.data),
+            address=form.address.data,
+            topic=SubscriptionTopic(form.topic.data),
+            locale=select_locale(),
+            now=now,
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.address.errors = [domain_message(exc)]
-        return render("cases/view.html", "cases/view.html", v=party_view(db.session, case, party, now=now),
-                      subscribe_form=form, leave_form=ConfirmForm(), now=now, status=422)
-    notices.enqueue(db.session, channel=Channel(form.channel.data), recipient=form.address.data, kind="subscribed",
-                    locale=select_locale(), case_id=case.id, now=now,
-                    params={"case_number": case.number, "unsubscribe_token": token, "topic": form.topic.data})
+        return render(
+            "cases/view.html",
+            "cases/view.html",
+            v=party_view(db.session, case, party, now=now),
+            subscribe_form=form,
+            leave_form=ConfirmForm(),
+            now=now,
+            status=422,
+        )
+    notices.enqueue(
+        db.session,
+        channel=Channel(form.channel.data),
+        recipient=form.address.data,
+        kind="subscribed",
+        locale=select_locale(),
+        case_id=case.id,
+        now=now,
+        params={"case_number": case.number, "unsubscribe_token": token, "topic": form.topic.data},
+    )
     db.session.commit()
     if form.topic.data == SubscriptionTopic.LISTINGS:
-        flash(_("Subscribed: %(address)s will be told when the respondent is listed, restricted or taken off a list.",
-                address=form.address.data), "success")
+        flash(
+            _(
+                "Subscribed: %(address)s will be told when the respondent is listed, restricted or taken off a list.",
+                address=form.address.data,
+            ),
+            "success",
+        )
     else:
-        flash(_("Subscribed: new public steps of this case will be sent to %(address)s.", address=form.address.data),
-              "success")
+        flash(
+            _("Subscribed: new public steps of this case will be sent to %(address)s.", address=form.address.data),
+            "success",
+        )
     return redirect(url_for("cases.view"), 303)
 
 
@@ -165,13 +225,13 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     try:
         subscription = notices.find_subscription(db.session, token)
     except PublicityError:
-        return render("cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=None, case=None,
-                      status=404)
+        return render(
+            "cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=None, case=None, status=404
+        )
     case = db.session.get(EnforcementCase, subscription.case_id)
     if request.method == "POST" and form.validate_on_submit():
         notices.unsubscribe(db.session, token=token, now=utcnow())
         db.session.commit()
         flash(_("You will no longer receive notices about case %(number)s.", number=case.number), "success")
         return redirect(url_for("public.home"), 303)
-    return render("cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=subscription,
-                  case=case)
+    return render("cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=subscription, case=case)

@@ -67,8 +67,13 @@ def _case_or_404(case_id: int) -> EnforcementCase:
 
 
 def _judges() -> list[Officer]:
-    return list(db.session.scalars(sa.select(Officer).where(
-        Officer.court_id == current_user.court_id, Officer.kind == OfficerKind.JUDGE).order_by(Officer.team, Officer.name)))
+    return list(
+        db.session.scalars(
+            sa.select(Officer)
+            .where(Officer.court_id == current_user.court_id, Officer.kind == OfficerKind.JUDGE)
+            .order_by(Officer.team, Officer.name)
+        )
+    )
 
 
 def _judge_choices() -> list[tuple[str, str]]:
@@ -80,12 +85,16 @@ def _party_data(field: object, side: PartySide) -> cases.PartyData:
     kind = PartyKind(form.kind.data)  # type: ignore[attr-defined]
     person = kind == PartyKind.PERSON
     return cases.PartyData(
-        side=side, kind=kind, name=form.name.data.strip(),  # type: ignore[attr-defined]
+        side=side,
+        kind=kind,
+        name=form.name.data.strip(),  # type: ignore[attr-defined]
         sex=form.sex.data if person else "",  # type: ignore[attr-defined]
         id_number=form.id_number.data if person else "",  # type: ignore[attr-defined]
         credit_code="" if person else form.credit_code.data,  # type: ignore[attr-defined]
         legal_representative="" if person else (form.legal_representative.data or ""),  # type: ignore[attr-defined]
-        phone=form.phone.data or "", address=form.address.data or "", email=form.email.data or "",  # type: ignore[attr-defined]
+        phone=form.phone.data or "",
+        address=form.address.data or "",
+        email=form.email.data or "",  # type: ignore[attr-defined]
     )
 
 
@@ -101,21 +110,36 @@ def index() -> ResponseReturnValue:
     form = CaseListForm(request.args, judges=_judge_choices())
     now = utcnow()
     if not form.validate():
-        return render("casework/index.html", "casework/_rows.html", form=form, rows=[], next_before=None,
-                      query={}, now=now, status=422)
+        return render(
+            "casework/index.html",
+            "casework/_rows.html",
+            form=form,
+            rows=[],
+            next_before=None,
+            query={},
+            now=now,
+            status=422,
+        )
     where = cases.CaseFilter(
-        court_id=current_user.court_id, query=form.q.data or "",
+        court_id=current_user.court_id,
+        query=form.q.data or "",
         stage=CaseStage(form.stage.data) if form.stage.data else None,
         judge_id=int(form.judge.data) if form.judge.data else None,
         overdue=form.due.data == "overdue",
         due_within=now + timedelta(days=7) if form.due.data == "week" else None,
     )
-    rows = cases.list_cases(db.session, where=where, now=now, before_id=keyset_arg("before"),
-                            limit=PAGE_SIZE + 1)
+    rows = cases.list_cases(db.session, where=where, now=now, before_id=keyset_arg("before"), limit=PAGE_SIZE + 1)
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     query = {k: v for k, v in request.args.items() if k != "before" and v}
-    return render("casework/index.html", "casework/_rows.html", form=form, rows=rows[:PAGE_SIZE],
-                  next_before=next_before, query=query, now=now)
+    return render(
+        "casework/index.html",
+        "casework/_rows.html",
+        form=form,
+        rows=rows[:PAGE_SIZE],
+        next_before=next_before,
+        query=query,
+        now=now,
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -130,13 +154,26 @@ def new() -> ResponseReturnValue:
     judge = db.session.get(Officer, int(form.judge.data)) if form.judge.data else None
     try:
         case = cases.file_case(
-            db.session, court=current_user.court, number=form.number.data, basis_issuer=form.basis_issuer.data,
-            basis_number=form.basis_number.data, amount_applied_fen=form.amount.fen or 0,
-            filed_at=local_to_utc(form.filed_at.data), judge=judge, hard_case=form.hard_case.data,
-            parties=[_party_data(form.applicant, PartySide.APPLICANT), _party_data(form.respondent, PartySide.RESPONDENT)],
-            actor=actor, now=now)
-        codes = {p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
-                 for p in case.parties}
+            db.session,
+            court=current_user.court,
+            number=form.number.data,
+            basis_issuer=form.basis_issuer.data,
+            basis_number=form.basis_number.data,
+            amount_applied_fen=form.amount.fen or 0,
+            filed_at=local_to_utc(form.filed_at.data),
+            judge=judge,
+            hard_case=form.hard_case.data,
+            parties=[
+                _party_data(form.applicant, PartySide.APPLICANT),
+                _party_data(form.respondent, PartySide.RESPONDENT),
+            ],
+            actor=actor,
+            now=now,
+        )
+        codes = {
+            p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
+            for p in case.parties
+        }
     except PublicityError as exc:
         db.session.rollback()
         form.number.errors.append(domain_message(exc))
@@ -148,8 +185,13 @@ def new() -> ResponseReturnValue:
         form.number.errors.append(domain_message(DuplicateCase(number=form.number.data)))
         return render("casework/new.html", "casework/new.html", form=form, status=422)
     _stash_codes(case, codes)
-    flash(_("Case %(number)s filed. Print the acceptance notices now: the query codes are shown only once.",
-            number=case.number), "success")
+    flash(
+        _(
+            "Case %(number)s filed. Print the acceptance notices now: the query codes are shown only once.",
+            number=case.number,
+        ),
+        "success",
+    )
     return redirect(url_for("casework.slip", case_id=case.id), 303)
 
 
@@ -188,8 +230,11 @@ def _render_case(case: EnforcementCase, status: int = 200, **forms: object) -> R
 
 def _local_now() -> datetime:
     """Now on the court's wall clock, to the minute: the default of the forms' time fields."""
-    return utcnow().astimezone(ZoneInfo(current_app.config["MINGJING_TIMEZONE"])).replace(
-        tzinfo=None, second=0, microsecond=0)
+    return (
+        utcnow()
+        .astimezone(ZoneInfo(current_app.config["MINGJING_TIMEZONE"]))
+        .replace(tzinfo=None, second=0, microsecond=0)
+    )
 
 
 @bp.post("/<id:case_id>/nodes")
@@ -202,12 +247,18 @@ def add_node(case_id: int) -> ResponseReturnValue:
         return _render_case(case, 422, node_form=form)
     try:
         cases.add_node(
-            db.session, case=case, node_type=NodeType(form.node_type.data), occurred_at=local_to_utc(form.occurred_at.data),
-            public_text=form.public_text.data.strip(), internal_note=(form.internal_note.data or "").strip(),
+            db.session,
+            case=case,
+            node_type=NodeType(form.node_type.data),
+            occurred_at=local_to_utc(form.occurred_at.data),
+            public_text=form.public_text.data.strip(),
+            internal_note=(form.internal_note.data or "").strip(),
             share_note=bool(form.share_note.data),
             search_target=SearchTarget(form.search_target.data) if form.search_target.data else None,
             closure_mode=ClosureMode(form.closure_mode.data) if form.closure_mode.data else None,
-            actor=current_user.username, now=utcnow())
+            actor=current_user.username,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.node_type.errors.append(domain_message(exc))
@@ -226,9 +277,15 @@ def correct(case_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit() or not (form.corrects.data.isascii() and form.corrects.data.isdigit()):
         return _render_case(case, 422, correction_form=form)
     try:
-        cases.correct_node(db.session, case=case, corrects_id=int(form.corrects.data),
-                           public_text=form.public_text.data.strip(), internal_note=(form.internal_note.data or "").strip(),
-                           actor=current_user.username, now=utcnow())
+        cases.correct_node(
+            db.session,
+            case=case,
+            corrects_id=int(form.corrects.data),
+            public_text=form.public_text.data.strip(),
+            internal_note=(form.internal_note.data or "").strip(),
+            actor=current_user.username,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.public_text.errors.append(domain_message(exc))
@@ -247,10 +304,17 @@ def add_funds(case_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_case(case, 422, fund_form=form)
     try:
-        funds.record_movement(db.session, case=case, direction=FundDirection(form.direction.data),
-                              counterparty=form.counterparty.data.strip(), amount_fen=form.amount.fen or 0,
-                              occurred_at=local_to_utc(form.occurred_at.data), reference=form.reference.data or "",
-                              actor=current_user.username, now=utcnow())
+        funds.record_movement(
+            db.session,
+            case=case,
+            direction=FundDirection(form.direction.data),
+            counterparty=form.counterparty.data.strip(),
+            amount_fen=form.amount.fen or 0,
+            occurred_at=local_to_utc(form.occurred_at.data),
+            reference=form.reference.data or "",
+            actor=current_user.username,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.amount.errors.append(domain_message(exc))
@@ -290,8 +354,9 @@ def add_party(case_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_case(case, 422, party_form=form)
     now, actor = utcnow(), current_user.username
-    party = cases.add_party(db.session, case=case, data=_party_data(form.party, PartySide(form.side.data)),
-                            actor=actor, now=now)
+    party = cases.add_party(
+        db.session, case=case, data=_party_data(form.party, PartySide(form.side.data)), actor=actor, now=now
+    )
     code = lookup.issue_query_code(db.session, party=party, key=query_code_key(), actor=actor, now=now)
     db.session.commit()
     _stash_codes(case, {party.id: code})
@@ -307,8 +372,9 @@ def reissue_code(case_id: int, party_id: int) -> ResponseReturnValue:
     party = db.session.get(Party, party_id)
     if party is None or party.case_id != case.id or not ConfirmForm().validate_on_submit():
         abort(404 if party is None or party.case_id != case.id else 400)
-    code = lookup.issue_query_code(db.session, party=party, key=query_code_key(), actor=current_user.username,
-                                   now=utcnow())
+    code = lookup.issue_query_code(
+        db.session, party=party, key=query_code_key(), actor=current_user.username, now=utcnow()
+    )
     db.session.commit()
     _stash_codes(case, {party.id: code})
     flash(_("New query code issued for %(name)s; the old one no longer works.", name=party.name), "success")
@@ -325,11 +391,19 @@ def resume(case_id: int) -> ResponseReturnValue:
         return _render_case(case, 422, resume_form=form)
     now, actor = utcnow(), current_user.username
     try:
-        new_case = cases.resume_case(db.session, case=case, new_number=form.new_number.data or None,
-                                     occurred_at=local_to_utc(form.occurred_at.data),
-                                     public_text=(form.public_text.data or "").strip(), actor=actor, now=now)
-        codes = {p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
-                 for p in new_case.parties}
+        new_case = cases.resume_case(
+            db.session,
+            case=case,
+            new_number=form.new_number.data or None,
+            occurred_at=local_to_utc(form.occurred_at.data),
+            public_text=(form.public_text.data or "").strip(),
+            actor=actor,
+            now=now,
+        )
+        codes = {
+            p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
+            for p in new_case.parties
+        }
     except PublicityError as exc:
         db.session.rollback()
         form.new_number.errors.append(domain_message(exc))
@@ -350,8 +424,14 @@ def slip(case_id: int) -> ResponseReturnValue:
     if codes:
         session.pop(SLIP_SESSION_KEY, None)
     lookup_url = external_url("cases.lookup", case_number=case.number)
-    return render("casework/slip.html", "casework/slip.html", case=case, codes=codes, lookup_url=lookup_url,
-                  qr_svg=qr_svg(lookup_url))
+    return render(
+        "casework/slip.html",
+        "casework/slip.html",
+        case=case,
+        codes=codes,
+        lookup_url=lookup_url,
+        qr_svg=qr_svg(lookup_url),
+    )
 
 
 def qr_svg(url: str) -> str:

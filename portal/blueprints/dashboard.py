@@ -31,22 +31,32 @@ bp = Blueprint("dashboard", __name__)
 # Every figure's definition: numerator / denominator and what is counted (shown beside it, in the
 # visitor's language with the other language under it).
 DEFINITIONS = {
-    "received": _l("Cases filed in the period, by type: 执 first enforcement, 执恢 resumed after 终本, 执保 preservation."),
+    "received": _l(
+        "Cases filed in the period, by type: 执 first enforcement, 执恢 resumed after 终本, 执保 preservation."
+    ),
     "closed": _l("Cases closed in the period: a 结案 in any mode, or 终结本次执行程序 (终本)."),
-    "actual_closure_rate": _l("Actual closure rate (实际执结率) = cases closed by real performance (执行完毕, or "
-                              "终结执行 after a settlement) / cases closed."),
-    "amount_in_place_rate": _l("Amount-in-place rate (实际执行到位率) = money received in the cases closed in the "
-                               "period / the amounts applied for in those cases."),
+    "actual_closure_rate": _l(
+        "Actual closure rate (实际执结率) = cases closed by real performance (执行完毕, or "
+        "终结执行 after a settlement) / cases closed."
+    ),
+    "amount_in_place_rate": _l(
+        "Amount-in-place rate (实际执行到位率) = money received in the cases closed in the "
+        "period / the amounts applied for in those cases."
+    ),
     "completion_rate": _l("Completion rate (执行完毕率) = cases closed as 执行完毕 / cases closed."),
     "termination_rate": _l("终本 rate = first-enforcement (执) cases closed by 终本 / first-enforcement cases closed."),
     "days": _l("Days from filing to closure of the cases closed in the period: mean and median."),
     "within_6_months": _l("Closed within 6 months = cases closed within 183 days of filing / cases closed."),
     "overdue_now": _l("Open cases with a deadline (search, notice, judge, closure …) already past, now."),
-    "measures": _l("Counted by when they happened: case nodes recorded, orders issued, entries published or "
-                   "removed, notices published, rewards paid, money received or paid out, grid liaisons' reports. "
-                   "Judicial aid paid to applicants is shown apart: it is not money recovered."),
-    "removals_on_time": _l("Removals from the defaulter list made within their deadline (3 working days from the "
-                           "ground) / removals with a deadline."),
+    "measures": _l(
+        "Counted by when they happened: case nodes recorded, orders issued, entries published or "
+        "removed, notices published, rewards paid, money received or paid out, grid liaisons' reports. "
+        "Judicial aid paid to applicants is shown apart: it is not money recovered."
+    ),
+    "removals_on_time": _l(
+        "Removals from the defaulter list made within their deadline (3 working days from the "
+        "ground) / removals with a deadline."
+    ),
 }
 
 RENDERED_MAX = 64  # rendered dashboards kept per process (about 26 KB each)
@@ -74,9 +84,14 @@ MONTH_COLUMNS = (
 
 def month_row(figures: dict) -> list[object]:  # type: ignore[type-arg]
     """One month (or the year's total) as the table's and the CSV's cells (empty where undefined)."""
-    values = {**figures, "received": figures["received"]["all"], "closed": figures["closed"]["all"],
-              "received_first": figures["received"]["first"], "received_resumed": figures["received"]["resumed"],
-              "received_preservation": figures["received"]["preservation"]}
+    values = {
+        **figures,
+        "received": figures["received"]["all"],
+        "closed": figures["closed"]["all"],
+        "received_first": figures["received"]["first"],
+        "received_resumed": figures["received"]["resumed"],
+        "received_preservation": figures["received"]["preservation"],
+    }
     return ["" if values[key] is None else values[key] for key, _label in MONTH_COLUMNS]
 
 
@@ -120,8 +135,9 @@ def figures_for_request() -> tuple[Court | None, dict[str, object], list[int]]:
     court = _court()
     court_id, tz, now = (court.id if court else None), current_app.config["MINGJING_TIMEZONE"], utcnow()
     years = stats.years_with_cases(db.session, court_id=court_id, tz=tz, now=now)
-    figures = stats.dashboard(db.session, court_id=court_id, year=_year(years), tz=tz, now=now,
-                              version=_version(court_id))
+    figures = stats.dashboard(
+        db.session, court_id=court_id, year=_year(years), tz=tz, now=now, version=_version(court_id)
+    )
     db.session.commit()  # the day's snapshot, shared by every process
     return court, figures, years
 
@@ -147,15 +163,33 @@ def index() -> ResponseReturnValue:
     is_staff = current_user.is_authenticated and current_user.role in STAFF_ROLES
     # The figures' HTML depends only on the snapshot, the language and the audience: render it once per
     # process and reuse it (keyed by the fingerprint, so it is never older than the snapshot itself).
-    key = (court.id if court else None, figures["year"], figures["computed_at"], g.stats_version,
-           str(get_locale()), is_staff, request.args.get("court", ""))
+    key = (
+        court.id if court else None,
+        figures["year"],
+        figures["computed_at"],
+        g.stats_version,
+        str(get_locale()),
+        is_staff,
+        request.args.get("court", ""),
+    )
     content = _RENDERED.get(key)
     if content is None:
-        content = Markup(render_template(  # noqa: S704 - an autoescaped template's output
-            "dashboard/_content.html", court=court, figures=figures, years=years,
-            computed_at=datetime.fromisoformat(str(figures["computed_at"])), oversight=oversight_summary(court),
-            definitions=definitions(), columns=MONTH_COLUMNS, month_row=month_row,
-            column_labels=dict(MONTH_COLUMNS), whole_year=str(WHOLE_YEAR), is_staff=is_staff))
+        content = Markup(
+            render_template(  # noqa: S704 - an autoescaped template's output
+                "dashboard/_content.html",
+                court=court,
+                figures=figures,
+                years=years,
+                computed_at=datetime.fromisoformat(str(figures["computed_at"])),
+                oversight=oversight_summary(court),
+                definitions=definitions(),
+                columns=MONTH_COLUMNS,
+                month_row=month_row,
+                column_labels=dict(MONTH_COLUMNS),
+                whole_year=str(WHOLE_YEAR),
+                is_staff=is_staff,
+            )
+        )
         _RENDERED[key] = content
         while len(_RENDERED) > RENDERED_MAX:
             _RENDERED.pop(next(iter(_RENDERED)))
@@ -168,8 +202,11 @@ def csv() -> ResponseReturnValue:
     """The month table of the page as CSV: the same rows and cells, and the year's total."""
     court, figures, _years = figures_for_request()
     rows = [month_row(m) for m in figures["months"]] + [month_row({**figures["total"], "month": str(WHOLE_YEAR)})]  # type: ignore[union-attr]
-    return csv_response([str(label) for _key, label in MONTH_COLUMNS], rows,
-                        f"enforcement-{court.id if court else 'all'}-{figures['year']}.csv")
+    return csv_response(
+        [str(label) for _key, label in MONTH_COLUMNS],
+        rows,
+        f"enforcement-{court.id if court else 'all'}-{figures['year']}.csv",
+    )
 
 
 @bp.get("/dashboard/judges")
@@ -183,5 +220,13 @@ def judges() -> ResponseReturnValue:
     years = stats.years_with_cases(db.session, court_id=court.id, tz=tz, now=utcnow())
     year = _year(years)
     rows = stats.by_judge(db.session, court_id=court.id, year=year, tz=tz)
-    return render("dashboard/judges.html", "dashboard/judges.html", court=court, year=year, years=years, rows=rows,
-                  definitions=definitions(), column_labels=dict(MONTH_COLUMNS))
+    return render(
+        "dashboard/judges.html",
+        "dashboard/judges.html",
+        court=court,
+        year=year,
+        years=years,
+        rows=rows,
+        definitions=definitions(),
+        column_labels=dict(MONTH_COLUMNS),
+    )

@@ -28,8 +28,9 @@ bp = Blueprint("exposure", __name__)
 def board() -> ResponseReturnValue:
     """The court's exposure board: featured defaulters still on their lists, newest first."""
     court = home_court()
-    page = exposure.board(db.session, now=utcnow(), court_id=court.id if court else None,
-                          before_id=keyset_arg("before"))
+    page = exposure.board(
+        db.session, now=utcnow(), court_id=court.id if court else None, before_id=keyset_arg("before")
+    )
     return render("exposure/board.html", "exposure/_cards.html", page=page)
 
 
@@ -55,12 +56,18 @@ def new_feature() -> ResponseReturnValue:
     form = ExposureForm(exposed_on=now.astimezone(defaulters.COURT_ZONE).date())
     context = {"entry": entry, "order": order, "form": form}
     if request.method == "GET" or not form.validate_on_submit():
-        return render("exposure/new.html", "exposure/new.html", status=422 if form.is_submitted() else 200,
-                      **context)
+        return render("exposure/new.html", "exposure/new.html", status=422 if form.is_submitted() else 200, **context)
     try:
-        exposure.feature(db.session, court=db.session.get(Court, current_user.court_id), entry=entry, order=order,
-                         channels=[ExposureChannel(c) for c in form.channels.data], exposed_on=form.exposed_on.data,
-                         actor=current_user.username, now=now)
+        exposure.feature(
+            db.session,
+            court=db.session.get(Court, current_user.court_id),
+            entry=entry,
+            order=order,
+            channels=[ExposureChannel(c) for c in form.channels.data],
+            exposed_on=form.exposed_on.data,
+            actor=current_user.username,
+            now=now,
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.channels.errors = [domain_message(exc)]
@@ -77,11 +84,20 @@ def staff_board() -> ResponseReturnValue:
     """What this court has on its board (also items that have left their list: they are not shown publicly)."""
     page = exposure.court_features(db.session, court_id=current_user.court_id, before_id=keyset_arg("before"))
     now = utcnow()
-    shown = {f.id for f in page.items
-             if (f.entry is not None and defaulters.is_public(f.entry, now))
-             or (f.order is not None and restrictions.is_public(f.order, now))}
-    return render("exposure/staff.html", "exposure/staff.html", features=page.items, more_before=page.more_before,
-                  shown=shown, confirm=ConfirmForm())
+    shown = {
+        f.id
+        for f in page.items
+        if (f.entry is not None and defaulters.is_public(f.entry, now))
+        or (f.order is not None and restrictions.is_public(f.order, now))
+    }
+    return render(
+        "exposure/staff.html",
+        "exposure/staff.html",
+        features=page.items,
+        more_before=page.more_before,
+        shown=shown,
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.post("/staff/exposure/<id:feature_id>/withdraw")

@@ -55,8 +55,11 @@ def _my_task(task_id: int) -> tuple[AssistanceTask, Liaison]:
 
 def _local_now() -> datetime:
     """Now on the court's wall clock, to the minute: the default of the report's time."""
-    return utcnow().astimezone(ZoneInfo(current_app.config["MINGJING_TIMEZONE"])).replace(
-        tzinfo=None, second=0, microsecond=0)
+    return (
+        utcnow()
+        .astimezone(ZoneInfo(current_app.config["MINGJING_TIMEZONE"]))
+        .replace(tzinfo=None, second=0, microsecond=0)
+    )
 
 
 @bp.get("/")
@@ -67,11 +70,21 @@ def home() -> ResponseReturnValue:
     now = utcnow()
     items = grid.inbox(db.session, liaison.id) if liaison else []
     # The service sorts by the status's text; the liaison wants what waits for them first.
-    tasks = sorted(grid.tasks_of_liaison(db.session, liaison.id) if liaison else [],
-                   key=lambda t: (STATUS_ORDER.index(t.status), t.due_at))
-    return render("grid/home.html", "grid/home.html", liaison=liaison, items=items, tasks=tasks,
-                  unread=sum(1 for i in items if i.read_at is None), now=now,
-                  overdue=lambda task: grid.is_overdue(task, now), confirm=ConfirmForm())
+    tasks = sorted(
+        grid.tasks_of_liaison(db.session, liaison.id) if liaison else [],
+        key=lambda t: (STATUS_ORDER.index(t.status), t.due_at),
+    )
+    return render(
+        "grid/home.html",
+        "grid/home.html",
+        liaison=liaison,
+        items=items,
+        tasks=tasks,
+        unread=sum(1 for i in items if i.read_at is None),
+        now=now,
+        overdue=lambda task: grid.is_overdue(task, now),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.post("/inbox/read")
@@ -89,9 +102,16 @@ def mark_read() -> ResponseReturnValue:
 
 def _show(task: AssistanceTask, form: ReportForm | None = None, *, status: int = 200) -> ResponseReturnValue:
     now = utcnow()
-    return render("grid/task.html", "grid/task.html", task=task, now=now, is_overdue=grid.is_overdue(task, now),
-                  form=form or ReportForm(formdata=None, done_at=_local_now()), confirm=ConfirmForm(),
-                  status=status)
+    return render(
+        "grid/task.html",
+        "grid/task.html",
+        task=task,
+        now=now,
+        is_overdue=grid.is_overdue(task, now),
+        form=form or ReportForm(formdata=None, done_at=_local_now()),
+        confirm=ConfirmForm(),
+        status=status,
+    )
 
 
 @bp.route("/tasks/<id:task_id>", methods=["GET", "POST"])
@@ -117,9 +137,17 @@ def task(task_id: int) -> ResponseReturnValue:
             return _show(found, form, status=422)
         attachment = (upload.filename[:200], kind, content)
     try:
-        grid.report_task(db.session, task=found, liaison_id=me.id, outcome=TaskOutcome(form.outcome.data),
-                         report=form.report.data.strip(), done_at=local_to_utc(form.done_at.data),
-                         place=form.place.data.strip(), attachment=attachment, now=utcnow())
+        grid.report_task(
+            db.session,
+            task=found,
+            liaison_id=me.id,
+            outcome=TaskOutcome(form.outcome.data),
+            report=form.report.data.strip(),
+            done_at=local_to_utc(form.done_at.data),
+            place=form.place.data.strip(),
+            attachment=attachment,
+            now=utcnow(),
+        )
     except grid.GridError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
@@ -145,4 +173,3 @@ def accept(task_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(_("You accepted the task. Report back once it is done."), "success")
     return redirect(url_for("grid.task", task_id=found.id), 303)
-

@@ -75,6 +75,7 @@ def _task_or_404(case: EnforcementCase, task_id: int) -> AssistanceTask:
 
 # --- Areas and liaisons (admins) -------------------------------------------------------------------------------
 
+
 @bp.route("/areas", methods=["GET", "POST"])
 @access.roles(Role.ADMIN)
 def areas() -> ResponseReturnValue:
@@ -87,14 +88,24 @@ def areas() -> ResponseReturnValue:
         kind = GridKind(form.kind.data)
         parent = None if kind == GridKind.TOWNSHIP else next(t for t in townships if str(t.id) == form.parent.data)
         try:
-            area = grid.add_area(db.session, court=court, name=form.name.data.strip(), kind=kind, parent=parent,
-                                 station=(form.station.data or "").strip() if parent is None else "",
-                                 actor=current_user.username, now=utcnow())
+            area = grid.add_area(
+                db.session,
+                court=court,
+                name=form.name.data.strip(),
+                kind=kind,
+                parent=parent,
+                station=(form.station.data or "").strip() if parent is None else "",
+                actor=current_user.username,
+                now=utcnow(),
+            )
             db.session.flush()
         except (PublicityError, sa.exc.IntegrityError) as exc:
             db.session.rollback()
-            form.name.errors.append(domain_message(exc) if isinstance(exc, PublicityError)
-                                    else domain_message(grid.DuplicateArea(name=form.name.data.strip())))
+            form.name.errors.append(
+                domain_message(exc)
+                if isinstance(exc, PublicityError)
+                else domain_message(grid.DuplicateArea(name=form.name.data.strip()))
+            )
             return _areas_page(court, form, status=422)
         db.session.commit()
         flash(_("%(name)s was added.", name=area.full_name), "success")
@@ -109,12 +120,23 @@ def _areas_page(court: Court, form: AreaForm, *, status: int) -> ResponseReturnV
 
 
 def _liaisons_page(court: Court, form: LiaisonForm, *, status: int) -> ResponseReturnValue:
-    people = list(db.session.scalars(sa.select(Liaison).where(Liaison.court_id == court.id)
-                                     .order_by(Liaison.active.desc(), Liaison.name)))
-    logins = dict(db.session.execute(sa.select(Account.liaison_id, Account.username).where(
-        Account.liaison_id.in_([p.id for p in people]))).all()) if people else {}
-    return render("grid_staff/liaisons.html", "grid_staff/liaisons.html", liaisons=people, logins=logins, form=form,
-                  status=status)
+    people = list(
+        db.session.scalars(
+            sa.select(Liaison).where(Liaison.court_id == court.id).order_by(Liaison.active.desc(), Liaison.name)
+        )
+    )
+    logins = (
+        dict(
+            db.session.execute(
+                sa.select(Account.liaison_id, Account.username).where(Account.liaison_id.in_([p.id for p in people]))
+            ).all()
+        )
+        if people
+        else {}
+    )
+    return render(
+        "grid_staff/liaisons.html", "grid_staff/liaisons.html", liaisons=people, logins=logins, form=form, status=status
+    )
 
 
 @bp.route("/liaisons", methods=["GET", "POST"])
@@ -130,14 +152,29 @@ def liaisons() -> ResponseReturnValue:
     now, actor = utcnow(), current_user.username
     username = (form.username.data or "").strip()
     try:
-        liaison = grid.add_liaison(db.session, court=court, name=form.name.data.strip(), phone=form.phone.data,
-                                   email=form.email.data, notify_sms=bool(form.notify_sms.data),
-                                   notify_email=bool(form.notify_email.data),
-                                   grids=[g for g in grids if g.id in form.grids.data], actor=actor, now=now)
+        liaison = grid.add_liaison(
+            db.session,
+            court=court,
+            name=form.name.data.strip(),
+            phone=form.phone.data,
+            email=form.email.data,
+            notify_sms=bool(form.notify_sms.data),
+            notify_email=bool(form.notify_email.data),
+            grids=[g for g in grids if g.id in form.grids.data],
+            actor=actor,
+            now=now,
+        )
         if username:
-            account = accounts.create_account(db.session, username=username, display_name=liaison.name,
-                                              role=Role.LIAISON, password=form.password.data, court=court,
-                                              actor=actor, now=now)
+            account = accounts.create_account(
+                db.session,
+                username=username,
+                display_name=liaison.name,
+                role=Role.LIAISON,
+                password=form.password.data,
+                court=court,
+                actor=actor,
+                now=now,
+            )
             account.liaison_id = liaison.id
         db.session.commit()
     except accounts.UsernameTaken as exc:
@@ -165,15 +202,27 @@ def liaison(liaison_id: int) -> ResponseReturnValue:
         abort(404)
     grids = _grids(found.court_id)
     # The current grids fill the form on GET only: an empty POST must not fall back to them.
-    form = LiaisonGridsForm(data={"grids": [g.id for g in found.grids]}) if request.method == "GET" \
-        else LiaisonGridsForm()
+    form = (
+        LiaisonGridsForm(data={"grids": [g.id for g in found.grids]}) if request.method == "GET" else LiaisonGridsForm()
+    )
     form.grids.choices = [(g.id, g.full_name) for g in grids]
     if not form.validate_on_submit():
         login = db.session.scalar(sa.select(Account.username).where(Account.liaison_id == found.id))
-        return render("grid_staff/liaison.html", "grid_staff/liaison.html", liaison=found, login=login, form=form,
-                      status=422 if form.is_submitted() else 200)
-    grid.set_grids(db.session, liaison=found, grids=[g for g in grids if g.id in form.grids.data],
-                   actor=current_user.username, now=utcnow())
+        return render(
+            "grid_staff/liaison.html",
+            "grid_staff/liaison.html",
+            liaison=found,
+            login=login,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
+    grid.set_grids(
+        db.session,
+        liaison=found,
+        grids=[g for g in grids if g.id in form.grids.data],
+        actor=current_user.username,
+        now=utcnow(),
+    )
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("grid_staff.liaisons"), 303)
@@ -181,14 +230,18 @@ def liaison(liaison_id: int) -> ResponseReturnValue:
 
 # --- A case's grid file (judges and clerks) ---------------------------------------------------------------------
 
+
 def _request_form(case: EnforcementCase, form: TaskRequestForm | None = None) -> TaskRequestForm:
     form = form or TaskRequestForm(formdata=None)
     grids = _grids(case.court_id)
     form.grid.choices = [("", "—"), *((str(g.id), g.full_name) for g in grids)]
-    people = db.session.scalars(sa.select(Liaison).where(Liaison.court_id == case.court_id,
-                                                         Liaison.active.is_(True)).order_by(Liaison.name))
-    form.liaison.choices = [("", "—"), *((str(p.id), f"{p.name}（{'、'.join(g.name for g in p.grids)}）")
-                                         for p in people)]
+    people = db.session.scalars(
+        sa.select(Liaison).where(Liaison.court_id == case.court_id, Liaison.active.is_(True)).order_by(Liaison.name)
+    )
+    form.liaison.choices = [
+        ("", "—"),
+        *((str(p.id), f"{p.name}（{'、'.join(g.name for g in p.grids)}）") for p in people),
+    ]
     return form
 
 
@@ -201,9 +254,14 @@ def _close_form(task: AssistanceTask) -> CloseTaskForm:
     return CloseTaskForm(formdata=None, prefix=_close_prefix(task), public_text=suggested_public_text(task.kind))
 
 
-def _show(case: EnforcementCase, *, status: int = 200, request_form: TaskRequestForm | None = None,
-          close_form: tuple[int, CloseTaskForm] | None = None, locate_error: tuple[int, str] | None = None
-          ) -> ResponseReturnValue:
+def _show(
+    case: EnforcementCase,
+    *,
+    status: int = 200,
+    request_form: TaskRequestForm | None = None,
+    close_form: tuple[int, CloseTaskForm] | None = None,
+    locate_error: tuple[int, str] | None = None,
+) -> ResponseReturnValue:
     now = utcnow()
     respondents = [(p, grid.location_of(db.session, p.id)) for p in case.parties if p.side == PartySide.RESPONDENT]
     tasks = grid.tasks_of_case(db.session, case.id)
@@ -215,11 +273,22 @@ def _show(case: EnforcementCase, *, status: int = 200, request_form: TaskRequest
         request_form = _request_form(case)
         # Most tasks concern the respondent: their grid comes first to mind.
         request_form.grid.data = next((str(g.id) for _p, g in respondents if g is not None), "")
-    return render("grid_staff/case.html", "grid_staff/case.html", case=case, respondents=respondents, tasks=tasks,
-                  grids=_grids(case.court_id), locate_form=LocateForm(formdata=None),
-                  locate_error=locate_error or (None, ""), is_judge=is_judge,
-                  request_form=request_form if is_judge else None, close_forms=close_forms,
-                  overdue=lambda task: grid.is_overdue(task, now), now=now, status=status)
+    return render(
+        "grid_staff/case.html",
+        "grid_staff/case.html",
+        case=case,
+        respondents=respondents,
+        tasks=tasks,
+        grids=_grids(case.court_id),
+        locate_form=LocateForm(formdata=None),
+        locate_error=locate_error or (None, ""),
+        is_judge=is_judge,
+        request_form=request_form if is_judge else None,
+        close_forms=close_forms,
+        overdue=lambda task: grid.is_overdue(task, now),
+        now=now,
+        status=status,
+    )
 
 
 def _back(case: EnforcementCase, anchor: str) -> ResponseReturnValue:
@@ -245,11 +314,15 @@ def locate(case_id: int, party_id: int) -> ResponseReturnValue:
     form = LocateForm()
     form.grid.choices = [("", "—"), *((key, g.full_name) for key, g in grids.items())]
     if not form.validate_on_submit():
-        return _show(found, status=422, locate_error=(party.id, " ".join(map(str, form.grid.errors))
-                                                      or _("Choose a grid from the list.")))
+        return _show(
+            found,
+            status=422,
+            locate_error=(party.id, " ".join(map(str, form.grid.errors)) or _("Choose a grid from the list.")),
+        )
     try:
-        grid.locate_party(db.session, party=party, grid=grids.get(form.grid.data or ""), actor=current_user.username,
-                          now=utcnow())
+        grid.locate_party(
+            db.session, party=party, grid=grids.get(form.grid.data or ""), actor=current_user.username, now=utcnow()
+        )
     except PublicityError as exc:
         db.session.rollback()
         return _show(_case_or_404(case_id), status=422, locate_error=(party_id, domain_message(exc)))
@@ -272,9 +345,17 @@ def request_task(case_id: int) -> ResponseReturnValue:
     assert area is not None and helper is not None  # the choices are this court's grids and liaisons
     due_at = local_to_utc(datetime.combine(form.due_on.data, time(23, 59)))
     try:
-        grid.request_task(db.session, case=found, grid=area, liaison=helper, judge=judge,
-                          kind=TaskKind(form.kind.data), instructions=form.instructions.data.strip(), due_at=due_at,
-                          now=utcnow())
+        grid.request_task(
+            db.session,
+            case=found,
+            grid=area,
+            liaison=helper,
+            judge=judge,
+            kind=TaskKind(form.kind.data),
+            instructions=form.instructions.data.strip(),
+            due_at=due_at,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.liaison.errors.append(domain_message(exc))
@@ -313,12 +394,12 @@ def attachment(case_id: int, task_id: int) -> ResponseReturnValue:
     if not task.attachment:
         abort(404)
     response = Response(task.attachment, mimetype=task.attachment_type)
-    response.headers["Content-Disposition"] = \
-        f"attachment; filename=task-{task.id}.{EXTENSIONS[task.attachment_type]}"
+    response.headers["Content-Disposition"] = f"attachment; filename=task-{task.id}.{EXTENSIONS[task.attachment_type]}"
     return response
 
 
 # --- The judge's tasks, and statistics --------------------------------------------------------------------------
+
 
 @bp.get("/tasks")
 @access.roles(Role.JUDGE)
@@ -326,16 +407,24 @@ def tasks() -> ResponseReturnValue:
     """The tasks the judge asked for that are not closed, the most urgent first; overdue ones stand out."""
     now = utcnow()
     open_tasks = grid.open_tasks_of_judge(db.session, _judge().id)
-    return render("grid_staff/tasks.html", "grid_staff/tasks.html", tasks=open_tasks, now=now,
-                  overdue=lambda task: grid.is_overdue(task, now),
-                  overdue_count=sum(1 for t in open_tasks if grid.is_overdue(t, now)))
+    return render(
+        "grid_staff/tasks.html",
+        "grid_staff/tasks.html",
+        tasks=open_tasks,
+        now=now,
+        overdue=lambda task: grid.is_overdue(task, now),
+        overdue_count=sum(1 for t in open_tasks if grid.is_overdue(t, now)),
+    )
 
 
 @bp.get("/stats")
 @access.roles(*STAFF_ROLES)
 def stats() -> ResponseReturnValue:
     """Assistance tasks per station (township), by kind and outcome."""
-    return render("grid_staff/stats.html", "grid_staff/stats.html",
-                  rows=grid.station_stats(db.session, court_id=current_user.court_id),
-                  task_kinds=[(k.value, labels.TASK_KINDS[k]) for k in TaskKind],
-                  task_outcomes=[(o.value, labels.TASK_OUTCOMES[o]) for o in TaskOutcome])
+    return render(
+        "grid_staff/stats.html",
+        "grid_staff/stats.html",
+        rows=grid.station_stats(db.session, court_id=current_user.court_id),
+        task_kinds=[(k.value, labels.TASK_KINDS[k]) for k in TaskKind],
+        task_outcomes=[(o.value, labels.TASK_OUTCOMES[o]) for o in TaskOutcome],
+    )

@@ -70,8 +70,9 @@ def run_search(form: SearchForm, cursor: str | None, *, rows: bool = False) -> d
         year=form.year.data or None,
         performance=Performance(form.status.data) if form.status.data else None,
     )
-    return defaulters.search(db.session, query=form.q.data or "", filters=filters, cursor=cursor,
-                             key=search_key(), now=utcnow(), rows=rows)
+    return defaulters.search(
+        db.session, query=form.q.data or "", filters=filters, cursor=cursor, key=search_key(), now=utcnow(), rows=rows
+    )
 
 
 _COURTS_TTL = 60.0
@@ -82,7 +83,9 @@ def _courts(refresh: bool = False) -> list[tuple[str, str]]:
     a new court may take that long to appear in the filter (nothing is decided by this copy)."""
     loaded_at, courts_ = current_app.extensions.get("mingjing_courts", (0.0, []))
     if refresh or time.monotonic() - loaded_at > _COURTS_TTL:
-        courts_ = [(str(i), name) for i, name in db.session.execute(sa.select(Court.id, Court.name).order_by(Court.code))]
+        courts_ = [
+            (str(i), name) for i, name in db.session.execute(sa.select(Court.id, Court.name).order_by(Court.code))
+        ]
         current_app.extensions["mingjing_courts"] = (time.monotonic(), courts_)
     return courts_
 
@@ -100,9 +103,25 @@ def defaulters_page() -> ResponseReturnValue:
     return render("lists/defaulters.html", "lists/_results.html", form=form, page=page, query=query)
 
 
-EXPORT_COLUMNS = ["被执行人姓名/名称", "性别", "年龄", "身份证号码/组织机构代码", "法定代表人或负责人姓名", "执行法院", "省份",
-                  "执行依据文号", "立案时间", "案号", "做出执行依据单位", "生效法律文书确定的义务", "被执行人的履行情况",
-                  "失信被执行人行为具体情形", "发布时间", "已履行部分", "未履行部分"]
+EXPORT_COLUMNS = [
+    "被执行人姓名/名称",
+    "性别",
+    "年龄",
+    "身份证号码/组织机构代码",
+    "法定代表人或负责人姓名",
+    "执行法院",
+    "省份",
+    "执行依据文号",
+    "立案时间",
+    "案号",
+    "做出执行依据单位",
+    "生效法律文书确定的义务",
+    "被执行人的履行情况",
+    "失信被执行人行为具体情形",
+    "发布时间",
+    "已履行部分",
+    "未履行部分",
+]
 
 
 @bp.get("/defaulters.csv")
@@ -113,11 +132,28 @@ def defaulters_csv() -> ResponseReturnValue:
     now = utcnow()
     sexes = {"male": "男", "female": "女", "": ""}
     courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
-    rows = ([e.name, sexes.get(e.sex, ""), e.age if e.age is not None else "", e.id_masked, e.legal_representative,
-             courts[e.court_id], e.province, e.basis_number, e.filed_on.isoformat(), e.case_number, e.basis_issuer,
-             e.obligation, labels.label(labels.PERFORMANCE, e.performance), e.circumstance,
-             localtime(e.published_at, "yyyy-MM-dd"), labels.yuan(e.performed_fen), labels.yuan(e.unperformed_fen)]
-            for e in defaulters.iter_public(db.session, now=now))
+    rows = (
+        [
+            e.name,
+            sexes.get(e.sex, ""),
+            e.age if e.age is not None else "",
+            e.id_masked,
+            e.legal_representative,
+            courts[e.court_id],
+            e.province,
+            e.basis_number,
+            e.filed_on.isoformat(),
+            e.case_number,
+            e.basis_issuer,
+            e.obligation,
+            labels.label(labels.PERFORMANCE, e.performance),
+            e.circumstance,
+            localtime(e.published_at, "yyyy-MM-dd"),
+            labels.yuan(e.performed_fen),
+            labels.yuan(e.unperformed_fen),
+        ]
+        for e in defaulters.iter_public(db.session, now=now)
+    )
     return csv_response(EXPORT_COLUMNS, rows, "defaulters.csv")
 
 
@@ -128,7 +164,9 @@ def defaulters_feed() -> ResponseReturnValue:
     """An Atom feed of newly published entries."""
     now = utcnow()
     entries = defaulters.newest_published(db.session, now=now)
-    body = render_template("lists/defaulters.atom", entries=entries, updated=entries[0].published_at if entries else now)
+    body = render_template(
+        "lists/defaulters.atom", entries=entries, updated=entries[0].published_at if entries else now
+    )
     return Response(body, mimetype="application/atom+xml")
 
 
@@ -139,16 +177,33 @@ def terminated_page() -> ResponseReturnValue:
     """Cases closed by 终本 (and not resumed): search by case number or respondent name."""
     form = TerminatedSearchForm(request.args)
     if not form.validate():
-        return render("lists/terminated.html", "lists/_terminated_rows.html", form=form, rows=[], more=None,
-                      query={}, status=422)
+        return render(
+            "lists/terminated.html", "lists/_terminated_rows.html", form=form, rows=[], more=None, query={}, status=422
+        )
     rows, more = terminated.search(db.session, query=form.q.data or "", before_id=keyset_arg("before"))
     query = {k: v for k, v in request.args.items() if k != "before" and v}
-    return render("lists/terminated.html", "lists/_terminated_rows.html", form=form, rows=rows, more=more,
-                  query=query, masked_number=terminated.masked_number)
+    return render(
+        "lists/terminated.html",
+        "lists/_terminated_rows.html",
+        form=form,
+        rows=rows,
+        more=more,
+        query=query,
+        masked_number=terminated.masked_number,
+    )
 
 
-TERMINATED_COLUMNS = ["案号", "被执行人姓名/名称", "性别", "身份证号码/组织机构代码", "执行法院", "立案时间", "终本日期",
-                      "执行标的", "未履行金额"]
+TERMINATED_COLUMNS = [
+    "案号",
+    "被执行人姓名/名称",
+    "性别",
+    "身份证号码/组织机构代码",
+    "执行法院",
+    "立案时间",
+    "终本日期",
+    "执行标的",
+    "未履行金额",
+]
 
 
 @bp.get("/terminated.csv")
@@ -161,9 +216,17 @@ def terminated_csv() -> ResponseReturnValue:
     def rows() -> Iterator[list[object]]:
         for r in terminated.iter_public(db.session):
             for p in r.respondents:
-                yield [r.case.number, p.name, sexes.get(p.sex, ""), terminated.masked_number(p), r.case.court.name,
-                       localtime(r.case.filed_at, "yyyy-MM-dd"), localtime(r.case.closed_at, "yyyy-MM-dd"),
-                       labels.yuan(r.case.amount_applied_fen), labels.yuan(r.unperformed_fen)]
+                yield [
+                    r.case.number,
+                    p.name,
+                    sexes.get(p.sex, ""),
+                    terminated.masked_number(p),
+                    r.case.court.name,
+                    localtime(r.case.filed_at, "yyyy-MM-dd"),
+                    localtime(r.case.closed_at, "yyyy-MM-dd"),
+                    labels.yuan(r.case.amount_applied_fen),
+                    labels.yuan(r.unperformed_fen),
+                ]
 
     return csv_response(TERMINATED_COLUMNS, rows(), "terminated-cases.csv")
 
@@ -197,16 +260,28 @@ def correction(entry_id: int) -> ResponseReturnValue:
         abort(410)
     form = CorrectionRequestForm()
     if not form.validate_on_submit():
-        return render("lists/correction.html", "lists/correction.html", entry=entry, form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "lists/correction.html",
+            "lists/correction.html",
+            entry=entry,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
     upload = form.attachment.data
     content = upload.read(corrections.ATTACHMENT_LIMIT_MB * 2**20 + 1) if upload and upload.filename else None
     try:
         corrections.file_request(
-            db.session, entry=entry, ground=CorrectionGround(form.ground.data), statement=form.statement.data.strip(),
-            requester_name=form.requester_name.data.strip(), contact_phone=form.contact_phone.data or "",
-            contact_email=(form.contact_email.data or "").strip(), attachment=content,
-            attachment_name=upload.filename if content else "", now=now)
+            db.session,
+            entry=entry,
+            ground=CorrectionGround(form.ground.data),
+            statement=form.statement.data.strip(),
+            requester_name=form.requester_name.data.strip(),
+            contact_phone=form.contact_phone.data or "",
+            contact_email=(form.contact_email.data or "").strip(),
+            attachment=content,
+            attachment_name=upload.filename if content else "",
+            now=now,
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.attachment.errors = [domain_message(exc)]
@@ -221,8 +296,12 @@ def correction(entry_id: int) -> ResponseReturnValue:
 def corrections_worklist() -> ResponseReturnValue:
     """Correction requests awaiting review, with their 15-day deadline."""
     today = utcnow().astimezone(defaulters.COURT_ZONE).date()
-    return render("lists/corrections.html", "lists/corrections.html", today=today,
-                  requests=corrections.pending_for_court(db.session, court_id=current_user.court_id))
+    return render(
+        "lists/corrections.html",
+        "lists/corrections.html",
+        today=today,
+        requests=corrections.pending_for_court(db.session, court_id=current_user.court_id),
+    )
 
 
 def _correction_or_404(request_id: int) -> CorrectionRequest:
@@ -239,17 +318,33 @@ def correction_review(request_id: int) -> ResponseReturnValue:
     found = _correction_or_404(request_id)
     form = CorrectionDecisionForm()
     if request.method == "GET" or not form.validate_on_submit():
-        return render("lists/correction_review.html", "lists/correction_review.html", req=found, form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "lists/correction_review.html",
+            "lists/correction_review.html",
+            req=found,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
     try:
-        corrections.decide(db.session, request=found, accept=form.decision.data == "accept",
-                           reasons=form.reasons.data or "", calendar=workdays.load(db.session),
-                           actor=current_user.username, now=utcnow())
+        corrections.decide(
+            db.session,
+            request=found,
+            accept=form.decision.data == "accept",
+            reasons=form.reasons.data or "",
+            calendar=workdays.load(db.session),
+            actor=current_user.username,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.reasons.errors = [domain_message(exc)]
-        return render("lists/correction_review.html", "lists/correction_review.html",
-                      req=_correction_or_404(request_id), form=form, status=422)
+        return render(
+            "lists/correction_review.html",
+            "lists/correction_review.html",
+            req=_correction_or_404(request_id),
+            form=form,
+            status=422,
+        )
     db.session.commit()
     flash(_("Decision recorded; the requester will be notified."), "success")
     return redirect(url_for("lists.corrections_worklist"), 303)
@@ -274,8 +369,15 @@ def removals() -> ResponseReturnValue:
     """Entries of this court that must come off the list: due, and late (3 working days)."""
     today = utcnow().astimezone(defaulters.COURT_ZONE).date()
     due, late = defaulters.removal_worklist(db.session, court_id=current_user.court_id, today=today)
-    return render("lists/removals.html", "lists/removals.html", due=due, late=late, today=today,
-                  confirm=ConfirmForm(), form=RemovalForm(formdata=None))
+    return render(
+        "lists/removals.html",
+        "lists/removals.html",
+        due=due,
+        late=late,
+        today=today,
+        confirm=ConfirmForm(),
+        form=RemovalForm(formdata=None),
+    )
 
 
 @bp.route("/staff/entries/<id:entry_id>", methods=["GET", "POST"])
@@ -288,21 +390,41 @@ def staff_entry(entry_id: int) -> ResponseReturnValue:
     form = RemovalForm(occurred_on=utcnow().astimezone(defaulters.COURT_ZONE).date())
     if request.method == "POST":
         if not form.validate_on_submit():
-            return render("lists/staff_entry.html", "lists/staff_entry.html", entry=entry, form=form,
-                          confirm=ConfirmForm(), status=422)
+            return render(
+                "lists/staff_entry.html",
+                "lists/staff_entry.html",
+                entry=entry,
+                form=form,
+                confirm=ConfirmForm(),
+                status=422,
+            )
         try:
             now = utcnow()
             arose = datetime.combine(form.occurred_on.data, dt_time(12, 0), tzinfo=defaulters.COURT_ZONE)
             defaulters.record_removal_ground(
-                db.session, entry=entry, reason=RemovalReason(form.reason.data), occurred_at=min(arose, now),
-                calendar=workdays.load(db.session), actor=current_user.username, now=now)
+                db.session,
+                entry=entry,
+                reason=RemovalReason(form.reason.data),
+                occurred_at=min(arose, now),
+                calendar=workdays.load(db.session),
+                actor=current_user.username,
+                now=now,
+            )
         except PublicityError as exc:
             db.session.rollback()
             form.reason.errors.append(domain_message(exc))
-            return render("lists/staff_entry.html", "lists/staff_entry.html", entry=entry, form=form,
-                          confirm=ConfirmForm(), status=422)
+            return render(
+                "lists/staff_entry.html",
+                "lists/staff_entry.html",
+                entry=entry,
+                form=form,
+                confirm=ConfirmForm(),
+                status=422,
+            )
         db.session.commit()
-        flash(_("Removal ground recorded; remove the entry by %(date)s.", date=entry.removal_due.isoformat()), "success")
+        flash(
+            _("Removal ground recorded; remove the entry by %(date)s.", date=entry.removal_due.isoformat()), "success"
+        )
         return redirect(url_for("lists.staff_entry", entry_id=entry.id), 303)
     return render("lists/staff_entry.html", "lists/staff_entry.html", entry=entry, form=form, confirm=ConfirmForm())
 

@@ -58,28 +58,38 @@ def home() -> ResponseReturnValue:
     """Show the overseer's home: upcoming on-site actions first, then invitations and cases."""
     overseer = db.session.get(Overseer, current_user.overseer_id) if current_user.overseer_id else None
     now = utcnow()
-    context: dict[str, object] = {"overseer": overseer, "upcoming": [], "pending": [], "supervised": [],
-                                  "unread_reports": []}
+    context: dict[str, object] = {
+        "overseer": overseer,
+        "upcoming": [],
+        "pending": [],
+        "supervised": [],
+        "unread_reports": [],
+    }
     if overseer is not None:
         supervised = invitations.supervised_cases(db.session, overseer.id)
         context.update(
             upcoming=onsite.upcoming_for(db.session, overseer.id, now=now),
             pending=invitations.pending_for(db.session, overseer.id, now=now),
             supervised=supervised,
-            unread_reports=[r for r in (reports.report_of(db.session, c.id) for c in supervised)
-                            if r is not None and all(a.overseer_id != overseer.id for a in r.acknowledgements)],
+            unread_reports=[
+                r
+                for r in (reports.report_of(db.session, c.id) for c in supervised)
+                if r is not None and all(a.overseer_id != overseer.id for a in r.acknowledgements)
+            ],
         )
     return render("overseer/home.html", "overseer/home.html", **context)
 
 
 # --- The invitation link ---------------------------------------------------------------------------------------
 
+
 def _invitation_or_gone(token: str) -> Invitation | ResponseReturnValue:
     try:
         return invitations.find_by_token(db.session, token, now=utcnow())
     except errors.InvitationUnusable as exc:
-        return render("overseer/invitation_gone.html", "overseer/invitation_gone.html", message=domain_message(exc),
-                      status=410)
+        return render(
+            "overseer/invitation_gone.html", "overseer/invitation_gone.html", message=domain_message(exc), status=410
+        )
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -94,14 +104,23 @@ def invitation(token: str) -> ResponseReturnValue:
     if account is None:
         return _activate(found, token)
     if not current_user.is_authenticated:
-        return render("overseer/invitation_login.html", "overseer/invitation_login.html", invitation=found,
-                      login_url=url_for("auth.login", next=request.path))
+        return render(
+            "overseer/invitation_login.html",
+            "overseer/invitation_login.html",
+            invitation=found,
+            login_url=url_for("auth.login", next=request.path),
+        )
     if current_user.overseer_id != found.overseer_id:
         abort(404)  # someone else's invitation
     form = AnswerInvitationForm()
     if not form.validate_on_submit():
-        return render("overseer/invitation.html", "overseer/invitation.html", invitation=found, form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "overseer/invitation.html",
+            "overseer/invitation.html",
+            invitation=found,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
     now = utcnow()
     try:
         if form.decision.data == "accept":
@@ -110,8 +129,9 @@ def invitation(token: str) -> ResponseReturnValue:
             invitations.decline(db.session, invitation=found, reason=(form.reason.data or "").strip(), now=now)
     except errors.OversightError as exc:
         db.session.rollback()
-        return render("overseer/invitation_gone.html", "overseer/invitation_gone.html", message=domain_message(exc),
-                      status=409)
+        return render(
+            "overseer/invitation_gone.html", "overseer/invitation_gone.html", message=domain_message(exc), status=409
+        )
     db.session.commit()
     if form.decision.data == "accept":
         flash(_("Thank you. You now supervise case %(number)s.", number=found.case.number), "success")
@@ -127,13 +147,26 @@ def _activate(found: Invitation, token: str) -> ResponseReturnValue:
     if request.method == "GET" and not form.username.data:
         form.username.data = f"overseer{overseer.id}"
     if not form.validate_on_submit():
-        return render("overseer/activate.html", "overseer/activate.html", invitation=found, form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "overseer/activate.html",
+            "overseer/activate.html",
+            invitation=found,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
     now = utcnow()
     try:
-        account = accounts.create_account(db.session, username=form.username.data, display_name=overseer.name,
-                                          role=Role.OVERSEER, password=form.password.data, court=found.case.court,
-                                          overseer_id=overseer.id, actor=f"overseer:{overseer.id}", now=now)
+        account = accounts.create_account(
+            db.session,
+            username=form.username.data,
+            display_name=overseer.name,
+            role=Role.OVERSEER,
+            password=form.password.data,
+            court=found.case.court,
+            overseer_id=overseer.id,
+            actor=f"overseer:{overseer.id}",
+            now=now,
+        )
     except accounts.AccountError as exc:
         db.session.rollback()
         form.username.errors.append(domain_message(exc))
@@ -147,6 +180,7 @@ def _activate(found: Invitation, token: str) -> ResponseReturnValue:
 
 # --- A supervised case -----------------------------------------------------------------------------------------
 
+
 @bp.get("/cases/<id:case_id>")
 @access.hidden(Role.OVERSEER)
 def case(case_id: int) -> ResponseReturnValue:
@@ -155,13 +189,24 @@ def case(case_id: int) -> ResponseReturnValue:
     return _case_page(found, me)
 
 
-def _case_page(found: EnforcementCase, me: Overseer, *, talk_form: TalkForm | None = None,
-               status: int = 200) -> ResponseReturnValue:
+def _case_page(
+    found: EnforcementCase, me: Overseer, *, talk_form: TalkForm | None = None, status: int = 200
+) -> ResponseReturnValue:
     context = case_file(found, now=utcnow())
     my_cards = [c for c in context["cards_all"] if c.overseer_id == me.id]  # type: ignore[attr-defined]
-    return render("overseer/case.html", "overseer/case.html", case=found, me=me, my_cards=my_cards,
-                  respond_form=RespondForm(), question_form=TextForm(), talk_form=talk_form or TalkForm(),
-                  ack_form=AcknowledgeForm(), status=status, **context)
+    return render(
+        "overseer/case.html",
+        "overseer/case.html",
+        case=found,
+        me=me,
+        my_cards=my_cards,
+        respond_form=RespondForm(),
+        question_form=TextForm(),
+        talk_form=talk_form or TalkForm(),
+        ack_form=AcknowledgeForm(),
+        status=status,
+        **context,
+    )
 
 
 def _action(case: EnforcementCase, action_id: int) -> OnsiteAction:
@@ -177,8 +222,9 @@ def _refused(case: EnforcementCase, exc: errors.OversightError) -> ResponseRetur
     return redirect(url_for("overseer.case", case_id=case.id), 303)
 
 
-def _yes_or_no(case_id: int, action_id: int, write: Callable[[OnsiteAction, int, bool], object],
-               done: str) -> ResponseReturnValue:
+def _yes_or_no(
+    case_id: int, action_id: int, write: Callable[[OnsiteAction, int, bool], object], done: str
+) -> ResponseReturnValue:
     """An overseer's yes or no on an on-site action of their case (coming; witnessed)."""
     found, me = _supervised_case(case_id)
     action = _action(found, action_id)
@@ -199,19 +245,32 @@ def _yes_or_no(case_id: int, action_id: int, write: Callable[[OnsiteAction, int,
 @access.hidden(Role.OVERSEER)
 def respond(case_id: int, action_id: int) -> ResponseReturnValue:
     """Confirm or decline witnessing an on-site action."""
-    return _yes_or_no(case_id, action_id, lambda action, overseer_id, yes: onsite.respond(
-        db.session, action=action, overseer_id=overseer_id, coming=yes, now=utcnow()), _("Your answer was recorded."))
+    return _yes_or_no(
+        case_id,
+        action_id,
+        lambda action, overseer_id, yes: onsite.respond(
+            db.session, action=action, overseer_id=overseer_id, coming=yes, now=utcnow()
+        ),
+        _("Your answer was recorded."),
+    )
 
 
 @bp.post("/cases/<id:case_id>/actions/<id:action_id>/witnessed")
 @access.hidden(Role.OVERSEER)
 def witnessed(case_id: int, action_id: int) -> ResponseReturnValue:
     """Record whether the overseer witnessed an on-site action."""
-    return _yes_or_no(case_id, action_id, lambda action, overseer_id, yes: onsite.record_witnessed(
-        db.session, action=action, overseer_id=overseer_id, witnessed=yes, now=utcnow()), _("Recorded."))
+    return _yes_or_no(
+        case_id,
+        action_id,
+        lambda action, overseer_id, yes: onsite.record_witnessed(
+            db.session, action=action, overseer_id=overseer_id, witnessed=yes, now=utcnow()
+        ),
+        _("Recorded."),
+    )
 
 
 # --- Evaluation cards ------------------------------------------------------------------------------------------
+
 
 def _card_action(found: EnforcementCase) -> OnsiteAction | None:
     action_id = request.values.get("action", type=int)
@@ -219,9 +278,13 @@ def _card_action(found: EnforcementCase) -> OnsiteAction | None:
 
 
 def _card_data(form: CardForm) -> cards.CardData:
-    return cards.CardData(ratings=form.ratings(), witnessed_on_site=bool(form.witnessed_on_site.data),
-                          spoke_with_parties=bool(form.spoke_with_parties.data),
-                          comments=(form.comments.data or "").strip(), suggestions=(form.suggestions.data or "").strip())
+    return cards.CardData(
+        ratings=form.ratings(),
+        witnessed_on_site=bool(form.witnessed_on_site.data),
+        spoke_with_parties=bool(form.spoke_with_parties.data),
+        comments=(form.comments.data or "").strip(),
+        suggestions=(form.suggestions.data or "").strip(),
+    )
 
 
 def _fill(form: CardForm, card: EvaluationCard) -> None:
@@ -243,8 +306,13 @@ def card(case_id: int) -> ResponseReturnValue:
     found, me = _supervised_case(case_id)
     action = _card_action(found)
     draft = _open_draft(found, me, action)
-    submitted = [c for c in cards.versions(db.session, case_id=found.id, overseer_id=me.id,
-                                           action_id=action.id if action else None) if c.status == CardStatus.SUBMITTED]
+    submitted = [
+        c
+        for c in cards.versions(
+            db.session, case_id=found.id, overseer_id=me.id, action_id=action.id if action else None
+        )
+        if c.status == CardStatus.SUBMITTED
+    ]
     if draft is None and submitted:
         flash(_("You have submitted this card. To change it, file an amendment."), "info")
         return redirect(url_for("overseer.case", case_id=found.id, _anchor="cards"), 303)
@@ -265,8 +333,16 @@ def save_card(case_id: int) -> ResponseReturnValue:
 
     def again(status: int, **extra: object) -> ResponseReturnValue:
         # The page with the form for a plain or boosted post; the save status alone for autosave.
-        return render("overseer/card.html", "overseer/_card_status.html", case=found, action=action,
-                      draft=_open_draft(found, me, action), form=form, status=status, **extra)
+        return render(
+            "overseer/card.html",
+            "overseer/_card_status.html",
+            case=found,
+            action=action,
+            draft=_open_draft(found, me, action),
+            form=form,
+            status=status,
+            **extra,
+        )
 
     if not form.validate_on_submit():
         return again(422)
@@ -313,6 +389,7 @@ def amend_card(case_id: int, card_id: int) -> ResponseReturnValue:
 
 # --- Questions, talks, the closure report ---------------------------------------------------------------------
 
+
 @bp.post("/cases/<id:case_id>/questions")
 @access.hidden(Role.OVERSEER)
 def ask(case_id: int) -> ResponseReturnValue:
@@ -336,8 +413,15 @@ def talk(case_id: int) -> ResponseReturnValue:
     form = TalkForm()
     if not form.validate_on_submit():
         return _case_page(found, me, talk_form=form, status=422)
-    questions.record_talk(db.session, case=found, overseer=me, party_name=form.party_name.data.strip(),
-                          talked_on=local_to_utc(form.talked_on.data), summary=form.summary.data.strip(), now=utcnow())
+    questions.record_talk(
+        db.session,
+        case=found,
+        overseer=me,
+        party_name=form.party_name.data.strip(),
+        talked_on=local_to_utc(form.talked_on.data),
+        summary=form.summary.data.strip(),
+        now=utcnow(),
+    )
     db.session.commit()
     flash(_("Your note was kept in the oversight file."), "success")
     return redirect(url_for("overseer.case", case_id=found.id, _anchor="talks"), 303)
@@ -356,8 +440,9 @@ def acknowledge(case_id: int) -> ResponseReturnValue:
         flash(_("Your remarks are too long."), "error")
         return redirect(url_for("overseer.case", case_id=found.id, _anchor="report"), 303)
     try:
-        reports.acknowledge(db.session, report=report, overseer=me, remarks=(form.remarks.data or "").strip(),
-                            now=utcnow())
+        reports.acknowledge(
+            db.session, report=report, overseer=me, remarks=(form.remarks.data or "").strip(), now=utcnow()
+        )
         db.session.flush()
     except errors.OversightError as exc:
         return _refused(found, exc)

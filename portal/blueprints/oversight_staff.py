@@ -62,8 +62,9 @@ def report_pdf_response(case: EnforcementCase, report: object) -> Response:
 
     body = build_pdf(report, cards.cards_of_case(db.session, case.id))
     filename = f"closure-report-{case.id}.pdf"
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _judge() -> Officer:
@@ -84,23 +85,44 @@ def _judged_case(case_id: int) -> tuple[EnforcementCase, Officer]:
 
 # --- Worklist and statistics -----------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @access.roles(Role.JUDGE)
 def worklist() -> ResponseReturnValue:
     """The judge's oversight worklist: cards and questions to answer, reports to file, actions ahead."""
     judge = _judge()
     now = utcnow()
-    supervised = list(db.session.scalars(
-        sa.select(EnforcementCase).join(Invitation, Invitation.case_id == EnforcementCase.id)
-        .where(EnforcementCase.judge_id == judge.id).distinct().order_by(EnforcementCase.id.desc())))
-    upcoming = list(db.session.scalars(sa.select(OnsiteAction).join(
-        EnforcementCase, EnforcementCase.id == OnsiteAction.case_id).where(
-        EnforcementCase.judge_id == judge.id, OnsiteAction.scheduled_at > now, OnsiteAction.cancelled_at.is_(None))
-        .order_by(OnsiteAction.scheduled_at)))
-    return render("oversight_staff/worklist.html", "oversight_staff/worklist.html", now=now, supervised=supervised,
-                  cards=cards.unanswered(db.session, judge_id=judge.id),
-                  questions=questions.unanswered(db.session, judge_id=judge.id),
-                  reports_due=reports.awaiting_report(db.session, judge_id=judge.id), upcoming=upcoming)
+    supervised = list(
+        db.session.scalars(
+            sa.select(EnforcementCase)
+            .join(Invitation, Invitation.case_id == EnforcementCase.id)
+            .where(EnforcementCase.judge_id == judge.id)
+            .distinct()
+            .order_by(EnforcementCase.id.desc())
+        )
+    )
+    upcoming = list(
+        db.session.scalars(
+            sa.select(OnsiteAction)
+            .join(EnforcementCase, EnforcementCase.id == OnsiteAction.case_id)
+            .where(
+                EnforcementCase.judge_id == judge.id,
+                OnsiteAction.scheduled_at > now,
+                OnsiteAction.cancelled_at.is_(None),
+            )
+            .order_by(OnsiteAction.scheduled_at)
+        )
+    )
+    return render(
+        "oversight_staff/worklist.html",
+        "oversight_staff/worklist.html",
+        now=now,
+        supervised=supervised,
+        cards=cards.unanswered(db.session, judge_id=judge.id),
+        questions=questions.unanswered(db.session, judge_id=judge.id),
+        reports_due=reports.awaiting_report(db.session, judge_id=judge.id),
+        upcoming=upcoming,
+    )
 
 
 @bp.get("/stats")
@@ -113,6 +135,7 @@ def statistics() -> ResponseReturnValue:
 
 # --- The roster ------------------------------------------------------------------------------------------------
 
+
 @bp.route("/roster", methods=["GET", "POST"])
 @access.roles(Role.ADMIN, Role.JUDGE)
 def roster() -> ResponseReturnValue:
@@ -122,19 +145,36 @@ def roster() -> ResponseReturnValue:
         court = current_user.court
         if court is None:
             abort(404)
-        overseer = overseers.add_overseer(db.session, court=court, name=form.name.data.strip(),
-                                          kind=OverseerKind(form.kind.data), level=OverseerLevel(form.level.data),
-                                          unit=(form.unit.data or "").strip(), phone=form.phone.data or "",
-                                          email=form.email.data or "", actor=f"account:{current_user.id}",
-                                          now=utcnow())
+        overseer = overseers.add_overseer(
+            db.session,
+            court=court,
+            name=form.name.data.strip(),
+            kind=OverseerKind(form.kind.data),
+            level=OverseerLevel(form.level.data),
+            unit=(form.unit.data or "").strip(),
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            actor=f"account:{current_user.id}",
+            now=utcnow(),
+        )
         overseer.active = bool(form.active.data)
         db.session.commit()
         flash(_("%(name)s is on the roster.", name=overseer.name), "success")
         return redirect(url_for("oversight_staff.roster"), 303)
-    people = list(db.session.scalars(sa.select(Overseer).where(Overseer.court_id == current_user.court_id)
-                                     .order_by(Overseer.active.desc(), Overseer.kind, Overseer.name)))
-    return render("oversight_staff/roster.html", "oversight_staff/roster.html", overseers=people, form=form,
-                  status=422 if form.is_submitted() else 200)
+    people = list(
+        db.session.scalars(
+            sa.select(Overseer)
+            .where(Overseer.court_id == current_user.court_id)
+            .order_by(Overseer.active.desc(), Overseer.kind, Overseer.name)
+        )
+    )
+    return render(
+        "oversight_staff/roster.html",
+        "oversight_staff/roster.html",
+        overseers=people,
+        form=form,
+        status=422 if form.is_submitted() else 200,
+    )
 
 
 @bp.route("/roster/<id:overseer_id>", methods=["GET", "POST"])
@@ -146,13 +186,26 @@ def edit_overseer(overseer_id: int) -> ResponseReturnValue:
         abort(404)
     form = OverseerForm(obj=overseer)
     if not form.validate_on_submit():
-        return render("oversight_staff/overseer.html", "oversight_staff/overseer.html", overseer=overseer, form=form,
-                      status=422 if form.is_submitted() else 200)
-    overseers.update_overseer(db.session, overseer=overseer, name=form.name.data.strip(),
-                              kind=OverseerKind(form.kind.data), level=OverseerLevel(form.level.data),
-                              unit=(form.unit.data or "").strip(), phone=form.phone.data or "",
-                              email=form.email.data or "", active=bool(form.active.data),
-                              actor=f"account:{current_user.id}", now=utcnow())
+        return render(
+            "oversight_staff/overseer.html",
+            "oversight_staff/overseer.html",
+            overseer=overseer,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
+    overseers.update_overseer(
+        db.session,
+        overseer=overseer,
+        name=form.name.data.strip(),
+        kind=OverseerKind(form.kind.data),
+        level=OverseerLevel(form.level.data),
+        unit=(form.unit.data or "").strip(),
+        phone=form.phone.data or "",
+        email=form.email.data or "",
+        active=bool(form.active.data),
+        actor=f"account:{current_user.id}",
+        now=utcnow(),
+    )
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("oversight_staff.roster"), 303)
@@ -160,20 +213,35 @@ def edit_overseer(overseer_id: int) -> ResponseReturnValue:
 
 # --- The judge's oversight file of a case ----------------------------------------------------------------------
 
+
 def _show(case: EnforcementCase, *, status: int = 200, **forms: object) -> ResponseReturnValue:
     now = utcnow()
-    roster_choices = [(o.id, f"{o.name}（{o.unit}）" if o.unit else o.name) for o in db.session.scalars(
-        sa.select(Overseer).where(Overseer.court_id == case.court_id, Overseer.active.is_(True)).order_by(Overseer.name))]
+    roster_choices = [
+        (o.id, f"{o.name}（{o.unit}）" if o.unit else o.name)
+        for o in db.session.scalars(
+            sa.select(Overseer)
+            .where(Overseer.court_id == case.court_id, Overseer.active.is_(True))
+            .order_by(Overseer.name)
+        )
+    ]
     invite_form = forms.pop("invite_form", None) or InviteForm(formdata=None)
     invite_form.overseers.choices = roster_choices
     context = case_file(case, now=now)
-    return render("oversight_staff/case.html", "oversight_staff/case.html", case=case,
-                  invitations=invitations.invitations_of_case(db.session, case.id),
-                  shown_status=lambda i: invitations.shown_status(i, now), invite_form=invite_form,
-                  action_form=forms.pop("action_form", None) or ActionForm(formdata=None),
-                  report_form=forms.pop("report_form", None) or ReportForm(formdata=None),
-                  text_form=TextForm(formdata=None), confirm=ConfirmForm(), status=status,
-                  report_due=reports.is_closed(case) and context["report"] is None, **context)
+    return render(
+        "oversight_staff/case.html",
+        "oversight_staff/case.html",
+        case=case,
+        invitations=invitations.invitations_of_case(db.session, case.id),
+        shown_status=lambda i: invitations.shown_status(i, now),
+        invite_form=invite_form,
+        action_form=forms.pop("action_form", None) or ActionForm(formdata=None),
+        report_form=forms.pop("report_form", None) or ReportForm(formdata=None),
+        text_form=TextForm(formdata=None),
+        confirm=ConfirmForm(),
+        status=status,
+        report_due=reports.is_closed(case) and context["report"] is None,
+        **context,
+    )
 
 
 def _back(case: EnforcementCase, anchor: str) -> ResponseReturnValue:
@@ -200,8 +268,12 @@ def invite(case_id: int) -> ResponseReturnValue:
     """Invite overseers of the roster to the case (by SMS and email, with a one-time link)."""
     found, judge = _judged_case(case_id)
     form = InviteForm()
-    form.overseers.choices = [(o.id, o.name) for o in db.session.scalars(
-        sa.select(Overseer).where(Overseer.court_id == found.court_id, Overseer.active.is_(True)))]
+    form.overseers.choices = [
+        (o.id, o.name)
+        for o in db.session.scalars(
+            sa.select(Overseer).where(Overseer.court_id == found.court_id, Overseer.active.is_(True))
+        )
+    ]
     if not form.validate_on_submit():
         return _show(found, status=422, invite_form=form)
     now = utcnow()
@@ -210,8 +282,15 @@ def invite(case_id: int) -> ResponseReturnValue:
         for overseer_id in form.overseers.data:
             overseer = db.session.get(Overseer, overseer_id)
             assert overseer is not None  # the choices are this court's active overseers
-            invitations.invite(db.session, case=found, overseer=overseer, judge=judge,
-                               message=(form.message.data or "").strip(), link_base=link_base, now=now)
+            invitations.invite(
+                db.session,
+                case=found,
+                overseer=overseer,
+                judge=judge,
+                message=(form.message.data or "").strip(),
+                link_base=link_base,
+                now=now,
+            )
     except errors.OversightError as exc:
         return _refused(found, exc, "invitations")
     db.session.commit()
@@ -244,16 +323,24 @@ def schedule_action(case_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         return _show(found, status=422, action_form=form)
-    onsite.schedule(db.session, case=found, judge=judge, scheduled_at=local_to_utc(form.scheduled_at.data),
-                    place=form.place.data.strip(), measure=OnsiteMeasure(form.measure.data),
-                    officers=form.officers.data.strip(), now=utcnow())
+    onsite.schedule(
+        db.session,
+        case=found,
+        judge=judge,
+        scheduled_at=local_to_utc(form.scheduled_at.data),
+        place=form.place.data.strip(),
+        measure=OnsiteMeasure(form.measure.data),
+        officers=form.officers.data.strip(),
+        now=utcnow(),
+    )
     db.session.commit()
     flash(_("The on-site action was scheduled and the overseers invited to witness it."), "success")
     return _back(found, "actions")
 
 
-def _record_text(case_id: int, model: type, record_id: int, anchor: str, missing: str, done: str,
-                 write: Callable[..., object]) -> ResponseReturnValue:
+def _record_text(
+    case_id: int, model: type, record_id: int, anchor: str, missing: str, done: str, write: Callable[..., object]
+) -> ResponseReturnValue:
     """The judge's one-text answers (an action's outcome, a card's or a question's answer): the record
     must be the case's own; an empty text or a refused step goes back with its message."""
     found, judge = _judged_case(case_id)
@@ -280,30 +367,49 @@ def _record_text(case_id: int, model: type, record_id: int, anchor: str, missing
 @access.hidden(Role.JUDGE)
 def action_outcome(case_id: int, action_id: int) -> ResponseReturnValue:
     """Record what happened on site."""
-    return _record_text(case_id, OnsiteAction, action_id, "actions", _("Describe the outcome."),
-                        _("The outcome was recorded."),
-                        lambda action, judge, text: onsite.record_outcome(db.session, action=action, judge=judge,
-                                                                          outcome=text, now=utcnow()))
+    return _record_text(
+        case_id,
+        OnsiteAction,
+        action_id,
+        "actions",
+        _("Describe the outcome."),
+        _("The outcome was recorded."),
+        lambda action, judge, text: onsite.record_outcome(
+            db.session, action=action, judge=judge, outcome=text, now=utcnow()
+        ),
+    )
 
 
 @bp.post("/cases/<id:case_id>/cards/<id:card_id>/answer")
 @access.hidden(Role.JUDGE)
 def answer_card(case_id: int, card_id: int) -> ResponseReturnValue:
     """Answer an overseer's evaluation card; the overseer is told."""
-    return _record_text(case_id, EvaluationCard, card_id, "cards", _("Write your answer."),
-                        _("Your answer was sent to the overseer."),
-                        lambda card, judge, text: cards.answer(db.session, card=card, judge=judge, text=text,
-                                                               now=utcnow()))
+    return _record_text(
+        case_id,
+        EvaluationCard,
+        card_id,
+        "cards",
+        _("Write your answer."),
+        _("Your answer was sent to the overseer."),
+        lambda card, judge, text: cards.answer(db.session, card=card, judge=judge, text=text, now=utcnow()),
+    )
 
 
 @bp.post("/cases/<id:case_id>/questions/<id:question_id>/answer")
 @access.hidden(Role.JUDGE)
 def answer_question(case_id: int, question_id: int) -> ResponseReturnValue:
     """Answer an overseer's question; the overseer is told."""
-    return _record_text(case_id, Question, question_id, "questions", _("Write your answer."),
-                        _("Your answer was sent to the overseer."),
-                        lambda question, judge, text: questions.answer(db.session, question=question, judge=judge,
-                                                                       text=text, now=utcnow()))
+    return _record_text(
+        case_id,
+        Question,
+        question_id,
+        "questions",
+        _("Write your answer."),
+        _("Your answer was sent to the overseer."),
+        lambda question, judge, text: questions.answer(
+            db.session, question=question, judge=judge, text=text, now=utcnow()
+        ),
+    )
 
 
 @bp.post("/cases/<id:case_id>/report")
@@ -315,8 +421,14 @@ def file_report(case_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _show(found, status=422, report_form=form)
     try:
-        reports.file_report(db.session, case=found, judge=judge, summary=form.summary.data.strip(),
-                            response_to_cards=form.response_to_cards.data.strip(), now=utcnow())
+        reports.file_report(
+            db.session,
+            case=found,
+            judge=judge,
+            summary=form.summary.data.strip(),
+            response_to_cards=form.response_to_cards.data.strip(),
+            now=utcnow(),
+        )
     except errors.OversightError as exc:
         return _refused(found, exc, "report")
     db.session.commit()
@@ -338,5 +450,9 @@ def report_pdf(case_id: int) -> Response:
 @bp.app_template_global()
 def supervised_by_me(case: EnforcementCase) -> bool:
     """Whether the signed-in judge is the judge of ``case`` (templates link to its oversight file)."""
-    return bool(current_user.is_authenticated and current_user.role == Role.JUDGE
-                and current_user.officer_id is not None and case.judge_id == current_user.officer_id)
+    return bool(
+        current_user.is_authenticated
+        and current_user.role == Role.JUDGE
+        and current_user.officer_id is not None
+        and case.judge_id == current_user.officer_id
+    )

@@ -31,8 +31,9 @@ def published_node_count(court_id: int | None) -> int:
     if cached is not None:
         return int(cached)
     count = cases.public_node_count(db.session, court_id=court_id)
-    search_cache.keep(key, str(count).encode(), version=0, now=now,
-                      next_change=now + timedelta(seconds=COUNTER_SECONDS))
+    search_cache.keep(
+        key, str(count).encode(), version=0, now=now, next_change=now + timedelta(seconds=COUNTER_SECONDS)
+    )
     return count
 
 

@@ -40,8 +40,9 @@ STAFF_PAGE_SIZE = 50
 
 def run_search(form: RestrictionSearchForm, cursor: str | None) -> restrictions.Page:
     filters = restrictions.Filters(court_id=int(form.court.data) if form.court.data else None)
-    return restrictions.search(db.session, query=form.q.data or "", filters=filters, cursor=cursor,
-                               key=search_key(), now=utcnow())
+    return restrictions.search(
+        db.session, query=form.q.data or "", filters=filters, cursor=cursor, key=search_key(), now=utcnow()
+    )
 
 
 # --- Public ------------------------------------------------------------------------------------------------------
@@ -54,15 +55,24 @@ def search_page() -> ResponseReturnValue:
     """Search the orders in force by respondent or bound person (works without JavaScript)."""
     form = RestrictionSearchForm(request.args, courts=_courts())
     if not form.validate():
-        return render("restrictions/search.html", "restrictions/_results.html", form=form, page=None, query={},
-                      status=422)
+        return render(
+            "restrictions/search.html", "restrictions/_results.html", form=form, page=None, query={}, status=422
+        )
     page = run_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render("restrictions/search.html", "restrictions/_results.html", form=form, page=page, query=query)
 
 
-EXPORT_COLUMNS = ["被执行人姓名/名称", "类型", "身份证号码/统一社会信用代码", "一并限制消费的人员", "限制消费事项", "案号",
-                  "执行法院", "发出日期"]
+EXPORT_COLUMNS = [
+    "被执行人姓名/名称",
+    "类型",
+    "身份证号码/统一社会信用代码",
+    "一并限制消费的人员",
+    "限制消费事项",
+    "案号",
+    "执行法院",
+    "发出日期",
+]
 
 
 @bp.get("/lists/restrictions.csv", endpoint="csv")
@@ -71,12 +81,22 @@ EXPORT_COLUMNS = ["被执行人姓名/名称", "类型", "身份证号码/统一
 def csv_export() -> ResponseReturnValue:
     """Every order in force as CSV (masked numbers only), streamed."""
     courts = {c.id: c.name for c in db.session.scalars(sa.select(Court))}
-    rows = ([o.name, labels.label(labels.PARTY_KINDS, o.kind), o.id_masked,
-             "；".join(f"{labels.label(labels.BOUND_ROLES, p.role)} {p.name} {p.id_masked}".strip()
-                      for p in restrictions.restricted_persons(o)),
-             "；".join(labels.label(labels.RESTRICTED_ITEMS, i) for i in o.items),
-             o.case_number, courts[o.court_id], o.issued_on.isoformat()]
-            for o in restrictions.iter_public(db.session, now=utcnow()))
+    rows = (
+        [
+            o.name,
+            labels.label(labels.PARTY_KINDS, o.kind),
+            o.id_masked,
+            "；".join(
+                f"{labels.label(labels.BOUND_ROLES, p.role)} {p.name} {p.id_masked}".strip()
+                for p in restrictions.restricted_persons(o)
+            ),
+            "；".join(labels.label(labels.RESTRICTED_ITEMS, i) for i in o.items),
+            o.case_number,
+            courts[o.court_id],
+            o.issued_on.isoformat(),
+        ]
+        for o in restrictions.iter_public(db.session, now=utcnow())
+    )
     return csv_response(EXPORT_COLUMNS, rows, "restrictions.csv")
 
 
@@ -90,8 +110,9 @@ def order_page(order_id: int) -> ResponseReturnValue:
         abort(404)
     if not restrictions.is_public(order, now):
         abort(410)
-    return render("restrictions/order.html", "restrictions/order.html", order=order,
-                  bound=restrictions.restricted_persons(order))
+    return render(
+        "restrictions/order.html", "restrictions/order.html", order=order, bound=restrictions.restricted_persons(order)
+    )
 
 
 # --- Staff --------------------------------------------------------------------------------------------------------
@@ -112,8 +133,11 @@ def _order_or_404(order_id: int) -> RestrictionOrder:
 
 
 def _respondent_choices(case: EnforcementCase) -> list[tuple[str, str]]:
-    return [(str(p.id), f"{p.name}（{labels.label(labels.PARTY_KINDS, p.kind)}）")
-            for p in case.parties if p.side == PartySide.RESPONDENT]
+    return [
+        (str(p.id), f"{p.name}（{labels.label(labels.PARTY_KINDS, p.kind)}）")
+        for p in case.parties
+        if p.side == PartySide.RESPONDENT
+    ]
 
 
 @bp.route("/staff/cases/<id:case_id>/restrictions/new", methods=["GET", "POST"], endpoint="issue")
@@ -121,16 +145,30 @@ def _respondent_choices(case: EnforcementCase) -> list[tuple[str, str]]:
 def issue(case_id: int) -> ResponseReturnValue:
     """Issue a consumption restriction order against a respondent of the case."""
     case = _case_or_404(case_id)
-    form = IssueRestrictionForm(respondents=_respondent_choices(case),
-                                issued_on=utcnow().astimezone(restrictions.COURT_ZONE).date())
+    form = IssueRestrictionForm(
+        respondents=_respondent_choices(case), issued_on=utcnow().astimezone(restrictions.COURT_ZONE).date()
+    )
     if not form.validate_on_submit():
-        return render("restrictions/issue.html", "restrictions/issue.html", case=case, form=form,
-                      status=422 if form.is_submitted() else 200)
+        return render(
+            "restrictions/issue.html",
+            "restrictions/issue.html",
+            case=case,
+            form=form,
+            status=422 if form.is_submitted() else 200,
+        )
     respondent = next(p for p in case.parties if str(p.id) == form.respondent.data)
     try:
         order = restrictions.issue_order(
-            db.session, case=case, respondent=respondent, items=form.items.data, issued_on=form.issued_on.data,
-            bound_persons=form.bound_persons(), key=search_key(), actor=current_user.username, now=utcnow())
+            db.session,
+            case=case,
+            respondent=respondent,
+            items=form.items.data,
+            issued_on=form.issued_on.data,
+            bound_persons=form.bound_persons(),
+            key=search_key(),
+            actor=current_user.username,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
@@ -154,17 +192,28 @@ def _after_arg() -> tuple[bool, int] | None:
 @access.roles(*CASE_STAFF)
 def staff_list() -> ResponseReturnValue:
     """The court's restriction orders: those in force first, then the lifted ones."""
-    rows, after = restrictions.orders_of_court(db.session, court_id=current_user.court_id, after=_after_arg(),
-                                               limit=STAFF_PAGE_SIZE)
+    rows, after = restrictions.orders_of_court(
+        db.session, court_id=current_user.court_id, after=_after_arg(), limit=STAFF_PAGE_SIZE
+    )
     next_after = f"{'l' if after[0] else 'a'}{after[1]}" if after else None
     return render("restrictions/staff_list.html", "restrictions/_staff_rows.html", rows=rows, next_after=next_after)
 
 
-def _render_staff_order(order: RestrictionOrder, status: int = 200, *, lift_form: LiftRestrictionForm | None = None,
-                        release_form: ReleaseBoundPersonForm | None = None) -> ResponseReturnValue:
-    return render("restrictions/staff_order.html", "restrictions/staff_order.html", status=status, order=order,
-                  lift_form=lift_form or LiftRestrictionForm(formdata=None),
-                  release_form=release_form or ReleaseBoundPersonForm(formdata=None))
+def _render_staff_order(
+    order: RestrictionOrder,
+    status: int = 200,
+    *,
+    lift_form: LiftRestrictionForm | None = None,
+    release_form: ReleaseBoundPersonForm | None = None,
+) -> ResponseReturnValue:
+    return render(
+        "restrictions/staff_order.html",
+        "restrictions/staff_order.html",
+        status=status,
+        order=order,
+        lift_form=lift_form or LiftRestrictionForm(formdata=None),
+        release_form=release_form or ReleaseBoundPersonForm(formdata=None),
+    )
 
 
 @bp.route("/staff/restrictions/<id:order_id>", methods=["GET", "POST"], endpoint="staff_order")
@@ -180,8 +229,14 @@ def staff_order(order_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_staff_order(order, 422, lift_form=form)
     try:
-        restrictions.lift_order(db.session, order=order, reason=LiftReason(form.reason.data),
-                                note=form.note.data or "", actor=current_user.username, now=utcnow())
+        restrictions.lift_order(
+            db.session,
+            order=order,
+            reason=LiftReason(form.reason.data),
+            note=form.note.data or "",
+            actor=current_user.username,
+            now=utcnow(),
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.reason.errors.append(domain_message(exc))
@@ -199,8 +254,9 @@ def _release(order: RestrictionOrder) -> ResponseReturnValue:
     if person is None:
         abort(404)
     try:
-        restrictions.lift_bound_person(db.session, person=person, note=form.note.data or "",
-                                       actor=current_user.username, now=utcnow())
+        restrictions.lift_bound_person(
+            db.session, person=person, note=form.note.data or "", actor=current_user.username, now=utcnow()
+        )
     except PublicityError as exc:
         db.session.rollback()
         form.note.errors.append(domain_message(exc))
@@ -208,4 +264,3 @@ def _release(order: RestrictionOrder) -> ResponseReturnValue:
     db.session.commit()
     flash(_("%(name)s is released from the order.", name=person.name), "success")
     return redirect(url_for("restrictions.staff_order", order_id=order.id), 303)
-

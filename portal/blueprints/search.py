@@ -33,20 +33,32 @@ class Section:
     mode: str = ""
 
 
-def _found(form: AllListsSearchForm, name: str, cursor: str | None, before: int | None,
-           limit: int) -> tuple[list, str | None, str]:  # type: ignore[type-arg]
+def _found(
+    form: AllListsSearchForm, name: str, cursor: str | None, before: int | None, limit: int
+) -> tuple[list, str | None, str]:  # type: ignore[type-arg]
     """One page of list ``name``: (items, next cursor, search mode)."""
     q, now, court_id = form.q.data or "", utcnow(), int(form.court.data) if form.court.data else None
     if name == "defaulters":
-        filters = defaulters.Filters(ground=ListingGround(form.ground.data) if form.ground.data else None,
-                                     court_id=court_id, year=form.year.data or None,
-                                     performance=Performance(form.status.data) if form.status.data else None)
-        page = defaulters.search(db.session, query=q, filters=filters, cursor=cursor, key=search_key(), now=now,
-                                 limit=limit)
+        filters = defaulters.Filters(
+            ground=ListingGround(form.ground.data) if form.ground.data else None,
+            court_id=court_id,
+            year=form.year.data or None,
+            performance=Performance(form.status.data) if form.status.data else None,
+        )
+        page = defaulters.search(
+            db.session, query=q, filters=filters, cursor=cursor, key=search_key(), now=now, limit=limit
+        )
         return page.items, page.next_cursor, page.mode
     if name == "restrictions":
-        page = restrictions.search(db.session, query=q, filters=restrictions.Filters(court_id=court_id),
-                                   cursor=cursor, key=search_key(), now=now, limit=limit)
+        page = restrictions.search(
+            db.session,
+            query=q,
+            filters=restrictions.Filters(court_id=court_id),
+            cursor=cursor,
+            key=search_key(),
+            now=now,
+            limit=limit,
+        )
         return page.items, page.next_cursor, page.mode
     if name == "bounties":
         page = bounties.search(db.session, query=q, key=search_key(), cursor=cursor, limit=limit, court_id=court_id)

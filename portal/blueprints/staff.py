@@ -28,7 +28,16 @@ def home() -> ResponseReturnValue:
     officer = db.session.get(Officer, current_user.officer_id) if current_user.officer_id else None
     scope = request.args.get("scope", "mine" if officer and officer.kind == OfficerKind.JUDGE else "court")
     judge_id = officer.id if scope == "mine" and officer else None
-    items = cases.worklist(db.session, court_id=current_user.court_id, horizon=now + timedelta(days=days),
-                           now=now, judge_id=judge_id)
-    return render("staff/home.html", "staff/_worklist.html", officer=officer, items=items, days=days, scope=scope,
-                  now=now, per_judge=cases.overdue_by_judge(db.session, court_id=current_user.court_id, now=now))
+    items = cases.worklist(
+        db.session, court_id=current_user.court_id, horizon=now + timedelta(days=days), now=now, judge_id=judge_id
+    )
+    return render(
+        "staff/home.html",
+        "staff/_worklist.html",
+        officer=officer,
+        items=items,
+        days=days,
+        scope=scope,
+        now=now,
+        per_judge=cases.overdue_by_judge(db.session, court_id=current_user.court_id, now=now),
+    )

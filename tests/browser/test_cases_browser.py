@@ -73,8 +73,6 @@ def party_context(browser: Browser, live_server: str) -> Iterator[BrowserContext
     context.close()
 
 
-
-
 def form_error(page: Page):
     return page.locator("main .form-errors[role=alert]")
 
@@ -266,27 +264,43 @@ def test_clerk_files_case_and_party_follows_it(
     assert_accessible(party)
 
 
-def test_party_view_loads_earlier_nodes_in_place(
-    app: Flask, party_context: BrowserContext, court: Court
-) -> None:
+def test_party_view_loads_earlier_nodes_in_place(app: Flask, party_context: BrowserContext, court: Court) -> None:
     code = "ACDEFGHJKM"
     filed_at = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
     with app.app_context():
         session = flask_db.session
         court_row = session.get(Court, court.id)
         case = cases.file_case(
-            session, court=court_row, number=TYPED_NUMBER, basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初1234号", amount_applied_fen=1_234_567, filed_at=filed_at,
+            session,
+            court=court_row,
+            number=TYPED_NUMBER,
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初1234号",
+            amount_applied_fen=1_234_567,
+            filed_at=filed_at,
             parties=[
-                cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="王某军",
-                                id_number=APPLICANT_ID, phone=APPLICANT_PHONE),
-                cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.ENTITY, name="山东某环保公司",
-                                credit_code=RESPONDENT_CREDIT_CODE, legal_representative="李某"),
+                cases.PartyData(
+                    side=PartySide.APPLICANT,
+                    kind=PartyKind.PERSON,
+                    name="王某军",
+                    id_number=APPLICANT_ID,
+                    phone=APPLICANT_PHONE,
+                ),
+                cases.PartyData(
+                    side=PartySide.RESPONDENT,
+                    kind=PartyKind.ENTITY,
+                    name="山东某环保公司",
+                    credit_code=RESPONDENT_CREDIT_CODE,
+                    legal_representative="李某",
+                ),
             ],
-            actor="test", now=filed_at)
+            actor="test",
+            now=filed_at,
+        )
         applicant = next(p for p in case.parties if p.side == PartySide.APPLICANT)
-        lookup.issue_query_code(session, party=applicant, key=app.config["SECRET_KEY"].encode(), actor="test",
-                                now=filed_at, code=code)
+        lookup.issue_query_code(
+            session, party=applicant, key=app.config["SECRET_KEY"].encode(), actor="test", now=filed_at, code=code
+        )
         case_id = case.id
         session.commit()
 
@@ -297,12 +311,18 @@ def test_party_view_loads_earlier_nodes_in_place(
             session = flask_db.session
             case = session.get(EnforcementCase, case_id)
             for n in range(first, last + 1):
-                cases.add_node(session, case=case, node_type=NodeType.SEARCH_COMPLETED,
-                               search_target=targets[n % len(targets)], public_text=f"查控记录{n:02d}",
-                               occurred_at=filed_at + timedelta(days=n), actor="test", now=filed_at + timedelta(days=n))
+                cases.add_node(
+                    session,
+                    case=case,
+                    node_type=NodeType.SEARCH_COMPLETED,
+                    search_target=targets[n % len(targets)],
+                    public_text=f"查控记录{n:02d}",
+                    occurred_at=filed_at + timedelta(days=n),
+                    actor="test",
+                    now=filed_at + timedelta(days=n),
+                )
             session.commit()
-            count = session.scalar(sa.select(sa.func.count()).select_from(CaseNode)
-                                   .where(CaseNode.case_id == case_id))
+            count = session.scalar(sa.select(sa.func.count()).select_from(CaseNode).where(CaseNode.case_id == case_id))
         return count
 
     # Exactly 20 nodes (the filing and 19 searches): one page, no "load more".

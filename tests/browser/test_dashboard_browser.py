@@ -39,8 +39,21 @@ DEMO_COURT = "鲁1427"
 PHONE = {"width": 390, "height": 844}
 
 # The header row of the month table and of its CSV (zh_CN).
-MONTH_HEADER = ["月份", "收案数", "收案（执）", "收案（执恢）", "收案（执保）", "结案数", "实际执结数", "实际执结率（%）",
-                "实际执行到位率（%）", "执行完毕率（%）", "终本率（%）", "平均结案天数", "结案天数中位数"]
+MONTH_HEADER = [
+    "月份",
+    "收案数",
+    "收案（执）",
+    "收案（执恢）",
+    "收案（执保）",
+    "结案数",
+    "实际执结数",
+    "实际执结率（%）",
+    "实际执行到位率（%）",
+    "执行完毕率（%）",
+    "终本率（%）",
+    "平均结案天数",
+    "结案天数中位数",
+]
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,8 @@ def assert_headline_figures(page: Page, figures: dict, this_year: bool) -> None:
     for label, key in (("收案数", "received"), ("结案数", "closed")):
         by_type = t[key]
         expect(figure(page, label).locator("dd.detail")).to_have_text(
-            f"执 {by_type['first']} · 执恢 {by_type['resumed']} · 执保 {by_type['preservation']}")
+            f"执 {by_type['first']} · 执恢 {by_type['resumed']} · 执保 {by_type['preservation']}"
+        )
 
 
 def bar_titles(chart: Locator) -> list[str]:
@@ -127,14 +141,18 @@ def assert_charts(page: Page, figures: dict, years: list[int], overview: list[di
     expect(months_chart).to_be_visible()
     expect(months_chart.locator("rect")).to_have_count(12 * 2)
     assert bar_titles(months_chart) == [
-        f"{m['month']} {series}: {m[key]['all']}" for m in figures["months"]
-        for series, key in (("收案数", "received"), ("结案数", "closed"))]
+        f"{m['month']} {series}: {m[key]['all']}"
+        for m in figures["months"]
+        for series, key in (("收案数", "received"), ("结案数", "closed"))
+    ]
     years_chart = page.get_by_role("img", name="历年收案与结案", exact=True)
     expect(years_chart).to_be_visible()
     expect(years_chart.locator("rect")).to_have_count(len(years) * 2)
     assert bar_titles(years_chart) == [
-        f"{y['year']} {series}: {y[key]['all']}" for y in overview
-        for series, key in (("收案数", "received"), ("结案数", "closed"))]
+        f"{y['year']} {series}: {y[key]['all']}"
+        for y in overview
+        for series, key in (("收案数", "received"), ("结案数", "closed"))
+    ]
 
 
 def month_table(page: Page, year: int) -> Locator:
@@ -144,8 +162,9 @@ def month_table(page: Page, year: int) -> Locator:
 def table_cells(table: Locator) -> tuple[list[str], list[list[str]], list[str]]:
     """(header, body rows, footer row) as the visitor reads them."""
     header = [text.strip() for text in table.locator("thead th").all_inner_texts()]
-    rows = [[text.strip() for text in row.locator("th, td").all_inner_texts()]
-            for row in table.locator("tbody tr").all()]
+    rows = [
+        [text.strip() for text in row.locator("th, td").all_inner_texts()] for row in table.locator("tbody tr").all()
+    ]
     footer = [text.strip() for text in table.locator("tfoot tr th, tfoot tr td").all_inner_texts()]
     return header, rows, footer
 
@@ -220,7 +239,8 @@ def test_dashboard_shows_the_demo_courts_figures_and_the_csv_matches_the_table(
     expect(page.locator("#dashboard")).to_contain_text("夏津县人民法院")
     expect(page.get_by_role("link", name="按法官和团队（内部）")).to_have_count(0)  # staff only
     expect(page.get_by_role("link", name="同一数据的 JSON 格式", exact=True)).to_have_attribute(
-        "href", re.compile(rf"^/api/v1/stats\?(.*&)?year={this_year}(&|$)"))
+        "href", re.compile(rf"^/api/v1/stats\?(.*&)?year={this_year}(&|$)")
+    )
 
     assert_headline_figures(page, figures, this_year=True)
     assert_charts(page, figures, demo.years, overview)

@@ -89,24 +89,49 @@ def world(app: Flask, court: Court) -> World:
         judge = Officer(court_id=court_row.id, name="王法官", kind=OfficerKind.JUDGE, team="执行一组", created_at=now)
         session.add(judge)
         session.flush()
-        for username, name, role, officer_id in (("judge", "王法官", Role.JUDGE, judge.id),
-                                                 ("clerk", "赵书记员", Role.CLERK, None),
-                                                 ("admin", "管理员", Role.ADMIN, None)):
-            accounts.create_account(session, username=username, display_name=name, role=role, password=PASSWORD,
-                                    court=court_row, officer_id=officer_id, actor="test", now=now)
+        for username, name, role, officer_id in (
+            ("judge", "王法官", Role.JUDGE, judge.id),
+            ("clerk", "赵书记员", Role.CLERK, None),
+            ("admin", "管理员", Role.ADMIN, None),
+        ):
+            accounts.create_account(
+                session,
+                username=username,
+                display_name=name,
+                role=role,
+                password=PASSWORD,
+                court=court_row,
+                officer_id=officer_id,
+                actor="test",
+                now=now,
+            )
         case = cases.file_case(
-            session, court=court_row, number=CASE_NUMBER, basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初21号", amount_applied_fen=8_000_000, filed_at=now - timedelta(days=30),
-            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三",
-                                     id_number=APPLICANT_ID),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四",
-                                     id_number=RESPONDENT_ID, address=ADDRESS)],
-            actor="test", now=now)
+            session,
+            court=court_row,
+            number=CASE_NUMBER,
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初21号",
+            amount_applied_fen=8_000_000,
+            filed_at=now - timedelta(days=30),
+            parties=[
+                cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三", id_number=APPLICANT_ID),
+                cases.PartyData(
+                    side=PartySide.RESPONDENT,
+                    kind=PartyKind.PERSON,
+                    name="李四",
+                    id_number=RESPONDENT_ID,
+                    address=ADDRESS,
+                ),
+            ],
+            actor="test",
+            now=now,
+        )
         cases.assign_judge(session, case=case, judge=judge, actor="test", now=now)
         applicant = next(p for p in case.parties if p.side == PartySide.APPLICANT)
         respondent = next(p for p in case.parties if p.side == PartySide.RESPONDENT)
-        lookup.issue_query_code(session, party=applicant, key=app.config["SECRET_KEY"].encode(), actor="test",
-                                now=now, code=QUERY_CODE)
+        lookup.issue_query_code(
+            session, party=applicant, key=app.config["SECRET_KEY"].encode(), actor="test", now=now, code=QUERY_CODE
+        )
         session.commit()
         case_id, respondent_id = case.id, respondent.id
     return World(case_id, respondent_id, f"/staff/cases/{case_id}", f"/grid/staff/cases/{case_id}")
@@ -168,8 +193,13 @@ def look_up_case(party: Page) -> None:
 def outbox(app: Flask, kind: str) -> list[str]:
     """The recipients of the SMS of ``kind`` waiting in the outbox."""
     with app.app_context():
-        return sorted(flask_db.session.scalars(sa.select(OutboxMessage.recipient).where(
-            OutboxMessage.kind == kind, OutboxMessage.channel == Channel.SMS)))
+        return sorted(
+            flask_db.session.scalars(
+                sa.select(OutboxMessage.recipient).where(
+                    OutboxMessage.kind == kind, OutboxMessage.channel == Channel.SMS
+                )
+            )
+        )
 
 
 # --- 1. 执行+网格 -------------------------------------------------------------------------------------------------
@@ -206,7 +236,8 @@ def set_up_grids(app: Flask, admin: Page) -> None:
     expect(row.locator("td").first).to_have_text(STATION)
     expect(row.locator("td").last).to_have_text(  # by name: 城东社区 before 李庄村
         f"{GRID_B}（{shown(app, labels.GRID_KINDS, GridKind.COMMUNITY)}）、"
-        f"{GRID_A}（{shown(app, labels.GRID_KINDS, GridKind.VILLAGE)}）")
+        f"{GRID_A}（{shown(app, labels.GRID_KINDS, GridKind.VILLAGE)}）"
+    )
     assert_accessible(admin)
 
     admin.locator("#grid-areas .subnav").get_by_role("link", name=t(app, "Grid liaisons")).click()
@@ -214,8 +245,10 @@ def set_up_grids(app: Flask, admin: Page) -> None:
     expect(heading(admin)).to_have_text(t(app, "Grid liaisons"))
     assert_accessible(admin)
     # Both want SMS too: only the respondent's grid may be told.
-    for name, grid, phone, username in ((LIAISON_A, GRID_A, PHONE_A, "liaisona"),
-                                        (LIAISON_B, GRID_B, PHONE_B, "liaisonb")):
+    for name, grid, phone, username in (
+        (LIAISON_A, GRID_A, PHONE_A, "liaisona"),
+        (LIAISON_B, GRID_B, PHONE_B, "liaisonb"),
+    ):
         admin.get_by_label(t(app, "Name"), exact=True).fill(name)
         admin.get_by_role("group", name=t(app, "Grids served")).get_by_label(f"{TOWNSHIP}·{grid}").check()
         admin.get_by_label(t(app, "Mobile number")).fill(phone)
@@ -259,8 +292,9 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
     respondent_row.get_by_role("button", name="保存").click()
     expect(flashes(clerk)).to_contain_text(t(app, "The grid of %(name)s was recorded.", name="李四"))
     expect(clerk).to_have_url(at(world.grid_path))
-    expect(respondent_row.get_by_label(t(app, "Grid of %(name)s", name="李四"))
-           .locator("option:checked")).to_have_text(f"{TOWNSHIP}·{GRID_A}")
+    expect(respondent_row.get_by_label(t(app, "Grid of %(name)s", name="李四")).locator("option:checked")).to_have_text(
+        f"{TOWNSHIP}·{GRID_A}"
+    )
     wait_for_htmx(clerk)
     assert_accessible(clerk)
 
@@ -297,7 +331,8 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
     expect(push).to_contain_text(CASE_NUMBER)
     expect(push).to_contain_text(f"{TOWNSHIP}·{GRID_A}")
     expect(push.get_by_role("link", name=t(app, "Public notice"))).to_have_attribute(
-        "href", f"/lists/restrictions/{order_id}")
+        "href", f"/lists/restrictions/{order_id}"
+    )
     expect(liaison_a.locator("#grid-tasks tbody tr")).to_have_text([t(app, "No tasks.")])
     assert_accessible(liaison_a)
 
@@ -324,8 +359,7 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
     assert_accessible(judge)
     ask = judge.locator("form[action$='/tasks']")
     # The respondent's grid comes first to mind.
-    expect(ask.get_by_label(t(app, "Grid"), exact=True).locator("option:checked")).to_have_text(
-        f"{TOWNSHIP}·{GRID_A}")
+    expect(ask.get_by_label(t(app, "Grid"), exact=True).locator("option:checked")).to_have_text(f"{TOWNSHIP}·{GRID_A}")
     ask.get_by_label(t(app, "Liaison"), exact=True).select_option(label=f"{LIAISON_A}（{GRID_A}）")
     ask.get_by_label(t(app, "What to do")).select_option(TaskKind.SERVE.value)
     ask.get_by_label(t(app, "Instructions for the liaison")).fill(INSTRUCTIONS)
@@ -337,7 +371,8 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
     task_card = judge.locator("article.grid-task")
     expect(task_card).to_have_count(1)
     expect(task_card.locator("h3")).to_have_text(
-        f"{shown(app, labels.TASK_KINDS, TaskKind.SERVE)} · {TOWNSHIP}·{GRID_A} · {LIAISON_A}")
+        f"{shown(app, labels.TASK_KINDS, TaskKind.SERVE)} · {TOWNSHIP}·{GRID_A} · {LIAISON_A}"
+    )
     expect(task_card).to_contain_text(shown(app, labels.TASK_STATUSES, TaskStatus.REQUESTED))
     expect(task_card).to_contain_text(INSTRUCTIONS)
     wait_for_htmx(judge)
@@ -367,12 +402,14 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
     assert_accessible(liaison_a)
 
     liaison_a.get_by_role("group", name=t(app, "Outcome")).get_by_label(
-        shown(app, labels.TASK_OUTCOMES, TaskOutcome.DONE), exact=True).check()
+        shown(app, labels.TASK_OUTCOMES, TaskOutcome.DONE), exact=True
+    ).check()
     liaison_a.get_by_label(t(app, "What you did and found")).fill(REPORT_TEXT)
     expect(liaison_a.get_by_label(t(app, "When"), exact=True)).not_to_have_value("")  # now, by default
     liaison_a.get_by_label(t(app, "Where"), exact=True).fill(PLACE)
     liaison_a.get_by_label(t(app, "Photo or document (PDF, PNG or JPEG, at most 5 MB, optional)")).set_input_files(
-        files=[{"name": "送达照片.png", "mimeType": "image/png", "buffer": PNG}])
+        files=[{"name": "送达照片.png", "mimeType": "image/png", "buffer": PNG}]
+    )
     liaison_a.get_by_role("button", name=t(app, "Send the report")).click()
     expect(flashes(liaison_a)).to_contain_text(t(app, "Your report was sent to the judge."))
     expect(liaison_a).to_have_url(path_is(task_path))
@@ -401,8 +438,9 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
         assert photo.read() == PNG
 
     public_text = task_card.get_by_label("向当事人公开的内容")
-    expect(public_text).to_have_value(t(app, "With the help of the grid liaison, the enforcement documents were "
-                                             "served."))  # suggested from the task's kind
+    expect(public_text).to_have_value(
+        t(app, "With the help of the grid liaison, the enforcement documents were served.")
+    )  # suggested from the task's kind
     public_text.fill(PUBLIC_TEXT)
     task_card.get_by_role("button", name=t(app, "Close the task into the timeline")).click()
     expect(flashes(judge)).to_contain_text(t(app, "The task was closed and its node added to the case's timeline."))
@@ -425,7 +463,8 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
     liaison_a.reload()
     wait_for_htmx(liaison_a)
     expect(liaison_a.locator("#grid-task dl.facts").first).to_contain_text(
-        shown(app, labels.TASK_STATUSES, TaskStatus.CLOSED))
+        shown(app, labels.TASK_STATUSES, TaskStatus.CLOSED)
+    )
     assert_accessible(liaison_a)
 
     response = liaison_b.goto(task_path)
@@ -456,16 +495,26 @@ def test_applicant_applies_for_aid_staff_grant_and_pay_it_and_it_shows_as_aid(
     wait_for_htmx(party)
     assert_accessible(party)
     party.get_by_label(t(app, "Hardship"), exact=True).select_option("support")
-    party.get_by_label(t(app, "Your household's situation: who lives on what income, and why the unpaid money "
-                              "leaves you in hardship")).fill(HOUSEHOLD)
+    party.get_by_label(
+        t(app, "Your household's situation: who lives on what income, and why the unpaid money leaves you in hardship")
+    ).fill(HOUSEHOLD)
     party.get_by_label(t(app, "Amount of aid asked for (yuan)")).fill("20000")
-    party.get_by_label(t(app, "Supporting documents (up to 5 files: PDF, PNG or JPEG, at most 5 MB each)")
-                       ).set_input_files(files=[{"name": "收入证明.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    party.get_by_label(
+        t(app, "Supporting documents (up to 5 files: PDF, PNG or JPEG, at most 5 MB each)")
+    ).set_input_files(files=[{"name": "收入证明.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     party.get_by_role("button", name=t(app, "Apply for judicial aid")).click()
     expect(party).to_have_url(at("/cases/view"))
-    expect(flashes(party)).to_contain_text(re.compile(re.escape(t(
-        app, "Your application for judicial aid was received. The court decides on it by %(date)s and tells you.",
-        date="@@")).replace("@@", r"\d{4}-\d{2}-\d{2}")))
+    expect(flashes(party)).to_contain_text(
+        re.compile(
+            re.escape(
+                t(
+                    app,
+                    "Your application for judicial aid was received. The court decides on it by %(date)s and tells you.",
+                    date="@@",
+                )
+            ).replace("@@", r"\d{4}-\d{2}-\d{2}")
+        )
+    )
     applications = party.locator("#aid-applications tbody tr")
     expect(applications).to_have_count(1)
     expect(applications.first).to_have_class(re.compile(r"\baid-submitted\b"))
@@ -543,8 +592,9 @@ def test_applicant_applies_for_aid_staff_grant_and_pay_it_and_it_shows_as_aid(
     expect(aid_row).to_have_count(1)
     expect(aid_row.locator("th")).to_have_text(t(app, "Judicial aid paid (司法救助): applicants (amount)"))
     expect(aid_row.locator("td")).to_have_text("1（¥15,000.50）")
-    expect(measures.locator("tr", has=party.locator("th", has_text=t(app, "Funds received / paid out")))
-           .locator("td")).to_have_text("¥0.00 / ¥0.00")
+    expect(
+        measures.locator("tr", has=party.locator("th", has_text=t(app, "Funds received / paid out"))).locator("td")
+    ).to_have_text("¥0.00 / ¥0.00")
     assert_accessible(party)
 
     response = party.request.get(f"/api/v1/stats?year={year}")

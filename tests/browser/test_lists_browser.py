@@ -75,11 +75,20 @@ ENTRIES: dict[str, tuple[str, int, PartyKind]] = {
 def entry_data(name: str, number: str, serial: int, kind: PartyKind = PartyKind.PERSON) -> EntryData:
     person = kind == PartyKind.PERSON
     return EntryData(
-        kind=kind, name=name, id_number=number, case_number=case_number(serial),
-        basis_number=f"（2025）鲁1427民初{serial}号", basis_issuer=COURT_NAME, obligation="支付货款及利息",
-        circumstance="有履行能力而拒不履行生效法律文书确定义务", ground=ListingGround.ABLE_BUT_REFUSES,
-        filed_on=datetime.now(UTC).date() - timedelta(days=60), unperformed_fen=1_234_567,
-        sex="male" if person else "", legal_representative="" if person else "赵某某")
+        kind=kind,
+        name=name,
+        id_number=number,
+        case_number=case_number(serial),
+        basis_number=f"（2025）鲁1427民初{serial}号",
+        basis_issuer=COURT_NAME,
+        obligation="支付货款及利息",
+        circumstance="有履行能力而拒不履行生效法律文书确定义务",
+        ground=ListingGround.ABLE_BUT_REFUSES,
+        filed_on=datetime.now(UTC).date() - timedelta(days=60),
+        unperformed_fen=1_234_567,
+        sex="male" if person else "",
+        legal_representative="" if person else "赵某某",
+    )
 
 
 def list_entries(app: Flask, court_id: int, items: list[EntryData]) -> list[int]:
@@ -87,9 +96,12 @@ def list_entries(app: Flask, court_id: int, items: list[EntryData]) -> list[int]
     now = datetime.now(UTC)
     with app.app_context():
         court = flask_db.session.get(Court, court_id)
-        ids = [defaulters.list_defaulter(flask_db.session, court=court, data=item,
-                                         key=app.config["SECRET_KEY"].encode(), actor="test", now=now).id
-               for item in items]
+        ids = [
+            defaulters.list_defaulter(
+                flask_db.session, court=court, data=item, key=app.config["SECRET_KEY"].encode(), actor="test", now=now
+            ).id
+            for item in items
+        ]
         flask_db.session.commit()
     return ids
 
@@ -110,8 +122,6 @@ def nojs_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]
     context.close()
 
 
-
-
 def results(page: Page):
     return page.locator("#results")
 
@@ -122,11 +132,16 @@ def result_names(page: Page):
 
 def is_search_response(text: str):  # type: ignore[no-untyped-def]
     """Matches the htmx response to the active search for exactly ``text``."""
+
     def match(response: Response) -> bool:
         url = urlparse(response.url)
-        return (url.path == "/lists/defaulters" and response.request.method == "GET"
-                and response.request.headers.get("hx-request") == "true"
-                and parse_qs(url.query).get("q") == [text])
+        return (
+            url.path == "/lists/defaulters"
+            and response.request.method == "GET"
+            and response.request.headers.get("hx-request") == "true"
+            and parse_qs(url.query).get("q") == [text]
+        )
+
     return match
 
 
@@ -144,8 +159,17 @@ def type_search(page: Page, text: str) -> None:
 def test_visitor_searches_and_removed_entry_disappears(
     app: Flask, page: Page, clerk_context: BrowserContext, court: Court, accounts_by_role: dict[Role, int]
 ) -> None:
-    ids = dict(zip(ENTRIES, list_entries(app, court.id, [entry_data(name, number, serial, kind)
-                                                         for name, (number, serial, kind) in ENTRIES.items()]), strict=True))
+    ids = dict(
+        zip(
+            ENTRIES,
+            list_entries(
+                app,
+                court.id,
+                [entry_data(name, number, serial, kind) for name, (number, serial, kind) in ENTRIES.items()],
+            ),
+            strict=True,
+        )
+    )
     zhang_id = ENTRIES["张三"][0]
 
     # --- 1. From the header nav to the list; active search for a 2-character name. --------------
@@ -156,7 +180,8 @@ def test_visitor_searches_and_removed_entry_disappears(
     expect(page).to_have_url(path_is("/lists/defaulters"))
     expect(heading(page)).to_have_text("失信被执行人名单")
     expect(page.locator("header nav").get_by_role("link", name="失信名单", exact=True)).to_have_attribute(
-        "aria-current", "page")
+        "aria-current", "page"
+    )
     expect(result_names(page)).to_have_count(len(ENTRIES))  # browsing: every current entry
     assert_accessible(page)
 
@@ -279,9 +304,12 @@ def test_search_and_paging_without_javascript(
     app: Flask, page: Page, nojs_context: BrowserContext, court: Court
 ) -> None:
     wangs = [f"王某{n}" for n in range(1, 26)]
-    list_entries(app, court.id, [entry_data(name, id_number("19800101", f"{n:03d}"), 400 + n)
-                                 for n, name in enumerate(wangs, start=1)]
-                 + [entry_data("张三", ENTRIES["张三"][0], 301)])
+    list_entries(
+        app,
+        court.id,
+        [entry_data(name, id_number("19800101", f"{n:03d}"), 400 + n) for n, name in enumerate(wangs, start=1)]
+        + [entry_data("张三", ENTRIES["张三"][0], 301)],
+    )
 
     nojs = nojs_context.new_page()
     nojs.goto("/lists/defaulters")

@@ -67,23 +67,51 @@ def supervised(app: Flask, court: Court) -> Supervised:
         judge = Officer(court_id=court_row.id, name="王法官", kind=OfficerKind.JUDGE, team="执行一组", created_at=now)
         session.add(judge)
         session.flush()
-        accounts.create_account(session, username="judge", display_name="王法官", role=Role.JUDGE, password=PASSWORD,
-                                court=court_row, officer_id=judge.id, actor="test", now=now)
+        accounts.create_account(
+            session,
+            username="judge",
+            display_name="王法官",
+            role=Role.JUDGE,
+            password=PASSWORD,
+            court=court_row,
+            officer_id=judge.id,
+            actor="test",
+            now=now,
+        )
         case = cases.file_case(
-            session, court=court_row, number=CASE_NUMBER, basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初1号", amount_applied_fen=5_000_000, filed_at=now - timedelta(days=120),
-            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四")],
-            actor="test", now=now)
+            session,
+            court=court_row,
+            number=CASE_NUMBER,
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初1号",
+            amount_applied_fen=5_000_000,
+            filed_at=now - timedelta(days=120),
+            parties=[
+                cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
+                cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四"),
+            ],
+            actor="test",
+            now=now,
+        )
         cases.assign_judge(session, case=case, judge=judge, actor="test", now=now)
-        add_overseer(session, court=court_row, name="刘代表", kind=OverseerKind.DEPUTY, phone=FIRST_PHONE,
-                     email="liu@example.org", actor="test", now=now)
-        add_overseer(session, court=court_row, name="陈委员", kind=OverseerKind.CPPCC, phone=SECOND_PHONE,
-                     actor="test", now=now)
+        add_overseer(
+            session,
+            court=court_row,
+            name="刘代表",
+            kind=OverseerKind.DEPUTY,
+            phone=FIRST_PHONE,
+            email="liu@example.org",
+            actor="test",
+            now=now,
+        )
+        add_overseer(
+            session, court=court_row, name="陈委员", kind=OverseerKind.CPPCC, phone=SECOND_PHONE, actor="test", now=now
+        )
         session.commit()
         case_id = case.id
-    return Supervised(case_id, f"/staff/cases/{case_id}", f"/oversight/staff/cases/{case_id}",
-                      f"/oversight/cases/{case_id}")
+    return Supervised(
+        case_id, f"/staff/cases/{case_id}", f"/oversight/staff/cases/{case_id}", f"/oversight/cases/{case_id}"
+    )
 
 
 @pytest.fixture
@@ -105,9 +133,13 @@ def second_overseer(browser: Browser, live_server: str) -> Iterator[BrowserConte
 def invitation_link(app: Flask, phone: str) -> str:
     """The link the invitation SMS to ``phone`` carries (its token is stored nowhere else)."""
     with app.app_context():
-        message = flask_db.session.scalars(sa.select(OutboxMessage).where(
-            OutboxMessage.kind == "oversight_invitation", OutboxMessage.channel == Channel.SMS,
-            OutboxMessage.recipient == phone)).one()
+        message = flask_db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.kind == "oversight_invitation",
+                OutboxMessage.channel == Channel.SMS,
+                OutboxMessage.recipient == phone,
+            )
+        ).one()
         return str(message.params["link"])
 
 
@@ -145,7 +177,11 @@ def activate(page: Page, link: str, live_server: str, *, name: str, username: st
 
 
 def test_judge_invites_overseer_follows_case_to_closure_report(
-    app: Flask, live_server: str, page: Page, first_overseer: BrowserContext, second_overseer: BrowserContext,
+    app: Flask,
+    live_server: str,
+    page: Page,
+    first_overseer: BrowserContext,
+    second_overseer: BrowserContext,
     supervised: Supervised,
 ) -> None:
     judge = page
@@ -256,8 +292,11 @@ def test_judge_invites_overseer_follows_case_to_closure_report(
     # Witnessing and the outcome can only be recorded after the action: rather than wait two
     # hours, move it into the past in the database.
     with app.app_context():
-        moved = flask_db.session.execute(sa.update(OnsiteAction).where(OnsiteAction.case_id == supervised.case_id)
-                                         .values(scheduled_at=datetime.now(UTC) - timedelta(hours=1)))
+        moved = flask_db.session.execute(
+            sa.update(OnsiteAction)
+            .where(OnsiteAction.case_id == supervised.case_id)
+            .values(scheduled_at=datetime.now(UTC) - timedelta(hours=1))
+        )
         assert moved.rowcount == 1
         flask_db.session.commit()
 
@@ -294,12 +333,21 @@ def test_judge_invites_overseer_follows_case_to_closure_report(
     def autosaves_comment(response: Response) -> bool:
         """The autosave carrying the comment (earlier ones, if any, may have fired between clicks)."""
         request = response.request
-        return (request.method == "POST" and request.headers.get("hx-request") == "true"
-                and parse_qs(request.post_data or "").get("comments") == [CARD_COMMENT])
+        return (
+            request.method == "POST"
+            and request.headers.get("hx-request") == "true"
+            and parse_qs(request.post_data or "").get("comments") == [CARD_COMMENT]
+        )
 
     overseer.evaluate("() => { window.__sameDocument = true }")  # survives only if nothing reloads the page
-    ratings = {"规范执行": "满意", "文明执法": "满意", "执行效率": "不满意", "廉洁": "满意",
-               "执行效果": "基本满意", "总体评价": "基本满意"}
+    ratings = {
+        "规范执行": "满意",
+        "文明执法": "满意",
+        "执行效率": "不满意",
+        "廉洁": "满意",
+        "执行效果": "基本满意",
+        "总体评价": "基本满意",
+    }
     with overseer.expect_response(autosaves_comment) as autosave:
         for dimension, rating in ratings.items():
             overseer.get_by_role("group", name=dimension, exact=True).get_by_label(rating, exact=True).check()
@@ -317,7 +365,9 @@ def test_judge_invites_overseer_follows_case_to_closure_report(
     overseer.reload()
     wait_for_htmx(overseer)
     expect(status).to_contain_text("草稿最近保存于")
-    expect(overseer.get_by_role("group", name="执行效率", exact=True).get_by_label("不满意", exact=True)).to_be_checked()
+    expect(
+        overseer.get_by_role("group", name="执行效率", exact=True).get_by_label("不满意", exact=True)
+    ).to_be_checked()
     expect(overseer.get_by_label("意见", exact=True)).to_have_value(CARD_COMMENT)
 
     overseer.get_by_role("button", name="提交评议卡").click()
@@ -417,8 +467,9 @@ def test_judge_invites_overseer_follows_case_to_closure_report(
 
     # --- 12. The overseer receives, reads and acknowledges the report and downloads the PDF. ----
     with app.app_context():
-        told = flask_db.session.scalars(sa.select(OutboxMessage.recipient).where(
-            OutboxMessage.kind == "closure_report")).all()
+        told = flask_db.session.scalars(
+            sa.select(OutboxMessage.recipient).where(OutboxMessage.kind == "closure_report")
+        ).all()
     assert sorted(told) == sorted([FIRST_PHONE, "liu@example.org"]), told  # not the one who declined
 
     overseer.goto("/oversight/")
@@ -455,7 +506,9 @@ def test_judge_invites_overseer_follows_case_to_closure_report(
     # The judge sees the acknowledgement.
     judge.reload()
     wait_for_htmx(judge)
-    expect(judge_report.locator("h3:has-text('已签收') + ul li")).to_have_text(re.compile(f"^刘代表.*{re.escape(REMARKS)}$"))
+    expect(judge_report.locator("h3:has-text('已签收') + ul li")).to_have_text(
+        re.compile(f"^刘代表.*{re.escape(REMARKS)}$")
+    )
     assert_accessible(judge)
 
     # The one who declined still finds nothing, report and all.

@@ -130,12 +130,29 @@ def staff_login(page: Page, username: str) -> None:
 def file_case(court: Court, serial: int, *, filed_at: datetime, judge: Officer | None = None) -> EnforcementCase:
     """A case of 孙申请 against 钱多多 in the register."""
     return cases.file_case(
-        flask_db.session, court=court, number=case_number(serial), basis_issuer=COURT_NAME,
-        basis_number=f"（2025）鲁1427民初{serial}号", amount_applied_fen=500_000_00, filed_at=filed_at, judge=judge,
-        actor="test", now=filed_at,
-        parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="孙申请", phone="13800000001"),
-                 cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name=RESPONDENT, sex="male",
-                                 id_number=RESPONDENT_ID, phone=RESPONDENT_PHONE, address=RESPONDENT_ADDRESS)])
+        flask_db.session,
+        court=court,
+        number=case_number(serial),
+        basis_issuer=COURT_NAME,
+        basis_number=f"（2025）鲁1427民初{serial}号",
+        amount_applied_fen=500_000_00,
+        filed_at=filed_at,
+        judge=judge,
+        actor="test",
+        now=filed_at,
+        parties=[
+            cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="孙申请", phone="13800000001"),
+            cases.PartyData(
+                side=PartySide.RESPONDENT,
+                kind=PartyKind.PERSON,
+                name=RESPONDENT,
+                sex="male",
+                id_number=RESPONDENT_ID,
+                phone=RESPONDENT_PHONE,
+                address=RESPONDENT_ADDRESS,
+            ),
+        ],
+    )
 
 
 def party(case: EnforcementCase, side: PartySide) -> Party:
@@ -145,12 +162,20 @@ def party(case: EnforcementCase, side: PartySide) -> Party:
 def publish_bounty(app: Flask, case: EnforcementCase, now: datetime) -> int:
     """Apply for a fixed ¥20,000 bounty on ``case`` and grant it; return the notice's id."""
     notice = bounties.apply(
-        flask_db.session, case=case, applicant=party(case, PartySide.APPLICANT),
-        respondent=party(case, PartySide.RESPONDENT), reward_kind=RewardKind.FIXED, reward_fen=20_000_00,
+        flask_db.session,
+        case=case,
+        applicant=party(case, PartySide.APPLICANT),
+        respondent=party(case, PartySide.RESPONDENT),
+        reward_kind=RewardKind.FIXED,
+        reward_fen=20_000_00,
         conditions="提供被执行人下落或财产线索，经查证属实并执行到位的，给付悬赏金。",
-        key=app.config["SECRET_KEY"].encode(), actor="test", now=now - timedelta(days=3))
-    return bounties.decide(flask_db.session, notice=notice, grant=True, reasons="", actor="test",
-                           now=now - timedelta(days=2)).id
+        key=app.config["SECRET_KEY"].encode(),
+        actor="test",
+        now=now - timedelta(days=3),
+    )
+    return bounties.decide(
+        flask_db.session, notice=notice, grant=True, reasons="", actor="test", now=now - timedelta(days=2)
+    ).id
 
 
 def assert_private(page: Page) -> None:
@@ -171,8 +196,15 @@ def test_correction_request_accepted_takes_the_entry_off_everywhere(
     app: Flask, page: Page, clerk_context: BrowserContext, court: Court, accounts_by_role: dict[Role, int]
 ) -> None:
     listed = {"吴某": (id_number("19820315", "123"), 501), "郑某": (id_number("19700101", "246"), 502)}
-    ids = dict(zip(listed, list_entries(app, court.id, [entry_data(name, number, serial)
-                                                        for name, (number, serial) in listed.items()]), strict=True))
+    ids = dict(
+        zip(
+            listed,
+            list_entries(
+                app, court.id, [entry_data(name, number, serial) for name, (number, serial) in listed.items()]
+            ),
+            strict=True,
+        )
+    )
     entry_url = f"/lists/defaulters/{ids['吴某']}"
 
     # --- The visitor finds the entry and opens it. ------------------------------------------------------------
@@ -185,8 +217,11 @@ def test_correction_request_accepted_takes_the_entry_off_everywhere(
     assert_accessible(page)
 
     # --- The correction form: sent without a contact it is refused, then sent complete with a PDF. -----------
-    follow(page, page.locator("#entry").get_by_role("link", name="信息有误？申请纠正", exact=True),
-           f"{entry_url}/correction")
+    follow(
+        page,
+        page.locator("#entry").get_by_role("link", name="信息有误？申请纠正", exact=True),
+        f"{entry_url}/correction",
+    )
     expect(heading(page)).to_have_text("纠正申请")
     expect(page.locator("#correction")).to_contain_text(case_number(501))
     assert_accessible(page)
@@ -206,7 +241,8 @@ def test_correction_request_accepted_takes_the_entry_off_everywhere(
 
     phone.fill(REQUESTER_PHONE)
     page.get_by_label("证明材料（PDF、PNG 或 JPEG，不超过 5 MB）", exact=True).set_input_files(
-        {"name": "结案证明.pdf", "mimeType": "application/pdf", "buffer": PDF})
+        {"name": "结案证明.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
     sent = submit(page, "提交纠正申请", f"{entry_url}/correction")
     assert sent.status == 303
     expect(page).to_have_url(path_is(entry_url))
@@ -276,9 +312,11 @@ def test_correction_request_accepted_takes_the_entry_off_everywhere(
     # --- The requester is told by SMS. --------------------------------------------------------------------------
     with app.app_context():
         told = flask_db.session.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.kind == "correction_decided")).all()
+            sa.select(OutboxMessage).where(OutboxMessage.kind == "correction_decided")
+        ).all()
         assert [(m.channel, m.recipient, m.params["accepted"], m.params["entry_name"]) for m in told] == [
-            (Channel.SMS, REQUESTER_PHONE, True, "吴某")]
+            (Channel.SMS, REQUESTER_PHONE, True, "吴某")
+        ]
 
 
 # --- 2. One search over the four lists --------------------------------------------------------------------------
@@ -300,12 +338,25 @@ def on_four_lists(app: Flask, court_id: int) -> FourLists:
     with app.app_context():
         court = flask_db.session.get(Court, court_id)
         open_case = file_case(court, 601, filed_at=now - timedelta(days=40))
-        entry = defaulters.list_defaulter(flask_db.session, court=court, case=open_case, key=key, actor="test",
-                                          now=now, data=entry_data(RESPONDENT, RESPONDENT_ID, 601))
+        entry = defaulters.list_defaulter(
+            flask_db.session,
+            court=court,
+            case=open_case,
+            key=key,
+            actor="test",
+            now=now,
+            data=entry_data(RESPONDENT, RESPONDENT_ID, 601),
+        )
         order = restrictions.issue_order(
-            flask_db.session, case=open_case, respondent=party(open_case, PartySide.RESPONDENT),
+            flask_db.session,
+            case=open_case,
+            respondent=party(open_case, PartySide.RESPONDENT),
             items=[RestrictedItem.FLIGHTS, RestrictedItem.TRAVEL],
-            issued_on=now.astimezone(defaulters.COURT_ZONE).date(), key=key, actor="test", now=now)
+            issued_on=now.astimezone(defaulters.COURT_ZONE).date(),
+            key=key,
+            actor="test",
+            now=now,
+        )
         notice_id = publish_bounty(app, open_case, now)
         terminate(flask_db.session, file_case(court, 602, filed_at=now - timedelta(days=200)))
         flask_db.session.commit()
@@ -314,10 +365,16 @@ def on_four_lists(app: Flask, court_id: int) -> FourLists:
 
 def is_all_lists_search(text: str) -> Callable[[Response], bool]:
     """Matches the htmx response to the active search of /search for exactly ``text``."""
+
     def match(response: Response) -> bool:
         url = urlparse(response.url)
-        return (url.path == "/search" and response.request.method == "GET"
-                and response.request.headers.get("hx-request") == "true" and parse_qs(url.query).get("q") == [text])
+        return (
+            url.path == "/search"
+            and response.request.method == "GET"
+            and response.request.headers.get("hx-request") == "true"
+            and parse_qs(url.query).get("q") == [text]
+        )
+
     return match
 
 
@@ -330,7 +387,8 @@ def test_one_search_over_the_four_lists(app: Flask, page: Page, court: Court) ->
     follow(page, page.locator("header nav").get_by_role("link", name="查询", exact=True), "/search")
     expect(heading(page)).to_have_text("查询公开名单")
     expect(page.locator("header nav").get_by_role("link", name="查询", exact=True)).to_have_attribute(
-        "aria-current", "page")
+        "aria-current", "page"
+    )
     expect(page.locator("#search-results")).to_contain_text("请输入姓名、拼音、案号或证件号码，同时查询四类名单。")
     assert_accessible(page)
 
@@ -354,8 +412,9 @@ def test_one_search_over_the_four_lists(app: Flask, page: Page, court: Court) ->
     assert_accessible(page)
 
     # --- The restriction order, then (back on the search) the bounty notice. ---------------------------------
-    follow(page, sections.nth(1).get_by_role("link", name=RESPONDENT, exact=True),
-           f"/lists/restrictions/{found.order_id}")
+    follow(
+        page, sections.nth(1).get_by_role("link", name=RESPONDENT, exact=True), f"/lists/restrictions/{found.order_id}"
+    )
     expect(heading(page)).to_have_text(RESPONDENT)
     order = page.locator("#order")
     expect(order).to_contain_text("限制消费令生效中")
@@ -389,8 +448,9 @@ def test_one_search_over_the_four_lists(app: Flask, page: Page, court: Court) ->
     # The entry itself (linked to the open case) is on the defaulter list as usual.
     page.goto(search_url)
     wait_for_htmx(page)
-    follow(page, sections.nth(0).get_by_role("link", name=RESPONDENT, exact=True),
-           f"/lists/defaulters/{found.entry_id}")
+    follow(
+        page, sections.nth(0).get_by_role("link", name=RESPONDENT, exact=True), f"/lists/defaulters/{found.entry_id}"
+    )
     expect(heading(page)).to_have_text(RESPONDENT)
     assert_private(page)
     assert_accessible(page)
@@ -410,13 +470,24 @@ def bounty_world(app: Flask, court_id: int) -> int:
     now = datetime.now(UTC)
     with app.app_context():
         court = flask_db.session.get(Court, court_id)
-        judge = courts.add_officer(flask_db.session, court=court, name="王法官", kind=OfficerKind.JUDGE, actor="test",
-                                   now=now)
-        clerk = courts.add_officer(flask_db.session, court=court, name="钱书记", kind=OfficerKind.CLERK, actor="test",
-                                   now=now)
+        judge = courts.add_officer(
+            flask_db.session, court=court, name="王法官", kind=OfficerKind.JUDGE, actor="test", now=now
+        )
+        clerk = courts.add_officer(
+            flask_db.session, court=court, name="钱书记", kind=OfficerKind.CLERK, actor="test", now=now
+        )
         for username, role, officer in (("judge", Role.JUDGE, judge), ("clerk", Role.CLERK, clerk)):
-            accounts.create_account(flask_db.session, username=username, display_name=officer.name, role=role,
-                                    password=PASSWORD, court=court, officer_id=officer.id, actor="test", now=now)
+            accounts.create_account(
+                flask_db.session,
+                username=username,
+                display_name=officer.name,
+                role=role,
+                password=PASSWORD,
+                court=court,
+                officer_id=officer.id,
+                actor="test",
+                now=now,
+            )
         notice_id = publish_bounty(app, file_case(court, 701, filed_at=now - timedelta(days=40), judge=judge), now)
         flask_db.session.commit()
         return notice_id
@@ -495,8 +566,11 @@ def test_a_clue_reaches_the_judge_only(
     expect(clerk.locator("#bounty-worklist")).not_to_contain_text("我承办案件的线索")
     assert_accessible(clerk)
 
-    follow(clerk, clerk.locator("#bounty-worklist").get_by_role(
-        "link", name=f"{RESPONDENT} {case_number(701)}", exact=True), staff_url)
+    follow(
+        clerk,
+        clerk.locator("#bounty-worklist").get_by_role("link", name=f"{RESPONDENT} {case_number(701)}", exact=True),
+        staff_url,
+    )
     shown = clerk.locator("#bounty-staff ol.clues > li")
     expect(shown).to_have_count(2)
     expect(shown.nth(0)).to_contain_text(NAMED_CLUE)
@@ -535,8 +609,7 @@ def test_exposure_board(
     expect(clerk.locator("main dl.facts")).to_contain_text(number)  # staff see the full number
     assert_accessible(clerk)
 
-    follow(clerk, clerk.locator("#staff-entry").get_by_role("link", name="上曝光台", exact=True),
-           "/staff/exposure/new")
+    follow(clerk, clerk.locator("#staff-entry").get_by_role("link", name="上曝光台", exact=True), "/staff/exposure/new")
     expect(heading(clerk)).to_have_text("上曝光台")
     expect(clerk.locator("#exposure-new dl.facts")).to_contain_text(case_number(801))
     assert_accessible(clerk)

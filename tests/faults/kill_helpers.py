@@ -47,6 +47,7 @@ def free_port() -> int:
 
 # --- /proc -------------------------------------------------------------------------------------------------------
 
+
 def children(pid: int) -> list[int]:
     """Live child processes of ``pid`` (no psutil here; the kernel has no task/children file either)."""
     found = []
@@ -58,7 +59,7 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
         # The command name is in parentheses and may hold spaces: the fields after its ')' are fixed.
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == pid and fields[0] != "Z":
             found.append(int(entry))
     return sorted(found)
@@ -99,6 +100,7 @@ def process_holding(inode: int, pids: list[int]) -> int | None:
 
 # --- the portal under gunicorn -----------------------------------------------------------------------------------
 
+
 @dataclass
 class Portal:
     """gunicorn with 2 sync workers serving wsgi:app on a free port."""
@@ -115,11 +117,31 @@ class Portal:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "--timeout", "30",
-                 "--graceful-timeout", "3", "--no-control-socket", "wsgi:app"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: self.workers() and len(self.workers()) == 2 and self.healthy(), timeout=60,
-                   what="gunicorn to answer /healthz with 2 workers", interval=0.2)
+                [
+                    str(BIN / "gunicorn"),
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--timeout",
+                    "30",
+                    "--graceful-timeout",
+                    "3",
+                    "--no-control-socket",
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(
+            lambda: self.workers() and len(self.workers()) == 2 and self.healthy(),
+            timeout=60,
+            what="gunicorn to answer /healthz with 2 workers",
+            interval=0.2,
+        )
 
     def workers(self) -> list[int]:
         assert self.process is not None
@@ -133,20 +155,25 @@ class Portal:
 
     def worker_serving(self, client_port: int, *, gone: Callable[[], bool], timeout: float = 3.0) -> int | None:
         """The worker that accepted the connection from ``client_port``; None when the request was over first."""
+
         def find() -> int | str | None:
             if gone():
                 return "gone"
             inode = _socket_inode(self.port, client_port)
             return process_holding(inode, self.workers()) if inode else None
-        found = wait_until(find, timeout=timeout, what=f"a worker to accept the connection from port {client_port}",
-                           interval=0.001)
+
+        found = wait_until(
+            find, timeout=timeout, what=f"a worker to accept the connection from port {client_port}", interval=0.001
+        )
         return None if found == "gone" else found
 
     def wait_replaced(self, killed: int, *, timeout: float = 30.0) -> list[int]:
         """Wait until gunicorn has replaced the killed worker and the portal answers again."""
+
         def replaced() -> list[int] | None:
             workers = self.workers()
             return workers if len(workers) == 2 and killed not in workers else None
+
         workers = wait_until(replaced, timeout=timeout, what=f"gunicorn to replace worker {killed}", interval=0.05)
         wait_until(self.healthy, timeout=timeout, what="the portal to answer /healthz again", interval=0.1)
         return workers
@@ -220,19 +247,26 @@ def csrf_token(html: str) -> str:
 def log_in(portal: Portal, username: str, password: str) -> requests.Session:
     browser = requests.Session()
     token = csrf_token(browser.get(f"{portal.url}/login", timeout=10).text)
-    answer = browser.post(f"{portal.url}/login", data={"username": username, "password": password,
-                                                       "csrf_token": token}, timeout=10, allow_redirects=False)
+    answer = browser.post(
+        f"{portal.url}/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert answer.status_code == 303, f"login of {username} answered {answer.status_code}"
     return browser
 
 
 def browser_headers(browser: requests.Session) -> dict[str, str]:
     """The logged-in browser's cookie and User-Agent (sessions are bound to it: session_protection "strong")."""
-    return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.cookies),
-            "User-Agent": browser.headers["User-Agent"]}
+    return {
+        "Cookie": "; ".join(f"{c.name}={c.value}" for c in browser.cookies),
+        "User-Agent": browser.headers["User-Agent"],
+    }
 
 
 # --- the command line --------------------------------------------------------------------------------------------
+
 
 def flask_command(*args: str) -> list[str]:
     return [str(BIN / "flask"), "--app", "wsgi", *args]
@@ -246,8 +280,9 @@ def run_flask(env: dict[str, str], *args: str, timeout: float = 120) -> subproce
 def flask_process(env: dict[str, str], *args: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A flask command running in the background; SIGKILLed on the way out if still alive."""
     with log.open("ab") as out:
-        process = subprocess.Popen(flask_command(*args), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            flask_command(*args), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         yield process
     finally:
@@ -257,6 +292,7 @@ def flask_process(env: dict[str, str], *args: str, log: Path) -> Iterator[subpro
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------------------------
+
 
 def postgres_available() -> bool:
     try:
@@ -272,8 +308,10 @@ def _admin(statement: str) -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                     "pg_backend_pid()", (PG_DATABASE,))
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (PG_DATABASE,),
+        )
         conn.execute(statement)
 
 

@@ -61,22 +61,31 @@ def portal_env(database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a demo portal on ``database_url`` served over plain HTTP."""
     inherited = ("MINGJING_", "DATABASE_URL", "REDIS_URL")  # never the caller's portal settings
     env = {key: value for key, value in os.environ.items() if not key.startswith(inherited)}
-    env.update({
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY,
-        "MINGJING_DEMO": "1",
-        "MINGJING_COOKIE_SECURE": "0",
-        "PYTHONUNBUFFERED": "1",
-        **GENEROUS_LIMITS,
-    })
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": SECRET_KEY,
+            "MINGJING_DEMO": "1",
+            "MINGJING_COOKIE_SECURE": "0",
+            "PYTHONUNBUFFERED": "1",
+            **GENEROUS_LIMITS,
+        }
+    )
     env.update(extra)
     return env
 
 
 def flask(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """Run ``flask --app wsgi ARGS``; raise with its output when it fails."""
-    result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=dict(env), capture_output=True,
-                            text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -119,35 +128,67 @@ class PostgresCluster:
         shutil.chown(self.base, PG_OS_USER, PG_OS_USER)
 
     def _as_postgres(self, args: Sequence[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(["runuser", "-u", PG_OS_USER, "--", *args], capture_output=True, text=True,
-                                timeout=timeout, check=False, cwd=self.base)
+        result = subprocess.run(
+            ["runuser", "-u", PG_OS_USER, "--", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd=self.base,
+        )
         if result.returncode != 0:
-            raise RuntimeError(f"{args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
-                               f"{self.log_text()}")
+            raise RuntimeError(
+                f"{args[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n{self.log_text()}"
+            )
         return result
 
     def init(self) -> None:
         """initdb (trust on 127.0.0.1, no fsync: the data is thrown away)."""
-        self._as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                           "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], timeout=120)
+        self._as_postgres(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            timeout=120,
+        )
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
-            conf.write(f"\n# mingjing fault tests\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
-                       f"unix_socket_directories = '{self.base}'\nfsync = off\nsynchronous_commit = off\n"
-                       "full_page_writes = off\nmax_connections = 50\n")
+            conf.write(
+                f"\n# mingjing fault tests\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
+                f"unix_socket_directories = '{self.base}'\nfsync = off\nsynchronous_commit = off\n"
+                "full_page_writes = off\nmax_connections = 50\n"
+            )
 
     def start(self, *, timeout: float = 60) -> None:
         """Start the server and wait until it accepts connections."""
-        self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
-                           "-t", str(int(timeout)), "start"], timeout=timeout + 10)
+        self._as_postgres(
+            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(int(timeout)), "start"],
+            timeout=timeout + 10,
+        )
 
     def stop(self, *, mode: str = "fast", timeout: float = 60) -> None:
         """Stop the server (``fast``: roll back open transactions and close every connection)."""
-        self._as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w",
-                           "-t", str(int(timeout)), "stop"], timeout=timeout + 10)
+        self._as_postgres(
+            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", str(int(timeout)), "stop"],
+            timeout=timeout + 10,
+        )
 
     def running(self) -> bool:
-        result = subprocess.run(["runuser", "-u", PG_OS_USER, "--", str(PG_BIN / "pg_ctl"), "-D", str(self.data),
-                                 "status"], capture_output=True, text=True, timeout=30, check=False)
+        result = subprocess.run(
+            ["runuser", "-u", PG_OS_USER, "--", str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         return result.returncode == 0
 
     def accepts_connections(self) -> bool:
@@ -207,17 +248,38 @@ def private_postgres() -> Iterator[PostgresCluster]:
 class Gunicorn:
     """The portal served by gunicorn (sync workers) on 127.0.0.1 and a free port, logging to a file."""
 
-    def __init__(self, env: Mapping[str, str], *, log_dir: Path, workers: int = 2, timeout: int = 30,
-                 extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        log_dir: Path,
+        workers: int = 2,
+        timeout: int = 30,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_dir = Path(log_dir)  # the caller's (e.g. pytest's tmp_path): the log outlives stop()
         self.log = self.log_dir / f"gunicorn-{self.port}.log"
         # --no-control-socket: gunicorn 27's control socket is one path for every server on the machine.
-        self.args = [str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{self.port}",
-                     "--workers", str(workers),
-                     "--timeout", str(timeout), "--graceful-timeout", "5", "--access-logfile", "-",
-                     "--error-logfile", "-", *extra_args, "wsgi:app"]
+        self.args = [
+            str(BIN / "gunicorn"),
+            "--no-control-socket",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            str(timeout),
+            "--graceful-timeout",
+            "5",
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
+            *extra_args,
+            "wsgi:app",
+        ]
         self.env = dict(env)
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -293,8 +355,12 @@ def staff_session(base_url: str, username: str, password: str, *, timeout: float
     session = requests.Session()
     page = session.get(f"{base_url}/login", timeout=timeout)
     page.raise_for_status()
-    answer = session.post(f"{base_url}/login", data={"csrf_token": csrf_token(page.text), "username": username,
-                                                     "password": password}, allow_redirects=False, timeout=timeout)
+    answer = session.post(
+        f"{base_url}/login",
+        data={"csrf_token": csrf_token(page.text), "username": username, "password": password},
+        allow_redirects=False,
+        timeout=timeout,
+    )
     if answer.status_code != 303:
         raise RuntimeError(f"login as {username} answered {answer.status_code}")
     return session
@@ -344,8 +410,14 @@ class Load:
             started = time.monotonic()
             try:
                 response = session.get(self.base_url + url, timeout=self.timeout, allow_redirects=False)
-                answer = Answer(url, started, time.monotonic(), response.status_code, body=response.text,
-                                content_type=response.headers.get("Content-Type", ""))
+                answer = Answer(
+                    url,
+                    started,
+                    time.monotonic(),
+                    response.status_code,
+                    body=response.text,
+                    content_type=response.headers.get("Content-Type", ""),
+                )
             except requests.RequestException as exc:
                 answer = Answer(url, started, time.monotonic(), None, error=f"{type(exc).__name__}: {exc}")
                 session = requests.Session()
@@ -381,8 +453,12 @@ class Load:
 def tmpfs(size: str) -> Iterator[Path]:
     """A fresh tmpfs of ``size`` (e.g. "8m") mounted on a temporary directory; unmounted afterwards, always."""
     mountpoint = Path(tempfile.mkdtemp(prefix="mingjing-faults-tmpfs-"))
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mountpoint)], check=True,
-                   capture_output=True, timeout=30)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(mountpoint)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
     try:
         yield mountpoint
     finally:

@@ -28,8 +28,11 @@ from tests.faults.servers import (
 def _requirements() -> None:
     # Fail, not skip: `make test-faults` passing without this scenario would prove nothing.
     if os.geteuid() != 0 or not (PG_BIN / "initdb").exists():
-        pytest.fail("the outage scenario needs root (runuser) and PostgreSQL's server binaries "
-                    f"in {PG_BIN} (Debian postgresql; MINGJING_PG_BIN overrides)")
+        pytest.fail(
+            "the outage scenario needs root (runuser) and PostgreSQL's server binaries "
+            f"in {PG_BIN} (Debian postgresql; MINGJING_PG_BIN overrides)"
+        )
+
 
 WARM_UP = 3.0  # seconds of load before the stop
 OUTAGE = 10.0  # seconds PostgreSQL stays down under load
@@ -130,12 +133,14 @@ def test_postgres_stopped_and_started_under_load(cluster: PostgresCluster, porta
     problems = [(a.url, p) for a in answers if (p := problem(a))]
     workers_after = portal.worker_pids()
 
-    record(f"PostgreSQL stopped {OUTAGE:.0f} s under load (pg_ctl -m fast; gunicorn 2 workers, 4 client threads)",
-           f"{len(outage)} requests while down: {unavailable} x 503, {cached} x 200 (cached); max latency "
-           f"{max_latency:.2f} s over {len(around)} requests from stop to restart; first 200 {first_200:.2f} s, "
-           f"every page 200 {recovery:.2f} s after PostgreSQL accepted; {len(problems)} bad answers, {timeouts} "
-           f"worker timeouts, workers {'kept' if workers_after == workers_before else 'replaced'}",
-           "nothing (read-only load)")
+    record(
+        f"PostgreSQL stopped {OUTAGE:.0f} s under load (pg_ctl -m fast; gunicorn 2 workers, 4 client threads)",
+        f"{len(outage)} requests while down: {unavailable} x 503, {cached} x 200 (cached); max latency "
+        f"{max_latency:.2f} s over {len(around)} requests from stop to restart; first 200 {first_200:.2f} s, "
+        f"every page 200 {recovery:.2f} s after PostgreSQL accepted; {len(problems)} bad answers, {timeouts} "
+        f"worker timeouts, workers {'kept' if workers_after == workers_before else 'replaced'}",
+        "nothing (read-only load)",
+    )
 
     assert warm and all(a.status == 200 for a in warm), "the portal did not answer 200 before the stop"
     assert len(outage) > 20, f"too few requests while PostgreSQL was down ({len(outage)})"
@@ -144,5 +149,6 @@ def test_postgres_stopped_and_started_under_load(cluster: PostgresCluster, porta
     assert timeouts == 0 and "was sent SIGKILL" not in log, "gunicorn killed a hung worker"
     assert workers_after == workers_before, "gunicorn's workers did not survive the outage"
     assert after and after[-1].status == 200 and recovery <= MAX_RECOVERY, (
-        f"the portal answered 200 on every page only {recovery:.2f} s after PostgreSQL accepted connections")
+        f"the portal answered 200 on every page only {recovery:.2f} s after PostgreSQL accepted connections"
+    )
     assert {a.url for a in after if a.started >= all_200_from} == set(urls), "not every page answered 200 again"

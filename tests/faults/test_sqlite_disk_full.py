@@ -34,6 +34,7 @@ def _requirements() -> None:
     if os.geteuid() != 0:
         pytest.fail("the disk-full scenario needs root to mount a tmpfs")
 
+
 TMPFS_SIZE = "8m"
 TIMEOUT = 10.0
 # Everything a recorded payment writes: the movement, its timeline node, audit records (one chain per court,
@@ -68,9 +69,11 @@ def portal(tmp_path: Path) -> Iterator[Portal]:
             server.start()
             staff = staff_session(server.base_url, "clerk", demo_password(seeded, "clerk"), timeout=TIMEOUT)
             with sqlite3.connect(database) as conn:
-                case_id = conn.execute("SELECT c.id FROM publicity_enforcement_case c JOIN publicity_court ct "
-                                       "ON ct.id = c.court_id WHERE c.closed_at IS NULL AND ct.code = '鲁1427' "
-                                       "ORDER BY c.id LIMIT 1").fetchone()[0]
+                case_id = conn.execute(
+                    "SELECT c.id FROM publicity_enforcement_case c JOIN publicity_court ct "
+                    "ON ct.id = c.court_id WHERE c.closed_at IS NULL AND ct.code = '鲁1427' "
+                    "ORDER BY c.id LIMIT 1"
+                ).fetchone()[0]
             yield Portal(server, env, database, staff, case_id)
         finally:
             server.stop()
@@ -95,10 +98,19 @@ def record_payment(portal: Portal, reference: str) -> requests.Response:
     page = portal.staff.get(f"{portal.server.base_url}/staff/cases/{portal.case_id}", timeout=TIMEOUT)
     assert page.status_code == 200, f"case page answered {page.status_code}"
     when = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
-    return portal.staff.post(f"{portal.server.base_url}/staff/cases/{portal.case_id}/funds",
-                             data={"csrf_token": csrf_token(page.text), "direction": "in", "counterparty": "被执行人",
-                                   "amount": "100.00", "occurred_at": when, "reference": reference},
-                             allow_redirects=False, timeout=TIMEOUT)
+    return portal.staff.post(
+        f"{portal.server.base_url}/staff/cases/{portal.case_id}/funds",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "direction": "in",
+            "counterparty": "被执行人",
+            "amount": "100.00",
+            "occurred_at": when,
+            "reference": reference,
+        },
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -131,19 +143,26 @@ def test_disk_full_under_a_staff_write(portal: Portal) -> None:
     freed_delta = delta(full_after, counts(portal.database))
     integrity_freed, verify_freed = integrity(portal.database), audit_verify(portal.env)
     log = portal.server.log_text()
-    cause = next((line.split("database storage full: ", 1)[1] for line in log.splitlines()
-                  if "database storage full: " in line), "no storage error logged")
+    cause = next(
+        (line.split("database storage full: ", 1)[1] for line in log.splitlines() if "database storage full: " in line),
+        "no storage error logged",
+    )
 
     half_written = {name: n for name, n in delta(full_before, full_after).items() if n not in (0, one_write[name])}
     fully_written = full_after != full_before and not half_written
-    record(f"SQLite disk full ({TMPFS_SIZE} tmpfs, {filled // 1024} KiB filler): clerk records a payment",
-           f"{answer.status_code} {'with the Chinese page: nothing saved' if '均未保存' in answer.text else 'page'} "
-           f"({cause}); "
-           f"reads {reading}; "
-           f"integrity {integrity_full}; audit verify {verify_full.split(' ')[0]}; after freeing space the same "
-           f"write {freed.status_code}",
-           "nothing" if not half_written and not fully_written else f"half-written {half_written}" if half_written
-           else "nothing (the write went through)")
+    record(
+        f"SQLite disk full ({TMPFS_SIZE} tmpfs, {filled // 1024} KiB filler): clerk records a payment",
+        f"{answer.status_code} {'with the Chinese page: nothing saved' if '均未保存' in answer.text else 'page'} "
+        f"({cause}); "
+        f"reads {reading}; "
+        f"integrity {integrity_full}; audit verify {verify_full.split(' ')[0]}; after freeing space the same "
+        f"write {freed.status_code}",
+        "nothing"
+        if not half_written and not fully_written
+        else f"half-written {half_written}"
+        if half_written
+        else "nothing (the write went through)",
+    )
 
     # The write failed as a whole, with a page saying so in Chinese, no traceback, no 500.
     assert answer.status_code == 507, f"disk full answered {answer.status_code}"

@@ -16,20 +16,36 @@ from tests.conftest import NOW
 LINK = "https://portal.example/oversight/invitations/"
 
 
-def make_overseer(session: Session, court: Court, name: str = "刘建华", *, kind: OverseerKind = OverseerKind.DEPUTY,
-                  phone: str = "", email: str = "", active: bool = True) -> Overseer:
-    overseer = overseers.add_overseer(session, court=court, name=name, kind=kind, phone=phone, email=email,
-                                      actor="admin", now=NOW)
+def make_overseer(
+    session: Session,
+    court: Court,
+    name: str = "刘建华",
+    *,
+    kind: OverseerKind = OverseerKind.DEPUTY,
+    phone: str = "",
+    email: str = "",
+    active: bool = True,
+) -> Overseer:
+    overseer = overseers.add_overseer(
+        session, court=court, name=name, kind=kind, phone=phone, email=email, actor="admin", now=NOW
+    )
     overseer.active = active
     session.flush()
     return overseer
 
 
-def invite(session: Session, case: EnforcementCase, overseer: Overseer, *, now: datetime = NOW,
-           message: str = "请监督本案执行。") -> invitations.Sent:
+def invite(
+    session: Session,
+    case: EnforcementCase,
+    overseer: Overseer,
+    *,
+    now: datetime = NOW,
+    message: str = "请监督本案执行。",
+) -> invitations.Sent:
     assert case.judge is not None
-    return invitations.invite(session, case=case, overseer=overseer, judge=case.judge, message=message,
-                              link_base=LINK, now=now)
+    return invitations.invite(
+        session, case=case, overseer=overseer, judge=case.judge, message=message, link_base=LINK, now=now
+    )
 
 
 def supervise(session: Session, case: EnforcementCase, overseer: Overseer, *, now: datetime = NOW) -> Invitation:
@@ -39,8 +55,7 @@ def supervise(session: Session, case: EnforcementCase, overseer: Overseer, *, no
 
 def outbox(session: Session, kind: str) -> list[OutboxMessage]:
     session.flush()
-    return list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind)
-                                .order_by(OutboxMessage.id)))
+    return list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)))
 
 
 def recipients(session: Session, kind: str) -> list[tuple[str, str]]:
@@ -49,8 +64,7 @@ def recipients(session: Session, kind: str) -> list[tuple[str, str]]:
 
 
 def audited(session: Session, action: str) -> list[AuditRecord]:
-    return list(session.scalars(sa.select(AuditRecord).where(AuditRecord.action == action)
-                                .order_by(AuditRecord.id)))
+    return list(session.scalars(sa.select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.id)))
 
 
 def assert_trail_intact(session: Session) -> None:

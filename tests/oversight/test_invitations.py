@@ -30,12 +30,13 @@ SECOND = timedelta(seconds=1)
 
 # --- sending ------------------------------------------------------------------------------------------------------
 
-def test_invite_sends_the_link_by_sms_and_email(session: Session, case: EnforcementCase, deputy: Overseer,
-                                                judge: Officer) -> None:
+
+def test_invite_sends_the_link_by_sms_and_email(
+    session: Session, case: EnforcementCase, deputy: Overseer, judge: Officer
+) -> None:
     sent = invite(session, case, deputy, message="本案为骨头案，请监督。")
     messages = outbox(session, "oversight_invitation")
-    assert [(m.channel.value, m.recipient) for m in messages] == [("sms", "13900000001"),
-                                                                   ("email", "liu@example.cn")]
+    assert [(m.channel.value, m.recipient) for m in messages] == [("sms", "13900000001"), ("email", "liu@example.cn")]
     for message in messages:
         assert message.params["link"] == LINK + sent.token
         assert message.params["case_number"] == case.number
@@ -49,15 +50,17 @@ def test_invite_sends_the_link_by_sms_and_email(session: Session, case: Enforcem
     assert invitation.invited_by_id == judge.id
 
 
-def test_invite_uses_only_the_addresses_the_overseer_has(session: Session, case: EnforcementCase,
-                                                         member: Overseer, third: Overseer) -> None:
+def test_invite_uses_only_the_addresses_the_overseer_has(
+    session: Session, case: EnforcementCase, member: Overseer, third: Overseer
+) -> None:
     invite(session, case, member)
     invite(session, case, third)
     assert recipients(session, "oversight_invitation") == [("sms", "13900000002"), ("email", "zhao@example.cn")]
 
 
-def test_the_token_is_stored_only_hashed(session: Session, case: EnforcementCase, deputy: Overseer,
-                                         member: Overseer) -> None:
+def test_the_token_is_stored_only_hashed(
+    session: Session, case: EnforcementCase, deputy: Overseer, member: Overseer
+) -> None:
     sent = invite(session, case, deputy)
     other = invite(session, case, member)
     session.commit()
@@ -70,8 +73,10 @@ def test_the_token_is_stored_only_hashed(session: Session, case: EnforcementCase
 
 # --- who may be invited -------------------------------------------------------------------------------------------
 
-def test_a_case_takes_at_most_three_overseers(session: Session, court: Court, case: EnforcementCase,
-                                              deputy: Overseer, member: Overseer, third: Overseer) -> None:
+
+def test_a_case_takes_at_most_three_overseers(
+    session: Session, court: Court, case: EnforcementCase, deputy: Overseer, member: Overseer, third: Overseer
+) -> None:
     invite(session, case, deputy)
     supervise(session, case, member)
     invite(session, case, third)
@@ -82,9 +87,9 @@ def test_a_case_takes_at_most_three_overseers(session: Session, court: Court, ca
     assert ("sms", "13900000004") not in recipients(session, "oversight_invitation")
 
 
-def test_a_declined_or_expired_invitation_frees_its_place(session: Session, court: Court, case: EnforcementCase,
-                                                          deputy: Overseer, member: Overseer,
-                                                          third: Overseer) -> None:
+def test_a_declined_or_expired_invitation_frees_its_place(
+    session: Session, court: Court, case: EnforcementCase, deputy: Overseer, member: Overseer, third: Overseer
+) -> None:
     invite(session, case, deputy)
     invitations.decline(session, invitation=invite(session, case, member).invitation, reason="出差", now=NOW)
     invite(session, case, third, now=NOW + DAY)
@@ -95,8 +100,9 @@ def test_a_declined_or_expired_invitation_frees_its_place(session: Session, cour
     invite(session, case, make_overseer(session, court, "吴敏"), now=NOW + 14 * DAY)
 
 
-def test_a_pending_or_accepted_overseer_cannot_be_invited_again(session: Session, case: EnforcementCase,
-                                                                deputy: Overseer) -> None:
+def test_a_pending_or_accepted_overseer_cannot_be_invited_again(
+    session: Session, case: EnforcementCase, deputy: Overseer
+) -> None:
     sent = invite(session, case, deputy)
     with pytest.raises(errors.AlreadyInvited):
         invite(session, case, deputy, now=NOW + DAY)
@@ -107,8 +113,9 @@ def test_a_pending_or_accepted_overseer_cannot_be_invited_again(session: Session
     assert len(outbox(session, "oversight_invitation")) == 2  # the first invitation's SMS and email only
 
 
-def test_a_declined_or_expired_invitation_may_be_sent_again(session: Session, case: EnforcementCase,
-                                                            deputy: Overseer, member: Overseer) -> None:
+def test_a_declined_or_expired_invitation_may_be_sent_again(
+    session: Session, case: EnforcementCase, deputy: Overseer, member: Overseer
+) -> None:
     invitations.decline(session, invitation=invite(session, case, deputy).invitation, reason="", now=NOW)
     again = invite(session, case, deputy, now=NOW + DAY)
     invite(session, case, member)
@@ -117,8 +124,9 @@ def test_a_declined_or_expired_invitation_may_be_sent_again(session: Session, ca
     assert count(session, Invitation) == 4
 
 
-def test_an_inactive_overseer_or_one_of_another_court_is_refused(session: Session, court: Court,
-                                                                 case: EnforcementCase) -> None:
+def test_an_inactive_overseer_or_one_of_another_court_is_refused(
+    session: Session, court: Court, case: EnforcementCase
+) -> None:
     retired = make_overseer(session, court, "钱卫东", phone="13900000009", active=False)
     other_court = make_court(session, code="鲁1401", name="德州市德城区人民法院")
     stranger = make_overseer(session, other_court, "郑红", phone="13900000010")
@@ -131,8 +139,10 @@ def test_an_inactive_overseer_or_one_of_another_court_is_refused(session: Sessio
 
 # --- the link -------------------------------------------------------------------------------------------------------
 
-def test_find_by_token_returns_the_pending_invitation_until_it_expires(session: Session, case: EnforcementCase,
-                                                                       deputy: Overseer) -> None:
+
+def test_find_by_token_returns_the_pending_invitation_until_it_expires(
+    session: Session, case: EnforcementCase, deputy: Overseer
+) -> None:
     sent = invite(session, case, deputy)
     assert invitations.find_by_token(session, sent.token, now=NOW + 14 * DAY - SECOND) is sent.invitation
     with pytest.raises(errors.InvitationExpired):
@@ -151,14 +161,17 @@ def test_an_unknown_token_is_refused_as_unusable(session: Session, case: Enforce
     assert type(refused.value) is errors.InvitationUnusable
 
 
-@pytest.mark.parametrize(("answer", "error"), [
-    ("accept", errors.InvitationAnswered),
-    ("decline", errors.InvitationAnswered),
-    ("cancel", errors.InvitationCancelled),
-])
-def test_an_answered_or_cancelled_link_is_refused_with_its_reason(session: Session, case: EnforcementCase,
-                                                                  deputy: Overseer, answer: str,
-                                                                  error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        ("accept", errors.InvitationAnswered),
+        ("decline", errors.InvitationAnswered),
+        ("cancel", errors.InvitationCancelled),
+    ],
+)
+def test_an_answered_or_cancelled_link_is_refused_with_its_reason(
+    session: Session, case: EnforcementCase, deputy: Overseer, answer: str, error: type[Exception]
+) -> None:
     sent = invite(session, case, deputy)
     if answer == "accept":
         invitations.accept(session, invitation=sent.invitation, now=NOW)
@@ -173,12 +186,13 @@ def test_an_answered_or_cancelled_link_is_refused_with_its_reason(session: Sessi
 
 # --- answers ------------------------------------------------------------------------------------------------------
 
-def test_accepting_opens_the_case_to_the_overseer(session: Session, case: EnforcementCase,
-                                                  deputy: Overseer) -> None:
+
+def test_accepting_opens_the_case_to_the_overseer(session: Session, case: EnforcementCase, deputy: Overseer) -> None:
     sent = invite(session, case, deputy)
     assert not invitations.supervises(session, overseer_id=deputy.id, case_id=case.id)
-    invitation = invitations.accept(session, invitation=invitations.find_by_token(session, sent.token, now=NOW + DAY),
-                                    now=NOW + DAY)
+    invitation = invitations.accept(
+        session, invitation=invitations.find_by_token(session, sent.token, now=NOW + DAY), now=NOW + DAY
+    )
     session.commit()
     session.expire_all()
     assert invitation.status == InvitationStatus.ACCEPTED
@@ -187,8 +201,9 @@ def test_accepting_opens_the_case_to_the_overseer(session: Session, case: Enforc
     assert invitations.supervised_cases(session, deputy.id) == [case]
 
 
-def test_declining_keeps_the_reason_and_the_case_closed(session: Session, case: EnforcementCase,
-                                                        deputy: Overseer) -> None:
+def test_declining_keeps_the_reason_and_the_case_closed(
+    session: Session, case: EnforcementCase, deputy: Overseer
+) -> None:
     sent = invite(session, case, deputy)
     invitations.decline(session, invitation=sent.invitation, reason="近期在外地学习", now=NOW + DAY)
     session.commit()
@@ -210,8 +225,9 @@ def test_a_second_answer_is_refused(session: Session, case: EnforcementCase, dep
     assert sent.invitation.responded_at == NOW + DAY and sent.invitation.decline_reason == ""
 
 
-def test_an_answer_from_a_stale_page_loses_to_the_first(engine: sa.Engine, session: Session,
-                                                        case: EnforcementCase, deputy: Overseer) -> None:
+def test_an_answer_from_a_stale_page_loses_to_the_first(
+    engine: sa.Engine, session: Session, case: EnforcementCase, deputy: Overseer
+) -> None:
     sent = invite(session, case, deputy)
     session.commit()
     with Session(engine) as other:
@@ -226,8 +242,9 @@ def test_an_answer_from_a_stale_page_loses_to_the_first(engine: sa.Engine, sessi
     assert sent.invitation.status == InvitationStatus.ACCEPTED
 
 
-def test_an_expired_or_cancelled_invitation_cannot_be_answered(session: Session, case: EnforcementCase,
-                                                               deputy: Overseer, member: Overseer) -> None:
+def test_an_expired_or_cancelled_invitation_cannot_be_answered(
+    session: Session, case: EnforcementCase, deputy: Overseer, member: Overseer
+) -> None:
     expired = invite(session, case, deputy).invitation
     with pytest.raises(errors.InvitationExpired):
         invitations.accept(session, invitation=expired, now=NOW + 14 * DAY)
@@ -241,8 +258,10 @@ def test_an_expired_or_cancelled_invitation_cannot_be_answered(session: Session,
 
 # --- cancellation and who supervises ------------------------------------------------------------------------------
 
-def test_the_judge_cancels_a_pending_or_accepted_invitation(session: Session, case: EnforcementCase,
-                                                            deputy: Overseer, member: Overseer) -> None:
+
+def test_the_judge_cancels_a_pending_or_accepted_invitation(
+    session: Session, case: EnforcementCase, deputy: Overseer, member: Overseer
+) -> None:
     pending = invite(session, case, deputy)
     accepted = supervise(session, case, member)
     invitations.cancel(session, invitation=pending.invitation, judge=case.judge, now=NOW + DAY)
@@ -255,8 +274,7 @@ def test_the_judge_cancels_a_pending_or_accepted_invitation(session: Session, ca
         invitations.find_by_token(session, pending.token, now=NOW + DAY)
 
 
-def test_a_declined_invitation_cannot_be_cancelled(session: Session, case: EnforcementCase,
-                                                   deputy: Overseer) -> None:
+def test_a_declined_invitation_cannot_be_cancelled(session: Session, case: EnforcementCase, deputy: Overseer) -> None:
     sent = invite(session, case, deputy)
     invitations.decline(session, invitation=sent.invitation, reason="", now=NOW)
     with pytest.raises(errors.InvitationAnswered):
@@ -265,9 +283,9 @@ def test_a_declined_invitation_cannot_be_cancelled(session: Session, case: Enfor
     assert audited(session, "invitation.cancel") == []
 
 
-def test_supervises_only_an_accepted_invitation_to_that_case(session: Session, court: Court,
-                                                             case: EnforcementCase, deputy: Overseer,
-                                                             member: Overseer, third: Overseer) -> None:
+def test_supervises_only_an_accepted_invitation_to_that_case(
+    session: Session, court: Court, case: EnforcementCase, deputy: Overseer, member: Overseer, third: Overseer
+) -> None:
     other_case = file(session, court, "（2026）鲁1427执2号", judge=case.judge)
     supervise(session, case, deputy)
     invite(session, case, member)
@@ -278,8 +296,9 @@ def test_supervises_only_an_accepted_invitation_to_that_case(session: Session, c
     assert not invitations.supervises(session, overseer_id=third.id, case_id=case.id)
 
 
-def test_overseers_of_case_lists_those_who_accepted(session: Session, court: Court, case: EnforcementCase,
-                                                    deputy: Overseer, member: Overseer, third: Overseer) -> None:
+def test_overseers_of_case_lists_those_who_accepted(
+    session: Session, court: Court, case: EnforcementCase, deputy: Overseer, member: Overseer, third: Overseer
+) -> None:
     other_case = file(session, court, "（2026）鲁1427执2号", judge=case.judge)
     supervise(session, case, third)
     invite(session, case, member)
@@ -287,14 +306,19 @@ def test_overseers_of_case_lists_those_who_accepted(session: Session, court: Cou
     supervise(session, other_case, member)
     assert invitations.overseers_of_case(session, case.id) == [deputy, third]
     assert invitations.overseers_of_case(session, other_case.id) == [member]
-    assert [i.overseer_id for i in invitations.invitations_of_case(session, case.id)] == [third.id, member.id,
-                                                                                            deputy.id]
+    assert [i.overseer_id for i in invitations.invitations_of_case(session, case.id)] == [
+        third.id,
+        member.id,
+        deputy.id,
+    ]
 
 
 # --- the audit trail ----------------------------------------------------------------------------------------------
 
-def test_every_step_is_audited_on_the_courts_chain(session: Session, case: EnforcementCase, judge: Officer,
-                                                   deputy: Overseer, member: Overseer, third: Overseer) -> None:
+
+def test_every_step_is_audited_on_the_courts_chain(
+    session: Session, case: EnforcementCase, judge: Officer, deputy: Overseer, member: Overseer, third: Overseer
+) -> None:
     first = invite(session, case, deputy).invitation
     second = invite(session, case, member).invitation
     third_invitation = invite(session, case, third).invitation
@@ -315,13 +339,13 @@ def test_every_step_is_audited_on_the_courts_chain(session: Session, case: Enfor
     assert_trail_intact(session)
 
 
-def test_a_sent_invitation_leaves_no_usable_link_in_the_database(session: Session, case: EnforcementCase,
-                                                                   judge: Officer, deputy: Overseer) -> None:
+def test_a_sent_invitation_leaves_no_usable_link_in_the_database(
+    session: Session, case: EnforcementCase, judge: Officer, deputy: Overseer
+) -> None:
     from publicity import notices
     from publicity.models import OutboxMessage
 
-    sent = invitations.invite(session, case=case, overseer=deputy, judge=judge, message="", link_base=LINK,
-                              now=NOW)
+    sent = invitations.invite(session, case=case, overseer=deputy, judge=judge, message="", link_base=LINK, now=NOW)
     messages = list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation")))
     assert messages and all(sent.token in m.params["link"] for m in messages)  # needed until delivered
     for message in messages:

@@ -24,23 +24,32 @@ def supervised(session: Session, case: EnforcementCase, deputy: Overseer, member
     return case
 
 
-def ask(session: Session, case: EnforcementCase, overseer: Overseer, text: str = "被执行人名下车辆是否已查封？", *,
-        now: datetime = NOW + DAY) -> Question:
+def ask(
+    session: Session,
+    case: EnforcementCase,
+    overseer: Overseer,
+    text: str = "被执行人名下车辆是否已查封？",
+    *,
+    now: datetime = NOW + DAY,
+) -> Question:
     return questions.ask(session, case=case, overseer=overseer, text=text, now=now)
 
 
 # --- asking -------------------------------------------------------------------------------------------------------
 
-def test_only_a_supervising_overseer_may_ask(session: Session, supervised: EnforcementCase, member: Overseer,
-                                             third: Overseer) -> None:
+
+def test_only_a_supervising_overseer_may_ask(
+    session: Session, supervised: EnforcementCase, member: Overseer, third: Overseer
+) -> None:
     for outsider in (member, third):
         with pytest.raises(errors.NotSupervised):
             ask(session, supervised, outsider)
     assert count(session, Question) == 0
 
 
-def test_a_question_is_due_seven_days_after_it_is_asked(session: Session, supervised: EnforcementCase,
-                                                        deputy: Overseer) -> None:
+def test_a_question_is_due_seven_days_after_it_is_asked(
+    session: Session, supervised: EnforcementCase, deputy: Overseer
+) -> None:
     question = ask(session, supervised, deputy, now=NOW + DAY)
     session.commit()
     assert (question.asked_at, question.due_at, question.answered_at) == (NOW + DAY, NOW + 8 * DAY, None)
@@ -48,8 +57,9 @@ def test_a_question_is_due_seven_days_after_it_is_asked(session: Session, superv
     assert record.actor == f"overseer:{deputy.id}" and "车辆" in record.changes
 
 
-def test_the_question_deadline_follows_the_court_setting(session: Session, court: Court,
-                                                         supervised: EnforcementCase, deputy: Overseer) -> None:
+def test_the_question_deadline_follows_the_court_setting(
+    session: Session, court: Court, supervised: EnforcementCase, deputy: Overseer
+) -> None:
     court.deadline_settings = {"question_answer_days": 2, "card_answer_days": 10}
     session.commit()
     assert ask(session, supervised, deputy, now=NOW + DAY).due_at == NOW + 3 * DAY
@@ -57,14 +67,19 @@ def test_the_question_deadline_follows_the_court_setting(session: Session, court
 
 # --- answering ----------------------------------------------------------------------------------------------------
 
-def test_the_judge_answers_and_the_overseer_is_told(session: Session, supervised: EnforcementCase,
-                                                    deputy: Overseer, judge: Officer) -> None:
+
+def test_the_judge_answers_and_the_overseer_is_told(
+    session: Session, supervised: EnforcementCase, deputy: Overseer, judge: Officer
+) -> None:
     question = ask(session, supervised, deputy)
     questions.answer(session, question=question, judge=judge, text="已于3月3日查封。", now=NOW + 2 * DAY)
     session.commit()
     session.expire_all()
-    assert (question.answer, question.answered_by_id, question.answered_at) == ("已于3月3日查封。", judge.id,
-                                                                                 NOW + 2 * DAY)
+    assert (question.answer, question.answered_by_id, question.answered_at) == (
+        "已于3月3日查封。",
+        judge.id,
+        NOW + 2 * DAY,
+    )
     assert recipients(session, "question_answered") == [("sms", "13900000001"), ("email", "liu@example.cn")]
     assert outbox(session, "question_answered")[0].case_id == supervised.id
     [record] = audited(session, "question.answer")
@@ -72,8 +87,9 @@ def test_the_judge_answers_and_the_overseer_is_told(session: Session, supervised
     assert_trail_intact(session)
 
 
-def test_a_question_is_answered_once(session: Session, supervised: EnforcementCase, deputy: Overseer,
-                                     judge: Officer) -> None:
+def test_a_question_is_answered_once(
+    session: Session, supervised: EnforcementCase, deputy: Overseer, judge: Officer
+) -> None:
     question = ask(session, supervised, deputy)
     questions.answer(session, question=question, judge=judge, text="第一次回复", now=NOW + 2 * DAY)
     with pytest.raises(errors.AlreadyAnswered):
@@ -85,9 +101,9 @@ def test_a_question_is_answered_once(session: Session, supervised: EnforcementCa
     assert len(audited(session, "question.answer")) == 1
 
 
-def test_unanswered_lists_the_judges_open_questions_soonest_due_first(session: Session, court: Court,
-                                                                      supervised: EnforcementCase,
-                                                                      deputy: Overseer, judge: Officer) -> None:
+def test_unanswered_lists_the_judges_open_questions_soonest_due_first(
+    session: Session, court: Court, supervised: EnforcementCase, deputy: Overseer, judge: Officer
+) -> None:
     colleague = make_judge(session, court, "李华", "执行二组")
     theirs = file(session, court, "（2026）鲁1427执2号", judge=colleague)
     supervise(session, theirs, deputy)
@@ -103,36 +119,62 @@ def test_unanswered_lists_the_judges_open_questions_soonest_due_first(session: S
 
 # --- talks with the parties ---------------------------------------------------------------------------------------
 
-def test_only_a_supervising_overseer_records_a_talk(session: Session, supervised: EnforcementCase,
-                                                    member: Overseer) -> None:
+
+def test_only_a_supervising_overseer_records_a_talk(
+    session: Session, supervised: EnforcementCase, member: Overseer
+) -> None:
     with pytest.raises(errors.NotSupervised):
-        questions.record_talk(session, case=supervised, overseer=member, party_name="张三", talked_on=NOW,
-                              summary="申请人希望尽快拍卖。", now=NOW + DAY)
+        questions.record_talk(
+            session,
+            case=supervised,
+            overseer=member,
+            party_name="张三",
+            talked_on=NOW,
+            summary="申请人希望尽快拍卖。",
+            now=NOW + DAY,
+        )
     assert count(session, PartyTalk) == 0
 
 
-def test_talks_are_kept_in_the_cases_file(session: Session, court: Court, supervised: EnforcementCase,
-                                          deputy: Overseer) -> None:
+def test_talks_are_kept_in_the_cases_file(
+    session: Session, court: Court, supervised: EnforcementCase, deputy: Overseer
+) -> None:
     other = file(session, court, "（2026）鲁1427执2号", judge=supervised.judge)
     supervise(session, other, deputy)
-    first = questions.record_talk(session, case=supervised, overseer=deputy, party_name="张三", talked_on=NOW,
-                                  summary="申请人希望尽快拍卖。", now=NOW + DAY)
-    second = questions.record_talk(session, case=supervised, overseer=deputy, party_name="李四",
-                                   talked_on=NOW + DAY, summary="被执行人称资金紧张。", now=NOW + 2 * DAY)
-    questions.record_talk(session, case=other, overseer=deputy, party_name="王五", talked_on=NOW,
-                          summary="另一案件。", now=NOW + DAY)
+    first = questions.record_talk(
+        session,
+        case=supervised,
+        overseer=deputy,
+        party_name="张三",
+        talked_on=NOW,
+        summary="申请人希望尽快拍卖。",
+        now=NOW + DAY,
+    )
+    second = questions.record_talk(
+        session,
+        case=supervised,
+        overseer=deputy,
+        party_name="李四",
+        talked_on=NOW + DAY,
+        summary="被执行人称资金紧张。",
+        now=NOW + 2 * DAY,
+    )
+    questions.record_talk(
+        session, case=other, overseer=deputy, party_name="王五", talked_on=NOW, summary="另一案件。", now=NOW + DAY
+    )
     session.commit()
     session.expire_all()
     assert questions.talks_of_case(session, supervised.id) == [first, second]
     assert [(t.party_name, t.talked_on, t.summary) for t in questions.talks_of_case(session, supervised.id)] == [
-        ("张三", NOW, "申请人希望尽快拍卖。"), ("李四", NOW + DAY, "被执行人称资金紧张。")]
+        ("张三", NOW, "申请人希望尽快拍卖。"),
+        ("李四", NOW + DAY, "被执行人称资金紧张。"),
+    ]
     records = audited(session, "talk.record")
     assert len(records) == 3 and "李四" in records[1].changes
     assert_trail_intact(session)
 
 
-def test_a_question_is_recorded_with_its_text(session: Session, supervised: EnforcementCase,
-                                              deputy: Overseer) -> None:
+def test_a_question_is_recorded_with_its_text(session: Session, supervised: EnforcementCase, deputy: Overseer) -> None:
     question = ask(session, supervised, deputy, "拍卖何时启动？")
     session.commit()
     row = session.execute(sa.select(Question.text, Question.case_id, Question.overseer_id)).one()

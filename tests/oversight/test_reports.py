@@ -20,8 +20,9 @@ CLOSED_AT = NOW + 40 * DAY
 
 
 @pytest.fixture
-def supervised(session: Session, case: EnforcementCase, deputy: Overseer, member: Overseer,
-               third: Overseer) -> EnforcementCase:
+def supervised(
+    session: Session, case: EnforcementCase, deputy: Overseer, member: Overseer, third: Overseer
+) -> EnforcementCase:
     """The case with the deputy and the member supervising and the third overseer only invited."""
     supervise(session, case, deputy)
     supervise(session, case, member)
@@ -30,19 +31,38 @@ def supervised(session: Session, case: EnforcementCase, deputy: Overseer, member
 
 
 def move(session: Session, case: EnforcementCase, direction: FundDirection, amount_fen: int, at: datetime) -> None:
-    funds.record_movement(session, case=case, direction=direction, counterparty="夏津县恒丰商贸有限公司",
-                          amount_fen=amount_fen, occurred_at=at, actor="clerk", now=at)
+    funds.record_movement(
+        session,
+        case=case,
+        direction=direction,
+        counterparty="夏津县恒丰商贸有限公司",
+        amount_fen=amount_fen,
+        occurred_at=at,
+        actor="clerk",
+        now=at,
+    )
 
 
-def close(session: Session, case: EnforcementCase, *, at: datetime = CLOSED_AT,
-          mode: ClosureMode = ClosureMode.FULLY_PERFORMED) -> None:
+def close(
+    session: Session,
+    case: EnforcementCase,
+    *,
+    at: datetime = CLOSED_AT,
+    mode: ClosureMode = ClosureMode.FULLY_PERFORMED,
+) -> None:
     node(session, case, NodeType.CLOSED, at=at, mode=mode, text="执行完毕")
 
 
 def file_report(session: Session, case: EnforcementCase, *, now: datetime = CLOSED_AT + DAY) -> ClosureReport:
     assert case.judge is not None
-    return reports.file_report(session, case=case, judge=case.judge, summary="本案已执行完毕。",
-                               response_to_cards="已针对评议意见加快处置。", now=now)
+    return reports.file_report(
+        session,
+        case=case,
+        judge=case.judge,
+        summary="本案已执行完毕。",
+        response_to_cards="已针对评议意见加快处置。",
+        now=now,
+    )
 
 
 @pytest.fixture
@@ -61,6 +81,7 @@ def enforced(session: Session, supervised: EnforcementCase) -> EnforcementCase:
 
 # --- when a report may be filed -----------------------------------------------------------------------------------
 
+
 def test_no_report_while_the_case_is_open(session: Session, supervised: EnforcementCase) -> None:
     node(session, supervised, NodeType.SEIZURE, at=NOW + DAY, text="查封")
     with pytest.raises(errors.CaseStillOpen):
@@ -70,16 +91,19 @@ def test_no_report_while_the_case_is_open(session: Session, supervised: Enforcem
     assert reports.awaiting_report(session, judge_id=supervised.judge_id) == []
 
 
-def test_a_report_after_closure_lists_the_facts_of_the_record(session: Session, enforced: EnforcementCase,
-                                                              judge: Officer) -> None:
+def test_a_report_after_closure_lists_the_facts_of_the_record(
+    session: Session, enforced: EnforcementCase, judge: Officer
+) -> None:
     report = file_report(session, enforced)
     session.commit()
     session.expire_all()
     facts = report.facts
     assert facts["case_number"] == enforced.number and facts["court"] == "夏津县人民法院"
     assert facts["judge"] == judge.name
-    assert facts["parties"] == [{"side": "applicant", "name": "张三"},
-                                {"side": "respondent", "name": "夏津县恒丰商贸有限公司"}]
+    assert facts["parties"] == [
+        {"side": "applicant", "name": "张三"},
+        {"side": "respondent", "name": "夏津县恒丰商贸有限公司"},
+    ]
     assert facts["measures"] == [
         {"type": "notice_served", "on": (NOW + DAY).isoformat(), "text": "送达执行通知书"},
         {"type": "search_completed", "on": (NOW + DAY).isoformat(), "text": "存款查询"},
@@ -103,16 +127,19 @@ def test_a_report_after_termination_of_this_round(session: Session, supervised: 
     assert (facts["stage"], facts["closure_mode"]) == ("terminated", "terminated_this_round")
     assert facts["ended_at"] == ended.isoformat() and facts["days"] == 93  # 2 March to 3 June
     assert sorted(m["type"] for m in facts["measures"]) == sorted(
-        ["notice_served", "asset_report_ordered", "consumption_restriction"] + ["search_completed"] * 5)
+        ["notice_served", "asset_report_ordered", "consumption_restriction"] + ["search_completed"] * 5
+    )
     assert facts["amount_recovered_fen"] == 0
 
 
-def test_filing_tells_the_overseers_and_is_audited(session: Session, enforced: EnforcementCase,
-                                                   judge: Officer) -> None:
+def test_filing_tells_the_overseers_and_is_audited(session: Session, enforced: EnforcementCase, judge: Officer) -> None:
     report = file_report(session, enforced)
     session.commit()
-    assert recipients(session, "closure_report") == [("sms", "13900000001"), ("email", "liu@example.cn"),
-                                                     ("sms", "13900000002")]
+    assert recipients(session, "closure_report") == [
+        ("sms", "13900000001"),
+        ("email", "liu@example.cn"),
+        ("sms", "13900000002"),
+    ]
     [record] = audited(session, "report.file")
     assert record.actor == f"officer:{judge.id}" and record.object_id == str(report.id)
     assert_trail_intact(session)
@@ -137,8 +164,9 @@ def test_a_second_report_is_refused(session: Session, enforced: EnforcementCase)
     assert len(outbox(session, "closure_report")) == 3
 
 
-def test_a_closed_case_nobody_supervised_has_no_report(session: Session, case: EnforcementCase,
-                                                       deputy: Overseer) -> None:
+def test_a_closed_case_nobody_supervised_has_no_report(
+    session: Session, case: EnforcementCase, deputy: Overseer
+) -> None:
     invite(session, case, deputy)
     close(session, case)
     with pytest.raises(errors.NotSupervised):
@@ -148,15 +176,21 @@ def test_a_closed_case_nobody_supervised_has_no_report(session: Session, case: E
 
 # --- acknowledgement ----------------------------------------------------------------------------------------------
 
-def test_each_overseer_acknowledges_with_remarks(session: Session, enforced: EnforcementCase, deputy: Overseer,
-                                                 member: Overseer) -> None:
+
+def test_each_overseer_acknowledges_with_remarks(
+    session: Session, enforced: EnforcementCase, deputy: Overseer, member: Overseer
+) -> None:
     report = file_report(session, enforced)
-    reports.acknowledge(session, report=report, overseer=deputy, remarks="执行规范，效果良好。", now=CLOSED_AT + 2 * DAY)
+    reports.acknowledge(
+        session, report=report, overseer=deputy, remarks="执行规范，效果良好。", now=CLOSED_AT + 2 * DAY
+    )
     reports.acknowledge(session, report=report, overseer=member, remarks="", now=CLOSED_AT + 3 * DAY)
     session.commit()
     session.expire_all()
     assert [(a.overseer_id, a.remarks, a.acknowledged_at) for a in report.acknowledgements] == [
-        (deputy.id, "执行规范，效果良好。", CLOSED_AT + 2 * DAY), (member.id, "", CLOSED_AT + 3 * DAY)]
+        (deputy.id, "执行规范，效果良好。", CLOSED_AT + 2 * DAY),
+        (member.id, "", CLOSED_AT + 3 * DAY),
+    ]
     records = audited(session, "report.acknowledge")
     assert [r.actor for r in records] == [f"overseer:{deputy.id}", f"overseer:{member.id}"]
     assert "执行规范" in records[0].changes
@@ -173,16 +207,18 @@ def test_an_overseer_acknowledges_once(session: Session, enforced: EnforcementCa
     assert [a.remarks for a in session.scalars(sa.select(Acknowledgement))] == ["第一次"]
 
 
-def test_a_second_acknowledgement_in_the_same_transaction_is_refused(session: Session, enforced: EnforcementCase,
-                                                                     deputy: Overseer) -> None:
+def test_a_second_acknowledgement_in_the_same_transaction_is_refused(
+    session: Session, enforced: EnforcementCase, deputy: Overseer
+) -> None:
     report = file_report(session, enforced)
     reports.acknowledge(session, report=report, overseer=deputy, remarks="第一次", now=CLOSED_AT + 2 * DAY)
     with pytest.raises(errors.AlreadyAnswered):
         reports.acknowledge(session, report=report, overseer=deputy, remarks="第二次", now=CLOSED_AT + 2 * DAY)
 
 
-def test_only_a_supervising_overseer_acknowledges(session: Session, enforced: EnforcementCase, third: Overseer,
-                                                  member: Overseer) -> None:
+def test_only_a_supervising_overseer_acknowledges(
+    session: Session, enforced: EnforcementCase, third: Overseer, member: Overseer
+) -> None:
     report = file_report(session, enforced)
     [theirs] = [i for i in invitations.invitations_of_case(session, enforced.id) if i.overseer_id == member.id]
     invitations.cancel(session, invitation=theirs, judge=enforced.judge, now=CLOSED_AT + 2 * DAY)
@@ -194,9 +230,10 @@ def test_only_a_supervising_overseer_acknowledges(session: Session, enforced: En
 
 # --- the judge's list ---------------------------------------------------------------------------------------------
 
-def test_awaiting_report_lists_closed_supervised_cases_without_a_report(session: Session, court: Court,
-                                                                        supervised: EnforcementCase,
-                                                                        deputy: Overseer, judge: Officer) -> None:
+
+def test_awaiting_report_lists_closed_supervised_cases_without_a_report(
+    session: Session, court: Court, supervised: EnforcementCase, deputy: Overseer, judge: Officer
+) -> None:
     def new_case(serial: int, officer: Officer = judge) -> EnforcementCase:
         return file(session, court, f"（2026）鲁1427执{serial}号", judge=officer)
 

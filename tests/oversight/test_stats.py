@@ -20,40 +20,74 @@ S, B, U = Rating.SATISFIED, Rating.BASICALLY_SATISFIED, Rating.UNSATISFIED
 STATS_AT = NOW + 20 * DAY
 
 
-def ratings(procedure: Rating, civility: Rating, efficiency: Rating, integrity: Rating, results: Rating,
-            overall: Rating) -> dict[str, Rating]:
-    return {"procedure": procedure, "civility": civility, "efficiency": efficiency, "integrity": integrity,
-            "results": results, "overall": overall}
+def ratings(
+    procedure: Rating, civility: Rating, efficiency: Rating, integrity: Rating, results: Rating, overall: Rating
+) -> dict[str, Rating]:
+    return {
+        "procedure": procedure,
+        "civility": civility,
+        "efficiency": efficiency,
+        "integrity": integrity,
+        "results": results,
+        "overall": overall,
+    }
 
 
 def action_on(session: Session, case: EnforcementCase, at: datetime) -> OnsiteAction:
     assert case.judge is not None
-    return onsite.schedule(session, case=case, judge=case.judge, scheduled_at=at, place="现场",
-                           measure=OnsiteMeasure.SEIZURE, officers="", now=NOW)
+    return onsite.schedule(
+        session,
+        case=case,
+        judge=case.judge,
+        scheduled_at=at,
+        place="现场",
+        measure=OnsiteMeasure.SEIZURE,
+        officers="",
+        now=NOW,
+    )
 
 
 def witness(session: Session, action: OnsiteAction, overseer: Overseer, witnessed: bool) -> None:
-    onsite.record_witnessed(session, action=action, overseer_id=overseer.id, witnessed=witnessed,
-                            now=action.scheduled_at + HOUR)
+    onsite.record_witnessed(
+        session, action=action, overseer_id=overseer.id, witnessed=witnessed, now=action.scheduled_at + HOUR
+    )
 
 
-def card(session: Session, case: EnforcementCase, overseer: Overseer, rated: dict[str, Rating], at: datetime, *,
-         action: OnsiteAction | None = None) -> EvaluationCard:
+def card(
+    session: Session,
+    case: EnforcementCase,
+    overseer: Overseer,
+    rated: dict[str, Rating],
+    at: datetime,
+    *,
+    action: OnsiteAction | None = None,
+) -> EvaluationCard:
     draft = cards.draft_for(session, case=case, overseer=overseer, action=action, now=at)
     return cards.submit(session, card=draft, data=CardData(ratings=rated, comments="意见"), now=at)
 
 
 def amend(session: Session, original: EvaluationCard, rated: dict[str, Rating], at: datetime) -> EvaluationCard:
-    return cards.submit(session, card=cards.amend(session, card=original, now=at),
-                        data=CardData(ratings=rated, comments="修改意见"), now=at)
+    return cards.submit(
+        session,
+        card=cards.amend(session, card=original, now=at),
+        data=CardData(ratings=rated, comments="修改意见"),
+        now=at,
+    )
 
 
 def answer_card(session: Session, submitted: EvaluationCard, judge: Officer, at: datetime) -> None:
     cards.answer(session, card=submitted, judge=judge, text="回复", now=at)
 
 
-def ask(session: Session, case: EnforcementCase, overseer: Overseer, at: datetime, *, judge: Officer | None = None,
-        answered_at: datetime | None = None) -> None:
+def ask(
+    session: Session,
+    case: EnforcementCase,
+    overseer: Overseer,
+    at: datetime,
+    *,
+    judge: Officer | None = None,
+    answered_at: datetime | None = None,
+) -> None:
     question = questions.ask(session, case=case, overseer=overseer, text="进展如何？", now=at)
     if answered_at is not None:
         assert judge is not None
@@ -63,13 +97,19 @@ def ask(session: Session, case: EnforcementCase, overseer: Overseer, at: datetim
 def close_and_report(session: Session, case: EnforcementCase, at: datetime) -> ClosureReport:
     node(session, case, NodeType.CLOSED, at=at, mode=ClosureMode.FULLY_PERFORMED)
     assert case.judge is not None
-    return reports.file_report(session, case=case, judge=case.judge, summary="结案", response_to_cards="",
-                               now=at + DAY)
+    return reports.file_report(session, case=case, judge=case.judge, summary="结案", response_to_cards="", now=at + DAY)
 
 
 @pytest.fixture
-def record(session: Session, court: Court, judge: Officer, case: EnforcementCase, deputy: Overseer,
-           member: Overseer, third: Overseer) -> tuple[Court, Court]:
+def record(
+    session: Session,
+    court: Court,
+    judge: Officer,
+    case: EnforcementCase,
+    deputy: Overseer,
+    member: Overseer,
+    third: Overseer,
+) -> tuple[Court, Court]:
     """Two courts' oversight records; the first is the richer one (figures in the tests below)."""
     # Who supervises what: the deputy and the member supervise case 1, the deputy case 2; the third overseer
     # declined case 2 and is only invited to case 3; the member's acceptance of case 4 was cancelled.
@@ -102,9 +142,12 @@ def record(session: Session, court: Court, judge: Officer, case: EnforcementCase
     cards.amend(session, card=member_v1, now=NOW + 16 * DAY)
     on_action = card(session, case, deputy, ratings(S, S, S, S, U, S), NOW + 11 * DAY, action=a1)
     answer_card(session, on_action, judge, NOW + 11 * DAY + 12 * HOUR)  # half a day
-    cards.save_draft(session, card=cards.draft_for(session, case=second, overseer=deputy, action=None,
-                                                   now=NOW + 11 * DAY),
-                     data=CardData(ratings={"procedure": U}), now=NOW + 11 * DAY)
+    cards.save_draft(
+        session,
+        card=cards.draft_for(session, case=second, overseer=deputy, action=None, now=NOW + 11 * DAY),
+        data=CardData(ratings={"procedure": U}),
+        now=NOW + 11 * DAY,
+    )
 
     # Questions: two answered (1 and 3 days), one overdue by STATS_AT, one still within its 7 days.
     ask(session, case, deputy, NOW + 10 * DAY, judge=judge, answered_at=NOW + 11 * DAY)
@@ -160,18 +203,32 @@ def test_the_figures_of_one_court(session: Session, record: tuple[Court, Court])
 def test_the_figures_of_the_other_court_leave_the_first_out(session: Session, record: tuple[Court, Court]) -> None:
     _, other = record
     figures = stats.compute(session, court_id=other.id, now=STATS_AT)
-    assert (figures.cases_supervised, figures.overseers_involved, figures.actions, figures.actions_witnessed,
-            figures.cards) == (1, 1, 1, 1, 1)
+    assert (
+        figures.cases_supervised,
+        figures.overseers_involved,
+        figures.actions,
+        figures.actions_witnessed,
+        figures.cards,
+    ) == (1, 1, 1, 1, 1)
     assert figures.ratings["overall"] == {"satisfied": 1, "basically_satisfied": 0, "unsatisfied": 0}
-    assert (figures.card_answer_days, figures.questions, figures.questions_open_overdue,
-            figures.question_answer_days) == (1.0, 1, 0, 3.0)
+    assert (
+        figures.card_answer_days,
+        figures.questions,
+        figures.questions_open_overdue,
+        figures.question_answer_days,
+    ) == (1.0, 1, 0, 3.0)
     assert (figures.reports_filed, figures.reports_acknowledgements, figures.reports_acknowledgements_due) == (1, 1, 1)
 
 
 def test_the_figures_of_every_court_add_up(session: Session, record: tuple[Court, Court]) -> None:
     figures = stats.compute(session, court_id=None, now=STATS_AT)
-    assert (figures.cases_supervised, figures.overseers_involved, figures.actions, figures.actions_witnessed,
-            figures.cards) == (3, 3, 4, 3, 4)
+    assert (
+        figures.cases_supervised,
+        figures.overseers_involved,
+        figures.actions,
+        figures.actions_witnessed,
+        figures.cards,
+    ) == (3, 3, 4, 3, 4)
     assert figures.ratings["procedure"] == {"satisfied": 2, "basically_satisfied": 1, "unsatisfied": 1}
     assert figures.card_answer_days == 2.1  # (2 + 5 + 0.5 + 1) / 4 = 2.125
     assert (figures.questions, figures.questions_open_overdue, figures.question_answer_days) == (5, 1, 2.3)
@@ -187,9 +244,19 @@ def test_overdue_questions_depend_on_the_day_asked(session: Session, record: tup
 
 def test_an_empty_record_gives_zeros_and_no_means(session: Session, court: Court) -> None:
     figures = stats.compute(session, court_id=court.id, now=NOW)
-    assert (figures.cases_supervised, figures.overseers_involved, figures.actions, figures.actions_witnessed,
-            figures.cards, figures.questions, figures.questions_open_overdue, figures.reports_filed,
-            figures.reports_acknowledgements, figures.reports_acknowledgements_due) == (0,) * 10
+    assert (
+        figures.cases_supervised,
+        figures.overseers_involved,
+        figures.actions,
+        figures.actions_witnessed,
+        figures.cards,
+        figures.questions,
+        figures.questions_open_overdue,
+        figures.reports_filed,
+        figures.reports_acknowledgements,
+        figures.reports_acknowledgements_due,
+    ) == (0,) * 10
     assert figures.card_answer_days is None and figures.question_answer_days is None
-    assert all(counts == {"satisfied": 0, "basically_satisfied": 0, "unsatisfied": 0}
-               for counts in figures.ratings.values())
+    assert all(
+        counts == {"satisfied": 0, "basically_satisfied": 0, "unsatisfied": 0} for counts in figures.ratings.values()
+    )

@@ -142,12 +142,28 @@ EXPECTED: dict[str, object] = {
 def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-untyped-def]
     values = {}
     for name in rule.arguments:
-        values[name] = {"account_id": account_id, "filename": "css/mingjing.css", "case_id": 999999,
-                        "party_id": 999999, "token": "no-such-token", "entry_id": 999999, "request_id": 999999,
-                        "notice_id": 999999, "clue_id": 999999, "order_id": 999999,
-                        "feature_id": 999999, "action_id": 999999, "card_id": 999999, "question_id": 999999,
-                        "invitation_id": 999999, "overseer_id": 999999, "task_id": 999999, "liaison_id": 999999,
-                        "application_id": 999999, "document_id": 999999}[name]
+        values[name] = {
+            "account_id": account_id,
+            "filename": "css/mingjing.css",
+            "case_id": 999999,
+            "party_id": 999999,
+            "token": "no-such-token",
+            "entry_id": 999999,
+            "request_id": 999999,
+            "notice_id": 999999,
+            "clue_id": 999999,
+            "order_id": 999999,
+            "feature_id": 999999,
+            "action_id": 999999,
+            "card_id": 999999,
+            "question_id": 999999,
+            "invitation_id": 999999,
+            "overseer_id": 999999,
+            "task_id": 999999,
+            "liaison_id": 999999,
+            "application_id": 999999,
+            "document_id": 999999,
+        }[name]
     with app.test_request_context():
         from flask import url_for
 

@@ -18,17 +18,27 @@ POLICY = accounts.LoginPolicy(account_failures=5, ip_failures=20, lock=timedelta
 @pytest.fixture
 def judge(session: Session) -> accounts.Account:
     court = courts.add_court(session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
-    account = accounts.create_account(session, username="Judge", display_name="张法官", role=Role.JUDGE,
-                                      password=PASSWORD, court=court, actor="admin", now=NOW)
+    account = accounts.create_account(
+        session,
+        username="Judge",
+        display_name="张法官",
+        role=Role.JUDGE,
+        password=PASSWORD,
+        court=court,
+        actor="admin",
+        now=NOW,
+    )
     session.commit()
     return account
 
 
-def attempt(session: Session, password: str, *, minutes: float = 0, ip: str = "10.0.0.1",
-            username: str = "judge") -> accounts.Account:
+def attempt(
+    session: Session, password: str, *, minutes: float = 0, ip: str = "10.0.0.1", username: str = "judge"
+) -> accounts.Account:
     try:
-        return accounts.authenticate(session, username=username, password=password, ip=ip, policy=POLICY,
-                                     now=NOW + timedelta(minutes=minutes))
+        return accounts.authenticate(
+            session, username=username, password=password, ip=ip, policy=POLICY, now=NOW + timedelta(minutes=minutes)
+        )
     finally:
         session.commit()
 
@@ -105,15 +115,21 @@ def test_every_account_change_is_audited(session: Session, judge: accounts.Accou
     accounts.set_password(session, account=judge, password="another-password1", actor="admin", now=NOW, reset=True)
     attempt(session, "another-password1")
     actions = [r.action for r in reversed(audit.page(session, object_type="account", object_id=str(judge.id)))]
-    assert actions == ["account.create", "account.deactivate", "account.activate",
-                       "account.reset_password", "account.login"]
+    assert actions == [
+        "account.create",
+        "account.deactivate",
+        "account.activate",
+        "account.reset_password",
+        "account.login",
+    ]
     assert audit.verify(session).ok
 
 
 def test_duplicate_usernames_are_refused(session: Session, judge: accounts.Account) -> None:
     with pytest.raises(accounts.UsernameTaken):
-        accounts.create_account(session, username="judge", display_name="另一人", role=Role.CLERK,
-                                password=PASSWORD, actor="admin", now=NOW)
+        accounts.create_account(
+            session, username="judge", display_name="另一人", role=Role.CLERK, password=PASSWORD, actor="admin", now=NOW
+        )
 
 
 def test_parallel_guesses_cannot_outrun_the_lock(engine, judge: accounts.Account) -> None:  # type: ignore[no-untyped-def]
@@ -129,8 +145,9 @@ def test_parallel_guesses_cannot_outrun_the_lock(engine, judge: accounts.Account
         with PlainSession(engine) as own:
             barrier.wait()
             try:
-                accounts.authenticate(own, username="judge", password="wrong-password", ip="10.0.0.9",
-                                      policy=POLICY, now=NOW)
+                accounts.authenticate(
+                    own, username="judge", password="wrong-password", ip="10.0.0.9", policy=POLICY, now=NOW
+                )
             except accounts.LoginLocked:
                 outcomes.append("locked")
             except accounts.LoginRefused:

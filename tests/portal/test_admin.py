@@ -11,8 +11,14 @@ from portal.models import Account, Role
 from publicity.models import Officer
 from tests.conftest import PASSWORD, account_row, login
 
-NEW = {"username": "zhangsan", "display_name": "张三", "role": "judge", "court": "鲁1427",
-       "team": "执行一团队", "password": "initial-password-1"}
+NEW = {
+    "username": "zhangsan",
+    "display_name": "张三",
+    "role": "judge",
+    "court": "鲁1427",
+    "team": "执行一团队",
+    "password": "initial-password-1",
+}
 
 
 def admin_client(app: Flask) -> FlaskClient:
@@ -77,11 +83,13 @@ def test_an_admin_cannot_deactivate_themselves(app: Flask, accounts_by_role: dic
 def test_reset_password(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     client = admin_client(app)
     judge_id = accounts_by_role[Role.JUDGE]
-    mismatch = client.post(f"/admin/accounts/{judge_id}/password",
-                           data={"password": "brand-new-pass-1", "confirm": "something-else"})
+    mismatch = client.post(
+        f"/admin/accounts/{judge_id}/password", data={"password": "brand-new-pass-1", "confirm": "something-else"}
+    )
     assert mismatch.status_code == 422 and "两次输入的密码不一致" in mismatch.get_data(as_text=True)
-    ok = client.post(f"/admin/accounts/{judge_id}/password",
-                     data={"password": "brand-new-pass-1", "confirm": "brand-new-pass-1"})
+    ok = client.post(
+        f"/admin/accounts/{judge_id}/password", data={"password": "brand-new-pass-1", "confirm": "brand-new-pass-1"}
+    )
     assert ok.status_code == 303
     assert login(app.test_client(), "judge", PASSWORD).status_code == 422
     assert login(app.test_client(), "judge", "brand-new-pass-1").status_code == 303

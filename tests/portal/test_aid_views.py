@@ -37,8 +37,11 @@ HOUSEHOLD = "本人独自抚养两个孩子，无固定收入，被执行人至�
 
 def minimal_pdf() -> bytes:
     """A real one-page PDF (header, catalogue, pages, page, cross-reference table, trailer)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -76,21 +79,35 @@ def world(app: Flask, filed: World) -> World:  # noqa: F811 - the imported fixtu
     and a clerk of another court."""
     with app.app_context():
         home = db.session.scalar(sa.select(Court).where(Court.code == "鲁1427"))
-        far = courts.add_court(db.session, code="鲁1401", name="德州市中级人民法院", province="山东省", actor="test",
-                               now=NOW)
+        far = courts.add_court(
+            db.session, code="鲁1401", name="德州市中级人民法院", province="山东省", actor="test", now=NOW
+        )
         for username, court in (("clerk", home), ("farclerk", far)):
-            accounts.create_account(db.session, username=username, display_name=f"测试{username}", role=Role.CLERK,
-                                    password=PASSWORD, court=court, actor="test", now=NOW)
+            accounts.create_account(
+                db.session,
+                username=username,
+                display_name=f"测试{username}",
+                role=Role.CLERK,
+                password=PASSWORD,
+                court=court,
+                actor="test",
+                now=NOW,
+            )
         case = db.session.get(EnforcementCase, filed["case_id"])
-        respondent_code = lookup.issue_query_code(db.session, party=case.parties[1],
-                                                  key=app.config["SECRET_KEY"].encode(), actor="test", now=NOW)
+        respondent_code = lookup.issue_query_code(
+            db.session, party=case.parties[1], key=app.config["SECRET_KEY"].encode(), actor="test", now=NOW
+        )
         db.session.commit()
     return {**filed, "respondent_code": respondent_code}
 
 
 def application_form(**overrides: object) -> dict[str, object]:
-    data: dict[str, object] = {"hardship": "support", "household": HOUSEHOLD, "amount": "20000",
-                               "documents": [(io.BytesIO(PDF), "收入证明.pdf")]}
+    data: dict[str, object] = {
+        "hardship": "support",
+        "household": HOUSEHOLD,
+        "amount": "20000",
+        "documents": [(io.BytesIO(PDF), "收入证明.pdf")],
+    }
     data.update(overrides)
     return data
 
@@ -128,11 +145,11 @@ def applied(app: Flask, client: FlaskClient, world: World) -> AidApplication:
 
 def source_cells(app: Flask, page: str) -> list[str]:
     """The Source column of every row of the case funds table (the first table after its heading)."""
-    table = page[page.index('id="funds"'):]
-    table = table[:table.index("</table>")]
+    table = page[page.index('id="funds"') :]
+    table = table[: table.index("</table>")]
     header = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<th[^>]*>.*?</th>", table, re.S)]
     column = header.index(text_in(app, "Source"))
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table[table.index("<tbody>"):], re.S)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table[table.index("<tbody>") :], re.S)
     return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[column] for row in rows]
 
 
@@ -149,8 +166,9 @@ def test_without_a_lookup_the_form_sends_to_the_lookup(app: Flask, client: Flask
     for response in (client.get("/aid/apply"), apply(client)):
         assert response.status_code == 303 and response.headers["Location"].endswith("/cases/lookup")
     page = client.get("/cases/lookup").get_data(as_text=True)
-    assert text_in(app, "To apply for judicial aid, first look up your case with its case number and query code.") \
-        in page
+    assert (
+        text_in(app, "To apply for judicial aid, first look up your case with its case number and query code.") in page
+    )
     assert stored(app) == ([], 0)
 
 
@@ -164,8 +182,12 @@ def test_the_applicant_applies_with_a_pdf(app: Flask, client: FlaskClient, world
     response = apply(client)
     assert response.status_code == 303 and response.headers["Location"].endswith("/cases/view#aid")
     (found,), documents = stored(app)
-    assert (found.status, found.amount_asked_fen, found.household, documents) == (AidStatus.SUBMITTED, 2_000_000,
-                                                                                  HOUSEHOLD, 1)
+    assert (found.status, found.amount_asked_fen, found.household, documents) == (
+        AidStatus.SUBMITTED,
+        2_000_000,
+        HOUSEHOLD,
+        1,
+    )
     assert found.review_due_at - found.submitted_at == timedelta(days=15)
     with app.app_context():
         document = db.session.scalar(sa.select(AidDocument))
@@ -184,15 +206,21 @@ def test_a_fake_pdf_is_refused_and_nothing_is_stored(app: Flask, client: FlaskCl
     response = apply(client, documents=[(io.BytesIO(b"just some text, not a PDF"), "fake.pdf")])
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert text_in(app, "Not accepted: %(names)s. Each document must be a PDF, PNG or JPEG file of at most "
-                        "%(limit)s MB.", names="fake.pdf", limit=5) in page
+    assert (
+        text_in(
+            app,
+            "Not accepted: %(names)s. Each document must be a PDF, PNG or JPEG file of at most %(limit)s MB.",
+            names="fake.pdf",
+            limit=5,
+        )
+        in page
+    )
     assert HOUSEHOLD in page and 'value="20000"' in page  # what was typed is kept
     assert re.search(r'<option selected value="support">|<option value="support" selected', page)
     assert stored(app) == ([], 0)
 
 
-def test_other_invalid_applications_answer_422_and_store_nothing(app: Flask, client: FlaskClient,
-                                                                 world: World) -> None:
+def test_other_invalid_applications_answer_422_and_store_nothing(app: Flask, client: FlaskClient, world: World) -> None:
     party(client, world)
     assert apply(client, amount="0").status_code == 422
     assert apply(client, household="   ").status_code == 422
@@ -217,8 +245,12 @@ def test_the_whole_flow_runs_with_csrf_on(app: Flask, world: World) -> None:
     strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
     client = strict.test_client()
     token = csrf_token_from(client.get("/cases/lookup").get_data(as_text=True))
-    assert client.post("/cases/lookup", data={"case_number": world["number"], "query_code": world["code"],
-                                              "csrf_token": token}).status_code == 303
+    assert (
+        client.post(
+            "/cases/lookup", data={"case_number": world["number"], "query_code": world["code"], "csrf_token": token}
+        ).status_code
+        == 303
+    )
     assert apply(client).status_code == 400  # no token
     token = csrf_token_from(client.get("/aid/apply").get_data(as_text=True))
     assert apply(client, csrf_token=token).status_code == 303
@@ -264,8 +296,12 @@ def test_staff_of_another_court_get_404(app: Flask, client: FlaskClient, world: 
     far = staff(app, "farclerk")
     assert far.get(f"/aid/staff/{found.id}").status_code == 404
     assert far.get(f"/aid/staff/{found.id}/documents/{document_id}").status_code == 404
-    assert far.post(f"/aid/staff/{found.id}", data={"decide-decision": "grant", "decide-amount": "100",
-                                                   "decide-submit": "y"}).status_code == 404
+    assert (
+        far.post(
+            f"/aid/staff/{found.id}", data={"decide-decision": "grant", "decide-amount": "100", "decide-submit": "y"}
+        ).status_code
+        == 404
+    )
     assert world["number"] not in far.get("/aid/staff/").get_data(as_text=True)
     assert stored(app)[0][0].status == AidStatus.SUBMITTED
     # Not signed in: the staff pages ask for a login.
@@ -273,16 +309,18 @@ def test_staff_of_another_court_get_404(app: Flask, client: FlaskClient, world: 
 
 
 def decide(clerk: FlaskClient, application_id: int, **data: str):  # type: ignore[no-untyped-def]
-    return clerk.post(f"/aid/staff/{application_id}", data={**{f"decide-{k}": v for k, v in data.items()},
-                                                           "decide-submit": "y"})
+    return clerk.post(
+        f"/aid/staff/{application_id}", data={**{f"decide-{k}": v for k, v in data.items()}, "decide-submit": "y"}
+    )
 
 
 def pay(clerk: FlaskClient, application_id: int, day: str):  # type: ignore[no-untyped-def]
     return clerk.post(f"/aid/staff/{application_id}", data={"pay-paid_on": day, "pay-submit": "y"})
 
 
-def test_grant_and_payment_reach_the_party_the_funds_and_the_dashboard(app: Flask, client: FlaskClient,
-                                                                        world: World) -> None:
+def test_grant_and_payment_reach_the_party_the_funds_and_the_dashboard(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
     found = applied(app, client, world)
     clerk = staff(app)
     assert decide(clerk, found.id, decision="grant").status_code == 422  # a grant needs its amount
@@ -310,20 +348,42 @@ def test_grant_and_payment_reach_the_party_the_funds_and_the_dashboard(app: Flas
     assert "15,000.00" in re.search(r'<tr class="fund-judicial_aid">.*?</tr>', view, re.S).group(0)
     assert source_cells(app, clerk.get(f"/staff/cases/{world['case_id']}").get_data(as_text=True)) == [aid_label]
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.kind == "aid_paid")) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "aid_paid")
+            )
+            == 1
+        )
 
     # The respondent pays ¥1,000 and the case closes: only that is money recovered.
     with app.app_context():
         case = db.session.get(EnforcementCase, world["case_id"])
         now = datetime.now(UTC)
-        funds.record_movement(db.session, case=case, direction=FundDirection.IN, counterparty="李某",
-                              amount_fen=100_000, occurred_at=now, actor="test", now=now)
-        cases.add_node(db.session, case=case, node_type=NodeType.CLOSED, occurred_at=now, public_text="执行完毕",
-                       closure_mode=ClosureMode.FULLY_PERFORMED, actor="test", now=now)
+        funds.record_movement(
+            db.session,
+            case=case,
+            direction=FundDirection.IN,
+            counterparty="李某",
+            amount_fen=100_000,
+            occurred_at=now,
+            actor="test",
+            now=now,
+        )
+        cases.add_node(
+            db.session,
+            case=case,
+            node_type=NodeType.CLOSED,
+            occurred_at=now,
+            public_text="执行完毕",
+            closure_mode=ClosureMode.FULLY_PERFORMED,
+            actor="test",
+            now=now,
+        )
         db.session.commit()
     assert source_cells(app, client.get("/cases/view").get_data(as_text=True)) == [
-        aid_label, label_in(app, "FUND_SOURCES", FundSource.ENFORCEMENT)]
+        aid_label,
+        label_in(app, "FUND_SOURCES", FundSource.ENFORCEMENT),
+    ]
     data = client.get(f"/api/v1/stats?court=鲁1427&year={today.year}").json
     assert data["measures"]["judicial_aid_paid_fen"] == 1_500_000
     assert data["measures"]["judicial_aid_applicants"] == 1
@@ -335,8 +395,7 @@ def test_grant_and_payment_reach_the_party_the_funds_and_the_dashboard(app: Flas
     assert "1（¥15,000.00）" in dashboard
 
 
-def test_a_refusal_needs_reasons_and_the_applicant_reads_them(app: Flask, client: FlaskClient,
-                                                              world: World) -> None:
+def test_a_refusal_needs_reasons_and_the_applicant_reads_them(app: Flask, client: FlaskClient, world: World) -> None:
     found = applied(app, client, world)
     clerk = staff(app)
     assert pay(clerk, found.id, datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()).status_code == 422

@@ -28,8 +28,13 @@ from publicity.models import BountyNotice, DefaulterEntry, EnforcementCase, Part
 from tests.conftest import make_app
 from tests.portal.test_privacy_scan import relaxed_app, seed_public_demo
 
-RESPONSE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-                   response_headers_conformance]
+RESPONSE_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 # The defaults but positive_data_acceptance: what the document cannot say (which court ids exist, the grammar of
 # a case number) is refused with its documented 422, which that check would count as a failure.
 CHECKS = [*RESPONSE_CHECKS, negative_data_rejection]
@@ -69,10 +74,20 @@ def realistic_queries(app: Flask) -> list[str]:
         session = flask_db.session
         entries = list(session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id).limit(30)))
         person = next(e for e in entries if e.kind == PartyKind.PERSON)
-        queries = [person.name, person.name[:1], person.name_initials, person.id_masked, person.case_number,
-                   f"{person.name} {person.id_number}"]
-        for column in (EnforcementCase.number, RestrictionOrder.name, RestrictionOrder.case_number,
-                       BountyNotice.respondent_name):
+        queries = [
+            person.name,
+            person.name[:1],
+            person.name_initials,
+            person.id_masked,
+            person.case_number,
+            f"{person.name} {person.id_number}",
+        ]
+        for column in (
+            EnforcementCase.number,
+            RestrictionOrder.name,
+            RestrictionOrder.case_number,
+            BountyNotice.respondent_name,
+        ):
             queries += session.scalars(sa.select(column).order_by(column.class_.id).limit(2))
         return list(dict.fromkeys(queries))
 
@@ -86,11 +101,14 @@ def test_realistic_requests_conform(app: Flask, printed_cases: list[tuple[str, s
         operation = result.ok()
         if operation.method.upper() == "POST" and operation.path == "/api/v1/cases/lookup":
             for number, code in printed_cases:
-                for body in ({"case_number": number, "query_code": code},
-                             {"case_number": number.replace("（", "(").replace("）", ")"), "query_code": code},
-                             {"case_number": number, "query_code": "WRONG-CODE"}):
+                for body in (
+                    {"case_number": number, "query_code": code},
+                    {"case_number": number.replace("（", "(").replace("）", ")"), "query_code": code},
+                    {"case_number": number, "query_code": "WRONG-CODE"},
+                ):
                     response = operation.Case(body=body, media_type="application/json").call_and_validate(
-                        app=app, checks=RESPONSE_CHECKS)
+                        app=app, checks=RESPONSE_CHECKS
+                    )
                     found += response.status_code == 200
             continue
         if operation.method.upper() != "GET" or "{" in operation.path:

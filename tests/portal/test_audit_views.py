@@ -17,16 +17,23 @@ HX = {"HX-Request": "true"}
 
 def load_more_url(html: str) -> str:
     """The URL the "load older records" link asks htmx for."""
-    row = html[html.index('class="load-more"'):]
+    row = html[html.index('class="load-more"') :]
     start = row.index('hx-get="') + len('hx-get="')
-    return row[start:row.index('"', start)].replace("&amp;", "&")
+    return row[start : row.index('"', start)].replace("&amp;", "&")
 
 
 def staff_client(app: Flask, accounts_by_role: dict[Role, int], n: int = 0) -> FlaskClient:
     with app.app_context():
         for i in range(n):
-            audit.record(db.session, actor="clerk", action="node.create", object_type="case_node",
-                         object_id=1000 + i, chain="鲁1427", now=NOW + timedelta(minutes=i))
+            audit.record(
+                db.session,
+                actor="clerk",
+                action="node.create",
+                object_type="case_node",
+                object_id=1000 + i,
+                chain="鲁1427",
+                now=NOW + timedelta(minutes=i),
+            )
         db.session.commit()
     client = app.test_client()
     login(client, "judge")
@@ -89,11 +96,29 @@ def test_officers_see_only_their_courts_trail(app: Flask, accounts_by_role: dict
         from portal import accounts as account_service
         from publicity import courts
 
-        other = courts.add_court(db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="t", now=NOW)
-        account_service.create_account(db.session, username="otherclerk", display_name="外院书记员", role=Role.CLERK,
-                                       password="correct-horse-battery", court=other, actor="t", now=NOW)
-        audit.record(db.session, actor="otherclerk", action="node.create", object_type="case_node", object_id=1,
-                     changes={"secret": "外院案件"}, chain="鲁1401", now=NOW)
+        other = courts.add_court(
+            db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="t", now=NOW
+        )
+        account_service.create_account(
+            db.session,
+            username="otherclerk",
+            display_name="外院书记员",
+            role=Role.CLERK,
+            password="correct-horse-battery",
+            court=other,
+            actor="t",
+            now=NOW,
+        )
+        audit.record(
+            db.session,
+            actor="otherclerk",
+            action="node.create",
+            object_type="case_node",
+            object_id=1,
+            changes={"secret": "外院案件"},
+            chain="鲁1401",
+            now=NOW,
+        )
         db.session.commit()
     ours = app.test_client()
     login(ours, "judge")

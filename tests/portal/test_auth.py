@@ -40,7 +40,9 @@ def test_empty_form_names_the_missing_fields(client: FlaskClient, accounts_by_ro
     assert response.get_data(as_text=True).count("此项为必填项") == 2
 
 
-def test_five_failures_lock_the_account_with_a_retry_time(client: FlaskClient, accounts_by_role: dict[Role, int]) -> None:
+def test_five_failures_lock_the_account_with_a_retry_time(
+    client: FlaskClient, accounts_by_role: dict[Role, int]
+) -> None:
     for _ in range(5):
         assert login(client, "judge", "not-the-password").status_code == 422
     locked = login(client, "judge", PASSWORD)
@@ -91,13 +93,15 @@ def test_deactivating_an_account_ends_its_open_session(app: Flask, accounts_by_r
 
 def test_changing_ones_password(client: FlaskClient, accounts_by_role: dict[Role, int]) -> None:
     login(client, "judge")
-    wrong = client.post("/account/password", data={"current": "nope", "password": "new-password-123",
-                                                   "confirm": "new-password-123"})
+    wrong = client.post(
+        "/account/password", data={"current": "nope", "password": "new-password-123", "confirm": "new-password-123"}
+    )
     assert wrong.status_code == 422 and "当前密码不正确" in wrong.get_data(as_text=True)
     short = client.post("/account/password", data={"current": PASSWORD, "password": "short", "confirm": "short"})
     assert short.status_code == 422 and "密码长度须为 10 至 128 个字符" in short.get_data(as_text=True)
-    ok = client.post("/account/password", data={"current": PASSWORD, "password": "new-password-123",
-                                                "confirm": "new-password-123"})
+    ok = client.post(
+        "/account/password", data={"current": PASSWORD, "password": "new-password-123", "confirm": "new-password-123"}
+    )
     assert ok.status_code == 303
     assert client.get("/staff/").status_code == 200  # this session goes on
     client.post("/logout")

@@ -97,8 +97,9 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databa
     names = [f"mingjing_backup_src_{suffix}", f"mingjing_backup_dst_{suffix}"]
     admin = sa.create_engine(normalise_database_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
     try:
-        pair = Databases("postgresql", _pg_database(admin, names[0], source_schema),
-                         _pg_database(admin, names[1], target_schema))
+        pair = Databases(
+            "postgresql", _pg_database(admin, names[0], source_schema), _pg_database(admin, names[1], target_schema)
+        )
         yield pair
         pair.close()
     finally:
@@ -116,10 +117,19 @@ def fill(app: Flask) -> None:
         court = make_court(session)
         case = file(session, court, judge=make_judge(session, court))
         node(session, case, NodeType.SEARCH_STARTED, at=NOW + DAY)
-        funds.record_movement(session, case=case, direction=FundDirection.IN, counterparty="夏津县恒丰商贸有限公司",
-                              amount_fen=1_500_000, occurred_at=NOW + DAY, actor="clerk", now=NOW + DAY)
-        courts.set_deadline_settings(session, court=court, settings={"search_start_days": 3}, actor="admin",
-                                     now=NOW + 2 * DAY)
+        funds.record_movement(
+            session,
+            case=case,
+            direction=FundDirection.IN,
+            counterparty="夏津县恒丰商贸有限公司",
+            amount_fen=1_500_000,
+            occurred_at=NOW + DAY,
+            actor="clerk",
+            now=NOW + DAY,
+        )
+        courts.set_deadline_settings(
+            session, court=court, settings={"search_start_days": 3}, actor="admin", now=NOW + 2 * DAY
+        )
         session.commit()
 
 
@@ -128,13 +138,16 @@ def snapshot(app: Flask) -> dict[str, object]:
     with app.app_context():
         session = db.session
         state = {
-            "counts": {model.__tablename__: session.scalar(sa.select(sa.func.count()).select_from(model))
-                       for model in COUNTED},
-            "heads": sorted(tuple(row) for row in
-                            session.execute(sa.select(AuditHead.chain, AuditHead.seq, AuditHead.hash))),
+            "counts": {
+                model.__tablename__: session.scalar(sa.select(sa.func.count()).select_from(model)) for model in COUNTED
+            },
+            "heads": sorted(
+                tuple(row) for row in session.execute(sa.select(AuditHead.chain, AuditHead.seq, AuditHead.hash))
+            ),
             "hashes": list(session.scalars(sa.select(AuditRecord.hash).order_by(AuditRecord.chain, AuditRecord.seq))),
-            "funds": [tuple(row) for row in
-                      session.execute(sa.select(FundMovement.counterparty, FundMovement.amount_fen))],
+            "funds": [
+                tuple(row) for row in session.execute(sa.select(FundMovement.counterparty, FundMovement.amount_fen))
+            ],
             "settings": session.scalar(sa.select(Court.deadline_settings)),
             "revision": session.scalar(sa.text("SELECT version_num FROM alembic_version")),
         }
@@ -180,23 +193,26 @@ def test_a_backup_restored_into_an_empty_database_has_the_same_records(databases
     # (on PostgreSQL: the sequences were restored past the restored rows).
     with target.app_context():
         upgrade()
-        courts.add_court(db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="admin",
-                         now=NOW + 3 * DAY)
+        courts.add_court(
+            db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="admin", now=NOW + 3 * DAY
+        )
         db.session.commit()
     assert snapshot(target)["revision"] == before["revision"]
     assert run(target, "audit", "verify").output == f"OK {records + 1} records\n"
 
 
 @pytest.mark.parametrize("databases", ENGINES, indirect=True)
-def test_restore_refuses_a_database_that_is_not_empty_and_leaves_it_as_it_was(databases: Databases,
-                                                                              tmp_path: Path) -> None:
+def test_restore_refuses_a_database_that_is_not_empty_and_leaves_it_as_it_was(
+    databases: Databases, tmp_path: Path
+) -> None:
     source = databases.app(databases.source_url)
     fill(source)
     path = tmp_path / "mingjing.backup"
     assert run(source, "backup", str(path)).exit_code == 0
     with source.app_context():  # written after the backup: a restore over it would lose this court
-        courts.add_court(db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="admin",
-                         now=NOW + 3 * DAY)
+        courts.add_court(
+            db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="admin", now=NOW + 3 * DAY
+        )
         db.session.commit()
     before = snapshot(source)
 
@@ -238,8 +254,11 @@ def test_restore_refuses_a_file_that_is_no_backup_of_this_engine(databases: Data
     assert not_backup.exit_code == 1
     assert "is not a backup: it is neither a SQLite database nor a PostgreSQL pg_dump archive" in not_backup.output
     assert wrong_engine.exit_code == 1
-    expected = ("a PostgreSQL backup but the portal's database is SQLite" if databases.kind == "sqlite"
-                else "a SQLite backup but the portal's database is PostgreSQL")
+    expected = (
+        "a PostgreSQL backup but the portal's database is SQLite"
+        if databases.kind == "sqlite"
+        else "a SQLite backup but the portal's database is PostgreSQL"
+    )
     assert expected in wrong_engine.output
     if databases.kind == "sqlite":
         strange = run(target, "restore", str(stranger))
@@ -248,8 +267,9 @@ def test_restore_refuses_a_file_that_is_no_backup_of_this_engine(databases: Data
 
 
 @pytest.mark.parametrize("databases", ENGINES, indirect=True)
-def test_a_failed_backup_leaves_no_partial_file(databases: Databases, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_backup_leaves_no_partial_file(
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = databases.app(databases.source_url)
     fill(source)
     blocked = tmp_path / "not-a-directory"
@@ -276,8 +296,7 @@ def test_a_failed_backup_leaves_no_partial_file(databases: Databases, tmp_path: 
 
 
 @pytest.mark.parametrize("databases", ENGINES, indirect=True)
-def test_a_backup_taken_during_another_connections_write_is_consistent(databases: Databases,
-                                                                       tmp_path: Path) -> None:
+def test_a_backup_taken_during_another_connections_write_is_consistent(databases: Databases, tmp_path: Path) -> None:
     source = databases.app(databases.source_url)
     fill(source)
     before = snapshot(source)
@@ -286,8 +305,9 @@ def test_a_backup_taken_during_another_connections_write_is_consistent(databases
     writer_engine = sa.create_engine(databases.source_url)
     with Session(writer_engine) as writer:
         # An audited change left open: it holds SQLite's write lock, or the audit head's row lock on PostgreSQL.
-        courts.add_court(writer, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="admin",
-                         now=NOW + 3 * DAY)
+        courts.add_court(
+            writer, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="admin", now=NOW + 3 * DAY
+        )
         writer.flush()
         made = run(source, "backup", str(path))
         writer.commit()
@@ -316,8 +336,13 @@ def test_a_backup_taken_while_others_commit_is_one_snapshot(databases: Databases
         with Session(engine) as writer:
             court = writer.scalar(sa.select(Court))
             while not stop.is_set():
-                courts.set_deadline_settings(writer, court=court, settings={"search_start_days": 1 + commits[0] % 30},
-                                             actor="admin", now=NOW + 3 * DAY)
+                courts.set_deadline_settings(
+                    writer,
+                    court=court,
+                    settings={"search_start_days": 1 + commits[0] % 30},
+                    actor="admin",
+                    now=NOW + 3 * DAY,
+                )
                 writer.commit()
                 commits[0] += 1
         engine.dispose()
@@ -341,8 +366,9 @@ def test_a_backup_taken_while_others_commit_is_one_snapshot(databases: Databases
 
 
 @pytest.mark.parametrize("databases", ENGINES, indirect=True)
-def test_postgresql_client_tools_are_named_when_missing(databases: Databases, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postgresql_client_tools_are_named_when_missing(
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = databases.app(databases.source_url)
     fill(source)
     monkeypatch.setattr(backup.shutil, "which", lambda name: None)

@@ -59,33 +59,70 @@ def now() -> datetime:
 
 
 def add_account(username: str, role: Role, court: Court, officer_id: int | None = None) -> None:
-    accounts.create_account(db.session, username=username, display_name=f"测试{username}", role=role,
-                            password=PASSWORD, court=court, officer_id=officer_id, actor="test", now=now())
+    accounts.create_account(
+        db.session,
+        username=username,
+        display_name=f"测试{username}",
+        role=role,
+        password=PASSWORD,
+        court=court,
+        officer_id=officer_id,
+        actor="test",
+        now=now(),
+    )
 
 
 def file_case(court: Court, serial: int, judge_id: int | None, *, filed_at: datetime) -> EnforcementCase:
     judge = db.session.get(Officer, judge_id) if judge_id else None
     return cases.file_case(
-        db.session, court=court, number=f"（2026）{court.code}执{serial}号", basis_issuer="夏津县人民法院",
-        basis_number="（2025）鲁1427民初9号", amount_applied_fen=500_000_00, filed_at=filed_at, judge=judge,
-        actor="test", now=filed_at,
-        parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="孙申请",
-                                 phone=APPLICANT_PHONE),
-                 cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="张三", sex="male",
-                                 id_number=RESPONDENT_ID, phone="13800000002", address="夏津县银城街道1号")])
+        db.session,
+        court=court,
+        number=f"（2026）{court.code}执{serial}号",
+        basis_issuer="夏津县人民法院",
+        basis_number="（2025）鲁1427民初9号",
+        amount_applied_fen=500_000_00,
+        filed_at=filed_at,
+        judge=judge,
+        actor="test",
+        now=filed_at,
+        parties=[
+            cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="孙申请", phone=APPLICANT_PHONE),
+            cases.PartyData(
+                side=PartySide.RESPONDENT,
+                kind=PartyKind.PERSON,
+                name="张三",
+                sex="male",
+                id_number=RESPONDENT_ID,
+                phone="13800000002",
+                address="夏津县银城街道1号",
+            ),
+        ],
+    )
 
 
 def publish(app: Flask, case: EnforcementCase, *, reward_kind: RewardKind = RewardKind.FIXED) -> BountyNotice:
     applicant = next(p for p in case.parties if p.side == PartySide.APPLICANT)
     respondent = next(p for p in case.parties if p.side == PartySide.RESPONDENT)
-    reward = {"reward_fen": 20_000_00} if reward_kind == RewardKind.FIXED else {
-        "reward_basis_points": 750, "reward_cap_fen": 30_000_00}
-    notice = bounties.apply(db.session, case=case, applicant=applicant, respondent=respondent, reward_kind=reward_kind,
-                            conditions="提供被执行人下落或财产线索，经查证属实并执行到位的，给付悬赏金。",
-                            key=app.config["SECRET_KEY"].encode(), actor="test", now=now() - timedelta(days=3),
-                            **reward)  # type: ignore[arg-type]
-    return bounties.decide(db.session, notice=notice, grant=True, reasons="", actor="test",
-                           now=now() - timedelta(days=2))
+    reward = (
+        {"reward_fen": 20_000_00}
+        if reward_kind == RewardKind.FIXED
+        else {"reward_basis_points": 750, "reward_cap_fen": 30_000_00}
+    )
+    notice = bounties.apply(
+        db.session,
+        case=case,
+        applicant=applicant,
+        respondent=respondent,
+        reward_kind=reward_kind,
+        conditions="提供被执行人下落或财产线索，经查证属实并执行到位的，给付悬赏金。",
+        key=app.config["SECRET_KEY"].encode(),
+        actor="test",
+        now=now() - timedelta(days=3),
+        **reward,
+    )  # type: ignore[arg-type]
+    return bounties.decide(
+        db.session, notice=notice, grant=True, reasons="", actor="test", now=now() - timedelta(days=2)
+    )
 
 
 @pytest.fixture
@@ -101,10 +138,12 @@ def world(app: Flask, court: Court) -> World:
         add_account("judge2", Role.JUDGE, home, other.id)
         add_account("clerk", Role.CLERK, home, clerk.id)
         add_account("overseer", Role.OVERSEER, home)
-        far = courts.add_court(db.session, code="鲁1401", name="德州市中级人民法院", province="山东省", actor="t",
-                               now=now())
-        far_clerk = courts.add_officer(db.session, court=far, name="孙书记", kind=OfficerKind.CLERK, actor="t",
-                                       now=now())
+        far = courts.add_court(
+            db.session, code="鲁1401", name="德州市中级人民法院", province="山东省", actor="t", now=now()
+        )
+        far_clerk = courts.add_officer(
+            db.session, court=far, name="孙书记", kind=OfficerKind.CLERK, actor="t", now=now()
+        )
         add_account("farclerk", Role.CLERK, far, far_clerk.id)
         case = file_case(home, 1, judge.id, filed_at=now() - timedelta(days=40))
         notice = publish(app, case)
@@ -119,16 +158,21 @@ def staff(app: Flask, username: str) -> FlaskClient:
 
 
 def clue_form(**overrides: object) -> dict[str, object]:
-    data: dict[str, object] = {"text": "被执行人常在县城东关市场一带出没，开一辆白色面包车。", "informant_name": "",
-                               "informant_phone": "", "informant_email": ""}
+    data: dict[str, object] = {
+        "text": "被执行人常在县城东关市场一带出没，开一辆白色面包车。",
+        "informant_name": "",
+        "informant_phone": "",
+        "informant_email": "",
+    }
     data.update(overrides)
     return data
 
 
 def named_clue(**overrides: object) -> dict[str, object]:
     name, phone, email = INFORMANT
-    return clue_form(**{"wants_reward": "y", "informant_name": name, "informant_phone": phone,
-                        "informant_email": email, **overrides})
+    return clue_form(
+        **{"wants_reward": "y", "informant_name": name, "informant_phone": phone, "informant_email": email, **overrides}
+    )
 
 
 def stored_clues(app: Flask) -> list[BountyClue]:
@@ -141,10 +185,12 @@ def stored_clues(app: Flask) -> list[BountyClue]:
 def check(client: FlaskClient, body: object, name: str) -> None:
     """Validate a body against the named schema of the served OpenAPI document."""
     document = client.get("/api/openapi.json").json
-    registry = Registry().with_resource("urn:mingjing-openapi",
-                                        Resource.from_contents(document, default_specification=DRAFT202012))
-    jsonschema.Draft202012Validator({"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"},
-                                    registry=registry).validate(body)
+    registry = Registry().with_resource(
+        "urn:mingjing-openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    jsonschema.Draft202012Validator(
+        {"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"}, registry=registry
+    ).validate(body)
 
 
 def text_in(app: Flask, message: str, **params: object) -> str:
@@ -156,6 +202,7 @@ def text_in(app: Flask, message: str, **params: object) -> str:
 
 
 # --- Public pages -----------------------------------------------------------------------------------------------
+
 
 def test_the_list_is_a_page_and_an_htmx_fragment(client: FlaskClient, world: World) -> None:
     whole = client.get("/lists/bounties")
@@ -174,43 +221,70 @@ def test_the_notice_page_shows_the_reward_and_the_courts_line(client: FlaskClien
     page = client.get(f"/lists/bounties/{world.notice_id}")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    for expected in ("张三", RESPONDENT_MASKED, "（2026）鲁1427执1号", "夏津县人民法院", "¥20,000.00", "0534-12368",
-                     "经查证属实并执行到位的", f"/lists/bounties/{world.notice_id}/clue"):
+    for expected in (
+        "张三",
+        RESPONDENT_MASKED,
+        "（2026）鲁1427执1号",
+        "夏津县人民法院",
+        "¥20,000.00",
+        "0534-12368",
+        "经查证属实并执行到位的",
+        f"/lists/bounties/{world.notice_id}/clue",
+    ):
         assert expected in body, expected
     assert RESPONDENT_ID not in body and "13800000002" not in body and "银城街道1号" not in body
     assert client.get("/lists/bounties/999999").status_code == 404
 
 
-def test_an_application_not_yet_published_does_not_exist_publicly(app: Flask, client: FlaskClient,
-                                                                  world: World) -> None:
+def test_an_application_not_yet_published_does_not_exist_publicly(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
     with app.app_context():
         home = db.session.get(Court, world.court_id)
         case = file_case(home, 2, None, filed_at=now() - timedelta(days=5))
         applicant, respondent = case.parties
-        pending = bounties.apply(db.session, case=case, applicant=applicant, respondent=respondent,
-                                 reward_kind=RewardKind.FIXED, reward_fen=100_00, conditions="条件", key=b"k",
-                                 actor="t", now=now())
+        pending = bounties.apply(
+            db.session,
+            case=case,
+            applicant=applicant,
+            respondent=respondent,
+            reward_kind=RewardKind.FIXED,
+            reward_fen=100_00,
+            conditions="条件",
+            key=b"k",
+            actor="t",
+            now=now(),
+        )
         db.session.commit()
         pending_id = pending.id
     assert client.get(f"/lists/bounties/{pending_id}").status_code == 404
     assert client.get(f"/lists/bounties/{pending_id}/clue").status_code == 404
     assert [i["id"] for i in client.get("/api/v1/bounties").json["items"]] == [world.notice_id]
     with app.app_context():
-        bounties.decide(db.session, notice=db.session.get(BountyNotice, pending_id), grant=False, reasons="不予准许",
-                        actor="t", now=now())
+        bounties.decide(
+            db.session,
+            notice=db.session.get(BountyNotice, pending_id),
+            grant=False,
+            reasons="不予准许",
+            actor="t",
+            now=now(),
+        )
         db.session.commit()
     assert client.get(f"/lists/bounties/{pending_id}").status_code == 404  # rejected: never was public
 
 
 # --- Clues ------------------------------------------------------------------------------------------------------
 
+
 def test_a_clue_is_received_with_a_receipt_that_echoes_no_contact(app: Flask, world: World) -> None:
     client = app.test_client()
     form_page = client.get(f"/lists/bounties/{world.notice_id}/clue")
     assert form_page.status_code == 200 and 'enctype="multipart/form-data"' in form_page.get_data(as_text=True)
-    response = client.post(f"/lists/bounties/{world.notice_id}/clue",
-                           data={**named_clue(), "attachment": (io.BytesIO(PDF), "照片.pdf")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/lists/bounties/{world.notice_id}/clue",
+        data={**named_clue(), "attachment": (io.BytesIO(PDF), "照片.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/lists/bounties/{world.notice_id}")
     [stored] = stored_clues(app)
     assert (stored.informant_name, stored.informant_phone, stored.informant_email) == INFORMANT
@@ -221,8 +295,15 @@ def test_a_clue_is_received_with_a_receipt_that_echoes_no_contact(app: Flask, wo
 
         received = localtime(stored.received_at)
     assert received in receipt
-    assert text_in(app, "Your clue was received at %(time)s. Thank you: the judge in charge of the case reads every "
-                        "clue in the order received.", time=received) in receipt
+    assert (
+        text_in(
+            app,
+            "Your clue was received at %(time)s. Thank you: the judge in charge of the case reads every "
+            "clue in the order received.",
+            time=received,
+        )
+        in receipt
+    )
     for secret in INFORMANT:
         assert secret not in receipt
 
@@ -233,25 +314,29 @@ def test_an_anonymous_clue_needs_no_contact_but_a_reward_does(app: Flask, world:
     refused = client.post(f"/lists/bounties/{world.notice_id}/clue", data=clue_form(wants_reward="y"))
     assert refused.status_code == 422
     assert text_in(app, "To claim a reward, give your name and mobile number.") in refused.get_data(as_text=True)
-    bad_phone = client.post(f"/lists/bounties/{world.notice_id}/clue",
-                            data=named_clue(informant_phone="12345"))
+    bad_phone = client.post(f"/lists/bounties/{world.notice_id}/clue", data=named_clue(informant_phone="12345"))
     assert bad_phone.status_code == 422 and "11 位手机号码" in bad_phone.get_data(as_text=True)
     assert client.post(f"/lists/bounties/{world.notice_id}/clue", data=clue_form(text="")).status_code == 422
-    assert client.post(f"/lists/bounties/{world.notice_id}/clue",
-                       data=clue_form(text="长" * 2001)).status_code == 422
+    assert client.post(f"/lists/bounties/{world.notice_id}/clue", data=clue_form(text="长" * 2001)).status_code == 422
     assert len(stored_clues(app)) == 1
 
 
-@pytest.mark.parametrize(("upload", "name", "status"), [
-    (b"MZ\x90\x00 not really a pdf", "线索.pdf", 422),
-    (b"<svg onload=alert(1)>", "a.png", 422),
-    (b"%PDF-" + b"0" * (5 * 2**20 + 10), "big.pdf", 413),
-])
-def test_a_bad_attachment_is_refused_and_nothing_is_saved(app: Flask, world: World, upload: bytes, name: str,
-                                                          status: int) -> None:
-    response = app.test_client().post(f"/lists/bounties/{world.notice_id}/clue",
-                                      data={**named_clue(), "attachment": (io.BytesIO(upload), name)},
-                                      content_type="multipart/form-data")
+@pytest.mark.parametrize(
+    ("upload", "name", "status"),
+    [
+        (b"MZ\x90\x00 not really a pdf", "线索.pdf", 422),
+        (b"<svg onload=alert(1)>", "a.png", 422),
+        (b"%PDF-" + b"0" * (5 * 2**20 + 10), "big.pdf", 413),
+    ],
+)
+def test_a_bad_attachment_is_refused_and_nothing_is_saved(
+    app: Flask, world: World, upload: bytes, name: str, status: int
+) -> None:
+    response = app.test_client().post(
+        f"/lists/bounties/{world.notice_id}/clue",
+        data={**named_clue(), "attachment": (io.BytesIO(upload), name)},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == status
     body = response.get_data(as_text=True)
     if status == 413:
@@ -264,10 +349,11 @@ def test_a_bad_attachment_is_refused_and_nothing_is_saved(app: Flask, world: Wor
 
 
 def test_a_body_beyond_the_upload_limit_is_413(app: Flask, world: World) -> None:
-    response = app.test_client().post(f"/lists/bounties/{world.notice_id}/clue",
-                                      data={**clue_form(), "attachment": (io.BytesIO(b"%PDF-" + b"0" * 11 * 2**20),
-                                                                          "huge.pdf")},
-                                      content_type="multipart/form-data")
+    response = app.test_client().post(
+        f"/lists/bounties/{world.notice_id}/clue",
+        data={**clue_form(), "attachment": (io.BytesIO(b"%PDF-" + b"0" * 11 * 2**20), "huge.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413 and "上传" in response.get_data(as_text=True)
     assert stored_clues(app) == []
 
@@ -277,8 +363,15 @@ def test_clues_per_address_are_limited_in_the_database_across_app_instances(data
     first, second = make_app(database_url), make_app(database_url)
     try:
         with first.app_context():
-            db.session.add(Court(code="鲁1427", name="夏津县人民法院", province="山东省", contact_phone="0534-12368",
-                                 created_at=now()))
+            db.session.add(
+                Court(
+                    code="鲁1427",
+                    name="夏津县人民法院",
+                    province="山东省",
+                    contact_phone="0534-12368",
+                    created_at=now(),
+                )
+            )
             db.session.flush()
             home = db.session.scalar(sa.select(Court))
             notice_id = publish(first, file_case(home, 1, None, filed_at=now() - timedelta(days=9))).id
@@ -312,8 +405,9 @@ def test_the_clue_form_works_end_to_end_with_csrf(database_url: str) -> None:
         with app.app_context():
             db.session.add(Court(code="鲁1427", name="夏津县人民法院", province="山东省", created_at=now()))
             db.session.flush()
-            notice_id = publish(app, file_case(db.session.scalar(sa.select(Court)), 1, None,
-                                               filed_at=now() - timedelta(days=9))).id
+            notice_id = publish(
+                app, file_case(db.session.scalar(sa.select(Court)), 1, None, filed_at=now() - timedelta(days=9))
+            ).id
             db.session.commit()
         client = app.test_client()
         url = f"/lists/bounties/{notice_id}/clue"
@@ -328,15 +422,23 @@ def test_the_clue_form_works_end_to_end_with_csrf(database_url: str) -> None:
 
 # --- Privacy ----------------------------------------------------------------------------------------------------
 
-def test_no_public_surface_reveals_an_informant_or_a_full_number(app: Flask, client: FlaskClient,
-                                                                 world: World) -> None:
+
+def test_no_public_surface_reveals_an_informant_or_a_full_number(app: Flask, client: FlaskClient, world: World) -> None:
     assert client.post(f"/lists/bounties/{world.notice_id}/clue", data=named_clue()).status_code == 303
     clue_text = clue_form()["text"]
     surfaces = {}
-    for url in ("/", "/lists/bounties", "/lists/bounties?q=张三", "/lists/bounties?q=zs",
-                f"/lists/bounties?q={quote('张三 ' + RESPONDENT_ID)}", f"/lists/bounties/{world.notice_id}",
-                f"/lists/bounties/{world.notice_id}/clue", "/api/v1/bounties", "/api/v1/bounties?q=张三",
-                "/api/openapi.json"):
+    for url in (
+        "/",
+        "/lists/bounties",
+        "/lists/bounties?q=张三",
+        "/lists/bounties?q=zs",
+        f"/lists/bounties?q={quote('张三 ' + RESPONDENT_ID)}",
+        f"/lists/bounties/{world.notice_id}",
+        f"/lists/bounties/{world.notice_id}/clue",
+        "/api/v1/bounties",
+        "/api/v1/bounties?q=张三",
+        "/api/openapi.json",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         surfaces[url] = response.get_data(as_text=True)
@@ -387,11 +489,12 @@ def test_the_judges_worklist_lists_clues_in_arrival_order_with_unread_flagged(ap
         assert localtime(received) in worklist
     judge.get(f"/staff/bounties/{world.notice_id}")  # reading the notice reads its clues
     after = judge.get("/staff/bounties").get_data(as_text=True)
-    assert "第一条线索" in after and 'class="tag"' not in after.split("id=\"clue-")[1]
+    assert "第一条线索" in after and 'class="tag"' not in after.split('id="clue-')[1]
     assert "第一条线索" not in staff(app, "judge2").get("/staff/bounties").get_data(as_text=True)
 
 
 # --- Staff: application, decision, payment, closure -------------------------------------------------------------
+
 
 def test_a_clerk_records_an_application_and_a_judge_grants_it(app: Flask, world: World) -> None:
     with app.app_context():
@@ -405,9 +508,16 @@ def test_a_clerk_records_an_application_and_a_judge_grants_it(app: Flask, world:
     assert f"/staff/cases/{case_id}/bounty/new" in show
     assert clerk.get(f"/staff/cases/{case_id}/bounty/new").status_code == 200
     received_on = (now() - timedelta(days=12)).astimezone(bounties.COURT_ZONE).date()
-    form = {"applicant": str(applicant_id), "respondent": str(respondent_id), "received_on": received_on.isoformat(),
-            "reward_kind": "percentage", "reward_percent": "7.5", "reward_cap": "30000",
-            "conditions": "提供财产线索，执行到位后按到位金额的7.5%给付，最高3万元。", "channels": "法院网站"}
+    form = {
+        "applicant": str(applicant_id),
+        "respondent": str(respondent_id),
+        "received_on": received_on.isoformat(),
+        "reward_kind": "percentage",
+        "reward_percent": "7.5",
+        "reward_cap": "30000",
+        "conditions": "提供财产线索，执行到位后按到位金额的7.5%给付，最高3万元。",
+        "channels": "法院网站",
+    }
     bad = clerk.post(f"/staff/cases/{case_id}/bounty/new", data={**form, "reward_percent": "150"})
     assert bad.status_code == 422
     response = clerk.post(f"/staff/cases/{case_id}/bounty/new", data=form)
@@ -415,7 +525,10 @@ def test_a_clerk_records_an_application_and_a_judge_grants_it(app: Flask, world:
     with app.app_context():
         notice = db.session.scalar(sa.select(BountyNotice).where(BountyNotice.case_id == case_id))
         assert (notice.reward_kind, notice.reward_basis_points, notice.reward_cap_fen) == (
-            RewardKind.PERCENTAGE, 750, 30_000_00)
+            RewardKind.PERCENTAGE,
+            750,
+            30_000_00,
+        )
         assert notice.decision_due == received_on + timedelta(days=10)
         notice_id = notice.id
     assert response.headers["Location"].endswith(f"/staff/bounties/{notice_id}")
@@ -426,15 +539,17 @@ def test_a_clerk_records_an_application_and_a_judge_grants_it(app: Flask, world:
     assert text_in(app, "overdue") in pending
     assert app.test_client().get(f"/lists/bounties/{notice_id}").status_code == 404
     judge = staff(app, "judge")
-    refusal = judge.post(f"/staff/bounties/{notice_id}", data={"decide-decision": "reject", "decide-reasons": "",
-                                                               "decide-submit": "1"})
+    refusal = judge.post(
+        f"/staff/bounties/{notice_id}", data={"decide-decision": "reject", "decide-reasons": "", "decide-submit": "1"}
+    )
     assert refusal.status_code == 422 and "驳回须说明理由" in refusal.get_data(as_text=True)
     granted = judge.post(f"/staff/bounties/{notice_id}", data={"decide-decision": "grant", "decide-submit": "1"})
     assert granted.status_code == 303
     public = app.test_client().get(f"/lists/bounties/{notice_id}").get_data(as_text=True)
     assert "7.5%" in public and "¥30,000.00" in public
-    again = judge.post(f"/staff/bounties/{notice_id}", data={"decide-decision": "reject", "decide-reasons": "x",
-                                                             "decide-submit": "1"})
+    again = judge.post(
+        f"/staff/bounties/{notice_id}", data={"decide-decision": "reject", "decide-reasons": "x", "decide-submit": "1"}
+    )
     assert again.status_code == 422
     assert text_in(app, "This bounty application has already been decided.") in again.get_data(as_text=True)
 
@@ -444,35 +559,59 @@ def test_a_judge_rejects_with_reasons(app: Flask, world: World) -> None:
         home = db.session.get(Court, world.court_id)
         case = file_case(home, 3, None, filed_at=now() - timedelta(days=20))
         applicant, respondent = case.parties
-        notice = bounties.apply(db.session, case=case, applicant=applicant, respondent=respondent,
-                                reward_kind=RewardKind.FIXED, reward_fen=100_00, conditions="条件", key=b"k",
-                                actor="t", now=now())
+        notice = bounties.apply(
+            db.session,
+            case=case,
+            applicant=applicant,
+            respondent=respondent,
+            reward_kind=RewardKind.FIXED,
+            reward_fen=100_00,
+            conditions="条件",
+            key=b"k",
+            actor="t",
+            now=now(),
+        )
         db.session.commit()
         notice_id = notice.id
-    response = staff(app, "judge").post(f"/staff/bounties/{notice_id}", data={
-        "decide-decision": "reject", "decide-reasons": "申请人未说明悬赏金来源。", "decide-submit": "1"})
+    response = staff(app, "judge").post(
+        f"/staff/bounties/{notice_id}",
+        data={"decide-decision": "reject", "decide-reasons": "申请人未说明悬赏金来源。", "decide-submit": "1"},
+    )
     assert response.status_code == 303
     with app.app_context():
         found = db.session.get(BountyNotice, notice_id)
         assert found.status == BountyStatus.REJECTED and found.decision_reasons == "申请人未说明悬赏金来源。"
 
 
-def test_a_reward_is_recorded_once_money_is_recovered_with_the_eligibility_confirmed(app: Flask,
-                                                                                     world: World) -> None:
+def test_a_reward_is_recorded_once_money_is_recovered_with_the_eligibility_confirmed(app: Flask, world: World) -> None:
     app.test_client().post(f"/lists/bounties/{world.notice_id}/clue", data=named_clue())
     clue_id = stored_clues(app)[0].id
     clerk = staff(app, "clerk")
     url = f"/staff/bounties/{world.notice_id}"
-    payment = {"pay-clue": str(clue_id), "pay-amount": "5000", "pay-paid_on": date.today().isoformat(),
-               "pay-eligible": "y", "pay-submit": "1"}
+    payment = {
+        "pay-clue": str(clue_id),
+        "pay-amount": "5000",
+        "pay-paid_on": date.today().isoformat(),
+        "pay-eligible": "y",
+        "pay-submit": "1",
+    }
     nothing = clerk.post(url, data=payment)
     assert nothing.status_code == 422
-    assert text_in(app, "A reward is paid once money is recovered, and nothing has been received on this case "
-                        "yet.") in nothing.get_data(as_text=True)
+    assert text_in(
+        app, "A reward is paid once money is recovered, and nothing has been received on this case yet."
+    ) in nothing.get_data(as_text=True)
     with app.app_context():
         case = db.session.get(EnforcementCase, world.case_id)
-        funds.record_movement(db.session, case=case, direction=FundDirection.IN, counterparty="划拨",
-                              amount_fen=80_000_00, occurred_at=now(), actor="t", now=now())
+        funds.record_movement(
+            db.session,
+            case=case,
+            direction=FundDirection.IN,
+            counterparty="划拨",
+            amount_fen=80_000_00,
+            occurred_at=now(),
+            actor="t",
+            now=now(),
+        )
         db.session.commit()
     unconfirmed = clerk.post(url, data={k: v for k, v in payment.items() if k != "pay-eligible"})
     assert unconfirmed.status_code == 422
@@ -490,9 +629,15 @@ def test_a_reward_is_recorded_once_money_is_recovered_with_the_eligibility_confi
 
 def test_closing_the_case_closes_the_notice_and_its_page_is_gone(app: Flask, world: World) -> None:
     clerk = staff(app, "clerk")
-    closed = clerk.post(f"/staff/cases/{world.case_id}/nodes", data={
-        "node_type": "closed", "closure_mode": ClosureMode.FULLY_PERFORMED.value,
-        "occurred_at": (now() + timedelta(hours=7)).strftime("%Y-%m-%dT%H:%M"), "public_text": "执行完毕。"})
+    closed = clerk.post(
+        f"/staff/cases/{world.case_id}/nodes",
+        data={
+            "node_type": "closed",
+            "closure_mode": ClosureMode.FULLY_PERFORMED.value,
+            "occurred_at": (now() + timedelta(hours=7)).strftime("%Y-%m-%dT%H:%M"),
+            "public_text": "执行完毕。",
+        },
+    )
     assert closed.status_code == 303
     with app.app_context():
         notice = db.session.get(BountyNotice, world.notice_id)
@@ -504,7 +649,8 @@ def test_closing_the_case_closes_the_notice_and_its_page_is_gone(app: Flask, wor
     assert public.get("/api/v1/bounties").json["items"] == []
     assert "张三" not in public.get("/lists/bounties").get_data(as_text=True)
     assert text_in(app, "Closed with the case") in clerk.get(f"/staff/bounties/{world.notice_id}").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_staff_close_a_notice_by_hand(app: Flask, world: World) -> None:
@@ -517,12 +663,17 @@ def test_staff_close_a_notice_by_hand(app: Flask, world: World) -> None:
 
 
 def test_staff_pages_are_for_the_courts_own_officers(app: Flask, world: World) -> None:
-    app.test_client().post(f"/lists/bounties/{world.notice_id}/clue",
-                           data={**clue_form(), "attachment": (io.BytesIO(PDF), "照片.pdf")},
-                           content_type="multipart/form-data")
+    app.test_client().post(
+        f"/lists/bounties/{world.notice_id}/clue",
+        data={**clue_form(), "attachment": (io.BytesIO(PDF), "照片.pdf")},
+        content_type="multipart/form-data",
+    )
     clue_id = stored_clues(app)[0].id
-    urls = [f"/staff/bounties/{world.notice_id}", f"/staff/bounties/clues/{clue_id}/attachment",
-            f"/staff/cases/{world.case_id}/bounty/new"]
+    urls = [
+        f"/staff/bounties/{world.notice_id}",
+        f"/staff/bounties/clues/{clue_id}/attachment",
+        f"/staff/cases/{world.case_id}/bounty/new",
+    ]
     download = staff(app, "clerk").get(urls[1])
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Disposition"].startswith("attachment;")
@@ -542,13 +693,18 @@ def test_staff_pages_are_for_the_courts_own_officers(app: Flask, world: World) -
 
 # --- API --------------------------------------------------------------------------------------------------------
 
-def test_the_api_pages_through_published_notices_and_matches_its_schema(app: Flask, client: FlaskClient,
-                                                                        world: World) -> None:
+
+def test_the_api_pages_through_published_notices_and_matches_its_schema(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
     with app.app_context():
         home = db.session.get(Court, world.court_id)
         for serial in range(10, 33):
-            publish(app, file_case(home, serial, None, filed_at=now() - timedelta(days=30)),
-                    reward_kind=RewardKind.PERCENTAGE if serial % 2 else RewardKind.FIXED)
+            publish(
+                app,
+                file_case(home, serial, None, filed_at=now() - timedelta(days=30)),
+                reward_kind=RewardKind.PERCENTAGE if serial % 2 else RewardKind.FIXED,
+            )
         db.session.commit()
     seen: list[int] = []
     url: str | None = "/api/v1/bounties"
@@ -565,8 +721,19 @@ def test_the_api_pages_through_published_notices_and_matches_its_schema(app: Fla
     assert item["reward"] == {"kind": "fixed", "amount_fen": 20_000_00, "basis_points": None, "cap_fen": None}
     assert item["url"].endswith(f"/lists/bounties/{world.notice_id}")
     assert item["clue_url"].endswith(f"/lists/bounties/{world.notice_id}/clue")
-    assert set(item) == {"id", "url", "clue_url", "name", "kind", "id_number_masked", "case_number", "court",
-                         "reward", "conditions", "published_at"}
+    assert set(item) == {
+        "id",
+        "url",
+        "clue_url",
+        "name",
+        "kind",
+        "id_number_masked",
+        "case_number",
+        "court",
+        "reward",
+        "conditions",
+        "published_at",
+    }
     share = client.get("/api/v1/bounties", query_string={"q": "（2026）鲁1427执11号"}).json["items"][0]
     assert share["reward"] == {"kind": "percentage", "amount_fen": None, "basis_points": 750, "cap_fen": 30_000_00}
     bad = client.get("/api/v1/bounties", query_string={"q": "长" * 61})

@@ -41,10 +41,23 @@ FILED_AT = "2026-11-20T09:30"  # Asia/Shanghai wall clock
 FILED_AT_UTC = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 NUMBER = "（2026）鲁1427执88号"
 
-APPLICANT = cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三", sex="male",
-                            id_number=VALID_ID, phone="13800000000", address="夏津县银城街1号")
-RESPONDENT = cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.ENTITY, name="夏津县恒丰商贸有限公司",
-                             credit_code=CREDIT_CODE, legal_representative="李四", phone="0534-3210000")
+APPLICANT = cases.PartyData(
+    side=PartySide.APPLICANT,
+    kind=PartyKind.PERSON,
+    name="张三",
+    sex="male",
+    id_number=VALID_ID,
+    phone="13800000000",
+    address="夏津县银城街1号",
+)
+RESPONDENT = cases.PartyData(
+    side=PartySide.RESPONDENT,
+    kind=PartyKind.ENTITY,
+    name="夏津县恒丰商贸有限公司",
+    credit_code=CREDIT_CODE,
+    legal_representative="李四",
+    phone="0534-3210000",
+)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -53,28 +66,57 @@ RESPONDENT = cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.ENTITY, n
 def case_form(**overrides: str) -> dict[str, str]:
     """A complete, valid 立案 form: a person applicant and an organisation respondent."""
     data = {
-        "number": "(2026)鲁1427执88号", "basis_issuer": "夏津县人民法院", "basis_number": "（2025）鲁1427民初88号",
-        "amount": "123,456.78", "filed_at": FILED_AT, "judge": "", "hard_case": "y",
-        "applicant-kind": "person", "applicant-name": "张三", "applicant-sex": "male",
-        "applicant-id_number": VALID_ID, "applicant-credit_code": "", "applicant-legal_representative": "",
-        "applicant-phone": "13800000000", "applicant-address": "夏津县银城街1号",
+        "number": "(2026)鲁1427执88号",
+        "basis_issuer": "夏津县人民法院",
+        "basis_number": "（2025）鲁1427民初88号",
+        "amount": "123,456.78",
+        "filed_at": FILED_AT,
+        "judge": "",
+        "hard_case": "y",
+        "applicant-kind": "person",
+        "applicant-name": "张三",
+        "applicant-sex": "male",
+        "applicant-id_number": VALID_ID,
+        "applicant-credit_code": "",
+        "applicant-legal_representative": "",
+        "applicant-phone": "13800000000",
+        "applicant-address": "夏津县银城街1号",
         "applicant-email": "zhangsan@example.com",
-        "respondent-kind": "entity", "respondent-name": "夏津县恒丰商贸有限公司", "respondent-sex": "",
-        "respondent-id_number": "", "respondent-credit_code": CREDIT_CODE, "respondent-legal_representative": "李四",
-        "respondent-phone": "0534-3210000", "respondent-address": "夏津县经济开发区", "respondent-email": "",
+        "respondent-kind": "entity",
+        "respondent-name": "夏津县恒丰商贸有限公司",
+        "respondent-sex": "",
+        "respondent-id_number": "",
+        "respondent-credit_code": CREDIT_CODE,
+        "respondent-legal_representative": "李四",
+        "respondent-phone": "0534-3210000",
+        "respondent-address": "夏津县经济开发区",
+        "respondent-email": "",
     }
     data.update(overrides)
     return data
 
 
 def node_form(node_type: str, when: str = "2026-11-21T10:00", text: str = "已办理", **extra: str) -> dict[str, str]:
-    return {"node_type": node_type, "occurred_at": when, "public_text": text, "internal_note": "",
-            "search_target": "", "closure_mode": "", **extra}
+    return {
+        "node_type": node_type,
+        "occurred_at": when,
+        "public_text": text,
+        "internal_note": "",
+        "search_target": "",
+        "closure_mode": "",
+        **extra,
+    }
 
 
 def fund_form(direction: str, amount: str, **extra: str) -> dict[str, str]:
-    return {"direction": direction, "counterparty": "夏津县恒丰商贸有限公司", "amount": amount,
-            "occurred_at": "2026-11-22T15:00", "reference": "XJ-2026-001", **extra}
+    return {
+        "direction": direction,
+        "counterparty": "夏津县恒丰商贸有限公司",
+        "amount": amount,
+        "occurred_at": "2026-11-22T15:00",
+        "reference": "XJ-2026-001",
+        **extra,
+    }
 
 
 def staff(app: Flask, username: str = "clerk") -> FlaskClient:
@@ -95,38 +137,62 @@ def field_errors(response: object) -> str:
 def timeline(response: object) -> str:
     body = text(response)
     start = body.index('<ol class="timeline">')
-    return body[start:body.index("</ol>", start)]
+    return body[start : body.index("</ol>", start)]
 
 
 def load_more_url(body: str) -> str:
-    row = body[body.index('class="load-more"'):]
+    row = body[body.index('class="load-more"') :]
     start = row.index('hx-get="') + len('hx-get="')
-    return html.unescape(row[start:row.index('"', start)])
+    return html.unescape(row[start : row.index('"', start)])
 
 
 def counts(app: Flask) -> dict[str, int]:
     """How many rows each table that a case write touches holds."""
     with app.app_context():
-        return {model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-                for model in (EnforcementCase, Party, CaseNode, FundMovement, AuditRecord)}
+        return {
+            model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (EnforcementCase, Party, CaseNode, FundMovement, AuditRecord)
+        }
 
 
 def home_court() -> Court:
     return db.session.scalar(sa.select(Court).where(Court.code == "鲁1427"))
 
 
-def file_case(app: Flask, number: str, *, filed_at: datetime | None = None,
-              parties: Sequence[cases.PartyData] = (APPLICANT, RESPONDENT),
-              nodes: Sequence[tuple[NodeType, dict[str, object]]] = ()) -> int:
+def file_case(
+    app: Flask,
+    number: str,
+    *,
+    filed_at: datetime | None = None,
+    parties: Sequence[cases.PartyData] = (APPLICANT, RESPONDENT),
+    nodes: Sequence[tuple[NodeType, dict[str, object]]] = (),
+) -> int:
     """File a case straight through the service (no query codes) and return its id."""
     with app.app_context():
         when = filed_at or datetime.now(UTC)
-        case = cases.file_case(db.session, court=home_court(), number=number, basis_issuer="夏津县人民法院",
-                               basis_number="（2025）鲁1427民初1号", amount_applied_fen=1_000_000, filed_at=when,
-                               parties=parties, actor="clerk", now=when)
+        case = cases.file_case(
+            db.session,
+            court=home_court(),
+            number=number,
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初1号",
+            amount_applied_fen=1_000_000,
+            filed_at=when,
+            parties=parties,
+            actor="clerk",
+            now=when,
+        )
         for node_type, extra in nodes:
-            cases.add_node(db.session, case=case, node_type=node_type, occurred_at=when + timedelta(hours=1),
-                           public_text="", actor="clerk", now=when, **extra)  # type: ignore[arg-type]
+            cases.add_node(
+                db.session,
+                case=case,
+                node_type=node_type,
+                occurred_at=when + timedelta(hours=1),
+                public_text="",
+                actor="clerk",
+                now=when,
+                **extra,
+            )  # type: ignore[arg-type]
         db.session.commit()
         return case.id
 
@@ -144,8 +210,9 @@ def party_ids(app: Flask, case_id: int) -> list[int]:
 def add_judge(app: Flask, name: str = "王建国", team: str = "执行一团队", court_code: str = "鲁1427") -> int:
     with app.app_context():
         court = db.session.scalar(sa.select(Court).where(Court.code == court_code))
-        officer = courts.add_officer(db.session, court=court, name=name, kind=OfficerKind.JUDGE, team=team,
-                                     actor="test", now=NOW)
+        officer = courts.add_officer(
+            db.session, court=court, name=name, kind=OfficerKind.JUDGE, team=team, actor="test", now=NOW
+        )
         db.session.commit()
         return officer.id
 
@@ -153,11 +220,20 @@ def add_judge(app: Flask, name: str = "王建国", team: str = "执行一团队"
 def other_court_staff(app: Flask) -> dict[Role, str]:
     """A second court (鲁1401) with a judge and a clerk account of its own."""
     with app.app_context():
-        other = courts.add_court(db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省",
-                                 actor="test", now=NOW)
+        other = courts.add_court(
+            db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="test", now=NOW
+        )
         for role in (Role.JUDGE, Role.CLERK):
-            accounts.create_account(db.session, username=f"{role.value}1401", display_name=f"外院{role.value}",
-                                    role=role, password=PASSWORD, court=other, actor="test", now=NOW)
+            accounts.create_account(
+                db.session,
+                username=f"{role.value}1401",
+                display_name=f"外院{role.value}",
+                role=role,
+                password=PASSWORD,
+                court=other,
+                actor="test",
+                now=NOW,
+            )
         db.session.commit()
     return {Role.JUDGE: "judge1401", Role.CLERK: "clerk1401"}
 
@@ -198,13 +274,25 @@ def test_filing_a_case_shows_each_query_code_once(app: Flask, accounts_by_role: 
         assert (case.amount_applied_fen, case.hard_case, case.filed_at) == (12_345_678, True, FILED_AT_UTC)
         assert case.judge_id is None
         applicant, respondent = case.parties
-        assert (applicant.side, applicant.kind, applicant.name, applicant.sex, applicant.id_number,
-                applicant.credit_code, applicant.email) == (PartySide.APPLICANT, PartyKind.PERSON, "张三", "male",
-                                                            VALID_ID, "", "zhangsan@example.com")
+        assert (
+            applicant.side,
+            applicant.kind,
+            applicant.name,
+            applicant.sex,
+            applicant.id_number,
+            applicant.credit_code,
+            applicant.email,
+        ) == (PartySide.APPLICANT, PartyKind.PERSON, "张三", "male", VALID_ID, "", "zhangsan@example.com")
         # An organisation keeps no sex or ID number, even when the form sent some.
-        assert (respondent.side, respondent.kind, respondent.name, respondent.sex, respondent.id_number,
-                respondent.credit_code, respondent.legal_representative) == (
-            PartySide.RESPONDENT, PartyKind.ENTITY, "夏津县恒丰商贸有限公司", "", "", CREDIT_CODE, "李四")
+        assert (
+            respondent.side,
+            respondent.kind,
+            respondent.name,
+            respondent.sex,
+            respondent.id_number,
+            respondent.credit_code,
+            respondent.legal_representative,
+        ) == (PartySide.RESPONDENT, PartyKind.ENTITY, "夏津县恒丰商贸有限公司", "", "", CREDIT_CODE, "李四")
         assert applicant.query_code_hash and respondent.query_code_hash
         case_id = case.id
 
@@ -262,18 +350,22 @@ def test_a_number_filed_twice_in_another_spelling_is_refused(app: Flask, account
     assert counts(app) == before
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"number": "2026鲁1427执88"}, "案号格式不正确"),
-    ({"number": "(2026)鲁1401执5号"}, "案号 （2026）鲁1401执5号 属于法院代码 鲁1401，不是本院案件"),
-    ({"applicant-id_number": BAD_CHECK_DIGIT_ID}, "校验位"),
-    ({"applicant-id_number": ""}, "自然人须填写身份证号码"),
-    ({"respondent-credit_code": ""}, "单位须填写统一社会信用代码"),
-    ({"amount": "12.345"}, "以元为单位"),
-    ({"amount": "abc"}, "以元为单位"),
-    ({"applicant-name": ""}, "此项为必填项"),
-])
-def test_invalid_filings_answer_422_and_write_nothing(app: Flask, accounts_by_role: dict[Role, int],
-                                                      overrides: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"number": "2026鲁1427执88"}, "案号格式不正确"),
+        ({"number": "(2026)鲁1401执5号"}, "案号 （2026）鲁1401执5号 属于法院代码 鲁1401，不是本院案件"),
+        ({"applicant-id_number": BAD_CHECK_DIGIT_ID}, "校验位"),
+        ({"applicant-id_number": ""}, "自然人须填写身份证号码"),
+        ({"respondent-credit_code": ""}, "单位须填写统一社会信用代码"),
+        ({"amount": "12.345"}, "以元为单位"),
+        ({"amount": "abc"}, "以元为单位"),
+        ({"applicant-name": ""}, "此项为必填项"),
+    ],
+)
+def test_invalid_filings_answer_422_and_write_nothing(
+    app: Flask, accounts_by_role: dict[Role, int], overrides: dict[str, str], message: str
+) -> None:
     client = staff(app)
     before = counts(app)
     response = client.post("/staff/cases/new", data=case_form(**overrides))
@@ -285,16 +377,14 @@ def test_invalid_filings_answer_422_and_write_nothing(app: Flask, accounts_by_ro
     assert counts(app) == before
 
 
-def test_a_malformed_number_is_answered_with_the_expected_format(app: Flask,
-                                                                 accounts_by_role: dict[Role, int]) -> None:
+def test_a_malformed_number_is_answered_with_the_expected_format(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     response = staff(app).post("/staff/cases/new", data=case_form(number="鲁1427执88号"))
     assert response.status_code == 422
     # The example is in the error itself, not only in the field's hint.
     assert "请按 （2020）鲁1427执123号 的格式填写" in field_errors(response)
 
 
-def test_an_infinite_amount_is_a_form_error_not_a_server_error(app: Flask,
-                                                               accounts_by_role: dict[Role, int]) -> None:
+def test_an_infinite_amount_is_a_form_error_not_a_server_error(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     client = staff(app)
     before = counts(app)
     response = client.post("/staff/cases/new", data=case_form(amount="Infinity"))
@@ -360,9 +450,18 @@ def test_case_list_pages_by_keyset(app: Flask, accounts_by_role: dict[Role, int]
     with app.app_context():
         court, now = home_court(), datetime.now(UTC)
         for serial in range(1, 33):
-            cases.file_case(db.session, court=court, number=f"（2026）鲁1427执{serial}号", basis_issuer="夏津县人民法院",
-                            basis_number="（2025）鲁1427民初1号", amount_applied_fen=100, filed_at=now,
-                            parties=[APPLICANT], actor="clerk", now=now)
+            cases.file_case(
+                db.session,
+                court=court,
+                number=f"（2026）鲁1427执{serial}号",
+                basis_issuer="夏津县人民法院",
+                basis_number="（2025）鲁1427民初1号",
+                amount_applied_fen=100,
+                filed_at=now,
+                parties=[APPLICANT],
+                actor="clerk",
+                now=now,
+            )
         db.session.commit()
     client = staff(app)
     first = text(client.get("/staff/cases/?q=张"))
@@ -394,8 +493,15 @@ def test_recording_nodes_follows_the_rules(app: Flask, accounts_by_role: dict[Ro
     assert early.status_code == 422
     errors = field_errors(early)
     assert "尚不符合终本条件" in errors
-    for missing in ("送达执行通知书", "送达报告财产令", "限制消费", "听取申请执行人意见", "网络查控完成（人员）",
-                    "网络查控完成（不动产）", "立案已满三个月"):
+    for missing in (
+        "送达执行通知书",
+        "送达报告财产令",
+        "限制消费",
+        "听取申请执行人意见",
+        "网络查控完成（人员）",
+        "网络查控完成（不动产）",
+        "立案已满三个月",
+    ):
         assert missing in errors
     assert counts(app) == before
 
@@ -437,15 +543,24 @@ def test_recording_nodes_follows_the_rules(app: Flask, accounts_by_role: dict[Ro
 def test_a_refused_node_on_a_terminated_case_says_why(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     filed = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
     steps: list[tuple[NodeType, dict[str, object]]] = [
-        (NodeType.NOTICE_SERVED, {}), (NodeType.ASSET_REPORT_ORDERED, {}), (NodeType.CONSUMPTION_RESTRICTION, {}),
+        (NodeType.NOTICE_SERVED, {}),
+        (NodeType.ASSET_REPORT_ORDERED, {}),
+        (NodeType.CONSUMPTION_RESTRICTION, {}),
         (NodeType.APPLICANT_HEARD, {}),
         *((NodeType.SEARCH_COMPLETED, {"search_target": target}) for target in SearchTarget),
     ]
     case_id = file_case(app, NUMBER, filed_at=filed, nodes=steps)
     with app.app_context():
         case = db.session.get(EnforcementCase, case_id)
-        cases.add_node(db.session, case=case, node_type=NodeType.TERMINATED, occurred_at=filed + timedelta(days=100),
-                       public_text="", actor="clerk", now=filed + timedelta(days=100))
+        cases.add_node(
+            db.session,
+            case=case,
+            node_type=NodeType.TERMINATED,
+            occurred_at=filed + timedelta(days=100),
+            public_text="",
+            actor="clerk",
+            now=filed + timedelta(days=100),
+        )
         db.session.commit()
     client = staff(app)
     before = counts(app)
@@ -468,8 +583,9 @@ def test_corrections_point_at_a_node_of_the_same_case(app: Flask, accounts_by_ro
     client = staff(app)
     url = f"/staff/cases/{case_id}/corrections"
 
-    response = client.post(url, data={"corrects": str(filed_node), "public_text": "立案日期更正为2026年11月20日",
-                                      "internal_note": "笔误"})
+    response = client.post(
+        url, data={"corrects": str(filed_node), "public_text": "立案日期更正为2026年11月20日", "internal_note": "笔误"}
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/staff/cases/{case_id}#timeline")
     correction_node = node_ids(app, case_id)[-1]
@@ -585,8 +701,11 @@ def case_urls(case_id: int, party_id: int, node_id: int) -> list[tuple[str, str,
         ("POST", f"{base}/corrections", {"corrects": str(node_id), "public_text": "更正"}),
         ("POST", f"{base}/funds", fund_form("in", "100")),
         ("POST", f"{base}/judge", {"judge": "1"}),
-        ("POST", f"{base}/parties", {"side": "respondent", "party-kind": "person", "party-name": "赵六",
-                                      "party-id_number": VALID_ID}),
+        (
+            "POST",
+            f"{base}/parties",
+            {"side": "respondent", "party-kind": "person", "party-name": "赵六", "party-id_number": VALID_ID},
+        ),
         ("POST", f"{base}/parties/{party_id}/query-code", {}),
         ("POST", f"{base}/resume", {"occurred_at": "2026-11-22T10:00"}),
     ]
@@ -619,8 +738,12 @@ def test_another_courts_staff_cannot_see_or_touch_the_case(app: Flask, accounts_
 
 def test_only_judges_and_clerks_open_the_case_register(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     case_id = file_case(app, NUMBER)
-    urls = [("GET", "/staff/cases/", {}), ("GET", "/staff/cases/new", {}), ("POST", "/staff/cases/new", case_form()),
-            *case_urls(case_id, party_ids(app, case_id)[0], node_ids(app, case_id)[0])]
+    urls = [
+        ("GET", "/staff/cases/", {}),
+        ("GET", "/staff/cases/new", {}),
+        ("POST", "/staff/cases/new", case_form()),
+        *case_urls(case_id, party_ids(app, case_id)[0], node_ids(app, case_id)[0]),
+    ]
     clients = {role: staff(app, role.value) for role in (Role.OVERSEER, Role.LIAISON, Role.ADMIN)}
     before = counts(app)  # (signing in is audited too)
     for role, client in clients.items():

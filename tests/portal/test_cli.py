@@ -13,7 +13,9 @@ from portal.models import Account
 from publicity.models import AuditRecord
 from tests.conftest import make_app
 
-LINE = re.compile(r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员) (admin|judge|clerk|deputy|cppcc|liaison) / (\S{10,})$")
+LINE = re.compile(
+    r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员) (admin|judge|clerk|deputy|cppcc|liaison) / (\S{10,})$"
+)
 CASE_LINE = re.compile(r"^(（\d{4}）鲁1427执\d+号) 查询码 ([A-Z0-9]{10})$")
 SMALL = ["--cases", "4"]  # a few cases keep the CLI tests fast
 
@@ -80,8 +82,9 @@ def test_audit_verify_names_a_tampered_record(database_url: str) -> None:
     runner = app.test_cli_runner()
     runner.invoke(args=["seed-demo", *SMALL])
     with app.app_context():
-        db.session.execute(sa.update(AuditRecord).where(AuditRecord.chain == "鲁1427", AuditRecord.seq == 4)
-                           .values(actor="someone"))
+        db.session.execute(
+            sa.update(AuditRecord).where(AuditRecord.chain == "鲁1427", AuditRecord.seq == 4).values(actor="someone")
+        )
         db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
@@ -105,15 +108,41 @@ def test_audit_verify_names_a_deleted_record(database_url: str) -> None:
 
 def test_court_and_create_user(app: Flask) -> None:
     runner = app.test_cli_runner()
-    added = runner.invoke(args=["court", "add", "--code", "鲁1401", "--name", "德州市德城区人民法院", "--province", "山东省"])
+    added = runner.invoke(
+        args=["court", "add", "--code", "鲁1401", "--name", "德州市德城区人民法院", "--province", "山东省"]
+    )
     assert added.exit_code == 0
     duplicate = runner.invoke(args=["court", "add", "--code", "鲁1401", "--name", "x", "--province", "山东省"])
     assert duplicate.exit_code == 2 and "already exists" in duplicate.output
-    created = runner.invoke(args=["create-user", "lisi", "--role", "judge", "--name", "李四", "--court", "鲁1401",
-                                  "--password", "long-enough-pw"])
+    created = runner.invoke(
+        args=[
+            "create-user",
+            "lisi",
+            "--role",
+            "judge",
+            "--name",
+            "李四",
+            "--court",
+            "鲁1401",
+            "--password",
+            "long-enough-pw",
+        ]
+    )
     assert created.exit_code == 0, created.output
-    no_court = runner.invoke(args=["create-user", "wangwu", "--role", "clerk", "--name", "王五", "--court", "鲁9999",
-                                   "--password", "long-enough-pw"])
+    no_court = runner.invoke(
+        args=[
+            "create-user",
+            "wangwu",
+            "--role",
+            "clerk",
+            "--name",
+            "王五",
+            "--court",
+            "鲁9999",
+            "--password",
+            "long-enough-pw",
+        ]
+    )
     assert no_court.exit_code == 2 and "no court with code 鲁9999" in no_court.output
     short = runner.invoke(args=["create-user", "zhao", "--role", "admin", "--name", "赵", "--password", "short"])
     assert short.exit_code == 2

@@ -29,8 +29,10 @@ def test_the_terminated_csv_has_a_row_per_respondent_masked(app: Flask, court) -
     header, *body = rows(app, "/lists/terminated.csv")
     assert header[:2] == ["案号", "被执行人姓名/名称"]
     assert sorted(r[0] for r in body) == [f"（2026）鲁1427执{n}号" for n in (1, 2, 3)]
-    assert all(r[1] == RESPONDENT.name and r[3] == RESPONDENT.credit_code[:10] + "****" + RESPONDENT.credit_code[14:]
-               for r in body)
+    assert all(
+        r[1] == RESPONDENT.name and r[3] == RESPONDENT.credit_code[:10] + "****" + RESPONDENT.credit_code[14:]
+        for r in body
+    )
     assert RESPONDENT.credit_code not in str(body)
     assert {(r[-2], r[-1]) for r in body} == {("123,456.00", "123,356.00")}
 
@@ -38,9 +40,19 @@ def test_the_terminated_csv_has_a_row_per_respondent_masked(app: Flask, court) -
 def test_the_bounty_csv_lists_published_notices_only_and_never_clues(app: Flask, world: World) -> None:  # noqa: F811
     with app.app_context():
         notice = db.session.get(BountyNotice, world.notice_id)
-        bounties.submit_clue(db.session, notice=notice, text="被执行人在德州开饭店", informant_name="刘晓明",
-                             informant_phone="13912345678", informant_email="", wants_reward=True, attachment=None,
-                             attachment_name="", ip="192.0.2.9", now=NOW.replace(month=11))
+        bounties.submit_clue(
+            db.session,
+            notice=notice,
+            text="被执行人在德州开饭店",
+            informant_name="刘晓明",
+            informant_phone="13912345678",
+            informant_email="",
+            wants_reward=True,
+            attachment=None,
+            attachment_name="",
+            ip="192.0.2.9",
+            now=NOW.replace(month=11),
+        )
         db.session.commit()
     header, *body = rows(app, "/lists/bounties.csv")
     assert header[0] == "案号" and len(body) == 1

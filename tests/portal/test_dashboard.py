@@ -35,13 +35,24 @@ from tests.portal.test_lookup import check
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year  # the court's year: the dashboard's default
 
 
-def _file(court: Court, serial: int, filed: datetime, amount: int, judge: Officer | None = None,
-          case_type: str = "执") -> EnforcementCase:
-    case = cases.file_case(db.session, court=court, number=f"（{filed.year}）鲁1427{case_type}{serial}号",
-                           basis_issuer="夏津县人民法院", basis_number="（2025）鲁1427民初1号", amount_applied_fen=amount,
-                           filed_at=filed, actor="test", now=filed,
-                           parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
-                                    cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四")])
+def _file(
+    court: Court, serial: int, filed: datetime, amount: int, judge: Officer | None = None, case_type: str = "执"
+) -> EnforcementCase:
+    case = cases.file_case(
+        db.session,
+        court=court,
+        number=f"（{filed.year}）鲁1427{case_type}{serial}号",
+        basis_issuer="夏津县人民法院",
+        basis_number="（2025）鲁1427民初1号",
+        amount_applied_fen=amount,
+        filed_at=filed,
+        actor="test",
+        now=filed,
+        parties=[
+            cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
+            cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四"),
+        ],
+    )
     if judge is not None:
         cases.assign_judge(db.session, case=case, judge=judge, actor="test", now=filed)
     return case
@@ -53,8 +64,13 @@ def record(app: Flask, court: Court) -> dict[str, int]:
     full with all its money, one performed with nothing applied for; a third still open."""
     with app.app_context():
         court_row = db.session.get(Court, court.id)
-        judge = Officer(court_id=court.id, name="王法官", kind=OfficerKind.JUDGE, team="执行一组",
-                        created_at=datetime(YEAR, 1, 1, tzinfo=UTC))
+        judge = Officer(
+            court_id=court.id,
+            name="王法官",
+            kind=OfficerKind.JUDGE,
+            team="执行一组",
+            created_at=datetime(YEAR, 1, 1, tzinfo=UTC),
+        )
         db.session.add(judge)
         db.session.flush()
         jan = datetime(YEAR, 1, 10, 2, tzinfo=UTC)
@@ -62,11 +78,27 @@ def record(app: Flask, court: Court) -> dict[str, int]:
         first = _file(court_row, 1, jan, 1_000_000, judge)
         second = _file(court_row, 2, jan + timedelta(days=1), 0, judge)
         _file(court_row, 3, jan + timedelta(days=2), 500_000)
-        funds.record_movement(db.session, case=first, direction=FundDirection.IN, counterparty="李四",
-                              amount_fen=1_000_000, occurred_at=mar - timedelta(days=1), actor="test", now=mar)
+        funds.record_movement(
+            db.session,
+            case=first,
+            direction=FundDirection.IN,
+            counterparty="李四",
+            amount_fen=1_000_000,
+            occurred_at=mar - timedelta(days=1),
+            actor="test",
+            now=mar,
+        )
         for case in (first, second):
-            cases.add_node(db.session, case=case, node_type=NodeType.CLOSED, occurred_at=mar, public_text="执行完毕",
-                           closure_mode=ClosureMode.FULLY_PERFORMED, actor="test", now=mar)
+            cases.add_node(
+                db.session,
+                case=case,
+                node_type=NodeType.CLOSED,
+                occurred_at=mar,
+                public_text="执行完毕",
+                closure_mode=ClosureMode.FULLY_PERFORMED,
+                actor="test",
+                now=mar,
+            )
         db.session.commit()
         return {"court_id": court.id, "first": first.id}
 
@@ -88,10 +120,12 @@ def test_the_dashboard_shows_the_years_figures_with_their_definitions(client: Fl
 
 def test_the_csv_holds_the_month_table_row_for_row(client: FlaskClient, record) -> None:  # type: ignore[no-untyped-def]
     text = client.get("/dashboard").get_data(as_text=True)
-    table = text[text.index('<table class="numbers">'):]
-    table = table[:table.index("</table>")]
-    cells = [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", row)]
-             for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    table = text[text.index('<table class="numbers">') :]
+    table = table[: table.index("</table>")]
+    cells = [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
     download = client.get("/dashboard.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
@@ -133,8 +167,12 @@ def test_the_drill_down_by_judge_is_for_staff_only(app: Flask, client: FlaskClie
     assert "王法官" in page and "执行一组" in page and "按法官和团队" in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_the_page_is_served_from_the_days_snapshot_until_the_record_changes(app: Flask, client: FlaskClient, record,  # type: ignore[no-untyped-def]
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_page_is_served_from_the_days_snapshot_until_the_record_changes(
+    app: Flask,
+    client: FlaskClient,
+    record,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert client.get("/dashboard").status_code == 200
     with app.app_context():
         keys = set(db.session.scalars(sa.select(StatsSnapshot.key)))

@@ -101,8 +101,9 @@ def test_demo_grid_has_townships_liaisons_and_located_respondents(demo: Demo) ->
             assert party.side == PartySide.RESPONDENT and case.number not in demo.printed
             assert location.grid.parent is not None and location.grid.parent.name in party.address
         for model in (AssistanceTask, AidApplication):
-            touched = db.session.scalars(sa.select(EnforcementCase.number)
-                                         .join(model, model.case_id == EnforcementCase.id))
+            touched = db.session.scalars(
+                sa.select(EnforcementCase.number).join(model, model.case_id == EnforcementCase.id)
+            )
             assert not set(touched) & demo.printed
 
 
@@ -122,7 +123,10 @@ def test_demo_grid_tasks_aid_and_messages_through_the_services(demo: Demo) -> No
             node = db.session.get(CaseNode, task.node_id)
             assert node.node_type == NodeType.GRID_ASSISTANCE and node.public_text and task.report in node.internal_note
         assert {t.status for t in grid.open_tasks_of_judge(db.session, judge_id)} == {
-            TaskStatus.REQUESTED, TaskStatus.ACCEPTED, TaskStatus.REPORTED}
+            TaskStatus.REQUESTED,
+            TaskStatus.ACCEPTED,
+            TaskStatus.REPORTED,
+        }
 
         # Pushes reached the demo liaison about respondents of their own grids; the oldest was read.
         items = grid.inbox(db.session, liaison.id)
@@ -135,8 +139,12 @@ def test_demo_grid_tasks_aid_and_messages_through_the_services(demo: Demo) -> No
         assert set(applications) == set(AidStatus)
         for application in applications.values():
             assert application.party.side == PartySide.APPLICANT and application.documents
-            assert all(d.content_type == "application/pdf" and d.content.startswith(b"%PDF-")
-                       and d.content.rstrip().endswith(b"%%EOF") for d in application.documents)
+            assert all(
+                d.content_type == "application/pdf"
+                and d.content.startswith(b"%PDF-")
+                and d.content.rstrip().endswith(b"%%EOF")
+                for d in application.documents
+            )
         assert applications[AidStatus.SUBMITTED].review_due_at > now
         assert applications[AidStatus.REFUSED].reasons and applications[AidStatus.REFUSED].amount_granted_fen is None
         granted = applications[AidStatus.GRANTED]
@@ -144,7 +152,10 @@ def test_demo_grid_tasks_aid_and_messages_through_the_services(demo: Demo) -> No
         paid = applications[AidStatus.PAID]
         movement = db.session.get(FundMovement, paid.fund_movement_id)
         assert (movement.source, movement.direction, movement.amount_fen) == (
-            FundSource.JUDICIAL_AID, FundDirection.IN, paid.amount_granted_fen)
+            FundSource.JUDICIAL_AID,
+            FundDirection.IN,
+            paid.amount_granted_fen,
+        )
 
         # The messages went through the outbox and, being past, were delivered.
         messages = list(db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind.in_(GRID_MESSAGES))))
@@ -159,17 +170,28 @@ def test_demo_grid_tasks_aid_and_messages_through_the_services(demo: Demo) -> No
 def test_demo_liaison_sees_inbox_and_tasks_and_the_year_counts_aid(demo: Demo) -> None:
     with demo.app.app_context():
         liaison = _demo_liaison()
-        items = [(i.case_number, i.respondent) for i in db.session.scalars(
-            sa.select(InboxItem).where(InboxItem.liaison_id == liaison.id))]
+        items = [
+            (i.case_number, i.respondent)
+            for i in db.session.scalars(sa.select(InboxItem).where(InboxItem.liaison_id == liaison.id))
+        ]
         tasks = [t.case.number for t in grid.tasks_of_liaison(db.session, liaison.id)]
-        paid = db.session.scalar(sa.select(sa.func.sum(AidApplication.amount_granted_fen))
-                                 .where(AidApplication.status == AidStatus.PAID))
+        paid = db.session.scalar(
+            sa.select(sa.func.sum(AidApplication.amount_granted_fen)).where(AidApplication.status == AidStatus.PAID)
+        )
         year = utcnow().astimezone(COURT_ZONE).year
-        reported = sum(t.reported_at.astimezone(COURT_ZONE).year == year
-                       for t in db.session.scalars(sa.select(AssistanceTask)) if t.reported_at)
-        respondents = {p.name for p in db.session.scalars(sa.select(Party).join(
-            PartyLocation, PartyLocation.party_id == Party.id).where(PartyLocation.grid_id.in_(
-                grid.grid_ids_of(db.session, liaison.id))))}
+        reported = sum(
+            t.reported_at.astimezone(COURT_ZONE).year == year
+            for t in db.session.scalars(sa.select(AssistanceTask))
+            if t.reported_at
+        )
+        respondents = {
+            p.name
+            for p in db.session.scalars(
+                sa.select(Party)
+                .join(PartyLocation, PartyLocation.party_id == Party.id)
+                .where(PartyLocation.grid_id.in_(grid.grid_ids_of(db.session, liaison.id)))
+            )
+        }
 
     client = demo.app.test_client()
     assert login(client, "liaison", demo.passwords["liaison"]).status_code == 303

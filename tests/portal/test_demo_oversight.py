@@ -55,8 +55,9 @@ def test_demo_oversight_covers_every_state_through_the_services(demo: Demo) -> N
         now = utcnow()
         shown = {invitations.shown_status(i, now) for i in db.session.scalars(sa.select(Invitation))}
         assert shown == {"pending", "accepted", "declined", "cancelled", "expired"}
-        assert all(i.decline_reason for i in db.session.scalars(
-            sa.select(Invitation).where(Invitation.status == "declined")))
+        assert all(
+            i.decline_reason for i in db.session.scalars(sa.select(Invitation).where(Invitation.status == "declined"))
+        )
 
         deputy = _overseer_of("deputy")
         supervised = invitations.supervised_cases(db.session, deputy.id)
@@ -87,8 +88,9 @@ def test_demo_oversight_covers_every_state_through_the_services(demo: Demo) -> N
         assert reports.awaiting_report(db.session, judge_id=judge_id)
 
         # The messages went out through the outbox (and, being past, were delivered).
-        messages = list(db.session.scalars(sa.select(OutboxMessage)
-                                           .where(OutboxMessage.kind == "oversight_invitation")))
+        messages = list(
+            db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation"))
+        )
         assert messages and all(m.status == OutboxStatus.SENT for m in messages)
         assert any(m.recipient.endswith("@example.org") for m in messages)
 
@@ -101,8 +103,11 @@ def test_demo_deputy_and_judge_see_full_oversight_pages(demo: Demo) -> None:
         now = utcnow()
         deputy = _overseer_of("deputy")
         upcoming = onsite.upcoming_for(db.session, deputy.id, now=now)[0]
-        report = next(r for r in (reports.report_of(db.session, c.id)
-                                  for c in invitations.supervised_cases(db.session, deputy.id)) if r is not None)
+        report = next(
+            r
+            for r in (reports.report_of(db.session, c.id) for c in invitations.supervised_cases(db.session, deputy.id))
+            if r is not None
+        )
         pending_case = invitations.pending_for(db.session, deputy.id, now=now)[0].case.number
 
     client = demo.app.test_client()

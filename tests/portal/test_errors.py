@@ -120,8 +120,9 @@ def test_a_full_disk_says_nothing_was_saved(app: Flask) -> None:
     @app.post("/write-on-a-full-disk")
     @access.public
     def full() -> str:
-        raise sa.exc.OperationalError("INSERT INTO publicity_case_node ...", {},
-                                      sqlite3.OperationalError("database or disk is full"))
+        raise sa.exc.OperationalError(
+            "INSERT INTO publicity_case_node ...", {}, sqlite3.OperationalError("database or disk is full")
+        )
 
     app.config["WTF_CSRF_ENABLED"] = False
     response = app.test_client().post("/write-on-a-full-disk")

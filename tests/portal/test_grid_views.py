@@ -46,11 +46,16 @@ PUBLIC_TEXT = "经网格员协助，执行通知书已送达被执行人。"
 
 def tiny_png() -> bytes:
     """A real 1×1 grey PNG."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x80")) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
 
 
 @dataclass
@@ -71,8 +76,17 @@ def _officer(court: Court, username: str, name: str, kind: OfficerKind, role: Ro
     officer = Officer(court_id=court.id, name=name, kind=kind, team="执行一组", created_at=now)
     db.session.add(officer)
     db.session.flush()
-    accounts.create_account(db.session, username=username, display_name=name, role=role, password=PASSWORD,
-                            court=court, officer_id=officer.id, actor="test", now=now)
+    accounts.create_account(
+        db.session,
+        username=username,
+        display_name=name,
+        role=role,
+        password=PASSWORD,
+        court=court,
+        officer_id=officer.id,
+        actor="test",
+        now=now,
+    )
     return officer
 
 
@@ -100,46 +114,106 @@ def world(app: Flask, court: Court) -> World:
         court_row = db.session.get(Court, court.id)
         judge = _officer(court_row, "judge", "王法官", OfficerKind.JUDGE, Role.JUDGE)
         _officer(court_row, "clerk", "赵书记员", OfficerKind.CLERK, Role.CLERK)
-        accounts.create_account(db.session, username="admin", display_name="管理员", role=Role.ADMIN,
-                                password=PASSWORD, court=court_row, actor="test", now=utcnow())
+        accounts.create_account(
+            db.session,
+            username="admin",
+            display_name="管理员",
+            role=Role.ADMIN,
+            password=PASSWORD,
+            court=court_row,
+            actor="test",
+            now=utcnow(),
+        )
         now = utcnow()
         case = cases.file_case(
-            db.session, court=court_row, number="（2026）鲁1427执7号", basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初7号", amount_applied_fen=8_000_000, filed_at=now - timedelta(days=30),
-            actor="test", now=now,
-            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三",
-                                     id_number=APPLICANT_ID),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四",
-                                     id_number=RESPONDENT_ID, address=ADDRESS)])
+            db.session,
+            court=court_row,
+            number="（2026）鲁1427执7号",
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初7号",
+            amount_applied_fen=8_000_000,
+            filed_at=now - timedelta(days=30),
+            actor="test",
+            now=now,
+            parties=[
+                cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三", id_number=APPLICANT_ID),
+                cases.PartyData(
+                    side=PartySide.RESPONDENT,
+                    kind=PartyKind.PERSON,
+                    name="李四",
+                    id_number=RESPONDENT_ID,
+                    address=ADDRESS,
+                ),
+            ],
+        )
         cases.assign_judge(db.session, case=case, judge=judge, actor="test", now=now)
         applicant = next(p for p in case.parties if p.side == PartySide.APPLICANT)
         respondent = next(p for p in case.parties if p.side == PartySide.RESPONDENT)
-        code = lookup.issue_query_code(db.session, party=applicant, key=app.config["SECRET_KEY"].encode(),
-                                       actor="test", now=now)
+        code = lookup.issue_query_code(
+            db.session, party=applicant, key=app.config["SECRET_KEY"].encode(), actor="test", now=now
+        )
         db.session.commit()
         case_id, number, respondent_id = case.id, case.number, respondent.id
 
     admin = _signed_in(app, "admin")
-    assert admin.post("/grid/staff/areas", data={"kind": "township", "name": "南城镇",
-                                                 "station": "南城镇执行联络站"}).status_code == 303
+    assert (
+        admin.post(
+            "/grid/staff/areas", data={"kind": "township", "name": "南城镇", "station": "南城镇执行联络站"}
+        ).status_code
+        == 303
+    )
     township = _area_id(app, "南城镇")
     for kind, name in (("village", "李庄村"), ("community", "城东社区")):
-        assert admin.post("/grid/staff/areas", data={"kind": kind, "name": name,
-                                                     "parent": str(township)}).status_code == 303
+        assert (
+            admin.post("/grid/staff/areas", data={"kind": kind, "name": name, "parent": str(township)}).status_code
+            == 303
+        )
     grid_a, grid_b = _area_id(app, "李庄村"), _area_id(app, "城东社区")
-    assert admin.post("/grid/staff/liaisons", data={
-        "name": "刘网格", "grids": [grid_a], "phone": "13800000011", "notify_sms": "y",
-        "username": "liaisona", "password": PASSWORD}).status_code == 303
-    assert admin.post("/grid/staff/liaisons", data={
-        "name": "陈网格", "grids": [grid_b], "email": "chen@example.org", "notify_email": "y",
-        "username": "liaisonb", "password": PASSWORD}).status_code == 303
-    return World(case_id, number, respondent_id, code, township, grid_a, grid_b, _liaison_id(app, "刘网格"),
-                 _liaison_id(app, "陈网格"))
+    assert (
+        admin.post(
+            "/grid/staff/liaisons",
+            data={
+                "name": "刘网格",
+                "grids": [grid_a],
+                "phone": "13800000011",
+                "notify_sms": "y",
+                "username": "liaisona",
+                "password": PASSWORD,
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        admin.post(
+            "/grid/staff/liaisons",
+            data={
+                "name": "陈网格",
+                "grids": [grid_b],
+                "email": "chen@example.org",
+                "notify_email": "y",
+                "username": "liaisonb",
+                "password": PASSWORD,
+            },
+        ).status_code
+        == 303
+    )
+    return World(
+        case_id,
+        number,
+        respondent_id,
+        code,
+        township,
+        grid_a,
+        grid_b,
+        _liaison_id(app, "刘网格"),
+        _liaison_id(app, "陈网格"),
+    )
 
 
 def _locate_in_a(app: Flask, world: World) -> None:
     response = _signed_in(app, "clerk").post(
-        f"/grid/staff/cases/{world.case_id}/parties/{world.respondent_id}/grid", data={"grid": str(world.grid_a)})
+        f"/grid/staff/cases/{world.case_id}/parties/{world.respondent_id}/grid", data={"grid": str(world.grid_a)}
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/grid/staff/cases/{world.case_id}#respondents")
 
@@ -148,21 +222,34 @@ def _restrict(app: Flask, world: World) -> None:
     with app.app_context():
         case = db.session.get(EnforcementCase, world.case_id)
         respondent = db.session.get(Party, world.respondent_id)
-        restrictions.issue_order(db.session, case=case, respondent=respondent, items=[RestrictedItem.FLIGHTS],
-                                 issued_on=utcnow().astimezone(ZONE).date(), key=b"test-key", actor="judge",
-                                 now=utcnow())
+        restrictions.issue_order(
+            db.session,
+            case=case,
+            respondent=respondent,
+            items=[RestrictedItem.FLIGHTS],
+            issued_on=utcnow().astimezone(ZONE).date(),
+            key=b"test-key",
+            actor="judge",
+            now=utcnow(),
+        )
         db.session.commit()
 
 
 def _task_form(world: World, **overrides: object) -> dict[str, object]:
-    return {"grid": str(world.grid_a), "liaison": str(world.liaison_a), "kind": "serve",
-            "instructions": "请向李四送达执行通知书（地址：李庄村5号）。",
-            "due_on": (utcnow().astimezone(ZONE).date() + timedelta(days=5)).isoformat(), **overrides}
+    return {
+        "grid": str(world.grid_a),
+        "liaison": str(world.liaison_a),
+        "kind": "serve",
+        "instructions": "请向李四送达执行通知书（地址：李庄村5号）。",
+        "due_on": (utcnow().astimezone(ZONE).date() + timedelta(days=5)).isoformat(),
+        **overrides,
+    }
 
 
 def _request_task(app: Flask, world: World, judge: FlaskClient | None = None) -> int:
-    response = (judge or _signed_in(app, "judge")).post(f"/grid/staff/cases/{world.case_id}/tasks",
-                                                        data=_task_form(world))
+    response = (judge or _signed_in(app, "judge")).post(
+        f"/grid/staff/cases/{world.case_id}/tasks", data=_task_form(world)
+    )
     assert response.status_code == 303
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.max(AssistanceTask.id)))
@@ -183,6 +270,7 @@ def _task(app: Flask, task_id: int) -> AssistanceTask:
 
 # --- Areas and liaisons ---------------------------------------------------------------------------------------
 
+
 def test_admin_keeps_areas_and_liaisons_with_linked_accounts(app: Flask, world: World) -> None:
     admin = _signed_in(app, "admin")
     areas = admin.get("/grid/staff/areas").get_data(as_text=True)
@@ -190,35 +278,48 @@ def test_admin_keeps_areas_and_liaisons_with_linked_accounts(app: Flask, world: 
     listing = admin.get("/grid/staff/liaisons").get_data(as_text=True)
     assert "刘网格" in listing and "liaisona" in listing and "南城镇·李庄村" in listing
     with app.app_context():
-        linked = dict(db.session.execute(sa.select(Account.username, Account.liaison_id).where(
-            Account.role == Role.LIAISON)).all())
+        linked = dict(
+            db.session.execute(
+                sa.select(Account.username, Account.liaison_id).where(Account.role == Role.LIAISON)
+            ).all()
+        )
     assert linked == {"liaisona": world.liaison_a, "liaisonb": world.liaison_b}
     # The liaison's own login works and lands on their area.
     assert _signed_in(app, "liaisona").get("/grid/").status_code == 200
 
     # A grid without its township, a duplicate, a liaison who wants SMS without a number, a taken login: 422.
     assert admin.post("/grid/staff/areas", data={"kind": "village", "name": "无主村"}).status_code == 422
-    duplicate = admin.post("/grid/staff/areas", data={"kind": "village", "name": "李庄村",
-                                                      "parent": str(world.township_id)})
+    duplicate = admin.post(
+        "/grid/staff/areas", data={"kind": "village", "name": "李庄村", "parent": str(world.township_id)}
+    )
     assert duplicate.status_code == 422
-    assert admin.post("/grid/staff/liaisons", data={"name": "孙网格", "grids": [world.grid_a],
-                                                    "notify_sms": "y"}).status_code == 422
-    taken = admin.post("/grid/staff/liaisons", data={"name": "孙网格", "grids": [world.grid_a],
-                                                     "username": "liaisona", "password": PASSWORD})
+    assert (
+        admin.post(
+            "/grid/staff/liaisons", data={"name": "孙网格", "grids": [world.grid_a], "notify_sms": "y"}
+        ).status_code
+        == 422
+    )
+    taken = admin.post(
+        "/grid/staff/liaisons",
+        data={"name": "孙网格", "grids": [world.grid_a], "username": "liaisona", "password": PASSWORD},
+    )
     assert taken.status_code == 422
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Liaison)) == 2  # nothing half stored
         assert db.session.scalar(sa.select(sa.func.count()).select_from(GridArea)) == 3
 
     # Editing a liaison's grids.
-    assert admin.post(f"/grid/staff/liaisons/{world.liaison_b}",
-                      data={"grids": [world.grid_a, world.grid_b]}).status_code == 303
+    assert (
+        admin.post(f"/grid/staff/liaisons/{world.liaison_b}", data={"grids": [world.grid_a, world.grid_b]}).status_code
+        == 303
+    )
     with app.app_context():
         assert sorted(grid.grid_ids_of(db.session, world.liaison_b)) == sorted([world.grid_a, world.grid_b])
     assert admin.post(f"/grid/staff/liaisons/{world.liaison_b}", data={}).status_code == 422
 
 
 # --- Pushes ---------------------------------------------------------------------------------------------------
+
 
 def test_a_restriction_reaches_only_the_liaison_of_the_respondents_grid(app: Flask, world: World) -> None:
     _locate_in_a(app, world)
@@ -255,6 +356,7 @@ def test_a_respondent_in_no_grid_pushes_nothing(app: Flask, world: World) -> Non
 
 
 # --- Assistance tasks -----------------------------------------------------------------------------------------
+
 
 def test_task_requested_accepted_reported_and_closed_into_the_public_timeline(app: Flask, world: World) -> None:
     judge = _signed_in(app, "judge")
@@ -298,13 +400,24 @@ def test_task_requested_accepted_reported_and_closed_into_the_public_timeline(ap
         download = client.get(f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/attachment")
         assert download.status_code == 200 and download.data == png and download.mimetype == "image/png"
         assert download.headers["Content-Disposition"].startswith("attachment;")
-    assert _signed_in(app, "clerk").post(f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close",
-                                         data={f"task{task_id}-public_text": PUBLIC_TEXT}).status_code == 403
+    assert (
+        _signed_in(app, "clerk")
+        .post(
+            f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close", data={f"task{task_id}-public_text": PUBLIC_TEXT}
+        )
+        .status_code
+        == 403
+    )
 
-    assert judge.post(f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close",
-                      data={f"task{task_id}-public_text": "  "}).status_code == 422
-    closed = judge.post(f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close",
-                        data={f"task{task_id}-public_text": PUBLIC_TEXT})
+    assert (
+        judge.post(
+            f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close", data={f"task{task_id}-public_text": "  "}
+        ).status_code
+        == 422
+    )
+    closed = judge.post(
+        f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close", data={f"task{task_id}-public_text": PUBLIC_TEXT}
+    )
     assert closed.status_code == 303
     with app.app_context():
         task = db.session.get(AssistanceTask, task_id)
@@ -314,13 +427,21 @@ def test_task_requested_accepted_reported_and_closed_into_the_public_timeline(ap
 
     # The applicant reads the judge's text in the timeline, never the liaison's own words.
     party = app.test_client()
-    assert party.post("/cases/lookup", data={"case_number": world.case_number,
-                                             "query_code": world.applicant_code}).status_code == 303
+    assert (
+        party.post(
+            "/cases/lookup", data={"case_number": world.case_number, "query_code": world.applicant_code}
+        ).status_code
+        == 303
+    )
     timeline = party.get("/cases/view").get_data(as_text=True)
     assert PUBLIC_TEXT in timeline and REPORT_TEXT not in timeline
     # A closed task cannot be closed twice.
-    assert judge.post(f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close",
-                      data={f"task{task_id}-public_text": PUBLIC_TEXT}).status_code == 422
+    assert (
+        judge.post(
+            f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/close", data={f"task{task_id}-public_text": PUBLIC_TEXT}
+        ).status_code
+        == 422
+    )
 
 
 def test_a_pdf_report_is_accepted(app: Flask, world: World) -> None:
@@ -328,8 +449,13 @@ def test_a_pdf_report_is_accepted(app: Flask, world: World) -> None:
     a = _signed_in(app, "liaisona")
     a.post(f"/grid/tasks/{task_id}/accept")
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    assert a.post(f"/grid/tasks/{task_id}", data={**_report_form(outcome="partly"),
-                                                  "attachment": (io.BytesIO(pdf), "回执.pdf")}).status_code == 303
+    assert (
+        a.post(
+            f"/grid/tasks/{task_id}",
+            data={**_report_form(outcome="partly"), "attachment": (io.BytesIO(pdf), "回执.pdf")},
+        ).status_code
+        == 303
+    )
     assert _task(app, task_id).attachment_type == "application/pdf"
 
 
@@ -345,8 +471,9 @@ def test_task_requests_are_checked(app: Flask, world: World) -> None:
     # Clerks map respondents but do not ask for help.
     assert _signed_in(app, "clerk").post(url, data=_task_form(world)).status_code == 403
     # A grid that is not the court's is not a choice.
-    bad_locate = judge.post(f"/grid/staff/cases/{world.case_id}/parties/{world.respondent_id}/grid",
-                            data={"grid": "999999"})
+    bad_locate = judge.post(
+        f"/grid/staff/cases/{world.case_id}/parties/{world.respondent_id}/grid", data={"grid": "999999"}
+    )
     assert bad_locate.status_code == 422
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssistanceTask)) == 0
@@ -360,9 +487,15 @@ def test_a_liaison_sees_only_their_own_tasks_and_no_staff_page(app: Flask, world
     assert b.post(f"/grid/tasks/{task_id}", data=_report_form()).status_code == 404
     assert world.case_number not in b.get("/grid/").get_data(as_text=True)
     assert _task(app, task_id).status == TaskStatus.REQUESTED
-    for url in (f"/grid/staff/cases/{world.case_id}", f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/attachment",
-                "/grid/staff/tasks", "/grid/staff/stats", "/grid/staff/areas", "/grid/staff/liaisons",
-                f"/staff/cases/{world.case_id}"):
+    for url in (
+        f"/grid/staff/cases/{world.case_id}",
+        f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/attachment",
+        "/grid/staff/tasks",
+        "/grid/staff/stats",
+        "/grid/staff/areas",
+        "/grid/staff/liaisons",
+        f"/staff/cases/{world.case_id}",
+    ):
         assert b.get(url).status_code == 403, url
     # Nobody else learns the task exists: staff and anonymous visitors get 404 on the liaison's URL.
     assert _signed_in(app, "judge").get(f"/grid/tasks/{task_id}").status_code == 404
@@ -379,8 +512,10 @@ def test_overdue_tasks_stand_out_for_the_judge(app: Flask, world: World) -> None
     page = judge.get("/grid/staff/tasks")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    rows = {task_id: body[body.index(f"#task-{task_id}") - 200:body.index(f"#task-{task_id}")]
-            for task_id in (on_time, late)}
+    rows = {
+        task_id: body[body.index(f"#task-{task_id}") - 200 : body.index(f"#task-{task_id}")]
+        for task_id in (on_time, late)
+    }
     assert 'class="overdue"' in rows[late] and 'class="overdue"' not in rows[on_time]
     assert "逾期" in body
     # ... and on the liaison's list too.
@@ -392,8 +527,8 @@ def test_statistics_count_tasks_per_station(app: Flask, world: World) -> None:
     page = _signed_in(app, "clerk").get("/grid/staff/stats")
     body = page.get_data(as_text=True)
     assert page.status_code == 200
-    row = body[body.index("南城镇执行联络站"):]
-    row = row[:row.index("</tr>")]
+    row = body[body.index("南城镇执行联络站") :]
+    row = row[: row.index("</tr>")]
     assert row.count("<td>1</td>") == 3  # total, serve, not yet reported
     with app.app_context():
         assert grid.station_stats(db.session, court_id=db.session.scalar(sa.select(Court.id)))[0]["total"] == 1
@@ -401,8 +536,9 @@ def test_statistics_count_tasks_per_station(app: Flask, world: World) -> None:
 
 def test_another_courts_staff_get_404(app: Flask, world: World) -> None:
     with app.app_context():
-        other = courts.add_court(db.session, code="鲁1428", name="武城县人民法院", province="山东省",
-                                 actor="test", now=utcnow())
+        other = courts.add_court(
+            db.session, code="鲁1428", name="武城县人民法院", province="山东省", actor="test", now=utcnow()
+        )
         _officer(other, "otherjudge", "孙法官", OfficerKind.JUDGE, Role.JUDGE)
         db.session.commit()
     task_id = _request_task(app, world)
@@ -410,15 +546,26 @@ def test_another_courts_staff_get_404(app: Flask, world: World) -> None:
     for url in (f"/grid/staff/cases/{world.case_id}", f"/grid/staff/cases/{world.case_id}/tasks/{task_id}/attachment"):
         assert other_judge.get(url).status_code == 404, url
     assert other_judge.post(f"/grid/staff/cases/{world.case_id}/tasks", data=_task_form(world)).status_code == 404
-    assert other_judge.post(f"/grid/staff/cases/{world.case_id}/parties/{world.respondent_id}/grid",
-                            data={"grid": str(world.grid_a)}).status_code == 404
+    assert (
+        other_judge.post(
+            f"/grid/staff/cases/{world.case_id}/parties/{world.respondent_id}/grid", data={"grid": str(world.grid_a)}
+        ).status_code
+        == 404
+    )
 
 
 def test_an_unlinked_liaison_account_sees_an_empty_home(app: Flask, world: World) -> None:
     with app.app_context():
-        accounts.create_account(db.session, username="loose", display_name="未关联", role=Role.LIAISON,
-                                password=PASSWORD, court=db.session.scalar(sa.select(Court)), actor="test",
-                                now=utcnow())
+        accounts.create_account(
+            db.session,
+            username="loose",
+            display_name="未关联",
+            role=Role.LIAISON,
+            password=PASSWORD,
+            court=db.session.scalar(sa.select(Court)),
+            actor="test",
+            now=utcnow(),
+        )
         db.session.commit()
     client = _signed_in(app, "loose")
     page = client.get("/grid/")
@@ -430,35 +577,79 @@ def test_the_liaisons_flow_works_with_csrf(database_url: str) -> None:
     app = make_app(database_url, WTF_CSRF_ENABLED=True)
     try:
         with app.app_context():
-            court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省",
-                                     actor="test", now=utcnow())
+            court = courts.add_court(
+                db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="test", now=utcnow()
+            )
             judge = _officer(court, "judge", "王法官", OfficerKind.JUDGE, Role.JUDGE)
             now = utcnow()
             case = cases.file_case(
-                db.session, court=court, number="（2026）鲁1427执8号", basis_issuer="夏津县人民法院",
-                basis_number="（2025）鲁1427民初8号", amount_applied_fen=100_000, filed_at=now - timedelta(days=3),
-                actor="test", now=now,
-                parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
-                         cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四")])
-            township = grid.add_area(db.session, court=court, name="南城镇", kind=grid.GridKind.TOWNSHIP,
-                                     station="南城镇站", actor="test", now=now)
-            area = grid.add_area(db.session, court=court, name="李庄村", kind=grid.GridKind.VILLAGE, parent=township,
-                                 actor="test", now=now)
+                db.session,
+                court=court,
+                number="（2026）鲁1427执8号",
+                basis_issuer="夏津县人民法院",
+                basis_number="（2025）鲁1427民初8号",
+                amount_applied_fen=100_000,
+                filed_at=now - timedelta(days=3),
+                actor="test",
+                now=now,
+                parties=[
+                    cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
+                    cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四"),
+                ],
+            )
+            township = grid.add_area(
+                db.session,
+                court=court,
+                name="南城镇",
+                kind=grid.GridKind.TOWNSHIP,
+                station="南城镇站",
+                actor="test",
+                now=now,
+            )
+            area = grid.add_area(
+                db.session,
+                court=court,
+                name="李庄村",
+                kind=grid.GridKind.VILLAGE,
+                parent=township,
+                actor="test",
+                now=now,
+            )
             helper = grid.add_liaison(db.session, court=court, name="刘网格", grids=[area], actor="test", now=now)
-            account = accounts.create_account(db.session, username="liaisona", display_name="刘网格",
-                                              role=Role.LIAISON, password=PASSWORD, court=court, actor="test", now=now)
+            account = accounts.create_account(
+                db.session,
+                username="liaisona",
+                display_name="刘网格",
+                role=Role.LIAISON,
+                password=PASSWORD,
+                court=court,
+                actor="test",
+                now=now,
+            )
             account.liaison_id = helper.id
-            task = grid.request_task(db.session, case=case, grid=area, liaison=helper, judge=judge,
-                                     kind=TaskKind.URGE, instructions="督促李四履行。", due_at=now + timedelta(days=3),
-                                     now=now)
+            task = grid.request_task(
+                db.session,
+                case=case,
+                grid=area,
+                liaison=helper,
+                judge=judge,
+                kind=TaskKind.URGE,
+                instructions="督促李四履行。",
+                due_at=now + timedelta(days=3),
+                now=now,
+            )
             db.session.commit()
             task_id, case_id = task.id, case.id
 
         def signed_in(username: str) -> FlaskClient:
             client = app.test_client()
             token = csrf_token_from(client.get("/login").get_data(as_text=True))
-            assert client.post("/login", data={"username": username, "password": PASSWORD,
-                                               "csrf_token": token}).status_code == 303
+            assert (
+                client.post(
+                    "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+                ).status_code
+                == 303
+            )
             return client
 
         a = signed_in("liaisona")
@@ -471,10 +662,11 @@ def test_the_liaisons_flow_works_with_csrf(database_url: str) -> None:
         judge_client = signed_in("judge")
         page = judge_client.get(f"/grid/staff/cases/{case_id}").get_data(as_text=True)
         start = page.index(f'name="task{task_id}-csrf_token"')
-        token = page[page.index('value="', start) + 7:page.index('"', page.index('value="', start) + 7)]
-        closed = judge_client.post(f"/grid/staff/cases/{case_id}/tasks/{task_id}/close",
-                                   data={f"task{task_id}-public_text": "网格员已督促被执行人履行。",
-                                         f"task{task_id}-csrf_token": token})
+        token = page[page.index('value="', start) + 7 : page.index('"', page.index('value="', start) + 7)]
+        closed = judge_client.post(
+            f"/grid/staff/cases/{case_id}/tasks/{task_id}/close",
+            data={f"task{task_id}-public_text": "网格员已督促被执行人履行。", f"task{task_id}-csrf_token": token},
+        )
         assert closed.status_code == 303
     finally:
         with app.app_context():

@@ -44,8 +44,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     engine.dispose()
     app = make_app(url, RATELIMIT_ENABLED=False)
     with app.app_context():
-        data = demo.seed(db.session, seed=2021, now=datetime.now(UTC), key=app.config["SECRET_KEY"].encode(),
-                         cases=12, defaulters=10)
+        data = demo.seed(
+            db.session, seed=2021, now=datetime.now(UTC), key=app.config["SECRET_KEY"].encode(), cases=12, defaulters=10
+        )
         db.session.commit()
         logins = {login.username: login.password for login in data.logins}
         case = (data.cases[0].number, data.cases[0].query_code)
@@ -56,8 +57,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 
 def _paths(app: Flask) -> list[str]:
-    return sorted(r.rule for r in app.url_map.iter_rules()
-                  if not r.arguments and "GET" in r.methods and r.endpoint not in SKIP)
+    return sorted(
+        r.rule for r in app.url_map.iter_rules() if not r.arguments and "GET" in r.methods and r.endpoint not in SKIP
+    )
 
 
 def _csp(value: str) -> dict[str, list[str]]:
@@ -78,12 +80,19 @@ def check_headers(response, *, where: str) -> list[str]:  # type: ignore[no-unty
         sources = csp.get(directive)
         if sources != ["'self'"]:
             problems.append(f"{where}: {directive} is {sources}, not 'self' alone")
-    for directive, expected in (("object-src", ["'none'"]), ("frame-ancestors", ["'none'"]),
-                                ("base-uri", ["'self'"]), ("form-action", ["'self'"])):
+    for directive, expected in (
+        ("object-src", ["'none'"]),
+        ("frame-ancestors", ["'none'"]),
+        ("base-uri", ["'self'"]),
+        ("form-action", ["'self'"]),
+    ):
         if csp.get(directive) != expected:
             problems.append(f"{where}: {directive} is {csp.get(directive)}")
-    if any("unsafe-" in s or s in ("*", "http:", "https:", "data:") for d in ("script-src", "style-src")
-           for s in csp.get(d, [])):
+    if any(
+        "unsafe-" in s or s in ("*", "http:", "https:", "data:")
+        for d in ("script-src", "style-src")
+        for s in csp.get(d, [])
+    ):
         problems.append(f"{where}: unsafe source in {csp}")
     if headers.get("X-Frame-Options") != "DENY":
         problems.append(f"{where}: X-Frame-Options {headers.get('X-Frame-Options')}")
@@ -129,8 +138,9 @@ class CspAudit(HTMLParser):
                 self.problems.append(f"{name}= on <{tag}> (htmx evaluates it as script)")
             elif name in ("href", "src", "action", "formaction") and value.strip().lower().startswith("javascript:"):
                 self.problems.append(f"javascript: URL in {name} of <{tag}>")
-            elif name in ("hx-vals", "hx-vars", "hx-headers") and \
-                    value.strip().lower().startswith(("js:", "javascript:")):
+            elif name in ("hx-vals", "hx-vars", "hx-headers") and value.strip().lower().startswith(
+                ("js:", "javascript:")
+            ):
                 self.problems.append(f"{name} evaluated as script on <{tag}>")
             elif name == "hx-trigger" and "[" in value:
                 self.problems.append(f"hx-trigger filter (eval) on <{tag}>: {value}")
@@ -233,8 +243,14 @@ def test_hsts_only_in_production(tmp_path) -> None:  # type: ignore[no-untyped-d
     production = make_app(url, TESTING=False, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     plain_http = make_app(url, TESTING=False, SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     try:
-        for path in ("/", "/login", "/lists/defaulters", "/no-such-page", "/static/css/mingjing.css",
-                     "/api/v1/defaulters"):
+        for path in (
+            "/",
+            "/login",
+            "/lists/defaulters",
+            "/no-such-page",
+            "/static/css/mingjing.css",
+            "/api/v1/defaulters",
+        ):
             secure = production.test_client().get(path, base_url="https://portal.example")
             hsts = secure.headers.get("Strict-Transport-Security", "")
             assert hsts.startswith("max-age=") and int(hsts.split("=")[1].split(";")[0]) >= 31536000, path
@@ -250,13 +266,24 @@ def test_hsts_only_in_production(tmp_path) -> None:  # type: ignore[no-untyped-d
 def test_the_audit_catches_what_it_looks_for() -> None:
     """The parser is not blind: each forbidden construct is reported."""
     audit = CspAudit()
-    audit.feed('<script>alert(1)</script><script src="https://cdn.example/x.js"></script><style>p{}</style>'
-               '<p style="color:red" onclick="x()">a</p><a href="javascript:x()">b</a>'
-               '<button hx-on:click="x()" hx-trigger="click[ctrlKey]" hx-vals="js:{a: 1}">c</button>')
+    audit.feed(
+        '<script>alert(1)</script><script src="https://cdn.example/x.js"></script><style>p{}</style>'
+        '<p style="color:red" onclick="x()">a</p><a href="javascript:x()">b</a>'
+        '<button hx-on:click="x()" hx-trigger="click[ctrlKey]" hx-vals="js:{a: 1}">c</button>'
+    )
     text = "\n".join(audit.problems)
-    for expected in ("inline <script>", "inline script text", "script from https://cdn.example/x.js",
-                     "<style> element", "style= on <p>", "onclick= on <p>", "javascript: URL",
-                     "hx-on:click=", "hx-trigger filter", "hx-vals evaluated"):
+    for expected in (
+        "inline <script>",
+        "inline script text",
+        "script from https://cdn.example/x.js",
+        "<style> element",
+        "style= on <p>",
+        "onclick= on <p>",
+        "javascript: URL",
+        "hx-on:click=",
+        "hx-trigger filter",
+        "hx-vals evaluated",
+    ):
         assert expected in text, expected
     clean = CspAudit()
     clean.feed('<script src="/static/vendor/htmx.min.js" defer></script><p class="x" hx-get="/a">ok</p>')

@@ -14,8 +14,9 @@ CATALOGUE = ROOT / "portal/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
 
 def test_every_message_in_the_source_has_a_chinese_translation(tmp_path: Path) -> None:
     pot = tmp_path / "messages.pot"
-    CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "N_",
-                                "-o", str(pot), str(ROOT)])
+    CommandLineInterface().run(
+        ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "-k", "N_", "-o", str(pot), str(ROOT)]
+    )
     with pot.open("rb") as f:
         extracted = {m.id for m in read_po(f) if m.id}
     with CATALOGUE.open("rb") as f:

@@ -71,8 +71,17 @@ def _now() -> datetime:
 
 
 def _add_account(username: str, role: Role, court: Court, **links: int) -> None:
-    accounts.create_account(db.session, username=username, display_name=f"外人{username}", role=role,
-                            password=PASSWORD, court=court, actor="test", now=_now(), **links)
+    accounts.create_account(
+        db.session,
+        username=username,
+        display_name=f"外人{username}",
+        role=role,
+        password=PASSWORD,
+        court=court,
+        actor="test",
+        now=_now(),
+        **links,
+    )
 
 
 def _secrets(court_id: int) -> set[str]:
@@ -91,51 +100,95 @@ def _secrets(court_id: int) -> set[str]:
 
 def _build(app: Flask) -> World:
     with app.app_context():
-        seeded = demo.seed(db.session, seed=2021, now=_now(), key=app.config["SECRET_KEY"].encode(), cases=8,
-                           defaulters=6, id_key=KEY)
+        seeded = demo.seed(
+            db.session, seed=2021, now=_now(), key=app.config["SECRET_KEY"].encode(), cases=8, defaulters=6, id_key=KEY
+        )
         court_a = seeded.court
         now = _now()
         # A correction request with an attachment (the demo files none).
-        entry = db.session.scalars(sa.select(DefaulterEntry).where(DefaulterEntry.court_id == court_a.id)
-                                   .order_by(DefaulterEntry.id)).first()
-        corrections.file_request(db.session, entry=entry, ground=list(CorrectionGround)[0],
-                                 statement="已全部履行", requester_name="纠正申请人甲", contact_phone="13800000001",
-                                 attachment=PDF, attachment_name="proof.pdf", now=now)
+        entry = db.session.scalars(
+            sa.select(DefaulterEntry).where(DefaulterEntry.court_id == court_a.id).order_by(DefaulterEntry.id)
+        ).first()
+        corrections.file_request(
+            db.session,
+            entry=entry,
+            ground=list(CorrectionGround)[0],
+            statement="已全部履行",
+            requester_name="纠正申请人甲",
+            contact_phone="13800000001",
+            attachment=PDF,
+            attachment_name="proof.pdf",
+            now=now,
+        )
         # A clue and a grid liaison's report with files (the demo's carry none at this size).
         from publicity import bounties
         from publicity.grid_models import AssistanceTask, TaskOutcome, TaskStatus
         from publicity.models import BountyNotice
 
-        notice = db.session.scalars(sa.select(BountyNotice).where(BountyNotice.published_at.is_not(None))
-                                    .order_by(BountyNotice.id)).first()
-        bounties.submit_clue(db.session, notice=notice, text="线索：常在东关市场", ip="10.1.1.1", now=now,
-                             informant_name="线索人甲", attachment=PDF, attachment_name="lead.pdf", limits=[])
-        task = db.session.scalars(sa.select(AssistanceTask).where(AssistanceTask.status.in_(
-            [TaskStatus.REQUESTED, TaskStatus.ACCEPTED])).order_by(AssistanceTask.id)).first()
+        notice = db.session.scalars(
+            sa.select(BountyNotice).where(BountyNotice.published_at.is_not(None)).order_by(BountyNotice.id)
+        ).first()
+        bounties.submit_clue(
+            db.session,
+            notice=notice,
+            text="线索：常在东关市场",
+            ip="10.1.1.1",
+            now=now,
+            informant_name="线索人甲",
+            attachment=PDF,
+            attachment_name="lead.pdf",
+            limits=[],
+        )
+        task = db.session.scalars(
+            sa.select(AssistanceTask)
+            .where(AssistanceTask.status.in_([TaskStatus.REQUESTED, TaskStatus.ACCEPTED]))
+            .order_by(AssistanceTask.id)
+        ).first()
         if task.status == TaskStatus.REQUESTED:
             grid.accept_task(db.session, task=task, liaison_id=task.liaison_id, now=now)
-        grid.report_task(db.session, task=task, liaison_id=task.liaison_id, outcome=TaskOutcome.DONE,
-                         report="已送达", done_at=now, place="东关", attachment=("report.pdf", "application/pdf", PDF),
-                         now=now)
+        grid.report_task(
+            db.session,
+            task=task,
+            liaison_id=task.liaison_id,
+            outcome=TaskOutcome.DONE,
+            report="已送达",
+            done_at=now,
+            place="东关",
+            attachment=("report.pdf", "application/pdf", PDF),
+            now=now,
+        )
         # Court B and its people.
-        court_b = courts.add_court(db.session, code="鲁1428", name="武城县人民法院", province="山东省", actor="test",
-                                   now=now)
-        judge_b = courts.add_officer(db.session, court=court_b, name="乙院法官", kind=OfficerKind.JUDGE, actor="test",
-                                     now=now)
-        clerk_b = courts.add_officer(db.session, court=court_b, name="乙院书记", kind=OfficerKind.CLERK, actor="test",
-                                     now=now)
-        overseer_b = overseers.add_overseer(db.session, court=court_b, name="乙院代表", kind=OverseerKind.DEPUTY,
-                                            actor="test", now=now)
+        court_b = courts.add_court(
+            db.session, code="鲁1428", name="武城县人民法院", province="山东省", actor="test", now=now
+        )
+        judge_b = courts.add_officer(
+            db.session, court=court_b, name="乙院法官", kind=OfficerKind.JUDGE, actor="test", now=now
+        )
+        clerk_b = courts.add_officer(
+            db.session, court=court_b, name="乙院书记", kind=OfficerKind.CLERK, actor="test", now=now
+        )
+        overseer_b = overseers.add_overseer(
+            db.session, court=court_b, name="乙院代表", kind=OverseerKind.DEPUTY, actor="test", now=now
+        )
         liaison_b = grid.add_liaison(db.session, court=court_b, name="乙院网格", actor="test", now=now)
         # Court A's people who were given nothing.
-        judge_a2 = courts.add_officer(db.session, court=court_a, name="甲院新法官", kind=OfficerKind.JUDGE,
-                                      actor="test", now=now)
-        overseer_a2 = overseers.add_overseer(db.session, court=court_a, name="甲院新代表", kind=OverseerKind.CPPCC,
-                                             actor="test", now=now)
+        judge_a2 = courts.add_officer(
+            db.session, court=court_a, name="甲院新法官", kind=OfficerKind.JUDGE, actor="test", now=now
+        )
+        overseer_a2 = overseers.add_overseer(
+            db.session, court=court_a, name="甲院新代表", kind=OverseerKind.CPPCC, actor="test", now=now
+        )
         liaison_a2 = grid.add_liaison(db.session, court=court_a, name="甲院新网格", actor="test", now=now)
-        outsiders = {"b_admin": Role.ADMIN, "b_judge": Role.JUDGE, "b_clerk": Role.CLERK, "b_overseer": Role.OVERSEER,
-                     "b_liaison": Role.LIAISON, "a_judge2": Role.JUDGE, "a_overseer2": Role.OVERSEER,
-                     "a_liaison2": Role.LIAISON}
+        outsiders = {
+            "b_admin": Role.ADMIN,
+            "b_judge": Role.JUDGE,
+            "b_clerk": Role.CLERK,
+            "b_overseer": Role.OVERSEER,
+            "b_liaison": Role.LIAISON,
+            "a_judge2": Role.JUDGE,
+            "a_overseer2": Role.OVERSEER,
+            "a_liaison2": Role.LIAISON,
+        }
         _add_account("b_admin", Role.ADMIN, court_b)
         _add_account("b_judge", Role.JUDGE, court_b, officer_id=judge_b.id)
         _add_account("b_clerk", Role.CLERK, court_b, officer_id=clerk_b.id)
@@ -170,8 +223,14 @@ def _crawl(world: World, username: str, password: str) -> None:
     app = world.app
     client = app.test_client()
     assert client.post("/login", data={"username": username, "password": password}).status_code == 303
-    start = [r.rule for r in app.url_map.iter_rules() if not r.arguments and "GET" in r.methods
-             and access.access_of(app, r.endpoint) != access.PUBLIC and r.endpoint != "auth.logout"]
+    start = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if not r.arguments
+        and "GET" in r.methods
+        and access.access_of(app, r.endpoint) != access.PUBLIC
+        and r.endpoint != "auth.logout"
+    ]
     queue, seen = list(start), set()
     while queue and len(seen) < 400:
         path = queue.pop(0)
@@ -210,14 +269,29 @@ def _built_url(app: Flask, rule: Rule) -> str | None:
     from publicity.grid_models import AidApplication, AidDocument, AssistanceTask
     from publicity.models import BountyClue, BountyNotice, CorrectionRequest, ExposureFeature, RestrictionOrder
 
-    models = {"task_id": AssistanceTask, "clue_id": BountyClue, "entry_id": DefaulterEntry, "action_id": OnsiteAction,
-              "card_id": EvaluationCard, "question_id": Question, "invitation_id": Invitation, "party_id": Party,
-              "notice_id": BountyNotice, "order_id": RestrictionOrder, "request_id": CorrectionRequest,
-              "application_id": AidApplication, "document_id": AidDocument, "feature_id": ExposureFeature,
-              "overseer_id": Overseer, "liaison_id": Liaison, "account_id": Account}
+    models = {
+        "task_id": AssistanceTask,
+        "clue_id": BountyClue,
+        "entry_id": DefaulterEntry,
+        "action_id": OnsiteAction,
+        "card_id": EvaluationCard,
+        "question_id": Question,
+        "invitation_id": Invitation,
+        "party_id": Party,
+        "notice_id": BountyNotice,
+        "order_id": RestrictionOrder,
+        "request_id": CorrectionRequest,
+        "application_id": AidApplication,
+        "document_id": AidDocument,
+        "feature_id": ExposureFeature,
+        "overseer_id": Overseer,
+        "liaison_id": Liaison,
+        "account_id": Account,
+    }
     values: dict[str, int] = {}
-    children = [a for a in rule.arguments if a != "case_id" and not (a == "application_id" and "document_id" in
-                                                                     rule.arguments)]
+    children = [
+        a for a in rule.arguments if a != "case_id" and not (a == "application_id" and "document_id" in rule.arguments)
+    ]
     for name in children:
         model = models[name]
         query = sa.select(model).order_by(model.id)
@@ -245,8 +319,12 @@ def _complete(world: World) -> None:
     reached = {endpoint for endpoint, _method, _url in world.urls}
     with app.app_context():
         for rule in app.url_map.iter_rules():
-            if not rule.arguments or rule.endpoint == "static" or rule.endpoint in reached \
-                    or access.access_of(app, rule.endpoint) == access.PUBLIC:
+            if (
+                not rule.arguments
+                or rule.endpoint == "static"
+                or rule.endpoint in reached
+                or access.access_of(app, rule.endpoint) == access.PUBLIC
+            ):
                 continue
             url = _built_url(app, rule)
             if url is not None:
@@ -285,8 +363,11 @@ def test_every_rule_with_an_id_is_in_the_matrix(world: World) -> None:
     """Not vacuous: every non-public rule with an id has a URL naming court A's objects, most of them
     shown to an owner while crawling, the rest built from the database."""
     app = world.app
-    wanted = {r.endpoint for r in app.url_map.iter_rules() if r.arguments and r.endpoint != "static"
-              and access.access_of(app, r.endpoint) != access.PUBLIC}
+    wanted = {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if r.arguments and r.endpoint != "static" and access.access_of(app, r.endpoint) != access.PUBLIC
+    }
     reached = {endpoint for endpoint, _method, _url in world.urls}
     assert wanted - reached == set()
     crawled = {endpoint for (endpoint, _method, _url), owner in world.urls.items() if owner}
@@ -313,8 +394,10 @@ def _all_requests(world: World) -> list[tuple[str, str, str]]:
     return gets + posts  # reads first: a POST that got through would change what later reads see
 
 
-@pytest.mark.parametrize("username", ["anonymous", "b_admin", "b_judge", "b_clerk", "b_overseer", "b_liaison",
-                                      "a_judge2", "a_overseer2", "a_liaison2"])
+@pytest.mark.parametrize(
+    "username",
+    ["anonymous", "b_admin", "b_judge", "b_clerk", "b_overseer", "b_liaison", "a_judge2", "a_overseer2", "a_liaison2"],
+)
 def test_nobody_opens_or_changes_someone_elses_object(world: World, username: str) -> None:
     role = world.outsiders.get(username)
     client = world.app.test_client() if username == "anonymous" else _signed_in(world, username)
@@ -354,6 +437,7 @@ def test_the_owners_themselves_open_their_pages(world: World) -> None:
 
 # --- The party lookup: a view opened for case A stays on case A ----------------------------------------------
 
+
 def _look_up(client: FlaskClient, number: str, code: str):  # type: ignore[no-untyped-def]
     return client.post("/cases/lookup", data={"case_number": number, "query_code": code})
 
@@ -379,8 +463,12 @@ def test_a_partys_view_of_case_a_never_shows_case_b(world: World) -> None:
     api = client.post("/api/v1/cases/lookup", json={"case_number": number_b, "query_code": code_a})
     assert api.status_code == 404 and number_b not in api.get_data(as_text=True)
     # The lookup session opens no staff page of either case.
-    for url in (f"/staff/cases/{case_b}", f"/staff/cases/{case_a}", f"/oversight/staff/cases/{case_b}",
-                f"/grid/staff/cases/{case_b}"):
+    for url in (
+        f"/staff/cases/{case_b}",
+        f"/staff/cases/{case_a}",
+        f"/oversight/staff/cases/{case_b}",
+        f"/grid/staff/cases/{case_b}",
+    ):
         response = client.get(url)
         assert response.status_code in (302, 404) and number_b not in response.get_data(as_text=True), url
 
@@ -398,8 +486,9 @@ def test_a_view_cannot_be_steered_to_another_case_by_the_session_cookie(world: W
     forged = dict(stash, party_view=dict(stash["party_view"], case_id=case_b))
     other_app = Flask(__name__)
     other_app.secret_key = "someone-elses-key"
-    client.set_cookie("session", SecureCookieSessionInterface().get_signing_serializer(other_app).dumps(forged),
-                      domain=cookie.domain)
+    client.set_cookie(
+        "session", SecureCookieSessionInterface().get_signing_serializer(other_app).dumps(forged), domain=cookie.domain
+    )
     response = client.get("/cases/view")
     assert response.status_code == 303 and number_b not in response.get_data(as_text=True)
     # Even a correctly signed view naming case B with case A's party is refused (the party is case A's).
@@ -413,18 +502,25 @@ def test_a_view_cannot_be_steered_to_another_case_by_the_session_cookie(world: W
 # lookup on the page and in the API (test_lookup.py), a per-view limit answers 429 (test_ratelimit.py).
 # Missing there, added here: the per-address lockouts, and guessed invitation links.
 
+
 def test_an_address_trying_many_usernames_is_locked_out_on_the_login_page(world: World) -> None:
     client = world.app.test_client()
     address = {"REMOTE_ADDR": "10.9.0.1"}
-    statuses = [client.post("/login", data={"username": f"guess{i}", "password": "wrong-password"},
-                            environ_base=address).status_code for i in range(20)]
+    statuses = [
+        client.post(
+            "/login", data={"username": f"guess{i}", "password": "wrong-password"}, environ_base=address
+        ).status_code
+        for i in range(20)
+    ]
     assert set(statuses) == {422}
-    locked = client.post("/login", data={"username": "judge", "password": world.owners["judge"]},
-                         environ_base=address)
+    locked = client.post("/login", data={"username": "judge", "password": world.owners["judge"]}, environ_base=address)
     assert locked.status_code == 429 and "/login" not in locked.headers.get("Location", "")
     # Another address is not held back.
-    other = world.app.test_client().post("/login", data={"username": "judge", "password": world.owners["judge"]},
-                                         environ_base={"REMOTE_ADDR": "10.9.0.2"})
+    other = world.app.test_client().post(
+        "/login",
+        data={"username": "judge", "password": world.owners["judge"]},
+        environ_base={"REMOTE_ADDR": "10.9.0.2"},
+    )
     assert other.status_code == 303
 
 
@@ -432,14 +528,18 @@ def test_an_address_trying_many_cases_is_locked_out_of_the_lookup(world: World) 
     number, code, _case = world.cases["A"]
     client = world.app.test_client()
     address = {"REMOTE_ADDR": "10.9.0.3"}
-    statuses = [client.post("/cases/lookup", data={"case_number": f"（2026）鲁1427执{900 + i}号",
-                                                   "query_code": "WRONGCODE9"}, environ_base=address).status_code
-                for i in range(20)]
+    statuses = [
+        client.post(
+            "/cases/lookup",
+            data={"case_number": f"（2026）鲁1427执{900 + i}号", "query_code": "WRONGCODE9"},
+            environ_base=address,
+        ).status_code
+        for i in range(20)
+    ]
     assert set(statuses) == {404}
     locked = client.post("/cases/lookup", data={"case_number": number, "query_code": code}, environ_base=address)
     assert locked.status_code == 429 and "错误次数过多" in locked.get_data(as_text=True)
-    api = client.post("/api/v1/cases/lookup", json={"case_number": number, "query_code": code},
-                      environ_base=address)
+    api = client.post("/api/v1/cases/lookup", json={"case_number": number, "query_code": code}, environ_base=address)
     assert api.status_code == 429
 
 
@@ -450,12 +550,16 @@ def test_guessing_invitation_links_is_throttled(world: World) -> None:
     client = app.test_client()
     address = {"REMOTE_ADDR": "10.9.0.4"}
     try:
-        posts = [client.post(f"/oversight/invitations/guess-{i}", data={}, environ_base=address).status_code
-                 for i in range(4)]
+        posts = [
+            client.post(f"/oversight/invitations/guess-{i}", data={}, environ_base=address).status_code
+            for i in range(4)
+        ]
         assert posts == [410, 410, 410, 429]
         # Opening links counts too (a guess needs no form).
-        opened = [client.get(f"/oversight/invitations/open-{i}", environ_base={"REMOTE_ADDR": "10.9.0.5"}).status_code
-                  for i in range(4)]
+        opened = [
+            client.get(f"/oversight/invitations/open-{i}", environ_base={"REMOTE_ADDR": "10.9.0.5"}).status_code
+            for i in range(4)
+        ]
         assert opened == [410, 410, 410, 429]
     finally:
         with app.app_context():

@@ -30,7 +30,12 @@ ENTRY_LINK = re.compile(r'href="/lists/defaulters/(\d+)"')
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ANY_FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9X](?![0-9A-Za-z])")
 
-ZHANG_ID, ZHANGF_ID, LI_ID, WANG_ID = "371427198203151232", "371427197001011237", "37142719900505123X", "371427196512121236"
+ZHANG_ID, ZHANGF_ID, LI_ID, WANG_ID = (
+    "371427198203151232",
+    "371427197001011237",
+    "37142719900505123X",
+    "371427196512121236",
+)
 ZHANG_MASKED = "3714271982****1232"
 COMPANY_CODE, COOP_CODE = "91371427MA3C0000X8", "93371427MA3D12345K"
 COMPANY, COOP = "夏津县某某商贸有限公司", "夏津县某某种植专业合作社"
@@ -38,14 +43,31 @@ COMPANY, COOP = "夏津县某某商贸有限公司", "夏津县某某种植专�
 NAME_TOO = re.compile(r"证件号码查询时.{0,3}请同时输入姓名")
 
 
-def data(name: str, id_number: str, serial: int, *, kind: PartyKind = PartyKind.PERSON,
-         ground: ListingGround = ListingGround.ABLE_BUT_REFUSES, legal_representative: str = "") -> EntryData:
+def data(
+    name: str,
+    id_number: str,
+    serial: int,
+    *,
+    kind: PartyKind = PartyKind.PERSON,
+    ground: ListingGround = ListingGround.ABLE_BUT_REFUSES,
+    legal_representative: str = "",
+) -> EntryData:
     return EntryData(
-        kind=kind, name=name, id_number=id_number, case_number=f"（2026）鲁1427执{serial}号",
-        basis_number=f"（2025）鲁1427民初{serial}号", basis_issuer="夏津县人民法院", obligation="支付货款及利息",
-        circumstance="有履行能力而拒不履行生效法律文书确定义务", ground=ground, filed_on=NOW.date() - timedelta(days=60),
-        unperformed_fen=1_234_567, performed_fen=100_000 if serial % 2 else 0,
-        sex="male" if kind == PartyKind.PERSON else "", legal_representative=legal_representative)
+        kind=kind,
+        name=name,
+        id_number=id_number,
+        case_number=f"（2026）鲁1427执{serial}号",
+        basis_number=f"（2025）鲁1427民初{serial}号",
+        basis_issuer="夏津县人民法院",
+        obligation="支付货款及利息",
+        circumstance="有履行能力而拒不履行生效法律文书确定义务",
+        ground=ground,
+        filed_on=NOW.date() - timedelta(days=60),
+        unperformed_fen=1_234_567,
+        performed_fen=100_000 if serial % 2 else 0,
+        sex="male" if kind == PartyKind.PERSON else "",
+        legal_representative=legal_representative,
+    )
 
 
 def person_id(i: int) -> str:
@@ -56,8 +78,18 @@ def person_id(i: int) -> str:
 def add(app: Flask, court_id: int, *items: EntryData, now: datetime = NOW, grace_months: int = 0) -> list[int]:
     with app.app_context():
         court = db.session.get(Court, court_id)
-        ids = [defaulters.list_defaulter(db.session, court=court, data=item, key=app.config["SECRET_KEY"].encode(),
-                                         actor="t", now=now, grace_months=grace_months).id for item in items]
+        ids = [
+            defaulters.list_defaulter(
+                db.session,
+                court=court,
+                data=item,
+                key=app.config["SECRET_KEY"].encode(),
+                actor="t",
+                now=now,
+                grace_months=grace_months,
+            ).id
+            for item in items
+        ]
         db.session.commit()
         return ids
 
@@ -65,8 +97,15 @@ def add(app: Flask, court_id: int, *items: EntryData, now: datetime = NOW, grace
 def take_off(app: Flask, entry_id: int) -> None:
     with app.app_context():
         entry = db.session.get(DefaulterEntry, entry_id)
-        defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=NOW,
-                                         calendar=workdays.Calendar(), actor="t", now=NOW)
+        defaulters.record_removal_ground(
+            db.session,
+            entry=entry,
+            reason=RemovalReason.PERFORMED,
+            occurred_at=NOW,
+            calendar=workdays.Calendar(),
+            actor="t",
+            now=NOW,
+        )
         defaulters.remove(db.session, entry=entry, actor="t", now=NOW)
         db.session.commit()
 
@@ -74,26 +113,30 @@ def take_off(app: Flask, entry_id: int) -> None:
 def check(client: FlaskClient, response, name: str) -> None:  # type: ignore[no-untyped-def]
     """Validate a response body against the named schema of the served OpenAPI document."""
     document = client.get("/api/openapi.json").json
-    registry = Registry().with_resource("urn:mingjing-openapi",
-                                        Resource.from_contents(document, default_specification=DRAFT202012))
-    validator = jsonschema.Draft202012Validator({"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"},
-                                                registry=registry)
+    registry = Registry().with_resource(
+        "urn:mingjing-openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"}, registry=registry
+    )
     validator.validate(response.json)
 
 
 @pytest.fixture
 def listed(app: Flask, court: Court) -> dict[str, int]:
     """Persons and entities on the list, one removed and one whose term ended (no job ran)."""
-    ids = add(app, court.id,
-              data("张三", ZHANG_ID, 5),
-              data("张三丰", ZHANGF_ID, 6),
-              data("李四", LI_ID, 7),
-              data(COMPANY, COMPANY_CODE, 8, kind=PartyKind.ENTITY, legal_representative="赵某某"),
-              data(COOP, COOP_CODE, 9, kind=PartyKind.ENTITY, legal_representative="钱某"))
+    ids = add(
+        app,
+        court.id,
+        data("张三", ZHANG_ID, 5),
+        data("张三丰", ZHANGF_ID, 6),
+        data("李四", LI_ID, 7),
+        data(COMPANY, COMPANY_CODE, 8, kind=PartyKind.ENTITY, legal_representative="赵某某"),
+        data(COOP, COOP_CODE, 9, kind=PartyKind.ENTITY, legal_representative="钱某"),
+    )
     removed = add(app, court.id, data("王五", WANG_ID, 10))[0]
     take_off(app, removed)
-    expired = add(app, court.id, data("孙六", person_id(1), 11, ground=ListingGround.OBSTRUCTS),
-                  now=THREE_YEARS_AGO)[0]
+    expired = add(app, court.id, data("孙六", person_id(1), 11, ground=ListingGround.OBSTRUCTS), now=THREE_YEARS_AGO)[0]
     names = ["张三", "张三丰", "李四", "company", "coop"]
     return {**dict(zip(names, ids, strict=True)), "removed": removed, "expired": expired}
 
@@ -103,6 +146,7 @@ def links(body: str) -> list[int]:
 
 
 # --- Search page ----------------------------------------------------------------------------------------------
+
 
 def test_search_page_whole_and_fragment(client: FlaskClient, listed: dict[str, int]) -> None:
     whole = client.get("/lists/defaulters")
@@ -158,8 +202,9 @@ def test_search_modes(client: FlaskClient, listed: dict[str, int]) -> None:
         assert NAME_TOO.search(body) and links(body) == [], number
         fragment = client.get("/lists/defaulters", query_string={"q": number}, headers={"HX-Request": "true"})
         assert NAME_TOO.search(fragment.get_data(as_text=True)), number
-    assert not NAME_TOO.search(client.get("/lists/defaulters", query_string={"q": f"李四 {ZHANG_ID}"})
-                               .get_data(as_text=True))
+    assert not NAME_TOO.search(
+        client.get("/lists/defaulters", query_string={"q": f"李四 {ZHANG_ID}"}).get_data(as_text=True)
+    )
 
 
 def test_search_page_stays_small_with_twenty_results(app: Flask, client: FlaskClient, court: Court) -> None:
@@ -170,7 +215,7 @@ def test_search_page_stays_small_with_twenty_results(app: Flask, client: FlaskCl
     first = links(body)
     assert len(first) == 20 and len(set(first)) == 20
     start = body.index("/lists/defaulters?cursor=")
-    next_url = html.unescape(body[start:body.index('"', start)])
+    next_url = html.unescape(body[start : body.index('"', start)])
     rest = links(client.get(next_url).get_data(as_text=True))
     assert sorted(first + rest) == sorted(ids)
     # A name prefix pages by (name, id) keyset: every match once, in name order.
@@ -199,6 +244,7 @@ def test_year_and_ground_filters(client: FlaskClient, listed: dict[str, int]) ->
 
 # --- Entry pages ----------------------------------------------------------------------------------------------
 
+
 def test_entry_page_shows_the_masked_number(client: FlaskClient, listed: dict[str, int]) -> None:
     response = client.get(f"/lists/defaulters/{listed['张三']}")
     body = response.get_data(as_text=True)
@@ -217,8 +263,9 @@ def test_removed_entry_is_gone(client: FlaskClient, listed: dict[str, int]) -> N
     assert "noindex" in response.headers["X-Robots-Tag"]
 
 
-def test_entry_whose_term_ended_is_gone_without_the_job(app: Flask, client: FlaskClient,
-                                                        listed: dict[str, int]) -> None:
+def test_entry_whose_term_ended_is_gone_without_the_job(
+    app: Flask, client: FlaskClient, listed: dict[str, int]
+) -> None:
     with app.app_context():
         assert db.session.get(DefaulterEntry, listed["expired"]).removed_at is None  # no job ran
     response = client.get(f"/lists/defaulters/{listed['expired']}")
@@ -232,6 +279,7 @@ def test_unknown_entry_is_404(client: FlaskClient, listed: dict[str, int]) -> No
 
 
 # --- Privacy ------------------------------------------------------------------------------------------------
+
 
 def test_no_public_surface_reveals_a_full_number(app: Flask, client: FlaskClient, listed: dict[str, int]) -> None:
     numbers = [ZHANG_ID, ZHANGF_ID, LI_ID, WANG_ID, COMPANY_CODE, COOP_CODE, person_id(1)]
@@ -275,12 +323,14 @@ def test_no_public_surface_reveals_a_full_number(app: Flask, client: FlaskClient
                 assert not ANY_FULL_NUMBER.search(text), url
         api = client.get("/api/v1/defaulters", query_string={"q": f"{name} {number}"}).json
         assert api["mode"] == "id" and [i["name"] for i in api["items"]] == (
-            [] if name in ("王五", "孙六") else [name]), name
+            [] if name in ("王五", "孙六") else [name]
+        ), name
         bare = client.get("/api/v1/defaulters", query_string={"q": number}).json
         assert (bare["mode"], bare["items"], bare["next"]) == ("id_without_name", [], None), number
 
 
 # --- JSON API -----------------------------------------------------------------------------------------------
+
 
 def test_api_browse_pages_through_every_public_entry_once(app: Flask, client: FlaskClient, court: Court) -> None:
     public = add(app, court.id, *(data(f"浏览人{i:02d}", person_id(i), 200 + i) for i in range(45)))
@@ -333,11 +383,18 @@ def test_api_item_fields(client: FlaskClient, listed: dict[str, int]) -> None:
 
 
 def test_api_query_filters(client: FlaskClient, listed: dict[str, int]) -> None:
-    for query, mode, expected in [("zs", "pinyin", ["张三"]), ("zhangsan", "pinyin", ["张三"]),
-                                  (ZHANG_MASKED, "masked", ["张三"]), (f"李四 {LI_ID}", "id", ["李四"]),
-                                  (LI_ID, "id_without_name", []), (f"张三 {LI_ID}", "id", []),
-                                  ("(2026)鲁1427执6号", "case", ["张三丰"]), ("夏津县某某", "name", ["company", "coop"]),
-                                  ("王五", "name", []), ("孙六", "name", [])]:
+    for query, mode, expected in [
+        ("zs", "pinyin", ["张三"]),
+        ("zhangsan", "pinyin", ["张三"]),
+        (ZHANG_MASKED, "masked", ["张三"]),
+        (f"李四 {LI_ID}", "id", ["李四"]),
+        (LI_ID, "id_without_name", []),
+        (f"张三 {LI_ID}", "id", []),
+        ("(2026)鲁1427执6号", "case", ["张三丰"]),
+        ("夏津县某某", "name", ["company", "coop"]),
+        ("王五", "name", []),
+        ("孙六", "name", []),
+    ]:
         response = client.get("/api/v1/defaulters", query_string={"q": query})
         assert response.status_code == 200, query
         check(client, response, "DefaulterPage")
@@ -362,6 +419,7 @@ def test_api_invalid_year_is_422_json(client: FlaskClient) -> None:
 
 # --- Throttling ------------------------------------------------------------------------------------------------
 
+
 def test_search_is_rate_limited(database_url: str) -> None:
     app = make_app(database_url, MINGJING_SEARCH_RATE_LIMIT="3/minute")
     client = app.test_client()
@@ -384,8 +442,8 @@ def test_search_is_rate_limited(database_url: str) -> None:
 
 # --- Staff removal -----------------------------------------------------------------------------------------------
 
-def test_clerk_records_a_ground_and_removes_the_entry(app: Flask, client: FlaskClient,
-                                                      listed: dict[str, int]) -> None:
+
+def test_clerk_records_a_ground_and_removes_the_entry(app: Flask, client: FlaskClient, listed: dict[str, int]) -> None:
     create_account(app, "clerk", Role.CLERK)
     assert login(client, "clerk").status_code == 303
     entry_id = listed["张三"]
@@ -424,8 +482,15 @@ def test_clerk_must_pick_a_known_ground(app: Flask, client: FlaskClient, listed:
 def test_clerk_cannot_touch_another_courts_entry(app: Flask, client: FlaskClient, listed: dict[str, int]) -> None:
     create_account(app, "clerk", Role.CLERK)
     with app.app_context():
-        other = courts.add_court(db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省",
-                                 contact_phone="", actor="test", now=NOW)
+        other = courts.add_court(
+            db.session,
+            code="鲁1401",
+            name="德州市德城区人民法院",
+            province="山东省",
+            contact_phone="",
+            actor="test",
+            now=NOW,
+        )
         db.session.commit()
         other_id = other.id
     foreign = add(app, other_id, data("周八", person_id(7), 400))[0]
@@ -438,8 +503,12 @@ def test_clerk_cannot_touch_another_courts_entry(app: Flask, client: FlaskClient
 
 def test_anonymous_and_overseer_are_refused(app: Flask, listed: dict[str, int]) -> None:
     entry_id = listed["张三"]
-    urls = [("get", f"/lists/staff/entries/{entry_id}"), ("get", "/lists/staff/removals"),
-            ("post", f"/lists/staff/entries/{entry_id}"), ("post", f"/lists/staff/entries/{entry_id}/remove")]
+    urls = [
+        ("get", f"/lists/staff/entries/{entry_id}"),
+        ("get", "/lists/staff/removals"),
+        ("post", f"/lists/staff/entries/{entry_id}"),
+        ("post", f"/lists/staff/entries/{entry_id}/remove"),
+    ]
     anonymous = app.test_client()
     for method, url in urls:
         response = getattr(anonymous, method)(url, data={"reason": "performed"} if method == "post" else None)
@@ -456,6 +525,7 @@ def test_anonymous_and_overseer_are_refused(app: Flask, listed: dict[str, int]) 
 
 
 # --- Command line ------------------------------------------------------------------------------------------------
+
 
 def test_cli_lists_expire(app: Flask, listed: dict[str, int]) -> None:
     runner = app.test_cli_runner()
@@ -480,12 +550,22 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def import_row(**changes: str) -> dict[str, str]:
     row = {
-        "被执行人姓名/名称": "赵某某", "性别": "男", "身份证号码/组织机构代码": "371427198501011238",
-        "法定代表人或负责人姓名": "", "执行法院": "夏津县人民法院", "省份": "山东省", "执行依据文号": "（2025）鲁1427民初1号",
-        "立案时间": "2026-01-05", "案号": "(2026)鲁1427执301号", "做出执行依据单位": "夏津县人民法院",
-        "生效法律文书确定的义务": "支付货款10000元", "被执行人的履行情况": "全部未履行",
-        "失信被执行人行为具体情形": "有履行能力而拒不履行生效法律文书确定义务", "发布时间": "2026-03-02",
-        "已履行部分": "0", "未履行部分": "10000",
+        "被执行人姓名/名称": "赵某某",
+        "性别": "男",
+        "身份证号码/组织机构代码": "371427198501011238",
+        "法定代表人或负责人姓名": "",
+        "执行法院": "夏津县人民法院",
+        "省份": "山东省",
+        "执行依据文号": "（2025）鲁1427民初1号",
+        "立案时间": "2026-01-05",
+        "案号": "(2026)鲁1427执301号",
+        "做出执行依据单位": "夏津县人民法院",
+        "生效法律文书确定的义务": "支付货款10000元",
+        "被执行人的履行情况": "全部未履行",
+        "失信被执行人行为具体情形": "有履行能力而拒不履行生效法律文书确定义务",
+        "发布时间": "2026-03-02",
+        "已履行部分": "0",
+        "未履行部分": "10000",
     }
     row.update(changes)
     return row
@@ -497,12 +577,23 @@ def entry_count(app: Flask) -> int:
 
 
 def test_cli_import_defaulters(app: Flask, court: Court, tmp_path: Path) -> None:
-    good = write_csv(tmp_path / "good.csv", [
-        import_row(),
-        import_row(**{"被执行人姓名/名称": "夏津县某某建材有限公司", "性别": "", "身份证号码/组织机构代码": COMPANY_CODE,
-                      "法定代表人或负责人姓名": "钱某", "案号": "（2026）鲁1427执302号",
-                      "失信被执行人行为具体情形": "违反财产报告制度", "已履行部分": "1,000.50"}),
-    ])
+    good = write_csv(
+        tmp_path / "good.csv",
+        [
+            import_row(),
+            import_row(
+                **{
+                    "被执行人姓名/名称": "夏津县某某建材有限公司",
+                    "性别": "",
+                    "身份证号码/组织机构代码": COMPANY_CODE,
+                    "法定代表人或负责人姓名": "钱某",
+                    "案号": "（2026）鲁1427执302号",
+                    "失信被执行人行为具体情形": "违反财产报告制度",
+                    "已履行部分": "1,000.50",
+                }
+            ),
+        ],
+    )
     runner = app.test_cli_runner()
     result = runner.invoke(args=["import-defaulters", str(good)])
     assert result.exit_code == 0, result.output
@@ -510,10 +601,14 @@ def test_cli_import_defaulters(app: Flask, court: Court, tmp_path: Path) -> None
     client = app.test_client()
     person = client.get("/api/v1/defaulters", query_string={"q": "赵某某"}).json["items"]
     assert [(i["case_number"], i["ground"], i["id_number_masked"]) for i in person] == [
-        ("（2026）鲁1427执301号", "1", "3714271985****1238")]
-    entity = client.get("/api/v1/defaulters", query_string={"q": f"夏津县某某建材有限公司 {COMPANY_CODE}"}).json["items"]
+        ("（2026）鲁1427执301号", "1", "3714271985****1238")
+    ]
+    entity = client.get("/api/v1/defaulters", query_string={"q": f"夏津县某某建材有限公司 {COMPANY_CODE}"}).json[
+        "items"
+    ]
     assert [(i["kind"], i["ground"], i["legal_representative"], i["performed_fen"]) for i in entity] == [
-        ("entity", "4", "钱某", 100_050)]
+        ("entity", "4", "钱某", 100_050)
+    ]
     bare = client.get("/api/v1/defaulters", query_string={"q": COMPANY_CODE}).json
     assert (bare["mode"], bare["items"]) == ("id_without_name", [])
     assert client.get("/api/v1/defaulters", query_string={"q": f"赵某某 {COMPANY_CODE}"}).json["items"] == []
@@ -523,12 +618,15 @@ def test_cli_import_defaulters(app: Flask, court: Court, tmp_path: Path) -> None
 
 
 def test_cli_import_with_bad_rows_imports_nothing(app: Flask, court: Court, tmp_path: Path) -> None:
-    bad = write_csv(tmp_path / "bad.csv", [
-        import_row(),
-        import_row(**{"执行法院": "不存在的法院", "案号": "（2026）鲁1427执303号"}),
-        import_row(**{"发布时间": "昨天", "案号": "（2026）鲁1427执304号"}),
-        import_row(**{"案号": "（2026）鲁1427执305号", "身份证号码/组织机构代码": "12345"}),
-    ])
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [
+            import_row(),
+            import_row(**{"执行法院": "不存在的法院", "案号": "（2026）鲁1427执303号"}),
+            import_row(**{"发布时间": "昨天", "案号": "（2026）鲁1427执304号"}),
+            import_row(**{"案号": "（2026）鲁1427执305号", "身份证号码/组织机构代码": "12345"}),
+        ],
+    )
     result = app.test_cli_runner().invoke(args=["import-defaulters", str(bad)])
     assert result.exit_code == 1
     assert "line 3:" in result.stderr and "line 4:" in result.stderr and "line 5:" in result.stderr
@@ -555,15 +653,22 @@ def test_cli_calendar_load_and_show(app: Flask, court: Court) -> None:
     entry_id = add(app, court.id, data("张三", ZHANG_ID, 5))[0]
     with app.app_context():
         entry = db.session.get(DefaulterEntry, entry_id)
-        defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.PERFORMED,
-                                         occurred_at=datetime(2026, 10, 8, 2, 0, tzinfo=UTC),
-                                         calendar=workdays.load(db.session), actor="t", now=NOW)
+        defaulters.record_removal_ground(
+            db.session,
+            entry=entry,
+            reason=RemovalReason.PERFORMED,
+            occurred_at=datetime(2026, 10, 8, 2, 0, tzinfo=UTC),
+            calendar=workdays.load(db.session),
+            actor="t",
+            now=NOW,
+        )
         assert entry.removal_due == datetime(2026, 10, 12).date()
         db.session.rollback()
 
 
 def test_the_2027_calendar_is_shipped_provisional_and_the_published_notice_replaces_the_year(
-        app: Flask, court: Court, tmp_path: Path) -> None:
+    app: Flask, court: Court, tmp_path: Path
+) -> None:
     runner = app.test_cli_runner()
     path = Path(publicity.__file__).parent / "calendars" / "2027.json"
     assert runner.invoke(args=["calendar", "load", str(path)]).exit_code == 0
@@ -575,8 +680,11 @@ def test_the_2027_calendar_is_shipped_provisional_and_the_published_notice_repla
     assert calendar.add_working_days(date(2027, 2, 4), 3) == date(2027, 2, 11)
     # The State Council's notice (here a made-up one) adds a bridging day and a worked Sunday; the guess goes.
     notice = tmp_path / "2027.json"
-    notice.write_text('{"holidays": ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09"], '
-                      '"workdays": ["2027-02-14"]}', encoding="utf-8")
+    notice.write_text(
+        '{"holidays": ["2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09"], '
+        '"workdays": ["2027-02-14"]}',
+        encoding="utf-8",
+    )
     loaded = runner.invoke(args=["calendar", "load", str(notice)])
     assert "replacing the calendar of 2027" in loaded.output
     shown = runner.invoke(args=["calendar", "show", "2027"]).output
@@ -588,7 +696,7 @@ def test_the_2027_calendar_is_shipped_provisional_and_the_published_notice_repla
 
 
 def test_the_performance_filter_on_the_page_and_the_api(app: Flask, court: Court) -> None:
-    ids = add(app, court.id, *[data(f"周{chr(0x4e00 + i)}", person_id(i), i) for i in range(1, 7)])
+    ids = add(app, court.id, *[data(f"周{chr(0x4E00 + i)}", person_id(i), i) for i in range(1, 7)])
     partial = {ids[i] for i in range(6) if (i + 1) % 2}  # odd serials performed a part
     client = app.test_client()
     found = client.get("/api/v1/defaulters", query_string={"q": "周", "status": "partial"}).json["items"]

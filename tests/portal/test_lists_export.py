@@ -27,13 +27,25 @@ def make_entries(app: Flask, court: Court, count: int) -> list[int]:
         ids = []
         for i in range(count):
             entry = defaulters.list_defaulter(
-                db.session, court=court_row, key=app.config["SECRET_KEY"].encode(), actor="t",
+                db.session,
+                court=court_row,
+                key=app.config["SECRET_KEY"].encode(),
+                actor="t",
                 now=NOW + timedelta(minutes=i),
-                data=defaulters.EntryData(kind=PartyKind.PERSON, name=f"王<某>&{i}", id_number=person_id(i),
-                                          case_number=f"（2026）鲁1427执{300 + i}号", basis_number="（2025）鲁1427民初1号",
-                                          basis_issuer="夏津县人民法院", obligation="给付款项", circumstance="拒不履行",
-                                          ground=ListingGround.ABLE_BUT_REFUSES, filed_on=date(2026, 1, 5),
-                                          unperformed_fen=123_456))
+                data=defaulters.EntryData(
+                    kind=PartyKind.PERSON,
+                    name=f"王<某>&{i}",
+                    id_number=person_id(i),
+                    case_number=f"（2026）鲁1427执{300 + i}号",
+                    basis_number="（2025）鲁1427民初1号",
+                    basis_issuer="夏津县人民法院",
+                    obligation="给付款项",
+                    circumstance="拒不履行",
+                    ground=ListingGround.ABLE_BUT_REFUSES,
+                    filed_on=date(2026, 1, 5),
+                    unperformed_fen=123_456,
+                ),
+            )
             ids.append(entry.id)
         db.session.commit()
         return ids
@@ -45,8 +57,15 @@ def remove(app: Flask, entry_id: int) -> None:
         from publicity.models import DefaulterEntry, RemovalReason
 
         entry = db.session.get(DefaulterEntry, entry_id)
-        defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=NOW,
-                                         calendar=workdays.Calendar(), actor="t", now=NOW)
+        defaulters.record_removal_ground(
+            db.session,
+            entry=entry,
+            reason=RemovalReason.PERFORMED,
+            occurred_at=NOW,
+            calendar=workdays.Calendar(),
+            actor="t",
+            now=NOW,
+        )
         defaulters.remove(db.session, entry=entry, actor="t", now=NOW)
         db.session.commit()
 
@@ -86,7 +105,9 @@ def test_absolute_links_ignore_the_host_header(database_url: str) -> None:
     with app.app_context():
         from publicity import courts
 
-        court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
+        court = courts.add_court(
+            db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW
+        )
         db.session.commit()
         db.session.refresh(court)
         db.session.expunge(court)

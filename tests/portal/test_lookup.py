@@ -30,14 +30,44 @@ def filed(app: Flask, court) -> dict[str, object]:  # type: ignore[no-untyped-de
 
         court_row = db.session.get(Court, court.id)
         case = cases.file_case(
-            db.session, court=court_row, number="(2026)鲁1427执5号", basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初88号", amount_applied_fen=1_234_567, filed_at=NOW, actor="clerk", now=NOW,
-            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="王某军", sex="male",
-                                     id_number=APPLICANT_ID, phone=APPLICANT_PHONE, address=APPLICANT_ADDRESS),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李某",
-                                     id_number=RESPONDENT_ID, phone=RESPONDENT_PHONE)])
-        cases.add_node(db.session, case=case, node_type=NodeType.SEARCH_STARTED, occurred_at=NOW + timedelta(hours=3),
-                       public_text="已启动网络查控。", internal_note="内部：查控账号A", actor="clerk", now=NOW)
+            db.session,
+            court=court_row,
+            number="(2026)鲁1427执5号",
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初88号",
+            amount_applied_fen=1_234_567,
+            filed_at=NOW,
+            actor="clerk",
+            now=NOW,
+            parties=[
+                cases.PartyData(
+                    side=PartySide.APPLICANT,
+                    kind=PartyKind.PERSON,
+                    name="王某军",
+                    sex="male",
+                    id_number=APPLICANT_ID,
+                    phone=APPLICANT_PHONE,
+                    address=APPLICANT_ADDRESS,
+                ),
+                cases.PartyData(
+                    side=PartySide.RESPONDENT,
+                    kind=PartyKind.PERSON,
+                    name="李某",
+                    id_number=RESPONDENT_ID,
+                    phone=RESPONDENT_PHONE,
+                ),
+            ],
+        )
+        cases.add_node(
+            db.session,
+            case=case,
+            node_type=NodeType.SEARCH_STARTED,
+            occurred_at=NOW + timedelta(hours=3),
+            public_text="已启动网络查控。",
+            internal_note="内部：查控账号A",
+            actor="clerk",
+            now=NOW,
+        )
         key = app.config["SECRET_KEY"].encode()
         code = lookup.issue_query_code(db.session, party=case.parties[0], key=key, actor="clerk", now=NOW)
         lookup.issue_query_code(db.session, party=case.parties[1], key=key, actor="clerk", now=NOW)
@@ -60,7 +90,14 @@ def test_either_parenthesis_style_opens_the_case(client: FlaskClient, filed: dic
 def test_the_party_view_shows_nothing_private(client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
     look_up(client, filed["number"], filed["code"])
     page = client.get("/cases/view").get_data(as_text=True)
-    for secret in (APPLICANT_ID, APPLICANT_PHONE, APPLICANT_ADDRESS, RESPONDENT_ID, RESPONDENT_PHONE, "内部：查控账号A"):
+    for secret in (
+        APPLICANT_ID,
+        APPLICANT_PHONE,
+        APPLICANT_ADDRESS,
+        RESPONDENT_ID,
+        RESPONDENT_PHONE,
+        "内部：查控账号A",
+    ):
         assert secret not in page
     assert "王某军" in page and "李某" in page  # names of both sides are shown
     assert "12,345.67" in page  # amount applied for
@@ -126,8 +163,9 @@ def test_a_reissued_code_replaces_the_old(app: Flask, client: FlaskClient, filed
         from publicity.models import EnforcementCase
 
         case = db.session.get(EnforcementCase, filed["case_id"])
-        new = lookup.issue_query_code(db.session, party=case.parties[0], key=app.config["SECRET_KEY"].encode(),
-                                      actor="clerk", now=NOW)
+        new = lookup.issue_query_code(
+            db.session, party=case.parties[0], key=app.config["SECRET_KEY"].encode(), actor="clerk", now=NOW
+        )
         db.session.commit()
     assert look_up(client, filed["number"], filed["code"]).status_code == 404
     assert look_up(app.test_client(), filed["number"], new).status_code == 303
@@ -139,15 +177,22 @@ def test_load_more_nodes_full_page_and_fragment(app: Flask, client: FlaskClient,
 
         case = db.session.get(EnforcementCase, filed["case_id"])
         for i in range(25):
-            cases.add_node(db.session, case=case, node_type=NodeType.SEARCH_COMPLETED,
-                           occurred_at=NOW + timedelta(hours=4 + i), public_text=f"第{i}次查询完成。",
-                           search_target=list(SearchTarget)[i % 5], actor="clerk", now=NOW)
+            cases.add_node(
+                db.session,
+                case=case,
+                node_type=NodeType.SEARCH_COMPLETED,
+                occurred_at=NOW + timedelta(hours=4 + i),
+                public_text=f"第{i}次查询完成。",
+                search_target=list(SearchTarget)[i % 5],
+                actor="clerk",
+                now=NOW,
+            )
         db.session.commit()
     look_up(client, filed["number"], filed["code"])
     page = client.get("/cases/view").get_data(as_text=True)
     assert "第24次查询完成。" in page and "第4次查询完成。" not in page
     start = page.index("/cases/view/nodes?before=")
-    url = page[start:page.index('"', start)]
+    url = page[start : page.index('"', start)]
     fragment = client.get(url, headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     assert "<html" not in body and "第4次查询完成。" in body and "已启动网络查控。" in body
@@ -173,6 +218,7 @@ def test_subscribe_validates_and_writes_a_welcome_message(app: Flask, client: Fl
 
 # --- JSON API -------------------------------------------------------------------------------------------------
 
+
 def api_lookup(client: FlaskClient, body: object):  # type: ignore[no-untyped-def]
     return client.post("/api/v1/cases/lookup", json=body)
 
@@ -187,10 +233,12 @@ def test_openapi_document_is_valid(client: FlaskClient) -> None:
 def check(client: FlaskClient, response, name: str) -> None:  # type: ignore[no-untyped-def]
     """Validate a response body against the named schema of the served OpenAPI document."""
     document = client.get("/api/openapi.json").json
-    registry = Registry().with_resource("urn:mingjing-openapi",
-                                        Resource.from_contents(document, default_specification=DRAFT202012))
-    validator = jsonschema.Draft202012Validator({"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"},
-                                                registry=registry)
+    registry = Registry().with_resource(
+        "urn:mingjing-openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"}, registry=registry
+    )
     validator.validate(response.json)
 
 
@@ -232,8 +280,12 @@ def test_web_and_api_share_one_lock(client: FlaskClient, filed: dict) -> None:  
     assert look_up(client, filed["number"], filed["code"]).status_code == 429
 
 
-def test_home_counts_published_nodes(app: Flask, client: FlaskClient, filed: dict,  # type: ignore[type-arg]
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_home_counts_published_nodes(
+    app: Flask,
+    client: FlaskClient,
+    filed: dict,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from portal.blueprints import public
 
     clock = [datetime.now(UTC)]
@@ -241,8 +293,15 @@ def test_home_counts_published_nodes(app: Flask, client: FlaskClient, filed: dic
     assert "公开案件节点信息 2 条" in client.get("/").get_data(as_text=True)
     with app.app_context():
         case = db.session.get(EnforcementCase, filed["case_id"])
-        cases.add_node(db.session, case=case, node_type=NodeType.SEARCH_STARTED, occurred_at=NOW,
-                       public_text="已启动财产查控。", actor="clerk", now=NOW)
+        cases.add_node(
+            db.session,
+            case=case,
+            node_type=NodeType.SEARCH_STARTED,
+            occurred_at=NOW,
+            public_text="已启动财产查控。",
+            actor="clerk",
+            now=NOW,
+        )
         db.session.commit()
     # Counted at most once a minute: the new node shows within it.
     assert "公开案件节点信息 2 条" in client.get("/").get_data(as_text=True)
@@ -257,8 +316,9 @@ def test_reissuing_a_code_ends_open_views_and_subscriptions(app: Flask, client: 
         from publicity.models import EnforcementCase, NoticeSubscription
 
         case = db.session.get(EnforcementCase, filed["case_id"])
-        lookup.issue_query_code(db.session, party=case.parties[0], key=app.config["SECRET_KEY"].encode(),
-                                actor="clerk", now=NOW)
+        lookup.issue_query_code(
+            db.session, party=case.parties[0], key=app.config["SECRET_KEY"].encode(), actor="clerk", now=NOW
+        )
         db.session.commit()
         assert db.session.scalar(db.select(NoticeSubscription.cancelled_at)) is not None
     assert client.get("/cases/view").headers["Location"].endswith("/cases/lookup")

@@ -46,9 +46,14 @@ def smtp() -> Inbox:
 
 @pytest.fixture
 def mail_app(database_url: str, smtp: Inbox, tmp_path: Path) -> Flask:
-    app = make_app(database_url, MINGJING_MAIL_HOST="127.0.0.1", MINGJING_MAIL_PORT=smtp.port,  # type: ignore[attr-defined]
-                   MINGJING_MAIL_FROM="notices@court.example", MINGJING_SMS_FILE=str(tmp_path / "sms.jsonl"),
-                   MINGJING_PUBLIC_URL="https://court.example")
+    app = make_app(
+        database_url,
+        MINGJING_MAIL_HOST="127.0.0.1",
+        MINGJING_MAIL_PORT=smtp.port,  # type: ignore[attr-defined]
+        MINGJING_MAIL_FROM="notices@court.example",
+        MINGJING_SMS_FILE=str(tmp_path / "sms.jsonl"),
+        MINGJING_PUBLIC_URL="https://court.example",
+    )
     yield app
     with app.app_context():
         db.session.remove()
@@ -58,9 +63,19 @@ def mail_app(database_url: str, smtp: Inbox, tmp_path: Path) -> Flask:
 def enqueue(app: Flask, n: int, channel: Channel = Channel.SMS, recipient: str = "13900000000") -> None:
     with app.app_context():
         for i in range(n):
-            notices.enqueue(db.session, channel=channel, recipient=recipient, kind="case_node", now=NOW,
-                            params={"case_number": "（2026）鲁1427执5号", "node_type": "search_started",
-                                    "public_text": f"第{i}条", "amount_fen": None})
+            notices.enqueue(
+                db.session,
+                channel=channel,
+                recipient=recipient,
+                kind="case_node",
+                now=NOW,
+                params={
+                    "case_number": "（2026）鲁1427执5号",
+                    "node_type": "search_started",
+                    "public_text": f"第{i}条",
+                    "amount_fen": None,
+                },
+            )
         db.session.commit()
 
 
@@ -75,7 +90,9 @@ def test_sms_goes_to_the_development_file(mail_app: Flask) -> None:
     assert result.exit_code == 0 and "sent 2, failed 0, pending 0" in result.output
     lines = [json.loads(line) for line in Path(mail_app.config["MINGJING_SMS_FILE"]).read_text().splitlines()]
     assert [line["to"] for line in lines] == ["13900000000", "13900000000"]
-    assert "（2026）鲁1427执5号" in lines[0]["text"] and "启动网络查控" in lines[0]["text"] and "第0条" in lines[0]["text"]
+    assert (
+        "（2026）鲁1427执5号" in lines[0]["text"] and "启动网络查控" in lines[0]["text"] and "第0条" in lines[0]["text"]
+    )
     assert "https://court.example/cases/lookup" in lines[0]["text"]
     assert statuses(mail_app) == ["sent", "sent"]
     # Nothing is sent twice.
@@ -134,15 +151,40 @@ def test_a_node_and_its_notices_share_one_transaction(mail_app: Flask) -> None:
         from publicity import cases, courts
         from publicity.models import NodeType, PartyKind, PartySide
 
-        court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
-        case = cases.file_case(db.session, court=court, number="（2026）鲁1427执5号", basis_issuer="x", basis_number="y",
-                               amount_applied_fen=100, filed_at=NOW, actor="t", now=NOW,
-                               parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="甲")])
-        notices.subscribe(db.session, case=case, party=case.parties[0], channel=Channel.SMS, address="13900000000",
-                          locale="zh_CN", now=NOW)
+        court = courts.add_court(
+            db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW
+        )
+        case = cases.file_case(
+            db.session,
+            court=court,
+            number="（2026）鲁1427执5号",
+            basis_issuer="x",
+            basis_number="y",
+            amount_applied_fen=100,
+            filed_at=NOW,
+            actor="t",
+            now=NOW,
+            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="甲")],
+        )
+        notices.subscribe(
+            db.session,
+            case=case,
+            party=case.parties[0],
+            channel=Channel.SMS,
+            address="13900000000",
+            locale="zh_CN",
+            now=NOW,
+        )
         db.session.commit()
-        cases.add_node(db.session, case=case, node_type=NodeType.SEARCH_STARTED, occurred_at=NOW + timedelta(hours=1),
-                       public_text="x", actor="t", now=NOW)
+        cases.add_node(
+            db.session,
+            case=case,
+            node_type=NodeType.SEARCH_STARTED,
+            occurred_at=NOW + timedelta(hours=1),
+            public_text="x",
+            actor="t",
+            now=NOW,
+        )
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
@@ -152,23 +194,37 @@ def crash_after_sending(app: Flask) -> None:
     """Put every sent message back as a worker that died between sending it and recording it leaves it:
     claimed long enough ago that the next worker takes it over."""
     with app.app_context():
-        db.session.execute(sa.update(OutboxMessage).values(
-            status=OutboxStatus.SENDING, sent_at=None, claimed_by="dead-worker",
-            claimed_at=utcnow() - notices.CLAIM_TIMEOUT - timedelta(minutes=1)))
+        db.session.execute(
+            sa.update(OutboxMessage).values(
+                status=OutboxStatus.SENDING,
+                sent_at=None,
+                claimed_by="dead-worker",
+                claimed_at=utcnow() - notices.CLAIM_TIMEOUT - timedelta(minutes=1),
+            )
+        )
         db.session.commit()
         db.engine.dispose()
 
 
 def message_ids(inbox: Inbox) -> list[str]:
-    return [line.split(":", 1)[1].strip() for _sender, _to, content in inbox.messages
-            for line in content.splitlines() if line.lower().startswith("message-id:")]
+    return [
+        line.split(":", 1)[1].strip()
+        for _sender, _to, content in inbox.messages
+        for line in content.splitlines()
+        if line.lower().startswith("message-id:")
+    ]
 
 
 def test_a_resent_email_carries_the_same_message_id(database_url: str, smtp: Inbox, tmp_path: Path) -> None:
     """Delivery is at least once: a resend after a crash is recognisable by its recipient."""
     port = smtp.port  # type: ignore[attr-defined]
-    app = make_app(database_url, MINGJING_MAIL_HOST="127.0.0.1", MINGJING_MAIL_PORT=port,
-                   MINGJING_MAIL_FROM="notices@court.example", MINGJING_COURT_CODE="鲁1427")
+    app = make_app(
+        database_url,
+        MINGJING_MAIL_HOST="127.0.0.1",
+        MINGJING_MAIL_PORT=port,
+        MINGJING_MAIL_FROM="notices@court.example",
+        MINGJING_COURT_CODE="鲁1427",
+    )
     enqueue(app, 2, Channel.EMAIL, "party@example.com")
     assert "sent 2" in app.test_cli_runner().invoke(args=["notify", "deliver"]).output
     crash_after_sending(app)

@@ -34,8 +34,14 @@ from publicity.models import (
 )
 from tests.conftest import PASSWORD, login
 
-RATINGS = {"procedure": "satisfied", "civility": "satisfied", "efficiency": "unsatisfied", "integrity": "satisfied",
-           "results": "basically_satisfied", "overall": "basically_satisfied"}
+RATINGS = {
+    "procedure": "satisfied",
+    "civility": "satisfied",
+    "efficiency": "unsatisfied",
+    "integrity": "satisfied",
+    "results": "basically_satisfied",
+    "overall": "basically_satisfied",
+}
 
 
 @dataclass
@@ -51,8 +57,17 @@ def _officer_account(court: Court, username: str, name: str, kind: OfficerKind, 
     officer = Officer(court_id=court.id, name=name, kind=kind, team=team, created_at=now)
     db.session.add(officer)
     db.session.flush()
-    accounts.create_account(db.session, username=username, display_name=name, role=role, password=PASSWORD,
-                            court=court, officer_id=officer.id, actor="test", now=now)
+    accounts.create_account(
+        db.session,
+        username=username,
+        display_name=name,
+        role=role,
+        password=PASSWORD,
+        court=court,
+        officer_id=officer.id,
+        actor="test",
+        now=now,
+    )
     return officer
 
 
@@ -66,17 +81,42 @@ def world(app: Flask, court: Court) -> World:
         now = utcnow()
         made = []
         for serial in (1, 2):
-            case = cases.file_case(db.session, court=court_row, number=f"（2026）鲁1427执{serial}号", basis_issuer="夏津县人民法院",
-                                   basis_number="（2025）鲁1427民初1号", amount_applied_fen=5_000_000,
-                                   filed_at=now - timedelta(days=120), actor="test", now=now,
-                                   parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
-                                            cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四")])
+            case = cases.file_case(
+                db.session,
+                court=court_row,
+                number=f"（2026）鲁1427执{serial}号",
+                basis_issuer="夏津县人民法院",
+                basis_number="（2025）鲁1427民初1号",
+                amount_applied_fen=5_000_000,
+                filed_at=now - timedelta(days=120),
+                actor="test",
+                now=now,
+                parties=[
+                    cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三"),
+                    cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四"),
+                ],
+            )
             cases.assign_judge(db.session, case=case, judge=judge, actor="test", now=now)
             made.append(case)
-        first = add_overseer(db.session, court=court_row, name="刘代表", kind=OverseerKind.DEPUTY, phone="13800000001",
-                             email="liu@example.org", actor="test", now=now)
-        second = add_overseer(db.session, court=court_row, name="陈委员", kind=OverseerKind.CPPCC, phone="13800000002",
-                              actor="test", now=now)
+        first = add_overseer(
+            db.session,
+            court=court_row,
+            name="刘代表",
+            kind=OverseerKind.DEPUTY,
+            phone="13800000001",
+            email="liu@example.org",
+            actor="test",
+            now=now,
+        )
+        second = add_overseer(
+            db.session,
+            court=court_row,
+            name="陈委员",
+            kind=OverseerKind.CPPCC,
+            phone="13800000002",
+            actor="test",
+            now=now,
+        )
         db.session.commit()
         return World(made[0].id, made[1].id, first.id, second.id)
 
@@ -84,10 +124,15 @@ def world(app: Flask, court: Court) -> World:
 def _token_of(app: Flask, overseer_id: int) -> str:
     """The link's token, read back from the SMS the outbox holds (it is stored nowhere else)."""
     with app.app_context():
-        message = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation")
-                                     .order_by(OutboxMessage.id.desc())).first()
-        links = [m.params["link"] for m in db.session.scalars(sa.select(OutboxMessage).where(
-            OutboxMessage.kind == "oversight_invitation"))]
+        message = db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.kind == "oversight_invitation")
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        links = [
+            m.params["link"]
+            for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation"))
+        ]
         assert message is not None
         overseer_links = [link for link in links if _invitation_for(app, link) == overseer_id]
         return overseer_links[-1].rsplit("/", 1)[1]
@@ -101,8 +146,10 @@ def _invitation_for(app: Flask, link: str) -> int:
 
 def _invite_both(client: FlaskClient, world: World) -> None:
     assert login(client, "judge").status_code == 303
-    response = client.post(f"/oversight/staff/cases/{world.case_id}/invitations",
-                           data={"overseers": [world.first_overseer, world.second_overseer], "message": "请监督本案"})
+    response = client.post(
+        f"/oversight/staff/cases/{world.case_id}/invitations",
+        data={"overseers": [world.first_overseer, world.second_overseer], "message": "请监督本案"},
+    )
     assert response.status_code == 303
 
 
@@ -111,8 +158,9 @@ def _activate(app: Flask, world: World, overseer_id: int, username: str) -> Flas
     token = _token_of(app, overseer_id)
     page = client.get(f"/oversight/invitations/{token}")
     assert page.status_code == 200 and "（2026）鲁1427执1号" in page.get_data(as_text=True)
-    created = client.post(f"/oversight/invitations/{token}",
-                          data={"username": username, "password": PASSWORD, "confirm": PASSWORD})
+    created = client.post(
+        f"/oversight/invitations/{token}", data={"username": username, "password": PASSWORD, "confirm": PASSWORD}
+    )
     assert created.status_code == 303
     return client
 
@@ -160,12 +208,14 @@ def test_a_bad_activation_keeps_what_was_typed_and_creates_nothing(app: Flask, w
     _invite_both(app.test_client(), world)
     token = _token_of(app, world.first_overseer)
     client = app.test_client()
-    refused = client.post(f"/oversight/invitations/{token}", data={"username": "liu", "password": "short",
-                                                                   "confirm": "different"})
+    refused = client.post(
+        f"/oversight/invitations/{token}", data={"username": "liu", "password": "short", "confirm": "different"}
+    )
     assert refused.status_code == 422 and 'value="liu"' in refused.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Account).where(
-            Account.role == Role.OVERSEER)) == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(Account).where(Account.role == Role.OVERSEER)) == 0
+        )
 
 
 def _accepted_overseer(app: Flask, world: World) -> tuple[FlaskClient, FlaskClient]:
@@ -195,52 +245,80 @@ def test_card_draft_autosaves_and_a_submitted_card_never_changes(app: Flask, wor
     with app.app_context():
         cards_ = list(db.session.scalars(sa.select(EvaluationCard)))
         assert [(c.status, c.comments, c.efficiency.value) for c in cards_] == [
-            (CardStatus.SUBMITTED, "查控不够及时", "unsatisfied")]
+            (CardStatus.SUBMITTED, "查控不够及时", "unsatisfied")
+        ]
         card_id = cards_[0].id
     # An amendment is a new version; both stay visible.
     assert overseer.post(f"/oversight/cases/{world.case_id}/cards/{card_id}/amend").status_code == 303
-    assert overseer.post(url, data={**RATINGS, "efficiency": "satisfied", "comments": "已改进", "submit": "1"}
-                         ).status_code == 303
+    assert (
+        overseer.post(url, data={**RATINGS, "efficiency": "satisfied", "comments": "已改进", "submit": "1"}).status_code
+        == 303
+    )
     page = overseer.get(f"/oversight/cases/{world.case_id}").get_data(as_text=True)
     assert "查控不够及时" in page and "已改进" in page and "修改第 1 版" in page
     # The judge answers; the overseer is told and sees it.
-    answered = judge.post(f"/oversight/staff/cases/{world.case_id}/cards/{card_id}/answer",
-                          data={"text": "已督促加快查控"})
+    answered = judge.post(
+        f"/oversight/staff/cases/{world.case_id}/cards/{card_id}/answer", data={"text": "已督促加快查控"}
+    )
     assert answered.status_code == 303
     assert "已督促加快查控" in overseer.get(f"/oversight/cases/{world.case_id}").get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.kind == "card_answered")) == 2  # SMS and email
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "card_answered")
+            )
+            == 2
+        )  # SMS and email
 
 
 def test_question_answer_and_closure_report_with_pdf(app: Flask, world: World) -> None:
     judge, overseer = _accepted_overseer(app, world)
-    assert overseer.post(f"/oversight/cases/{world.case_id}/questions", data={"text": "财产查控进展如何？"}
-                         ).status_code == 303
+    assert (
+        overseer.post(f"/oversight/cases/{world.case_id}/questions", data={"text": "财产查控进展如何？"}).status_code
+        == 303
+    )
     with app.app_context():
         from oversight.models import Question
 
         question_id = db.session.scalar(sa.select(Question.id))
     work = judge.get("/oversight/staff/").get_data(as_text=True)
     assert "财产查控进展如何" in work
-    assert judge.post(f"/oversight/staff/cases/{world.case_id}/questions/{question_id}/answer",
-                      data={"text": "已冻结存款"}).status_code == 303
+    assert (
+        judge.post(
+            f"/oversight/staff/cases/{world.case_id}/questions/{question_id}/answer", data={"text": "已冻结存款"}
+        ).status_code
+        == 303
+    )
     # Not closed yet: no report.
-    early = judge.post(f"/oversight/staff/cases/{world.case_id}/report", data={"summary": "x", "response_to_cards": "y"})
+    early = judge.post(
+        f"/oversight/staff/cases/{world.case_id}/report", data={"summary": "x", "response_to_cards": "y"}
+    )
     assert early.status_code == 303
     with app.app_context():
         case = db.session.get(EnforcementCase, world.case_id)
-        cases.add_node(db.session, case=case, node_type=NodeType.CLOSED, occurred_at=utcnow(),
-                       closure_mode=ClosureMode.FULLY_PERFORMED, public_text="执行完毕", actor="test", now=utcnow())
+        cases.add_node(
+            db.session,
+            case=case,
+            node_type=NodeType.CLOSED,
+            occurred_at=utcnow(),
+            closure_mode=ClosureMode.FULLY_PERFORMED,
+            public_text="执行完毕",
+            actor="test",
+            now=utcnow(),
+        )
         db.session.commit()
     assert "结案报告" in judge.get("/oversight/staff/").get_data(as_text=True)
-    filed = judge.post(f"/oversight/staff/cases/{world.case_id}/report",
-                       data={"summary": "本案已全部执行到位。", "response_to_cards": "已逐条回复。"})
+    filed = judge.post(
+        f"/oversight/staff/cases/{world.case_id}/report",
+        data={"summary": "本案已全部执行到位。", "response_to_cards": "已逐条回复。"},
+    )
     assert filed.status_code == 303
     page = overseer.get(f"/oversight/cases/{world.case_id}").get_data(as_text=True)
     assert "本案已全部执行到位。" in page
-    assert overseer.post(f"/oversight/cases/{world.case_id}/report/acknowledge", data={"remarks": "同意"}
-                         ).status_code == 303
+    assert (
+        overseer.post(f"/oversight/cases/{world.case_id}/report/acknowledge", data={"remarks": "同意"}).status_code
+        == 303
+    )
     assert "同意" in judge.get(f"/oversight/staff/cases/{world.case_id}").get_data(as_text=True)
     pdf = overseer.get(f"/oversight/cases/{world.case_id}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
@@ -266,8 +344,10 @@ def test_everyone_not_invited_gets_404_on_every_oversight_url_of_the_case(app: F
     # The second overseer declines.
     second = _activate(app, world, world.second_overseer, "chen")
     token = _token_of(app, world.second_overseer)
-    assert second.post(f"/oversight/invitations/{token}", data={"decision": "decline", "reason": "出差"}
-                       ).status_code == 303
+    assert (
+        second.post(f"/oversight/invitations/{token}", data={"decision": "decline", "reason": "出差"}).status_code
+        == 303
+    )
     # Records exist, so ids in the URLs are real.
     overseer.post(f"/oversight/cases/{world.case_id}/questions", data={"text": "问题"})
     other_judge, clerk, anonymous = app.test_client(), app.test_client(), app.test_client()
@@ -276,8 +356,12 @@ def test_everyone_not_invited_gets_404_on_every_oversight_url_of_the_case(app: F
     urls = _oversight_urls(app, world.case_id)
     assert len(urls) >= 19
     leaks = []
-    for name, client in (("declined overseer", second), ("other judge", other_judge), ("clerk", clerk),
-                         ("anonymous", anonymous)):
+    for name, client in (
+        ("declined overseer", second),
+        ("other judge", other_judge),
+        ("clerk", clerk),
+        ("anonymous", anonymous),
+    ):
         for method, url in urls:
             status = client.open(url, method=method).status_code
             if status != 404:
@@ -292,8 +376,17 @@ def test_roster_is_for_admins_and_judges(app: Flask, world: World) -> None:
     judge, clerk = app.test_client(), app.test_client()
     login(judge, "judge")
     login(clerk, "clerk")
-    added = judge.post("/oversight/staff/roster", data={"name": "孙代表", "kind": "deputy", "level": "city",
-                                                        "unit": "德州市人大", "phone": "13900000000", "active": "y"})
+    added = judge.post(
+        "/oversight/staff/roster",
+        data={
+            "name": "孙代表",
+            "kind": "deputy",
+            "level": "city",
+            "unit": "德州市人大",
+            "phone": "13900000000",
+            "active": "y",
+        },
+    )
     assert added.status_code == 303
     assert "孙代表" in judge.get("/oversight/staff/roster").get_data(as_text=True)
     bad = judge.post("/oversight/staff/roster", data={"name": "", "kind": "deputy", "level": "city", "phone": "123"})
@@ -304,8 +397,11 @@ def test_roster_is_for_admins_and_judges(app: Flask, world: World) -> None:
 def test_the_invitation_sms_carries_a_working_link(app: Flask, world: World) -> None:
     _invite_both(app.test_client(), world)
     with app.app_context():
-        sms = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation",
-                                                                OutboxMessage.recipient == "13800000001")).one()
+        sms = db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.kind == "oversight_invitation", OutboxMessage.recipient == "13800000001"
+            )
+        ).one()
         from portal.notify import render
 
         with app.test_request_context():
@@ -314,24 +410,35 @@ def test_the_invitation_sms_carries_a_working_link(app: Flask, world: World) -> 
     assert link and "（2026）鲁1427执1号" in text
     assert app.test_client().get(link.group(0).split("5000", 1)[1]).status_code == 200
     with app.app_context():
-        assert db.session.scalar(sa.select(Invitation.status).where(
-            Invitation.overseer_id == world.first_overseer)) == InvitationStatus.PENDING
+        assert (
+            db.session.scalar(sa.select(Invitation.status).where(Invitation.overseer_id == world.first_overseer))
+            == InvitationStatus.PENDING
+        )
 
 
 def test_the_remind_command_tells_overseers_the_day_before_once(app: Flask, world: World) -> None:
     judge, _overseer = _accepted_overseer(app, world)
     tomorrow = (utcnow() + timedelta(hours=20)).astimezone(ZoneInfo("Asia/Shanghai"))
-    scheduled = judge.post(f"/oversight/staff/cases/{world.case_id}/actions",
-                           data={"scheduled_at": tomorrow.strftime("%Y-%m-%dT%H:%M"), "place": "夏津县城关镇",
-                                 "measure": "seizure", "officers": "王法官、赵书记员"})
+    scheduled = judge.post(
+        f"/oversight/staff/cases/{world.case_id}/actions",
+        data={
+            "scheduled_at": tomorrow.strftime("%Y-%m-%dT%H:%M"),
+            "place": "夏津县城关镇",
+            "measure": "seizure",
+            "officers": "王法官、赵书记员",
+        },
+    )
     assert scheduled.status_code == 303
     runner = app.test_cli_runner()
     first = runner.invoke(args=["oversight", "remind"])
     assert first.exit_code == 0 and "reminded 1 overseers" in first.output  # only the one who accepted
     assert "reminded 0 overseers" in runner.invoke(args=["oversight", "remind"]).output
     with app.app_context():
-        sms = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "onsite_reminder",
-                                                                OutboxMessage.recipient == "13800000001")).one()
+        sms = db.session.scalars(
+            sa.select(OutboxMessage).where(
+                OutboxMessage.kind == "onsite_reminder", OutboxMessage.recipient == "13800000001"
+            )
+        ).one()
         from portal.notify import render
 
         with app.test_request_context():
@@ -341,8 +448,10 @@ def test_the_remind_command_tells_overseers_the_day_before_once(app: Flask, worl
 
 def test_a_judge_cannot_schedule_with_bad_input_and_nothing_is_kept(app: Flask, world: World) -> None:
     judge, _overseer = _accepted_overseer(app, world)
-    refused = judge.post(f"/oversight/staff/cases/{world.case_id}/actions",
-                         data={"scheduled_at": "not a time", "place": "", "measure": "nuclear", "officers": ""})
+    refused = judge.post(
+        f"/oversight/staff/cases/{world.case_id}/actions",
+        data={"scheduled_at": "not a time", "place": "", "measure": "nuclear", "officers": ""},
+    )
     assert refused.status_code == 422 and "此项为必填项" in refused.get_data(as_text=True)
     with app.app_context():
         from oversight.models import OnsiteAction
@@ -353,9 +462,16 @@ def test_a_judge_cannot_schedule_with_bad_input_and_nothing_is_kept(app: Flask, 
 def test_overseers_see_only_the_internal_notes_the_court_shared(app: Flask, world: World) -> None:
     judge, overseer = _accepted_overseer(app, world)
     for note, share in (("被执行人名下有一辆货车", "y"), ("内部讨论：暂缓拘留", "")):
-        recorded = judge.post(f"/staff/cases/{world.case_id}/nodes", data={
-            "node_type": "search_started", "occurred_at": "2026-03-01T09:00", "public_text": "启动网络查控",
-            "internal_note": note, **({"share_note": share} if share else {})})
+        recorded = judge.post(
+            f"/staff/cases/{world.case_id}/nodes",
+            data={
+                "node_type": "search_started",
+                "occurred_at": "2026-03-01T09:00",
+                "public_text": "启动网络查控",
+                "internal_note": note,
+                **({"share_note": share} if share else {}),
+            },
+        )
         assert recorded.status_code == 303, recorded.get_data(as_text=True)[:500]
     page = overseer.get(f"/oversight/cases/{world.case_id}").get_data(as_text=True)
     assert "被执行人名下有一辆货车" in page and "暂缓拘留" not in page

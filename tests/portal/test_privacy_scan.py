@@ -111,9 +111,14 @@ def seed_public_demo(app: Flask, *, cases: int = 40, defaulters: int = 200) -> D
     result = app.test_cli_runner().invoke(args=["seed-demo", "--cases", str(cases), "--defaulters", str(defaulters)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    facts = DemoFacts(printed_cases=[tuple(line.split(" 查询码 ", 1)) for line in lines  # type: ignore[misc]
-                                     if " 查询码 " in line],
-                      passwords=dict(m.groups() for line in lines if (m := LOGIN_LINE.fullmatch(line))))
+    facts = DemoFacts(
+        printed_cases=[
+            tuple(line.split(" 查询码 ", 1))
+            for line in lines  # type: ignore[misc]
+            if " 查询码 " in line
+        ],
+        passwords=dict(m.groups() for line in lines if (m := LOGIN_LINE.fullmatch(line))),
+    )
     with app.test_request_context():
         from portal.blueprints.lists import search_key
 
@@ -131,9 +136,13 @@ def seed_public_demo(app: Flask, *, cases: int = 40, defaulters: int = 200) -> D
 
 def _open_cases(session: Session, *, ended: tuple[CaseStage, ...], without: Any) -> list[EnforcementCase]:
     """Cases not in an ``ended`` stage and without a row of the ``without`` model (the demo may hold some)."""
-    return list(session.scalars(sa.select(EnforcementCase).where(
-        EnforcementCase.stage.not_in(ended), EnforcementCase.id.not_in(sa.select(without.case_id)))
-        .order_by(EnforcementCase.id)))
+    return list(
+        session.scalars(
+            sa.select(EnforcementCase)
+            .where(EnforcementCase.stage.not_in(ended), EnforcementCase.id.not_in(sa.select(without.case_id)))
+            .order_by(EnforcementCase.id)
+        )
+    )
 
 
 def _side(case: EnforcementCase, side: PartySide) -> Party:
@@ -148,18 +157,40 @@ def _add_restrictions(session: Session, *, key: bytes, now: Any) -> None:
     candidates = _open_cases(session, ended=(CaseStage.CLOSED,), without=RestrictionOrder)
     entity = next((c for c in candidates if _side(c, PartySide.RESPONDENT).kind == PartyKind.ENTITY), None)
     persons = [c for c in candidates if _side(c, PartySide.RESPONDENT).kind == PartyKind.PERSON][:2]
-    bound = [restrictions.BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, "诸葛法代",
-                                          person_id("371427", date(1975, 5, 5), "321")),
-             restrictions.BoundPersonData(BoundRole.ACTUAL_CONTROLLER, "上官实控",
-                                          person_id("371402", date(1968, 8, 8), "654")),
-             restrictions.BoundPersonData(BoundRole.MAIN_RESPONSIBLE, "东方负责")]
+    bound = [
+        restrictions.BoundPersonData(
+            BoundRole.LEGAL_REPRESENTATIVE, "诸葛法代", person_id("371427", date(1975, 5, 5), "321")
+        ),
+        restrictions.BoundPersonData(
+            BoundRole.ACTUAL_CONTROLLER, "上官实控", person_id("371402", date(1968, 8, 8), "654")
+        ),
+        restrictions.BoundPersonData(BoundRole.MAIN_RESPONSIBLE, "东方负责"),
+    ]
     if entity is not None:
-        restrictions.issue_order(session, case=entity, respondent=_side(entity, PartySide.RESPONDENT),
-                                 items=[RestrictedItem.FLIGHTS, RestrictedItem.HIGH_SPEED_RAIL], issued_on=today,
-                                 bound_persons=bound, key=key, actor=ACTOR, now=now)
-    orders = [restrictions.issue_order(session, case=c, respondent=_side(c, PartySide.RESPONDENT),
-                                       items=list(RestrictedItem)[:3], issued_on=today, key=key, actor=ACTOR, now=now)
-              for c in persons]
+        restrictions.issue_order(
+            session,
+            case=entity,
+            respondent=_side(entity, PartySide.RESPONDENT),
+            items=[RestrictedItem.FLIGHTS, RestrictedItem.HIGH_SPEED_RAIL],
+            issued_on=today,
+            bound_persons=bound,
+            key=key,
+            actor=ACTOR,
+            now=now,
+        )
+    orders = [
+        restrictions.issue_order(
+            session,
+            case=c,
+            respondent=_side(c, PartySide.RESPONDENT),
+            items=list(RestrictedItem)[:3],
+            issued_on=today,
+            key=key,
+            actor=ACTOR,
+            now=now,
+        )
+        for c in persons
+    ]
     if len(orders) > 1:  # a lifted order leaves every public surface; its number must not linger anywhere
         restrictions.lift_order(session, order=orders[-1], reason=LiftReason.PERFORMED, actor=ACTOR, now=now)
 
@@ -169,28 +200,57 @@ def _add_bounties(session: Session, *, key: bytes, now: Any) -> None:
     from publicity.models import RewardKind
 
     candidates = _open_cases(session, ended=(CaseStage.CLOSED, CaseStage.TERMINATED), without=BountyNotice)[:3]
-    notices = [bounties.apply(session, case=c, applicant=_side(c, PartySide.APPLICANT),
-                              respondent=_side(c, PartySide.RESPONDENT), reward_kind=RewardKind.FIXED,
-                              reward_fen=500_000, conditions="提供被执行人可供执行财产线索，经查证属实的，给予奖励。",
-                              key=key, actor=ACTOR, now=now) for c in candidates]
+    notices = [
+        bounties.apply(
+            session,
+            case=c,
+            applicant=_side(c, PartySide.APPLICANT),
+            respondent=_side(c, PartySide.RESPONDENT),
+            reward_kind=RewardKind.FIXED,
+            reward_fen=500_000,
+            conditions="提供被执行人可供执行财产线索，经查证属实的，给予奖励。",
+            key=key,
+            actor=ACTOR,
+            now=now,
+        )
+        for c in candidates
+    ]
     if not notices:
         return
     for notice in notices[:2]:  # the third awaits the court's decision: not public yet
         bounties.decide(session, notice=notice, grant=True, reasons="", actor=ACTOR, now=now)
-    bounties.submit_clue(session, notice=notices[0], text="被执行人名下有一辆轿车停放在县城某小区。",
-                         ip="203.0.113.7", now=now, informant_name=INFORMANT["name"],
-                         informant_phone=INFORMANT["phone"], informant_email=INFORMANT["email"],
-                         wants_reward=True, limits=())
+    bounties.submit_clue(
+        session,
+        notice=notices[0],
+        text="被执行人名下有一辆轿车停放在县城某小区。",
+        ip="203.0.113.7",
+        now=now,
+        informant_name=INFORMANT["name"],
+        informant_phone=INFORMANT["phone"],
+        informant_email=INFORMANT["email"],
+        wants_reward=True,
+        limits=(),
+    )
 
 
 def _add_correction(session: Session, *, now: Any) -> None:
     from publicity import corrections, defaulters
 
-    entry = next(e for e in session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id))
-                 if defaulters.is_public(e, now))
-    corrections.file_request(session, entry=entry, ground=CorrectionGround.INFORMATION_WRONG,
-                             statement="本人已履行完毕，请予更正。", requester_name=REQUESTER["name"],
-                             contact_phone=REQUESTER["phone"], contact_email=REQUESTER["email"], now=now)
+    entry = next(
+        e
+        for e in session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id))
+        if defaulters.is_public(e, now)
+    )
+    corrections.file_request(
+        session,
+        entry=entry,
+        ground=CorrectionGround.INFORMATION_WRONG,
+        statement="本人已履行完毕，请予更正。",
+        requester_name=REQUESTER["name"],
+        contact_phone=REQUESTER["phone"],
+        contact_email=REQUESTER["email"],
+        now=now,
+    )
 
 
 def _add_exposure(session: Session, *, now: Any) -> None:
@@ -199,15 +259,26 @@ def _add_exposure(session: Session, *, now: Any) -> None:
     court = session.scalar(sa.select(Court).limit(1))
     today = now.astimezone(COURT_ZONE).date()
     # (the demo data features some already: add one of each that is not on the board yet)
-    entry = next(e for e in session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id.desc()))
-                 if defaulters.is_public(e, now) and exposure.active_feature(session, entry_id=e.id) is None)
-    exposure.feature(session, court=court, channels=[ExposureChannel.WEBSITE], exposed_on=today, entry=entry,
-                     actor=ACTOR, now=now)
-    order = next((o for o in session.scalars(sa.select(RestrictionOrder).where(RestrictionOrder.lifted_at.is_(None)))
-                  if exposure.active_feature(session, order_id=o.id) is None), None)
+    entry = next(
+        e
+        for e in session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id.desc()))
+        if defaulters.is_public(e, now) and exposure.active_feature(session, entry_id=e.id) is None
+    )
+    exposure.feature(
+        session, court=court, channels=[ExposureChannel.WEBSITE], exposed_on=today, entry=entry, actor=ACTOR, now=now
+    )
+    order = next(
+        (
+            o
+            for o in session.scalars(sa.select(RestrictionOrder).where(RestrictionOrder.lifted_at.is_(None)))
+            if exposure.active_feature(session, order_id=o.id) is None
+        ),
+        None,
+    )
     if order is not None:
-        exposure.feature(session, court=court, channels=[ExposureChannel.WECHAT], exposed_on=today, order=order,
-                         actor=ACTOR, now=now)
+        exposure.feature(
+            session, court=court, channels=[ExposureChannel.WECHAT], exposed_on=today, order=order, actor=ACTOR, now=now
+        )
 
 
 # --- What must stay private ----------------------------------------------------------------------------------------
@@ -324,9 +395,17 @@ def json_strings(value: object) -> Iterator[str]:
         yield value
 
 
-ARGUMENT_ROWS = {"entry_id": DefaulterEntry, "order_id": RestrictionOrder, "notice_id": BountyNotice,
-                 "request_id": CorrectionRequest, "clue_id": BountyClue, "case_id": EnforcementCase,
-                 "party_id": Party, "feature_id": ExposureFeature, "account_id": Account}
+ARGUMENT_ROWS = {
+    "entry_id": DefaulterEntry,
+    "order_id": RestrictionOrder,
+    "notice_id": BountyNotice,
+    "request_id": CorrectionRequest,
+    "clue_id": BountyClue,
+    "case_id": EnforcementCase,
+    "party_id": Party,
+    "feature_id": ExposureFeature,
+    "account_id": Account,
+}
 
 
 def argument_values(session: Session, name: str) -> list[object]:
@@ -343,16 +422,31 @@ def search_queries(session: Session) -> list[str]:
     entries = list(session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id).limit(40)))
     person = next(e for e in entries if e.kind == PartyKind.PERSON)
     entity = next(e for e in entries if e.kind == PartyKind.ENTITY)
-    terminated = session.scalar(sa.select(EnforcementCase.number).where(EnforcementCase.stage == CaseStage.TERMINATED)
-                                .limit(1))
-    queries = [person.name, person.name[:1], person.name_initials, person.name_pinyin, entity.name,
-               entity.name[:3], person.id_masked, entity.id_masked, person.case_number,
-               person.case_number.replace("（", "(").replace("）", ")"),
-               f"{person.name} {person.id_number}", f"{entity.name} {entity.id_number}", person.id_number]
+    terminated = session.scalar(
+        sa.select(EnforcementCase.number).where(EnforcementCase.stage == CaseStage.TERMINATED).limit(1)
+    )
+    queries = [
+        person.name,
+        person.name[:1],
+        person.name_initials,
+        person.name_pinyin,
+        entity.name,
+        entity.name[:3],
+        person.id_masked,
+        entity.id_masked,
+        person.case_number,
+        person.case_number.replace("（", "(").replace("）", ")"),
+        f"{person.name} {person.id_number}",
+        f"{entity.name} {entity.id_number}",
+        person.id_number,
+    ]
     if terminated:
         queries.append(terminated)
-    for model, column in ((RestrictionOrder, RestrictionOrder.name), (BountyNotice, BountyNotice.respondent_name),
-                          (RestrictionBoundPerson, RestrictionBoundPerson.name)):
+    for model, column in (
+        (RestrictionOrder, RestrictionOrder.name),
+        (BountyNotice, BountyNotice.respondent_name),
+        (RestrictionBoundPerson, RestrictionBoundPerson.name),
+    ):
         queries.extend(session.scalars(sa.select(column).order_by(model.id).limit(2)))
     order = session.scalar(sa.select(RestrictionOrder).order_by(RestrictionOrder.id).limit(1))
     if order is not None:
@@ -365,8 +459,11 @@ def start_urls(app: Flask, session: Session, queries: list[str]) -> list[str]:
     GET operation of the OpenAPI document with them."""
     urls: list[str] = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if "GET" not in rule.methods or rule.endpoint == "static" \
-                or access.access_of(app, rule.endpoint) != access.PUBLIC:
+        if (
+            "GET" not in rule.methods
+            or rule.endpoint == "static"
+            or access.access_of(app, rule.endpoint) != access.PUBLIC
+        ):
             continue
         if not rule.arguments:
             base = url_for(rule.endpoint)
@@ -409,8 +506,11 @@ def test_no_public_response_leaks_private_data(app: Flask) -> None:
         seeds = start_urls(app, session, queries)
         court_phones = " ".join(session.scalars(sa.select(Court.contact_phone)))
         staff_case_page = url_for("casework.show", case_id=session.scalar(sa.select(sa.func.min(EnforcementCase.id))))
-        public_endpoints = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods
-                            and r.endpoint != "static" and access.access_of(app, r.endpoint) == access.PUBLIC}
+        public_endpoints = {
+            r.endpoint
+            for r in app.url_map.iter_rules()
+            if "GET" in r.methods and r.endpoint != "static" and access.access_of(app, r.endpoint) == access.PUBLIC
+        }
     assert any(label.startswith("publicity_party") for label in secrets.values())
     assert any(label.startswith("publicity_defaulter_entry") for label in secrets.values())
     if importlib.util.find_spec("publicity.bounties") is not None:

@@ -27,8 +27,12 @@ def _dispose(*apps) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("storage", STORAGES)
 def test_the_fourth_search_in_a_minute_waits_with_retry_after(database_url: str, storage: str) -> None:
     uri = TEST_REDIS_URL if storage == "redis" else "memory://"
-    app = make_app(database_url, MINGJING_SEARCH_RATE_LIMIT="3/minute", RATELIMIT_STORAGE_URI=uri,
-                   RATELIMIT_KEY_PREFIX=f"test-{secrets.token_hex(4)}")
+    app = make_app(
+        database_url,
+        MINGJING_SEARCH_RATE_LIMIT="3/minute",
+        RATELIMIT_STORAGE_URI=uri,
+        RATELIMIT_KEY_PREFIX=f"test-{secrets.token_hex(4)}",
+    )
     client = app.test_client()
     try:
         assert [client.get("/api/v1/defaulters?q=张三").status_code for _ in range(3)] == [200, 200, 200]
@@ -47,8 +51,11 @@ def test_the_fourth_search_in_a_minute_waits_with_retry_after(database_url: str,
 @pytest.mark.parametrize("storage", STORAGES)
 def test_two_processes_share_the_count_only_through_redis(database_url: str, storage: str) -> None:
     prefix = f"test-{secrets.token_hex(4)}"
-    settings = {"MINGJING_SEARCH_RATE_LIMIT": "4/minute", "RATELIMIT_KEY_PREFIX": prefix,
-                "RATELIMIT_STORAGE_URI": TEST_REDIS_URL if storage == "redis" else "memory://"}
+    settings = {
+        "MINGJING_SEARCH_RATE_LIMIT": "4/minute",
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL if storage == "redis" else "memory://",
+    }
     first, second = make_app(database_url, **settings), make_app(database_url, **settings)
     try:
         for app in (first, second, first, second):
@@ -63,8 +70,9 @@ def test_two_processes_share_the_count_only_through_redis(database_url: str, sto
 
 
 def test_a_redis_outage_still_counts_in_memory(database_url: str) -> None:
-    app = make_app(database_url, MINGJING_SEARCH_RATE_LIMIT="2/minute",
-                   RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")  # nothing listens there
+    app = make_app(
+        database_url, MINGJING_SEARCH_RATE_LIMIT="2/minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0"
+    )  # nothing listens there
     client = app.test_client()
     try:
         assert [client.get("/lists/defaulters?q=张三").status_code for _ in range(3)] == [200, 200, 429]
@@ -77,8 +85,10 @@ def test_a_limit_on_post_leaves_the_form_page_alone(database_url: str) -> None:
     client = app.test_client()
     try:
         assert [client.get("/login").status_code for _ in range(4)] == [200] * 4
-        posts = [client.post("/login", data={"username": "nobody", "password": "wrong-password"}).status_code
-                 for _ in range(3)]
+        posts = [
+            client.post("/login", data={"username": "nobody", "password": "wrong-password"}).status_code
+            for _ in range(3)
+        ]
         assert posts == [422, 422, 429]
     finally:
         _dispose(app)

@@ -25,6 +25,7 @@ COMMENT_V2 = "补充意见：案款发放稍慢，建议缩短发放周期。"
 ANSWER = "感谢监督，已责成执行团队在五个工作日内完成案款发放。"
 REMARKS = "已阅，无异议。"
 
+
 def chinese_labels() -> dict[str, str]:
     """The English labels with the words a Chinese reader sees first."""
     return english_labels() | {
@@ -51,12 +52,14 @@ def make_report(*, cards_answered: bool = True) -> tuple[ClosureReport, list[Eva
         "case_number": CASE_NUMBER,
         "court": "杭州市上城区人民法院",
         "judge": "王法官",
-        "parties": [{"side": "applicant", "name": "杭州某某贸易有限公司"},
-                    {"side": "respondent", "name": "张三"}],
+        "parties": [{"side": "applicant", "name": "杭州某某贸易有限公司"}, {"side": "respondent", "name": "张三"}],
         "measures": [
             {"type": "search_started", "on": "2025-03-01T02:00:00+00:00", "text": "发起网络查控"},
-            {"type": "freeze", "on": "2025-03-05T06:30:00+00:00",
-             "text": "冻结被执行人名下银行存款人民币123,456.78元" * 3},
+            {
+                "type": "freeze",
+                "on": "2025-03-05T06:30:00+00:00",
+                "text": "冻结被执行人名下银行存款人民币123,456.78元" * 3,
+            },
             {"type": "retired_node_type", "on": "2025-03-06T06:30:00+00:00", "text": "旧节点"},
         ],
         "amount_applied_fen": 1234567,
@@ -73,18 +76,43 @@ def make_report(*, cards_answered: bool = True) -> tuple[ClosureReport, list[Eva
     ack.overseer = overseer
     report.acknowledgements = [ack]
 
-    first = EvaluationCard(id=10, version=1, amends_id=None, status=CardStatus.SUBMITTED,
-                           procedure=Rating.SATISFIED, civility=Rating.SATISFIED, efficiency=Rating.BASICALLY_SATISFIED,
-                           integrity=Rating.SATISFIED, results=None, overall=Rating.SATISFIED,
-                           witnessed_on_site=True, spoke_with_parties=False, comments=COMMENT_V1,
-                           suggestions="", submitted_at=at(1, 1))
-    second = EvaluationCard(id=11, version=2, amends_id=10, status=CardStatus.SUBMITTED,
-                            procedure=Rating.SATISFIED, civility=Rating.SATISFIED, efficiency=Rating.UNSATISFIED,
-                            integrity=Rating.SATISFIED, results=Rating.SATISFIED, overall=Rating.BASICALLY_SATISFIED,
-                            witnessed_on_site=True, spoke_with_parties=True, comments=COMMENT_V2,
-                            suggestions="缩短案款发放周期。", submitted_at=at(1, 9))
-    draft = EvaluationCard(id=12, version=3, amends_id=11, status=CardStatus.DRAFT, comments="尚未提交的草稿内容",
-                           submitted_at=None)
+    first = EvaluationCard(
+        id=10,
+        version=1,
+        amends_id=None,
+        status=CardStatus.SUBMITTED,
+        procedure=Rating.SATISFIED,
+        civility=Rating.SATISFIED,
+        efficiency=Rating.BASICALLY_SATISFIED,
+        integrity=Rating.SATISFIED,
+        results=None,
+        overall=Rating.SATISFIED,
+        witnessed_on_site=True,
+        spoke_with_parties=False,
+        comments=COMMENT_V1,
+        suggestions="",
+        submitted_at=at(1, 1),
+    )
+    second = EvaluationCard(
+        id=11,
+        version=2,
+        amends_id=10,
+        status=CardStatus.SUBMITTED,
+        procedure=Rating.SATISFIED,
+        civility=Rating.SATISFIED,
+        efficiency=Rating.UNSATISFIED,
+        integrity=Rating.SATISFIED,
+        results=Rating.SATISFIED,
+        overall=Rating.BASICALLY_SATISFIED,
+        witnessed_on_site=True,
+        spoke_with_parties=True,
+        comments=COMMENT_V2,
+        suggestions="缩短案款发放周期。",
+        submitted_at=at(1, 9),
+    )
+    draft = EvaluationCard(
+        id=12, version=3, amends_id=11, status=CardStatus.DRAFT, comments="尚未提交的草稿内容", submitted_at=None
+    )
     for card in (first, second, draft):
         card.overseer = overseer
     if cards_answered:
@@ -122,8 +150,19 @@ def test_chinese_font_is_embedded(pdf: bytes) -> None:
 
 def test_report_text_is_extractable(pdf: bytes, tmp_path: Path) -> None:
     text = pdf_text(pdf, tmp_path)
-    for needle in ("结案报告", CASE_NUMBER, "杭州市上城区人民法院", SUMMARY, RESPONSE, "李代表", COMMENT_V1,
-                   ANSWER, REMARKS, "王法官", "杭州某某贸易有限公司"):
+    for needle in (
+        "结案报告",
+        CASE_NUMBER,
+        "杭州市上城区人民法院",
+        SUMMARY,
+        RESPONSE,
+        "李代表",
+        COMMENT_V1,
+        ANSWER,
+        REMARKS,
+        "王法官",
+        "杭州某某贸易有限公司",
+    ):
         assert needle in text, needle
 
 

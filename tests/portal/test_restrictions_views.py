@@ -53,18 +53,42 @@ def file_case(app: Flask, court_id: int, number: str = "（2026）鲁1427执1号
     with app.app_context():
         court = db.session.get(Court, court_id)
         case = cases.file_case(
-            db.session, court=court, number=number, basis_issuer="夏津县人民法院", basis_number="（2025）鲁1427民初8号",
-            amount_applied_fen=10_000_000, filed_at=NOW - 40 * DAY, actor="t", now=NOW - 40 * DAY,
-            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三",
-                                     id_number=APPLICANT_ID, phone="13800000000"),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.ENTITY, name=COMPANY,
-                                     credit_code=COMPANY_CODE, legal_representative="李四", phone="0534-3210000"),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name=PERSON,
-                                     id_number=PERSON_ID, phone="13900000000")])
+            db.session,
+            court=court,
+            number=number,
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初8号",
+            amount_applied_fen=10_000_000,
+            filed_at=NOW - 40 * DAY,
+            actor="t",
+            now=NOW - 40 * DAY,
+            parties=[
+                cases.PartyData(
+                    side=PartySide.APPLICANT,
+                    kind=PartyKind.PERSON,
+                    name="张三",
+                    id_number=APPLICANT_ID,
+                    phone="13800000000",
+                ),
+                cases.PartyData(
+                    side=PartySide.RESPONDENT,
+                    kind=PartyKind.ENTITY,
+                    name=COMPANY,
+                    credit_code=COMPANY_CODE,
+                    legal_representative="李四",
+                    phone="0534-3210000",
+                ),
+                cases.PartyData(
+                    side=PartySide.RESPONDENT,
+                    kind=PartyKind.PERSON,
+                    name=PERSON,
+                    id_number=PERSON_ID,
+                    phone="13900000000",
+                ),
+            ],
+        )
         db.session.commit()
         return case.id
-
-
 
 
 def respondent_id(app: Flask, case_id: int, name: str) -> int:
@@ -75,10 +99,15 @@ def respondent_id(app: Flask, case_id: int, name: str) -> int:
 
 def issue_data(app: Flask, case_id: int, name: str = COMPANY, **changes: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "respondent": str(respondent_id(app, case_id, name)), "items": ["flights", "high_speed_rail"],
+        "respondent": str(respondent_id(app, case_id, name)),
+        "items": ["flights", "high_speed_rail"],
         "issued_on": TODAY.isoformat(),
-        "bound-0-role": "legal_representative", "bound-0-name": "李四", "bound-0-id_number": REP_ID,
-        "bound-1-role": "actual_controller", "bound-1-name": "单雄", "bound-1-id_number": CONTROLLER_ID,
+        "bound-0-role": "legal_representative",
+        "bound-0-name": "李四",
+        "bound-0-id_number": REP_ID,
+        "bound-1-role": "actual_controller",
+        "bound-1-name": "单雄",
+        "bound-1-id_number": CONTROLLER_ID,
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -92,10 +121,12 @@ def order_count(app: Flask) -> int:
 def check(client: FlaskClient, response, name: str) -> None:  # type: ignore[no-untyped-def]
     """Validate a response body against the named schema of the served OpenAPI document."""
     document = client.get("/api/openapi.json").json
-    registry = Registry().with_resource("urn:mingjing-openapi",
-                                        Resource.from_contents(document, default_specification=DRAFT202012))
-    validator = jsonschema.Draft202012Validator({"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"},
-                                                registry=registry)
+    registry = Registry().with_resource(
+        "urn:mingjing-openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"}, registry=registry
+    )
     validator.validate(response.json)
 
 
@@ -143,8 +174,10 @@ def test_a_clerk_issues_an_order_and_it_is_public_at_once(app: Flask, clerk: Fla
     with app.app_context():
         order = db.session.get(RestrictionOrder, order_id)
         assert order.items == ["flights", "high_speed_rail"] and order.created_by == "clerk"
-        assert [(p.role.value, p.name) for p in order.bound_persons] == [("legal_representative", "李四"),
-                                                                         ("actual_controller", "单雄")]
+        assert [(p.role.value, p.name) for p in order.bound_persons] == [
+            ("legal_representative", "李四"),
+            ("actual_controller", "单雄"),
+        ]
     public = app.test_client().get(f"/lists/restrictions/{order_id}")
     body = public.get_data(as_text=True)
     assert public.status_code == 200
@@ -160,16 +193,19 @@ def test_issuing_with_csrf_on(database_url: str) -> None:
     app = make_app(database_url, WTF_CSRF_ENABLED=True)
     try:
         with app.app_context():
-            court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t",
-                                     now=NOW)
+            court = courts.add_court(
+                db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW
+            )
             db.session.commit()
             court_id = court.id
         case_id = file_case(app, court_id)
         create_account(app, "judge", Role.JUDGE)
         client = app.test_client()
         token = csrf_token_from(client.get("/login").get_data(as_text=True))
-        assert client.post("/login", data={"username": "judge", "password": PASSWORD,
-                                           "csrf_token": token}).status_code == 303
+        assert (
+            client.post("/login", data={"username": "judge", "password": PASSWORD, "csrf_token": token}).status_code
+            == 303
+        )
         url = f"/staff/cases/{case_id}/restrictions/new"
         assert client.post(url, data=issue_data(app, case_id)).status_code == 400  # no token
         assert order_count(app) == 0
@@ -189,18 +225,22 @@ def test_issuing_with_csrf_on(database_url: str) -> None:
             db.engine.dispose()
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"items": None}, REQUIRED_ZH),  # no item ticked
-    ({"items": ["flights", "yachts"]}, None),  # not one of the nine
-    ({"issued_on": (TODAY + 3 * DAY).isoformat()}, "日期不能晚于今天"),
-    ({"issued_on": "2026-02-30"}, None),
-    ({"respondent": "999999"}, None),
-    ({"bound-0-id_number": REP_ID[:-1] + ("0" if REP_ID[-1] != "0" else "1")}, "身份证号码须为 18 位且校验位正确"),
-    ({"bound-1-name": ""}, REQUIRED_ZH),  # a row with a role and a number but no name
-    ({"bound-2-name": "钱七"}, REQUIRED_ZH),  # a name without a role
-])
-def test_invalid_input_is_422_in_chinese_and_nothing_is_saved(app: Flask, clerk: FlaskClient, case_id: int,
-                                                              changes: dict[str, object], message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"items": None}, REQUIRED_ZH),  # no item ticked
+        ({"items": ["flights", "yachts"]}, None),  # not one of the nine
+        ({"issued_on": (TODAY + 3 * DAY).isoformat()}, "日期不能晚于今天"),
+        ({"issued_on": "2026-02-30"}, None),
+        ({"respondent": "999999"}, None),
+        ({"bound-0-id_number": REP_ID[:-1] + ("0" if REP_ID[-1] != "0" else "1")}, "身份证号码须为 18 位且校验位正确"),
+        ({"bound-1-name": ""}, REQUIRED_ZH),  # a row with a role and a number but no name
+        ({"bound-2-name": "钱七"}, REQUIRED_ZH),  # a name without a role
+    ],
+)
+def test_invalid_input_is_422_in_chinese_and_nothing_is_saved(
+    app: Flask, clerk: FlaskClient, case_id: int, changes: dict[str, object], message: str | None
+) -> None:
     response = clerk.post(f"/staff/cases/{case_id}/restrictions/new", data=issue_data(app, case_id, **changes))
     body = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -210,16 +250,21 @@ def test_invalid_input_is_422_in_chinese_and_nothing_is_saved(app: Flask, clerk:
     assert order_count(app) == 0
 
 
-def test_business_rules_are_422_with_the_message_and_nothing_saved(app: Flask, clerk: FlaskClient,
-                                                                   case_id: int) -> None:
+def test_business_rules_are_422_with_the_message_and_nothing_saved(
+    app: Flask, clerk: FlaskClient, case_id: int
+) -> None:
     # Bound persons belong to orders against organisations only.
     response = clerk.post(f"/staff/cases/{case_id}/restrictions/new", data=issue_data(app, case_id, PERSON))
     assert response.status_code == 422 and 'class="form-errors"' in response.get_data(as_text=True)
     assert order_count(app) == 0
     # The applicant is not a respondent: not even offered.
     applicant = respondent_id(app, case_id, "张三")
-    assert clerk.post(f"/staff/cases/{case_id}/restrictions/new",
-                      data=issue_data(app, case_id, respondent=str(applicant))).status_code == 422
+    assert (
+        clerk.post(
+            f"/staff/cases/{case_id}/restrictions/new", data=issue_data(app, case_id, respondent=str(applicant))
+        ).status_code
+        == 422
+    )
     assert order_count(app) == 0
     issued(clerk, app, case_id)
     again = clerk.post(f"/staff/cases/{case_id}/restrictions/new", data=issue_data(app, case_id))
@@ -235,9 +280,13 @@ def test_staff_pages_are_refused_to_everyone_else(app: Flask, case_id: int) -> N
     owner = app.test_client()
     login(owner, "clerk")
     order_id = issued(owner, app, case_id)
-    urls = [("get", f"/staff/cases/{case_id}/restrictions/new"), ("post", f"/staff/cases/{case_id}/restrictions/new"),
-            ("get", "/staff/restrictions"), ("get", f"/staff/restrictions/{order_id}"),
-            ("post", f"/staff/restrictions/{order_id}")]
+    urls = [
+        ("get", f"/staff/cases/{case_id}/restrictions/new"),
+        ("post", f"/staff/cases/{case_id}/restrictions/new"),
+        ("get", "/staff/restrictions"),
+        ("get", f"/staff/restrictions/{order_id}"),
+        ("post", f"/staff/restrictions/{order_id}"),
+    ]
     anonymous = app.test_client()
     for method, url in urls:
         response = getattr(anonymous, method)(url, data={"reason": "performed"} if method == "post" else None)
@@ -258,8 +307,9 @@ def test_another_courts_staff_get_404(app: Flask, case_id: int) -> None:
     login(owner, "clerk")
     order_id = issued(owner, app, case_id)
     with app.app_context():
-        other = courts.add_court(db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="t",
-                                 now=NOW)
+        other = courts.add_court(
+            db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="t", now=NOW
+        )
         db.session.commit()
         other_id = other.id
     create_account(app, "foreign", Role.JUDGE)
@@ -281,11 +331,24 @@ def test_another_courts_staff_get_404(app: Flask, case_id: int) -> None:
 # --- Lifting --------------------------------------------------------------------------------------------------
 
 
-def test_lifting_answers_410_and_the_order_leaves_search_api_and_csv(app: Flask, clerk: FlaskClient,
-                                                                      case_id: int) -> None:
+def test_lifting_answers_410_and_the_order_leaves_search_api_and_csv(
+    app: Flask, clerk: FlaskClient, case_id: int
+) -> None:
     order_id = issued(clerk, app, case_id)
-    kept = issued(clerk, app, case_id, PERSON, **{"bound-0-role": "", "bound-0-name": "", "bound-0-id_number": "",
-                                                  "bound-1-role": "", "bound-1-name": "", "bound-1-id_number": ""})
+    kept = issued(
+        clerk,
+        app,
+        case_id,
+        PERSON,
+        **{
+            "bound-0-role": "",
+            "bound-0-name": "",
+            "bound-0-id_number": "",
+            "bound-1-role": "",
+            "bound-1-name": "",
+            "bound-1-id_number": "",
+        },
+    )
     public = app.test_client()
     assert order_id in links(public.get("/lists/restrictions").get_data(as_text=True))
     assert public.get(f"/lists/restrictions/{order_id}").status_code == 200
@@ -321,11 +384,15 @@ def test_a_former_legal_representative_is_released_alone(app: Flask, clerk: Flas
     assert links(public.get("/lists/restrictions?q=李四").get_data(as_text=True)) == [order_id]
     refused = clerk.post(f"/staff/restrictions/{order_id}", data={"person": str(controller), "note": "不是"})
     assert refused.status_code == 422
-    assert clerk.post(f"/staff/restrictions/{order_id}", data={"person": str(representative), "note": ""}) \
-        .status_code == 422  # the reasons are required
+    assert (
+        clerk.post(f"/staff/restrictions/{order_id}", data={"person": str(representative), "note": ""}).status_code
+        == 422
+    )  # the reasons are required
     assert clerk.post(f"/staff/restrictions/{order_id}", data={"person": "999999", "note": "x"}).status_code == 404
-    released = clerk.post(f"/staff/restrictions/{order_id}",
-                          data={"person": str(representative), "note": "2024年已变更法定代表人，非实际控制人"})
+    released = clerk.post(
+        f"/staff/restrictions/{order_id}",
+        data={"person": str(representative), "note": "2024年已变更法定代表人，非实际控制人"},
+    )
     assert released.status_code == 303
     assert links(public.get("/lists/restrictions?q=李四").get_data(as_text=True)) == []
     assert links(public.get("/lists/restrictions?q=单雄").get_data(as_text=True)) == [order_id]
@@ -341,9 +408,21 @@ def test_a_former_legal_representative_is_released_alone(app: Flask, clerk: Flas
 @pytest.fixture
 def published(app: Flask, clerk: FlaskClient, case_id: int) -> dict[str, int]:
     company = issued(clerk, app, case_id)
-    person = issued(clerk, app, case_id, PERSON, **{"bound-0-role": "", "bound-0-name": "", "bound-0-id_number": "",
-                                                    "bound-1-role": "", "bound-1-name": "", "bound-1-id_number": "",
-                                                    "items": ["travel", "vehicles"]})
+    person = issued(
+        clerk,
+        app,
+        case_id,
+        PERSON,
+        **{
+            "bound-0-role": "",
+            "bound-0-name": "",
+            "bound-0-id_number": "",
+            "bound-1-role": "",
+            "bound-1-name": "",
+            "bound-1-id_number": "",
+            "items": ["travel", "vehicles"],
+        },
+    )
     return {"company": company, "person": person}
 
 
@@ -410,7 +489,8 @@ def test_api_items_and_pages(app: Flask, client: FlaskClient, published: dict[st
     assert item["name"] == COMPANY and item["kind"] == "entity" and item["id_number_masked"] == "91371427MA****3459"
     assert [(p["role"], p["name"], p["id_number_masked"]) for p in item["bound_persons"]] == [
         ("legal_representative", "李四", REP_ID[:10] + "****" + REP_ID[14:]),
-        ("actual_controller", "单雄", CONTROLLER_ID[:10] + "****" + CONTROLLER_ID[14:])]
+        ("actual_controller", "单雄", CONTROLLER_ID[:10] + "****" + CONTROLLER_ID[14:]),
+    ]
     assert [i["code"] for i in item["items"]] == ["flights", "high_speed_rail"]
     assert all(i["label"] for i in item["items"])
     assert item["case_number"] == "（2026）鲁1427执1号" and item["court"] == "夏津县人民法院"
@@ -422,8 +502,20 @@ def test_api_items_and_pages(app: Flask, client: FlaskClient, published: dict[st
         court_id = court.id
     for serial in range(2, 27):
         new_case = file_case(app, court_id, f"（2026）鲁1427执{serial}号")
-        issued(client, app, new_case, PERSON, **{"bound-0-role": "", "bound-0-name": "", "bound-0-id_number": "",
-                                                 "bound-1-role": "", "bound-1-name": "", "bound-1-id_number": ""})
+        issued(
+            client,
+            app,
+            new_case,
+            PERSON,
+            **{
+                "bound-0-role": "",
+                "bound-0-name": "",
+                "bound-0-id_number": "",
+                "bound-1-role": "",
+                "bound-1-name": "",
+                "bound-1-id_number": "",
+            },
+        )
     url: str | None = "/api/v1/restrictions?q=赵六"
     seen: list[int] = []
     pages = 0
@@ -436,7 +528,7 @@ def test_api_items_and_pages(app: Flask, client: FlaskClient, published: dict[st
     assert pages == 2 and len(seen) == 26 == len(set(seen)) and seen == sorted(seen, reverse=True)
     body = client.get("/lists/restrictions").get_data(as_text=True)
     start = body.index("/lists/restrictions?cursor=")
-    rest = links(client.get(html.unescape(body[start:body.index('"', start)])).get_data(as_text=True))
+    rest = links(client.get(html.unescape(body[start : body.index('"', start)])).get_data(as_text=True))
     assert len(links(body)) == 20 and len(rest) == 7 and not set(rest) & set(links(body))
 
 
@@ -456,8 +548,9 @@ def test_no_public_surface_reveals_a_full_number(client: FlaskClient, published:
     for q in ("", "李四", "zl", COMPANY, "3714271982****1232", "(2026)鲁1427执1号"):
         for url in (f"/lists/restrictions?q={quote(q)}", f"/api/v1/restrictions?q={quote(q)}"):
             surfaces[url] = client.get(url).get_data(as_text=True)
-        surfaces["fragment " + q] = client.get(f"/lists/restrictions?q={quote(q)}",
-                                               headers={"HX-Request": "true"}).get_data(as_text=True)
+        surfaces["fragment " + q] = client.get(
+            f"/lists/restrictions?q={quote(q)}", headers={"HX-Request": "true"}
+        ).get_data(as_text=True)
     for order_id in published.values():
         surfaces[f"order {order_id}"] = client.get(f"/lists/restrictions/{order_id}").get_data(as_text=True)
     surfaces["csv"] = client.get("/lists/restrictions.csv").get_data(as_text=True)
@@ -497,13 +590,24 @@ def test_a_listings_subscriber_hears_of_issue_and_lifting(app: Flask, clerk: Fla
     with app.app_context():
         case = db.session.get(EnforcementCase, case_id)
         applicant = next(p for p in case.parties if p.side == PartySide.APPLICANT)
-        notices.subscribe(db.session, case=case, party=applicant, channel=Channel.EMAIL, address="zhang@example.cn",
-                          locale="zh_CN", now=NOW, topic=SubscriptionTopic.LISTINGS)
+        notices.subscribe(
+            db.session,
+            case=case,
+            party=applicant,
+            channel=Channel.EMAIL,
+            address="zhang@example.cn",
+            locale="zh_CN",
+            now=NOW,
+            topic=SubscriptionTopic.LISTINGS,
+        )
         db.session.commit()
     order_id = issued(clerk, app, case_id)
     assert clerk.post(f"/staff/restrictions/{order_id}", data={"reason": "performed"}).status_code == 303
     with app.app_context():
-        messages = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "listing_event")
-                                      .order_by(OutboxMessage.id)).all()
+        messages = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.kind == "listing_event").order_by(OutboxMessage.id)
+        ).all()
         assert [(m.recipient, m.params["event"], m.params["respondent"]) for m in messages] == [
-            ("zhang@example.cn", "restricted", COMPANY), ("zhang@example.cn", "restriction_lifted", COMPANY)]
+            ("zhang@example.cn", "restricted", COMPANY),
+            ("zhang@example.cn", "restriction_lifted", COMPANY),
+        ]

@@ -39,10 +39,21 @@ def test_query_codes_survive_a_rotated_secret_key(database_url: str, tmp_path) -
     with first.app_context():
         from publicity import courts
 
-        court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
-        case = cases.file_case(db.session, court=court, number="（2026）鲁1427执9号", basis_issuer="x", basis_number="y",
-                               amount_applied_fen=100, filed_at=NOW, actor="t", now=NOW,
-                               parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="甲")])
+        court = courts.add_court(
+            db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW
+        )
+        case = cases.file_case(
+            db.session,
+            court=court,
+            number="（2026）鲁1427执9号",
+            basis_issuer="x",
+            basis_number="y",
+            amount_applied_fen=100,
+            filed_at=NOW,
+            actor="t",
+            now=NOW,
+            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="甲")],
+        )
         from portal.blueprints.casework import query_code_key
 
         with first.test_request_context():
@@ -50,7 +61,9 @@ def test_query_codes_survive_a_rotated_secret_key(database_url: str, tmp_path) -
         db.session.commit()
         db.engine.dispose()
     rotated = make_app(database_url, SECRET_KEY="new-secret", MINGJING_QUERY_CODE_KEY="stable-code-key")
-    response = rotated.test_client().post("/cases/lookup", data={"case_number": "（2026）鲁1427执9号", "query_code": code})
+    response = rotated.test_client().post(
+        "/cases/lookup", data={"case_number": "（2026）鲁1427执9号", "query_code": code}
+    )
     assert response.status_code == 303
     with rotated.app_context():
         db.engine.dispose()
@@ -72,8 +85,15 @@ def test_a_resumption_on_new_years_morning_gets_that_years_number(app: Flask, co
         case = file(db.session, db.session.get(Court, court.id), "（2026）鲁1427执7号")
         terminate(db.session, case)
         new_year_morning = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 2027-01-01 07:30 court time
-        resumed = cases.resume_case(db.session, case=case, new_number=None, occurred_at=new_year_morning,
-                                    public_text="", actor="t", now=new_year_morning)
+        resumed = cases.resume_case(
+            db.session,
+            case=case,
+            new_number=None,
+            occurred_at=new_year_morning,
+            public_text="",
+            actor="t",
+            now=new_year_morning,
+        )
         assert resumed.number == "（2027）鲁1427执恢1号"
 
 
@@ -87,19 +107,46 @@ def test_a_second_removal_ground_is_refused(app: Flask, court) -> None:  # type:
 
     with app.app_context():
         entry = defaulters.list_defaulter(
-            db.session, court=db.session.get(Court, court.id), key=b"k", actor="t", now=NOW,
-            data=defaulters.EntryData(kind=PartyKind.PERSON, name="张三", id_number=ZHANG_ID,
-                                      case_number="（2026）鲁1427执301号", basis_number="x", basis_issuer="y",
-                                      obligation="z", circumstance="c", ground=defaulters.ListingGround.ASSET_REPORT,
-                                      filed_on=NOW.date(), unperformed_fen=1))
+            db.session,
+            court=db.session.get(Court, court.id),
+            key=b"k",
+            actor="t",
+            now=NOW,
+            data=defaulters.EntryData(
+                kind=PartyKind.PERSON,
+                name="张三",
+                id_number=ZHANG_ID,
+                case_number="（2026）鲁1427执301号",
+                basis_number="x",
+                basis_issuer="y",
+                obligation="z",
+                circumstance="c",
+                ground=defaulters.ListingGround.ASSET_REPORT,
+                filed_on=NOW.date(),
+                unperformed_fen=1,
+            ),
+        )
         calendar = workdays.Calendar()
-        defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=NOW,
-                                         calendar=calendar, actor="t", now=NOW)
+        defaulters.record_removal_ground(
+            db.session,
+            entry=entry,
+            reason=RemovalReason.PERFORMED,
+            occurred_at=NOW,
+            calendar=calendar,
+            actor="t",
+            now=NOW,
+        )
         due = entry.removal_due
         with pytest.raises(RemovalGroundRecorded):
-            defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.REVOKED,
-                                             occurred_at=datetime(2026, 6, 1, tzinfo=UTC), calendar=calendar,
-                                             actor="t", now=NOW)
+            defaulters.record_removal_ground(
+                db.session,
+                entry=entry,
+                reason=RemovalReason.REVOKED,
+                occurred_at=datetime(2026, 6, 1, tzinfo=UTC),
+                calendar=calendar,
+                actor="t",
+                now=NOW,
+            )
         assert entry.removal_due == due
 
 
@@ -113,22 +160,42 @@ def test_the_removal_clock_runs_from_the_day_the_ground_arose(app: Flask, court,
 
     with app.app_context():
         entry = defaulters.list_defaulter(
-            db.session, court=db.session.get(Court, court.id), key=b"k", actor="t", now=NOW,
-            data=defaulters.EntryData(kind=PartyKind.PERSON, name="张三", id_number=ZHANG_ID,
-                                      case_number="（2026）鲁1427执301号", basis_number="x", basis_issuer="y",
-                                      obligation="z", circumstance="c", ground=defaulters.ListingGround.ABLE_BUT_REFUSES,
-                                      filed_on=NOW.date(), unperformed_fen=1))
+            db.session,
+            court=db.session.get(Court, court.id),
+            key=b"k",
+            actor="t",
+            now=NOW,
+            data=defaulters.EntryData(
+                kind=PartyKind.PERSON,
+                name="张三",
+                id_number=ZHANG_ID,
+                case_number="（2026）鲁1427执301号",
+                basis_number="x",
+                basis_issuer="y",
+                obligation="z",
+                circumstance="c",
+                ground=defaulters.ListingGround.ABLE_BUT_REFUSES,
+                filed_on=NOW.date(),
+                unperformed_fen=1,
+            ),
+        )
         db.session.commit()
         entry_id = entry.id
     clerk = app.test_client()
     login(clerk, "clerk")
     today = datetime.now(UTC).astimezone(deadlines.COURT_ZONE).date()
-    future = clerk.post(f"/lists/staff/entries/{entry_id}",
-                        data={"reason": "performed", "occurred_on": (today + timedelta(days=1)).isoformat()})
+    future = clerk.post(
+        f"/lists/staff/entries/{entry_id}",
+        data={"reason": "performed", "occurred_on": (today + timedelta(days=1)).isoformat()},
+    )
     assert future.status_code == 422 and "日期不能晚于今天" in future.get_data(as_text=True)
     paid_on = today - timedelta(days=20)
-    assert clerk.post(f"/lists/staff/entries/{entry_id}",
-                      data={"reason": "performed", "occurred_on": paid_on.isoformat()}).status_code == 303
+    assert (
+        clerk.post(
+            f"/lists/staff/entries/{entry_id}", data={"reason": "performed", "occurred_on": paid_on.isoformat()}
+        ).status_code
+        == 303
+    )
     with app.app_context():
         due = db.session.get(DefaulterEntry, entry_id).removal_due
     assert paid_on < due < today  # three working days after the payment: already late
@@ -148,8 +215,9 @@ def test_staff_list_pages_use_a_constant_number_of_queries(app: Flask, court, ac
     with app.app_context():
         court_row = db.session.get(Court, court.id)
         for serial in range(1, 41):  # forty cases, each with its own judge
-            judge = court_service.add_officer(db.session, court=court_row, name=f"法官{serial}", kind=OfficerKind.JUDGE,
-                                              actor="t", now=NOW)
+            judge = court_service.add_officer(
+                db.session, court=court_row, name=f"法官{serial}", kind=OfficerKind.JUDGE, actor="t", now=NOW
+            )
             file(db.session, court_row, f"（2026）鲁1427执{serial}号", judge=judge)
         db.session.commit()
     clerk = app.test_client()

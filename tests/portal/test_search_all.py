@@ -19,10 +19,19 @@ KEY = b"search-all"
 
 def entry_data(name: str, number: str, case_number: str, kind: PartyKind = PartyKind.ENTITY) -> defaulters.EntryData:
     return defaulters.EntryData(
-        kind=kind, name=name, id_number=number, case_number=case_number, basis_number="（2025）鲁1427民初1号",
-        basis_issuer="夏津县人民法院", obligation="给付货款", circumstance="违反财产报告制度",
-        ground=ListingGround.ASSET_REPORT, filed_on=date(2026, 1, 5), unperformed_fen=500_000,
-        legal_representative="李四" if kind == PartyKind.ENTITY else "")
+        kind=kind,
+        name=name,
+        id_number=number,
+        case_number=case_number,
+        basis_number="（2025）鲁1427民初1号",
+        basis_issuer="夏津县人民法院",
+        obligation="给付货款",
+        circumstance="违反财产报告制度",
+        ground=ListingGround.ASSET_REPORT,
+        filed_on=date(2026, 1, 5),
+        unperformed_fen=500_000,
+        legal_representative="李四" if kind == PartyKind.ENTITY else "",
+    )
 
 
 @pytest.fixture
@@ -34,13 +43,37 @@ def on_every_list(app: Flask, court) -> None:  # type: ignore[no-untyped-def]
         case = file(db.session, court_row, "（2026）鲁1427执1号")
         applicant = next(p for p in case.parties if p.side == PartySide.APPLICANT)
         respondent = next(p for p in case.parties if p.side == PartySide.RESPONDENT)
-        defaulters.list_defaulter(db.session, court=court_row, data=entry_data(RESPONDENT.name, CREDIT, case.number),
-                                  key=KEY, actor="t", now=NOW, case=case)
-        restrictions.issue_order(db.session, case=case, respondent=respondent, items=[RestrictedItem.FLIGHTS],
-                                 issued_on=NOW.date(), key=KEY, actor="t", now=NOW)
-        notice = bounties.apply(db.session, case=case, applicant=applicant, respondent=respondent,
-                                reward_kind=RewardKind.FIXED, reward_fen=1_000_000, conditions="提供财产线索并执行到位",
-                                key=KEY, actor="t", now=NOW)
+        defaulters.list_defaulter(
+            db.session,
+            court=court_row,
+            data=entry_data(RESPONDENT.name, CREDIT, case.number),
+            key=KEY,
+            actor="t",
+            now=NOW,
+            case=case,
+        )
+        restrictions.issue_order(
+            db.session,
+            case=case,
+            respondent=respondent,
+            items=[RestrictedItem.FLIGHTS],
+            issued_on=NOW.date(),
+            key=KEY,
+            actor="t",
+            now=NOW,
+        )
+        notice = bounties.apply(
+            db.session,
+            case=case,
+            applicant=applicant,
+            respondent=respondent,
+            reward_kind=RewardKind.FIXED,
+            reward_fen=1_000_000,
+            conditions="提供财产线索并执行到位",
+            key=KEY,
+            actor="t",
+            now=NOW,
+        )
         bounties.decide(db.session, notice=notice, grant=True, reasons="", actor="t", now=NOW)
         terminate(db.session, file(db.session, court_row, "（2026）鲁1427执2号"))
         db.session.commit()
@@ -75,8 +108,10 @@ def test_nothing_found_says_so_in_every_section(app: Flask, on_every_list: None)
 def test_one_list_pages_with_a_keyset_cursor_and_htmx_gets_only_the_results(app: Flask, court) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         court_row = db.session.get(Court, court.id)
-        rows = [entry_data(f"王{chr(0x4e00 + i)}", "", f"（2026）鲁1427执{100 + i}号", kind=PartyKind.PERSON)
-                for i in range(25)]
+        rows = [
+            entry_data(f"王{chr(0x4E00 + i)}", "", f"（2026）鲁1427执{100 + i}号", kind=PartyKind.PERSON)
+            for i in range(25)
+        ]
         defaulters.bulk_insert(db.session, defaulters.bulk_rows(court_row, rows, key=KEY, now=NOW))
         db.session.commit()
     client = app.test_client()
@@ -91,7 +126,7 @@ def test_one_list_pages_with_a_keyset_cursor_and_htmx_gets_only_the_results(app:
     seen = {line for line in (first + second).split('href="/lists/defaulters/')[1:]}
     assert len(seen) == 25
     fragment = client.get("/search", query_string={"q": "王"}, headers={"HX-Request": "true"})
-    assert fragment.get_data(as_text=True).lstrip().startswith("<div id=\"search-results\"")
+    assert fragment.get_data(as_text=True).lstrip().startswith('<div id="search-results"')
 
 
 def test_bad_input_is_a_clear_422(app: Flask, court) -> None:  # type: ignore[no-untyped-def]
@@ -107,7 +142,9 @@ def test_the_court_filter_applies_to_every_list(app: Flask, on_every_list: None)
     from publicity import courts
 
     with app.app_context():
-        other = courts.add_court(db.session, code="鲁1481", name="乐陵市人民法院", province="山东省", actor="t", now=NOW)
+        other = courts.add_court(
+            db.session, code="鲁1481", name="乐陵市人民法院", province="山东省", actor="t", now=NOW
+        )
         db.session.commit()
         other_id = other.id
     client = app.test_client()

@@ -18,15 +18,31 @@ BODY = "37142719820315123"
 ZHANG_ID = BODY + id_check_digit(BODY)
 
 
-def list_zhang(app: Flask, court_id: int, *, serial: int, grace: int = 0, ground: ListingGround = ListingGround.EVADES,
-               now=NOW) -> int:  # type: ignore[no-untyped-def]
+def list_zhang(
+    app: Flask, court_id: int, *, serial: int, grace: int = 0, ground: ListingGround = ListingGround.EVADES, now=NOW
+) -> int:  # type: ignore[no-untyped-def]
     with app.app_context():
         entry = defaulters.list_defaulter(
-            db.session, court=db.session.get(Court, court_id), key=b"k", actor="t", now=now, grace_months=grace,
+            db.session,
+            court=db.session.get(Court, court_id),
+            key=b"k",
+            actor="t",
+            now=now,
+            grace_months=grace,
             data=defaulters.EntryData(
-                kind=PartyKind.PERSON, name="张三", id_number=ZHANG_ID, case_number=f"（2026）鲁1427执{serial}号",
-                basis_number="（2025）鲁1427民初1号", basis_issuer="夏津县人民法院", obligation="给付款项",
-                circumstance="规避执行", ground=ground, filed_on=date(2026, 1, 5), unperformed_fen=100_000))
+                kind=PartyKind.PERSON,
+                name="张三",
+                id_number=ZHANG_ID,
+                case_number=f"（2026）鲁1427执{serial}号",
+                basis_number="（2025）鲁1427民初1号",
+                basis_issuer="夏津县人民法院",
+                obligation="给付款项",
+                circumstance="规避执行",
+                ground=ground,
+                filed_on=date(2026, 1, 5),
+                unperformed_fen=100_000,
+            ),
+        )
         db.session.commit()
         return entry.id
 
@@ -57,8 +73,15 @@ def test_an_answer_is_reused_until_the_list_changes(app: Flask, court: Court, cl
     assert found(app) == [first, second] and searches == [1]  # a new listing: searched again
     with app.app_context():
         entry = db.session.get(DefaulterEntry, first)
-        defaulters.record_removal_ground(db.session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=NOW,
-                                         calendar=workdays.Calendar(), actor="t", now=NOW)
+        defaulters.record_removal_ground(
+            db.session,
+            entry=entry,
+            reason=RemovalReason.PERFORMED,
+            occurred_at=NOW,
+            calendar=workdays.Calendar(),
+            actor="t",
+            now=NOW,
+        )
         defaulters.remove(db.session, entry=entry, actor="t", now=NOW)
         db.session.commit()
     assert found(app) == [second]  # removed: gone from the very next answer

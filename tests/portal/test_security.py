@@ -21,7 +21,7 @@ def test_headers_on_pages_and_errors(client: FlaskClient) -> None:
 def test_no_cdn_anywhere(client: FlaskClient) -> None:
     body = client.get("/").get_data(as_text=True)
     assert "/static/vendor/htmx-2.0.11.min.js" in body
-    assert "src=\"http" not in body and "href=\"http" not in body
+    assert 'src="http' not in body and 'href="http' not in body
 
 
 def test_production_cookies_are_secure_httponly_lax(database_url: str) -> None:
@@ -35,8 +35,9 @@ def test_production_cookies_are_secure_httponly_lax(database_url: str) -> None:
         db.session.commit()
     create_account(app, "judge", Role.JUDGE)
     client = app.test_client()
-    response = client.post("/login", data={"username": "judge", "password": PASSWORD},
-                           base_url="https://portal.example")
+    response = client.post(
+        "/login", data={"username": "judge", "password": PASSWORD}, base_url="https://portal.example"
+    )
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Strict-Transport-Security" in response.headers

@@ -21,8 +21,16 @@ def terminated_case(app: Flask, court_id: int, number: str, received_fen: int = 
         court = db.session.get(Court, court_id)
         case = file(db.session, court, number)
         if received_fen:
-            funds.record_movement(db.session, case=case, direction=FundDirection.IN, counterparty="划拨",
-                                  amount_fen=received_fen, occurred_at=NOW + timedelta(days=2), actor="t", now=NOW)
+            funds.record_movement(
+                db.session,
+                case=case,
+                direction=FundDirection.IN,
+                counterparty="划拨",
+                amount_fen=received_fen,
+                occurred_at=NOW + timedelta(days=2),
+                actor="t",
+                now=NOW,
+            )
         terminate(db.session, case)
         db.session.commit()
         return case.id
@@ -47,8 +55,9 @@ def test_search_fragment_and_resumption(app: Flask, court) -> None:  # type: ign
     case_id = terminated_case(app, court.id, "（2026）鲁1427执41号")
     terminated_case(app, court.id, "（2026）鲁1427执43号")
     client = app.test_client()
-    by_number = client.get("/lists/terminated", query_string={"q": "(2026)鲁1427执43号"},
-                           headers={"HX-Request": "true"})
+    by_number = client.get(
+        "/lists/terminated", query_string={"q": "(2026)鲁1427执43号"}, headers={"HX-Request": "true"}
+    )
     text = by_number.get_data(as_text=True)
     assert "<html" not in text and "执43号" in text and "执41号" not in text
     assert "HX-Request" in by_number.headers["Vary"]
@@ -56,8 +65,15 @@ def test_search_fragment_and_resumption(app: Flask, court) -> None:  # type: ign
     assert "执41号" in by_name and "执43号" in by_name
     with app.app_context():
         case = db.session.get(EnforcementCase, case_id)
-        cases.resume_case(db.session, case=case, new_number=None, occurred_at=NOW + timedelta(days=200),
-                          public_text="", actor="t", now=NOW + timedelta(days=200))
+        cases.resume_case(
+            db.session,
+            case=case,
+            new_number=None,
+            occurred_at=NOW + timedelta(days=200),
+            public_text="",
+            actor="t",
+            now=NOW + timedelta(days=200),
+        )
         db.session.commit()
     after = client.get("/lists/terminated").get_data(as_text=True)
     assert "执41号" not in after and "执43号" in after

@@ -27,8 +27,11 @@ SPACES = st.text(alphabet=" \t\n\r\u00a0\u3000\u2002", max_size=3)
 case_number_parts = st.builds(
     CaseNumber,
     year=st.integers(1990, 2100),
-    court_code=st.builds(lambda p, d: p + d, st.sampled_from(PROVINCES),
-                         st.one_of(st.from_regex(r"\A[0-9]{2}\Z"), st.from_regex(r"\A[0-9]{4}\Z"))),
+    court_code=st.builds(
+        lambda p, d: p + d,
+        st.sampled_from(PROVINCES),
+        st.one_of(st.from_regex(r"\A[0-9]{2}\Z"), st.from_regex(r"\A[0-9]{4}\Z")),
+    ),
     case_type=st.sampled_from(list(CaseType)),
     serial=st.integers(1, 9_999_999),
 )
@@ -97,9 +100,9 @@ def near_misses(draw: st.DrawFn) -> str:
     # Non-ASCII decimal digits are left to test_non_ascii_digits_never_reach_the_canonical_form (a known bug).
     char = draw(st.characters(codec="utf-8").filter(lambda c: c.isascii() or not c.isdecimal()))
     if change == "delete":
-        return text[:position] + text[position + 1:]
+        return text[:position] + text[position + 1 :]
     if change == "replace":
-        return text[:position] + char + text[position + 1:]
+        return text[:position] + char + text[position + 1 :]
     return text[:position] + char + text[position:]
 
 

@@ -45,10 +45,15 @@ def hidden(number: str) -> str:
 
 
 @SETTINGS
-@given(st.one_of(valid_ids, any_ids, credit_bodies.map(lambda b: b + names.credit_check_char(b))),
-       st.sampled_from(["", " ", "\t", "\u3000", "\n"]), st.sampled_from(["", " ", "\n"]), st.booleans())
-def test_an_18_character_number_shows_only_the_documented_characters(number: str, before: str, after: str,
-                                                                      lower: bool) -> None:
+@given(
+    st.one_of(valid_ids, any_ids, credit_bodies.map(lambda b: b + names.credit_check_char(b))),
+    st.sampled_from(["", " ", "\t", "\u3000", "\n"]),
+    st.sampled_from(["", " ", "\n"]),
+    st.booleans(),
+)
+def test_an_18_character_number_shows_only_the_documented_characters(
+    number: str, before: str, after: str, lower: bool
+) -> None:
     typed = before + (number.lower() if lower else number) + after
     masked = names.mask_number(typed)
     assert len(masked) == 18
@@ -95,7 +100,7 @@ def test_numbers_with_the_gb11643_check_digit_are_valid(number: str) -> None:
 def test_one_changed_character_is_rejected(number: str, position: int, replacement: str) -> None:
     if replacement == number[position] or (replacement == "X" and position < 17):
         replacement = DIGITS[(DIGITS.index(number[position]) + 1) % 10] if number[position] != "X" else "0"
-    changed = number[:position] + replacement + number[position + 1:]
+    changed = number[:position] + replacement + number[position + 1 :]
     assert changed != number
     assert not names.id_number_valid(changed)
 
@@ -104,7 +109,7 @@ def test_one_changed_character_is_rejected(number: str, position: int, replaceme
 @given(valid_ids, st.integers(0, 15))
 def test_two_swapped_neighbours_are_rejected(number: str, position: int) -> None:
     a, b = number[position], number[position + 1]
-    swapped = number[:position] + b + a + number[position + 2:]
+    swapped = number[:position] + b + a + number[position + 2 :]
     assert names.id_number_valid(swapped) == (a == b)
 
 
@@ -129,7 +134,7 @@ def test_credit_codes_follow_gb32100(body: str, position: int, replacement: str)
         assert not names.credit_code_valid(code)
         return
     assert names.credit_code_valid(code)
-    changed = code[:position] + replacement + code[position + 1:]
+    changed = code[:position] + replacement + code[position + 1 :]
     if changed != code:
         assert not names.credit_code_valid(changed)
 
@@ -156,8 +161,14 @@ def listing_app(database_url: str) -> Iterator[Flask]:
     with app.app_context():
         from publicity import courts
 
-        courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t",
-                         now=datetime(2026, 1, 1, tzinfo=UTC))
+        courts.add_court(
+            db.session,
+            code="鲁1427",
+            name="夏津县人民法院",
+            province="山东省",
+            actor="t",
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
         db.session.commit()
     yield app
     with app.app_context():
@@ -173,12 +184,25 @@ def test_public_pages_never_show_the_full_number(listing_app: Flask, number: str
     with listing_app.app_context():
         court = db.session.query(Court).one()
         entry = defaulters.list_defaulter(
-            db.session, court=court, key=listing_app.config["SECRET_KEY"].encode(), actor="t", now=now,
+            db.session,
+            court=court,
+            key=listing_app.config["SECRET_KEY"].encode(),
+            actor="t",
+            now=now,
             data=defaulters.EntryData(
-                kind=PartyKind.PERSON, name="张三", id_number=number, case_number=f"（2026）鲁1427执{next(SERIALS)}号",
-                basis_number="（2025）鲁1427民初1号", basis_issuer="夏津县人民法院", obligation="给付款项",
-                circumstance="有履行能力而拒不履行", ground=ListingGround.ABLE_BUT_REFUSES,
-                filed_on=date(2026, 1, 5), unperformed_fen=100_000))
+                kind=PartyKind.PERSON,
+                name="张三",
+                id_number=number,
+                case_number=f"（2026）鲁1427执{next(SERIALS)}号",
+                basis_number="（2025）鲁1427民初1号",
+                basis_issuer="夏津县人民法院",
+                obligation="给付款项",
+                circumstance="有履行能力而拒不履行",
+                ground=ListingGround.ABLE_BUT_REFUSES,
+                filed_on=date(2026, 1, 5),
+                unperformed_fen=100_000,
+            ),
+        )
         db.session.commit()
         entry_id, masked = entry.id, entry.id_masked
     assert masked == number[:10] + "****" + number[14:]

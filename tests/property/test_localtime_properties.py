@@ -46,5 +46,12 @@ def test_localtime_is_the_courts_wall_clock(zoned_app: Flask) -> None:
     with zoned_app.test_request_context("/"):
         shown = localtime(datetime(2026, 7, 1, 0, 0, tzinfo=UTC))
         zone = zoned_app.config["MINGJING_TIMEZONE"]
-    assert shown == {"Asia/Shanghai": "2026-07-01 08:00", "Europe/Berlin": "2026-07-01 02:00",
-                     "America/New_York": "2026-06-30 20:00", "Pacific/Chatham": "2026-07-01 12:45"}[zone]
+    assert (
+        shown
+        == {
+            "Asia/Shanghai": "2026-07-01 08:00",
+            "Europe/Berlin": "2026-07-01 02:00",
+            "America/New_York": "2026-06-30 20:00",
+            "Pacific/Chatham": "2026-07-01 12:45",
+        }[zone]
+    )

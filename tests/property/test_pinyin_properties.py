@@ -20,12 +20,28 @@ ID_NUMBER = "371427198203151232"  # valid, an adult on NOW
 
 # Surnames, polyphonic surnames (read as surnames), compound ones, and given-name characters
 # (some polyphonic: 长, 重, 行, 乐, 的).
-SURNAMES = ["张", "王", "李", "赵", "周", "吴", "郑", "欧阳", "上官", "司马", "诸葛", *names.SURNAME_READINGS,
-            *names.COMPOUND_SURNAMES]
+SURNAMES = [
+    "张",
+    "王",
+    "李",
+    "赵",
+    "周",
+    "吴",
+    "郑",
+    "欧阳",
+    "上官",
+    "司马",
+    "诸葛",
+    *names.SURNAME_READINGS,
+    *names.COMPOUND_SURNAMES,
+]
 GIVEN = list("三伟芳娜敏静强磊军洋勇艳杰娟涛明超秀霞平刚桂英华长重行乐的了单曾解区查朴宁能藏")
 hanzi = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
-person_names = st.builds(lambda s, g: s + "".join(g), st.sampled_from(SURNAMES),
-                         st.lists(st.one_of(st.sampled_from(GIVEN), hanzi), min_size=1, max_size=2))
+person_names = st.builds(
+    lambda s, g: s + "".join(g),
+    st.sampled_from(SURNAMES),
+    st.lists(st.one_of(st.sampled_from(GIVEN), hanzi), min_size=1, max_size=2),
+)
 # Whitespace of every kind Python knows (what pinyin_syllables strips).
 WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
 ASCII_KEY = re.compile(r"[a-z0-9]*")
@@ -76,8 +92,10 @@ def test_a_longer_name_extends_the_keys_of_its_beginning(name: str, cut: int) ->
 
 
 @SETTINGS
-@given(st.lists(st.one_of(st.sampled_from(GIVEN), hanzi, st.sampled_from("abcXYZ09")), max_size=6),
-       st.lists(st.one_of(st.sampled_from(GIVEN), hanzi), max_size=6))
+@given(
+    st.lists(st.one_of(st.sampled_from(GIVEN), hanzi, st.sampled_from("abcXYZ09")), max_size=6),
+    st.lists(st.one_of(st.sampled_from(GIVEN), hanzi), max_size=6),
+)
 def test_an_organisations_keys_are_the_keys_of_its_parts_joined(a: list[str], b: list[str]) -> None:
     left, right = "".join(a), "".join(b)
     joined = names.pinyin_keys(left + right, person=False)
@@ -101,7 +119,8 @@ def test_whitespace_anywhere_changes_no_key(name: str, data: st.DataObject) -> N
 def test_a_persons_surname_is_read_as_a_surname(surname: str, given_name: list[str]) -> None:
     syllables = names.pinyin_syllables(surname + "".join(given_name))
     assert syllables[0] == names.SURNAME_READINGS[surname] or any(
-        (surname + "".join(given_name)).startswith(c) for c in names.COMPOUND_SURNAMES)
+        (surname + "".join(given_name)).startswith(c) for c in names.COMPOUND_SURNAMES
+    )
 
 
 @SETTINGS
@@ -128,21 +147,45 @@ def found_ids(session: Session, query: str) -> list[int]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=person_names, spaces=st.text(alphabet=" ", min_size=1, max_size=2))
-def test_a_listed_name_is_found_by_its_spelling_and_its_initials(session: Session, home: Court, name: str,
-                                                                 spaces: str) -> None:
+def test_a_listed_name_is_found_by_its_spelling_and_its_initials(
+    session: Session, home: Court, name: str, spaces: str
+) -> None:
     # One database for all examples (the health check is about that): each example rolls back its entry.
     try:
         entry = defaulters.list_defaulter(
-            session, court=home, key=KEY, actor="t", now=NOW, data=defaulters.EntryData(
-                kind=PartyKind.PERSON, name=f" {name} ", id_number=ID_NUMBER, case_number="（2026）鲁1427执1号",
-                basis_number="（2025）鲁1427民初1号", basis_issuer="夏津县人民法院", obligation="给付款项",
-                circumstance="违反财产报告制度", ground=ListingGround.ASSET_REPORT, filed_on=date(2026, 1, 5),
-                unperformed_fen=100_000))
+            session,
+            court=home,
+            key=KEY,
+            actor="t",
+            now=NOW,
+            data=defaulters.EntryData(
+                kind=PartyKind.PERSON,
+                name=f" {name} ",
+                id_number=ID_NUMBER,
+                case_number="（2026）鲁1427执1号",
+                basis_number="（2025）鲁1427民初1号",
+                basis_issuer="夏津县人民法院",
+                obligation="给付款项",
+                circumstance="违反财产报告制度",
+                ground=ListingGround.ASSET_REPORT,
+                filed_on=date(2026, 1, 5),
+                unperformed_fen=100_000,
+            ),
+        )
         full, initials = names.pinyin_keys(name)
         assert (entry.name, entry.name_pinyin, entry.name_initials) == (name, full, initials)
         syllables = names.pinyin_syllables(name)
-        queries = [full, initials, full.upper(), full.capitalize(), spaces.join(syllables),
-                   f"{spaces}{full}{spaces}", name, name[:1], f" {name} "]
+        queries = [
+            full,
+            initials,
+            full.upper(),
+            full.capitalize(),
+            spaces.join(syllables),
+            f"{spaces}{full}{spaces}",
+            name,
+            name[:1],
+            f" {name} ",
+        ]
         missing = [q for q in queries if entry.id not in found_ids(session, q)]
         assert missing == []
         # A spelling that is not this name's finds something else or nothing, never this entry.

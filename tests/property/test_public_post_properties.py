@@ -34,8 +34,9 @@ from publicity.models import (
 )
 from tests.conftest import ENGINES, PASSWORD, login, make_app, pg_url, reset_pg_schema
 
-GARBAGE = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                           HealthCheck.too_slow])
+GARBAGE = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\.py\", line \d+")
 APPLICANT_ID, RESPONDENT_ID = "371427198203151232", "371427197001011237"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -55,8 +56,11 @@ class World:
 
 PUBLIC_CONFIG = {
     # The production body limit, but no rate limits or lockouts: one address sends hundreds of requests.
-    "RATELIMIT_ENABLED": False, "MINGJING_LOOKUP_MAX_FAILURES": 10**6, "MINGJING_LOOKUP_IP_MAX_FAILURES": 10**6,
-    "MINGJING_CLUES_PER_HOUR": 10**6, "MINGJING_CLUES_PER_DAY": 10**6,
+    "RATELIMIT_ENABLED": False,
+    "MINGJING_LOOKUP_MAX_FAILURES": 10**6,
+    "MINGJING_LOOKUP_IP_MAX_FAILURES": 10**6,
+    "MINGJING_CLUES_PER_HOUR": 10**6,
+    "MINGJING_CLUES_PER_DAY": 10**6,
 }
 SHARED_SCHEMA = "mingjing_property"
 
@@ -67,28 +71,79 @@ def build_world(app: Flask) -> World:
     now = datetime.now(UTC) - timedelta(days=1)
     key = app.config["SECRET_KEY"].encode()
     with app.app_context():
-        court = courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省",
-                                 contact_phone="0534-12368", actor="t", now=now)
-        accounts.create_account(db.session, username="clerk", display_name="钱书记", role=Role.CLERK,
-                                password=PASSWORD, court=court, actor="t", now=now)
+        court = courts.add_court(
+            db.session,
+            code="鲁1427",
+            name="夏津县人民法院",
+            province="山东省",
+            contact_phone="0534-12368",
+            actor="t",
+            now=now,
+        )
+        accounts.create_account(
+            db.session,
+            username="clerk",
+            display_name="钱书记",
+            role=Role.CLERK,
+            password=PASSWORD,
+            court=court,
+            actor="t",
+            now=now,
+        )
         case = cases.file_case(
-            db.session, court=court, number="（2026）鲁1427执5号", basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初88号", amount_applied_fen=1_234_567, filed_at=now - timedelta(days=40),
-            actor="t", now=now - timedelta(days=40),
-            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="王某军",
-                                     id_number=APPLICANT_ID, phone="13800000000"),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李某",
-                                     id_number=RESPONDENT_ID)])
+            db.session,
+            court=court,
+            number="（2026）鲁1427执5号",
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初88号",
+            amount_applied_fen=1_234_567,
+            filed_at=now - timedelta(days=40),
+            actor="t",
+            now=now - timedelta(days=40),
+            parties=[
+                cases.PartyData(
+                    side=PartySide.APPLICANT,
+                    kind=PartyKind.PERSON,
+                    name="王某军",
+                    id_number=APPLICANT_ID,
+                    phone="13800000000",
+                ),
+                cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李某", id_number=RESPONDENT_ID),
+            ],
+        )
         code = lookup.issue_query_code(db.session, party=case.parties[0], key=key, actor="t", now=now)
         entry = defaulters.list_defaulter(
-            db.session, court=court, key=key, actor="t", now=now, data=defaulters.EntryData(
-                kind=PartyKind.PERSON, name="李某", id_number=RESPONDENT_ID, case_number=case.number,
-                basis_number="（2025）鲁1427民初88号", basis_issuer="夏津县人民法院", obligation="给付款项",
-                circumstance="有履行能力而拒不履行", ground=ListingGround.ABLE_BUT_REFUSES,
-                filed_on=date(2026, 1, 5), unperformed_fen=100_000))
-        notice = bounties.apply(db.session, case=case, applicant=case.parties[0], respondent=case.parties[1],
-                                reward_kind=RewardKind.FIXED, reward_fen=20_000_00,
-                                conditions="提供财产线索，查证属实的给付悬赏金。", key=key, actor="t", now=now)
+            db.session,
+            court=court,
+            key=key,
+            actor="t",
+            now=now,
+            data=defaulters.EntryData(
+                kind=PartyKind.PERSON,
+                name="李某",
+                id_number=RESPONDENT_ID,
+                case_number=case.number,
+                basis_number="（2025）鲁1427民初88号",
+                basis_issuer="夏津县人民法院",
+                obligation="给付款项",
+                circumstance="有履行能力而拒不履行",
+                ground=ListingGround.ABLE_BUT_REFUSES,
+                filed_on=date(2026, 1, 5),
+                unperformed_fen=100_000,
+            ),
+        )
+        notice = bounties.apply(
+            db.session,
+            case=case,
+            applicant=case.parties[0],
+            respondent=case.parties[1],
+            reward_kind=RewardKind.FIXED,
+            reward_fen=20_000_00,
+            conditions="提供财产线索，查证属实的给付悬赏金。",
+            key=key,
+            actor="t",
+            now=now,
+        )
         bounties.decide(db.session, notice=notice, grant=True, reasons="", actor="t", now=now)
         db.session.commit()
         return World(case.number, code, entry.id, notice.id)
@@ -150,9 +205,30 @@ odd_text = st.one_of(
     st.text(max_size=80),
     st.text(st.characters(categories=["Cc", "Cf", "Zs", "Zl", "Zp", "Co"]), max_size=30),
     st.builds(lambda ch, n: ch * n, st.sampled_from(["长", "x", "😀", "\n", "'"]), st.integers(100, 6000)),
-    st.sampled_from(["<script>alert(1)</script>", "{{ 7*7 }}", "%(x)s", "' OR 1=1 --", "\ufeff", "\u202e",
-                     "（2026）鲁1427执5号", "(2026)鲁1427执0号", "13800000000", "a@b.cn", "y", "sms", "email", "nodes",
-                     "listings", "information_wrong", "should_be_removed", "9" * 5000, "1e999999999", "NaN"]),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            "{{ 7*7 }}",
+            "%(x)s",
+            "' OR 1=1 --",
+            "\ufeff",
+            "\u202e",
+            "（2026）鲁1427执5号",
+            "(2026)鲁1427执0号",
+            "13800000000",
+            "a@b.cn",
+            "y",
+            "sms",
+            "email",
+            "nodes",
+            "listings",
+            "information_wrong",
+            "should_be_removed",
+            "9" * 5000,
+            "1e999999999",
+            "NaN",
+        ]
+    ),
 )
 
 
@@ -173,15 +249,26 @@ def form_bodies(draw: st.DrawFn, fields: list[str]) -> dict[str, object]:
         # in a text field is test_a_file_sent_in_a_text_field_is_refused_not_a_500 below (a known bug).
         content = draw(st.one_of(st.binary(max_size=200), st.sampled_from([PDF, PNG, EXECUTABLE, ELF, b""])))
         body[draw(st.sampled_from([*file_fields, "x"]))] = (
-            io.BytesIO(content), draw(st.text(max_size=20).filter(lambda n: "\x00" not in n)) or "f.pdf")
+            io.BytesIO(content),
+            draw(st.text(max_size=20).filter(lambda n: "\x00" not in n)) or "f.pdf",
+        )
     return body
 
 
 raw_bodies = st.tuples(
     st.binary(max_size=400),
     # Not application/json: JSON bodies are test_a_json_body_is_refused_not_a_500 below (a known bug).
-    st.sampled_from(["application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=x",
-                     "text/plain", "application/x-www-form-urlencoded; charset=gbk", "application/xml", ""]),
+    st.sampled_from(
+        [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "multipart/form-data; boundary=x",
+            "text/plain",
+            "application/x-www-form-urlencoded; charset=gbk",
+            "application/xml",
+            "",
+        ]
+    ),
 )
 
 
@@ -193,10 +280,14 @@ def assert_no_server_error(response) -> None:  # type: ignore[no-untyped-def]
 
 ENDPOINTS = {
     "lookup": (["case_number", "query_code", "submit"], lambda w: "/cases/lookup"),
-    "correction": (["ground", "statement", "requester_name", "contact_phone", "contact_email", "attachment"],
-                   lambda w: f"/lists/defaulters/{w.entry_id}/correction"),
-    "clue": (["text", "attachment", "wants_reward", "informant_name", "informant_phone", "informant_email"],
-             lambda w: f"/lists/bounties/{w.notice_id}/clue"),
+    "correction": (
+        ["ground", "statement", "requester_name", "contact_phone", "contact_email", "attachment"],
+        lambda w: f"/lists/defaulters/{w.entry_id}/correction",
+    ),
+    "clue": (
+        ["text", "attachment", "wants_reward", "informant_name", "informant_phone", "informant_email"],
+        lambda w: f"/lists/bounties/{w.notice_id}/clue",
+    ),
     "subscribe": (["topic", "channel", "address"], lambda w: "/cases/view/subscribe"),
     "aid": (["hardship", "household", "amount", "documents"], lambda w: "/aid/apply"),
 }
@@ -210,14 +301,16 @@ def client_for(app: Flask, world: World, endpoint: str) -> FlaskClient:
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 @GARBAGE
 @given(data=st.data())
-def test_garbage_forms_never_give_a_server_error(shared: tuple[Flask, World], endpoint: str,
-                                                 data: st.DataObject) -> None:
+def test_garbage_forms_never_give_a_server_error(
+    shared: tuple[Flask, World], endpoint: str, data: st.DataObject
+) -> None:
     app, world = shared
     fields, url = ENDPOINTS[endpoint]
     body = data.draw(form_bodies(fields), label="body")
     multipart = any(isinstance(v, tuple) for v in body.values()) or data.draw(st.booleans(), label="multipart")
-    response = client_for(app, world, endpoint).post(url(world), data=body,
-                                                     content_type="multipart/form-data" if multipart else None)
+    response = client_for(app, world, endpoint).post(
+        url(world), data=body, content_type="multipart/form-data" if multipart else None
+    )
     assert_no_server_error(response)
     assert response.status_code in (200, 303, 400, 404, 413, 422, 429)
 
@@ -225,24 +318,33 @@ def test_garbage_forms_never_give_a_server_error(shared: tuple[Flask, World], en
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
 @GARBAGE
 @given(body=raw_bodies)
-def test_garbage_bytes_never_give_a_server_error(shared: tuple[Flask, World], endpoint: str,
-                                                 body: tuple[bytes, str]) -> None:
+def test_garbage_bytes_never_give_a_server_error(
+    shared: tuple[Flask, World], endpoint: str, body: tuple[bytes, str]
+) -> None:
     app, world = shared
     _fields, url = ENDPOINTS[endpoint]
     content, content_type = body
     response = client_for(app, world, endpoint).post(
-        url(world), data=content, headers={"Content-Type": content_type} if content_type else {})
+        url(world), data=content, headers={"Content-Type": content_type} if content_type else {}
+    )
     assert_no_server_error(response)
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                         max_size=4), max_leaves=12)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 @GARBAGE
-@given(body=st.one_of(json_values, st.fixed_dictionaries({"case_number": json_values, "query_code": json_values}),
-                      st.fixed_dictionaries({"case_number": st.text(max_size=30), "query_code": st.text(max_size=30)})))
+@given(
+    body=st.one_of(
+        json_values,
+        st.fixed_dictionaries({"case_number": json_values, "query_code": json_values}),
+        st.fixed_dictionaries({"case_number": st.text(max_size=30), "query_code": st.text(max_size=30)}),
+    )
+)
 def test_garbage_json_to_the_lookup_api_never_gives_a_server_error(shared: tuple[Flask, World], body: object) -> None:
     app, _world = shared
     response = app.test_client().post("/api/v1/cases/lookup", data=json.dumps(body), content_type="application/json")
@@ -257,11 +359,21 @@ def test_garbage_json_to_the_lookup_api_never_gives_a_server_error(shared: tuple
 #   curl -F username=@any.txt -F password=xxxxxxxxxxxx http://portal/login              -> 500
 #   curl -F case_number=@any.txt -F query_code=ABCDEFGH http://portal/cases/lookup        -> 500
 # Every public form is affected (each has a text field with Length). Now: 400 or 422, no 500.
-@pytest.mark.parametrize(("endpoint", "field"), [("login", "username"), ("lookup", "case_number"),
-                                                 ("lookup", "query_code"), ("correction", "statement"),
-                                                 ("clue", "text"), ("subscribe", "address"), ("aid", "household")])
-def test_a_file_sent_in_a_text_field_is_refused_not_a_500(shared: tuple[Flask, World], endpoint: str,
-                                                          field: str) -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "field"),
+    [
+        ("login", "username"),
+        ("lookup", "case_number"),
+        ("lookup", "query_code"),
+        ("correction", "statement"),
+        ("clue", "text"),
+        ("subscribe", "address"),
+        ("aid", "household"),
+    ],
+)
+def test_a_file_sent_in_a_text_field_is_refused_not_a_500(
+    shared: tuple[Flask, World], endpoint: str, field: str
+) -> None:
     app, world = shared
     fields, url = ENDPOINTS.get(endpoint, (["username", "password"], lambda w: "/login"))
     body: dict[str, object] = {name: "13800000001" for name in fields if name not in FILE_FIELDS}
@@ -293,18 +405,45 @@ def test_the_generated_garbage_reaches_the_views(public_app: Flask, world: World
     # A guard on the harness: a correct submission through the same calls succeeds on each endpoint, so
     # the garbage above is judged by the views' validation, not stopped before it.
     party = looked_up(public_app, world)
-    assert party.post("/cases/view/subscribe", data={"topic": "nodes", "channel": "sms",
-                                                     "address": "13800000009"}).status_code == 303
-    assert party.post("/aid/apply", data={"hardship": "support", "household": "无固定收入", "amount": "100",
-                                          "documents": (io.BytesIO(PDF), "证明.pdf")},
-                      content_type="multipart/form-data").status_code == 303
+    assert (
+        party.post(
+            "/cases/view/subscribe", data={"topic": "nodes", "channel": "sms", "address": "13800000009"}
+        ).status_code
+        == 303
+    )
+    assert (
+        party.post(
+            "/aid/apply",
+            data={
+                "hardship": "support",
+                "household": "无固定收入",
+                "amount": "100",
+                "documents": (io.BytesIO(PDF), "证明.pdf"),
+            },
+            content_type="multipart/form-data",
+        ).status_code
+        == 303
+    )
     client = public_app.test_client()
     assert client.post(f"/lists/bounties/{world.notice_id}/clue", data={"text": "常在东关市场"}).status_code == 303
-    assert client.post(f"/lists/defaulters/{world.entry_id}/correction", data={
-        "ground": "information_wrong", "statement": "已履行", "requester_name": "李某",
-        "contact_phone": "13800000001"}).status_code == 303
-    assert (count(public_app, NoticeSubscription), count(public_app, AidApplication), count(public_app, BountyClue),
-            count(public_app, CorrectionRequest)) == (1, 1, 1, 1)
+    assert (
+        client.post(
+            f"/lists/defaulters/{world.entry_id}/correction",
+            data={
+                "ground": "information_wrong",
+                "statement": "已履行",
+                "requester_name": "李某",
+                "contact_phone": "13800000001",
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        count(public_app, NoticeSubscription),
+        count(public_app, AidApplication),
+        count(public_app, BountyClue),
+        count(public_app, CorrectionRequest),
+    ) == (1, 1, 1, 1)
 
 
 # --- Body limit ---------------------------------------------------------------------------------------------------
@@ -315,17 +454,31 @@ def test_oversized_bodies_are_413_and_store_nothing(shared: tuple[Flask, World])
     before = [count(app, model) for model in (CorrectionRequest, AidApplication, AidDocument)]
     correction = app.test_client().post(
         f"/lists/defaulters/{world.entry_id}/correction",
-        data={"ground": "information_wrong", "statement": "已履行", "requester_name": "李某",
-              "contact_phone": "13800000001",
-              "attachment": (io.BytesIO(b"%PDF-" + b"0" * OVER_THE_BODY_LIMIT), "证明.pdf")},
-        content_type="multipart/form-data")
+        data={
+            "ground": "information_wrong",
+            "statement": "已履行",
+            "requester_name": "李某",
+            "contact_phone": "13800000001",
+            "attachment": (io.BytesIO(b"%PDF-" + b"0" * OVER_THE_BODY_LIMIT), "证明.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     # Five documents of 2.5 MiB each pass the per-file limit (5 MB) but not the body limit (10 MiB).
-    aid = looked_up(app, world).post("/aid/apply", data={
-        "hardship": "support", "household": "无固定收入", "amount": "100",
-        "documents": [(io.BytesIO(b"%PDF-" + b"0" * (5 * 2**19)), f"证明{i}.pdf") for i in range(5)]},
-        content_type="multipart/form-data")
-    plain = app.test_client().post("/cases/lookup", data=b"case_number=" + b"1" * OVER_THE_BODY_LIMIT,
-                                   content_type="application/x-www-form-urlencoded")
+    aid = looked_up(app, world).post(
+        "/aid/apply",
+        data={
+            "hardship": "support",
+            "household": "无固定收入",
+            "amount": "100",
+            "documents": [(io.BytesIO(b"%PDF-" + b"0" * (5 * 2**19)), f"证明{i}.pdf") for i in range(5)],
+        },
+        content_type="multipart/form-data",
+    )
+    plain = app.test_client().post(
+        "/cases/lookup",
+        data=b"case_number=" + b"1" * OVER_THE_BODY_LIMIT,
+        content_type="application/x-www-form-urlencoded",
+    )
     for response in (correction, aid, plain):
         assert response.status_code == 413
         assert_no_server_error(response)
@@ -337,15 +490,27 @@ def test_oversized_bodies_are_413_and_store_nothing(shared: tuple[Flask, World])
 
 
 def aid_upload(app: Flask, world: World, content: bytes, name: str):  # type: ignore[no-untyped-def]
-    return looked_up(app, world).post("/aid/apply", data={
-        "hardship": "support", "household": "无固定收入", "amount": "100", "documents": (io.BytesIO(content), name)},
-        content_type="multipart/form-data")
+    return looked_up(app, world).post(
+        "/aid/apply",
+        data={
+            "hardship": "support",
+            "household": "无固定收入",
+            "amount": "100",
+            "documents": (io.BytesIO(content), name),
+        },
+        content_type="multipart/form-data",
+    )
 
 
 def test_an_aid_document_that_is_not_what_its_name_says_is_refused(public_app: Flask, world: World) -> None:
     # A fresh world: an application already under review (the shared world may hold one) hides the form.
-    for content, name in [(EXECUTABLE, "收入证明.pdf"), (ELF, "photo.jpg"), (EXECUTABLE, "scan.png"),
-                          (b"junk" + PDF, "证明.pdf"), (b"%PD", "short.pdf")]:
+    for content, name in [
+        (EXECUTABLE, "收入证明.pdf"),
+        (ELF, "photo.jpg"),
+        (EXECUTABLE, "scan.png"),
+        (b"junk" + PDF, "证明.pdf"),
+        (b"%PD", "short.pdf"),
+    ]:
         response = aid_upload(public_app, world, content, name)
         assert response.status_code == 422
         assert name in response.get_data(as_text=True)  # the refusal names the file
@@ -356,9 +521,11 @@ def test_an_aid_document_is_typed_by_its_content_not_its_name(public_app: Flask,
     # A real PDF named .jpg is still a PDF, which is accepted: it is stored, and served to staff, as a PDF.
     staff = public_app.test_client()
     assert login(staff, "clerk").status_code == 303
-    for content, name, kind, extension in [(PDF, "收入证明.jpg", "application/pdf", "pdf"),
-                                           (PNG, "收入证明.pdf", "image/png", "png"),
-                                           (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "收入证明", "image/jpeg", "jpg")]:
+    for content, name, kind, extension in [
+        (PDF, "收入证明.jpg", "application/pdf", "pdf"),
+        (PNG, "收入证明.pdf", "image/png", "png"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "收入证明", "image/jpeg", "jpg"),
+    ]:
         assert aid_upload(public_app, world, content, name).status_code == 303
         with public_app.app_context():
             document = db.session.scalar(sa.select(AidDocument))
@@ -376,9 +543,15 @@ def test_an_aid_document_is_typed_by_its_content_not_its_name(public_app: Flask,
 
 
 @settings(max_examples=200, deadline=None)
-@given(content=st.one_of(st.binary(max_size=32), st.sampled_from([PDF, PNG, EXECUTABLE, ELF]),
-                         st.binary(max_size=8).map(lambda b: b"\xff\xd8\xff" + b)),
-       first=st.text(max_size=20), second=st.text(max_size=20))
+@given(
+    content=st.one_of(
+        st.binary(max_size=32),
+        st.sampled_from([PDF, PNG, EXECUTABLE, ELF]),
+        st.binary(max_size=8).map(lambda b: b"\xff\xd8\xff" + b),
+    ),
+    first=st.text(max_size=20),
+    second=st.text(max_size=20),
+)
 def test_an_attachments_type_depends_on_its_bytes_alone(content: bytes, first: str, second: str) -> None:
     kind = corrections.sniff(content)
     expected = next((k for magic, k in corrections.SIGNATURES.items() if content.startswith(magic)), None)

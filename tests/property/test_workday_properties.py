@@ -103,8 +103,9 @@ def test_adding_in_two_steps_is_adding_once(days: dict[date, DayKind], start: da
 
 @SETTINGS
 @given(calendars(), starts, st.integers(1, 40))
-def test_from_a_day_off_counting_starts_the_same_as_from_the_working_day_before(days: dict[date, DayKind],
-                                                                               start: date, n: int) -> None:
+def test_from_a_day_off_counting_starts_the_same_as_from_the_working_day_before(
+    days: dict[date, DayKind], start: date, n: int
+) -> None:
     calendar = calendar_of(days)
     previous_working = start
     while not calendar.is_working_day(previous_working):
@@ -137,8 +138,14 @@ def test_a_shipped_calendar_is_coherent(year: int) -> None:
     # An adjusted working day (调休上班) is a weekend day; a weekday would need no entry.
     assert all(d.weekday() >= 5 for d, kind in days.items() if kind == DayKind.WORKDAY)
     # The fixed-date statutory holidays of 《全国年节及纪念日放假办法》 (as amended 2024).
-    fixed = [date(year, 1, 1), date(year, 5, 1), date(year, 5, 2), date(year, 10, 1), date(year, 10, 2),
-             date(year, 10, 3)]
+    fixed = [
+        date(year, 1, 1),
+        date(year, 5, 1),
+        date(year, 5, 2),
+        date(year, 10, 1),
+        date(year, 10, 2),
+        date(year, 10, 3),
+    ]
     assert all(days.get(d) == DayKind.HOLIDAY for d in fixed)
     # A day in both lists of the file would lose its holiday silently (the later list wins).
     raw = json.loads((workdays.CALENDAR_DIR / f"{year}.json").read_text(encoding="utf-8"))
@@ -148,8 +155,9 @@ def test_a_shipped_calendar_is_coherent(year: int) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(days=calendars().filter(bool), start=starts, n=st.integers(0, 30))
-def test_the_calendar_stored_and_loaded_counts_the_same(session: Session, days: dict[date, DayKind], start: date,
-                                                        n: int) -> None:
+def test_the_calendar_stored_and_loaded_counts_the_same(
+    session: Session, days: dict[date, DayKind], start: date, n: int
+) -> None:
     # One database for all examples (the health check is about that): each example rolls back.
     try:
         workdays.set_days(session, days=days, actor="t", now=NOW, replace_years=True)

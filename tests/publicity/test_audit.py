@@ -15,8 +15,16 @@ from tests.conftest import NOW
 
 def fill(session: Session, n: int, chain: str = "鲁1427") -> None:
     for i in range(n):
-        audit.record(session, actor="clerk", action="node.create", object_type="case_node", object_id=i,
-                     changes={"text": f"第{i}个节点"}, chain=chain, now=NOW + timedelta(seconds=i))
+        audit.record(
+            session,
+            actor="clerk",
+            action="node.create",
+            object_type="case_node",
+            object_id=i,
+            changes={"text": f"第{i}个节点"},
+            chain=chain,
+            now=NOW + timedelta(seconds=i),
+        )
     session.commit()
 
 
@@ -91,8 +99,15 @@ def test_concurrent_writers_keep_one_unbroken_chain(engine: sa.Engine) -> None:
         try:
             for i in range(15):
                 with Session(engine) as session:
-                    audit.record(session, actor=f"w{worker}", action="node.create", object_type="case_node",
-                                 object_id=f"{worker}-{i}", chain="鲁1427", now=NOW)
+                    audit.record(
+                        session,
+                        actor=f"w{worker}",
+                        action="node.create",
+                        object_type="case_node",
+                        object_id=f"{worker}-{i}",
+                        chain="鲁1427",
+                        now=NOW,
+                    )
                     session.commit()
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
@@ -113,8 +128,15 @@ def test_concurrent_writers_keep_one_unbroken_chain(engine: sa.Engine) -> None:
 
 def test_page_filters_and_keyset(session: Session) -> None:
     fill(session, 7)
-    audit.record(session, actor="admin", action="account.create", object_type="account", object_id=9,
-                 chain="portal", now=NOW + timedelta(days=2))
+    audit.record(
+        session,
+        actor="admin",
+        action="account.create",
+        object_type="account",
+        object_id=9,
+        chain="portal",
+        now=NOW + timedelta(days=2),
+    )
     session.commit()
     first = audit.page(session, object_type="case_node", limit=3)
     assert [r.object_id for r in first] == ["6", "5", "4"]

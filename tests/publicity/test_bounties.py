@@ -38,17 +38,29 @@ COMPANY, COMPANY_CODE = "夏津县恒丰商贸有限公司", "91371427MA3C123459
 
 
 def parties(case: EnforcementCase) -> tuple[Party, Party]:
-    return (next(p for p in case.parties if p.side == PartySide.APPLICANT),
-            next(p for p in case.parties if p.side == PartySide.RESPONDENT))
+    return (
+        next(p for p in case.parties if p.side == PartySide.APPLICANT),
+        next(p for p in case.parties if p.side == PartySide.RESPONDENT),
+    )
 
 
-def apply(session: Session, case: EnforcementCase, *, now: datetime = NOW, respondent: Party | None = None,
-          **reward: object) -> BountyNotice:
+def apply(
+    session: Session, case: EnforcementCase, *, now: datetime = NOW, respondent: Party | None = None, **reward: object
+) -> BountyNotice:
     applicant, default_respondent = parties(case)
     reward = reward or {"reward_kind": RewardKind.FIXED, "reward_fen": 10_000_00}
-    return bounties.apply(session, case=case, applicant=applicant, respondent=respondent or default_respondent,
-                          conditions="提供被执行人下落线索并执行到位的，给付悬赏金。", channels="法院网站",
-                          key=KEY, actor="clerk", now=now, **reward)  # type: ignore[arg-type]
+    return bounties.apply(
+        session,
+        case=case,
+        applicant=applicant,
+        respondent=respondent or default_respondent,
+        conditions="提供被执行人下落线索并执行到位的，给付悬赏金。",
+        channels="法院网站",
+        key=KEY,
+        actor="clerk",
+        now=now,
+        **reward,
+    )  # type: ignore[arg-type]
 
 
 def publish(session: Session, case: EnforcementCase, *, now: datetime = NOW, **reward: object) -> BountyNotice:
@@ -56,8 +68,15 @@ def publish(session: Session, case: EnforcementCase, *, now: datetime = NOW, **r
     return bounties.decide(session, notice=notice, grant=True, reasons="", actor="judge", now=now + DAY)
 
 
-def clue(session: Session, notice: BountyNotice, *, at: datetime, ip: str = "10.0.0.1", text: str = "他在县城开店。",
-         **extra: object) -> BountyClue:
+def clue(
+    session: Session,
+    notice: BountyNotice,
+    *,
+    at: datetime,
+    ip: str = "10.0.0.1",
+    text: str = "他在县城开店。",
+    **extra: object,
+) -> BountyClue:
     return bounties.submit_clue(session, notice=notice, text=text, ip=ip, now=at, **extra)  # type: ignore[arg-type]
 
 
@@ -73,8 +92,10 @@ def case(session: Session, court: Court) -> EnforcementCase:
 
 # --- Application and decision ---------------------------------------------------------------------------------
 
-def test_the_court_decides_within_ten_days_of_the_application_in_court_time(session: Session,
-                                                                             case: EnforcementCase) -> None:
+
+def test_the_court_decides_within_ten_days_of_the_application_in_court_time(
+    session: Session, case: EnforcementCase
+) -> None:
     notice = apply(session, case)
     assert notice.status == BountyStatus.APPLIED and notice.decision_due == date(2026, 3, 12)
     assert notice.respondent_name == COMPANY and notice.id_masked == "91371427MA****3459"
@@ -83,52 +104,95 @@ def test_the_court_decides_within_ten_days_of_the_application_in_court_time(sess
     other = file(session, case.court, "（2026）鲁1427执2号")
     late_evening_utc = datetime(2026, 3, 1, 17, 0, tzinfo=NOW.tzinfo)
     assert apply(session, other, now=late_evening_utc).decision_due == date(2026, 3, 12)
-    [record] = session.scalars(sa.select(AuditRecord).where(AuditRecord.action == "bounty.apply",
-                                                            AuditRecord.object_id == str(notice.id)))
+    [record] = session.scalars(
+        sa.select(AuditRecord).where(AuditRecord.action == "bounty.apply", AuditRecord.object_id == str(notice.id))
+    )
     assert '"decision_due":"2026-03-12"' in record.changes
 
 
-def test_the_clock_runs_from_the_day_the_written_application_arrived(session: Session,
-                                                                     case: EnforcementCase) -> None:
+def test_the_clock_runs_from_the_day_the_written_application_arrived(session: Session, case: EnforcementCase) -> None:
     applicant, respondent = parties(case)
-    notice = bounties.apply(session, case=case, applicant=applicant, respondent=respondent,
-                            reward_kind=RewardKind.FIXED, reward_fen=500_00, conditions="条件", key=KEY,
-                            actor="clerk", now=NOW, received_on=date(2026, 2, 25))
+    notice = bounties.apply(
+        session,
+        case=case,
+        applicant=applicant,
+        respondent=respondent,
+        reward_kind=RewardKind.FIXED,
+        reward_fen=500_00,
+        conditions="条件",
+        key=KEY,
+        actor="clerk",
+        now=NOW,
+        received_on=date(2026, 2, 25),
+    )
     assert notice.decision_due == date(2026, 3, 7)
     with pytest.raises(bounties.FutureDate):
-        bounties.apply(session, case=case, applicant=applicant, respondent=respondent,
-                       reward_kind=RewardKind.FIXED, reward_fen=500_00, conditions="条件", key=KEY,
-                       actor="clerk", now=NOW, received_on=date(2026, 3, 3))
+        bounties.apply(
+            session,
+            case=case,
+            applicant=applicant,
+            respondent=respondent,
+            reward_kind=RewardKind.FIXED,
+            reward_fen=500_00,
+            conditions="条件",
+            key=KEY,
+            actor="clerk",
+            now=NOW,
+            received_on=date(2026, 3, 3),
+        )
 
 
-@pytest.mark.parametrize("reward", [
-    {"reward_kind": RewardKind.FIXED, "reward_fen": 0},
-    {"reward_kind": RewardKind.FIXED, "reward_fen": None},
-    {"reward_kind": RewardKind.FIXED, "reward_fen": 100, "reward_basis_points": 500},
-    {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 0},
-    {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 10_001},
-    {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 500, "reward_cap_fen": 0},
-    {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 500, "reward_fen": 100},
-])
-def test_a_reward_is_a_positive_sum_or_a_share_up_to_all(session: Session, case: EnforcementCase,
-                                                         reward: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "reward",
+    [
+        {"reward_kind": RewardKind.FIXED, "reward_fen": 0},
+        {"reward_kind": RewardKind.FIXED, "reward_fen": None},
+        {"reward_kind": RewardKind.FIXED, "reward_fen": 100, "reward_basis_points": 500},
+        {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 0},
+        {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 10_001},
+        {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 500, "reward_cap_fen": 0},
+        {"reward_kind": RewardKind.PERCENTAGE, "reward_basis_points": 500, "reward_fen": 100},
+    ],
+)
+def test_a_reward_is_a_positive_sum_or_a_share_up_to_all(
+    session: Session, case: EnforcementCase, reward: dict[str, object]
+) -> None:
     with pytest.raises(bounties.InvalidReward):
         apply(session, case, **reward)
     assert count(session, BountyNotice) == 0
 
 
-def test_an_application_names_the_cases_own_parties_and_its_conditions(session: Session,
-                                                                        case: EnforcementCase) -> None:
+def test_an_application_names_the_cases_own_parties_and_its_conditions(session: Session, case: EnforcementCase) -> None:
     applicant, respondent = parties(case)
     other = file(session, case.court, "（2026）鲁1427执2号")
     _, stranger = parties(other)
     for a, r in ((respondent, respondent), (applicant, applicant), (applicant, stranger)):
         with pytest.raises(bounties.NotAParty):
-            bounties.apply(session, case=case, applicant=a, respondent=r, reward_kind=RewardKind.FIXED,
-                           reward_fen=100, conditions="条件", key=KEY, actor="clerk", now=NOW)
+            bounties.apply(
+                session,
+                case=case,
+                applicant=a,
+                respondent=r,
+                reward_kind=RewardKind.FIXED,
+                reward_fen=100,
+                conditions="条件",
+                key=KEY,
+                actor="clerk",
+                now=NOW,
+            )
     with pytest.raises(bounties.ConditionsRequired):
-        bounties.apply(session, case=case, applicant=applicant, respondent=respondent, reward_kind=RewardKind.FIXED,
-                       reward_fen=100, conditions="  ", key=KEY, actor="clerk", now=NOW)
+        bounties.apply(
+            session,
+            case=case,
+            applicant=applicant,
+            respondent=respondent,
+            reward_kind=RewardKind.FIXED,
+            reward_fen=100,
+            conditions="  ",
+            key=KEY,
+            actor="clerk",
+            now=NOW,
+        )
     assert count(session, BountyNotice) == 0
 
 
@@ -164,9 +228,21 @@ def test_applications_awaiting_decision_most_urgent_first(session: Session, cour
     for serial, received in ((1, date(2026, 3, 1)), (2, date(2026, 2, 10)), (3, date(2026, 2, 20))):
         case = file(session, court, f"（2026）鲁1427执{serial}号")
         applicant, respondent = parties(case)
-        made.append(bounties.apply(session, case=case, applicant=applicant, respondent=respondent,
-                                   reward_kind=RewardKind.FIXED, reward_fen=100, conditions="条件", key=KEY,
-                                   actor="clerk", now=NOW, received_on=received))
+        made.append(
+            bounties.apply(
+                session,
+                case=case,
+                applicant=applicant,
+                respondent=respondent,
+                reward_kind=RewardKind.FIXED,
+                reward_fen=100,
+                conditions="条件",
+                key=KEY,
+                actor="clerk",
+                now=NOW,
+                received_on=received,
+            )
+        )
     publish(session, file(session, court, "（2026）鲁1427执4号"))
     other_court = make_court(session, code="鲁1401", name="德州市中级人民法院")
     apply(session, file(session, other_court, "（2026）鲁1401执1号"))
@@ -183,6 +259,7 @@ def test_an_ended_case_takes_no_bounty(session: Session, case: EnforcementCase) 
 
 # --- Clues ----------------------------------------------------------------------------------------------------
 
+
 def test_clues_are_taken_on_published_notices_only(session: Session, case: EnforcementCase) -> None:
     notice = apply(session, case)
     with pytest.raises(bounties.NotPublished):
@@ -195,18 +272,24 @@ def test_clues_are_taken_on_published_notices_only(session: Session, case: Enfor
     assert record.actor == "public" and "10.0.0.1" not in record.changes
 
 
-@pytest.mark.parametrize(("extra", "error"), [
-    ({"wants_reward": True}, bounties.ContactRequired),
-    ({"wants_reward": True, "informant_name": "刘先生"}, bounties.ContactRequired),
-    ({"wants_reward": True, "informant_phone": "13900000000"}, bounties.ContactRequired),
-    ({"text": "  "}, bounties.ClueRequired),
-    ({"text": "长" * (bounties.CLUE_TEXT_MAX + 1)}, bounties.ClueRequired),
-    ({"attachment": b"MZ\x90\x00 an executable", "attachment_name": "x.pdf"}, BadAttachment),
-    ({"attachment": b"%PDF-" + b"0" * bounties.ATTACHMENT_LIMIT, "attachment_name": "big.pdf"},
-     bounties.AttachmentTooLarge),
-])
-def test_a_bad_clue_is_refused_and_nothing_is_kept(session: Session, case: EnforcementCase,
-                                                   extra: dict[str, object], error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"wants_reward": True}, bounties.ContactRequired),
+        ({"wants_reward": True, "informant_name": "刘先生"}, bounties.ContactRequired),
+        ({"wants_reward": True, "informant_phone": "13900000000"}, bounties.ContactRequired),
+        ({"text": "  "}, bounties.ClueRequired),
+        ({"text": "长" * (bounties.CLUE_TEXT_MAX + 1)}, bounties.ClueRequired),
+        ({"attachment": b"MZ\x90\x00 an executable", "attachment_name": "x.pdf"}, BadAttachment),
+        (
+            {"attachment": b"%PDF-" + b"0" * bounties.ATTACHMENT_LIMIT, "attachment_name": "big.pdf"},
+            bounties.AttachmentTooLarge,
+        ),
+    ],
+)
+def test_a_bad_clue_is_refused_and_nothing_is_kept(
+    session: Session, case: EnforcementCase, extra: dict[str, object], error: type[Exception]
+) -> None:
     notice = publish(session, case)
     with pytest.raises(error):
         clue(session, notice, at=NOW + 2 * DAY, **extra)
@@ -215,10 +298,21 @@ def test_a_bad_clue_is_refused_and_nothing_is_kept(session: Session, case: Enfor
 
 def test_an_informant_claiming_the_reward_gives_name_and_phone(session: Session, case: EnforcementCase) -> None:
     notice = publish(session, case)
-    named = clue(session, notice, at=NOW + 2 * DAY, wants_reward=True, informant_name=" 刘先生 ",
-                 informant_phone="13900000000", attachment=PNG, attachment_name="a.png")
-    assert (named.informant_name, named.informant_phone, named.attachment_type) == ("刘先生", "13900000000",
-                                                                                    "image/png")
+    named = clue(
+        session,
+        notice,
+        at=NOW + 2 * DAY,
+        wants_reward=True,
+        informant_name=" 刘先生 ",
+        informant_phone="13900000000",
+        attachment=PNG,
+        attachment_name="a.png",
+    )
+    assert (named.informant_name, named.informant_phone, named.attachment_type) == (
+        "刘先生",
+        "13900000000",
+        "image/png",
+    )
     assert "刘先生" not in "".join(session.scalars(sa.select(AuditRecord.changes)))
 
 
@@ -285,15 +379,22 @@ def test_the_judge_worklist_lists_clues_of_their_cases_in_arrival_order(session:
     also_mine = publish(session, file(session, court, "（2026）鲁1427执2号", judge=judge))
     theirs = publish(session, file(session, court, "（2026）鲁1427执3号", judge=other_judge))
     t = NOW + 2 * DAY
-    received = [clue(session, n, at=t + timedelta(minutes=i), ip=f"10.0.0.{i}")
-                for i, n in enumerate((also_mine, theirs, mine, also_mine))]
+    received = [
+        clue(session, n, at=t + timedelta(minutes=i), ip=f"10.0.0.{i}")
+        for i, n in enumerate((also_mine, theirs, mine, also_mine))
+    ]
     listed = bounties.clues_for_judge(session, judge_id=judge.id)
     assert [c.id for c in listed] == [received[0].id, received[2].id, received[3].id]
     assert all(c.read_at is None for c in listed)
-    assert bounties.mark_read(session, notice=also_mine, clues=bounties.clues_of(session, also_mine), actor="judge",
-                              now=t + DAY) == [received[0].id, received[3].id]
-    assert bounties.mark_read(session, notice=also_mine, clues=bounties.clues_of(session, also_mine), actor="judge",
-                              now=t + 2 * DAY) == []
+    assert bounties.mark_read(
+        session, notice=also_mine, clues=bounties.clues_of(session, also_mine), actor="judge", now=t + DAY
+    ) == [received[0].id, received[3].id]
+    assert (
+        bounties.mark_read(
+            session, notice=also_mine, clues=bounties.clues_of(session, also_mine), actor="judge", now=t + 2 * DAY
+        )
+        == []
+    )
     # When the notice closes, its read clues leave the worklist; unread ones stay until read.
     bounties.close(session, notice=also_mine, reason="申请人撤回", actor="judge", now=t + DAY)
     bounties.close(session, notice=mine, reason="申请人撤回", actor="judge", now=t + DAY)
@@ -303,22 +404,48 @@ def test_the_judge_worklist_lists_clues_of_their_cases_in_arrival_order(session:
 
 # --- Rewards --------------------------------------------------------------------------------------------------
 
+
 def recover(session: Session, case: EnforcementCase, amount_fen: int) -> None:
-    funds.record_movement(session, case=case, direction=FundDirection.IN, counterparty="被执行人", amount_fen=amount_fen,
-                          occurred_at=NOW + 3 * DAY, actor="clerk", now=NOW + 3 * DAY)
+    funds.record_movement(
+        session,
+        case=case,
+        direction=FundDirection.IN,
+        counterparty="被执行人",
+        amount_fen=amount_fen,
+        occurred_at=NOW + 3 * DAY,
+        actor="clerk",
+        now=NOW + 3 * DAY,
+    )
 
 
-def pay(session: Session, notice: BountyNotice, paid_clue: BountyClue, amount_fen: int, *,
-        confirmed: bool = True, paid_on: date = date(2026, 3, 10)) -> RewardPayment:
-    return bounties.record_payment(session, notice=notice, clue=paid_clue, amount_fen=amount_fen, paid_on=paid_on,
-                                   eligibility_confirmed=confirmed, actor="clerk", now=NOW + 10 * DAY)
+def pay(
+    session: Session,
+    notice: BountyNotice,
+    paid_clue: BountyClue,
+    amount_fen: int,
+    *,
+    confirmed: bool = True,
+    paid_on: date = date(2026, 3, 10),
+) -> RewardPayment:
+    return bounties.record_payment(
+        session,
+        notice=notice,
+        clue=paid_clue,
+        amount_fen=amount_fen,
+        paid_on=paid_on,
+        eligibility_confirmed=confirmed,
+        actor="clerk",
+        now=NOW + 10 * DAY,
+    )
 
 
-def test_a_fixed_reward_is_paid_once_money_is_recovered_and_never_beyond_it(session: Session,
-                                                                           case: EnforcementCase) -> None:
+def test_a_fixed_reward_is_paid_once_money_is_recovered_and_never_beyond_it(
+    session: Session, case: EnforcementCase
+) -> None:
     notice = publish(session, case, reward_kind=RewardKind.FIXED, reward_fen=10_000_00)
-    named = clue(session, notice, at=NOW + 2 * DAY, wants_reward=True, informant_name="刘先生",
-                 informant_phone="13900000000")
+    named = clue(
+        session, notice, at=NOW + 2 * DAY, wants_reward=True, informant_name="刘先生", informant_phone="13900000000"
+    )
     anonymous = clue(session, notice, at=NOW + 2 * DAY, ip="10.0.0.9")
     with pytest.raises(bounties.NothingRecovered):
         pay(session, notice, named, 5_000_00)
@@ -346,8 +473,7 @@ def test_a_fixed_reward_is_paid_once_money_is_recovered_and_never_beyond_it(sess
 
 
 def test_a_share_of_the_recovery_is_capped(session: Session, case: EnforcementCase) -> None:
-    notice = publish(session, case, reward_kind=RewardKind.PERCENTAGE, reward_basis_points=500,
-                     reward_cap_fen=8_000_00)
+    notice = publish(session, case, reward_kind=RewardKind.PERCENTAGE, reward_basis_points=500, reward_cap_fen=8_000_00)
     named = clue(session, notice, at=NOW + 2 * DAY, informant_name="王女士", informant_phone="13600000000")
     recover(session, case, 100_000_00)  # 5 % of 100,000 yuan is 5,000 yuan
     with pytest.raises(bounties.RewardExceeded):
@@ -362,11 +488,18 @@ def test_a_share_of_the_recovery_is_capped(session: Session, case: EnforcementCa
 
 # --- Closure --------------------------------------------------------------------------------------------------
 
+
 def test_closing_the_case_closes_its_open_bounties(session: Session, case: EnforcementCase) -> None:
     published = publish(session, case)
-    second = cases.add_party(session, case=case, data=cases.PartyData(
-        side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四", id_number="371427198203151234"),
-        actor="clerk", now=NOW)
+    second = cases.add_party(
+        session,
+        case=case,
+        data=cases.PartyData(
+            side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="李四", id_number="371427198203151234"
+        ),
+        actor="clerk",
+        now=NOW,
+    )
     applied = apply(session, case, respondent=second)
     node(session, case, NodeType.CLOSED, at=NOW + 5 * DAY, mode=ClosureMode.FULLY_PERFORMED)
     for notice in (published, applied):
@@ -396,15 +529,26 @@ def test_closing_by_hand_needs_a_reason(session: Session, case: EnforcementCase)
 
 # --- Public search --------------------------------------------------------------------------------------------
 
+
 def test_search_finds_published_notices_by_name_pinyin_case_and_number(session: Session, court: Court) -> None:
     people = [("张三", "371427198203151232"), ("张三丰", "371427197001011237"), ("李四", "37142719900505123X")]
     found = {}
     for serial, (name, number) in enumerate(people, start=1):
         case = cases.file_case(
-            session, court=court, number=f"（2026）鲁1427执{serial}号", basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初1号", amount_applied_fen=100, filed_at=NOW, actor="clerk", now=NOW,
-            parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="申请人"),
-                     cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name=name, id_number=number)])
+            session,
+            court=court,
+            number=f"（2026）鲁1427执{serial}号",
+            basis_issuer="夏津县人民法院",
+            basis_number="（2025）鲁1427民初1号",
+            amount_applied_fen=100,
+            filed_at=NOW,
+            actor="clerk",
+            now=NOW,
+            parties=[
+                cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="申请人"),
+                cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name=name, id_number=number),
+            ],
+        )
         found[name] = publish(session, case).id
     pending = file(session, court, "（2026）鲁1427执9号")
     apply(session, pending)  # awaiting decision: never in search
@@ -443,8 +587,16 @@ def test_search_pages_by_keyset_through_every_notice_once(session: Session, cour
 
 def test_money_the_court_had_before_the_lead_earns_no_reward(session: Session, case: EnforcementCase) -> None:
     notice = publish(session, case, reward_kind=RewardKind.PERCENTAGE, reward_basis_points=750)
-    funds.record_movement(session, case=case, direction=FundDirection.IN, counterparty="被执行人",
-                          amount_fen=100_000_00, occurred_at=NOW + DAY, actor="clerk", now=NOW + DAY)
+    funds.record_movement(
+        session,
+        case=case,
+        direction=FundDirection.IN,
+        counterparty="被执行人",
+        amount_fen=100_000_00,
+        occurred_at=NOW + DAY,
+        actor="clerk",
+        now=NOW + DAY,
+    )
     named = clue(session, notice, at=NOW + 2 * DAY, informant_name="王女士", informant_phone="13600000000")
     with pytest.raises(bounties.NothingRecovered):  # the 100,000 yuan came in before the lead
         pay(session, notice, named, 1_00)

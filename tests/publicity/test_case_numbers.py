@@ -10,8 +10,13 @@ from publicity.case_numbers import CaseType, MalformedCaseNumber
 
 @pytest.mark.parametrize(
     "written",
-    ["（2020）鲁1427执123号", "(2020)鲁1427执123号", " ( 2020 ) 鲁1427 执 0123 号 ", "（２０２０）鲁１４２７执１２３号",
-     "〔2020〕鲁1427执123号"],
+    [
+        "（2020）鲁1427执123号",
+        "(2020)鲁1427执123号",
+        " ( 2020 ) 鲁1427 执 0123 号 ",
+        "（２０２０）鲁１４２７执１２３号",
+        "〔2020〕鲁1427执123号",
+    ],
 )
 def test_every_spelling_gives_the_canonical_form(written: str) -> None:
     assert case_numbers.normalise(written) == "（2020）鲁1427执123号"
@@ -30,8 +35,18 @@ def test_every_enforcement_type(code: str) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "2020鲁1427执123号", "（2020）鲁1427民123号", "（2020）XX1427执123号", "（2020）鲁142执123号",
-     "（2020）鲁1427执123", "（20）鲁1427执123号", "（2020）鲁1427执0号", "（1980）鲁1427执1号", "（2020）鲁1427执abc号"],
+    [
+        "",
+        "2020鲁1427执123号",
+        "（2020）鲁1427民123号",
+        "（2020）XX1427执123号",
+        "（2020）鲁142执123号",
+        "（2020）鲁1427执123",
+        "（20）鲁1427执123号",
+        "（2020）鲁1427执0号",
+        "（1980）鲁1427执1号",
+        "（2020）鲁1427执abc号",
+    ],
 )
 def test_malformed_numbers_are_refused_with_the_expected_form(bad: str) -> None:
     with pytest.raises(MalformedCaseNumber) as refused:

@@ -45,15 +45,29 @@ from tests.conftest import NOW
 # --- helpers shared by the publicity service tests -------------------------------------------
 
 NUMBER = "（2026）鲁1427执1号"
-APPLICANT = cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="张三", sex="male",
-                            id_number="371427198203151234", phone="13800000000", address="夏津县银城街1号")
-RESPONDENT = cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.ENTITY, name="夏津县恒丰商贸有限公司",
-                             credit_code="91371427MA3C123459", legal_representative="李四", phone="0534-3210000")
+APPLICANT = cases.PartyData(
+    side=PartySide.APPLICANT,
+    kind=PartyKind.PERSON,
+    name="张三",
+    sex="male",
+    id_number="371427198203151234",
+    phone="13800000000",
+    address="夏津县银城街1号",
+)
+RESPONDENT = cases.PartyData(
+    side=PartySide.RESPONDENT,
+    kind=PartyKind.ENTITY,
+    name="夏津县恒丰商贸有限公司",
+    credit_code="91371427MA3C123459",
+    legal_representative="李四",
+    phone="0534-3210000",
+)
 DAY = timedelta(days=1)
 
 
-def make_court(session: Session, code: str = "鲁1427", name: str = "夏津县人民法院",
-               settings: dict[str, int] | None = None) -> Court:
+def make_court(
+    session: Session, code: str = "鲁1427", name: str = "夏津县人民法院", settings: dict[str, int] | None = None
+) -> Court:
     court = courts.add_court(session, code=code, name=name, province="山东省", actor="t", now=NOW)
     if settings is not None:
         court.deadline_settings = settings
@@ -65,19 +79,53 @@ def make_judge(session: Session, court: Court, name: str = "王建国", team: st
     return courts.add_officer(session, court=court, name=name, kind=OfficerKind.JUDGE, team=team, actor="t", now=NOW)
 
 
-def file(session: Session, court: Court, number: str = NUMBER, *, filed_at: datetime = NOW,
-         judge: Officer | None = None, parties: Sequence[cases.PartyData] = (APPLICANT, RESPONDENT),
-         amount_fen: int = 12_345_600) -> EnforcementCase:
-    return cases.file_case(session, court=court, number=number, basis_issuer="夏津县人民法院",
-                           basis_number="（2025）鲁1427民初88号", amount_applied_fen=amount_fen, filed_at=filed_at,
-                           parties=parties, judge=judge, actor="clerk", now=filed_at)
+def file(
+    session: Session,
+    court: Court,
+    number: str = NUMBER,
+    *,
+    filed_at: datetime = NOW,
+    judge: Officer | None = None,
+    parties: Sequence[cases.PartyData] = (APPLICANT, RESPONDENT),
+    amount_fen: int = 12_345_600,
+) -> EnforcementCase:
+    return cases.file_case(
+        session,
+        court=court,
+        number=number,
+        basis_issuer="夏津县人民法院",
+        basis_number="（2025）鲁1427民初88号",
+        amount_applied_fen=amount_fen,
+        filed_at=filed_at,
+        parties=parties,
+        judge=judge,
+        actor="clerk",
+        now=filed_at,
+    )
 
 
-def node(session: Session, case: EnforcementCase, node_type: NodeType, *, at: datetime,
-         target: SearchTarget | None = None, mode: ClosureMode | None = None, text: str = "",
-         now: datetime | None = None) -> CaseNode:
-    return cases.add_node(session, case=case, node_type=node_type, occurred_at=at, public_text=text,
-                          search_target=target, closure_mode=mode, actor="clerk", now=now or at)
+def node(
+    session: Session,
+    case: EnforcementCase,
+    node_type: NodeType,
+    *,
+    at: datetime,
+    target: SearchTarget | None = None,
+    mode: ClosureMode | None = None,
+    text: str = "",
+    now: datetime | None = None,
+) -> CaseNode:
+    return cases.add_node(
+        session,
+        case=case,
+        node_type=node_type,
+        occurred_at=at,
+        public_text=text,
+        search_target=target,
+        closure_mode=mode,
+        actor="clerk",
+        now=now or at,
+    )
 
 
 def prepare_termination(session: Session, case: EnforcementCase, at: datetime) -> None:
@@ -176,7 +224,11 @@ def test_parties_are_stored_with_their_personal_data(session: Session, court: Co
     ]
     applicant, respondent = parties
     assert (applicant.id_number, applicant.phone, applicant.sex, applicant.address) == (
-        "371427198203151234", "13800000000", "male", "夏津县银城街1号")
+        "371427198203151234",
+        "13800000000",
+        "male",
+        "夏津县银城街1号",
+    )
     assert (respondent.credit_code, respondent.legal_representative) == ("91371427MA3C123459", "李四")
 
 
@@ -184,8 +236,9 @@ def test_parties_are_stored_with_their_personal_data(session: Session, court: Co
 
 
 @pytest.mark.parametrize("node_type", [NodeType.APPRAISAL, NodeType.AUCTION_LISTED])
-def test_appraisal_or_auction_needs_seized_property_first(session: Session, filed_case: EnforcementCase,
-                                                         node_type: NodeType) -> None:
+def test_appraisal_or_auction_needs_seized_property_first(
+    session: Session, filed_case: EnforcementCase, node_type: NodeType
+) -> None:
     node(session, filed_case, NodeType.DEDUCTION, at=NOW + DAY)  # a deduction seizes nothing to sell
     with pytest.raises(NeedsSeizure):
         node(session, filed_case, node_type, at=NOW + DAY)
@@ -193,8 +246,7 @@ def test_appraisal_or_auction_needs_seized_property_first(session: Session, file
 
 
 @pytest.mark.parametrize("seizing", [NodeType.SEIZURE, NodeType.IMPOUND, NodeType.FREEZE])
-def test_any_seizing_measure_opens_disposal(session: Session, filed_case: EnforcementCase,
-                                            seizing: NodeType) -> None:
+def test_any_seizing_measure_opens_disposal(session: Session, filed_case: EnforcementCase, seizing: NodeType) -> None:
     node(session, filed_case, seizing, at=NOW + DAY)
     node(session, filed_case, NodeType.APPRAISAL, at=NOW + 2 * DAY)
     node(session, filed_case, NodeType.AUCTION_LISTED, at=NOW + 3 * DAY)
@@ -221,8 +273,9 @@ def test_a_ruling_needs_an_open_objection(session: Session, filed_case: Enforcem
         node(session, filed_case, NodeType.OBJECTION_RULED, at=NOW + 3 * DAY)
 
 
-def test_an_objection_moves_the_case_to_ruling_and_the_ruling_returns_it(session: Session,
-                                                                        filed_case: EnforcementCase) -> None:
+def test_an_objection_moves_the_case_to_ruling_and_the_ruling_returns_it(
+    session: Session, filed_case: EnforcementCase
+) -> None:
     node(session, filed_case, NodeType.SEARCH_STARTED, at=NOW + DAY)
     node(session, filed_case, NodeType.TEAM_ASSIGNED, at=NOW + DAY)
     assert filed_case.stage == CaseStage.IMPLEMENTATION
@@ -234,8 +287,9 @@ def test_an_objection_moves_the_case_to_ruling_and_the_ruling_returns_it(session
     assert filed_case.stage == CaseStage.IMPLEMENTATION
 
 
-def test_progress_made_while_an_objection_is_open_is_kept_after_the_ruling(session: Session,
-                                                                          filed_case: EnforcementCase) -> None:
+def test_progress_made_while_an_objection_is_open_is_kept_after_the_ruling(
+    session: Session, filed_case: EnforcementCase
+) -> None:
     """An objection does not stop enforcement: a step recorded meanwhile must not be lost by the ruling."""
     node(session, filed_case, NodeType.SEARCH_STARTED, at=NOW + DAY)
     node(session, filed_case, NodeType.OBJECTION_FILED, at=NOW + 2 * DAY)
@@ -270,24 +324,43 @@ def test_closing_closes_the_case(session: Session, filed_case: EnforcementCase) 
     assert case.closed_at == closed_on
 
 
-@pytest.mark.parametrize("node_type", [NodeType.SEARCH_STARTED, NodeType.SEIZURE, NodeType.FINE, NodeType.CLOSED,
-                                       NodeType.OBJECTION_FILED, NodeType.TERMINATED])
-def test_a_closed_case_takes_only_corrections(session: Session, filed_case: EnforcementCase,
-                                              node_type: NodeType) -> None:
+@pytest.mark.parametrize(
+    "node_type",
+    [
+        NodeType.SEARCH_STARTED,
+        NodeType.SEIZURE,
+        NodeType.FINE,
+        NodeType.CLOSED,
+        NodeType.OBJECTION_FILED,
+        NodeType.TERMINATED,
+    ],
+)
+def test_a_closed_case_takes_only_corrections(
+    session: Session, filed_case: EnforcementCase, node_type: NodeType
+) -> None:
     node(session, filed_case, NodeType.CLOSED, at=NOW + DAY, mode=ClosureMode.WITHDRAWN)
     with pytest.raises(CaseClosed):
-        node(session, filed_case, node_type, at=NOW + 2 * DAY, target=SearchTarget.PERSON,
-             mode=ClosureMode.FULLY_PERFORMED, now=NOW + 200 * DAY)
+        node(
+            session,
+            filed_case,
+            node_type,
+            at=NOW + 2 * DAY,
+            target=SearchTarget.PERSON,
+            mode=ClosureMode.FULLY_PERFORMED,
+            now=NOW + 200 * DAY,
+        )
     filed = cases.nodes_of(session, filed_case)[0]
-    correction = cases.correct_node(session, case=filed_case, corrects_id=filed.id, public_text="更正立案日期",
-                                    actor="clerk", now=NOW + 3 * DAY)
+    correction = cases.correct_node(
+        session, case=filed_case, corrects_id=filed.id, public_text="更正立案日期", actor="clerk", now=NOW + 3 * DAY
+    )
     assert correction.node_type == NodeType.CORRECTION
     assert kinds(session, filed_case) == [NodeType.FILED, NodeType.CLOSED, NodeType.CORRECTION]
     assert filed_case.stage == CaseStage.CLOSED
 
 
-def test_termination_lists_what_is_missing_until_everything_is_done(session: Session,
-                                                                   filed_case: EnforcementCase) -> None:
+def test_termination_lists_what_is_missing_until_everything_is_done(
+    session: Session, filed_case: EnforcementCase
+) -> None:
     late_enough = deadlines.add_months(NOW, 3) + DAY
 
     def missing(now: datetime) -> list[str]:
@@ -296,9 +369,16 @@ def test_termination_lists_what_is_missing_until_everything_is_done(session: Ses
         return str(refused.value.params["missing"]).split(", ")
 
     assert set(missing(NOW + DAY)) == {
-        "notice_served", "asset_report_ordered", "consumption_restriction", "applicant_heard",
-        "search_completed:person", "search_completed:vehicle", "search_completed:deposits",
-        "search_completed:business", "search_completed:real_estate", "3_months_since_filing",
+        "notice_served",
+        "asset_report_ordered",
+        "consumption_restriction",
+        "applicant_heard",
+        "search_completed:person",
+        "search_completed:vehicle",
+        "search_completed:deposits",
+        "search_completed:business",
+        "search_completed:real_estate",
+        "3_months_since_filing",
     }
     for node_type in cases.TERMINATION_REQUIRES:
         node(session, filed_case, node_type, at=NOW + DAY)
@@ -325,17 +405,33 @@ def test_termination_needs_every_search_target(session: Session, filed_case: Enf
     assert refused.value.params["missing"] == "search_completed:real_estate"
 
 
-@pytest.mark.parametrize("node_type", [NodeType.SEIZURE, NodeType.SEARCH_STARTED, NodeType.NOTICE_SERVED,
-                                       NodeType.CLOSED, NodeType.TERMINATED, NodeType.OBJECTION_FILED])
-def test_after_termination_only_periodic_searches_and_corrections(session: Session, filed_case: EnforcementCase,
-                                                                  node_type: NodeType) -> None:
+@pytest.mark.parametrize(
+    "node_type",
+    [
+        NodeType.SEIZURE,
+        NodeType.SEARCH_STARTED,
+        NodeType.NOTICE_SERVED,
+        NodeType.CLOSED,
+        NodeType.TERMINATED,
+        NodeType.OBJECTION_FILED,
+    ],
+)
+def test_after_termination_only_periodic_searches_and_corrections(
+    session: Session, filed_case: EnforcementCase, node_type: NodeType
+) -> None:
     terminated_at = terminate(session, filed_case)
     later = terminated_at + 30 * DAY
     with pytest.raises(CaseTerminated):
         node(session, filed_case, node_type, at=later, target=SearchTarget.PERSON, mode=ClosureMode.TERMINATION)
     node(session, filed_case, NodeType.PERIODIC_SEARCH, at=later, target=SearchTarget.DEPOSITS)
-    cases.correct_node(session, case=filed_case, corrects_id=cases.nodes_of(session, filed_case)[-2].id,
-                       public_text="更正", actor="clerk", now=later)
+    cases.correct_node(
+        session,
+        case=filed_case,
+        corrects_id=cases.nodes_of(session, filed_case)[-2].id,
+        public_text="更正",
+        actor="clerk",
+        now=later,
+    )
     assert kinds(session, filed_case)[-3:] == [NodeType.TERMINATED, NodeType.PERIODIC_SEARCH, NodeType.CORRECTION]
     assert filed_case.stage == CaseStage.TERMINATED
 
@@ -364,8 +460,15 @@ def test_the_stage_moves_forward_and_never_back(session: Session, filed_case: En
 def test_a_correction_is_a_new_node_and_the_original_stays(session: Session, filed_case: EnforcementCase) -> None:
     seizure = node(session, filed_case, NodeType.SEIZURE, at=NOW + DAY, text="查封房产一套")
     session.commit()
-    correction = cases.correct_node(session, case=filed_case, corrects_id=seizure.id, public_text="查封房产两套",
-                                    internal_note="笔误", actor="judge", now=NOW + 2 * DAY)
+    correction = cases.correct_node(
+        session,
+        case=filed_case,
+        corrects_id=seizure.id,
+        public_text="查封房产两套",
+        internal_note="笔误",
+        actor="judge",
+        now=NOW + 2 * DAY,
+    )
     session.commit()
     session.expire_all()
     nodes = cases.nodes_of(session, session.get(EnforcementCase, filed_case.id))
@@ -376,15 +479,15 @@ def test_a_correction_is_a_new_node_and_the_original_stays(session: Session, fil
     assert fixed.public_text == "查封房产两套" and fixed.author == "judge"
 
 
-def test_a_correction_must_point_at_a_node_of_the_same_case(session: Session, court: Court,
-                                                            filed_case: EnforcementCase) -> None:
+def test_a_correction_must_point_at_a_node_of_the_same_case(
+    session: Session, court: Court, filed_case: EnforcementCase
+) -> None:
     other = file(session, court, "（2026）鲁1427执2号")
     foreign = node(session, other, NodeType.SEIZURE, at=NOW + DAY)
     with pytest.raises(BadCorrection):
         cases.correct_node(session, case=filed_case, corrects_id=foreign.id, public_text="x", actor="c", now=NOW)
     with pytest.raises(BadCorrection):
-        cases.correct_node(session, case=filed_case, corrects_id=foreign.id + 1000, public_text="x", actor="c",
-                           now=NOW)
+        cases.correct_node(session, case=filed_case, corrects_id=foreign.id + 1000, public_text="x", actor="c", now=NOW)
     assert NodeType.CORRECTION not in kinds(session, filed_case) + kinds(session, other)
 
 
@@ -393,13 +496,15 @@ def test_a_correction_must_point_at_a_node_of_the_same_case(session: Session, co
 
 def test_only_a_terminated_case_can_be_resumed(session: Session, court: Court, filed_case: EnforcementCase) -> None:
     with pytest.raises(NotResumable):
-        cases.resume_case(session, case=filed_case, new_number=None, occurred_at=NOW + DAY, public_text="",
-                          actor="c", now=NOW + DAY)
+        cases.resume_case(
+            session, case=filed_case, new_number=None, occurred_at=NOW + DAY, public_text="", actor="c", now=NOW + DAY
+        )
     closed = file(session, court, "（2026）鲁1427执2号")
     node(session, closed, NodeType.CLOSED, at=NOW + DAY, mode=ClosureMode.FULLY_PERFORMED)
     with pytest.raises(NotResumable):
-        cases.resume_case(session, case=closed, new_number=None, occurred_at=NOW + DAY, public_text="",
-                          actor="c", now=NOW + DAY)
+        cases.resume_case(
+            session, case=closed, new_number=None, occurred_at=NOW + DAY, public_text="", actor="c", now=NOW + DAY
+        )
     assert count(session, EnforcementCase) == 2
 
 
@@ -410,8 +515,15 @@ def test_resuming_files_a_linked_resumed_case_with_the_next_serial(session: Sess
     file(session, court, "（2026）鲁1427执恢3号", filed_at=NOW)  # the year's 执恢 serials so far
     history = [(n.id, n.node_type) for n in cases.nodes_of(session, old)]
     resumed_on = NOW + 10 * DAY
-    new = cases.resume_case(session, case=old, new_number=None, occurred_at=resumed_on, public_text="发现新财产",
-                            actor="judge", now=resumed_on)
+    new = cases.resume_case(
+        session,
+        case=old,
+        new_number=None,
+        occurred_at=resumed_on,
+        public_text="发现新财产",
+        actor="judge",
+        now=resumed_on,
+    )
     session.commit()
     session.expire_all()
     new = session.get(EnforcementCase, new.id)
@@ -422,7 +534,8 @@ def test_resuming_files_a_linked_resumed_case_with_the_next_serial(session: Sess
     assert new.filed_at == resumed_on and new.stage == CaseStage.FILED
     assert new.judge_id == judge.id
     assert [(p.side, p.name, p.id_number, p.phone, p.credit_code) for p in new.parties] == [
-        (p.side, p.name, p.id_number, p.phone, p.credit_code) for p in old.parties]
+        (p.side, p.name, p.id_number, p.phone, p.credit_code) for p in old.parties
+    ]
     assert {p.id for p in new.parties}.isdisjoint({p.id for p in old.parties})
     old_nodes = cases.nodes_of(session, old)
     assert [(n.id, n.node_type) for n in old_nodes[:-1]] == history
@@ -436,8 +549,9 @@ def test_a_resumed_case_cannot_be_resumed_again(session: Session, filed_case: En
     at = terminate(session, filed_case) + 10 * DAY
     cases.resume_case(session, case=filed_case, new_number=None, occurred_at=at, public_text="", actor="c", now=at)
     with pytest.raises(NotResumable):
-        cases.resume_case(session, case=filed_case, new_number=None, occurred_at=at + DAY, public_text="",
-                          actor="c", now=at + DAY)
+        cases.resume_case(
+            session, case=filed_case, new_number=None, occurred_at=at + DAY, public_text="", actor="c", now=at + DAY
+        )
     assert count(session, EnforcementCase) == 2
 
 
@@ -477,7 +591,9 @@ def test_list_finds_cases_by_the_start_of_a_party_name(session: Session, court: 
     second = file(session, court, "（2026）鲁1427执2号", parties=[other])
     third = file(session, court, "（2026）鲁1427执3号")
     assert [c.id for c in cases.list_cases(session, where=cases.CaseFilter(query="夏津县恒丰"), now=NOW)] == [
-        third.id, first.id]
+        third.id,
+        first.id,
+    ]
     assert [c.id for c in cases.list_cases(session, where=cases.CaseFilter(query="赵"), now=NOW)] == [second.id]
     assert cases.list_cases(session, where=cases.CaseFilter(query="恒丰"), now=NOW) == []  # a prefix, not a substring
 

@@ -35,8 +35,9 @@ def find(found: list[Deadline], kind: DeadlineKind, target: SearchTarget | None 
     return deadline
 
 
-def status(session: Session, case: EnforcementCase, kind: DeadlineKind, *, now: datetime,
-           target: SearchTarget | None = None) -> DeadlineStatus:
+def status(
+    session: Session, case: EnforcementCase, kind: DeadlineKind, *, now: datetime, target: SearchTarget | None = None
+) -> DeadlineStatus:
     return find(cases.case_deadlines(session, case, now=now), kind, target).status
 
 
@@ -47,13 +48,17 @@ def test_the_search_starts_within_two_days(session: Session, filed_case: Enforce
     assert status(session, filed_case, kind, now=NOW + 2 * DAY + MINUTE) == DeadlineStatus.OVERDUE
 
 
-@pytest.mark.parametrize(("started", "expected"), [
-    (NOW + DAY, DeadlineStatus.MET),
-    (NOW + 2 * DAY, DeadlineStatus.MET),
-    (NOW + 2 * DAY + MINUTE, DeadlineStatus.MET_LATE),
-])
+@pytest.mark.parametrize(
+    ("started", "expected"),
+    [
+        (NOW + DAY, DeadlineStatus.MET),
+        (NOW + 2 * DAY, DeadlineStatus.MET),
+        (NOW + 2 * DAY + MINUTE, DeadlineStatus.MET_LATE),
+    ],
+)
 def test_a_search_started_before_the_due_meets_it_and_after_meets_it_late(
-        session: Session, filed_case: EnforcementCase, started: datetime, expected: DeadlineStatus) -> None:
+    session: Session, filed_case: EnforcementCase, started: datetime, expected: DeadlineStatus
+) -> None:
     node(session, filed_case, NodeType.SEARCH_STARTED, at=started)
     deadline = find(cases.case_deadlines(session, filed_case, now=NOW + 30 * DAY), DeadlineKind.SEARCH_STARTED)
     assert deadline.status == expected and deadline.met_at == started and not deadline.is_open
@@ -73,8 +78,7 @@ def test_the_four_basic_searches_are_done_within_three_days(session: Session, fi
     assert find(before, DeadlineKind.SEARCH_COMPLETED, SearchTarget.BUSINESS).status == DeadlineStatus.PENDING
 
 
-def test_the_judge_is_assigned_within_seven_days(session: Session, court: Court,
-                                                 filed_case: EnforcementCase) -> None:
+def test_the_judge_is_assigned_within_seven_days(session: Session, court: Court, filed_case: EnforcementCase) -> None:
     kind = DeadlineKind.JUDGE_ASSIGNED
     assert status(session, filed_case, kind, now=NOW + 7 * DAY - MINUTE) == DeadlineStatus.PENDING
     assert status(session, filed_case, kind, now=NOW + 7 * DAY + MINUTE) == DeadlineStatus.OVERDUE
@@ -95,25 +99,33 @@ def test_the_notice_is_served_within_three_days(session: Session, filed_case: En
     assert status(session, filed_case, kind, now=NOW + 5 * DAY) == DeadlineStatus.MET_LATE
 
 
-@pytest.mark.parametrize(("start", "months", "expected"), [
-    (datetime(2025, 8, 31, 1, 30, tzinfo=UTC), 6, datetime(2026, 2, 28, 1, 30, tzinfo=UTC)),
-    (datetime(2027, 8, 31, 1, 30, tzinfo=UTC), 6, datetime(2028, 2, 29, 1, 30, tzinfo=UTC)),
-    (datetime(2026, 1, 31, tzinfo=UTC), 1, datetime(2026, 2, 28, tzinfo=UTC)),
-    (datetime(2026, 10, 15, tzinfo=UTC), 3, datetime(2027, 1, 15, tzinfo=UTC)),
-    (datetime(2026, 3, 2, tzinfo=UTC), 60, datetime(2031, 3, 2, tzinfo=UTC)),
-])
-def test_add_months_keeps_the_day_or_takes_the_last_of_a_short_month(start: datetime, months: int,
-                                                                     expected: datetime) -> None:
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [
+        (datetime(2025, 8, 31, 1, 30, tzinfo=UTC), 6, datetime(2026, 2, 28, 1, 30, tzinfo=UTC)),
+        (datetime(2027, 8, 31, 1, 30, tzinfo=UTC), 6, datetime(2028, 2, 29, 1, 30, tzinfo=UTC)),
+        (datetime(2026, 1, 31, tzinfo=UTC), 1, datetime(2026, 2, 28, tzinfo=UTC)),
+        (datetime(2026, 10, 15, tzinfo=UTC), 3, datetime(2027, 1, 15, tzinfo=UTC)),
+        (datetime(2026, 3, 2, tzinfo=UTC), 60, datetime(2031, 3, 2, tzinfo=UTC)),
+    ],
+)
+def test_add_months_keeps_the_day_or_takes_the_last_of_a_short_month(
+    start: datetime, months: int, expected: datetime
+) -> None:
     assert deadlines.add_months(start, months) == expected
 
 
-@pytest.mark.parametrize(("filed_at", "due"), [
-    (datetime(2025, 8, 31, 1, 30, tzinfo=UTC), datetime(2026, 2, 28, 1, 30, tzinfo=UTC)),
-    (datetime(2027, 8, 31, 1, 30, tzinfo=UTC), datetime(2028, 2, 29, 1, 30, tzinfo=UTC)),
-    (NOW, datetime(2026, 9, 2, 2, 0, tzinfo=UTC)),
-])
-def test_the_case_is_closed_within_six_months(session: Session, court: Court, filed_at: datetime,
-                                              due: datetime) -> None:
+@pytest.mark.parametrize(
+    ("filed_at", "due"),
+    [
+        (datetime(2025, 8, 31, 1, 30, tzinfo=UTC), datetime(2026, 2, 28, 1, 30, tzinfo=UTC)),
+        (datetime(2027, 8, 31, 1, 30, tzinfo=UTC), datetime(2028, 2, 29, 1, 30, tzinfo=UTC)),
+        (NOW, datetime(2026, 9, 2, 2, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_case_is_closed_within_six_months(
+    session: Session, court: Court, filed_at: datetime, due: datetime
+) -> None:
     case = file(session, court, f"（{filed_at.year}）鲁1427执1号", filed_at=filed_at)
     closure = find(cases.case_deadlines(session, case, now=filed_at), DeadlineKind.CLOSURE)
     assert closure.due_at == due
@@ -164,8 +176,9 @@ def test_a_closed_case_has_no_open_deadline(session: Session, filed_case: Enforc
     assert filed_case.next_due_at is None
 
 
-def test_after_termination_a_periodic_search_is_due_every_six_months(session: Session,
-                                                                    filed_case: EnforcementCase) -> None:
+def test_after_termination_a_periodic_search_is_due_every_six_months(
+    session: Session, filed_case: EnforcementCase
+) -> None:
     terminated_at = terminate(session, filed_case)
     first_due = deadlines.add_months(terminated_at, 6)
     assert filed_case.next_due_at == first_due
@@ -199,8 +212,9 @@ def test_a_late_periodic_search_clears_the_missed_round(session: Session, filed_
 
 def test_a_resumed_case_owes_no_more_periodic_searches(session: Session, filed_case: EnforcementCase) -> None:
     resumed_on = terminate(session, filed_case) + 30 * DAY
-    new = cases.resume_case(session, case=filed_case, new_number=None, occurred_at=resumed_on, public_text="",
-                            actor="judge", now=resumed_on)
+    new = cases.resume_case(
+        session, case=filed_case, new_number=None, occurred_at=resumed_on, public_text="", actor="judge", now=resumed_on
+    )
     assert filed_case.next_due_at is None
     assert all(not d.is_open for d in cases.case_deadlines(session, filed_case, now=resumed_on + 400 * DAY))
     assert new.next_due_at == resumed_on + 2 * DAY  # the new case's clocks start at its filing

@@ -58,38 +58,84 @@ def calendar_2026() -> Calendar:
     return Calendar([CalendarDay(day=d, kind=k) for d, k in shipped_2026().items()])
 
 
-def entry_data(name: str, id_number: str, serial: int, *, ground: ListingGround = ListingGround.ASSET_REPORT,
-               kind: PartyKind = PartyKind.PERSON, case_number: str | None = None) -> EntryData:
-    return EntryData(kind=kind, name=name, id_number=id_number,
-                     case_number=case_number or f"（2026）鲁1427执{serial}号",
-                     basis_number="（2025）鲁1427民初88号", basis_issuer="夏津县人民法院", obligation="偿还借款10万元",
-                     circumstance="违反财产报告制度", ground=ground, filed_on=date(2026, 1, 5),
-                     unperformed_fen=10_000_000, sex="male" if kind == PartyKind.PERSON else "",
-                     legal_representative="" if kind == PartyKind.PERSON else "李四")
+def entry_data(
+    name: str,
+    id_number: str,
+    serial: int,
+    *,
+    ground: ListingGround = ListingGround.ASSET_REPORT,
+    kind: PartyKind = PartyKind.PERSON,
+    case_number: str | None = None,
+) -> EntryData:
+    return EntryData(
+        kind=kind,
+        name=name,
+        id_number=id_number,
+        case_number=case_number or f"（2026）鲁1427执{serial}号",
+        basis_number="（2025）鲁1427民初88号",
+        basis_issuer="夏津县人民法院",
+        obligation="偿还借款10万元",
+        circumstance="违反财产报告制度",
+        ground=ground,
+        filed_on=date(2026, 1, 5),
+        unperformed_fen=10_000_000,
+        sex="male" if kind == PartyKind.PERSON else "",
+        legal_representative="" if kind == PartyKind.PERSON else "李四",
+    )
 
 
-def list_entry(session: Session, court: Court, name: str, id_number: str, *, now: datetime = NOW,
-               ground: ListingGround = ListingGround.ASSET_REPORT, grace: int = 0, extension: int = 0,
-               kind: PartyKind = PartyKind.PERSON, case_number: str | None = None) -> DefaulterEntry:
+def list_entry(
+    session: Session,
+    court: Court,
+    name: str,
+    id_number: str,
+    *,
+    now: datetime = NOW,
+    ground: ListingGround = ListingGround.ASSET_REPORT,
+    grace: int = 0,
+    extension: int = 0,
+    kind: PartyKind = PartyKind.PERSON,
+    case_number: str | None = None,
+) -> DefaulterEntry:
     serial = count(session, DefaulterEntry) + 1
     return defaulters.list_defaulter(
-        session, court=court, data=entry_data(name, id_number, serial, ground=ground, kind=kind,
-                                              case_number=case_number),
-        key=KEY, actor="judge", now=now, grace_months=grace, extension_years=extension)
+        session,
+        court=court,
+        data=entry_data(name, id_number, serial, ground=ground, kind=kind, case_number=case_number),
+        key=KEY,
+        actor="judge",
+        now=now,
+        grace_months=grace,
+        extension_years=extension,
+    )
 
 
-def give_ground(session: Session, entry: DefaulterEntry, *, at: datetime = NOW,
-                calendar: Calendar | None = None, reason: RemovalReason = RemovalReason.PERFORMED) -> None:
-    defaulters.record_removal_ground(session, entry=entry, reason=reason, occurred_at=at,
-                                     calendar=calendar or Calendar(), actor="judge", now=at)
+def give_ground(
+    session: Session,
+    entry: DefaulterEntry,
+    *,
+    at: datetime = NOW,
+    calendar: Calendar | None = None,
+    reason: RemovalReason = RemovalReason.PERFORMED,
+) -> None:
+    defaulters.record_removal_ground(
+        session, entry=entry, reason=reason, occurred_at=at, calendar=calendar or Calendar(), actor="judge", now=at
+    )
 
 
 def public_ids(session: Session, at: datetime) -> set[int]:
     return set(session.scalars(sa.select(DefaulterEntry.id).where(defaulters.public_clause(at))))
 
 
-def found(session: Session, query: str, *, filters: Filters = Filters(), key: bytes = KEY,
-          now: datetime = NOW, limit: int = 100) -> list[str]:
+def found(
+    session: Session,
+    query: str,
+    *,
+    filters: Filters = Filters(),
+    key: bytes = KEY,
+    now: datetime = NOW,
+    limit: int = 100,
+) -> list[str]:
     page = defaulters.search(session, query=query, filters=filters, key=key, now=now, limit=limit)
     return [e.name for e in page.items]
 
@@ -123,62 +169,77 @@ def court(session: Session) -> Court:
 # --- names -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "keys"), [
-    ("单雄信", ("shanxiongxin", "sxx")),
-    ("曾小贤", ("zengxiaoxian", "zxx")),
-    ("解缙", ("xiejin", "xj")),
-    ("查良镛", ("zhaliangyong", "zly")),
-    ("翟天临", ("zhaitianlin", "ztl")),
-    ("张三", ("zhangsan", "zs")),
-    ("赵帅", ("zhaoshuai", "zs")),
-    ("张 三", ("zhangsan", "zs")),
-])
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("单雄信", ("shanxiongxin", "sxx")),
+        ("曾小贤", ("zengxiaoxian", "zxx")),
+        ("解缙", ("xiejin", "xj")),
+        ("查良镛", ("zhaliangyong", "zly")),
+        ("翟天临", ("zhaitianlin", "ztl")),
+        ("张三", ("zhangsan", "zs")),
+        ("赵帅", ("zhaoshuai", "zs")),
+        ("张 三", ("zhangsan", "zs")),
+    ],
+)
 def test_a_persons_name_is_spelled_with_the_surname_reading(name: str, keys: tuple[str, str]) -> None:
     assert names.pinyin_keys(name) == keys
 
 
-@pytest.mark.parametrize(("name", "spelled"), [
-    ("单县恒丰商贸有限公司", "danxianhengfengshangmaoyouxiangongsi"),
-    ("曾记粥铺", "cengjizhoupu"),
-    ("解放公司", "jiefanggongsi"),
-])
+@pytest.mark.parametrize(
+    ("name", "spelled"),
+    [
+        ("单县恒丰商贸有限公司", "danxianhengfengshangmaoyouxiangongsi"),
+        ("曾记粥铺", "cengjizhoupu"),
+        ("解放公司", "jiefanggongsi"),
+    ],
+)
 def test_an_entity_name_is_read_without_the_surname_rule(name: str, spelled: str) -> None:
     assert names.pinyin_keys(name, person=False)[0] == spelled
     assert names.pinyin_keys(name, person=True)[0] != spelled  # the rule would change it
 
 
-@pytest.mark.parametrize(("number", "masked"), [
-    ("371427198203151232", "3714271982****1232"),
-    ("37142719820315123x", "3714271982****123X"),
-    (" 371427198203151232 ", "3714271982****1232"),
-    (CREDIT_CODE, "91371427MA****3459"),
-    ("371427820315123", "****"),  # an old 15-digit number shows nothing
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("371427198203151232", "3714271982****1232"),
+        ("37142719820315123x", "3714271982****123X"),
+        (" 371427198203151232 ", "3714271982****1232"),
+        (CREDIT_CODE, "91371427MA****3459"),
+        ("371427820315123", "****"),  # an old 15-digit number shows nothing
+        ("", ""),
+    ],
+)
 def test_mask_number_hides_characters_11_to_14(number: str, masked: str) -> None:
     assert names.mask_number(number) == masked
 
 
-@pytest.mark.parametrize(("typed", "normalised"), [
-    ("3714271982****1232", "3714271982****1232"),
-    (" ３７１４２７１９８２＊＊＊＊１２３ｘ ", "3714271982****123X"),
-    ("3714271982****123x", "3714271982****123X"),
-    ("3714271982***1232", None),
-    ("371427198203151232", None),
-    ("张三", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [
+        ("3714271982****1232", "3714271982****1232"),
+        (" ３７１４２７１９８２＊＊＊＊１２３ｘ ", "3714271982****123X"),
+        ("3714271982****123x", "3714271982****123X"),
+        ("3714271982***1232", None),
+        ("371427198203151232", None),
+        ("张三", None),
+    ],
+)
 def test_masked_query_normalises_what_a_visitor_typed(typed: str, normalised: str | None) -> None:
     assert names.masked_query(typed) == normalised
 
 
-@pytest.mark.parametrize(("typed", "normalised"), [
-    ("371427198203151232", "371427198203151232"),
-    ("37142719820315123x", "37142719820315123X"),
-    ("　３７１４２７１９８２０３１５１２３ｘ　", "37142719820315123X"),
-    ("91371427ma3c123459", CREDIT_CODE),
-    ("3714271982031512", None),
-    ("3714271982****1232", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "normalised"),
+    [
+        ("371427198203151232", "371427198203151232"),
+        ("37142719820315123x", "37142719820315123X"),
+        ("　３７１４２７１９８２０３１５１２３ｘ　", "37142719820315123X"),
+        ("91371427ma3c123459", CREDIT_CODE),
+        ("3714271982031512", None),
+        ("3714271982****1232", None),
+    ],
+)
 def test_full_number_query_normalises_what_a_visitor_typed(typed: str, normalised: str | None) -> None:
     assert names.full_number_query(typed) == normalised
 
@@ -186,14 +247,17 @@ def test_full_number_query_normalises_what_a_visitor_typed(typed: str, normalise
 # --- working days --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("start", "due"), [
-    (date(2026, 2, 13), date(2026, 2, 25)),  # Fri: 2/14 (调休 Saturday), Spring Festival, 2/24, 2/25
-    (date(2026, 9, 30), date(2026, 10, 10)),  # Wed: National Day week, 10/8, 10/9, 10/10 (调休 Saturday)
-    (date(2026, 3, 2), date(2026, 3, 5)),  # a plain Monday
-    (date(2026, 3, 6), date(2026, 3, 11)),  # a plain Friday: the weekend is skipped
-    (date(2026, 3, 7), date(2026, 3, 11)),  # a Saturday: the start itself is not counted
-    (date(2025, 12, 31), date(2026, 1, 6)),  # New Year 1/1-3 off, 1/4 (Sunday) worked, 1/5, 1/6
-])
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        (date(2026, 2, 13), date(2026, 2, 25)),  # Fri: 2/14 (调休 Saturday), Spring Festival, 2/24, 2/25
+        (date(2026, 9, 30), date(2026, 10, 10)),  # Wed: National Day week, 10/8, 10/9, 10/10 (调休 Saturday)
+        (date(2026, 3, 2), date(2026, 3, 5)),  # a plain Monday
+        (date(2026, 3, 6), date(2026, 3, 11)),  # a plain Friday: the weekend is skipped
+        (date(2026, 3, 7), date(2026, 3, 11)),  # a Saturday: the start itself is not counted
+        (date(2025, 12, 31), date(2026, 1, 6)),  # New Year 1/1-3 off, 1/4 (Sunday) worked, 1/5, 1/6
+    ],
+)
 def test_working_days_follow_the_2026_calendar(start: date, due: date) -> None:
     assert calendar_2026().add_working_days(start, 3) == due
 
@@ -236,9 +300,14 @@ def test_an_extension_adds_one_to_three_years(session: Session, court: Court, ye
     assert entry.expires_at == deadlines.add_months(NOW, months)
 
 
-@pytest.mark.parametrize(("ground", "years"), [
-    (ListingGround.OBSTRUCTS, 4), (ListingGround.OBSTRUCTS, -1), (ListingGround.ABLE_BUT_REFUSES, 1),
-])
+@pytest.mark.parametrize(
+    ("ground", "years"),
+    [
+        (ListingGround.OBSTRUCTS, 4),
+        (ListingGround.OBSTRUCTS, -1),
+        (ListingGround.ABLE_BUT_REFUSES, 1),
+    ],
+)
 def test_a_bad_extension_is_refused(session: Session, court: Court, ground: ListingGround, years: int) -> None:
     with pytest.raises(InvalidTerm):
         list_entry(session, court, "张三", ZHANG_SAN_ID, ground=ground, extension=years)
@@ -355,8 +424,15 @@ def test_removal_is_due_three_working_days_after_the_ground(session: Session, co
     cal = workdays.load(session)
     entry = list_entry(session, court, "张三", ZHANG_SAN_ID, now=datetime(2026, 1, 5, 2, 0, tzinfo=UTC))
     occurred = datetime(2026, 2, 13, 10, 0, tzinfo=COURT_ZONE)  # Friday before the Spring Festival
-    defaulters.record_removal_ground(session, entry=entry, reason=RemovalReason.PERFORMED, occurred_at=occurred,
-                                     calendar=cal, actor="judge", now=occurred)
+    defaulters.record_removal_ground(
+        session,
+        entry=entry,
+        reason=RemovalReason.PERFORMED,
+        occurred_at=occurred,
+        calendar=cal,
+        actor="judge",
+        now=occurred,
+    )
     session.commit()
     session.expire_all()
     assert entry.removal_due == date(2026, 2, 25)
@@ -398,7 +474,9 @@ def test_remove_takes_the_entry_down_once(session: Session, court: Court) -> Non
     session.expire_all()
     assert entry.removed_at == removed_at and entry.removal_reason == RemovalReason.PERFORMED
     assert [r.action for r in session.scalars(sa.select(AuditRecord).order_by(AuditRecord.id))][-2:] == [
-        "defaulter.removal_ground", "defaulter.remove"]
+        "defaulter.removal_ground",
+        "defaulter.remove",
+    ]
 
 
 def test_removal_worklist_splits_due_and_late(session: Session, court: Court) -> None:
@@ -433,11 +511,14 @@ def test_removal_worklist_splits_due_and_late(session: Session, court: Court) ->
 def test_expire_removes_entries_whose_term_ended(session: Session, court: Court) -> None:
     cal = calendar_2026()
     listed_2024 = datetime(2024, 2, 12, 2, 0, tzinfo=UTC)  # expires 2026-02-12 10:00 in China, a Thursday
-    ended = [list_entry(session, court, name, number, now=listed_2024) for name, number in (
-        ("张三", ZHANG_SAN_ID), ("李四", LI_SI_ID), ("王五", pid("19900101")))]
+    ended = [
+        list_entry(session, court, name, number, now=listed_2024)
+        for name, number in (("张三", ZHANG_SAN_ID), ("李四", LI_SI_ID), ("王五", pid("19900101")))
+    ]
     running = list_entry(session, court, "赵六", pid("19910101"))
-    no_term = list_entry(session, court, "孙七", pid("19920101"), now=listed_2024,
-                         ground=ListingGround.ABLE_BUT_REFUSES)
+    no_term = list_entry(
+        session, court, "孙七", pid("19920101"), now=listed_2024, ground=ListingGround.ABLE_BUT_REFUSES
+    )
     session.commit()
     assert defaulters.expire(session, calendar=cal, actor="system", now=NOW, batch=2) == 3
     session.commit()
@@ -457,8 +538,10 @@ def test_expire_removes_entries_whose_term_ended(session: Session, court: Court)
 def test_expire_leaves_an_entry_whose_term_has_not_ended(session: Session, court: Court) -> None:
     entry = list_entry(session, court, "张三", ZHANG_SAN_ID)
     assert entry.expires_at is not None
-    assert defaulters.expire(session, calendar=Calendar(), actor="system",
-                             now=entry.expires_at - timedelta(seconds=1)) == 0
+    assert (
+        defaulters.expire(session, calendar=Calendar(), actor="system", now=entry.expires_at - timedelta(seconds=1))
+        == 0
+    )
     assert entry.removed_at is None
     assert defaulters.expire(session, calendar=Calendar(), actor="system", now=entry.expires_at) == 1
     assert entry.removed_at == entry.expires_at
@@ -473,8 +556,14 @@ def listed(session: Session, court: Court) -> dict[str, DefaulterEntry]:
     entries = {
         "张三": list_entry(session, court, "张三", ZHANG_SAN_ID),
         "张三丰": list_entry(session, court, "张三丰", pid("19700101")),
-        "张伟": list_entry(session, court, "张伟", pid("19900505"), now=datetime(2025, 6, 2, 2, 0, tzinfo=UTC),
-                         ground=ListingGround.ABLE_BUT_REFUSES),
+        "张伟": list_entry(
+            session,
+            court,
+            "张伟",
+            pid("19900505"),
+            now=datetime(2025, 6, 2, 2, 0, tzinfo=UTC),
+            ground=ListingGround.ABLE_BUT_REFUSES,
+        ),
         "赵帅": list_entry(session, court, "赵帅", pid("19850606"), ground=ListingGround.OBSTRUCTS),
         "单雄信": list_entry(session, court, "单雄信", SHAN_ID),
         "李四": list_entry(session, court, "李四", LI_SI_ID),
@@ -484,8 +573,14 @@ def listed(session: Session, court: Court) -> dict[str, DefaulterEntry]:
     removed = list_entry(session, court, "张三", ZHANG_SAN_ID, case_number="（2026）鲁1427执901号")
     give_ground(session, removed)
     defaulters.remove(session, entry=removed, actor="judge", now=NOW)
-    list_entry(session, court, "张三", ZHANG_SAN_ID, now=datetime(2024, 1, 2, 2, 0, tzinfo=UTC),
-               case_number="（2024）鲁1427执902号")  # expired on 2026-01-02; no job ran
+    list_entry(
+        session,
+        court,
+        "张三",
+        ZHANG_SAN_ID,
+        now=datetime(2024, 1, 2, 2, 0, tzinfo=UTC),
+        case_number="（2024）鲁1427执902号",
+    )  # expired on 2026-01-02; no job ran
     list_entry(session, court, "张三", ZHANG_SAN_ID, grace=2, case_number="（2026）鲁1427执903号")  # not yet published
     session.commit()
     return entries
@@ -558,8 +653,9 @@ def test_search_modes() -> None:
     assert listsearch.search_mode("3714271982****1232") == "masked"
 
 
-def test_an_id_number_is_matched_only_through_the_keyed_hash(session: Session,
-                                                           listed: dict[str, DefaulterEntry]) -> None:
+def test_an_id_number_is_matched_only_through_the_keyed_hash(
+    session: Session, listed: dict[str, DefaulterEntry]
+) -> None:
     assert found(session, f"张三 {ZHANG_SAN_ID}") == ["张三"]
     assert found(session, f"张三 {ZHANG_SAN_ID}", key=b"another key") == []
     assert finds_nothing_by_bare_number(session, ZHANG_SAN_ID)
@@ -576,8 +672,7 @@ def test_an_eighteen_letter_pinyin_query_is_a_pinyin_query(session: Session, cou
     assert found(session, "shangguanxiaoxiong") == ["上官晓雄"]
 
 
-def test_browse_lists_every_public_entry_newest_first(session: Session,
-                                                     listed: dict[str, DefaulterEntry]) -> None:
+def test_browse_lists_every_public_entry_newest_first(session: Session, listed: dict[str, DefaulterEntry]) -> None:
     page = defaulters.search(session, query="", key=KEY, now=NOW)
     assert page.mode == "browse" and page.next_cursor is None
     expected = sorted(listed.values(), key=lambda e: e.id, reverse=True)
@@ -609,8 +704,9 @@ def test_hidden_entries_never_appear_later_either(session: Session, listed: dict
 
 
 @pytest.mark.parametrize("query", ["", "张", "zs", "3714271982****1232"])
-def test_keyset_pages_return_every_entry_once_in_order(session: Session, listed: dict[str, DefaulterEntry],
-                                                       query: str) -> None:
+def test_keyset_pages_return_every_entry_once_in_order(
+    session: Session, listed: dict[str, DefaulterEntry], query: str
+) -> None:
     whole = defaulters.search(session, query=query, key=KEY, now=NOW, limit=100)
     assert whole.next_cursor is None
     paged = walk(session, query, limit=2)
@@ -629,13 +725,22 @@ def _b64(value: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
 
-GARBAGE_CURSORS = ["garbage", "!!!", "中文", "=", _b64([1, 2, 3]), _b64({"a": 1}), _b64("ab"), _b64(7),
-                   _b64([None, "x"]), base64.urlsafe_b64encode(b"\xff\xfe").decode()]
+GARBAGE_CURSORS = [
+    "garbage",
+    "!!!",
+    "中文",
+    "=",
+    _b64([1, 2, 3]),
+    _b64({"a": 1}),
+    _b64("ab"),
+    _b64(7),
+    _b64([None, "x"]),
+    base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+]
 
 
 @pytest.mark.parametrize("query", ["", "张", "zs"])
-def test_a_garbage_cursor_gives_the_first_page(session: Session, listed: dict[str, DefaulterEntry],
-                                               query: str) -> None:
+def test_a_garbage_cursor_gives_the_first_page(session: Session, listed: dict[str, DefaulterEntry], query: str) -> None:
     first = defaulters.search(session, query=query, key=KEY, now=NOW, limit=2)
     assert first.items and first.next_cursor
     for cursor in GARBAGE_CURSORS:
@@ -648,8 +753,7 @@ FORGED_CURSORS = [_b64([None, 10**30]), _b64(["张", 10**30]), _b64([None, -(10*
 
 
 @pytest.mark.parametrize("query", ["", "张", "zs"])
-def test_a_forged_cursor_gives_the_first_page(session: Session, listed: dict[str, DefaulterEntry],
-                                              query: str) -> None:
+def test_a_forged_cursor_gives_the_first_page(session: Session, listed: dict[str, DefaulterEntry], query: str) -> None:
     # A cursor is visitor input (the public API hands it back): an id no column can hold is garbage too.
     first = defaulters.search(session, query=query, key=KEY, now=NOW, limit=2)
     for cursor in FORGED_CURSORS:
@@ -661,8 +765,11 @@ def test_a_forged_cursor_gives_the_first_page(session: Session, listed: dict[str
 
 
 def test_bulk_insert_skips_rows_already_listed(session: Session, court: Court) -> None:
-    rows = [entry_data("张三", ZHANG_SAN_ID, 1), entry_data("单雄信", SHAN_ID, 2),
-            entry_data("赵帅", pid("19850606"), 3, ground=ListingGround.ABLE_BUT_REFUSES)]
+    rows = [
+        entry_data("张三", ZHANG_SAN_ID, 1),
+        entry_data("单雄信", SHAN_ID, 2),
+        entry_data("赵帅", pid("19850606"), 3, ground=ListingGround.ABLE_BUT_REFUSES),
+    ]
     assert defaulters.bulk_insert(session, defaulters.bulk_rows(court, rows, key=KEY, now=NOW), batch=2) == 3
     session.commit()
     assert defaulters.bulk_insert(session, defaulters.bulk_rows(court, rows, key=KEY, now=NOW)) == 0
@@ -691,17 +798,37 @@ def test_bulk_insert_skips_an_entry_listed_one_by_one(session: Session, court: C
 # --- imports ---------------------------------------------------------------------------------------------
 
 
-def import_row(name: str = "张三", number: str = ZHANG_SAN_ID, *, court_name: str = "夏津县人民法院",
-               serial: int = 1, circumstance: str = "违反财产报告制度", published: str = "2026-03-01",
-               unperformed: str = "100,000.00", sex: str = "男") -> dict[str, str]:
+def import_row(
+    name: str = "张三",
+    number: str = ZHANG_SAN_ID,
+    *,
+    court_name: str = "夏津县人民法院",
+    serial: int = 1,
+    circumstance: str = "违反财产报告制度",
+    published: str = "2026-03-01",
+    unperformed: str = "100,000.00",
+    sex: str = "男",
+) -> dict[str, str]:
     row = {c: "" for c in defaulter_imports.COLUMNS}
-    row.update({
-        "被执行人姓名/名称": name, "性别": sex, "身份证号码/组织机构代码": number, "执行法院": court_name,
-        "省份": "山东省", "执行依据文号": "（2025）鲁1427民初88号", "立案时间": "2026-01-05",
-        "案号": f"(2026)鲁1427执{serial}号", "做出执行依据单位": "夏津县人民法院", "生效法律文书确定的义务": "偿还借款",
-        "被执行人的履行情况": "全部未履行", "失信被执行人行为具体情形": circumstance, "发布时间": published,
-        "已履行部分": "0", "未履行部分": unperformed,
-    })
+    row.update(
+        {
+            "被执行人姓名/名称": name,
+            "性别": sex,
+            "身份证号码/组织机构代码": number,
+            "执行法院": court_name,
+            "省份": "山东省",
+            "执行依据文号": "（2025）鲁1427民初88号",
+            "立案时间": "2026-01-05",
+            "案号": f"(2026)鲁1427执{serial}号",
+            "做出执行依据单位": "夏津县人民法院",
+            "生效法律文书确定的义务": "偿还借款",
+            "被执行人的履行情况": "全部未履行",
+            "失信被执行人行为具体情形": circumstance,
+            "发布时间": published,
+            "已履行部分": "0",
+            "未履行部分": unperformed,
+        }
+    )
     return row
 
 
@@ -714,13 +841,16 @@ def write_csv(path: Path, rows: Sequence[dict[str, str]]) -> Path:
 
 
 def run_import(session: Session, path: Path, **kwargs: int) -> defaulter_imports.Result:
-    return defaulter_imports.import_entries(session, defaulter_imports.read(path), key=KEY, actor="admin",
-                                            now=NOW, **kwargs)
+    return defaulter_imports.import_entries(
+        session, defaulter_imports.read(path), key=KEY, actor="admin", now=NOW, **kwargs
+    )
 
 
 GOOD_ROWS = [
     import_row(),
-    import_row("单县恒丰商贸有限公司", CREDIT_CODE, serial=2, sex="", circumstance="有履行能力而拒不履行生效法律文书确定义务"),
+    import_row(
+        "单县恒丰商贸有限公司", CREDIT_CODE, serial=2, sex="", circumstance="有履行能力而拒不履行生效法律文书确定义务"
+    ),
     import_row("单雄信", SHAN_ID, serial=3, circumstance="以虚假诉讼规避执行", published="2026年03月02日"),
 ]
 
@@ -793,10 +923,13 @@ def test_an_import_without_every_column_is_refused(tmp_path: Path) -> None:
         defaulter_imports.read(path)
 
 
-@pytest.mark.parametrize("number", [
-    "371427198202301234",  # no 30 February: not an ID number, and no credit code either
-    "371427201001011235",  # a minor's ID number with a wrong check digit
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "371427198202301234",  # no 30 February: not an ID number, and no credit code either
+        "371427201001011235",  # a minor's ID number with a wrong check digit
+    ],
+)
 def test_import_refuses_a_mistyped_id_number(session: Session, court: Court, tmp_path: Path, number: str) -> None:
     session.commit()
     result = run_import(session, write_csv(tmp_path / "typo.csv", [import_row("小明", number)]))

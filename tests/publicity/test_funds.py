@@ -22,10 +22,26 @@ def filed_case(session: Session) -> EnforcementCase:
     return file(session, make_court(session))
 
 
-def move(session: Session, case: EnforcementCase, direction: FundDirection, amount_fen: int, *,
-         at: datetime = NOW + DAY, who: str = "夏津县恒丰商贸有限公司") -> FundMovement:
-    return funds.record_movement(session, case=case, direction=direction, counterparty=who, amount_fen=amount_fen,
-                                 occurred_at=at, reference="回单001", actor="clerk", now=at)
+def move(
+    session: Session,
+    case: EnforcementCase,
+    direction: FundDirection,
+    amount_fen: int,
+    *,
+    at: datetime = NOW + DAY,
+    who: str = "夏津县恒丰商贸有限公司",
+) -> FundMovement:
+    return funds.record_movement(
+        session,
+        case=case,
+        direction=direction,
+        counterparty=who,
+        amount_fen=amount_fen,
+        occurred_at=at,
+        reference="回单001",
+        actor="clerk",
+        now=at,
+    )
 
 
 def test_the_balance_is_money_in_less_money_out_in_fen(session: Session, filed_case: EnforcementCase) -> None:
@@ -48,8 +64,9 @@ def test_the_whole_balance_can_be_paid_out(session: Session, filed_case: Enforce
     assert funds.balance(session, filed_case) == 0
 
 
-def test_a_payout_beyond_the_balance_is_refused_and_writes_nothing(session: Session,
-                                                                   filed_case: EnforcementCase) -> None:
+def test_a_payout_beyond_the_balance_is_refused_and_writes_nothing(
+    session: Session, filed_case: EnforcementCase
+) -> None:
     move(session, filed_case, FundDirection.IN, 100_00)
     session.commit()
     before = (count(session, FundMovement), count(session, CaseNode), count(session, AuditRecord))
@@ -63,8 +80,9 @@ def test_a_payout_beyond_the_balance_is_refused_and_writes_nothing(session: Sess
 
 @pytest.mark.parametrize("direction", list(FundDirection))
 @pytest.mark.parametrize("amount_fen", [0, -1, -100_00])
-def test_an_amount_must_be_positive(session: Session, filed_case: EnforcementCase, direction: FundDirection,
-                                    amount_fen: int) -> None:
+def test_an_amount_must_be_positive(
+    session: Session, filed_case: EnforcementCase, direction: FundDirection, amount_fen: int
+) -> None:
     move(session, filed_case, FundDirection.IN, 100_00)
     with pytest.raises(InvalidAmount):
         move(session, filed_case, direction, amount_fen)
@@ -78,18 +96,24 @@ def test_each_movement_writes_a_node_and_an_audit_record(session: Session, filed
     session.commit()
     nodes = cases.nodes_of(session, filed_case)[1:]
     assert [(n.node_type, n.amount_fen, n.occurred_at) for n in nodes] == [
-        (NodeType.FUNDS_IN, 8_888_88, NOW + DAY), (NodeType.FUNDS_OUT, 1_234_56, NOW + 2 * DAY)]
-    records = {r.object_id: json.loads(r.changes)
-               for r in audit.page(session, object_type="fund_movement")}
+        (NodeType.FUNDS_IN, 8_888_88, NOW + DAY),
+        (NodeType.FUNDS_OUT, 1_234_56, NOW + 2 * DAY),
+    ]
+    records = {r.object_id: json.loads(r.changes) for r in audit.page(session, object_type="fund_movement")}
     assert records[str(received.id)]["amount_fen"] == 8_888_88
     assert records[str(received.id)]["direction"] == "in"
-    assert records[str(paid.id)] == {"case": filed_case.number, "direction": "out", "counterparty": "张三",
-                                     "amount_fen": 1_234_56, "reference": "回单001", "source": "enforcement"}
+    assert records[str(paid.id)] == {
+        "case": filed_case.number,
+        "direction": "out",
+        "counterparty": "张三",
+        "amount_fen": 1_234_56,
+        "reference": "回单001",
+        "source": "enforcement",
+    }
     assert audit.verify(session).ok
 
 
-def test_concurrent_payouts_never_overdraw(session: Session, engine: sa.Engine,
-                                           filed_case: EnforcementCase) -> None:
+def test_concurrent_payouts_never_overdraw(session: Session, engine: sa.Engine, filed_case: EnforcementCase) -> None:
     """Balance 100 yuan; four clerks pay 60 yuan each at once: exactly one payout goes through."""
     move(session, filed_case, FundDirection.IN, 100_00)
     session.commit()

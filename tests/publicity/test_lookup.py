@@ -35,8 +35,9 @@ def issue(session: Session, party: Party, *, now: datetime = NOW) -> str:
     return code
 
 
-def attempt(session: Session, code: str, *, number: str = NUMBER, ip: str = "10.0.0.1",
-            now: datetime = NOW) -> tuple[EnforcementCase, Party]:
+def attempt(
+    session: Session, code: str, *, number: str = NUMBER, ip: str = "10.0.0.1", now: datetime = NOW
+) -> tuple[EnforcementCase, Party]:
     """One lookup as the web layer makes it: its transaction is committed whatever the outcome."""
     try:
         return lookup.lookup(session, case_number=number, code=code, key=KEY, ip=ip, policy=POLICY, now=now)
@@ -70,13 +71,17 @@ def test_codes_differ_between_parties_and_issues(session: Session, filed_case: E
     assert len(codes) == 6
 
 
-@pytest.mark.parametrize(("number", "typed"), [
-    ("（2026）鲁1427执1号", "{code}"),
-    ("(2026)鲁1427执1号", "{lower}"),
-    (" (2026) 鲁1427 执1号", " {spaced} "),
-])
-def test_the_party_finds_the_case_in_any_spelling(session: Session, filed_case: EnforcementCase,
-                                                  applicant: Party, number: str, typed: str) -> None:
+@pytest.mark.parametrize(
+    ("number", "typed"),
+    [
+        ("（2026）鲁1427执1号", "{code}"),
+        ("(2026)鲁1427执1号", "{lower}"),
+        (" (2026) 鲁1427 执1号", " {spaced} "),
+    ],
+)
+def test_the_party_finds_the_case_in_any_spelling(
+    session: Session, filed_case: EnforcementCase, applicant: Party, number: str, typed: str
+) -> None:
     code = issue(session, applicant)
     entered = typed.format(code=code, lower=code.lower(), spaced=f"{code[:5]} {code[5:]}".lower())
     case, party = attempt(session, entered, number=number)
@@ -100,8 +105,9 @@ def test_a_reissued_code_replaces_the_old_one(session: Session, applicant: Party
     assert actions == ["query_code.reissue", "query_code.issue"]
 
 
-def test_a_party_without_a_code_is_never_matched(session: Session, filed_case: EnforcementCase,
-                                                 applicant: Party) -> None:
+def test_a_party_without_a_code_is_never_matched(
+    session: Session, filed_case: EnforcementCase, applicant: Party
+) -> None:
     issue(session, applicant)
     respondent = next(p for p in filed_case.parties if p.side == PartySide.RESPONDENT)
     assert respondent.query_code_hash is None
@@ -125,8 +131,13 @@ def test_five_failures_lock_the_case_until_the_window_passes(session: Session, a
     code = issue(session, applicant)
     for i in range(POLICY.case_failures):
         with pytest.raises(LookupRefused):  # either spelling counts against the same case
-            attempt(session, wrong(code), number=NUMBER if i % 2 else "(2026)鲁1427执1号", ip=f"10.0.1.{i}",
-                    now=NOW + timedelta(minutes=i))
+            attempt(
+                session,
+                wrong(code),
+                number=NUMBER if i % 2 else "(2026)鲁1427执1号",
+                ip=f"10.0.1.{i}",
+                now=NOW + timedelta(minutes=i),
+            )
     with pytest.raises(LookupLocked) as locked:
         attempt(session, code, ip="10.9.9.9", now=NOW + timedelta(minutes=5))
     assert locked.value.until == NOW + POLICY.window
@@ -136,8 +147,9 @@ def test_five_failures_lock_the_case_until_the_window_passes(session: Session, a
     assert party.id == applicant.id
 
 
-def test_a_locked_case_does_not_lock_other_cases(session: Session, filed_case: EnforcementCase,
-                                                 applicant: Party) -> None:
+def test_a_locked_case_does_not_lock_other_cases(
+    session: Session, filed_case: EnforcementCase, applicant: Party
+) -> None:
     code = issue(session, applicant)
     other = file(session, filed_case.court, "（2026）鲁1427执2号")
     other_code = issue(session, other.parties[0])
@@ -160,8 +172,9 @@ def test_twenty_failures_lock_the_address_across_cases(session: Session, applica
     assert attempt(session, code, ip="10.6.6.6", now=NOW + POLICY.window + timedelta(seconds=1))[1].id == applicant.id
 
 
-def test_every_attempt_is_audited_and_the_trail_stays_intact(session: Session, filed_case: EnforcementCase,
-                                                             applicant: Party) -> None:
+def test_every_attempt_is_audited_and_the_trail_stays_intact(
+    session: Session, filed_case: EnforcementCase, applicant: Party
+) -> None:
     code = issue(session, applicant)
     attempt(session, code, ip="10.0.0.8")
     for _ in range(POLICY.case_failures):
@@ -171,10 +184,12 @@ def test_every_attempt_is_audited_and_the_trail_stays_intact(session: Session, f
         attempt(session, code, ip="10.0.0.9")
     with pytest.raises(LookupRefused):
         attempt(session, code, number="（2026）鲁1427执404号", ip="10.0.0.9")
-    records = list(session.scalars(sa.select(AuditRecord).where(AuditRecord.action.like("case.lookup%"))
-                                   .order_by(AuditRecord.id)))
-    assert [r.action for r in records] == (["case.lookup"] + ["case.lookup_failed"] * 5
-                                           + ["case.lookup_locked", "case.lookup_failed"])
+    records = list(
+        session.scalars(sa.select(AuditRecord).where(AuditRecord.action.like("case.lookup%")).order_by(AuditRecord.id))
+    )
+    assert [r.action for r in records] == (
+        ["case.lookup"] + ["case.lookup_failed"] * 5 + ["case.lookup_locked", "case.lookup_failed"]
+    )
     assert records[0].actor == f"party:{applicant.id}" and records[0].object_id == str(filed_case.id)
     assert {r.actor for r in records[1:]} == {"ip:10.0.0.9"}
     assert records[-1].object_id == "（2026）鲁1427执404号"

@@ -34,10 +34,12 @@ def filed_case(session: Session) -> EnforcementCase:
     return case
 
 
-def subscribe(session: Session, case: EnforcementCase, party: Party, channel: Channel = Channel.SMS,
-              address: str = "13800000000") -> str:
-    _subscription, token = notices.subscribe(session, case=case, party=party, channel=channel, address=address,
-                                             locale="zh_CN", now=NOW)
+def subscribe(
+    session: Session, case: EnforcementCase, party: Party, channel: Channel = Channel.SMS, address: str = "13800000000"
+) -> str:
+    _subscription, token = notices.subscribe(
+        session, case=case, party=party, channel=channel, address=address, locale="zh_CN", now=NOW
+    )
     session.commit()
     return token
 
@@ -47,8 +49,12 @@ def outbox(session: Session) -> list[OutboxMessage]:
 
 
 def fill_outbox(session: Session, n: int, *, at: datetime = NOW) -> list[int]:
-    messages = [notices.enqueue(session, channel=Channel.SMS, recipient=f"1380000{i:04d}", kind="case_node",
-                                params={"i": i}, now=at) for i in range(n)]
+    messages = [
+        notices.enqueue(
+            session, channel=Channel.SMS, recipient=f"1380000{i:04d}", kind="case_node", params={"i": i}, now=at
+        )
+        for i in range(n)
+    ]
     session.commit()
     return [m.id for m in messages]
 
@@ -69,8 +75,7 @@ def test_subscribing_returns_a_token_stored_only_as_a_hash(session: Session, fil
     assert notices.find_subscription(session, token).id == subscription.id
 
 
-def test_a_new_node_enqueues_one_message_per_active_subscription(session: Session,
-                                                                 filed_case: EnforcementCase) -> None:
+def test_a_new_node_enqueues_one_message_per_active_subscription(session: Session, filed_case: EnforcementCase) -> None:
     applicant, respondent = filed_case.parties
     subscribe(session, filed_case, applicant, Channel.SMS, "13800000000")
     subscribe(session, filed_case, respondent, Channel.EMAIL, "legal@hengfeng.example")
@@ -78,7 +83,9 @@ def test_a_new_node_enqueues_one_message_per_active_subscription(session: Sessio
     session.commit()
     messages = outbox(session)
     assert sorted((m.channel, m.recipient) for m in messages) == [
-        (Channel.EMAIL, "legal@hengfeng.example"), (Channel.SMS, "13800000000")]
+        (Channel.EMAIL, "legal@hengfeng.example"),
+        (Channel.SMS, "13800000000"),
+    ]
     for message in messages:
         assert message.status == OutboxStatus.PENDING and message.case_id == filed_case.id
         assert message.kind == "case_node" and message.next_attempt_at == NOW + DAY
@@ -87,8 +94,9 @@ def test_a_new_node_enqueues_one_message_per_active_subscription(session: Sessio
     assert seizure.id is not None
 
 
-def test_re_subscribing_the_same_address_sends_one_message_not_two(session: Session,
-                                                                    filed_case: EnforcementCase) -> None:
+def test_re_subscribing_the_same_address_sends_one_message_not_two(
+    session: Session, filed_case: EnforcementCase
+) -> None:
     applicant = filed_case.parties[0]
     first = subscribe(session, filed_case, applicant)
     second = subscribe(session, filed_case, applicant)
@@ -105,8 +113,10 @@ def test_the_messages_belong_to_the_nodes_transaction(session: Session, filed_ca
     assert len(outbox(session)) == 1
     session.rollback()
     assert outbox(session) == []
-    assert session.scalar(sa.select(sa.func.count()).select_from(CaseNode)
-                          .where(CaseNode.node_type == NodeType.FREEZE)) == 0
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(CaseNode).where(CaseNode.node_type == NodeType.FREEZE))
+        == 0
+    )
 
 
 def test_unsubscribing_stops_later_notices(session: Session, filed_case: EnforcementCase) -> None:
@@ -120,8 +130,11 @@ def test_unsubscribing_stops_later_notices(session: Session, filed_case: Enforce
     node(session, filed_case, NodeType.NOTICE_SERVED, at=NOW + 2 * DAY)
     session.commit()
     by_node = [(m.params["node_type"], m.recipient) for m in outbox(session)]
-    assert sorted(by_node) == [("notice_served", "13900000000"), ("search_started", "13800000000"),
-                               ("search_started", "13900000000")]
+    assert sorted(by_node) == [
+        ("notice_served", "13900000000"),
+        ("search_started", "13800000000"),
+        ("search_started", "13900000000"),
+    ]
     with pytest.raises(UnknownSubscription):  # the link works once
         notices.unsubscribe(session, token=token, now=NOW + 3 * DAY)
 
@@ -206,7 +219,7 @@ def test_a_failed_message_is_retried_with_back_off_then_given_up(session: Sessio
         waits.append(message.next_attempt_at - now)
         assert claim_ids(engine, "w", now=message.next_attempt_at - SECOND) == []
         now = message.next_attempt_at
-    assert waits == [timedelta(seconds=30 * 2 ** i) for i in range(notices.MAX_ATTEMPTS - 1)]
+    assert waits == [timedelta(seconds=30 * 2**i) for i in range(notices.MAX_ATTEMPTS - 1)]
     assert message.status == OutboxStatus.FAILED
     assert claim_ids(engine, "w", now=now + 365 * DAY) == []
 

@@ -43,8 +43,9 @@ COMPANY_CODE = RESPONDENT.credit_code
 LEGAL_REP_ID = pid("19750505", "321")
 CONTROLLER_ID = pid("19680808", "654")
 PERSON_ID = pid("19820315")
-PERSON = cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="赵六", sex="male",
-                         id_number=PERSON_ID, phone="13900000000")
+PERSON = cases.PartyData(
+    side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="赵六", sex="male", id_number=PERSON_ID, phone="13900000000"
+)
 ITEMS = [RestrictedItem.HIGH_SPEED_RAIL, RestrictedItem.FLIGHTS]
 
 
@@ -62,17 +63,33 @@ def party(case: EnforcementCase, name: str) -> Party:
     return next(p for p in case.parties if p.name == name)
 
 
-def issue(session: Session, case: EnforcementCase, name: str = RESPONDENT.name, *,
-          items: Sequence[RestrictedItem | str] = ITEMS, bound: Sequence[BoundPersonData | tuple[str, str, str]] = (),
-          issued_on: date = TODAY) -> RestrictionOrder:
-    return restrictions.issue_order(session, case=case, respondent=party(case, name), items=items,
-                                    issued_on=issued_on, bound_persons=bound,  # type: ignore[arg-type]
-                                    key=KEY, actor="judge", now=NOW)
+def issue(
+    session: Session,
+    case: EnforcementCase,
+    name: str = RESPONDENT.name,
+    *,
+    items: Sequence[RestrictedItem | str] = ITEMS,
+    bound: Sequence[BoundPersonData | tuple[str, str, str]] = (),
+    issued_on: date = TODAY,
+) -> RestrictionOrder:
+    return restrictions.issue_order(
+        session,
+        case=case,
+        respondent=party(case, name),
+        items=items,
+        issued_on=issued_on,
+        bound_persons=bound,  # type: ignore[arg-type]
+        key=KEY,
+        actor="judge",
+        now=NOW,
+    )
 
 
-BOUND = [BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, "李四", LEGAL_REP_ID),
-         BoundPersonData(BoundRole.ACTUAL_CONTROLLER, "单雄", CONTROLLER_ID),
-         BoundPersonData(BoundRole.MAIN_RESPONSIBLE, "钱七")]
+BOUND = [
+    BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, "李四", LEGAL_REP_ID),
+    BoundPersonData(BoundRole.ACTUAL_CONTROLLER, "单雄", CONTROLLER_ID),
+    BoundPersonData(BoundRole.MAIN_RESPONSIBLE, "钱七"),
+]
 
 
 def public_ids(session: Session, query: str, *, filters: Filters = Filters(), cursor: str | None = None) -> list[int]:
@@ -83,8 +100,9 @@ def public_ids(session: Session, query: str, *, filters: Filters = Filters(), cu
 # --- Issuing ---------------------------------------------------------------------------------------------------
 
 
-def test_an_order_against_an_entity_binds_its_persons_and_is_public_at_once(session: Session,
-                                                                             case: EnforcementCase) -> None:
+def test_an_order_against_an_entity_binds_its_persons_and_is_public_at_once(
+    session: Session, case: EnforcementCase
+) -> None:
     order = issue(session, case, bound=BOUND)
     session.commit()
     assert order.name == RESPONDENT.name and order.kind == PartyKind.ENTITY and order.case_number == case.number
@@ -96,7 +114,8 @@ def test_an_order_against_an_entity_binds_its_persons_and_is_public_at_once(sess
     assert [(p.role, p.name, p.id_masked) for p in order.bound_persons] == [
         (BoundRole.LEGAL_REPRESENTATIVE, "李四", names.mask_number(LEGAL_REP_ID)),
         (BoundRole.ACTUAL_CONTROLLER, "单雄", names.mask_number(CONTROLLER_ID)),
-        (BoundRole.MAIN_RESPONSIBLE, "钱七", "")]
+        (BoundRole.MAIN_RESPONSIBLE, "钱七", ""),
+    ]
     assert order.bound_persons[1].name_pinyin == "shanxiong"  # 单 read as a surname
     record = session.scalar(sa.select(AuditRecord).where(AuditRecord.action == "restriction.issue"))
     assert record.object_id == str(order.id) and "李四" in record.changes and LEGAL_REP_ID not in record.changes
@@ -117,22 +136,29 @@ def test_tuples_are_accepted_for_bound_persons(session: Session, case: Enforceme
     assert order.bound_persons[0].id_number == LEGAL_REP_ID  # a lower-case x is stored upper-case
 
 
-@pytest.mark.parametrize(("change", "error"), [
-    ({"items": []}, restrictions.NoItems),
-    ({"items": ["flights", "yachts"]}, restrictions.UnknownItem),
-    ({"name": "赵六", "bound": BOUND[:1]}, restrictions.BoundPersonsOnlyForEntities),
-    ({"name": APPLICANT.name}, restrictions.NotARespondent),
-    ({"issued_on": TODAY + timedelta(days=1)}, restrictions.IssueDateInFuture),
-    ({"issued_on": TODAY - timedelta(days=31)}, restrictions.IssuedBeforeFiling),
-    ({"bound": [BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, "李四", LEGAL_REP_ID[:-1] + "0")]},
-     restrictions.InvalidBoundNumber),
-    ({"bound": [BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, "  ")]}, restrictions.BoundPersonNameRequired),
-    ({"bound": [BoundPersonData(BoundRole.MAIN_RESPONSIBLE, f"人{i}") for i in range(11)]},
-     restrictions.TooManyBoundPersons),
-])
-def test_invalid_orders_are_refused_and_nothing_is_saved(session: Session, case: EnforcementCase,
-                                                         change: dict[str, object],
-                                                         error: type[PublicityError]) -> None:
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"items": []}, restrictions.NoItems),
+        ({"items": ["flights", "yachts"]}, restrictions.UnknownItem),
+        ({"name": "赵六", "bound": BOUND[:1]}, restrictions.BoundPersonsOnlyForEntities),
+        ({"name": APPLICANT.name}, restrictions.NotARespondent),
+        ({"issued_on": TODAY + timedelta(days=1)}, restrictions.IssueDateInFuture),
+        ({"issued_on": TODAY - timedelta(days=31)}, restrictions.IssuedBeforeFiling),
+        (
+            {"bound": [BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, "李四", LEGAL_REP_ID[:-1] + "0")]},
+            restrictions.InvalidBoundNumber,
+        ),
+        ({"bound": [BoundPersonData(BoundRole.LEGAL_REPRESENTATIVE, "  ")]}, restrictions.BoundPersonNameRequired),
+        (
+            {"bound": [BoundPersonData(BoundRole.MAIN_RESPONSIBLE, f"人{i}") for i in range(11)]},
+            restrictions.TooManyBoundPersons,
+        ),
+    ],
+)
+def test_invalid_orders_are_refused_and_nothing_is_saved(
+    session: Session, case: EnforcementCase, change: dict[str, object], error: type[PublicityError]
+) -> None:
     session.commit()
     nodes_before = count(session, CaseNode)
     kwargs = {"items": ITEMS, "bound": (), "issued_on": TODAY, **change}
@@ -146,8 +172,16 @@ def test_invalid_orders_are_refused_and_nothing_is_saved(session: Session, case:
 def test_the_respondent_must_belong_to_the_case(session: Session, court: Court, case: EnforcementCase) -> None:
     other = file(session, court, "（2026）鲁1427执2号", filed_at=FILED)
     with pytest.raises(restrictions.NotARespondent):
-        restrictions.issue_order(session, case=case, respondent=party(other, RESPONDENT.name), items=ITEMS,
-                                 issued_on=TODAY, key=KEY, actor="judge", now=NOW)
+        restrictions.issue_order(
+            session,
+            case=case,
+            respondent=party(other, RESPONDENT.name),
+            items=ITEMS,
+            issued_on=TODAY,
+            key=KEY,
+            actor="judge",
+            now=NOW,
+        )
 
 
 def test_a_respondent_without_a_number_cannot_be_restricted(session: Session, court: Court) -> None:
@@ -189,8 +223,9 @@ def test_lifting_takes_the_order_off_at_once(session: Session, case: Enforcement
     with pytest.raises(restrictions.WrongLiftReason):
         restrictions.lift_order(session, order=order, reason=LiftReason.FORMER_REPRESENTATIVE, actor="judge", now=NOW)
     assert public_ids(session, "") == [order.id]
-    restrictions.lift_order(session, order=order, reason=LiftReason.PERFORMED, note=" 已全部履行 ", actor="judge",
-                            now=NOW)
+    restrictions.lift_order(
+        session, order=order, reason=LiftReason.PERFORMED, note=" 已全部履行 ", actor="judge", now=NOW
+    )
     session.commit()
     assert order.lifted_at == NOW and order.lift_reason == LiftReason.PERFORMED and order.lift_note == "已全部履行"
     assert order.lifted_by == "judge" and not restrictions.is_public(order, NOW)
@@ -209,11 +244,13 @@ def test_a_former_legal_representative_is_released_alone(session: Session, case:
     with pytest.raises(restrictions.NotFormerRepresentative):
         restrictions.lift_bound_person(session, person=controller, actor="judge", now=NOW)
     with pytest.raises(restrictions.WrongLiftReason):
-        restrictions.lift_bound_person(session, person=representative, reason=LiftReason.PERFORMED, actor="judge",
-                                       now=NOW)
+        restrictions.lift_bound_person(
+            session, person=representative, reason=LiftReason.PERFORMED, actor="judge", now=NOW
+        )
     assert public_ids(session, "李四") == [order.id]
-    restrictions.lift_bound_person(session, person=representative, note="已于2024年变更法定代表人", actor="judge",
-                                   now=NOW)
+    restrictions.lift_bound_person(
+        session, person=representative, note="已于2024年变更法定代表人", actor="judge", now=NOW
+    )
     session.commit()
     assert representative.lift_reason == LiftReason.FORMER_REPRESENTATIVE and representative.lifted_at == NOW
     assert order.lifted_at is None and restrictions.is_public(order, NOW)
@@ -223,26 +260,40 @@ def test_a_former_legal_representative_is_released_alone(session: Session, case:
     assert public_ids(session, "单雄") == [order.id] and public_ids(session, RESPONDENT.name) == [order.id]
     with pytest.raises(restrictions.AlreadyLifted):
         restrictions.lift_bound_person(session, person=representative, actor="judge", now=NOW)
-    assert "李四" in session.scalar(sa.select(AuditRecord.changes).where(
-        AuditRecord.action == "restriction.lift_bound_person"))
+    assert "李四" in session.scalar(
+        sa.select(AuditRecord.changes).where(AuditRecord.action == "restriction.lift_bound_person")
+    )
 
 
 # --- Notices --------------------------------------------------------------------------------------------------
 
 
-def test_a_listings_subscriber_is_told_of_the_order_and_of_its_lifting(session: Session,
-                                                                       case: EnforcementCase) -> None:
+def test_a_listings_subscriber_is_told_of_the_order_and_of_its_lifting(session: Session, case: EnforcementCase) -> None:
     applicant = party(case, APPLICANT.name)
-    notices.subscribe(session, case=case, party=applicant, channel=Channel.SMS, address="13800000001",
-                      locale="zh_CN", now=NOW, topic=SubscriptionTopic.LISTINGS)
+    notices.subscribe(
+        session,
+        case=case,
+        party=applicant,
+        channel=Channel.SMS,
+        address="13800000001",
+        locale="zh_CN",
+        now=NOW,
+        topic=SubscriptionTopic.LISTINGS,
+    )
     session.commit()
     order = issue(session, case)
     restrictions.lift_order(session, order=order, reason=LiftReason.APPLICANT_CONSENT, actor="judge", now=NOW)
     session.commit()
-    events = [(m.recipient, m.kind, m.params["event"], m.params["respondent"]) for m in session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.kind == "listing_event").order_by(OutboxMessage.id))]
-    assert events == [("13800000001", "listing_event", "restricted", RESPONDENT.name),
-                      ("13800000001", "listing_event", "restriction_lifted", RESPONDENT.name)]
+    events = [
+        (m.recipient, m.kind, m.params["event"], m.params["respondent"])
+        for m in session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.kind == "listing_event").order_by(OutboxMessage.id)
+        )
+    ]
+    assert events == [
+        ("13800000001", "listing_event", "restricted", RESPONDENT.name),
+        ("13800000001", "listing_event", "restriction_lifted", RESPONDENT.name),
+    ]
 
 
 # --- Public search --------------------------------------------------------------------------------------------
@@ -252,13 +303,27 @@ def test_a_listings_subscriber_is_told_of_the_order_and_of_its_lifting(session: 
 def orders(session: Session, court: Court, case: EnforcementCase) -> dict[str, int]:
     company = issue(session, case, bound=BOUND)
     person = issue(session, case, "赵六")
-    other = file(session, court, "（2026）鲁1427执9号", filed_at=FILED,
-                 parties=(APPLICANT, cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="赵六六",
-                                                     id_number=pid("19900101"))))
+    other = file(
+        session,
+        court,
+        "（2026）鲁1427执9号",
+        filed_at=FILED,
+        parties=(
+            APPLICANT,
+            cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="赵六六", id_number=pid("19900101")),
+        ),
+    )
     zhao66 = issue(session, other, "赵六六")
-    lifted_case = file(session, court, "（2026）鲁1427执10号", filed_at=FILED,
-                       parties=(APPLICANT, cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON,
-                                                           name="王五", id_number=pid("19650101"))))
+    lifted_case = file(
+        session,
+        court,
+        "（2026）鲁1427执10号",
+        filed_at=FILED,
+        parties=(
+            APPLICANT,
+            cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name="王五", id_number=pid("19650101")),
+        ),
+    )
     lifted = issue(session, lifted_case, "王五")
     restrictions.lift_order(session, order=lifted, reason=LiftReason.PERFORMED, actor="judge", now=NOW)
     session.commit()
@@ -304,8 +369,12 @@ def test_the_court_filter(session: Session, orders: dict[str, int]) -> None:
 
 
 def test_keyset_pages_visit_every_order_once(session: Session, court: Court) -> None:
-    respondents = [cases.PartyData(side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name=f"测试人{i:02d}",
-                                   id_number=pid(f"198001{i + 1:02d}")) for i in range(25)]
+    respondents = [
+        cases.PartyData(
+            side=PartySide.RESPONDENT, kind=PartyKind.PERSON, name=f"测试人{i:02d}", id_number=pid(f"198001{i + 1:02d}")
+        )
+        for i in range(25)
+    ]
     case = file(session, court, filed_at=FILED, parties=(APPLICANT, *respondents))
     issued = [issue(session, case, p.name).id for p in respondents]
     session.commit()
@@ -326,7 +395,8 @@ def test_keyset_pages_visit_every_order_once(session: Session, court: Court) -> 
 
 def test_iter_public_and_the_staff_list(session: Session, orders: dict[str, int]) -> None:
     assert [o.id for o in restrictions.iter_public(session, now=NOW, batch=2)] == sorted(
-        (orders["company"], orders["person"], orders["zhao66"]), reverse=True)
+        (orders["company"], orders["person"], orders["zhao66"]), reverse=True
+    )
     court_id = session.get(RestrictionOrder, orders["company"]).court_id
     first, after = restrictions.orders_of_court(session, court_id=court_id, limit=2)
     rest, end = restrictions.orders_of_court(session, court_id=court_id, after=after, limit=2)
@@ -335,15 +405,22 @@ def test_iter_public_and_the_staff_list(session: Session, orders: dict[str, int]
 
 
 def test_closing_the_case_as_performed_lifts_its_orders_and_starts_the_removal_clock(
-        session: Session, court: Court, case: EnforcementCase) -> None:
+    session: Session, court: Court, case: EnforcementCase
+) -> None:
     from publicity import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
     from tests.publicity.test_defaulters import entry_data
 
     order = issue(session, case)
-    entry = defaulters.list_defaulter(session, court=court, case=case, key=KEY, actor="judge", now=NOW,
-                                      data=entry_data(RESPONDENT.name, RESPONDENT.credit_code, 1,
-                                                      kind=PartyKind.ENTITY, case_number=case.number))
+    entry = defaulters.list_defaulter(
+        session,
+        court=court,
+        case=case,
+        key=KEY,
+        actor="judge",
+        now=NOW,
+        data=entry_data(RESPONDENT.name, RESPONDENT.credit_code, 1, kind=PartyKind.ENTITY, case_number=case.number),
+    )
     other = file(session, court, "（2026）鲁1427执9号", filed_at=FILED, parties=(APPLICANT, RESPONDENT))
     untouched = issue(session, other)
     session.commit()
@@ -366,23 +443,42 @@ def test_closing_otherwise_lifts_nothing(session: Session, case: EnforcementCase
 
 
 def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed(
-        session: Session, court: Court) -> None:
+    session: Session, court: Court
+) -> None:
     from publicity import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
     from tests.publicity.test_cases import terminate
     from tests.publicity.test_defaulters import entry_data
 
     original = file(session, court, filed_at=NOW - 200 * DAY, parties=(APPLICANT, RESPONDENT))
-    order = restrictions.issue_order(session, case=original, respondent=party(original, RESPONDENT.name),
-                                     items=ITEMS, issued_on=TODAY - 100 * DAY, key=KEY, actor="judge",
-                                     now=NOW - 100 * DAY)
+    order = restrictions.issue_order(
+        session,
+        case=original,
+        respondent=party(original, RESPONDENT.name),
+        items=ITEMS,
+        issued_on=TODAY - 100 * DAY,
+        key=KEY,
+        actor="judge",
+        now=NOW - 100 * DAY,
+    )
     # Imported from the national list: linked to the register by its case number only.
-    defaulters.bulk_insert(session, defaulters.bulk_rows(court, [entry_data(
-        RESPONDENT.name, RESPONDENT.credit_code, 1, kind=PartyKind.ENTITY, case_number=original.number)],
-        key=KEY, now=NOW - 50 * DAY))
+    defaulters.bulk_insert(
+        session,
+        defaulters.bulk_rows(
+            court,
+            [
+                entry_data(
+                    RESPONDENT.name, RESPONDENT.credit_code, 1, kind=PartyKind.ENTITY, case_number=original.number
+                )
+            ],
+            key=KEY,
+            now=NOW - 50 * DAY,
+        ),
+    )
     terminate(session, original)
-    resumed = cases.resume_case(session, case=original, new_number=None, occurred_at=NOW - DAY, public_text="",
-                                actor="judge", now=NOW - DAY)
+    resumed = cases.resume_case(
+        session, case=original, new_number=None, occurred_at=NOW - DAY, public_text="", actor="judge", now=NOW - DAY
+    )
     session.commit()
     node(session, resumed, NodeType.CLOSED, at=NOW, mode=ClosureMode.FULLY_PERFORMED)
     session.commit()
@@ -392,14 +488,22 @@ def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed
 
 
 def test_termination_of_enforcement_is_a_removal_ground_but_lifts_no_order(
-        session: Session, court: Court, case: EnforcementCase) -> None:
+    session: Session, court: Court, case: EnforcementCase
+) -> None:
     from publicity import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
     from tests.publicity.test_defaulters import entry_data
 
     order = issue(session, case)
-    defaulters.bulk_insert(session, defaulters.bulk_rows(court, [entry_data(
-        RESPONDENT.name, RESPONDENT.credit_code, 1, kind=PartyKind.ENTITY, case_number=case.number)], key=KEY, now=NOW))
+    defaulters.bulk_insert(
+        session,
+        defaulters.bulk_rows(
+            court,
+            [entry_data(RESPONDENT.name, RESPONDENT.credit_code, 1, kind=PartyKind.ENTITY, case_number=case.number)],
+            key=KEY,
+            now=NOW,
+        ),
+    )
     node(session, case, NodeType.CLOSED, at=NOW + DAY, mode=ClosureMode.TERMINATION)
     session.commit()
     assert session.scalar(sa.select(DefaulterEntry.removal_reason)) == RemovalReason.TERMINATED

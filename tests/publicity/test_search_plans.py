@@ -17,7 +17,10 @@ from tests.publicity.test_cases import make_court
 from tests.publicity.test_defaulters import CREDIT_CODE, KEY, ZHANG_SAN_ID, list_entry
 
 QUERIES = {
-    "name": "张三", "pinyin": "zhangsan", "masked": "3714271982****1232", "case": "（2026）鲁1427执1号",
+    "name": "张三",
+    "pinyin": "zhangsan",
+    "masked": "3714271982****1232",
+    "case": "（2026）鲁1427执1号",
     "id": f"张三 {ZHANG_SAN_ID}",
 }
 
@@ -37,8 +40,10 @@ def plans(session: Session, query: str) -> list[str]:
     finally:
         sa.event.remove(engine, "before_cursor_execute", capture)
     connection = session.connection()
-    return [" | ".join(row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-            for statement, parameters in captured]
+    return [
+        " | ".join(row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+        for statement, parameters in captured
+    ]
 
 
 @pytest.fixture
@@ -56,7 +61,7 @@ def test_each_search_mode_uses_an_index_without_statistics(sqlite_session: Sessi
     session = sqlite_session
     court = make_court(session)
     for i in range(30):
-        list_entry(session, court, f"张{chr(0x4e00 + i)}", ZHANG_SAN_ID if i % 2 else CREDIT_CODE)
+        list_entry(session, court, f"张{chr(0x4E00 + i)}", ZHANG_SAN_ID if i % 2 else CREDIT_CODE)
     session.commit()
     assert listsearch.search_mode(QUERIES[mode]) == mode
     found = plans(session, QUERIES[mode])

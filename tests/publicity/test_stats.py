@@ -81,9 +81,15 @@ def utc(year: int, month: int, day: int, hour: int = 2, minute: int = 0) -> date
 
 # --- expected figures, written out by hand ---------------------------------------------------------------------
 
+
 def groups(first: int = 0, resumed: int = 0, preservation: int = 0, other: int = 0) -> dict[str, int]:
-    return {"first": first, "resumed": resumed, "preservation": preservation, "other": other,
-            "all": first + resumed + preservation + other}
+    return {
+        "first": first,
+        "resumed": resumed,
+        "preservation": preservation,
+        "other": other,
+        "all": first + resumed + preservation + other,
+    }
 
 
 def modes(**counts: int) -> dict[str, int]:
@@ -91,11 +97,22 @@ def modes(**counts: int) -> dict[str, int]:
     return {m: counts.get(m, 0) for m in MODES}
 
 
-def figures(*, received: dict[str, int] | None = None, closed: dict[str, int] | None = None,
-            closure_modes: dict[str, int] | None = None, actual: int = 0, applied: int = 0, recovered: int = 0,
-            actual_rate: float | None = None, in_place: float | None = None, completion: float | None = None,
-            termination: float | None = None, mean: float | None = None, median: float | None = None,
-            within_6_months: float | None = None) -> dict[str, object]:
+def figures(
+    *,
+    received: dict[str, int] | None = None,
+    closed: dict[str, int] | None = None,
+    closure_modes: dict[str, int] | None = None,
+    actual: int = 0,
+    applied: int = 0,
+    recovered: int = 0,
+    actual_rate: float | None = None,
+    in_place: float | None = None,
+    completion: float | None = None,
+    termination: float | None = None,
+    mean: float | None = None,
+    median: float | None = None,
+    within_6_months: float | None = None,
+) -> dict[str, object]:
     """The summary of one period as ``CaseFigures.summary`` shapes it; rates are percentages, 2 decimals."""
     return {
         "received": received or groups(),
@@ -118,48 +135,146 @@ def figures(*, received: dict[str, int] | None = None, closed: dict[str, int] | 
 MONTHS_2026 = {
     # received C1, C5, C12 (filed 2025-12-31 16:30 UTC = 01-01 00:30 local); closed C12 (销案, 20 days,
     # 20000 applied, 5000 received).
-    1: figures(received=groups(first=3), closed=groups(first=1), closure_modes=modes(withdrawn=1),
-               applied=2_000_000, recovered=500_000, actual_rate=0.0, in_place=25.0, completion=0.0,
-               termination=0.0, mean=20.0, median=20.0, within_6_months=100.0),
+    1: figures(
+        received=groups(first=3),
+        closed=groups(first=1),
+        closure_modes=modes(withdrawn=1),
+        applied=2_000_000,
+        recovered=500_000,
+        actual_rate=0.0,
+        in_place=25.0,
+        completion=0.0,
+        termination=0.0,
+        mean=20.0,
+        median=20.0,
+        within_6_months=100.0,
+    ),
     # received C2 (filed 01-31 17:00 UTC = 02-01 01:00 local), C3, B (执恢); closed C1 (执行完毕 in full).
-    2: figures(received=groups(first=2, resumed=1), closed=groups(first=1), closure_modes=modes(fully_performed=1),
-               actual=1, applied=5_000_000, recovered=5_000_000, actual_rate=100.0, in_place=100.0,
-               completion=100.0, termination=0.0, mean=30.0, median=30.0, within_6_months=100.0),
+    2: figures(
+        received=groups(first=2, resumed=1),
+        closed=groups(first=1),
+        closure_modes=modes(fully_performed=1),
+        actual=1,
+        applied=5_000_000,
+        recovered=5_000_000,
+        actual_rate=100.0,
+        in_place=100.0,
+        completion=100.0,
+        termination=0.0,
+        mean=30.0,
+        median=30.0,
+        within_6_months=100.0,
+    ),
     # received C4; closed C3 (终结执行 without 和解: not actual, 30 days) and C4 (执行完毕, nothing applied, 10 days).
-    3: figures(received=groups(first=1), closed=groups(first=2),
-               closure_modes=modes(termination=1, fully_performed=1), actual=1, applied=6_000_000, recovered=0,
-               actual_rate=50.0, in_place=0.0, completion=50.0, termination=0.0, mean=20.0, median=20.0,
-               within_6_months=100.0),
+    3: figures(
+        received=groups(first=1),
+        closed=groups(first=2),
+        closure_modes=modes(termination=1, fully_performed=1),
+        actual=1,
+        applied=6_000_000,
+        recovered=0,
+        actual_rate=50.0,
+        in_place=0.0,
+        completion=50.0,
+        termination=0.0,
+        mean=20.0,
+        median=20.0,
+        within_6_months=100.0,
+    ),
     4: figures(received=groups(preservation=1)),  # C7; nothing closed: no rates
     # closed C2 (终结执行 after a 执行和解 node: actual), 30000 of 80000 received, 90 days.
-    5: figures(closed=groups(first=1), closure_modes=modes(termination=1), actual=1, applied=8_000_000,
-               recovered=3_000_000, actual_rate=100.0, in_place=37.5, completion=0.0, termination=0.0, mean=90.0,
-               median=90.0, within_6_months=100.0),
+    5: figures(
+        closed=groups(first=1),
+        closure_modes=modes(termination=1),
+        actual=1,
+        applied=8_000_000,
+        recovered=3_000_000,
+        actual_rate=100.0,
+        in_place=37.5,
+        completion=0.0,
+        termination=0.0,
+        mean=90.0,
+        median=90.0,
+        within_6_months=100.0,
+    ),
     # received C10; closed C5 by 终本: 10000 of 120000 (8.333 %), 142 days.
-    6: figures(received=groups(first=1), closed=groups(first=1), closure_modes=modes(terminated_this_round=1),
-               applied=12_000_000, recovered=1_000_000, actual_rate=0.0, in_place=8.33, completion=0.0,
-               termination=100.0, mean=142.0, median=142.0, within_6_months=100.0),
+    6: figures(
+        received=groups(first=1),
+        closed=groups(first=1),
+        closure_modes=modes(terminated_this_round=1),
+        applied=12_000_000,
+        recovered=1_000_000,
+        actual_rate=0.0,
+        in_place=8.33,
+        completion=0.0,
+        termination=100.0,
+        mean=142.0,
+        median=142.0,
+        within_6_months=100.0,
+    ),
     # received and closed C8 (执异, other); it applied for nothing, so the month has no amount-in-place rate,
     # and no first-enforcement case closed, so no 终本 rate.
-    7: figures(received=groups(other=1), closed=groups(other=1), closure_modes=modes(rejected=1), actual_rate=0.0,
-               in_place=None, completion=0.0, termination=None, mean=20.0, median=20.0, within_6_months=100.0),
+    7: figures(
+        received=groups(other=1),
+        closed=groups(other=1),
+        closure_modes=modes(rejected=1),
+        actual_rate=0.0,
+        in_place=None,
+        completion=0.0,
+        termination=None,
+        mean=20.0,
+        median=20.0,
+        within_6_months=100.0,
+    ),
     # closed B (执恢, 执行完毕 after 181 days: within 183), 80000 of 100000.
-    8: figures(closed=groups(resumed=1), closure_modes=modes(fully_performed=1), actual=1, applied=10_000_000,
-               recovered=8_000_000, actual_rate=100.0, in_place=80.0, completion=100.0, termination=None,
-               mean=181.0, median=181.0, within_6_months=100.0),
+    8: figures(
+        closed=groups(resumed=1),
+        closure_modes=modes(fully_performed=1),
+        actual=1,
+        applied=10_000_000,
+        recovered=8_000_000,
+        actual_rate=100.0,
+        in_place=80.0,
+        completion=100.0,
+        termination=None,
+        mean=181.0,
+        median=181.0,
+        within_6_months=100.0,
+    ),
     9: figures(received=groups(first=1)),  # C9 (closed in 2027)
     10: figures(received=groups(resumed=1)),  # B2, resuming C5
     # closed C7 (执保, 销案 after 214 days: not within 6 months).
-    11: figures(closed=groups(preservation=1), closure_modes=modes(withdrawn=1), applied=3_000_000, actual_rate=0.0,
-                in_place=0.0, completion=0.0, termination=None, mean=214.0, median=214.0, within_6_months=0.0),
+    11: figures(
+        closed=groups(preservation=1),
+        closure_modes=modes(withdrawn=1),
+        applied=3_000_000,
+        actual_rate=0.0,
+        in_place=0.0,
+        completion=0.0,
+        termination=None,
+        mean=214.0,
+        median=214.0,
+        within_6_months=0.0,
+    ),
     12: figures(received=groups(first=1)),  # C11; D1 and C9's closure fall in January 2027
 }
 
 TOTALS = {
     # A: received and closed by 终本 in 2025, 20000 of 100000 received, 113 days.
-    2025: figures(received=groups(first=1), closed=groups(first=1), closure_modes=modes(terminated_this_round=1),
-                  applied=10_000_000, recovered=2_000_000, actual_rate=0.0, in_place=20.0, completion=0.0,
-                  termination=100.0, mean=113.0, median=113.0, within_6_months=100.0),
+    2025: figures(
+        received=groups(first=1),
+        closed=groups(first=1),
+        closure_modes=modes(terminated_this_round=1),
+        applied=10_000_000,
+        recovered=2_000_000,
+        actual_rate=0.0,
+        in_place=20.0,
+        completion=0.0,
+        termination=100.0,
+        mean=113.0,
+        median=113.0,
+        within_6_months=100.0,
+    ),
     # received: 执 C1 C2 C3 C4 C5 C9 C10 C11 C12, 执恢 B B2, 执保 C7, 执异 C8.
     # closed: C12 C1 C3 C4 C2 C5 C8 B C7 (A's 终本 stays in 2025; C9 and B2 close in 2027).
     # actual: C1 C4 B (执行完毕) + C2 (终结执行 after 和解) = 4 of 9 = 44.44 %; 执行完毕 3 of 9 = 33.33 %;
@@ -167,19 +282,39 @@ TOTALS = {
     # applied 20000+50000+60000+0+80000+120000+0+100000+30000 = 460000 yuan; received 5000+50000+30000+10000
     # +80000 = 175000: 38.04 %. days 10 20 20 30 30 90 142 181 214: mean 737/9 = 81.9, median 30,
     # within 183 days 8 of 9 = 88.89 %.
-    2026: figures(received=groups(first=9, resumed=2, preservation=1, other=1),
-                  closed=groups(first=6, resumed=1, preservation=1, other=1),
-                  closure_modes=modes(fully_performed=3, terminated_this_round=1, termination=2, withdrawn=2,
-                                      rejected=1),
-                  actual=4, applied=46_000_000, recovered=17_500_000, actual_rate=44.44, in_place=38.04,
-                  completion=33.33, termination=16.67, mean=81.9, median=30.0, within_6_months=88.89),
+    2026: figures(
+        received=groups(first=9, resumed=2, preservation=1, other=1),
+        closed=groups(first=6, resumed=1, preservation=1, other=1),
+        closure_modes=modes(fully_performed=3, terminated_this_round=1, termination=2, withdrawn=2, rejected=1),
+        actual=4,
+        applied=46_000_000,
+        recovered=17_500_000,
+        actual_rate=44.44,
+        in_place=38.04,
+        completion=33.33,
+        termination=16.67,
+        mean=81.9,
+        median=30.0,
+        within_6_months=88.89,
+    ),
     # received D1 (filed 2026-12-31 16:30 UTC); closed C9 (执行完毕 2026-12-31 16:30 UTC, 121 days 14.5 hours) and
     # B2 (执恢, 终本 after 96 days: a 终本 but not of a first-enforcement case, so the 终本 rate is 0 of 1).
     # applied 40000 + 120000, received 40000: 25 %. mean = median = (121.604 + 96) / 2 = 108.8.
-    2027: figures(received=groups(first=1), closed=groups(first=1, resumed=1),
-                  closure_modes=modes(fully_performed=1, terminated_this_round=1), actual=1, applied=16_000_000,
-                  recovered=4_000_000, actual_rate=50.0, in_place=25.0, completion=50.0, termination=0.0,
-                  mean=108.8, median=108.8, within_6_months=100.0),
+    2027: figures(
+        received=groups(first=1),
+        closed=groups(first=1, resumed=1),
+        closure_modes=modes(fully_performed=1, terminated_this_round=1),
+        actual=1,
+        applied=16_000_000,
+        recovered=4_000_000,
+        actual_rate=50.0,
+        in_place=25.0,
+        completion=50.0,
+        termination=0.0,
+        mean=108.8,
+        median=108.8,
+        within_6_months=100.0,
+    ),
 }
 
 # Both courts, 2026: the above plus X (执, received and closed 执行完毕 in 31 days, 10000 of 10000) and Y (执, open).
@@ -189,55 +324,114 @@ TOTAL_2026_ALL_COURTS = figures(
     received=groups(first=11, resumed=2, preservation=1, other=1),
     closed=groups(first=7, resumed=1, preservation=1, other=1),
     closure_modes=modes(fully_performed=4, terminated_this_round=1, termination=2, withdrawn=2, rejected=1),
-    actual=5, applied=47_000_000, recovered=18_500_000, actual_rate=50.0, in_place=39.36, completion=40.0,
-    termination=14.29, mean=76.8, median=30.5, within_6_months=90.0)
+    actual=5,
+    applied=47_000_000,
+    recovered=18_500_000,
+    actual_rate=50.0,
+    in_place=39.36,
+    completion=40.0,
+    termination=14.29,
+    mean=76.8,
+    median=30.5,
+    within_6_months=90.0,
+)
 
-NO_MEASURES = {"network_searches": 0, "seizures_freezes": 0, "auctions_listed": 0, "auctions_sold": 0, "fines": 0,
-               "detentions": 0, "auction_sold_fen": 0, "restriction_orders": 0, "defaulter_listings": 0,
-               "defaulter_removals": 0, "removals_with_deadline": 0, "removals_on_time": 0, "bounty_notices": 0,
-               "rewards_paid": 0, "rewards_paid_fen": 0, "funds_received_fen": 0, "funds_paid_out_fen": 0,
-               "judicial_aid_applicants": 0, "judicial_aid_paid_fen": 0, "grid_assistance_tasks": 0}
+NO_MEASURES = {
+    "network_searches": 0,
+    "seizures_freezes": 0,
+    "auctions_listed": 0,
+    "auctions_sold": 0,
+    "fines": 0,
+    "detentions": 0,
+    "auction_sold_fen": 0,
+    "restriction_orders": 0,
+    "defaulter_listings": 0,
+    "defaulter_removals": 0,
+    "removals_with_deadline": 0,
+    "removals_on_time": 0,
+    "bounty_notices": 0,
+    "rewards_paid": 0,
+    "rewards_paid_fen": 0,
+    "funds_received_fen": 0,
+    "funds_paid_out_fen": 0,
+    "judicial_aid_applicants": 0,
+    "judicial_aid_paid_fen": 0,
+    "grid_assistance_tasks": 0,
+}
 
 MEASURES = {
     # A: one search started, a restriction order, a bounty notice, 20000 received; E0 listed on A's number.
-    2025: {**NO_MEASURES, "network_searches": 1, "restriction_orders": 1, "defaulter_listings": 1,
-           "bounty_notices": 1, "funds_received_fen": 2_000_000},
+    2025: {
+        **NO_MEASURES,
+        "network_searches": 1,
+        "restriction_orders": 1,
+        "defaulter_listings": 1,
+        "bounty_notices": 1,
+        "funds_received_fen": 2_000_000,
+    },
     2026: {
         "network_searches": 2,  # C1, C10 (A's was in 2025; C11's at 2026-12-31 16:30 UTC is 2027's)
         "seizures_freezes": 4,  # C1 冻结 + 划拨, C10 查封 + 扣押
-        "auctions_listed": 2, "auctions_sold": 1, "auction_sold_fen": 2_500_000,  # C10: listed twice, sold once
-        "fines": 1, "detentions": 1,  # C10
+        "auctions_listed": 2,
+        "auctions_sold": 1,
+        "auction_sold_fen": 2_500_000,  # C10: listed twice, sold once
+        "fines": 1,
+        "detentions": 1,  # C10
         "restriction_orders": 2,  # issued on C5 (02-01) and C10 (06-03)
         # published: E2 (C1, 01-15), E4 (decided 2025-12-15 with one month's grace: published 2026-01-15), E1 (C5)
         "defaulter_listings": 3,
         # E2 due 02-09 (3 working days after C1's closure on Wed 02-04), removed 02-10 00:30 local: late;
         # E1 due 07-06 (ground Wed 07-01), removed 07-06 23:30 local: on time.
-        "defaulter_removals": 2, "removals_with_deadline": 2, "removals_on_time": 1,
-        "bounty_notices": 1, "rewards_paid": 1, "rewards_paid_fen": 500_000,  # C10's notice and its reward
+        "defaulter_removals": 2,
+        "removals_with_deadline": 2,
+        "removals_on_time": 1,
+        "bounty_notices": 1,
+        "rewards_paid": 1,
+        "rewards_paid_fen": 500_000,  # C10's notice and its reward
         # recovered: C12 5000 (2025-12-31 16:30 UTC), C1 50000, C2 30000, C5 10000, C10 30000, B 80000, C9 40000;
         # the 25000 of judicial aid paid into C5 is not recovery
         "funds_received_fen": 24_500_000,
         "funds_paid_out_fen": 10_500_000,  # C1 50000, C2 30000, C5 25000 (the aid, handed to the applicant)
-        "judicial_aid_applicants": 1, "judicial_aid_paid_fen": 2_500_000,  # C5's applicant, paid twice
+        "judicial_aid_applicants": 1,
+        "judicial_aid_paid_fen": 2_500_000,  # C5's applicant, paid twice
         "grid_assistance_tasks": 1,  # reported 06-08 on C10
     },
     # C11's search, C10's 10000 and N2 (granted 2026-12-31 16:30 UTC), E4 removed 2027-01-01 00:30 local (due 12-31),
     # the grid task on C11 reported 2026-12-31 16:30 UTC.
-    2027: {**NO_MEASURES, "network_searches": 1, "defaulter_removals": 1, "removals_with_deadline": 1,
-           "bounty_notices": 1, "funds_received_fen": 1_000_000, "grid_assistance_tasks": 1},
+    2027: {
+        **NO_MEASURES,
+        "network_searches": 1,
+        "defaulter_removals": 1,
+        "removals_with_deadline": 1,
+        "bounty_notices": 1,
+        "funds_received_fen": 1_000_000,
+        "grid_assistance_tasks": 1,
+    },
 }
 
 # X adds a search, a fine, an order, a listing removed on time, a notice with a 1000 reward, 10000 in, 5000 out,
 # 3000 of judicial aid to its applicant (paid out to them: 8000 out in all).
 MEASURES_2026_ALL_COURTS = {
-    **MEASURES[2026], "network_searches": 3, "fines": 2, "restriction_orders": 3, "defaulter_listings": 4,
-    "defaulter_removals": 3, "removals_with_deadline": 3, "removals_on_time": 2, "bounty_notices": 2,
-    "rewards_paid": 2, "rewards_paid_fen": 600_000, "funds_received_fen": 25_500_000,
-    "funds_paid_out_fen": 11_300_000, "judicial_aid_applicants": 2, "judicial_aid_paid_fen": 2_800_000,
+    **MEASURES[2026],
+    "network_searches": 3,
+    "fines": 2,
+    "restriction_orders": 3,
+    "defaulter_listings": 4,
+    "defaulter_removals": 3,
+    "removals_with_deadline": 3,
+    "removals_on_time": 2,
+    "bounty_notices": 2,
+    "rewards_paid": 2,
+    "rewards_paid_fen": 600_000,
+    "funds_received_fen": 25_500_000,
+    "funds_paid_out_fen": 11_300_000,
+    "judicial_aid_applicants": 2,
+    "judicial_aid_paid_fen": 2_800_000,
 }
 
 
 # --- the register ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Register:
@@ -254,8 +448,17 @@ def party(case: EnforcementCase, side: PartySide) -> Party:
 
 
 def money(session: Session, case: EnforcementCase, direction: FundDirection, fen: int, at: datetime) -> None:
-    funds.record_movement(session, case=case, direction=direction, counterparty="对方", amount_fen=fen,
-                          occurred_at=at, reference="回单", actor="clerk", now=at)
+    funds.record_movement(
+        session,
+        case=case,
+        direction=direction,
+        counterparty="对方",
+        amount_fen=fen,
+        occurred_at=at,
+        reference="回单",
+        actor="clerk",
+        now=at,
+    )
 
 
 def close(session: Session, case: EnforcementCase, mode: ClosureMode, at: datetime) -> None:
@@ -263,9 +466,16 @@ def close(session: Session, case: EnforcementCase, mode: ClosureMode, at: dateti
 
 
 def restrict(session: Session, case: EnforcementCase, at: datetime) -> None:
-    restrictions.issue_order(session, case=case, respondent=party(case, PartySide.RESPONDENT),
-                             items=[RestrictedItem.FLIGHTS, RestrictedItem.HIGH_SPEED_RAIL],
-                             issued_on=at.astimezone(ZoneInfo(TZ)).date(), key=KEY, actor="judge", now=at)
+    restrictions.issue_order(
+        session,
+        case=case,
+        respondent=party(case, PartySide.RESPONDENT),
+        items=[RestrictedItem.FLIGHTS, RestrictedItem.HIGH_SPEED_RAIL],
+        issued_on=at.astimezone(ZoneInfo(TZ)).date(),
+        key=KEY,
+        actor="judge",
+        now=at,
+    )
 
 
 def ready_for_termination(session: Session, case: EnforcementCase, at: datetime, *, restriction_order: bool) -> None:
@@ -282,35 +492,84 @@ def ready_for_termination(session: Session, case: EnforcementCase, at: datetime,
 
 
 def list_entry(session: Session, court: Court, number: str, at: datetime, *, grace: int = 0) -> DefaulterEntry:
-    data = EntryData(kind=PartyKind.ENTITY, name=RESPONDENT.name, id_number=RESPONDENT.credit_code, case_number=number,
-                     basis_number="（2025）鲁1427民初88号", basis_issuer="夏津县人民法院", obligation="偿还货款",
-                     circumstance="违反财产报告制度", ground=ListingGround.ASSET_REPORT, filed_on=date(2025, 3, 10),
-                     unperformed_fen=10_000_000, legal_representative="李四")
-    return defaulters.list_defaulter(session, court=court, data=data, key=KEY, actor="judge", now=at,
-                                     grace_months=grace)
+    data = EntryData(
+        kind=PartyKind.ENTITY,
+        name=RESPONDENT.name,
+        id_number=RESPONDENT.credit_code,
+        case_number=number,
+        basis_number="（2025）鲁1427民初88号",
+        basis_issuer="夏津县人民法院",
+        obligation="偿还货款",
+        circumstance="违反财产报告制度",
+        ground=ListingGround.ASSET_REPORT,
+        filed_on=date(2025, 3, 10),
+        unperformed_fen=10_000_000,
+        legal_representative="李四",
+    )
+    return defaulters.list_defaulter(
+        session, court=court, data=data, key=KEY, actor="judge", now=at, grace_months=grace
+    )
 
 
 def publish_bounty(session: Session, case: EnforcementCase, applied: datetime, granted: datetime) -> BountyNotice:
-    notice = bounties.apply(session, case=case, applicant=party(case, PartySide.APPLICANT),
-                            respondent=party(case, PartySide.RESPONDENT), reward_kind=RewardKind.FIXED,
-                            reward_fen=1_000_000, conditions="提供财产线索并执行到位的，给付悬赏金。", key=KEY,
-                            actor="clerk", now=applied)
+    notice = bounties.apply(
+        session,
+        case=case,
+        applicant=party(case, PartySide.APPLICANT),
+        respondent=party(case, PartySide.RESPONDENT),
+        reward_kind=RewardKind.FIXED,
+        reward_fen=1_000_000,
+        conditions="提供财产线索并执行到位的，给付悬赏金。",
+        key=KEY,
+        actor="clerk",
+        now=applied,
+    )
     return bounties.decide(session, notice=notice, grant=True, reasons="", actor="judge", now=granted)
 
 
 def reward(session: Session, notice: BountyNotice, *, clue_at: datetime, paid_at: datetime, fen: int) -> None:
-    clue = bounties.submit_clue(session, notice=notice, text="他在县城开店。", ip="10.0.0.9", now=clue_at,
-                                informant_name="孙八", informant_phone="13700000000", wants_reward=True)
-    bounties.record_payment(session, notice=notice, clue=clue, amount_fen=fen, paid_on=paid_at.date(),
-                            eligibility_confirmed=True, actor="judge", now=paid_at)
+    clue = bounties.submit_clue(
+        session,
+        notice=notice,
+        text="他在县城开店。",
+        ip="10.0.0.9",
+        now=clue_at,
+        informant_name="孙八",
+        informant_phone="13700000000",
+        wants_reward=True,
+    )
+    bounties.record_payment(
+        session,
+        notice=notice,
+        clue=clue,
+        amount_fen=fen,
+        paid_on=paid_at.date(),
+        eligibility_confirmed=True,
+        actor="judge",
+        now=paid_at,
+    )
 
 
 def judicial_aid(session: Session, case: EnforcementCase, fen: int, applied: datetime, paid: datetime) -> None:
-    application = aid.apply(session, case=case, party=party(case, PartySide.APPLICANT), hardship=Hardship.WAGES,
-                            household="本人失业，家中两位老人需赡养。", amount_asked_fen=fen,
-                            documents=[("申请书.pdf", PDF)], now=applied)
-    aid.decide(session, application=application, grant=True, amount_granted_fen=fen, reasons="", actor="judge",
-               now=applied + timedelta(days=2))
+    application = aid.apply(
+        session,
+        case=case,
+        party=party(case, PartySide.APPLICANT),
+        hardship=Hardship.WAGES,
+        household="本人失业，家中两位老人需赡养。",
+        amount_asked_fen=fen,
+        documents=[("申请书.pdf", PDF)],
+        now=applied,
+    )
+    aid.decide(
+        session,
+        application=application,
+        grant=True,
+        amount_granted_fen=fen,
+        reasons="",
+        actor="judge",
+        now=applied + timedelta(days=2),
+    )
     aid.record_payment(session, application=application, paid_at=paid, actor="clerk", now=paid)
 
 
@@ -323,8 +582,9 @@ def build(session: Session) -> Register:
     jx = make_judge(session, other, "周强", "执行一组")
     c: dict[str, EnforcementCase] = {}
 
-    def new(key: str, number: str, filed_at: datetime, amount_fen: int, judge: Officer | None = None,
-            where: Court = court) -> EnforcementCase:
+    def new(
+        key: str, number: str, filed_at: datetime, amount_fen: int, judge: Officer | None = None, where: Court = court
+    ) -> EnforcementCase:
         c[key] = file(session, where, number, filed_at=filed_at, judge=judge, amount_fen=amount_fen)
         return c[key]
 
@@ -356,8 +616,15 @@ def build(session: Session) -> Register:
 
     c5 = new("C5", "（2026）鲁1427执5号", utc(2026, 1, 10), 12_000_000)
     c2 = new("C2", "（2026）鲁1427执2号", utc(2026, 1, 31, 17), 8_000_000, j2)  # 2026-02-01 01:00 local
-    c["B"] = b = cases.resume_case(session, case=a, new_number=None, occurred_at=utc(2026, 2, 10), public_text="",
-                                   actor="clerk", now=utc(2026, 2, 10))
+    c["B"] = b = cases.resume_case(
+        session,
+        case=a,
+        new_number=None,
+        occurred_at=utc(2026, 2, 10),
+        public_text="",
+        actor="clerk",
+        now=utc(2026, 2, 10),
+    )
     assert b.number == "（2026）鲁1427执恢1号" and b.judge_id == j1.id and b.amount_applied_fen == 10_000_000
     c3 = new("C3", "（2026）鲁1427执3号", utc(2026, 2, 15), 6_000_000, j2)
     c4 = new("C4", "（2026）鲁1427执4号", utc(2026, 3, 1), 0, j1)
@@ -370,9 +637,15 @@ def build(session: Session) -> Register:
     judicial_aid(session, c5, 2_000_000, utc(2026, 7, 1), utc(2026, 7, 10))  # the respondent has nothing
     judicial_aid(session, c5, 500_000, utc(2026, 11, 1), utc(2026, 11, 10))
     money(session, c5, FundDirection.OUT, 2_500_000, utc(2026, 11, 12))  # handed to the applicant
-    defaulters.record_removal_ground(session, entry=e1, reason=RemovalReason.APPLICANT_REQUEST,
-                                     occurred_at=utc(2026, 7, 1), calendar=Calendar(), actor="judge",
-                                     now=utc(2026, 7, 1))
+    defaulters.record_removal_ground(
+        session,
+        entry=e1,
+        reason=RemovalReason.APPLICANT_REQUEST,
+        occurred_at=utc(2026, 7, 1),
+        calendar=Calendar(),
+        actor="judge",
+        now=utc(2026, 7, 1),
+    )
     assert e1.removal_due == date(2026, 7, 6)
     defaulters.remove(session, entry=e1, actor="judge", now=utc(2026, 7, 6, 15, 30))  # 23:30 local: on time
 
@@ -401,23 +674,65 @@ def build(session: Session) -> Register:
     reward(session, notice, clue_at=utc(2026, 6, 15), paid_at=utc(2026, 7, 20), fen=500_000)
     # No service takes a sale's price (add_node has no amount), so the sale is written the way
     # funds.record_movement writes its nodes; the rules hold (one listing, not yet sold).
-    cases.append_node(session, c10, NodeType.AUCTION_SOLD, occurred_at=utc(2026, 8, 1), public_text="",
-                      amount_fen=2_500_000, actor="clerk", now=utc(2026, 8, 1))
+    cases.append_node(
+        session,
+        c10,
+        NodeType.AUCTION_SOLD,
+        occurred_at=utc(2026, 8, 1),
+        public_text="",
+        amount_fen=2_500_000,
+        actor="clerk",
+        now=utc(2026, 8, 1),
+    )
     node(session, c10, NodeType.AUCTION_LISTED, at=utc(2026, 9, 1))  # listed again, not sold
     money(session, c10, FundDirection.IN, 1_000_000, utc(2026, 12, 31, 16, 30))  # 2027's money
-    town = grid.add_area(session, court=court, name="城关镇", kind=GridKind.TOWNSHIP, station="城关镇执行工作站",
-                         actor="admin", now=utc(2026, 1, 1))
-    village = grid.add_area(session, court=court, name="东关村", kind=GridKind.VILLAGE, parent=town, actor="admin",
-                            now=utc(2026, 1, 1))
+    town = grid.add_area(
+        session,
+        court=court,
+        name="城关镇",
+        kind=GridKind.TOWNSHIP,
+        station="城关镇执行工作站",
+        actor="admin",
+        now=utc(2026, 1, 1),
+    )
+    village = grid.add_area(
+        session, court=court, name="东关村", kind=GridKind.VILLAGE, parent=town, actor="admin", now=utc(2026, 1, 1)
+    )
     liaison = grid.add_liaison(session, court=court, name="赵网格", grids=[village], actor="admin", now=utc(2026, 1, 1))
-    task = grid.request_task(session, case=c10, grid=village, liaison=liaison, judge=j2, kind=TaskKind.LOCATE,
-                             instructions="查找被执行人下落", due_at=utc(2026, 6, 10), now=utc(2026, 6, 5))
+    task = grid.request_task(
+        session,
+        case=c10,
+        grid=village,
+        liaison=liaison,
+        judge=j2,
+        kind=TaskKind.LOCATE,
+        instructions="查找被执行人下落",
+        due_at=utc(2026, 6, 10),
+        now=utc(2026, 6, 5),
+    )
     grid.accept_task(session, task=task, liaison_id=liaison.id, now=utc(2026, 6, 6))
-    grid.report_task(session, task=task, liaison_id=liaison.id, outcome=TaskOutcome.DONE, report="已找到",
-                     done_at=utc(2026, 6, 7), place="东关村", now=utc(2026, 6, 8))
+    grid.report_task(
+        session,
+        task=task,
+        liaison_id=liaison.id,
+        outcome=TaskOutcome.DONE,
+        report="已找到",
+        done_at=utc(2026, 6, 7),
+        place="东关村",
+        now=utc(2026, 6, 8),
+    )
     grid.close_task(session, task=task, judge=j2, public_text="网格员协助查找到被执行人。", now=utc(2026, 6, 9))
-    grid.request_task(session, case=c10, grid=village, liaison=liaison, judge=j2, kind=TaskKind.URGE,
-                      instructions="督促履行", due_at=utc(2026, 7, 10), now=utc(2026, 7, 1))  # never reported
+    grid.request_task(
+        session,
+        case=c10,
+        grid=village,
+        liaison=liaison,
+        judge=j2,
+        kind=TaskKind.URGE,
+        instructions="督促履行",
+        due_at=utc(2026, 7, 10),
+        now=utc(2026, 7, 1),
+    )  # never reported
 
     money(session, b, FundDirection.IN, 8_000_000, utc(2026, 8, 1))
     close(session, b, ClosureMode.FULLY_PERFORMED, utc(2026, 8, 10))
@@ -426,23 +741,53 @@ def build(session: Session) -> Register:
     money(session, c9, FundDirection.IN, 4_000_000, utc(2026, 10, 1))
     close(session, c9, ClosureMode.FULLY_PERFORMED, utc(2026, 12, 31, 16, 30))  # 2027-01-01 00:30 local
 
-    c["B2"] = b2 = cases.resume_case(session, case=c5, new_number=None, occurred_at=utc(2026, 10, 1), public_text="",
-                                     actor="clerk", now=utc(2026, 10, 1))
+    c["B2"] = b2 = cases.resume_case(
+        session,
+        case=c5,
+        new_number=None,
+        occurred_at=utc(2026, 10, 1),
+        public_text="",
+        actor="clerk",
+        now=utc(2026, 10, 1),
+    )
     ready_for_termination(session, b2, utc(2026, 10, 20), restriction_order=False)
     node(session, b2, NodeType.TERMINATED, at=utc(2027, 1, 5))
 
     c11 = new("C11", "（2026）鲁1427执9号", utc(2026, 12, 19), 7_000_000, j1)
     publish_bounty(session, c11, utc(2026, 12, 30), utc(2026, 12, 31, 16, 30))  # published 2027-01-01 local
     node(session, c11, NodeType.SEARCH_STARTED, at=utc(2026, 12, 31, 16, 30))  # 2027's search
-    task = grid.request_task(session, case=c11, grid=village, liaison=liaison, judge=j1, kind=TaskKind.SERVE,
-                             instructions="送达执行通知书", due_at=utc(2027, 1, 5), now=utc(2026, 12, 28))
+    task = grid.request_task(
+        session,
+        case=c11,
+        grid=village,
+        liaison=liaison,
+        judge=j1,
+        kind=TaskKind.SERVE,
+        instructions="送达执行通知书",
+        due_at=utc(2027, 1, 5),
+        now=utc(2026, 12, 28),
+    )
     grid.accept_task(session, task=task, liaison_id=liaison.id, now=utc(2026, 12, 29))
-    grid.report_task(session, task=task, liaison_id=liaison.id, outcome=TaskOutcome.DONE, report="已送达",
-                     done_at=utc(2026, 12, 31), place="东关村", now=utc(2026, 12, 31, 16, 30))  # 2027's report
+    grid.report_task(
+        session,
+        task=task,
+        liaison_id=liaison.id,
+        outcome=TaskOutcome.DONE,
+        report="已送达",
+        done_at=utc(2026, 12, 31),
+        place="东关村",
+        now=utc(2026, 12, 31, 16, 30),
+    )  # 2027's report
     new("D1", "（2027）鲁1427执1号", utc(2026, 12, 31, 16, 30), 7_000_000, j2)  # 2027-01-01 00:30 local
-    defaulters.record_removal_ground(session, entry=e4, reason=RemovalReason.APPLICANT_REQUEST,
-                                     occurred_at=utc(2026, 12, 28), calendar=Calendar(), actor="judge",
-                                     now=utc(2026, 12, 28))
+    defaulters.record_removal_ground(
+        session,
+        entry=e4,
+        reason=RemovalReason.APPLICANT_REQUEST,
+        occurred_at=utc(2026, 12, 28),
+        calendar=Calendar(),
+        actor="judge",
+        now=utc(2026, 12, 28),
+    )
     assert e4.removal_due == date(2026, 12, 31)
     defaulters.remove(session, entry=e4, actor="judge", now=utc(2026, 12, 31, 16, 30))  # 2027-01-01 local: late
 
@@ -537,7 +882,10 @@ def test_months_follow_a_court_zone_with_summer_time(session: Session) -> None:
     assert closed == {1: 1, 4: 1, 11: 1}
     overview = stats.overview(session, court_id=court.id, years=[2025, 2026, 2027], tz=berlin)
     assert [(row["year"], row["received"]["all"], row["closed"]["all"]) for row in overview] == [
-        (2025, 0, 0), (2026, 4, 3), (2027, 0, 1)]
+        (2025, 0, 0),
+        (2026, 4, 3),
+        (2027, 0, 1),
+    ]
 
 
 def test_actual_closures_count_a_termination_only_after_a_settlement(session: Session, register: Register) -> None:
@@ -557,8 +905,9 @@ def test_the_termination_rate_counts_first_enforcement_cases_only(session: Sessi
     assert total_2026["termination_rate"] == 16.67  # C5 of C1 C2 C3 C4 C5 C12; B, C7 and C8 are not 执
 
 
-def test_a_resumed_case_counts_once_as_termination_and_again_as_a_resumed_case(session: Session,
-                                                                             register: Register) -> None:
+def test_a_resumed_case_counts_once_as_termination_and_again_as_a_resumed_case(
+    session: Session, register: Register
+) -> None:
     figures_2025 = year(session, register.court, 2025)["total"]
     figures_2026 = year(session, register.court, 2026)["total"]
     # A: received and closed by 终本 in 2025 ...
@@ -583,9 +932,21 @@ def test_a_year_whose_closed_cases_applied_for_nothing_has_no_amount_rate(sessio
     money(session, case, FundDirection.IN, 100_00, utc(2026, 3, 5))  # money in, but nothing was applied for
     close(session, case, ClosureMode.FULLY_PERFORMED, utc(2026, 3, 6))
     session.commit()
-    expected = figures(received=groups(first=1), closed=groups(first=1), closure_modes=modes(fully_performed=1),
-                       actual=1, applied=0, recovered=100_00, actual_rate=100.0, in_place=None, completion=100.0,
-                       termination=0.0, mean=5.0, median=5.0, within_6_months=100.0)
+    expected = figures(
+        received=groups(first=1),
+        closed=groups(first=1),
+        closure_modes=modes(fully_performed=1),
+        actual=1,
+        applied=0,
+        recovered=100_00,
+        actual_rate=100.0,
+        in_place=None,
+        completion=100.0,
+        termination=0.0,
+        mean=5.0,
+        median=5.0,
+        within_6_months=100.0,
+    )
     assert year(session, court, 2026, now=utc(2026, 6, 1))["total"] == expected
     assert stats.overview(session, court_id=court.id, years=[2026], tz=TZ) == [{"year": 2026, **expected}]
     dashboard = stats.dashboard(session, court_id=court.id, year=2026, tz=TZ, now=utc(2026, 6, 1))
@@ -596,8 +957,9 @@ def test_an_empty_year_has_zeros_and_no_rates(session: Session) -> None:
     court = make_court(session)
     session.commit()
     figures_2026 = year(session, court, 2026, now=utc(2026, 6, 1))
-    assert figures_2026["total"] == figures() and all(m == {"month": m["month"], **figures()}
-                                                       for m in figures_2026["months"])
+    assert figures_2026["total"] == figures() and all(
+        m == {"month": m["month"], **figures()} for m in figures_2026["months"]
+    )
     assert figures_2026["measures"] == NO_MEASURES and figures_2026["overdue_now"] == 0
 
 
@@ -617,9 +979,21 @@ def test_the_overview_compares_the_years(session: Session, register: Register) -
 def test_all_courts_together_and_each_court_apart(session: Session, register: Register) -> None:
     assert year(session, None, 2026)["total"] == TOTAL_2026_ALL_COURTS
     other = year(session, register.other, 2026)["total"]
-    assert other == figures(received=groups(first=2), closed=groups(first=1), closure_modes=modes(fully_performed=1),
-                            actual=1, applied=1_000_000, recovered=1_000_000, actual_rate=100.0, in_place=100.0,
-                            completion=100.0, termination=0.0, mean=31.0, median=31.0, within_6_months=100.0)
+    assert other == figures(
+        received=groups(first=2),
+        closed=groups(first=1),
+        closure_modes=modes(fully_performed=1),
+        actual=1,
+        applied=1_000_000,
+        recovered=1_000_000,
+        actual_rate=100.0,
+        in_place=100.0,
+        completion=100.0,
+        termination=0.0,
+        mean=31.0,
+        median=31.0,
+        within_6_months=100.0,
+    )
 
 
 # --- measures ---------------------------------------------------------------------------------------------------
@@ -634,10 +1008,22 @@ def test_the_measures_of_each_year(session: Session, register: Register) -> None
 def test_the_measures_of_another_court_are_counted_only_for_all_courts(session: Session, register: Register) -> None:
     assert stats.measures(session, court_id=None, year=2026, tz=TZ, now=utc(2027, 1, 10)) == MEASURES_2026_ALL_COURTS
     assert stats.measures(session, court_id=register.other.id, year=2026, tz=TZ, now=utc(2027, 1, 10)) == {
-        **NO_MEASURES, "network_searches": 1, "fines": 1, "restriction_orders": 1, "defaulter_listings": 1,
-        "defaulter_removals": 1, "removals_with_deadline": 1, "removals_on_time": 1, "bounty_notices": 1,
-        "rewards_paid": 1, "rewards_paid_fen": 100_000, "funds_received_fen": 1_000_000,
-        "funds_paid_out_fen": 800_000, "judicial_aid_applicants": 1, "judicial_aid_paid_fen": 300_000}
+        **NO_MEASURES,
+        "network_searches": 1,
+        "fines": 1,
+        "restriction_orders": 1,
+        "defaulter_listings": 1,
+        "defaulter_removals": 1,
+        "removals_with_deadline": 1,
+        "removals_on_time": 1,
+        "bounty_notices": 1,
+        "rewards_paid": 1,
+        "rewards_paid_fen": 100_000,
+        "funds_received_fen": 1_000_000,
+        "funds_paid_out_fen": 800_000,
+        "judicial_aid_applicants": 1,
+        "judicial_aid_paid_fen": 300_000,
+    }
 
 
 def test_judicial_aid_is_counted_apart_and_never_as_recovery(session: Session, register: Register) -> None:
@@ -651,8 +1037,14 @@ def test_judicial_aid_is_counted_apart_and_never_as_recovery(session: Session, r
 
 
 def test_a_removal_is_on_time_by_the_courts_day(session: Session, register: Register) -> None:
-    removed = {e.case_number: (e.removed_at, e.removal_due) for e in session.scalars(sa.select(DefaulterEntry).where(
-        DefaulterEntry.removed_at.is_not(None), DefaulterEntry.court_id == register.court.id))}
+    removed = {
+        e.case_number: (e.removed_at, e.removal_due)
+        for e in session.scalars(
+            sa.select(DefaulterEntry).where(
+                DefaulterEntry.removed_at.is_not(None), DefaulterEntry.court_id == register.court.id
+            )
+        )
+    }
     # Both were removed on their due day in UTC; by the court's day E1 was on time and E2 a day late.
     assert removed[register.case["C5"].number] == (utc(2026, 7, 6, 15, 30), date(2026, 7, 6))
     assert removed[register.case["C1"].number] == (utc(2026, 2, 9, 16, 30), date(2026, 2, 9))
@@ -663,8 +1055,9 @@ def test_a_removal_is_on_time_by_the_courts_day(session: Session, register: Regi
 # --- overdue now --------------------------------------------------------------------------------------------------
 
 
-def test_overdue_now_counts_open_cases_past_a_deadline_at_the_time_of_computing(session: Session,
-                                                                              register: Register) -> None:
+def test_overdue_now_counts_open_cases_past_a_deadline_at_the_time_of_computing(
+    session: Session, register: Register
+) -> None:
     # 2026-12-20: C10 (searches due 06-04); C11 is due 12-22, D1 2027-01-02.
     assert year(session, register.court, 2026, now=utc(2026, 12, 20))["overdue_now"] == 1
     assert year(session, None, 2026, now=utc(2026, 12, 20))["overdue_now"] == 2  # and Y of the other court
@@ -681,20 +1074,61 @@ def test_overdue_now_counts_open_cases_past_a_deadline_at_the_time_of_computing(
 
 BY_JUDGE_2026 = {
     # C1 C4 C9 C11 and B received; C1 C4 B closed 执行完毕: 130000 of 150000, days 30 10 181.
-    "王建国": ("执行一组", figures(received=groups(first=4, resumed=1), closed=groups(first=2, resumed=1),
-                                closure_modes=modes(fully_performed=3), actual=3, applied=15_000_000,
-                                recovered=13_000_000, actual_rate=100.0, in_place=86.67, completion=100.0,
-                                termination=0.0, mean=73.7, median=30.0, within_6_months=100.0)),
+    "王建国": (
+        "执行一组",
+        figures(
+            received=groups(first=4, resumed=1),
+            closed=groups(first=2, resumed=1),
+            closure_modes=modes(fully_performed=3),
+            actual=3,
+            applied=15_000_000,
+            recovered=13_000_000,
+            actual_rate=100.0,
+            in_place=86.67,
+            completion=100.0,
+            termination=0.0,
+            mean=73.7,
+            median=30.0,
+            within_6_months=100.0,
+        ),
+    ),
     # C2 C3 C10 C7 received; C2 (和解) C3 closed 终结执行, C7 销案: 30000 of 170000, days 90 30 214.
-    "李明": ("执行二组", figures(received=groups(first=3, preservation=1), closed=groups(first=2, preservation=1),
-                              closure_modes=modes(termination=2, withdrawn=1), actual=1, applied=17_000_000,
-                              recovered=3_000_000, actual_rate=33.33, in_place=17.65, completion=0.0, termination=0.0,
-                              mean=111.3, median=90.0, within_6_months=66.67)),
+    "李明": (
+        "执行二组",
+        figures(
+            received=groups(first=3, preservation=1),
+            closed=groups(first=2, preservation=1),
+            closure_modes=modes(termination=2, withdrawn=1),
+            actual=1,
+            applied=17_000_000,
+            recovered=3_000_000,
+            actual_rate=33.33,
+            in_place=17.65,
+            completion=0.0,
+            termination=0.0,
+            mean=111.3,
+            median=90.0,
+            within_6_months=66.67,
+        ),
+    ),
     # No judge: C5 C12 B2 C8 received; C5 终本, C12 销案, C8 驳回: 15000 of 140000, days 142 20 20.
-    None: ("", figures(received=groups(first=2, resumed=1, other=1), closed=groups(first=2, other=1),
-                       closure_modes=modes(terminated_this_round=1, withdrawn=1, rejected=1), applied=14_000_000,
-                       recovered=1_500_000, actual_rate=0.0, in_place=10.71, completion=0.0, termination=50.0,
-                       mean=60.7, median=20.0, within_6_months=100.0)),
+    None: (
+        "",
+        figures(
+            received=groups(first=2, resumed=1, other=1),
+            closed=groups(first=2, other=1),
+            closure_modes=modes(terminated_this_round=1, withdrawn=1, rejected=1),
+            applied=14_000_000,
+            recovered=1_500_000,
+            actual_rate=0.0,
+            in_place=10.71,
+            completion=0.0,
+            termination=50.0,
+            mean=60.7,
+            median=20.0,
+            within_6_months=100.0,
+        ),
+    ),
 }
 
 
@@ -742,8 +1176,9 @@ def dashboard(session: Session, court: Court, now: datetime, **kwargs: object) -
     return payload
 
 
-def test_the_dashboard_is_the_years_figures_with_the_overview(session: Session, register: Register,
-                                                              computations: list[datetime]) -> None:
+def test_the_dashboard_is_the_years_figures_with_the_overview(
+    session: Session, register: Register, computations: list[datetime]
+) -> None:
     now = utc(2027, 1, 10)
     payload = dashboard(session, register.court, now)
     assert payload["year"] == 2027 and payload["total"] == TOTALS[2027] and payload["measures"] == MEASURES[2027]
@@ -753,23 +1188,26 @@ def test_the_dashboard_is_the_years_figures_with_the_overview(session: Session, 
     assert computations == [now]
 
 
-def test_the_dashboard_is_served_from_its_snapshot_while_nothing_changes(session: Session, engine: sa.Engine,
-                                                                         register: Register,
-                                                                         computations: list[datetime]) -> None:
+def test_the_dashboard_is_served_from_its_snapshot_while_nothing_changes(
+    session: Session, engine: sa.Engine, register: Register, computations: list[datetime]
+) -> None:
     now = utc(2027, 1, 10)
     first = dashboard(session, register.court, now)
     assert computations == [now]
     later = dashboard(session, register.court, now + timedelta(hours=3))
     assert later == first and later["computed_at"] == now.isoformat()
     with Session(engine) as elsewhere:  # another process reads the same copy
-        assert stats.dashboard(elsewhere, court_id=register.court.id, year=2027, tz=TZ,
-                               now=now + timedelta(hours=4)) == first
+        assert (
+            stats.dashboard(elsewhere, court_id=register.court.id, year=2027, tz=TZ, now=now + timedelta(hours=4))
+            == first
+        )
     assert computations == [now]
     assert session.get(StatsSnapshot, f"dashboard:{register.court.id}:2027").day == date(2027, 1, 10)
 
 
-def test_the_second_call_answers_without_computing(session: Session, register: Register,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_second_call_answers_without_computing(
+    session: Session, register: Register, monkeypatch: pytest.MonkeyPatch
+) -> None:
     now = utc(2027, 1, 10)
     first = dashboard(session, register.court, now)
 
@@ -781,8 +1219,9 @@ def test_the_second_call_answers_without_computing(session: Session, register: R
     assert dashboard(session, register.court, now + timedelta(minutes=5)) == first
 
 
-def test_a_new_node_recomputes_the_dashboard(session: Session, register: Register,
-                                             computations: list[datetime]) -> None:
+def test_a_new_node_recomputes_the_dashboard(
+    session: Session, register: Register, computations: list[datetime]
+) -> None:
     now = utc(2027, 1, 10)
     assert dashboard(session, register.court, now)["measures"]["fines"] == 0
     node(session, register.case["C10"], NodeType.FINE, at=now + timedelta(hours=1))
@@ -794,8 +1233,7 @@ def test_a_new_node_recomputes_the_dashboard(session: Session, register: Registe
     assert computations == [now, later]
 
 
-def test_a_closure_recomputes_the_dashboard(session: Session, register: Register,
-                                            computations: list[datetime]) -> None:
+def test_a_closure_recomputes_the_dashboard(session: Session, register: Register, computations: list[datetime]) -> None:
     now = utc(2027, 1, 10)
     assert dashboard(session, register.court, now)["total"]["closed"]["all"] == 2
     close(session, register.case["D1"], ClosureMode.WITHDRAWN, now + timedelta(hours=1))
@@ -807,38 +1245,62 @@ def test_a_closure_recomputes_the_dashboard(session: Session, register: Register
     assert len(computations) == 2
 
 
-def test_a_party_lookup_leaves_the_snapshot_in_place(session: Session, register: Register,
-                                                     computations: list[datetime]) -> None:
+def test_a_party_lookup_leaves_the_snapshot_in_place(
+    session: Session, register: Register, computations: list[datetime]
+) -> None:
     case = register.case["C10"]
     applicant = party(case, PartySide.APPLICANT)
     code = lookup.issue_query_code(session, party=applicant, key=KEY, actor="clerk", now=utc(2027, 1, 9))
     session.commit()
     now = utc(2027, 1, 10)
     first = dashboard(session, register.court, now)
-    found, who = lookup.lookup(session, case_number=case.number, code=code, key=KEY, ip="10.1.1.1",
-                               policy=LookupPolicy(), now=now + timedelta(minutes=10))
+    found, who = lookup.lookup(
+        session,
+        case_number=case.number,
+        code=code,
+        key=KEY,
+        ip="10.1.1.1",
+        policy=LookupPolicy(),
+        now=now + timedelta(minutes=10),
+    )
     assert (found.id, who.id) == (case.id, applicant.id)
     session.commit()
     with pytest.raises(LookupRefused):  # a wrong code is audited too, and is a read as well
-        lookup.lookup(session, case_number=case.number, code="WRONGCODE1", key=KEY, ip="10.1.1.2",
-                      policy=LookupPolicy(), now=now + timedelta(minutes=20))
+        lookup.lookup(
+            session,
+            case_number=case.number,
+            code="WRONGCODE1",
+            key=KEY,
+            ip="10.1.1.2",
+            policy=LookupPolicy(),
+            now=now + timedelta(minutes=20),
+        )
     session.commit()
-    audit.record(session, actor="party:1", action="case.lookup", object_type="enforcement_case", object_id=case.id,
-                 chain=register.court.code, now=now + timedelta(minutes=30))
+    audit.record(
+        session,
+        actor="party:1",
+        action="case.lookup",
+        object_type="enforcement_case",
+        object_id=case.id,
+        chain=register.court.code,
+        now=now + timedelta(minutes=30),
+    )
     session.commit()
     assert dashboard(session, register.court, now + timedelta(hours=1)) == first
     assert computations == [now]
 
 
-def test_a_new_day_in_the_courts_zone_recomputes(session: Session, register: Register,
-                                                 computations: list[datetime]) -> None:
+def test_a_new_day_in_the_courts_zone_recomputes(
+    session: Session, register: Register, computations: list[datetime]
+) -> None:
     evening = utc(2027, 1, 10, 15)  # 23:00 local
     first = dashboard(session, register.court, evening)
     assert dashboard(session, register.court, utc(2027, 1, 10, 15, 59)) == first  # 23:59 local, same day
     after_midnight = utc(2027, 1, 10, 16, 30)  # the same UTC day, but 2027-01-11 00:30 local
     assert dashboard(session, register.court, after_midnight)["computed_at"] == after_midnight.isoformat()
-    assert dashboard(session, register.court, evening + timedelta(days=1))["computed_at"] == \
-        after_midnight.isoformat()  # 2027-01-11 23:00 local: still that day's copy
+    assert (
+        dashboard(session, register.court, evening + timedelta(days=1))["computed_at"] == after_midnight.isoformat()
+    )  # 2027-01-11 23:00 local: still that day's copy
     tomorrow = after_midnight + timedelta(days=1)
     assert dashboard(session, register.court, tomorrow)["computed_at"] == tomorrow.isoformat()
     assert computations == [evening, after_midnight, tomorrow]
@@ -853,8 +1315,9 @@ def test_refresh_recomputes(session: Session, register: Register, computations: 
     assert computations == [now, now + timedelta(hours=1)]
 
 
-def test_each_court_and_year_has_its_own_snapshot(session: Session, register: Register,
-                                                  computations: list[datetime]) -> None:
+def test_each_court_and_year_has_its_own_snapshot(
+    session: Session, register: Register, computations: list[datetime]
+) -> None:
     now = utc(2027, 1, 10)
     mine = dashboard(session, register.court, now)
     everyone = stats.dashboard(session, court_id=None, year=2027, tz=TZ, now=now)
