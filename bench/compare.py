@@ -232,7 +232,8 @@ def main() -> None:
         f"({sum(len(n) == 2 for n in names)} of 2 characters)"
     )
     print(
-        f"{'server':36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'rows(2ch)':>10} {'rows(3ch)':>10}"
+        f"{'server':36} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'rows(2ch)':>10} {'rows(3ch)':>10}"
     )
     results = {}
     figures = {}

@@ -325,7 +325,8 @@ def _check_pg_empty(connection: sa.Connection, schema: str, *, moving_to: str | 
         connection.scalars(
             sa.text(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') ORDER BY c.relkind = 'S', c.relname"
+                "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+                "ORDER BY c.relkind = 'S', c.relname"
             ),
             {"s": schema},
         )
@@ -361,7 +362,8 @@ def _move_schema(engine: sa.Engine, source: str, target: str, *, created: bool) 
                 sa.text(
                     "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition "
-                    "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+                    "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d "
+                    "WHERE d.classid = 'pg_class'::regclass "
                     "AND d.objid = c.oid AND d.deptype IN ('a', 'i')))"
                 ),
                 {"s": source},

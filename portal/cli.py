@@ -415,7 +415,9 @@ oversight_group = AppGroup("oversight", help="Oversight by deputies and CPPCC me
 
 @oversight_group.command("remind")
 def oversight_remind() -> None:
-    """Remind overseers of on-site actions in the next 24 hours by SMS and email (run hourly from cron; each action once)."""
+    """Remind overseers of on-site actions in the next 24 hours by SMS and email.
+
+    Run hourly from cron; each action is reminded once."""
     from oversight import onsite
 
     count = onsite.send_reminders(db.session, now=utcnow())

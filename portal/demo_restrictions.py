@@ -46,8 +46,9 @@ def seed_restrictions(
     count: int = 20,
     lifted: int = 3,
 ) -> int:
-    """Issue up to ``count`` orders on open and 终本 demo cases (a third of them at most) (where a 限制消费 step was recorded, on its
-    day), lift ``lifted`` of them and release one former legal representative; return how many were issued."""
+    """Issue up to ``count`` orders on open and 终本 demo cases (a third of them at most) (where a 限制消费 step
+    was recorded, on its day), lift ``lifted`` of them and release one former legal representative; return how
+    many were issued."""
     candidates = list(
         session.scalars(
             sa.select(EnforcementCase)

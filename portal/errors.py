@@ -39,7 +39,7 @@ MESSAGES = {
     507: (
         _l("Storage full"),
         _l(
-            "The portal's storage is full, so nothing of this request was saved. Please try again later, and tell the court's IT staff if it persists."
+            "The portal's storage is full, so nothing of this request was saved. Please try again later, and tell the court's IT staff if it persists."  # noqa: E501 - one message
         ),
     ),
 }

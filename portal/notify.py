@@ -158,7 +158,7 @@ def render(message: OutboxMessage) -> tuple[str, str]:
             subject = _("Your correction request about %(name)s", name=p["entry_name"])
             if p["accepted"]:
                 text = _(
-                    "The court accepted your correction request about %(name)s (%(number)s): the entry is off the list.",
+                    "The court accepted your correction request about %(name)s (%(number)s): the entry is off the list.",  # noqa: E501 - one message
                     name=p["entry_name"],
                     number=p["case_number"],
                 )

@@ -522,7 +522,7 @@ def openapi_document() -> dict[str, Any]:
                             "name": "q",
                             "in": "query",
                             "schema": {"type": "string", "maxLength": 60},
-                            "description": "A case number (either parenthesis style) or the beginning of a respondent's name.",
+                            "description": "A case number (either parenthesis style) or the beginning of a respondent's name.",  # noqa: E501 - one message
                         },
                         {
                             "name": "cursor",
@@ -609,7 +609,7 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/stats": {
                 "get": {
                     "operationId": "enforcementStats",
-                    "summary": "The enforcement figures of the dashboard (执行数据) for a year, computed from the record.",
+                    "summary": "The enforcement figures of the dashboard (执行数据) for a year, computed from the record.",  # noqa: E501 - one message
                     "description": "The same figures as /dashboard: received and closed cases per month and for the "
                     "year, closure modes, actual closure, amount-in-place, completion and 终本 rates, "
                     "days to close, measures taken, the year-on-year headline figures and the "

@@ -81,9 +81,9 @@ Keys with placeholders (filled with ``str.format``): ``card.heading`` ({overseer
 {pages}). ``colon`` separates a field name from its value (": " in English, "：" in Chinese). The rest
 is plain text: section headings (``section.*``), field names (``field.*``, ``measure.*``, ``card.*``,
 ``ack.*``), the words shown for empty parts (``measure.none``, ``card.no_answer``, ``cards.none``,
-``ack.none``, ``rating.none``), and the names of domain values: ``dimension.<card dimension>`` (procedure ... results, overall),
-``rating.<Rating>``, ``closure.<ClosureMode>``, ``stage.<CaseStage>`` (shown when a 终本 report has no
-closure mode), ``side.<PartySide>``, ``node.<NodeType>``.
+``ack.none``, ``rating.none``), and the names of domain values: ``dimension.<card dimension>``
+(procedure ... results, overall), ``rating.<Rating>``, ``closure.<ClosureMode>``, ``stage.<CaseStage>``
+(shown when a 终本 report has no closure mode), ``side.<PartySide>``, ``node.<NodeType>``.
 """
 
 PAGE_ALIAS = "{mingjing:pages}"  # fpdf2's default "{nb}" could be typed into a comment and get replaced

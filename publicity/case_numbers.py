@@ -40,7 +40,7 @@ EXAMPLE = "（2020）鲁1427执123号"
 
 class MalformedCaseNumber(PublicityError):
     message = N_(
-        "The case number is not valid. Write it like %(example)s: (year), court code, type such as 执 or 执恢, serial number, 号."
+        "The case number is not valid. Write it like %(example)s: (year), court code, type such as 执 or 执恢, serial number, 号."  # noqa: E501 - one message
     )
 
     def __init__(self) -> None:

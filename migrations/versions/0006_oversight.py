@@ -1,4 +1,5 @@
-"""Oversight of hard cases: invitations, on-site actions and attendance, evaluation cards and answers, questions, party talks, closure reports and acknowledgements
+"""Oversight of hard cases: invitations, on-site actions and attendance, evaluation cards and answers,
+questions, party talks, closure reports and acknowledgements
 
 Revision ID: 0006
 Revises: 0005

@@ -174,8 +174,8 @@ def index() -> ResponseReturnValue:
     )
     content = _RENDERED.get(key)
     if content is None:
-        content = Markup(
-            render_template(  # noqa: S704 - an autoescaped template's output
+        content = Markup(  # noqa: S704 - an autoescaped template's output
+            render_template(
                 "dashboard/_content.html",
                 court=court,
                 figures=figures,

@@ -509,7 +509,7 @@ def test_applicant_applies_for_aid_staff_grant_and_pay_it_and_it_shows_as_aid(
             re.escape(
                 t(
                     app,
-                    "Your application for judicial aid was received. The court decides on it by %(date)s and tells you.",
+                    "Your application for judicial aid was received. The court decides on it by %(date)s and tells you.",  # noqa: E501 - one message
                     date="@@",
                 )
             ).replace("@@", r"\d{4}-\d{2}-\d{2}")
