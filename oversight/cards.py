@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from oversight import errors, invitations
 from oversight.models import DIMENSIONS, CardAnswer, CardStatus, EvaluationCard, OnsiteAction, Overseer, Rating
 from publicity import audit, deadlines
+from publicity.dml import rowcount
 from publicity.models import EnforcementCase, Officer
 
 RATED = (*DIMENSIONS, "overall")
@@ -96,11 +97,13 @@ def save_draft(session: Session, *, card: EvaluationCard, data: CardData, now: d
     # Only a draft row may change, and only through this guarded UPDATE: the loaded object is not
     # touched first, so no unguarded flush can write a card another request has just submitted.
     with session.no_autoflush:
-        changed = session.execute(
-            sa.update(EvaluationCard)
-            .where(EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT)
-            .values(**_values(data), updated_at=now)
-        ).rowcount
+        changed = rowcount(
+            session.execute(
+                sa.update(EvaluationCard)
+                .where(EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT)
+                .values(**_values(data), updated_at=now)
+            )
+        )
     session.refresh(card)
     if not changed:
         raise errors.CardSubmitted()
@@ -128,11 +131,13 @@ def submit(session: Session, *, card: EvaluationCard, data: CardData, now: datet
     case = session.get(EnforcementCase, card.case_id)
     assert case is not None
     days = deadlines.settings_for(case.court.deadline_settings)["card_answer_days"]
-    changed = session.execute(
-        sa.update(EvaluationCard)
-        .where(EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT)
-        .values(status=CardStatus.SUBMITTED, submitted_at=now, answer_due_at=now + timedelta(days=days))
-    ).rowcount
+    changed = rowcount(
+        session.execute(
+            sa.update(EvaluationCard)
+            .where(EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT)
+            .values(status=CardStatus.SUBMITTED, submitted_at=now, answer_due_at=now + timedelta(days=days))
+        )
+    )
     session.refresh(card)
     if not changed:
         raise errors.CardSubmitted()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from oversight import errors
 from oversight.models import Invitation, InvitationStatus, Overseer
 from publicity import audit, notices
+from publicity.dml import rowcount
 from publicity.models import Channel, EnforcementCase, Officer
 
 VALID_DAYS = 14
@@ -83,7 +84,7 @@ def invite(
     )
     session.add(invitation)
     session.flush()
-    params = {
+    params: dict[str, object] = {
         "case_number": case.number,
         "court": case.court.name,
         "judge": judge.name,
@@ -139,11 +140,13 @@ def _respond(
     if is_expired(invitation, now):
         raise errors.InvitationExpired()
     # A conditional update: of two answers racing (a double click, two devices) only one counts.
-    changed = session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.PENDING)
-        .values(status=status, responded_at=now, token_used_at=now, decline_reason=reason)
-    ).rowcount
+    changed = rowcount(
+        session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.PENDING)
+            .values(status=status, responded_at=now, token_used_at=now, decline_reason=reason)
+        )
+    )
     session.refresh(invitation)
     if not changed:
         raise errors.InvitationAnswered()
@@ -172,13 +175,16 @@ def decline(session: Session, *, invitation: Invitation, reason: str, now: datet
 
 def cancel(session: Session, *, invitation: Invitation, judge: Officer, now: datetime) -> Invitation:
     """The judge withdraws an invitation (pending or accepted): its link and the case close to the overseer."""
-    changed = session.execute(
-        sa.update(Invitation)
-        .where(
-            Invitation.id == invitation.id, Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED))
+    changed = rowcount(
+        session.execute(
+            sa.update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.ACCEPTED)),
+            )
+            .values(status=InvitationStatus.CANCELLED)
         )
-        .values(status=InvitationStatus.CANCELLED)
-    ).rowcount
+    )
     session.refresh(invitation)
     if not changed:
         raise errors.InvitationAnswered()
@@ -216,7 +222,7 @@ def pending_for(session: Session, overseer_id: int, *, now: datetime) -> list[In
 def supervises(session: Session, *, overseer_id: int, case_id: int) -> bool:
     """Whether the overseer accepted an invitation to the case that is still in force."""
     return (
-        session.scalar(
+        session.execute(
             sa.select(sa.func.count())
             .select_from(Invitation)
             .where(
@@ -224,7 +230,7 @@ def supervises(session: Session, *, overseer_id: int, case_id: int) -> bool:
                 Invitation.case_id == case_id,
                 Invitation.status == InvitationStatus.ACCEPTED,
             )
-        )
+        ).scalar_one()
         > 0
     )
 

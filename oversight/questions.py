@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from oversight import errors, invitations
 from oversight.models import Overseer, PartyTalk, Question
 from publicity import audit, deadlines
+from publicity.dml import rowcount
 from publicity.models import EnforcementCase, Officer
 
 
@@ -38,11 +39,13 @@ def ask(session: Session, *, case: EnforcementCase, overseer: Overseer, text: st
 
 def answer(session: Session, *, question: Question, judge: Officer, text: str, now: datetime) -> Question:
     """The judge answers; the overseer is told."""
-    changed = session.execute(
-        sa.update(Question)
-        .where(Question.id == question.id, Question.answered_at.is_(None))
-        .values(answer=text, answered_by_id=judge.id, answered_at=now)
-    ).rowcount
+    changed = rowcount(
+        session.execute(
+            sa.update(Question)
+            .where(Question.id == question.id, Question.answered_at.is_(None))
+            .values(answer=text, answered_by_id=judge.id, answered_at=now)
+        )
+    )
     session.refresh(question)
     if not changed:
         raise errors.AlreadyAnswered()

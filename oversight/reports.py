@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
-from oversight.models import Acknowledgement, ClosureReport, Overseer
+from oversight.models import Acknowledgement, ClosureReport, Invitation, InvitationStatus, Overseer
 from publicity import audit, cases, funds
 from publicity.models import CaseStage, EnforcementCase, NodeType, Officer
 
@@ -149,8 +149,8 @@ def awaiting_report(session: Session, *, judge_id: int) -> list[EnforcementCase]
     supervised = (
         sa.select(sa.literal(1))
         .where(
-            invitations.Invitation.case_id == EnforcementCase.id,
-            invitations.Invitation.status == invitations.InvitationStatus.ACCEPTED,
+            Invitation.case_id == EnforcementCase.id,
+            Invitation.status == InvitationStatus.ACCEPTED,
         )
         .exists()
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ from oversight.models import (
 )
 from publicity.models import EnforcementCase
 
+Ts = TypeVarTuple("Ts")
+
 
 @dataclass(frozen=True)
 class OversightStats:
@@ -42,7 +45,12 @@ class OversightStats:
     reports_acknowledgements_due: int
 
 
-def _mean_days(session: Session, start: sa.ColumnElement, end: sa.ColumnElement, query: sa.Select) -> float | None:
+def _mean_days(
+    session: Session,
+    start: sa.SQLColumnExpression[Any],
+    end: sa.SQLColumnExpression[Any],
+    query: sa.Select[*tuple[Any, ...]],
+) -> float | None:
     rows = session.execute(query.with_only_columns(start, end)).all()
     spans = [(b - a).total_seconds() / 86400 for a, b in rows if a is not None and b is not None]
     return round(sum(spans) / len(spans), 1) if spans else None
@@ -51,7 +59,7 @@ def _mean_days(session: Session, start: sa.ColumnElement, end: sa.ColumnElement,
 def compute(session: Session, *, court_id: int | None, now: datetime) -> OversightStats:
     """The figures for one court (or every court with ``court_id=None``)."""
 
-    def of_court(query: sa.Select, case_column: sa.ColumnElement) -> sa.Select:
+    def of_court(query: sa.Select[*Ts], case_column: sa.SQLColumnExpression[int]) -> sa.Select[*Ts]:
         if court_id is None:
             return query
         # A probe of each oversight row's case: a join lets SQLite walk the court's thousands of cases

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, abort, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.extensions import login_manager
@@ -15,17 +16,18 @@ F = TypeVar("F", bound=Callable[..., object])
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+ACCESS_ATTRIBUTE = "_access"  # set on each view function by the decorators below, read by access_of
 
 
 def public(view: F) -> F:
     """Let anyone, signed in or not, open this view."""
-    view._access = PUBLIC  # type: ignore[attr-defined]
+    setattr(view, ACCESS_ATTRIBUTE, PUBLIC)
     return view
 
 
 def signed_in(view: F) -> F:
     """Let any signed-in account open this view, whatever its role."""
-    view._access = SIGNED_IN  # type: ignore[attr-defined]
+    setattr(view, ACCESS_ATTRIBUTE, SIGNED_IN)
     return view
 
 
@@ -33,13 +35,13 @@ def roles(*allowed: Role) -> Callable[[F], F]:
     """Let only accounts of the ``allowed`` roles open this view."""
 
     def decorate(view: F) -> F:
-        view._access = frozenset(allowed)  # type: ignore[attr-defined]
+        setattr(view, ACCESS_ATTRIBUTE, frozenset(allowed))
         return view
 
     return decorate
 
 
-class Hidden(frozenset):  # type: ignore[type-arg]
+class Hidden(frozenset[Role]):
     """Roles that may open a view which, to everyone else, does not exist."""
 
 
@@ -49,21 +51,22 @@ def hidden(*allowed: Role) -> Callable[[F], F]:
     The view still checks the object itself (its judge, its overseers) and answers 404 too."""
 
     def decorate(view: F) -> F:
-        view._access = Hidden(allowed)  # type: ignore[attr-defined]
+        setattr(view, ACCESS_ATTRIBUTE, Hidden(allowed))
         return view
 
     return decorate
 
 
-def access_of(app: Flask, endpoint: str) -> object:
+def access_of(app: Flask, endpoint: str) -> str | frozenset[Role] | None:
     """Return the access declared for ``endpoint`` (None when undeclared)."""
     if endpoint == "static":
         return PUBLIC
     view = app.view_functions.get(endpoint)
-    return getattr(view, "_access", None)
+    declared: str | frozenset[Role] | None = getattr(view, ACCESS_ATTRIBUTE, None)
+    return declared
 
 
-def enforce() -> object:
+def enforce() -> ResponseReturnValue | None:
     """Refuse the request unless the current account may open the endpoint (fail closed)."""
     if request.endpoint is None:  # no route matched: the 404/405 handlers answer
         return None
@@ -78,7 +81,8 @@ def enforce() -> object:
             abort(404)
         return None
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        refused: ResponseReturnValue = login_manager.unauthorized()  # Flask-Login ships no types
+        return refused
     if access == SIGNED_IN or current_user.role in access:
         return None
     abort(403)

@@ -196,7 +196,7 @@ def authenticate(
         ok = check_password(account, password)
         if ok and not account.active:
             raise AccountDisabled()
-    if not ok:
+    if account is None or not ok:  # no account is never ok
         throttle.record_failure(session, [account_key, ip_key], now=now)
         until = throttle.locked_until(session, account_key, policy.account_limit, now=now)
         if account is not None and until is not None:

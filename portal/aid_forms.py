@@ -94,7 +94,7 @@ class AidDecisionForm(PortalForm):
 
     @property
     def grant(self) -> bool:
-        return self.decision.data == "grant"
+        return bool(self.decision.data == "grant")
 
     def validate_amount(self, field: YuanField) -> None:
         if self.grant and not field.fen:

@@ -9,7 +9,6 @@ from portal.extensions import db, login_manager
 from portal.models import Account
 
 
-@login_manager.user_loader
 def load_account(session_id: str) -> Account | None:
     """Return the account of a session id ``<id>:<session token>``; a rotated token logs out."""
     account_id, _, token = session_id.partition(":")
@@ -19,6 +18,11 @@ def load_account(session_id: str) -> Account | None:
     if account is None or account.session_token != token or not account.active:
         return None
     return account
+
+
+# Registered by a call, not as a decorator: Flask-Login ships no types, and its decorator would make the function
+# untyped (it returns the function itself).
+login_manager.user_loader(load_account)
 
 
 def init_login(app: Flask) -> None:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 from urllib.parse import unquote
 
 import click
@@ -132,7 +132,8 @@ def _count_audit_records_sqlite(connection: sqlite3.Connection) -> int:
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (AUDIT_TABLE,)
     ).fetchone():
         return 0
-    return connection.execute(f"SELECT count(*) FROM {AUDIT_TABLE}").fetchone()[0]  # noqa: S608 - a constant name
+    count: int = connection.execute(f"SELECT count(*) FROM {AUDIT_TABLE}").fetchone()[0]  # noqa: S608 - a constant name
+    return count
 
 
 def _backup_postgresql(engine: sa.Engine, partial: Path) -> int:
@@ -515,7 +516,8 @@ def restore_command(file: Path) -> None:
             "note: the backup has no Alembic version; if its tables are current, "
             "run 'flask --app wsgi db stamp head' before the next 'db upgrade'"
         )
-    db.session.remove()
+    # db.session is typed as the Session it stands for; the object is the scoped_session, whose remove() ends it.
+    cast("sa.orm.scoped_session[sa.orm.Session]", db.session).remove()
     try:
         verified = audit.verify(db.session)
     except sa.exc.SQLAlchemyError as exc:

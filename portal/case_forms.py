@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar, overload
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -27,13 +30,26 @@ from portal import labels
 from portal.forms import REQUIRED, PortalForm
 from publicity import case_numbers
 from publicity.cases import MANUAL_TYPES
-from publicity.models import Channel, ClosureMode, FundDirection, PartyKind, SearchTarget, SubscriptionTopic
+from publicity.models import (
+    CaseStage,
+    Channel,
+    ClosureMode,
+    FundDirection,
+    PartyKind,
+    PartySide,
+    SearchTarget,
+    SubscriptionTopic,
+)
 from publicity.names import credit_code_valid, id_number_valid
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
 
 
+@overload
+def local_to_utc(value: datetime) -> datetime: ...
+@overload
+def local_to_utc(value: None) -> None: ...
 def local_to_utc(value: datetime | None) -> datetime | None:
     """A wall-clock time typed in the court's zone, as aware UTC."""
     if value is None:
@@ -66,12 +82,17 @@ class YuanField(StringField):
                 raise ValidationError(gettext("Enter an amount in yuan, e.g. 12345.67.")) from None
 
 
-def _choices(table: dict, values: object) -> list[tuple[str, str]]:  # type: ignore[type-arg]
-    return [(v.value, str(table[v])) for v in values]  # type: ignore[attr-defined]
+Choice = TypeVar("Choice", bound=enum.StrEnum)
+
+
+def _choices(table: Mapping[Choice, object], values: Iterable[Choice]) -> list[tuple[str, str]]:
+    return [(v.value, str(table[v])) for v in values]
 
 
 class CaseNumberField(StringField):
     """A case number in either parenthesis style; ``data`` becomes the canonical form."""
+
+    data: str | None  # StringField's (WTForms ships no types)
 
     def pre_validate(self, form: object) -> None:
         if self.data:
@@ -180,7 +201,7 @@ class PartyAddForm(PortalForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.side.choices = _choices(labels.PARTY_SIDES, labels.PartySide)
+        self.side.choices = _choices(labels.PARTY_SIDES, PartySide)
 
 
 class NodeForm(PortalForm):
@@ -254,7 +275,7 @@ class CaseListForm(PortalForm):
 
     def __init__(self, *args: object, judges: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.stage.choices = [("", str(_l("All stages"))), *_choices(labels.STAGES, labels.CaseStage)]
+        self.stage.choices = [("", str(_l("All stages"))), *_choices(labels.STAGES, CaseStage)]
         self.judge.choices = [("", str(_l("All judges"))), *judges]
         self.due.choices = [
             ("", str(_l("Any"))),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from werkzeug.local import LocalProxy
 
 from oversight.models import OverseerKind
 from portal import accounts
@@ -15,13 +17,13 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Role
 from publicity import audit, courts
-from publicity.errors import PublicityError
+from publicity.errors import NotFound, PublicityError
 from publicity.models import OfficerKind
 
 CLI_ACTOR = "cli"
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -55,6 +57,7 @@ def create_user(
             _fail("--court is required for this role")
         officer_id = overseer_id = None
         if role_ in (Role.JUDGE, Role.CLERK):
+            assert court is not None  # required above for every role but admin
             kind = OfficerKind.JUDGE if role_ == Role.JUDGE else OfficerKind.CLERK
             officer_id = courts.add_officer(
                 db.session, court=court, name=display_name, kind=kind, team=team, actor=CLI_ACTOR, now=now
@@ -62,6 +65,7 @@ def create_user(
         elif role_ == Role.OVERSEER:
             if overseer_kind is None:
                 _fail("--overseer-kind is required for an overseer")
+            assert court is not None  # required above for every role but admin
             overseer_id = overseers.add_overseer(
                 db.session, court=court, name=display_name, kind=OverseerKind(overseer_kind), actor=CLI_ACTOR, now=now
             ).id
@@ -79,7 +83,7 @@ def create_user(
         )
     except PublicityError as exc:
         db.session.rollback()
-        _fail(str(exc) if not isinstance(exc, courts.NotFound) else f"no court with code {court_code}")
+        _fail(str(exc) if not isinstance(exc, NotFound) else f"no court with code {court_code}")
     db.session.commit()
     click.echo(f"created {account.role.value} account {account.username}")
 
@@ -124,7 +128,7 @@ def court_deadlines(code: str, settings: tuple[str, ...]) -> None:
             db.session.commit()
     except PublicityError as exc:
         db.session.rollback()
-        _fail(str(exc) if not isinstance(exc, courts.NotFound) else f"no court with code {code}")
+        _fail(str(exc) if not isinstance(exc, NotFound) else f"no court with code {code}")
     for name, value in deadlines.settings_for(court.deadline_settings).items():
         marker = "" if name not in (court.deadline_settings or {}) else "  (court setting)"
         click.echo(f"{name}={value}{marker}")
@@ -377,7 +381,9 @@ def notify_deliver(loop: bool, interval: float) -> None:
     from portal import notify
 
     try:
-        notify.deliver(current_app._get_current_object(), loop=loop, interval=interval, echo=click.echo)
+        # The app itself, not the proxy (typed as the app it stands for): the worker outlives this context.
+        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+        notify.deliver(app, loop=loop, interval=interval, echo=click.echo)
     except KeyboardInterrupt:
         click.echo("stopped")
 

@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from portal.extensions import db
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
     # The driver's own transaction handling is kept on purpose: it emits BEGIN just before the
     # first write, so a request that reads and then writes never holds a stale read snapshot
     # (which SQLite would answer with an immediate SQLITE_BUSY). Services that must read

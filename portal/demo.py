@@ -53,8 +53,8 @@ class DemoData:
 def has_data(session: Session) -> bool:
     """True when the database already holds courts or accounts."""
     return (
-        session.scalar(sa.select(sa.func.count()).select_from(Court)) > 0
-        or session.scalar(sa.select(sa.func.count()).select_from(Account)) > 0
+        session.execute(sa.select(sa.func.count()).select_from(Court)).scalar_one() > 0
+        or session.execute(sa.select(sa.func.count()).select_from(Account)).scalar_one() > 0
     )
 
 

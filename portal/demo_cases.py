@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,7 +61,7 @@ def _credit_code(rng: random.Random) -> str:
     return body + credit_check_char(body)
 
 
-def _party(rng: random.Random, side: PartySide, name_of) -> cases.PartyData:  # type: ignore[no-untyped-def]
+def _party(rng: random.Random, side: PartySide, name_of: Callable[[random.Random], str]) -> cases.PartyData:
     if rng.random() < 0.3:
         return cases.PartyData(
             side=side,
@@ -90,10 +91,10 @@ def seed_cases(
     count: int,
     rng: random.Random,
     key: bytes,
-    name_of,
+    name_of: Callable[[random.Random], str],
     now: datetime,
     showcase: int = 3,
-) -> list[DemoCase]:  # type: ignore[no-untyped-def]
+) -> list[DemoCase]:
     """File ``count`` cases over the past year and move each along as far as its age allows."""
     printed: list[DemoCase] = []
     serials: dict[int, int] = {}
@@ -141,15 +142,30 @@ def _progress(session: Session, case: EnforcementCase, rng: random.Random, *, no
     t = case.filed_at
     age = now - t
 
-    def step(node_type: NodeType, days: float, text: str, **extra: object) -> bool:
+    def step(
+        node_type: NodeType,
+        days: float,
+        text: str,
+        *,
+        search_target: SearchTarget | None = None,
+        closure_mode: ClosureMode | None = None,
+    ) -> bool:
         nonlocal t
         moment = t + timedelta(days=days, minutes=rng.randint(10, 300))
         if moment >= now:
             return False
         t = moment
         cases.add_node(
-            session, case=case, node_type=node_type, occurred_at=t, public_text=text, actor=ACTOR, now=t, **extra
-        )  # type: ignore[arg-type]
+            session,
+            case=case,
+            node_type=node_type,
+            occurred_at=t,
+            public_text=text,
+            search_target=search_target,
+            closure_mode=closure_mode,
+            actor=ACTOR,
+            now=t,
+        )
         return True
 
     slow = rng.random() < 0.12  # some cases miss the 2- and 3-day clocks

@@ -187,17 +187,25 @@ class _Builder:
             now=talked_on + timedelta(hours=2),
         )
 
-    def node(self, case: EnforcementCase, node_type: NodeType, when: datetime, text: str, **extra: object) -> None:
+    def node(
+        self,
+        case: EnforcementCase,
+        node_type: NodeType,
+        when: datetime,
+        text: str,
+        *,
+        closure_mode: ClosureMode | None = None,
+    ) -> None:
         cases.add_node(
             self.session,
             case=case,
             node_type=node_type,
             occurred_at=when,
             public_text=text,
+            closure_mode=closure_mode,
             actor=ACTOR,
             now=when,
-            **extra,
-        )  # type: ignore[arg-type]
+        )
 
     def perform_in_full(self, case: EnforcementCase, *, paid: datetime, paid_out: datetime, closed: datetime) -> None:
         """The respondent pays what is still owed, the court pays the applicant, the case closes as 执行完毕."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from babel import Locale, support
 from flask import request
@@ -22,7 +23,7 @@ REQUIRED = _l("This field is required.")
 
 
 @functools.lru_cache(maxsize=8)
-def _wtforms_catalogue(locale: str) -> support.Translations:
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:  # NullTranslations where WTForms has no catalogue
     return support.Translations.load(messages_path(), [Locale.parse(locale)], domain="wtforms")
 
 
@@ -71,7 +72,8 @@ class PortalForm(FlaskForm):
             file_fields = {field.name for field in form if isinstance(field, FileField)}
             files = [(name, file) for name, file in request.files.items(multi=True) if name in file_fields]
             if files:
-                return CombinedMultiDict((MultiDict(files), request.form))
+                combined: CombinedMultiDict[str, Any] = CombinedMultiDict((MultiDict(files), request.form))
+                return combined
             return request.form
 
     def validate(self, extra_validators: Mapping[str, Sequence[Callable[..., object]]] | None = None) -> bool:
@@ -79,7 +81,8 @@ class PortalForm(FlaskForm):
         for name, field in self._fields.items():
             if isinstance(field, DateTimeField):  # DateField and DateTimeLocalField too
                 extra[name] = [plausible_date, *extra.get(name, [])]
-        return super().validate(extra)
+        valid: bool = super().validate(extra)
+        return valid
 
 
 MIN_PASSWORD = 10

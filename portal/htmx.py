@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, get_flashed_messages, make_response, render_template, request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from portal.extensions import htmx
 
@@ -32,8 +32,8 @@ MAX_ID = 2**63 - 1  # the largest BIGINT; larger ids exist nowhere and would ove
 class IdConverter(IntegerConverter):
     """``<id:name>``: a positive database id; anything else is simply not found (404)."""
 
-    def __init__(self, map: object) -> None:  # noqa: A002 - werkzeug's signature
-        super().__init__(map, min=1, max=MAX_ID)  # type: ignore[arg-type]
+    def __init__(self, map: Map) -> None:  # noqa: A002 - werkzeug's signature
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 def keyset_arg(name: str) -> int | None:

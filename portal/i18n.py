@@ -12,14 +12,16 @@ LANG_COOKIE = "mingjing_lang"
 def select_locale() -> str:
     """The visitor's chosen language, else the default (zh_CN); browsers' hints are ignored."""
     chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in current_app.config["LANGUAGES"]:
+    if chosen is not None and chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default
 
 
 def select_timezone() -> str:
     """Times are shown in the court's time zone (Asia/Shanghai unless configured)."""
-    return current_app.config["MINGJING_TIMEZONE"]
+    zone: str = current_app.config["MINGJING_TIMEZONE"]
+    return zone
 
 
 def html_lang(locale: str) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from oversight.models import AttendanceResponse, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
-from publicity.deadlines import DeadlineKind, DeadlineStatus
+from publicity.deadlines import Deadline, DeadlineKind, DeadlineStatus
 from publicity.errors import PublicityError, TerminationNotAllowed
 from publicity.grid_models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
 from publicity.models import (
@@ -219,10 +222,11 @@ def domain_message(exc: PublicityError) -> str:
     params = dict(exc.params)
     if isinstance(exc, TerminationNotAllowed):
         params["missing"] = "、".join(condition_label(code) for code in exc.codes)
-    return gettext(exc.message, **params)
+    message: str = gettext(exc.message, **params)
+    return message
 
 
-def label(table: dict, value: object) -> str:  # type: ignore[type-arg]
+def label(table: Mapping[Any, object], value: object) -> str:
     """The label of ``value`` in ``table``; the value itself when unknown or empty."""
     if value is None:
         return ""
@@ -230,11 +234,11 @@ def label(table: dict, value: object) -> str:  # type: ignore[type-arg]
     return str(found) if found is not None else str(value)
 
 
-def deadline_label(deadline: object) -> str:
+def deadline_label(deadline: Deadline) -> str:
     """What a deadline asks for, with its search target when it has one."""
-    text = str(DEADLINE_KINDS[deadline.kind])  # type: ignore[attr-defined]
-    if deadline.kind == DeadlineKind.SEARCH_COMPLETED:  # type: ignore[attr-defined]
-        return text % {"target": label(SEARCH_TARGETS, deadline.target)}  # type: ignore[attr-defined]
+    text = str(DEADLINE_KINDS[deadline.kind])
+    if deadline.kind == DeadlineKind.SEARCH_COMPLETED:
+        return text % {"target": label(SEARCH_TARGETS, deadline.target)}
     return text
 
 
@@ -376,7 +380,8 @@ TABLES = {
 
 def exposure_channels(values: list[str]) -> str:
     """The channels of an exposure, as a list for a sentence."""
-    return gettext(", ").join(label(EXPOSURE_CHANNELS, ExposureChannel(v)) for v in values)
+    separator: str = gettext(", ")
+    return separator.join(label(EXPOSURE_CHANNELS, ExposureChannel(v)) for v in values)
 
 
 def template_globals() -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import functools
 
 from flask_babel import force_locale, get_locale, gettext
@@ -158,7 +159,8 @@ class AllListsSearchForm(SearchForm):
 
     list = SelectField(_l("List"), choices=[], default="", validators=[Optional()])
 
-    def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
+    # builtins.list: in this class body, list is the field above.
+    def __init__(self, *args: object, courts: builtins.list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, courts=courts, **kwargs)
         self.list.choices = [
             ("", str(_l("All four lists"))),

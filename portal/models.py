@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 import oversight.models  # noqa: F401  (the account links to overseers: their table must be known)
 import publicity.grid_models  # noqa: F401  (... and to grid liaisons)
 from publicity.models import Base, Court, UTCDateTime, enum_type
+
+if TYPE_CHECKING:
+    # Flask-Login ships no types, and a class with an untyped base is typed Any wherever it goes (every
+    # select(Account) would be): the checker sees what the mixin gives, the program the mixin itself.
+    class UserMixin:
+        @property
+        def is_active(self) -> bool: ...
+        @property
+        def is_authenticated(self) -> bool: ...
+        @property
+        def is_anonymous(self) -> bool: ...
+        def get_id(self) -> str: ...
+
+else:
+    from flask_login import UserMixin
 
 
 class Role(enum.StrEnum):

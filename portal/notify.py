@@ -12,21 +12,22 @@ import smtplib
 import socket
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol, TypeGuard
 
 from flask import Flask
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
+from oversight.models import OnsiteMeasure
 from portal import labels
 from portal.database import utcnow
 from portal.extensions import db
 from portal.templating import external_url
 from publicity import notices
-from publicity.models import Channel, OutboxMessage
+from publicity.models import Channel, NodeType, OutboxMessage
 
 
 class SmsGateway(Protocol):
@@ -38,6 +39,12 @@ class SmsGateway(Protocol):
     """
 
     def send(self, *, to: str, text: str) -> None: ...
+
+
+class KeyedSmsGateway(Protocol):
+    """A gateway that takes the message's key."""
+
+    def send(self, *, to: str, text: str, key: str) -> None: ...
 
 
 class FileSmsGateway:
@@ -72,13 +79,18 @@ def _written_keys(lines: Iterable[str]) -> set[str]:
 def sms_gateway(app: Flask) -> SmsGateway:
     """Build the gateway named by MINGJING_SMS_GATEWAY (``module:Class``, constructed with the app)."""
     module_name, _sep, class_name = app.config["MINGJING_SMS_GATEWAY"].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)(app)
+    gateway: SmsGateway = getattr(importlib.import_module(module_name), class_name)(app)
+    return gateway
+
+
+def _takes_key(gateway: SmsGateway | KeyedSmsGateway) -> TypeGuard[KeyedSmsGateway]:
+    parameters = inspect.signature(gateway.send).parameters.values()
+    return any(p.name == "key" or p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _send_sms(gateway: SmsGateway, *, to: str, text: str, key: str) -> None:
-    parameters = inspect.signature(gateway.send).parameters.values()
-    if any(p.name == "key" or p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters):
-        gateway.send(to=to, text=text, key=key)  # type: ignore[call-arg]
+    if _takes_key(gateway):
+        gateway.send(to=to, text=text, key=key)
     else:  # a gateway written before keys existed
         gateway.send(to=to, text=text)
 
@@ -126,10 +138,10 @@ def send_email(app: Flask, *, to: str, subject: str, text: str, message_id: str)
 
 def render(message: OutboxMessage) -> tuple[str, str]:
     """The subject and text of a message, in the recipient's language."""
-    p = message.params
+    p: Mapping[str, Any] = message.params  # JSON, shaped by the message's kind
     with force_locale(message.locale):
         if message.kind == "case_node":
-            what = labels.label(labels.NODE_TYPES, labels.NodeType(p["node_type"]))
+            what = labels.label(labels.NODE_TYPES, NodeType(p["node_type"]))
             detail = p.get("public_text") or ""
             if p.get("amount_fen") is not None:
                 detail = _("%(amount)s yuan", amount=labels.yuan(p["amount_fen"])) + (f" {detail}" if detail else "")
@@ -198,7 +210,7 @@ def render(message: OutboxMessage) -> tuple[str, str]:
                 text += "\n" + p["message"]
         elif message.kind in ("onsite_scheduled", "onsite_reminder"):
             when = format_datetime(datetime.fromisoformat(p["scheduled_at"]), "yyyy-MM-dd HH:mm")
-            measure = labels.label(labels.ONSITE_MEASURES, labels.OnsiteMeasure(p["measure"]))
+            measure = labels.label(labels.ONSITE_MEASURES, OnsiteMeasure(p["measure"]))
             subject = (
                 _("On-site action tomorrow: case %(number)s", number=p["case_number"])
                 if message.kind == "onsite_reminder"
@@ -292,7 +304,8 @@ def deliver_once(app: Flask, *, worker: str, batch: int = 20) -> tuple[int, int]
             subject, text = render(message)
             key = message_key(app, message)
             if message.channel == Channel.SMS:
-                _send_sms(gateway, to=message.recipient, text=text, key=key)  # type: ignore[arg-type]
+                assert gateway is not None  # made above when any claimed message is an SMS
+                _send_sms(gateway, to=message.recipient, text=text, key=key)
             else:
                 send_email(app, to=message.recipient, subject=subject, text=text, message_id=key)
         except (OSError, smtplib.SMTPException, ValueError, KeyError) as exc:
@@ -305,7 +318,7 @@ def deliver_once(app: Flask, *, worker: str, batch: int = 20) -> tuple[int, int]
     return sent, failed
 
 
-def deliver(app: Flask, *, loop: bool, interval: float = 5.0, echo=print) -> None:  # type: ignore[no-untyped-def]
+def deliver(app: Flask, *, loop: bool, interval: float = 5.0, echo: Callable[[str], object] = print) -> None:
     """Send pending messages; with ``loop``, keep polling until interrupted."""
     worker = f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
     total_sent = total_failed = 0

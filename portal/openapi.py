@@ -382,7 +382,7 @@ _COUNTS = {
     "description": "By case type: first (执), resumed (执恢), preservation (执保), other, and all.",
 }
 _RATE = {"type": ["number", "null"], "description": "Per cent, two decimals; null when the denominator is zero."}
-CASE_FIGURES = {
+CASE_FIGURES: dict[str, Any] = {  # a JSON schema
     "type": "object",
     "required": [
         "received",

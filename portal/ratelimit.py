@@ -29,6 +29,8 @@ from werkzeug.exceptions import TooManyRequests
 
 F = TypeVar("F", bound=Callable[..., object])
 Setting = str | Callable[[], str]
+Declared = tuple[tuple[Setting, frozenset[str] | None], ...]  # a view's limits: (setting, methods or None for all)
+LIMITS_ATTRIBUTE = "_rate_limits"  # set on each view function by limit(), read by check()
 
 REDIS_PAUSE = 30.0  # seconds of counting in memory after Redis failed, before trying it again
 
@@ -39,7 +41,8 @@ def limit(setting: Setting, *, methods: list[str] | None = None) -> Callable[[F]
     only = frozenset(m.upper() for m in methods) if methods else None
 
     def decorate(view: F) -> F:
-        view._rate_limits = (*getattr(view, "_rate_limits", ()), (setting, only))  # type: ignore[attr-defined]
+        declared: Declared = (*getattr(view, LIMITS_ATTRIBUTE, ()), (setting, only))
+        setattr(view, LIMITS_ATTRIBUTE, declared)
         return view
 
     return decorate
@@ -88,7 +91,7 @@ def check() -> None:
     if request.endpoint is None or not current_app.config["RATELIMIT_ENABLED"]:
         return
     view = current_app.view_functions.get(request.endpoint)
-    declared = getattr(view, "_rate_limits", None)
+    declared: Declared | None = getattr(view, LIMITS_ATTRIBUTE, None)
     if not declared:
         return
     counter: Counter = current_app.extensions["mingjing_ratelimit"]

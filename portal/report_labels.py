@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,7 +13,7 @@ from portal import labels
 from portal.report_pdf import LABEL_KEYS, closure_report_pdf
 
 # Domain values take their names from the label tables the pages use.
-_TABLES = {
+_TABLES: dict[str, Mapping[Any, object]] = {
     "dimension": labels.CARD_DIMENSIONS,
     "rating": labels.RATINGS,
     "closure": labels.CLOSURE_MODES,

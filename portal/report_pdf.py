@@ -376,7 +376,7 @@ class _ReportDocument(FPDF):
             return DASH
         return self.labels.get(f"{prefix}.{value}", str(value))
 
-    def money(self, fen: object) -> str:
+    def money(self, fen: int | str | None) -> str:
         if fen is None:
             return DASH
         yuan, cents = divmod(abs(int(fen)), 100)  # integers all the way: no float rounding of fen

@@ -98,10 +98,10 @@ class IssueRestrictionForm(PortalForm):
     def bound_persons(self) -> list[tuple[str, str, str]]:
         """The filled rows as (role, name, ID number)."""
         return [
-            (row.form.role.data, row.form.name.data, row.form.id_number.data)  # type: ignore[attr-defined]
+            (row.form.role.data, row.form.name.data, row.form.id_number.data)
             for row in self.bound
             if not row.form.is_empty
-        ]  # type: ignore[attr-defined]
+        ]
 
 
 class LiftRestrictionForm(PortalForm):

@@ -61,10 +61,12 @@ class RedisStore:
         if time.monotonic() < self.paused_until:
             return None
         try:
-            return self.client.get(self.prefix + key)  # type: ignore[return-value]
+            value = self.client.get(self.prefix + key)
         except redis.RedisError:
             self._failed()
             return None
+        assert value is None or isinstance(value, bytes)  # a synchronous client without decode_responses
+        return value
 
     def set(self, key: str, value: bytes, seconds: int) -> None:
         if time.monotonic() < self.paused_until:
@@ -83,7 +85,8 @@ def init_app(app: Flask) -> None:
 
 
 def _store() -> MemoryStore | RedisStore:
-    return current_app.extensions["mingjing_search_cache"]
+    store: MemoryStore | RedisStore = current_app.extensions["mingjing_search_cache"]
+    return store
 
 
 def lookup(key: str, *, version: int, now: datetime) -> bytes | None:

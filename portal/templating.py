@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, url_for
@@ -39,7 +40,8 @@ def home_court() -> Court | None:
             courts = list(db.session.scalars(sa.select(Court).limit(2)))
             court = courts[0] if len(courts) == 1 else None
         g.home_court = court
-    return g.home_court
+    home: Court | None = g.home_court
+    return home
 
 
 def nav_items() -> list[tuple[str, str, str]]:
@@ -131,9 +133,10 @@ def audit_action_label(action: str) -> str:
     return str(label) if label else action
 
 
-def external_url(endpoint: str, **values: object) -> str:
+def external_url(endpoint: str, **values: Any) -> str:
     """An absolute URL on the portal's configured public address (never the request's Host header)."""
-    return current_app.config["MINGJING_PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+    public_url: str = current_app.config["MINGJING_PUBLIC_URL"]
+    return public_url.rstrip("/") + url_for(endpoint, **values)
 
 
 # The patterns the pages use are digits and separators, the same in every language the portal speaks: they are
@@ -156,7 +159,8 @@ def localtime(value: datetime | None, format: str = "yyyy-MM-dd HH:mm") -> str:
         local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(get_timezone())
         if local.year >= 1000:  # Babel pads years to four digits, strftime does not
             return local.strftime(numeric)
-    return format_datetime(value, format)
+    formatted: str = format_datetime(value, format)
+    return formatted
 
 
 def init_templates(app: Flask) -> None:

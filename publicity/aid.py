@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from publicity import audit, deadlines, funds, notices
 from publicity.corrections import sniff
+from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, PublicityError, ReasonsRequired
 from publicity.grid_models import AidApplication, AidDocument, AidStatus, Hardship
 from publicity.models import (
@@ -172,17 +173,19 @@ def decide(
         raise BadAmount()
     if not grant and not reasons:
         raise ReasonsRequired()
-    changed = session.execute(
-        sa.update(AidApplication)
-        .where(AidApplication.id == application.id, AidApplication.status == AidStatus.SUBMITTED)
-        .values(
-            status=AidStatus.GRANTED if grant else AidStatus.REFUSED,
-            decided_at=now,
-            decided_by=actor,
-            amount_granted_fen=amount_granted_fen if grant else None,
-            reasons=reasons,
+    changed = rowcount(
+        session.execute(
+            sa.update(AidApplication)
+            .where(AidApplication.id == application.id, AidApplication.status == AidStatus.SUBMITTED)
+            .values(
+                status=AidStatus.GRANTED if grant else AidStatus.REFUSED,
+                decided_at=now,
+                decided_by=actor,
+                amount_granted_fen=amount_granted_fen if grant else None,
+                reasons=reasons,
+            )
         )
-    ).rowcount
+    )
     session.refresh(application)
     if not changed:
         raise NotAwaitingReview()
@@ -230,11 +233,13 @@ def record_payment(
         now=now,
         source=FundSource.JUDICIAL_AID,
     )
-    changed = session.execute(
-        sa.update(AidApplication)
-        .where(AidApplication.id == application.id, AidApplication.status == AidStatus.GRANTED)
-        .values(status=AidStatus.PAID, paid_at=paid_at, fund_movement_id=movement.id)
-    ).rowcount
+    changed = rowcount(
+        session.execute(
+            sa.update(AidApplication)
+            .where(AidApplication.id == application.id, AidApplication.status == AidStatus.GRANTED)
+            .values(status=AidStatus.PAID, paid_at=paid_at, fund_movement_id=movement.id)
+        )
+    )
     session.refresh(application)
     if not changed:
         raise NotGranted()

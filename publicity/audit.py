@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from publicity.dml import rowcount
 from publicity.models import AuditHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
@@ -83,9 +84,9 @@ def record(
 def _lock_head(session: Session, chain: str) -> None:
     # An UPDATE first takes the row lock on PostgreSQL and the write lock on SQLite, so
     # concurrent writers (many gunicorn processes) append one after the other.
-    updated = session.execute(
-        sa.update(AuditHead).where(AuditHead.chain == chain).values(seq=AuditHead.seq + 1)
-    ).rowcount
+    updated = rowcount(
+        session.execute(sa.update(AuditHead).where(AuditHead.chain == chain).values(seq=AuditHead.seq + 1))
+    )
     if updated:
         return
     # First record of the chain: create its head. A concurrent creator makes the insert

@@ -597,7 +597,7 @@ class Page:
     mode: str
 
 
-def _published() -> sa.Select:
+def _published() -> sa.Select[BountyNotice]:
     return (
         sa.select(BountyNotice)
         .where(BountyNotice.status == BountyStatus.PUBLISHED)

@@ -419,7 +419,9 @@ def lineage(session: Session, case: EnforcementCase) -> list[EnforcementCase]:
     """The case and the cases it resumed (执恢 → 执), newest first."""
     chain = [case]
     while chain[-1].resumed_from_id is not None and len(chain) < 50:
-        chain.append(session.get(EnforcementCase, chain[-1].resumed_from_id))
+        resumed = session.get(EnforcementCase, chain[-1].resumed_from_id)
+        assert resumed is not None  # resumed_from_id is a foreign key to the case
+        chain.append(resumed)
     return chain
 
 
@@ -641,4 +643,6 @@ def overdue_by_judge(session: Session, *, court_id: int, now: datetime) -> list[
         .group_by(EnforcementCase.judge_id)
     ).all()
     judges = {o.id: o for o in session.scalars(sa.select(Officer).where(Officer.id.in_([r[0] for r in rows if r[0]])))}
-    return sorted(((judges.get(judge_id), count) for judge_id, count in rows), key=lambda r: -r[1])
+    return sorted(
+        ((None if judge_id is None else judges.get(judge_id), count) for judge_id, count in rows), key=lambda r: -r[1]
+    )

@@ -153,7 +153,7 @@ def _periodic_searches(
     interval = settings["research_interval_months"]
     rounds = settings["research_years"] * 12 // interval
     searches = sorted(n.occurred_at for n in nodes if n.node_type == NodeType.PERIODIC_SEARCH)
-    result = []
+    result: list[Deadline] = []
     window_start = terminated_at
     for round_no in range(1, rounds + 1):
         due = add_months(terminated_at, interval * round_no)

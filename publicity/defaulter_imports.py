@@ -254,6 +254,7 @@ def import_entries(
     def flush() -> None:
         for court_id, items in pending.items():
             court = session.get(Court, court_id)
+            assert court is not None  # the id of a court loaded above
             rows_ = defaulters.bulk_rows(
                 court, (d for d, _ in items), key=key, now=now, published_at=(p for _, p in items)
             )

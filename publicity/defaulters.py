@@ -6,11 +6,13 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from publicity import audit, case_numbers, deadlines, grid, listsearch, names, notices
+from publicity.dml import rowcount
 from publicity.errors import (
     AlreadyRemoved,
     InvalidGrace,
@@ -299,9 +301,11 @@ def expire(session: Session, *, calendar: Calendar, actor: str, now: datetime, b
                 bump_version(session)
             return done
         for entry in due:
+            expired_at = entry.expires_at
+            assert expired_at is not None  # selected by expires_at <= now
             entry.removal_reason = RemovalReason.TERM_ENDED
-            entry.removal_ground_at = entry.expires_at
-            entry.removal_due = calendar.add_working_days(_local_day(entry.expires_at), REMOVAL_WORKING_DAYS)
+            entry.removal_ground_at = expired_at
+            entry.removal_due = calendar.add_working_days(_local_day(expired_at), REMOVAL_WORKING_DAYS)
             entry.removed_at = now
             audit.record(
                 session,
@@ -309,7 +313,7 @@ def expire(session: Session, *, calendar: Calendar, actor: str, now: datetime, b
                 action="defaulter.expire",
                 object_type="defaulter_entry",
                 object_id=entry.id,
-                changes={"expired_at": entry.expires_at.isoformat()},
+                changes={"expired_at": expired_at.isoformat()},
                 chain=entry.court.code,
                 now=now,
             )
@@ -329,7 +333,7 @@ def bump_version(session: Session) -> None:
     is random, not +1, so two databases (staging and production on one Redis) never share a value.
     """
     new = secrets.randbits(62) or 1
-    updated = session.execute(sa.update(ListVersion).where(ListVersion.name == LIST_NAME).values(version=new)).rowcount
+    updated = rowcount(session.execute(sa.update(ListVersion).where(ListVersion.name == LIST_NAME).values(version=new)))
     if not updated:
         session.add(ListVersion(name=LIST_NAME, version=new))
         session.flush()
@@ -386,7 +390,12 @@ def removal_worklist(
             .order_by(DefaulterEntry.removal_due, DefaulterEntry.id)
         )
     )
-    return [e for e in pending if e.removal_due >= today], [e for e in pending if e.removal_due < today]
+    return [e for e in pending if _removal_due(e) >= today], [e for e in pending if _removal_due(e) < today]
+
+
+def _removal_due(entry: DefaulterEntry) -> date:
+    assert entry.removal_due is not None  # set together with removal_ground_at
+    return entry.removal_due
 
 
 # --- Public search -------------------------------------------------------------------------------------------
@@ -402,7 +411,7 @@ class Filters:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[DefaulterEntry]
+    items: list[DefaulterEntry]  # with search's ``rows``: rows of PUBLIC_COLUMNS, the same attributes read-only
     next_cursor: str | None
     mode: str
 
@@ -481,6 +490,7 @@ def search(
         return Page([], None, mode)
     if mode == "id":
         number, name = listsearch.split_number(q)
+        assert number is not None  # the "id" mode is a query with a full number in it
         stmt = base.where(DefaulterEntry.id_hash == names.number_hash(number, key=key), DefaulterEntry.name == name)
     elif mode == "masked":
         stmt = base.where(DefaulterEntry.id_masked == names.masked_query(q))
@@ -491,15 +501,15 @@ def search(
     return _merged(session, [stmt], after, limit, mode, rows)
 
 
-def _fetch(session: Session, stmt: sa.Select, rows: bool) -> list:  # type: ignore[type-arg]
+def _fetch(session: Session, stmt: sa.Select[*tuple[Any, ...]], rows: bool) -> list[Any]:
     """Plain rows for a column select, else entries."""
     return list(session.execute(stmt)) if rows else list(session.scalars(stmt))
 
 
 def _keyset(
     session: Session,
-    stmt: sa.Select,
-    column: sa.ColumnElement[str],
+    stmt: sa.Select[*tuple[Any, ...]],
+    column: InstrumentedAttribute[str],
     after: tuple[str | None, int] | None,
     limit: int,
     mode: str,
@@ -515,7 +525,7 @@ def _keyset(
 
 def _merged(
     session: Session,
-    statements: Sequence[sa.Select],
+    statements: Sequence[sa.Select[*tuple[Any, ...]]],
     after: tuple[str | None, int] | None,
     limit: int,
     mode: str,
@@ -616,6 +626,7 @@ def bulk_insert(session: Session, rows: Iterable[dict[str, object]], *, batch: i
     """Insert entries in batches, skipping any already listed (same case and person); return how many were new.
     The caller calls ``bump_version`` once all is written (held from then to the commit: not for a whole import)."""
     table = DefaulterEntry.__table__
+    assert isinstance(table, sa.Table)  # a declarative model's own table
     if session.get_bind().dialect.name == "sqlite":
         return _sqlite_bulk_insert(session, rows, batch=batch)
     from sqlalchemy.dialects.postgresql import insert
@@ -650,7 +661,9 @@ def _sqlite_bulk_insert(session: Session, rows: Iterable[dict[str, object]], *, 
         f"INSERT OR IGNORE INTO publicity_defaulter_entry ({', '.join(columns)}) "  # noqa: S608 - model columns
         f"VALUES ({', '.join('?' for _ in columns)})"
     )
-    cursor = session.connection().connection.driver_connection.cursor()
+    driver_connection = session.connection().connection.driver_connection
+    assert driver_connection is not None  # a checked-out connection has its driver's
+    cursor = driver_connection.cursor()
     empty = {c: None for c in columns}
     inserted, chunk = 0, []
     for row in rows:

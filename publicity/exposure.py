@@ -50,11 +50,15 @@ def feature(
     order: RestrictionOrder | None = None,
 ) -> ExposureFeature:
     """Put one public item of ``court`` on the board (exactly one of ``entry`` and ``order``)."""
-    if (entry is None) == (order is None):
+    item: DefaulterEntry | RestrictionOrder
+    if entry is not None and order is None:
+        item = entry
+    elif order is not None and entry is None:
+        item = order
+    else:
         raise ValueError("feature exactly one entry or order")
-    item = entry or order
     if item.court_id != court.id or not (
-        defaulters.is_public(entry, now) if entry else restrictions.is_public(order, now)
+        defaulters.is_public(item, now) if isinstance(item, DefaulterEntry) else restrictions.is_public(item, now)
     ):
         raise NotExposable()
     if not channels:
@@ -99,6 +103,7 @@ def withdraw(session: Session, *, shown: ExposureFeature, actor: str, now: datet
         raise AlreadyWithdrawn()
     shown.withdrawn_at = now
     court = session.get(Court, shown.court_id)
+    assert court is not None  # court_id is a foreign key to the court
     audit.record(
         session,
         actor=actor,

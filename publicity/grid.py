@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, names, notices
 from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
+from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, PublicityError
 from publicity.grid_models import (
     AssistanceTask,
@@ -256,7 +258,12 @@ def push(
                 created_at=now,
             )
         )
-        params = {"event": event.value, "case_number": case_number, "respondent": respondent, "grid": grid.full_name}
+        params: dict[str, object] = {
+            "event": event.value,
+            "case_number": case_number,
+            "respondent": respondent,
+            "grid": grid.full_name,
+        }
         if liaison.notify_sms and liaison.phone:
             notices.enqueue(
                 session, channel=Channel.SMS, recipient=liaison.phone, kind="grid_push", params=params, now=now
@@ -332,9 +339,13 @@ def inbox(session: Session, liaison_id: int, *, limit: int = 200) -> list[InboxI
 
 
 def mark_read(session: Session, *, liaison_id: int, now: datetime) -> int:
-    return session.execute(
-        sa.update(InboxItem).where(InboxItem.liaison_id == liaison_id, InboxItem.read_at.is_(None)).values(read_at=now)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            sa.update(InboxItem)
+            .where(InboxItem.liaison_id == liaison_id, InboxItem.read_at.is_(None))
+            .values(read_at=now)
+        )
+    )
 
 
 # --- Assistance tasks ------------------------------------------------------------------------------------------
@@ -374,7 +385,7 @@ def request_task(
     )
     session.add(task)
     session.flush()
-    params = {"case_number": case.number, "kind": kind.value, "due_at": due_at.isoformat()}
+    params: dict[str, object] = {"case_number": case.number, "kind": kind.value, "due_at": due_at.isoformat()}
     if liaison.notify_sms and liaison.phone:
         notices.enqueue(
             session,
@@ -410,11 +421,13 @@ def request_task(
 
 def _step(session: Session, task: AssistanceTask, expected: TaskStatus, values: dict[str, object]) -> None:
     # Conditional: of two clicks racing only one moves the task on.
-    changed = session.execute(
-        sa.update(AssistanceTask)
-        .where(AssistanceTask.id == task.id, AssistanceTask.status == expected)
-        .values(**values)
-    ).rowcount
+    changed = rowcount(
+        session.execute(
+            sa.update(AssistanceTask)
+            .where(AssistanceTask.id == task.id, AssistanceTask.status == expected)
+            .values(**values)
+        )
+    )
     session.refresh(task)
     if not changed:
         raise TaskNotOpen()
@@ -556,7 +569,14 @@ def is_overdue(task: AssistanceTask, now: datetime) -> bool:
     return task.status in (TaskStatus.REQUESTED, TaskStatus.ACCEPTED) and task.due_at < now
 
 
-def station_stats(session: Session, *, court_id: int) -> list[dict[str, object]]:
+class StationStats(TypedDict):
+    station: str
+    total: int
+    by_kind: dict[str, int]  # task kind -> tasks
+    by_outcome: dict[str, int]  # outcome ("open" before there is one) -> tasks
+
+
+def station_stats(session: Session, *, court_id: int) -> list[StationStats]:
     """Tasks per station (township), by kind and outcome."""
     township = sa.orm.aliased(GridArea)
     station_id = sa.func.coalesce(GridArea.parent_id, GridArea.id)
@@ -570,11 +590,11 @@ def station_stats(session: Session, *, court_id: int) -> list[dict[str, object]]
         a.id: (a.station or a.name)
         for a in session.scalars(sa.select(township).where(township.court_id == court_id, township.parent_id.is_(None)))
     }
-    stats: dict[int, dict[str, object]] = {}
+    stats: dict[int, StationStats] = {}
     for sid, kind, outcome, count in rows:
         entry = stats.setdefault(sid, {"station": names.get(sid, ""), "total": 0, "by_kind": {}, "by_outcome": {}})
-        entry["total"] += count  # type: ignore[operator]
-        entry["by_kind"][kind.value] = entry["by_kind"].get(kind.value, 0) + count  # type: ignore[index,union-attr]
+        entry["total"] += count
+        entry["by_kind"][kind.value] = entry["by_kind"].get(kind.value, 0) + count
         key = outcome.value if outcome else "open"
-        entry["by_outcome"][key] = entry["by_outcome"].get(key, 0) + count  # type: ignore[index,union-attr]
+        entry["by_outcome"][key] = entry["by_outcome"].get(key, 0) + count
     return sorted(stats.values(), key=lambda e: str(e["station"]))

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -33,6 +34,8 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
+
+T = TypeVar("T")
 
 COLUMNS = [
     "记录类型",
@@ -173,7 +176,7 @@ def _time(text: str, zone: ZoneInfo, what: str) -> datetime:
     raise BadRow(f"{what} '{text}' is not a time like 2026-03-02 10:00")
 
 
-def _choice(table: dict, text: str, what: str):  # type: ignore[no-untyped-def,type-arg]
+def _choice(table: Mapping[str, T], text: str, what: str) -> T:
     if text not in table:
         raise BadRow(f"{what} '{text}' is not one of: {'、'.join(k for k in table if k)}")
     return table[text]

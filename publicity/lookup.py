@@ -70,6 +70,7 @@ def issue_query_code(
     party.query_code_hash = code_hash(code, key=key)
     party.query_code_issued_at = now
     case = session.get(EnforcementCase, party.case_id)
+    assert case is not None  # the party's case_id is a foreign key to the case
     audit.record(
         session,
         actor=actor,
@@ -123,7 +124,7 @@ def lookup(
         party = next(
             (p for p in case.parties if p.query_code_hash and hmac.compare_digest(p.query_code_hash, wanted)), None
         )
-    if party is None:
+    if case is None or party is None:  # no case, no party
         throttle.record_failure(session, [case_key, ip_key], now=now)
         audit.record(
             session,

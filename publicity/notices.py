@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit
+from publicity.dml import rowcount
 from publicity.errors import N_, PublicityError
 from publicity.models import (
     CaseNode,
@@ -111,11 +112,13 @@ def subscribe(
 
 def cancel_party_subscriptions(session: Session, *, party_id: int, now: datetime) -> int:
     """End every active subscription a party made (when their query code is reissued)."""
-    return session.execute(
-        sa.update(NoticeSubscription)
-        .where(NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None))
-        .values(cancelled_at=now)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            sa.update(NoticeSubscription)
+            .where(NoticeSubscription.party_id == party_id, NoticeSubscription.cancelled_at.is_(None))
+            .values(cancelled_at=now)
+        )
+    )
 
 
 def active_count(session: Session, *, party_id: int) -> int:
@@ -146,6 +149,7 @@ def unsubscribe(session: Session, *, token: str, now: datetime) -> NoticeSubscri
     subscription = find_subscription(session, token)
     subscription.cancelled_at = now
     case = session.get(EnforcementCase, subscription.case_id)
+    assert case is not None  # the subscription's case_id is a foreign key to the case
     audit.record(
         session,
         actor=f"party:{subscription.party_id}",
@@ -242,6 +246,7 @@ def enqueue_listing_notices(
         )
     )
     for subscription in subscriptions:
+        assert case is not None  # the subscription's case_id (== case_id) is a foreign key to the case
         message = enqueue(
             session,
             channel=subscription.channel,

@@ -412,7 +412,7 @@ def _own_or_bound(own: sa.ColumnElement[bool], bound: sa.ColumnElement[bool]) ->
     )
 
 
-def _prefix(column: sa.ColumnElement[str], text: str) -> sa.ColumnElement[bool]:
+def _prefix(column: sa.SQLColumnExpression[str], text: str) -> sa.ColumnElement[bool]:
     # A range, not LIKE: the (name, id) indexes serve it on both engines, and % or _ mean nothing.
     return sa.and_(column >= text, column < text + "\U0010ffff")
 
@@ -441,6 +441,7 @@ def search(
         match = _own_or_bound(own, sa.or_(Bound.name_pinyin == spelled, Bound.name_initials == spelled))
     elif mode == "id":
         number, name = listsearch.split_number(q)
+        assert number is not None  # the "id" mode is a query with a full number in it
         hashed = names.number_hash(number, key=key)
         match = _own_or_bound(
             sa.and_(RestrictionOrder.id_hash == hashed, RestrictionOrder.name == name),

@@ -31,6 +31,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVarTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -55,6 +57,8 @@ from publicity.models import (
     RewardPayment,
     StatsSnapshot,
 )
+
+Ts = TypeVarTuple("Ts")
 
 GROUPS = ("first", "resumed", "preservation")  # 执, 执恢, 执保
 TYPE_GROUP = {"执": "first", "执恢": "resumed", "执保": "preservation"}
@@ -83,7 +87,9 @@ def months_bounds(first: int, last: int, tz: str) -> list[datetime]:
     ]
 
 
-def bucket(column: sa.ColumnElement, bounds: Sequence[datetime], labels: Sequence[int]) -> sa.ColumnElement:
+def bucket(
+    column: sa.SQLColumnExpression[Any], bounds: Sequence[datetime], labels: Sequence[int]
+) -> sa.ColumnElement[int]:
     """``labels[i]`` for a time in [bounds[i], bounds[i+1]); callers filter to [bounds[0], bounds[-1]).
 
     A balanced tree of CASEs: a row takes about log2(len(labels)) comparisons, so ten years of months
@@ -177,13 +183,13 @@ def _settled() -> sa.ColumnElement[bool]:
     return sa.case((EnforcementCase.closure_mode == ClosureMode.TERMINATION, exists), else_=sa.false())
 
 
-def _court(query: sa.Select, court_id: int | None) -> sa.Select:
+def _court(query: sa.Select[*Ts], court_id: int | None) -> sa.Select[*Ts]:
     return query if court_id is None else query.where(EnforcementCase.court_id == court_id)
 
 
 def _received(
-    session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime, end: datetime
-) -> Iterable[sa.Row]:
+    session: Session, key: sa.SQLColumnExpression[Any], *, court_id: int | None, start: datetime, end: datetime
+) -> Iterable[sa.Row[*tuple[Any, ...]]]:
     """(key, case_type, count) of cases filed in [start, end)."""
     query = (
         sa.select(key, EnforcementCase.case_type, sa.func.count())
@@ -194,8 +200,8 @@ def _received(
 
 
 def _closed(
-    session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime, end: datetime
-) -> Iterable[sa.Row]:
+    session: Session, key: sa.SQLColumnExpression[Any], *, court_id: int | None, start: datetime, end: datetime
+) -> Iterable[sa.Row[*tuple[Any, ...]]]:
     """(key, case_type, closure_mode, settled, count, applied, recovered) of cases closed in [start, end)."""
     # Each case's receipts, summed from the index of its fund movements (on SQLite a third faster than
     # joining the receipts of every case grouped beforehand; the same on PostgreSQL).
@@ -225,7 +231,7 @@ def _closed(
     return session.execute(_court(query, court_id))
 
 
-def _days_to_close(session: Session) -> sa.ColumnElement[float]:
+def _days_to_close(session: Session) -> sa.ColumnElement[float | Decimal]:
     """Days from filing to closure, computed by the engine (tens of thousands of rows: no datetime
     objects to build in Python)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -235,7 +241,7 @@ def _days_to_close(session: Session) -> sa.ColumnElement[float]:
 
 
 def _durations(
-    session: Session, key: sa.ColumnElement, *, court_id: int | None, start: datetime, end: datetime
+    session: Session, key: sa.SQLColumnExpression[Any], *, court_id: int | None, start: datetime, end: datetime
 ) -> Iterable[tuple[object, list[float]]]:
     """(key, the days to close of its cases) of the cases closed in [start, end): one row per key, the
     days gathered by the engine (tens of thousands of rows would cost more to fetch than to count)."""
@@ -277,17 +283,17 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
     for node_type, count, amount in session.execute(_court(query, court_id)):
         node_counts[node_type] = count
         if node_type == NodeType.AUCTION_SOLD:
-            sold_fen = int(amount)
+            sold_fen = int(amount or 0)  # coalesce(sum, 0): never NULL
     result: dict[str, object] = {name: sum(node_counts[t] for t in types) for name, types in MEASURE_NODES.items()}
     result["auction_sold_fen"] = sold_fen
 
-    def court_of(model: type, query: sa.Select) -> sa.Select:
-        return query if court_id is None else query.where(model.court_id == court_id)  # type: ignore[attr-defined]
+    def court_of(court_column: sa.SQLColumnExpression[int], query: sa.Select[*Ts]) -> sa.Select[*Ts]:
+        return query if court_id is None else query.where(court_column == court_id)
 
     result["restriction_orders"] = (
         session.scalar(
             court_of(
-                RestrictionOrder,
+                RestrictionOrder.court_id,
                 sa.select(sa.func.count()).where(
                     RestrictionOrder.issued_on >= first_day, RestrictionOrder.issued_on < next_first_day
                 ),
@@ -299,7 +305,7 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
     result["defaulter_listings"] = (
         session.scalar(
             court_of(
-                DefaulterEntry,
+                DefaulterEntry.court_id,
                 sa.select(sa.func.count()).where(
                     DefaulterEntry.published_at >= start, DefaulterEntry.published_at < min(end, now)
                 ),
@@ -309,7 +315,7 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
     )
     removals = session.execute(
         court_of(
-            DefaulterEntry,
+            DefaulterEntry.court_id,
             sa.select(DefaulterEntry.removed_at, DefaulterEntry.removal_due).where(
                 DefaulterEntry.removed_at.is_not(None),
                 DefaulterEntry.removed_at >= start,
@@ -318,20 +324,20 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
         )
     ).all()
     result["defaulter_removals"] = len(removals)
-    due = [(removed, by) for removed, by in removals if by is not None]
+    due = [(removed, by) for removed, by in removals if removed is not None and by is not None]
     result["removals_with_deadline"] = len(due)
     result["removals_on_time"] = sum(local_day(removed, tz) <= by for removed, by in due)
     result["bounty_notices"] = (
         session.scalar(
             court_of(
-                BountyNotice,
+                BountyNotice.court_id,
                 sa.select(sa.func.count()).where(BountyNotice.published_at >= start, BountyNotice.published_at < end),
             )
         )
         or 0
     )
     rewards = court_of(
-        BountyNotice,
+        BountyNotice.court_id,
         sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(RewardPayment.amount_fen), 0))
         .join(BountyNotice, BountyNotice.id == RewardPayment.notice_id)
         .where(RewardPayment.paid_on >= first_day, RewardPayment.paid_on < next_first_day),
@@ -361,7 +367,8 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
         court_id,
     )
     applicants, paid = session.execute(aid).one()
-    result["judicial_aid_applicants"], result["judicial_aid_paid_fen"] = applicants, int(paid)
+    # paid is coalesce(sum, 0): never NULL.
+    result["judicial_aid_applicants"], result["judicial_aid_paid_fen"] = applicants, int(paid or 0)
     # 执行+网格: assistance tasks the liaisons reported on in the year.
     tasks = _court(
         sa.select(sa.func.count())
@@ -397,7 +404,7 @@ def years_with_cases(session: Session, *, court_id: int | None, tz: str, now: da
 
 def case_figures(
     session: Session,
-    key: Callable[[sa.ColumnElement], sa.ColumnElement],
+    key: Callable[[sa.SQLColumnExpression[Any]], sa.SQLColumnExpression[Any]],
     *,
     court_id: int | None,
     start: datetime,
@@ -434,8 +441,13 @@ def fixed_offset(tz: str, first: int, last: int) -> timedelta | None:
 
 
 def month_key(
-    session: Session, column: sa.ColumnElement, *, tz: str, bounds: Sequence[datetime], labels: Sequence[int]
-) -> sa.ColumnElement:
+    session: Session,
+    column: sa.SQLColumnExpression[Any],
+    *,
+    tz: str,
+    bounds: Sequence[datetime],
+    labels: Sequence[int],
+) -> sa.ColumnElement[Any]:
     """The local month of a UTC time (``labels[i]``, YYYYMM, for [bounds[i], bounds[i+1]); on PostgreSQL
     the month's first local moment), in the cheapest form the engine offers."""
     if session.get_bind().dialect.name == "postgresql":
@@ -450,6 +462,14 @@ def month_key(
     return bucket(column, bounds, labels)
 
 
+def _month_label(key: object) -> int:
+    """YYYYMM of a ``month_key`` value: the number itself, or on PostgreSQL the month's first local moment."""
+    if isinstance(key, int):
+        return key
+    assert isinstance(key, date)  # date_trunc's timestamp (a datetime, itself a date)
+    return 100 * key.year + key.month
+
+
 def monthly(
     session: Session, *, court_id: int | None, first: int, last: int, tz: str
 ) -> dict[tuple[int, int], CaseFigures]:
@@ -458,7 +478,7 @@ def monthly(
     bounds = months_bounds(first, last, tz)
     labels = [100 * year + month for year in range(first, last + 1) for month in range(1, 13)]
     found = {
-        k if isinstance(k, int) else 100 * k.year + k.month: figures
+        _month_label(k): figures
         for k, figures in case_figures(
             session,
             lambda column: month_key(session, column, tz=tz, bounds=bounds, labels=labels),
@@ -541,7 +561,7 @@ def by_judge(session: Session, *, court_id: int, year: int, tz: str) -> list[dic
     for judge_id, f in figures.items():
         if not f.received["all"] and not f.closed["all"]:
             continue
-        judge = judges.get(judge_id) if judge_id is not None else None
+        judge = judges.get(judge_id) if isinstance(judge_id, int) else None  # the key is the judge_id column
         rows.append(
             {
                 "judge_id": judge_id,
@@ -586,18 +606,23 @@ def cached(session: Session, key: str, *, version: int, day: date) -> dict[str, 
 def keep(session: Session, key: str, *, version: int, day: date, payload: dict[str, object], now: datetime) -> None:
     """Store the figures (an upsert: two processes computing at once both succeed)."""
     values = {"key": key, "version": version, "day": day, "payload": payload, "computed_at": now}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(StatsSnapshot).values(**values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["key"],
-            set_={k: statement.excluded[k] for k in ("version", "day", "payload", "computed_at")},
+    renewed = ("version", "day", "payload", "computed_at")
+    upsert: sa.Executable
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        pg_insert = postgresql.insert(StatsSnapshot).values(**values)
+        upsert = pg_insert.on_conflict_do_update(
+            index_elements=["key"], set_={k: pg_insert.excluded[k] for k in renewed}
         )
-    )
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        sqlite_insert = sqlite.insert(StatsSnapshot).values(**values)
+        upsert = sqlite_insert.on_conflict_do_update(
+            index_elements=["key"], set_={k: sqlite_insert.excluded[k] for k in renewed}
+        )
+    session.execute(upsert)
 
 
 def dashboard(

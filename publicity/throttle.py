@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from publicity.dml import rowcount
 from publicity.models import ThrottleEvent
 
 
@@ -38,7 +39,7 @@ def serialize(session: Session, keys: Iterable[str]) -> None:
         session.execute(sa.update(ThrottleEvent).where(sa.false()).values(key=ThrottleEvent.key))
 
 
-def _recent(key: str, limit: Limit, now: datetime) -> sa.Select:  # type: ignore[type-arg]
+def _recent(key: str, limit: Limit, now: datetime) -> sa.Select[datetime]:
     """The times of ``key``'s latest failures within the window, as many as the limit allows."""
     return (
         sa.select(ThrottleEvent.at)
@@ -90,4 +91,4 @@ def clear(session: Session, key: str) -> None:
 
 def prune(session: Session, *, older_than: timedelta, now: datetime) -> int:
     """Delete failures older than ``older_than``; return how many."""
-    return session.execute(sa.delete(ThrottleEvent).where(ThrottleEvent.at <= now - older_than)).rowcount
+    return rowcount(session.execute(sa.delete(ThrottleEvent).where(ThrottleEvent.at <= now - older_than)))

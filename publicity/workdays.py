@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def set_days(
     *,
     days: dict[date, DayKind],
     actor: str,
-    now,  # type: ignore[no-untyped-def]
+    now: datetime,
     replace_years: bool = False,
 ) -> None:
     """Mark days as holidays or adjusted working days (replacing what those days were). With

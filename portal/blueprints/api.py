@@ -15,7 +15,7 @@ from portal.labels import domain_message
 from portal.lookup_views import PartyView, lookup_policy, party_view
 from portal.openapi import openapi_document
 from portal.templating import external_url
-from publicity import case_numbers, cases, defaulters, lookup, restrictions, terminated
+from publicity import case_numbers, cases, defaulters, lookup, models, restrictions, terminated
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
@@ -25,7 +25,7 @@ def _error(status: int, code: str, message: str) -> ResponseReturnValue:
     return jsonify(error={"code": status, "reason": code, "message": message}), status
 
 
-def serialise(v: PartyView, *, all_nodes: list) -> dict[str, object]:  # type: ignore[type-arg]
+def serialise(v: PartyView, *, all_nodes: list[models.CaseNode]) -> dict[str, object]:
     case = v.case
     return {
         "case": {
@@ -141,7 +141,7 @@ def case_lookup() -> ResponseReturnValue:
     return jsonify(serialise(view, all_nodes=all_nodes))
 
 
-def defaulter_item(entry, court_names: dict[int, str], url_prefix: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def defaulter_item(entry: models.DefaulterEntry, court_names: dict[int, str], url_prefix: str) -> dict[str, object]:
     """An entry's public fields only (a row of defaulters.PUBLIC_COLUMNS): masked number, no phone,
     address or full ID. ``url_prefix`` is the entry pages' address without the id (built once a page)."""
     person = entry.kind.value == "person"
@@ -223,7 +223,7 @@ def terminated_api() -> ResponseReturnValue:
     return jsonify(items=terminated.public_rows(rows), next=next_url)
 
 
-def restriction_item(order, court_names: dict[int, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def restriction_item(order: models.RestrictionOrder, court_names: dict[int, str]) -> dict[str, object]:
     """An order's public fields only: masked numbers, bound persons still restricted, no full ID."""
     return {
         "id": order.id,
@@ -272,8 +272,9 @@ def restrictions_api() -> ResponseReturnValue:
     return jsonify(items=[restriction_item(o, court_names) for o in page.items], next=next_url, mode=page.mode)
 
 
-def bounty_item(notice) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def bounty_item(notice: models.BountyNotice) -> dict[str, object]:
     """A published notice's public fields only: never its clues, informants or the respondent's full number."""
+    assert notice.published_at is not None  # set when a notice is published; the search finds no others
     return {
         "id": notice.id,
         "url": external_url("bounties.notice", notice_id=notice.id),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, request
@@ -21,9 +21,9 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
 
 
-def _local_midnight(day: object) -> datetime:
+def _local_midnight(day: date) -> datetime:
     zone = ZoneInfo(current_app.config["MINGJING_TIMEZONE"])
-    return datetime.combine(day, time.min, tzinfo=zone)  # type: ignore[arg-type]
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 @bp.get("/")

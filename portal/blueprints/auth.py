@@ -40,7 +40,8 @@ def policy() -> accounts.LoginPolicy:
 
 
 def _login_rate_limit() -> str:
-    return current_app.config["MINGJING_LOGIN_RATE_LIMIT"]
+    limit: str = current_app.config["MINGJING_LOGIN_RATE_LIMIT"]
+    return limit
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -53,7 +53,7 @@ def viewing_party(now: datetime) -> tuple[EnforcementCase, Party] | None:
     )
     party = next((p for p in case.parties if p.id == stash["party_id"]), None) if case is not None else None
     # A reissued code ends every view opened with the old one.
-    if party is None or party.query_code_hash is None or party.query_code_hash != stash.get("code"):
+    if case is None or party is None or party.query_code_hash is None or party.query_code_hash != stash.get("code"):
         session.pop(VIEW_KEY, None)
         return None
     stash["at"] = now.isoformat()
@@ -70,6 +70,7 @@ def lookup_page() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render("cases/lookup.html", "cases/lookup.html", form=form, status=422 if form.is_submitted() else 200)
     now = utcnow()
+    assert form.case_number.data is not None  # validated: DataRequired
     try:
         case, party = lookup.lookup(
             db.session,
@@ -229,6 +230,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
             "cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=None, case=None, status=404
         )
     case = db.session.get(EnforcementCase, subscription.case_id)
+    assert case is not None  # the subscription's case_id is a foreign key to the case
     if request.method == "POST" and form.validate_on_submit():
         notices.unsubscribe(db.session, token=token, now=utcnow())
         db.session.commit()

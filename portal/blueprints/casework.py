@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import FormField
 
 from portal import access
 from portal.case_forms import (
@@ -25,7 +26,7 @@ from portal.case_forms import (
 )
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, PortalForm
 from portal.htmx import keyset_arg, render
 from portal.labels import domain_message
 from portal.models import Role
@@ -55,7 +56,8 @@ SLIP_SESSION_KEY = "slip_codes"
 
 def query_code_key() -> bytes:
     """The key query codes are hashed with (never stored beside the hashes; must never change)."""
-    return (current_app.config["MINGJING_QUERY_CODE_KEY"] or current_app.config["SECRET_KEY"]).encode()
+    key: str = current_app.config["MINGJING_QUERY_CODE_KEY"] or current_app.config["SECRET_KEY"]
+    return key.encode()
 
 
 def _case_or_404(case_id: int) -> EnforcementCase:
@@ -80,21 +82,21 @@ def _judge_choices() -> list[tuple[str, str]]:
     return [(str(j.id), f"{j.name}（{j.team}）" if j.team else j.name) for j in _judges()]
 
 
-def _party_data(field: object, side: PartySide) -> cases.PartyData:
-    form = field.form  # type: ignore[attr-defined]  # the FormField's sub-form (its .name is the field's own)
-    kind = PartyKind(form.kind.data)  # type: ignore[attr-defined]
+def _party_data(field: FormField, side: PartySide) -> cases.PartyData:
+    form = field.form  # the FormField's sub-form (its .name is the field's own)
+    kind = PartyKind(form.kind.data)
     person = kind == PartyKind.PERSON
     return cases.PartyData(
         side=side,
         kind=kind,
-        name=form.name.data.strip(),  # type: ignore[attr-defined]
-        sex=form.sex.data if person else "",  # type: ignore[attr-defined]
-        id_number=form.id_number.data if person else "",  # type: ignore[attr-defined]
-        credit_code="" if person else form.credit_code.data,  # type: ignore[attr-defined]
-        legal_representative="" if person else (form.legal_representative.data or ""),  # type: ignore[attr-defined]
+        name=form.name.data.strip(),
+        sex=form.sex.data if person else "",
+        id_number=form.id_number.data if person else "",
+        credit_code="" if person else form.credit_code.data,
+        legal_representative="" if person else (form.legal_representative.data or ""),
         phone=form.phone.data or "",
         address=form.address.data or "",
-        email=form.email.data or "",  # type: ignore[attr-defined]
+        email=form.email.data or "",
     )
 
 
@@ -152,6 +154,7 @@ def new() -> ResponseReturnValue:
         return render("casework/new.html", "casework/new.html", form=form, status=422 if form.is_submitted() else 200)
     now, actor = utcnow(), current_user.username
     judge = db.session.get(Officer, int(form.judge.data)) if form.judge.data else None
+    assert form.number.data is not None  # validated: DataRequired
     try:
         case = cases.file_case(
             db.session,
@@ -203,7 +206,7 @@ def show(case_id: int) -> ResponseReturnValue:
     return _render_case(case)
 
 
-def _render_case(case: EnforcementCase, status: int = 200, **forms: object) -> ResponseReturnValue:
+def _render_case(case: EnforcementCase, status: int = 200, **forms: PortalForm) -> ResponseReturnValue:
     now = utcnow()
     assign = forms.pop("assign_form", None) or AssignJudgeForm()
     assign.judge.choices = _judge_choices()
@@ -334,6 +337,7 @@ def assign_judge(case_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _render_case(case, 422, assign_form=form)
     judge = db.session.get(Officer, int(form.judge.data))
+    assert judge is not None  # validated as one of the court's judges offered in the choices (never deleted)
     try:
         cases.assign_judge(db.session, case=case, judge=judge, actor=current_user.username, now=utcnow())
     except PublicityError as exc:

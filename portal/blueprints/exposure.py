@@ -57,10 +57,12 @@ def new_feature() -> ResponseReturnValue:
     context = {"entry": entry, "order": order, "form": form}
     if request.method == "GET" or not form.validate_on_submit():
         return render("exposure/new.html", "exposure/new.html", status=422 if form.is_submitted() else 200, **context)
+    court = db.session.get(Court, current_user.court_id)
+    assert court is not None  # the court of the item _item_or_404 found
     try:
         exposure.feature(
             db.session,
-            court=db.session.get(Court, current_user.court_id),
+            court=court,
             entry=entry,
             order=order,
             channels=[ExposureChannel(c) for c in form.channels.data],

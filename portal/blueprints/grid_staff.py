@@ -40,7 +40,7 @@ EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
 def _court() -> Court:
-    court = current_user.court
+    court: Court | None = current_user.court
     if court is None:
         abort(404)
     return court

@@ -56,11 +56,13 @@ bp = Blueprint("lists", __name__, url_prefix="/lists")
 
 def search_key() -> bytes:
     """The key full ID numbers are hashed with for search (must never change)."""
-    return (current_app.config["MINGJING_ID_SEARCH_KEY"] or current_app.config["SECRET_KEY"]).encode()
+    key: str = current_app.config["MINGJING_ID_SEARCH_KEY"] or current_app.config["SECRET_KEY"]
+    return key.encode()
 
 
 def search_limit() -> str:
-    return current_app.config["MINGJING_SEARCH_RATE_LIMIT"]
+    limit: str = current_app.config["MINGJING_SEARCH_RATE_LIMIT"]
+    return limit
 
 
 def run_search(form: SearchForm, cursor: str | None, *, rows: bool = False) -> defaulters.Page:
@@ -81,6 +83,8 @@ _COURTS_TTL = 60.0
 def _courts(refresh: bool = False) -> list[tuple[str, str]]:
     """(id, name) of every court. Cached per app and process for a minute: read on every search, and
     a new court may take that long to appear in the filter (nothing is decided by this copy)."""
+    loaded_at: float
+    courts_: list[tuple[str, str]]
     loaded_at, courts_ = current_app.extensions.get("mingjing_courts", (0.0, []))
     if refresh or time.monotonic() - loaded_at > _COURTS_TTL:
         courts_ = [
@@ -245,7 +249,8 @@ def defaulter(entry_id: int) -> ResponseReturnValue:
 
 
 def correction_limit() -> str:
-    return current_app.config["MINGJING_CORRECTION_RATE_LIMIT"]
+    limit: str = current_app.config["MINGJING_CORRECTION_RATE_LIMIT"]
+    return limit
 
 
 @bp.route("/defaulters/<id:entry_id>/correction", methods=["GET", "POST"])
@@ -422,6 +427,7 @@ def staff_entry(entry_id: int) -> ResponseReturnValue:
                 status=422,
             )
         db.session.commit()
+        assert entry.removal_due is not None  # set by record_removal_ground
         flash(
             _("Removal ground recorded; remove the entry by %(date)s.", date=entry.removal_due.isoformat()), "success"
         )

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from oversight import cards, errors, invitations, onsite, questions, reports
-from oversight.models import CardStatus, EvaluationCard, Invitation, OnsiteAction, Overseer
+from oversight.models import CardStatus, ClosureReport, EvaluationCard, Invitation, OnsiteAction, Overseer
 from portal import access, accounts, ratelimit
 from portal.blueprints.oversight_staff import case_file, report_pdf_response
 from portal.case_forms import local_to_utc
@@ -58,26 +58,28 @@ def home() -> ResponseReturnValue:
     """Show the overseer's home: upcoming on-site actions first, then invitations and cases."""
     overseer = db.session.get(Overseer, current_user.overseer_id) if current_user.overseer_id else None
     now = utcnow()
-    context: dict[str, object] = {
-        "overseer": overseer,
-        "upcoming": [],
-        "pending": [],
-        "supervised": [],
-        "unread_reports": [],
-    }
+    upcoming: list[OnsiteAction] = []
+    pending: list[Invitation] = []
+    supervised: list[EnforcementCase] = []
+    unread_reports: list[ClosureReport] = []
     if overseer is not None:
         supervised = invitations.supervised_cases(db.session, overseer.id)
-        context.update(
-            upcoming=onsite.upcoming_for(db.session, overseer.id, now=now),
-            pending=invitations.pending_for(db.session, overseer.id, now=now),
-            supervised=supervised,
-            unread_reports=[
-                r
-                for r in (reports.report_of(db.session, c.id) for c in supervised)
-                if r is not None and all(a.overseer_id != overseer.id for a in r.acknowledgements)
-            ],
-        )
-    return render("overseer/home.html", "overseer/home.html", **context)
+        upcoming = onsite.upcoming_for(db.session, overseer.id, now=now)
+        pending = invitations.pending_for(db.session, overseer.id, now=now)
+        unread_reports = [
+            r
+            for r in (reports.report_of(db.session, c.id) for c in supervised)
+            if r is not None and all(a.overseer_id != overseer.id for a in r.acknowledgements)
+        ]
+    return render(
+        "overseer/home.html",
+        "overseer/home.html",
+        overseer=overseer,
+        upcoming=upcoming,
+        pending=pending,
+        supervised=supervised,
+        unread_reports=unread_reports,
+    )
 
 
 # --- The invitation link ---------------------------------------------------------------------------------------
@@ -193,7 +195,7 @@ def _case_page(
     found: EnforcementCase, me: Overseer, *, talk_form: TalkForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
     context = case_file(found, now=utcnow())
-    my_cards = [c for c in context["cards_all"] if c.overseer_id == me.id]  # type: ignore[attr-defined]
+    my_cards = [c for c in context["cards_all"] if c.overseer_id == me.id]
     return render(
         "overseer/case.html",
         "overseer/case.html",

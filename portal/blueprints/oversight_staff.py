@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypedDict, TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, url_for
@@ -14,6 +15,7 @@ from flask_login import current_user
 
 from oversight import cards, errors, invitations, onsite, overseers, questions, reports, stats
 from oversight.models import (
+    ClosureReport,
     EvaluationCard,
     Invitation,
     OnsiteAction,
@@ -21,25 +23,40 @@ from oversight.models import (
     Overseer,
     OverseerKind,
     OverseerLevel,
+    PartyTalk,
     Question,
 )
 from portal import access
 from portal.case_forms import local_to_utc
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, PortalForm
 from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import STAFF_ROLES, Role
 from portal.oversight_forms import ActionForm, InviteForm, OverseerForm, ReportForm, TextForm
 from portal.templating import external_url
 from publicity import cases, funds
-from publicity.models import EnforcementCase, Officer
+from publicity.deadlines import Deadline
+from publicity.models import CaseNode, EnforcementCase, Officer
 
 bp = Blueprint("oversight_staff", __name__, url_prefix="/oversight/staff")
 
 
-def case_file(case: EnforcementCase, *, now: datetime) -> dict[str, object]:
+class CaseFile(TypedDict):
+    nodes: list[CaseNode]
+    deadlines: list[Deadline]
+    received_fen: int
+    balance_fen: int
+    actions: list[OnsiteAction]
+    cards_all: list[EvaluationCard]
+    questions: list[Question]
+    talks: list[PartyTalk]
+    report: ClosureReport | None
+    now: datetime
+
+
+def case_file(case: EnforcementCase, *, now: datetime) -> CaseFile:
     """What both the judge and the overseers see of a supervised case: the portal's own record."""
     nodes = cases.nodes_of(db.session, case)
     return {
@@ -56,7 +73,7 @@ def case_file(case: EnforcementCase, *, now: datetime) -> dict[str, object]:
     }
 
 
-def report_pdf_response(case: EnforcementCase, report: object) -> Response:
+def report_pdf_response(case: EnforcementCase, report: ClosureReport) -> Response:
     """The closure report as a PDF download (built by portal.report_pdf)."""
     from portal.report_labels import build_pdf
 
@@ -214,7 +231,7 @@ def edit_overseer(overseer_id: int) -> ResponseReturnValue:
 # --- The judge's oversight file of a case ----------------------------------------------------------------------
 
 
-def _show(case: EnforcementCase, *, status: int = 200, **forms: object) -> ResponseReturnValue:
+def _show(case: EnforcementCase, *, status: int = 200, **forms: PortalForm) -> ResponseReturnValue:
     now = utcnow()
     roster_choices = [
         (o.id, f"{o.name}（{o.unit}）" if o.unit else o.name)
@@ -338,14 +355,23 @@ def schedule_action(case_id: int) -> ResponseReturnValue:
     return _back(found, "actions")
 
 
+Answered = TypeVar("Answered", OnsiteAction, EvaluationCard, Question)
+
+
 def _record_text(
-    case_id: int, model: type, record_id: int, anchor: str, missing: str, done: str, write: Callable[..., object]
+    case_id: int,
+    model: type[Answered],
+    record_id: int,
+    anchor: str,
+    missing: str,
+    done: str,
+    write: Callable[[Answered, Officer, str], object],
 ) -> ResponseReturnValue:
     """The judge's one-text answers (an action's outcome, a card's or a question's answer): the record
     must be the case's own; an empty text or a refused step goes back with its message."""
     found, judge = _judged_case(case_id)
     record = db.session.get(model, record_id)
-    if record is None or record.case_id != found.id:  # type: ignore[attr-defined]
+    if record is None or record.case_id != found.id:
         abort(404)
     form = TextForm()
     if not form.validate_on_submit():

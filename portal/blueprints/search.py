@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Blueprint, request
@@ -14,12 +15,14 @@ from portal.extensions import db
 from portal.htmx import keyset_arg, render
 from portal.list_forms import LISTS, AllListsSearchForm
 from publicity import bounties, defaulters, restrictions, terminated
-from publicity.models import ListingGround, Performance
+from publicity.models import BountyNotice, DefaulterEntry, ListingGround, Performance, RestrictionOrder
 
 bp = Blueprint("search", __name__)
 
 SECTION_SIZE = 5  # per list when all four are searched
 PAGE_SIZE = 20  # when one list is searched, page by page
+
+Found = DefaulterEntry | RestrictionOrder | BountyNotice | terminated.TerminatedCase  # an item of one of the lists
 
 
 @dataclass(frozen=True)
@@ -28,14 +31,14 @@ class Section:
     list's own first page, in a one-list view its next page (None at the end)."""
 
     name: str
-    items: list  # type: ignore[type-arg]
+    items: Sequence[Found]
     next_args: dict[str, str] | None
     mode: str = ""
 
 
 def _found(
     form: AllListsSearchForm, name: str, cursor: str | None, before: int | None, limit: int
-) -> tuple[list, str | None, str]:  # type: ignore[type-arg]
+) -> tuple[Sequence[Found], str | None, str]:
     """One page of list ``name``: (items, next cursor, search mode)."""
     q, now, court_id = form.q.data or "", utcnow(), int(form.court.data) if form.court.data else None
     if name == "defaulters":
@@ -45,12 +48,12 @@ def _found(
             year=form.year.data or None,
             performance=Performance(form.status.data) if form.status.data else None,
         )
-        page = defaulters.search(
+        entries = defaulters.search(
             db.session, query=q, filters=filters, cursor=cursor, key=search_key(), now=now, limit=limit
         )
-        return page.items, page.next_cursor, page.mode
+        return entries.items, entries.next_cursor, entries.mode
     if name == "restrictions":
-        page = restrictions.search(
+        orders = restrictions.search(
             db.session,
             query=q,
             filters=restrictions.Filters(court_id=court_id),
@@ -59,10 +62,10 @@ def _found(
             now=now,
             limit=limit,
         )
-        return page.items, page.next_cursor, page.mode
+        return orders.items, orders.next_cursor, orders.mode
     if name == "bounties":
-        page = bounties.search(db.session, query=q, key=search_key(), cursor=cursor, limit=limit, court_id=court_id)
-        return page.items, page.next_cursor, page.mode
+        notices = bounties.search(db.session, query=q, key=search_key(), cursor=cursor, limit=limit, court_id=court_id)
+        return notices.items, notices.next_cursor, notices.mode
     rows, more = terminated.search(db.session, query=q, before_id=before, limit=limit, court_id=court_id)
     return rows, str(more) if more else None, ""
 
