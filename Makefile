@@ -15,12 +15,14 @@ PO     := portal/translations/zh_Hans_CN/LC_MESSAGES/messages.po
 MO     := $(PO:.po=.mo)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-faults test-hostile bench audit lock install install-test install-bench system-deps \
+.PHONY: run test lint format test-faults test-hostile bench audit lock install install-test install-bench system-deps \
         system-test-deps system-bench-deps translations extract-messages clean help
 
 help:
 	@echo "make run          - set up and serve the demo portal at http://$(HOST):$(PORT)"
 	@echo "make test         - set up and run the whole test suite (TEST_DATABASE_URL adds PostgreSQL)"
+	@echo "make lint         - ruff (lint rules and formatting) and mypy; CI runs it before the tests"
+	@echo "make format       - apply ruff's fixes and formatting"
 	@echo "make test-faults  - databases stopped, workers killed, disks filled: prints what survived"
 	@echo "make test-hostile - sqlmap against every public parameter on SQLite and PostgreSQL"
 	@echo "make bench        - every benchmark in bench/, then one table of their figures"
@@ -96,6 +98,16 @@ system-test-deps: system-deps
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	fi
+
+# Lint and types: ruff's rules and formatting, then mypy (settings in pyproject.toml). Fails on any finding.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 test: $(VENV)/.installed-test $(MO) system-test-deps

@@ -1,12 +1,19 @@
-"""Shared fixtures: every database test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
+"""Shared fixtures: every database test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+
+How isolation works (tests/databases.py): each engine's schema is built once per session from the migrations.
+A SQLite test gets a copy of the migrated file; a PostgreSQL test runs in an outer transaction that is rolled
+back at the end (the code's commits become savepoints), unless it is marked ``commits``, when it gets a schema
+emptied for it and real commits. Tests share one app per engine, reset between tests; a test that needs other
+settings builds its own with ``tests.factories.make_app``.
+"""
 
 from __future__ import annotations
 
 import os
-import re
+import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from urllib.parse import quote
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -15,12 +22,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from portal import accounts, create_app
-from portal.config import normalise_database_url
+from portal import accounts, ratelimit, search_cache
 from portal.extensions import db as flask_db
-from portal.models import Account, Role
+from portal.models import Role
 from publicity import courts
-from publicity.models import Base, Court
+from publicity.models import Court
+from tests import databases
+from tests.databases import ENGINES, PG_COMMIT_SCHEMA, PG_SCHEMA, TEST_DATABASE_URL, Template, TestDatabase, pg_url
+from tests.factories import NOW, create_account, make_app
 
 # Cheap hashing keeps the suite fast; the production parameters are argon2-cffi's defaults.
 accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -29,93 +38,176 @@ accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # (MINGJING_FAULTS=1), `make test` leaves them out.
 collect_ignore = [] if os.environ.get("MINGJING_FAULTS") else ["faults"]
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
-PG_SCHEMA = "mingjing_test"
-PASSWORD = "correct-horse-battery"
-NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "commits: the test needs real commits seen by several connections (threads, processes, a served app); "
+        "on PostgreSQL it gets an emptied schema of its own instead of a rolled-back transaction",
+    )
 
 
-def pg_url(schema: str) -> str:
-    """The PostgreSQL test URL confined to ``schema`` (search_path), so tests never touch others' tables."""
-    url = normalise_database_url(TEST_DATABASE_URL)
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-
-
-def reset_pg_schema(schema: str, *, create_tables: bool) -> None:
-    engine = sa.create_engine(normalise_database_url(TEST_DATABASE_URL))
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    if create_tables:
-        scoped = sa.create_engine(pg_url(schema))
-        Base.metadata.create_all(scoped)
-        scoped.dispose()
+# --- Templates: built once per session (per xdist worker) -----------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def _pg_tables() -> Iterator[None]:
-    reset_pg_schema(PG_SCHEMA, create_tables=True)
-    yield
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    return Template("sqlite", sqlite_file=databases.build_sqlite_template(tmp_path_factory.mktemp("template")))
 
 
-@pytest.fixture(params=ENGINES)
-def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
-    """A fresh, empty database with every table, on each engine under test."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/test.sqlite3"
-        engine = sa.create_engine(url)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        yield url
-        return
-    request.getfixturevalue("_pg_tables")
-    url = pg_url(PG_SCHEMA)
-    engine = sa.create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    yield url
+@pytest.fixture(scope="session")
+def _postgresql_template() -> Iterator[Template]:
+    databases.build_pg_schema(PG_SCHEMA)
+    databases.build_pg_schema(PG_COMMIT_SCHEMA)
+    template = Template(
+        "postgresql",
+        pg_engine=sa.create_engine(pg_url(PG_SCHEMA)),
+        commit_engine=sa.create_engine(pg_url(PG_COMMIT_SCHEMA)),
+    )
+    yield template
+    template.pg_engine.dispose()  # type: ignore[union-attr]
+    template.commit_engine.dispose()  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    """The engine under test: every database test runs once on each."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture(scope="session")
+def database_template(request: pytest.FixtureRequest, engine_kind: str) -> Template:
+    """The empty template of the engine under test."""
+    template: Template = request.getfixturevalue(f"_{engine_kind}_template")
+    return template
+
+
+# --- One database per test ------------------------------------------------------------------------------------
+
+
+def _commits(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("commits") is not None
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(database_url)
+def database(request: pytest.FixtureRequest, database_template: Template, tmp_path: Path) -> Iterator[TestDatabase]:
+    """This test's database, isolated from every other test's (see the module docstring)."""
+    template = database_template
+    if "module_data" in request.fixturenames and not _commits(request):
+        # A module's own data (a module_data fixture, loaded once for the module), for the tests that ask for it.
+        template = request.getfixturevalue("module_data")
+    if template.kind == "sqlite":
+        assert template.sqlite_file is not None
+        url = databases.copy_sqlite(template.sqlite_file, tmp_path / "test.sqlite3")
+        yield TestDatabase("sqlite", url, facts=template.facts)
+    elif _commits(request):
+        assert template.commit_engine is not None, "no commits on this module's data"
+        databases.empty_pg_schema(template.commit_engine)
+        yield TestDatabase("postgresql", template.commit_engine.url.render_as_string(hide_password=False))
+    else:
+        assert template.pg_engine is not None
+        with databases.rolled_back(template.pg_engine) as connection:
+            url = template.pg_engine.url.render_as_string(hide_password=False)
+            yield TestDatabase("postgresql", url, connection, facts=template.facts)
+
+
+@pytest.fixture
+def database_url(database: TestDatabase) -> str:
+    """The URL of this test's database, for a test that builds an app with settings of its own."""
+    return database.url
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest, database: TestDatabase) -> Iterator[sa.Engine]:
+    """An engine of its own: connections that see only what others commit. Only for ``commits`` tests."""
+    if database.kind == "postgresql" and not _commits(request):
+        pytest.fail("a test with connections of its own must be marked commits (@pytest.mark.commits)")
+    engine = sa.create_engine(database.url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def session(engine: sa.Engine) -> Iterator[Session]:
+def session(database: TestDatabase) -> Iterator[Session]:
     """A plain SQLAlchemy session for domain tests (no Flask)."""
+    if database.connection is not None:
+        with databases.savepoint_session(database.connection) as session:
+            yield session
+        return
+    engine = sa.create_engine(database.url)
     with Session(engine) as session:
         yield session
+    engine.dispose()
 
 
-def make_app(database_url: str, **overrides: object) -> Flask:
-    config: dict[str, object] = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "SESSION_COOKIE_SECURE": False,
-        "REMEMBER_COOKIE_SECURE": False,
-        "MINGJING_DEMO": False,
-    }
-    config.update(overrides)
-    return create_app(config)
+# --- The app --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SharedApp:
+    """An app kept for the whole session, and what to put back after each test."""
+
+    app: Flask
+    config: dict[str, object]
+    extensions: frozenset[str]
+    sqlite_file: list[Path]  # SQLite: the file its connections open (this test's copy)
+
+    def reset(self) -> None:
+        """Forget what the last test left in the app: settings it changed, counters and caches."""
+        self.app.config.clear()
+        self.app.config.update(self.config)
+        for name in set(self.app.extensions) - self.extensions:
+            del self.app.extensions[name]
+        # Empty counters and answers (the shared apps keep both in memory; Redis is tried by apps of their own).
+        self.app.extensions["mingjing_ratelimit"] = ratelimit.Counter(
+            self.config["RATELIMIT_STORAGE_URI"], self.config["RATELIMIT_KEY_PREFIX"]
+        )
+        search_cache.init_app(self.app)
+
+
+def _shared_app(kind: str) -> SharedApp:
+    if kind == "sqlite":
+        current: list[Path] = []
+        # One app for every SQLite test: its connections open whichever copy the current test has.
+        app = make_app(
+            "sqlite:///shared-app.sqlite3",
+            SQLALCHEMY_ENGINE_OPTIONS={
+                "creator": lambda: sqlite3.connect(current[0], check_same_thread=False),
+                "pool_pre_ping": False,
+            },
+        )
+    else:
+        current = []
+        app = make_app(pg_url(PG_SCHEMA))  # its db.session is bound to each test's outer transaction
+    return SharedApp(app, dict(app.config), frozenset(app.extensions), current)
+
+
+_SHARED: dict[str, SharedApp] = {}
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = make_app(database_url)
-    yield app
-    with app.app_context():
+def app(request: pytest.FixtureRequest, database: TestDatabase) -> Iterator[Flask]:
+    """The app under test, on this test's database. Shared by the tests (rebuilding it costs 0.1-0.25 s); on
+    PostgreSQL a ``commits`` test, or one on a module's own data, gets one of its own."""
+    shared_url = sa.make_url(pg_url(PG_SCHEMA)).render_as_string(hide_password=False) if TEST_DATABASE_URL else ""
+    if database.kind == "postgresql" and (database.connection is None or database.url != shared_url):
+        app = make_app(database.url)
+        yield app
+        with app.app_context():
+            flask_db.session.remove()
+            flask_db.engine.dispose()
+        return
+    shared = _SHARED.get(database.kind) or _SHARED.setdefault(database.kind, _shared_app(database.kind))
+    shared.reset()
+    if database.kind == "sqlite":
+        shared.sqlite_file[:] = [Path(sa.make_url(database.url).database or "")]
+        shared.app.config["SQLALCHEMY_DATABASE_URI"] = database.url  # what its connections open, for the test to read
+    yield shared.app
+    with shared.app.app_context():
         flask_db.session.remove()
-        flask_db.engine.dispose()
+        if database.kind == "sqlite":
+            flask_db.engine.dispose()  # the next test opens another file
 
 
 @pytest.fixture
@@ -142,46 +234,7 @@ def court(app: Flask) -> Court:
         return court
 
 
-def create_account(app: Flask, username: str, role: Role, *, password: str = PASSWORD, active: bool = True) -> int:
-    """Create an account of ``role`` (in the first court) and return its id."""
-    with app.app_context():
-        court = flask_db.session.scalar(sa.select(Court).limit(1))
-        account = accounts.create_account(
-            flask_db.session,
-            username=username,
-            display_name=f"测试{username}",
-            role=role,
-            password=password,
-            court=court,
-            actor="test",
-            now=NOW,
-        )
-        account.active = active
-        flask_db.session.commit()
-        return account.id
-
-
 @pytest.fixture
 def accounts_by_role(app: Flask, court: Court) -> dict[Role, int]:
     """One account per role, named after the role."""
     return {role: create_account(app, role.value, role) for role in Role}
-
-
-def login(client: FlaskClient, username: str, password: str = PASSWORD) -> object:
-    return client.post("/login", data={"username": username, "password": password})
-
-
-def account_row(app: Flask, username: str) -> Account:
-    with app.app_context():
-        account = flask_db.session.scalar(sa.select(Account).where(Account.username == username))
-        flask_db.session.expunge(account)
-        return account
-
-
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no CSRF token in the page"
-    return match.group(1) or match.group(2)

@@ -10,15 +10,16 @@ from flask_migrate import upgrade
 
 from portal.extensions import db
 from publicity.models import Base
-from tests.conftest import ENGINES, make_app, pg_url, reset_pg_schema
+from tests.databases import ENGINES, WORKER, pg_url, reset_pg_schema
+from tests.factories import make_app
 
 
 @pytest.fixture(params=ENGINES)
 def empty_database(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/migrated.sqlite3"
-    reset_pg_schema("mingjing_migrations", create_tables=False)
-    return pg_url("mingjing_migrations")
+    reset_pg_schema(f"mingjing_migrations_{WORKER}", create_tables=False)
+    return pg_url(f"mingjing_migrations_{WORKER}")
 
 
 def test_upgrade_to_head_matches_the_models(empty_database: str) -> None:

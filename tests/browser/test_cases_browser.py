@@ -22,18 +22,10 @@ from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity import cases, lookup
 from publicity.models import CaseNode, Court, EnforcementCase, NodeType, PartyKind, PartySide, SearchTarget
-from tests.browser.conftest import (
-    assert_accessible,
-    flashes,
-    heading,
-    login,
-    open_context,
-    path_is,
-    wait_for_htmx,
-)
-from tests.conftest import make_app
+from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
+from tests.factories import make_app
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
 # What the clerk types (half-width parentheses) and what the portal stores and shows (full-width).
 TYPED_NUMBER = "(2026)鲁1427执88号"

@@ -26,10 +26,9 @@ from portal.database import utcnow
 from portal.extensions import db as flask_db
 from publicity import stats
 from publicity.models import Court
-from tests.browser.conftest import assert_accessible, heading, login, open_context, path_is, wait_for_htmx
-from tests.browser.test_public_lists_browser import follow
+from tests.browser.helpers import assert_accessible, follow, heading, login, open_context, path_is, wait_for_htmx
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
 # Enough cases for every closure mode and both years the demo spans (it files over the last 400 days);
 # no defaulter entries, they play no part here and cost time.

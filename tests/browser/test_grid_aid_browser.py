@@ -45,12 +45,10 @@ from publicity.models import (
     PartySide,
     RestrictedItem,
 )
-from tests.browser.conftest import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
-from tests.conftest import PASSWORD
-from tests.portal.test_aid_views import minimal_pdf
-from tests.portal.test_grid_views import tiny_png
+from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
+from tests.factories import PASSWORD, minimal_pdf, tiny_png
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
 COURT_TIME = ZoneInfo("Asia/Shanghai")
 CASE_NUMBER = "（2026）鲁1427执21号"

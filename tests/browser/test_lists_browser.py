@@ -11,52 +11,43 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlparse
+from datetime import datetime
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity import defaulters, workdays
-from publicity.defaulters import EntryData
-from publicity.models import Court, ListingGround, PartyKind
-from publicity.names import id_check_digit
-from tests.browser.conftest import (
+from publicity.models import Court, PartyKind
+from tests.browser.helpers import (
+    COURT_NAME,
+    NO_MATCH,
+    SEARCH_LABEL,
     assert_accessible,
+    case_number,
+    entry_data,
     flashes,
     heading,
+    id_number,
+    list_entries,
     login,
+    masked,
     open_context,
     path_is,
+    result_names,
+    results,
+    type_search,
     wait_for_htmx,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
-SEARCH_LABEL = "姓名/名称、拼音、案号或证件号码"
-NO_MATCH = "没有符合条件的在列信息"
 # A full ID number or credit code is searched only together with the name; alone it gets this hint.
 NAME_TOO = re.compile(r"证件号码查询时.{0,3}请同时输入姓名")
-COURT_NAME = "夏津县人民法院"  # the `court` fixture
 COMPANY = "山东某环保有限公司"
 COMPANY_CODE = "91371427MA3C0000X8"
-
-
-def id_number(birth: str, serial: str) -> str:
-    """A resident ID number of 夏津县 (371427) with a correct check digit; ``birth`` is YYYYMMDD."""
-    first17 = f"371427{birth}{serial}"
-    return first17 + id_check_digit(first17)
-
-
-def masked(number: str) -> str:
-    return f"{number[:10]}****{number[-4:]}"
-
-
-def case_number(serial: int) -> str:
-    return f"（2026）鲁1427执{serial}号"
 
 
 # name → (ID number or credit code, case serial, kind)
@@ -70,40 +61,6 @@ ENTRIES: dict[str, tuple[str, int, PartyKind]] = {
     "王五": (id_number("19751111", "246"), 307, PartyKind.PERSON),
     "孙六": (id_number("19660202", "135"), 308, PartyKind.PERSON),
 }
-
-
-def entry_data(name: str, number: str, serial: int, kind: PartyKind = PartyKind.PERSON) -> EntryData:
-    person = kind == PartyKind.PERSON
-    return EntryData(
-        kind=kind,
-        name=name,
-        id_number=number,
-        case_number=case_number(serial),
-        basis_number=f"（2025）鲁1427民初{serial}号",
-        basis_issuer=COURT_NAME,
-        obligation="支付货款及利息",
-        circumstance="有履行能力而拒不履行生效法律文书确定义务",
-        ground=ListingGround.ABLE_BUT_REFUSES,
-        filed_on=datetime.now(UTC).date() - timedelta(days=60),
-        unperformed_fen=1_234_567,
-        sex="male" if person else "",
-        legal_representative="" if person else "赵某某",
-    )
-
-
-def list_entries(app: Flask, court_id: int, items: list[EntryData]) -> list[int]:
-    """List the entries now (no grace period), so they are public at once; return their ids."""
-    now = datetime.now(UTC)
-    with app.app_context():
-        court = flask_db.session.get(Court, court_id)
-        ids = [
-            defaulters.list_defaulter(
-                flask_db.session, court=court, data=item, key=app.config["SECRET_KEY"].encode(), actor="test", now=now
-            ).id
-            for item in items
-        ]
-        flask_db.session.commit()
-    return ids
 
 
 @pytest.fixture
@@ -120,40 +77,6 @@ def nojs_context(browser: Browser, live_server: str) -> Iterator[BrowserContext]
     context = open_context(browser, live_server, java_script_enabled=False)
     yield context
     context.close()
-
-
-def results(page: Page):
-    return page.locator("#results")
-
-
-def result_names(page: Page):
-    return page.locator("#results ol.entries > li strong")
-
-
-def is_search_response(text: str):  # type: ignore[no-untyped-def]
-    """Matches the htmx response to the active search for exactly ``text``."""
-
-    def match(response: Response) -> bool:
-        url = urlparse(response.url)
-        return (
-            url.path == "/lists/defaulters"
-            and response.request.method == "GET"
-            and response.request.headers.get("hx-request") == "true"
-            and parse_qs(url.query).get("q") == [text]
-        )
-
-    return match
-
-
-def type_search(page: Page, text: str) -> None:
-    """Type into the search box (no button press) and wait for the active search's answer."""
-    box = page.get_by_label(SEARCH_LABEL, exact=True)
-    with page.expect_response(is_search_response(text)) as answer:
-        box.fill("")
-        box.press_sequentially(text)
-    assert answer.value.status == 200, answer.value.url
-    wait_for_htmx(page)
-    expect(page).to_have_url(re.compile(r"/lists/defaulters\?(.*&)?q="))  # hx-push-url: the search is linkable
 
 
 def test_visitor_searches_and_removed_entry_disappears(

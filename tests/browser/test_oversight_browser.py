@@ -29,10 +29,10 @@ from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity import cases
 from publicity.models import Channel, Court, Officer, OfficerKind, OutboxMessage, PartyKind, PartySide
-from tests.browser.conftest import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
-from tests.conftest import PASSWORD
+from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
+from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
 COURT_TIME = ZoneInfo("Asia/Shanghai")
 CASE_NUMBER = "（2026）鲁1427执1号"

@@ -12,18 +12,10 @@ from playwright.sync_api import Page, expect
 from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity.models import AuditRecord, Court
-from tests.browser.conftest import (
-    assert_accessible,
-    login,
-    logout,
-    open_login,
-    path_is,
-    submit_login,
-    wait_for_htmx,
-)
-from tests.conftest import create_account
+from tests.browser.helpers import assert_accessible, login, logout, open_login, path_is, submit_login, wait_for_htmx
+from tests.factories import create_account
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
 # Where /home sends each role, and the heading the visitor sees there.
 ROLE_HOMES = {

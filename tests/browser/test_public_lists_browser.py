@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
 from portal import accounts
 from portal.extensions import db as flask_db
@@ -39,31 +39,30 @@ from publicity.models import (
     RestrictedItem,
     RewardKind,
 )
-from tests.browser.conftest import (
-    assert_accessible,
-    flashes,
-    heading,
-    login,
-    open_context,
-    path_is,
-    wait_for_htmx,
-)
-from tests.browser.test_lists_browser import (
+from tests.browser.helpers import (
     COURT_NAME,
     NO_MATCH,
+    answer_to,
+    assert_accessible,
     case_number,
     entry_data,
+    flashes,
+    follow,
+    heading,
     id_number,
     list_entries,
+    login,
     masked,
+    open_context,
+    path_is,
     result_names,
     results,
     type_search,
+    wait_for_htmx,
 )
-from tests.conftest import PASSWORD
-from tests.publicity.test_cases import terminate
+from tests.factories import PASSWORD, terminate
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 GONE = "该信息已不再公开"
@@ -94,21 +93,6 @@ def judge_context(browser: Browser, live_server: str) -> Iterator[BrowserContext
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
-
-
-def answer_to(method: str, path: str) -> Callable[[Response], bool]:
-    """Matches the server's answer to a ``method`` request for ``path`` (with any query string)."""
-    return lambda response: response.request.method == method and urlparse(response.url).path == path
-
-
-def follow(page: Page, link: Locator, path: str) -> None:
-    """Click a (boosted) link and wait for the page it opens (at ``path``, with any query string or
-    fragment) and for htmx to settle."""
-    with page.expect_response(answer_to("GET", path)) as answer:
-        link.click()
-    assert answer.value.status == 200, answer.value.url
-    expect(page).to_have_url(re.compile(r"^https?://[^/]+" + re.escape(path) + r"(\?[^#]*)?(#.*)?$"))
-    wait_for_htmx(page)
 
 
 def submit(page: Page, button: str, path: str) -> Response:

@@ -60,7 +60,7 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
-from tests.conftest import make_app
+from tests.factories import make_app
 from tests.faults import kill_helpers as kh
 from tests.faults.report import record
 

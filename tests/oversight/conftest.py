@@ -7,8 +7,7 @@ from sqlalchemy.orm import Session
 
 from oversight.models import Overseer, OverseerKind
 from publicity.models import Court, EnforcementCase, Officer
-from tests.oversight.helpers import make_overseer
-from tests.publicity.test_cases import file, make_court, make_judge
+from tests.factories import file, make_court, make_judge, make_overseer
 
 
 @pytest.fixture

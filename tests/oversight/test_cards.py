@@ -13,9 +13,19 @@ from oversight import cards, errors, invitations, onsite
 from oversight.cards import CardData
 from oversight.models import CardAnswer, CardStatus, EvaluationCard, OnsiteAction, OnsiteMeasure, Overseer, Rating
 from publicity.models import Court, EnforcementCase, Officer
-from tests.conftest import NOW
-from tests.oversight.helpers import assert_trail_intact, audited, invite, outbox, recipients, supervise
-from tests.publicity.test_cases import DAY, count, file, make_judge
+from tests.factories import (
+    DAY,
+    NOW,
+    assert_trail_intact,
+    audited,
+    count,
+    file,
+    invite,
+    make_judge,
+    outbox,
+    recipients,
+    supervise,
+)
 
 SATISFIED = {name: Rating.SATISFIED for name in cards.RATED}
 MIXED = {
@@ -181,6 +191,7 @@ def test_a_submitted_card_cannot_be_changed(session: Session, supervised: Enforc
     assert len(audited(session, "card.submit")) == 1
 
 
+@pytest.mark.commits
 def test_a_stale_draft_page_cannot_change_a_submitted_card(
     engine: sa.Engine, session: Session, supervised: EnforcementCase, deputy: Overseer
 ) -> None:
@@ -334,6 +345,7 @@ def test_a_second_answer_in_the_same_transaction_is_refused(
         cards.answer(session, card=card, judge=judge, text="第二次回复", now=NOW + 3 * DAY)
 
 
+@pytest.mark.commits
 def test_a_second_answer_from_a_stale_page_is_refused(
     engine: sa.Engine, session: Session, supervised: EnforcementCase, deputy: Overseer, judge: Officer
 ) -> None:

@@ -12,18 +12,21 @@ from sqlalchemy.orm import Session
 from oversight import errors, invitations
 from oversight.models import Invitation, InvitationStatus, Overseer
 from publicity.models import AuditRecord, Court, EnforcementCase, Officer
-from tests.conftest import NOW
-from tests.oversight.helpers import (
+from tests.factories import (
+    DAY,
     LINK,
+    NOW,
     assert_trail_intact,
     audited,
+    count,
+    file,
     invite,
+    make_court,
     make_overseer,
     outbox,
     recipients,
     supervise,
 )
-from tests.publicity.test_cases import DAY, count, file, make_court
 
 SECOND = timedelta(seconds=1)
 
@@ -225,6 +228,7 @@ def test_a_second_answer_is_refused(session: Session, case: EnforcementCase, dep
     assert sent.invitation.responded_at == NOW + DAY and sent.invitation.decline_reason == ""
 
 
+@pytest.mark.commits
 def test_an_answer_from_a_stale_page_loses_to_the_first(
     engine: sa.Engine, session: Session, case: EnforcementCase, deputy: Overseer
 ) -> None:

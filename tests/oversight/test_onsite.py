@@ -11,9 +11,7 @@ from sqlalchemy.orm import Session
 from oversight import errors, invitations, onsite
 from oversight.models import Attendance, AttendanceResponse, OnsiteAction, OnsiteMeasure, Overseer
 from publicity.models import Court, EnforcementCase, Officer
-from tests.conftest import NOW
-from tests.oversight.helpers import assert_trail_intact, audited, invite, outbox, recipients, supervise
-from tests.publicity.test_cases import DAY, count, file
+from tests.factories import DAY, NOW, assert_trail_intact, audited, count, file, invite, outbox, recipients, supervise
 
 HOUR = timedelta(hours=1)
 AT = NOW + 3 * DAY  # when the action in these tests takes place

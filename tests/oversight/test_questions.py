@@ -11,9 +11,19 @@ from sqlalchemy.orm import Session
 from oversight import errors, questions
 from oversight.models import Overseer, PartyTalk, Question
 from publicity.models import Court, EnforcementCase, Officer
-from tests.conftest import NOW
-from tests.oversight.helpers import assert_trail_intact, audited, invite, outbox, recipients, supervise
-from tests.publicity.test_cases import DAY, count, file, make_judge
+from tests.factories import (
+    DAY,
+    NOW,
+    assert_trail_intact,
+    audited,
+    count,
+    file,
+    invite,
+    make_judge,
+    outbox,
+    recipients,
+    supervise,
+)
 
 
 @pytest.fixture

@@ -12,9 +12,21 @@ from oversight import errors, invitations, reports
 from oversight.models import Acknowledgement, ClosureReport, Overseer
 from publicity import funds
 from publicity.models import ClosureMode, Court, EnforcementCase, FundDirection, NodeType, Officer, SearchTarget
-from tests.conftest import NOW
-from tests.oversight.helpers import assert_trail_intact, audited, invite, outbox, recipients, supervise
-from tests.publicity.test_cases import DAY, count, file, make_judge, node, terminate
+from tests.factories import (
+    DAY,
+    NOW,
+    assert_trail_intact,
+    audited,
+    count,
+    file,
+    invite,
+    make_judge,
+    node,
+    outbox,
+    recipients,
+    supervise,
+    terminate,
+)
 
 CLOSED_AT = NOW + 40 * DAY
 

@@ -11,9 +11,7 @@ from oversight import cards, invitations, onsite, questions, reports, stats
 from oversight.cards import CardData
 from oversight.models import ClosureReport, EvaluationCard, OnsiteAction, OnsiteMeasure, Overseer, Rating
 from publicity.models import ClosureMode, Court, EnforcementCase, NodeType, Officer
-from tests.conftest import NOW
-from tests.oversight.helpers import invite, make_overseer, supervise
-from tests.publicity.test_cases import DAY, file, make_court, make_judge, node
+from tests.factories import DAY, NOW, file, invite, make_court, make_judge, make_overseer, node, supervise
 
 HOUR = timedelta(hours=1)
 S, B, U = Rating.SATISFIED, Rating.BASICALLY_SATISFIED, Rating.UNSATISFIED

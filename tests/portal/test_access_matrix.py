@@ -6,7 +6,7 @@ from flask import Flask
 
 from portal import access
 from portal.models import Role
-from tests.conftest import create_account, login
+from tests.factories import create_account, login
 
 ALL = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.JUDGE, Role.CLERK})

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from portal import accounts
 from portal.models import Role
 from publicity import audit, courts
-from tests.conftest import NOW, PASSWORD
+from tests.factories import NOW, PASSWORD
 
 POLICY = accounts.LoginPolicy(account_failures=5, ip_failures=20, lock=timedelta(minutes=15))
 
@@ -132,6 +132,7 @@ def test_duplicate_usernames_are_refused(session: Session, judge: accounts.Accou
         )
 
 
+@pytest.mark.commits
 def test_parallel_guesses_cannot_outrun_the_lock(engine, judge: accounts.Account) -> None:  # type: ignore[no-untyped-def]
     """Ten guesses at once: at most five are checked against the password, the rest are locked out."""
     import threading

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Account, Role
 from publicity.models import Officer
-from tests.conftest import PASSWORD, account_row, login
+from tests.factories import PASSWORD, account_row, login
 
 NEW = {
     "username": "zhangsan",

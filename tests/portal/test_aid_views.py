@@ -27,31 +27,12 @@ from publicity.models import (
     NodeType,
     OutboxMessage,
 )
-from tests.conftest import NOW, PASSWORD, csrf_token_from, login, make_app
-from tests.portal.test_lookup import APPLICANT_PHONE, filed, look_up  # noqa: F401 - ``filed`` is a fixture
+from tests.factories import LOOKUP_APPLICANT_PHONE as APPLICANT_PHONE
+from tests.factories import NOW, PASSWORD, csrf_token_from, login, look_up, make_app, make_lookup_case, minimal_pdf
 
 World = dict[str, object]  # the fixture below: case number, query codes, case id
 
 HOUSEHOLD = "本人独自抚养两个孩子，无固定收入，被执行人至今未支付抚养费。"
-
-
-def minimal_pdf() -> bytes:
-    """A real one-page PDF (header, catalogue, pages, page, cross-reference table, trailer)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 PDF = minimal_pdf()
@@ -74,7 +55,13 @@ def label_in(app: Flask, table: str, value: object) -> str:
 
 
 @pytest.fixture
-def world(app: Flask, filed: World) -> World:  # noqa: F811 - the imported fixture
+def filed(app: Flask, court) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A filed case with one node carrying an internal note, and the applicant's query code."""
+    return make_lookup_case(app, court)
+
+
+@pytest.fixture
+def world(app: Flask, filed: World) -> World:
     """The filed case of 鲁1427 (applicant 王某军, respondent 李某, both with a query code), a clerk of that court
     and a clerk of another court."""
     with app.app_context():

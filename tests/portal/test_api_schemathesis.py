@@ -25,8 +25,8 @@ from schemathesis.checks import (  # the OpenAPI checks are looked up by name in
 
 from portal.extensions import db as flask_db
 from publicity.models import BountyNotice, DefaulterEntry, EnforcementCase, PartyKind, RestrictionOrder
-from tests.conftest import make_app
-from tests.portal.test_privacy_scan import relaxed_app, seed_public_demo
+from tests.databases import Template, seeded_template
+from tests.factories import dispose, make_app, relaxed_app, seed_public_demo
 
 RESPONSE_CHECKS = [
     not_a_server_error,
@@ -49,10 +49,26 @@ def app(database_url: str) -> Iterator[Flask]:  # overrides tests/conftest.py: s
         flask_db.engine.dispose()
 
 
+def _seed(url: str) -> list[tuple[str, str]]:
+    app = relaxed_app(url)
+    printed = seed_public_demo(app, cases=40, defaulters=120).printed_cases
+    dispose(app)
+    return printed
+
+
+@pytest.fixture(scope="module")
+def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+    """A small demo court (cases, defaulter entries, orders, notices), so that lists are not empty: loaded once for
+    the module, each test on a copy of it."""
+    with seeded_template(engine_kind, database_template, "api_schemathesis", _seed) as template:
+        yield template
+
+
 @pytest.fixture
-def printed_cases(app: Flask) -> list[tuple[str, str]]:
-    """A small demo court (cases, defaulter entries, orders, notices), so that lists are not empty."""
-    return seed_public_demo(app, cases=40, defaulters=120).printed_cases
+def printed_cases(app: Flask, module_data: Template) -> list[tuple[str, str]]:
+    """The seeded cases' numbers and query codes."""
+    facts: list[tuple[str, str]] = module_data.facts
+    return facts
 
 
 # The document as the portal serves it, fetched while collecting from an app of its own (serving it touches no

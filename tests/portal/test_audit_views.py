@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Role
 from publicity import audit
-from tests.conftest import NOW, login
+from tests.factories import NOW, login
 
 HX = {"HX-Request": "true"}
 

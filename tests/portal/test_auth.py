@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.models import Role
-from tests.conftest import PASSWORD, create_account, csrf_token_from, login, make_app
+from tests.factories import PASSWORD, create_account, csrf_token_from, login, make_app
 
 ROLE_HOMES = {
     Role.ADMIN: "/admin/",
@@ -113,7 +113,7 @@ def test_csrf_is_enforced_end_to_end(database_url: str) -> None:
     with app.app_context():
         from portal.extensions import db
         from publicity import courts
-        from tests.conftest import NOW
+        from tests.factories import NOW
 
         courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)
         db.session.commit()

@@ -36,8 +36,8 @@ from publicity.models import (
     Officer,
     Party,
 )
-from tests.conftest import ENGINES, NOW, TEST_DATABASE_URL, make_app
-from tests.publicity.test_cases import DAY, file, make_court, make_judge, node
+from tests.databases import ENGINES, TEST_DATABASE_URL
+from tests.factories import DAY, NOW, file, make_app, make_court, make_judge, node
 
 # PostgreSQL layouts, (source schema, target schema) named by search_path; None: the whole
 # database in its default schema (public). The last one restores into a schema of another name.

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import jsonschema
@@ -16,10 +15,8 @@ from flask.testing import FlaskClient
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from portal import accounts
 from portal.extensions import db
-from portal.models import Role
-from publicity import bounties, cases, courts, funds
+from publicity import bounties, funds
 from publicity.models import (
     AuditRecord,
     BountyClue,
@@ -29,126 +26,34 @@ from publicity.models import (
     Court,
     EnforcementCase,
     FundDirection,
-    Officer,
-    OfficerKind,
-    PartyKind,
-    PartySide,
     RewardKind,
     RewardPayment,
     ThrottleEvent,
 )
-from tests.conftest import PASSWORD, csrf_token_from, login, make_app
+from tests.factories import BOUNTY_APPLICANT_PHONE as APPLICANT_PHONE
+from tests.factories import BOUNTY_RESPONDENT_ID as RESPONDENT_ID
+from tests.factories import BOUNTY_RESPONDENT_MASKED as RESPONDENT_MASKED
+from tests.factories import (
+    World,
+    csrf_token_from,
+    file_case,
+    login,
+    make_app,
+    make_bounty_world,
+    now,
+    publish,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-RESPONDENT_ID = "371427198203151232"
-RESPONDENT_MASKED = "3714271982****1232"
-APPLICANT_PHONE = "13800000001"
 INFORMANT = ("刘晓明", "13912345678", "liu@example.com")
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-
-
-@dataclass(frozen=True)
-class World:
-    court_id: int
-    case_id: int
-    notice_id: int  # published, on the case of the judge ``judge``
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def add_account(username: str, role: Role, court: Court, officer_id: int | None = None) -> None:
-    accounts.create_account(
-        db.session,
-        username=username,
-        display_name=f"测试{username}",
-        role=role,
-        password=PASSWORD,
-        court=court,
-        officer_id=officer_id,
-        actor="test",
-        now=now(),
-    )
-
-
-def file_case(court: Court, serial: int, judge_id: int | None, *, filed_at: datetime) -> EnforcementCase:
-    judge = db.session.get(Officer, judge_id) if judge_id else None
-    return cases.file_case(
-        db.session,
-        court=court,
-        number=f"（2026）{court.code}执{serial}号",
-        basis_issuer="夏津县人民法院",
-        basis_number="（2025）鲁1427民初9号",
-        amount_applied_fen=500_000_00,
-        filed_at=filed_at,
-        judge=judge,
-        actor="test",
-        now=filed_at,
-        parties=[
-            cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="孙申请", phone=APPLICANT_PHONE),
-            cases.PartyData(
-                side=PartySide.RESPONDENT,
-                kind=PartyKind.PERSON,
-                name="张三",
-                sex="male",
-                id_number=RESPONDENT_ID,
-                phone="13800000002",
-                address="夏津县银城街道1号",
-            ),
-        ],
-    )
-
-
-def publish(app: Flask, case: EnforcementCase, *, reward_kind: RewardKind = RewardKind.FIXED) -> BountyNotice:
-    applicant = next(p for p in case.parties if p.side == PartySide.APPLICANT)
-    respondent = next(p for p in case.parties if p.side == PartySide.RESPONDENT)
-    reward = (
-        {"reward_fen": 20_000_00}
-        if reward_kind == RewardKind.FIXED
-        else {"reward_basis_points": 750, "reward_cap_fen": 30_000_00}
-    )
-    notice = bounties.apply(
-        db.session,
-        case=case,
-        applicant=applicant,
-        respondent=respondent,
-        reward_kind=reward_kind,
-        conditions="提供被执行人下落或财产线索，经查证属实并执行到位的，给付悬赏金。",
-        key=app.config["SECRET_KEY"].encode(),
-        actor="test",
-        now=now() - timedelta(days=3),
-        **reward,
-    )  # type: ignore[arg-type]
-    return bounties.decide(
-        db.session, notice=notice, grant=True, reasons="", actor="test", now=now() - timedelta(days=2)
-    )
 
 
 @pytest.fixture
 def world(app: Flask, court: Court) -> World:
     """The judge in charge 王法官 (account ``judge``), another judge, a clerk, an overseer and, in another
     court, a clerk; a case of 王法官's with a published fixed-sum notice."""
-    with app.app_context():
-        home = db.session.get(Court, court.id)
-        judge = courts.add_officer(db.session, court=home, name="王法官", kind=OfficerKind.JUDGE, actor="t", now=now())
-        other = courts.add_officer(db.session, court=home, name="赵法官", kind=OfficerKind.JUDGE, actor="t", now=now())
-        clerk = courts.add_officer(db.session, court=home, name="钱书记", kind=OfficerKind.CLERK, actor="t", now=now())
-        add_account("judge", Role.JUDGE, home, judge.id)
-        add_account("judge2", Role.JUDGE, home, other.id)
-        add_account("clerk", Role.CLERK, home, clerk.id)
-        add_account("overseer", Role.OVERSEER, home)
-        far = courts.add_court(
-            db.session, code="鲁1401", name="德州市中级人民法院", province="山东省", actor="t", now=now()
-        )
-        far_clerk = courts.add_officer(
-            db.session, court=far, name="孙书记", kind=OfficerKind.CLERK, actor="t", now=now()
-        )
-        add_account("farclerk", Role.CLERK, far, far_clerk.id)
-        case = file_case(home, 1, judge.id, filed_at=now() - timedelta(days=40))
-        notice = publish(app, case)
-        db.session.commit()
-        return World(court.id, case.id, notice.id)
+    return make_bounty_world(app, court)
 
 
 def staff(app: Flask, username: str) -> FlaskClient:

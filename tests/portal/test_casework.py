@@ -29,7 +29,7 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
-from tests.conftest import NOW, PASSWORD, login
+from tests.factories import NOW, PASSWORD, login
 
 HX = {"HX-Request": "true"}
 CODE_RE = re.compile(r'<span class="code">([A-Z0-9]{10})</span>')

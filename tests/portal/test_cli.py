@@ -11,7 +11,7 @@ from flask import Flask
 from portal.extensions import db
 from portal.models import Account
 from publicity.models import AuditRecord
-from tests.conftest import make_app
+from tests.factories import make_app
 
 LINE = re.compile(
     r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员) (admin|judge|clerk|deputy|cppcc|liaison) / (\S{10,})$"

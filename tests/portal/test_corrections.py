@@ -13,12 +13,9 @@ from portal.extensions import db
 from portal.models import Role
 from publicity import defaulters
 from publicity.models import CorrectionRequest, Court, DefaulterEntry, ListingGround, OutboxMessage, PartyKind
-from publicity.names import id_check_digit
-from tests.conftest import NOW, login
+from tests.factories import NOW, ZHANG_ID, login
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-BODY = "37142719820315123"
-ZHANG_ID = BODY + id_check_digit(BODY)
 
 
 @pytest.fixture

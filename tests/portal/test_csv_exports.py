@@ -5,15 +5,22 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from flask import Flask
 
 from portal.extensions import db
 from publicity import bounties
 from publicity.models import BountyNotice, Court
-from tests.conftest import NOW
-from tests.portal.test_bounties_views import RESPONDENT_ID, RESPONDENT_MASKED, World, world  # noqa: F401
-from tests.portal.test_terminated import terminated_case
-from tests.publicity.test_cases import RESPONDENT
+from tests.factories import BOUNTY_RESPONDENT_ID as RESPONDENT_ID
+from tests.factories import BOUNTY_RESPONDENT_MASKED as RESPONDENT_MASKED
+from tests.factories import NOW, RESPONDENT, World, make_bounty_world, terminated_case
+
+
+@pytest.fixture
+def world(app: Flask, court: Court) -> World:
+    """The judge in charge 王法官 (account ``judge``), another judge, a clerk, an overseer and, in another
+    court, a clerk; a case of 王法官's with a published fixed-sum notice."""
+    return make_bounty_world(app, court)
 
 
 def rows(app: Flask, url: str) -> list[list[str]]:

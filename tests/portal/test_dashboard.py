@@ -29,8 +29,7 @@ from publicity.models import (
     PartySide,
     StatsSnapshot,
 )
-from tests.conftest import create_account, login
-from tests.portal.test_lookup import check
+from tests.factories import check, create_account, login
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year  # the court's year: the dashboard's default
 

@@ -39,12 +39,13 @@ from publicity.models import (
     Party,
     PartySide,
 )
-from tests.conftest import login, make_app
+from tests.databases import Template, seeded_template
+from tests.factories import dispose, login, make_app, seed_demo
 
 LOGIN = re.compile(r"^\S+ (admin|judge|clerk|deputy|cppcc|liaison) / (\S+)$", re.MULTILINE)
 PRINTED = re.compile(r"^(（\d{4}）鲁1427执\d+号) 查询码 ", re.MULTILINE)
 # Enough cases for every story of the grid demo; no defaulter entries (they play no part here).
-ARGS = ["seed-demo", "--cases", "80", "--defaulters", "0"]
+ARGS = ["--cases", "80", "--defaulters", "0"]
 GRID_MESSAGES = ("grid_push", "grid_task", "aid_decided", "aid_paid")
 
 
@@ -55,15 +56,19 @@ class Demo:
     printed: set[str]
 
 
+@pytest.fixture(scope="module")
+def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+    """The demo data, loaded once for this module's tests (each still gets its own copy)."""
+    with seeded_template(engine_kind, database_template, "demo_grid", lambda url: seed_demo(url, *ARGS)) as template:
+        yield template
+
+
 @pytest.fixture
-def demo(database_url: str) -> Iterator[Demo]:
+def demo(database_url: str, module_data: Template) -> Iterator[Demo]:
     app = make_app(database_url, MINGJING_DEMO=True)
-    result = app.test_cli_runner().invoke(args=ARGS)
-    assert result.exit_code == 0, result.output
-    yield Demo(app, dict(LOGIN.findall(result.output)), set(PRINTED.findall(result.output)))
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    printed = module_data.facts
+    yield Demo(app, dict(LOGIN.findall(printed)), set(PRINTED.findall(printed)))
+    dispose(app)
 
 
 def _demo_liaison() -> Liaison:

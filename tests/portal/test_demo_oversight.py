@@ -18,11 +18,12 @@ from portal.extensions import db
 from portal.models import Account
 from publicity import audit
 from publicity.models import EnforcementCase, OutboxMessage, OutboxStatus
-from tests.conftest import login, make_app
+from tests.databases import Template, seeded_template
+from tests.factories import dispose, login, make_app, seed_demo
 
 LOGIN = re.compile(r"^\S+ (admin|judge|clerk|deputy|cppcc|liaison) / (\S+)$", re.MULTILINE)
 # Enough cases for every story of the oversight demo; no defaulter entries (they play no part here).
-ARGS = ["seed-demo", "--cases", "80", "--defaulters", "0"]
+ARGS = ["--cases", "80", "--defaulters", "0"]
 
 
 @dataclass
@@ -31,15 +32,20 @@ class Demo:
     passwords: dict[str, str]
 
 
+@pytest.fixture(scope="module")
+def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+    """The demo data, loaded once for this module's tests (each still gets its own copy)."""
+    with seeded_template(
+        engine_kind, database_template, "demo_oversight", lambda url: seed_demo(url, *ARGS)
+    ) as template:
+        yield template
+
+
 @pytest.fixture
-def demo(database_url: str) -> Iterator[Demo]:
+def demo(database_url: str, module_data: Template) -> Iterator[Demo]:
     app = make_app(database_url, MINGJING_DEMO=True)
-    result = app.test_cli_runner().invoke(args=ARGS)
-    assert result.exit_code == 0, result.output
-    yield Demo(app, dict(LOGIN.findall(result.output)))
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield Demo(app, dict(LOGIN.findall(module_data.facts)))
+    dispose(app)
 
 
 def _overseer_of(username: str) -> Overseer:

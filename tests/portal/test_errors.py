@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from portal import access
 from portal.extensions import db
 from publicity.models import Base
-from tests.conftest import make_app
+from tests.factories import make_app
 
 
 def test_404_is_a_chinese_page(client: FlaskClient) -> None:
@@ -114,8 +114,10 @@ def test_a_database_host_that_never_answers_gives_503_within_the_connect_timeout
     assert elapsed < 5, f"waited {elapsed:.1f} s for a silent database"
 
 
-def test_a_full_disk_says_nothing_was_saved(app: Flask) -> None:
+def test_a_full_disk_says_nothing_was_saved(database_url: str) -> None:
     import sqlite3
+
+    app = make_app(database_url)  # of its own: the test adds a route
 
     @app.post("/write-on-a-full-disk")
     @access.public

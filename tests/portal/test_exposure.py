@@ -24,7 +24,7 @@ from publicity.models import (
 )
 from publicity.names import id_check_digit, mask_number
 from publicity.workdays import Calendar
-from tests.conftest import NOW, create_account, login
+from tests.factories import NOW, create_account, login
 
 BODY = "37142719820315123"
 ZHANG_ID = BODY + id_check_digit(BODY)

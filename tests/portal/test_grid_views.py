@@ -4,8 +4,6 @@ only the grid's liaisons, judges ask for help, liaisons accept and report, repor
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -34,7 +32,7 @@ from publicity.models import (
     PartySide,
     RestrictedItem,
 )
-from tests.conftest import PASSWORD, csrf_token_from, login, make_app
+from tests.factories import PASSWORD, csrf_token_from, login, make_app, tiny_png
 
 ZONE = ZoneInfo("Asia/Shanghai")
 RESPONDENT_ID = "371427197001011237"
@@ -42,20 +40,6 @@ APPLICANT_ID = "371427198203151232"
 ADDRESS = "夏津县南城镇李庄村5号"
 REPORT_TEXT = "已到李庄村5号，李四本人签收执行通知书。"
 PUBLIC_TEXT = "经网格员协助，执行通知书已送达被执行人。"
-
-
-def tiny_png() -> bytes:
-    """A real 1×1 grey PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
-        + chunk(b"IEND", b"")
-    )
 
 
 @dataclass

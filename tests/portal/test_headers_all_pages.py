@@ -22,7 +22,7 @@ from flask import Flask
 from portal import demo
 from portal.extensions import db
 from publicity.models import Base
-from tests.conftest import make_app
+from tests.factories import make_app
 
 SAFE_REFERRER_POLICIES = {"same-origin", "no-referrer", "strict-origin", "strict-origin-when-cross-origin"}
 # GET rules that end the session or answer something else than a page to look at.

@@ -45,7 +45,7 @@ from publicity.models import (
     OfficerKind,
     Party,
 )
-from tests.conftest import PASSWORD, make_app
+from tests.factories import PASSWORD, make_app
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 KEY = b"idor-test-key"

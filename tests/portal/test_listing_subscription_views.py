@@ -20,8 +20,9 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
-from tests.conftest import NOW
-from tests.portal.test_lookup import APPLICANT_ID, RESPONDENT_ID, look_up
+from tests.factories import LOOKUP_APPLICANT_ID as APPLICANT_ID
+from tests.factories import LOOKUP_RESPONDENT_ID as RESPONDENT_ID
+from tests.factories import NOW, look_up
 
 NUMBER = "（2026）鲁1427执6号"
 

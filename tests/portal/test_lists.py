@@ -23,7 +23,7 @@ from portal.models import Role
 from publicity import courts, defaulter_imports, defaulters, workdays
 from publicity.defaulters import EntryData
 from publicity.models import Court, DefaulterEntry, ListingGround, PartyKind, RemovalReason
-from tests.conftest import NOW, create_account, login, make_app
+from tests.factories import NOW, create_account, login, make_app
 
 THREE_YEARS_AGO = NOW - timedelta(days=3 * 365)
 ENTRY_LINK = re.compile(r'href="/lists/defaulters/(\d+)"')

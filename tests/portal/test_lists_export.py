@@ -13,7 +13,7 @@ from portal.extensions import db
 from publicity import defaulters
 from publicity.models import Court, ListingGround, PartyKind
 from publicity.names import id_check_digit
-from tests.conftest import NOW
+from tests.factories import NOW
 
 
 def person_id(n: int) -> str:
@@ -99,7 +99,7 @@ def test_atom_feed_lists_new_entries_escaped(app: Flask, court) -> None:  # type
 
 def test_absolute_links_ignore_the_host_header(database_url: str) -> None:
     """A forged Host header cannot put another site's address into feeds, API pages or slips."""
-    from tests.conftest import make_app
+    from tests.factories import make_app
 
     app = make_app(database_url, MINGJING_PUBLIC_URL="https://court.example")
     with app.app_context():

@@ -5,78 +5,26 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import jsonschema
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
 from publicity import cases, lookup
-from publicity.models import EnforcementCase, NodeType, PartyKind, PartySide
-from tests.conftest import NOW
-
-APPLICANT_ID, APPLICANT_PHONE, APPLICANT_ADDRESS = "371427198203151232", "13800000000", "夏津县南城镇12号"
-RESPONDENT_ID, RESPONDENT_PHONE = "371427197001011237", "13911112222"
+from publicity.models import EnforcementCase, NodeType
+from tests.factories import LOOKUP_APPLICANT_ADDRESS as APPLICANT_ADDRESS
+from tests.factories import LOOKUP_APPLICANT_ID as APPLICANT_ID
+from tests.factories import LOOKUP_APPLICANT_PHONE as APPLICANT_PHONE
+from tests.factories import LOOKUP_RESPONDENT_ID as RESPONDENT_ID
+from tests.factories import LOOKUP_RESPONDENT_PHONE as RESPONDENT_PHONE
+from tests.factories import NOW, check, look_up, make_lookup_case
 
 
 @pytest.fixture
 def filed(app: Flask, court) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """A filed case with one node carrying an internal note, and the applicant's query code."""
-    with app.app_context():
-        from publicity.models import Court
-
-        court_row = db.session.get(Court, court.id)
-        case = cases.file_case(
-            db.session,
-            court=court_row,
-            number="(2026)鲁1427执5号",
-            basis_issuer="夏津县人民法院",
-            basis_number="（2025）鲁1427民初88号",
-            amount_applied_fen=1_234_567,
-            filed_at=NOW,
-            actor="clerk",
-            now=NOW,
-            parties=[
-                cases.PartyData(
-                    side=PartySide.APPLICANT,
-                    kind=PartyKind.PERSON,
-                    name="王某军",
-                    sex="male",
-                    id_number=APPLICANT_ID,
-                    phone=APPLICANT_PHONE,
-                    address=APPLICANT_ADDRESS,
-                ),
-                cases.PartyData(
-                    side=PartySide.RESPONDENT,
-                    kind=PartyKind.PERSON,
-                    name="李某",
-                    id_number=RESPONDENT_ID,
-                    phone=RESPONDENT_PHONE,
-                ),
-            ],
-        )
-        cases.add_node(
-            db.session,
-            case=case,
-            node_type=NodeType.SEARCH_STARTED,
-            occurred_at=NOW + timedelta(hours=3),
-            public_text="已启动网络查控。",
-            internal_note="内部：查控账号A",
-            actor="clerk",
-            now=NOW,
-        )
-        key = app.config["SECRET_KEY"].encode()
-        code = lookup.issue_query_code(db.session, party=case.parties[0], key=key, actor="clerk", now=NOW)
-        lookup.issue_query_code(db.session, party=case.parties[1], key=key, actor="clerk", now=NOW)
-        db.session.commit()
-        return {"number": case.number, "code": code, "case_id": case.id}
-
-
-def look_up(client: FlaskClient, number: str, code: str):  # type: ignore[no-untyped-def]
-    return client.post("/cases/lookup", data={"case_number": number, "query_code": code})
+    return make_lookup_case(app, court)
 
 
 @pytest.mark.parametrize("spelling", ["（2026）鲁1427执5号", "(2026)鲁1427执5号", " ( 2026 ) 鲁1427执5号 "])
@@ -228,18 +176,6 @@ def test_openapi_document_is_valid(client: FlaskClient) -> None:
     validate(document)
     assert "/api/v1/cases/lookup" in document["paths"]
     assert "/api/v1/restrictions" in document["paths"]
-
-
-def check(client: FlaskClient, response, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Validate a response body against the named schema of the served OpenAPI document."""
-    document = client.get("/api/openapi.json").json
-    registry = Registry().with_resource(
-        "urn:mingjing-openapi", Resource.from_contents(document, default_specification=DRAFT202012)
-    )
-    validator = jsonschema.Draft202012Validator(
-        {"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"}, registry=registry
-    )
-    validator.validate(response.json)
 
 
 def test_api_returns_the_party_view(client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]

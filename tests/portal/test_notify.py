@@ -18,7 +18,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from publicity import notices
 from publicity.models import Channel, OutboxMessage, OutboxStatus
-from tests.conftest import NOW, make_app
+from tests.factories import NOW, make_app
 
 
 class Inbox:
@@ -121,6 +121,7 @@ def test_failures_are_retried_with_back_off(database_url: str, tmp_path: Path) -
         db.engine.dispose()
 
 
+@pytest.mark.commits
 def test_two_concurrent_workers_send_each_message_exactly_once(mail_app: Flask) -> None:
     enqueue(mail_app, 60)
     errors: list[BaseException] = []

@@ -32,7 +32,7 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD, login
 
 RATINGS = {
     "procedure": "satisfied",

@@ -13,8 +13,6 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import pytest
@@ -26,57 +24,33 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from portal import access
-from portal.database import utcnow
 from portal.extensions import db as flask_db
 from portal.models import Account
-from publicity.deadlines import COURT_ZONE
 from publicity.models import (
     BountyClue,
     BountyNotice,
     CaseStage,
-    CorrectionGround,
     CorrectionRequest,
     Court,
     DefaulterEntry,
     EnforcementCase,
-    ExposureChannel,
     ExposureFeature,
     NoticeSubscription,
     Party,
     PartyKind,
-    PartySide,
     RestrictionBoundPerson,
     RestrictionOrder,
 )
 from publicity.names import CREDIT_ALPHABET, credit_check_char
-from tests.conftest import login, make_app
+from tests.factories import INFORMANT, login, relaxed_app, seed_public_demo
 
-# Rate limits and lookup/clue throttles out of the way: the crawl sends hundreds of requests from one address.
-RELAXED: dict[str, object] = {
-    "RATELIMIT_ENABLED": False,
-    "MINGJING_LOOKUP_MAX_FAILURES": 1_000_000,
-    "MINGJING_LOOKUP_IP_MAX_FAILURES": 1_000_000,
-    "MINGJING_CLUES_PER_HOUR": 1_000_000,
-    "MINGJING_CLUES_PER_DAY": 1_000_000,
-}
-ACTOR = "privacy-scan"
-# Identities nobody outside the court may ever see (distinctive, so a hit is never a coincidence).
-INFORMANT = {"name": "欧阳知情", "phone": "13712345678", "email": "zhiqing.informant@example.org"}
-REQUESTER = {"name": "司马更正", "phone": "13698765432", "email": "gengzheng.requester@example.org"}
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 MAX_PAGES = 700  # links discovered while crawling, on top of the seeded start URLs
 
 ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dX](?![0-9A-Za-z])")
 CREDIT_SHAPE = f"[{re.escape(CREDIT_ALPHABET)}]"
 CREDIT_RE = re.compile(rf"(?<![0-9A-Za-z]){CREDIT_SHAPE}{{2}}\d{{6}}{CREDIT_SHAPE}{{10}}(?![0-9A-Za-z])")
 MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-LOGIN_LINE = re.compile(r"\S+ (\w+) / (\S+)")
 LINK_RE = re.compile(r"""(?:href|hx-get|src)\s*=\s*["']([^"']+)["']""")
-
-
-def relaxed_app(database_url: str) -> Flask:
-    """The test app with rate limits and throttles raised for hundreds of requests from one address."""
-    return make_app(database_url, **RELAXED)
 
 
 @pytest.fixture
@@ -86,199 +60,6 @@ def app(database_url: str) -> Iterator[Flask]:  # overrides tests/conftest.py: s
     with app.app_context():
         flask_db.session.remove()
         flask_db.engine.dispose()
-
-
-# --- Demo data -----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DemoFacts:
-    """What a test needs to know about the seeded demo data beyond the database."""
-
-    printed_cases: list[tuple[str, str]] = field(default_factory=list)  # (case number, query code)
-    passwords: dict[str, str] = field(default_factory=dict)  # demo username -> password
-
-
-def person_id(area: str, birth: date, serial: str) -> str:
-    body = f"{area}{birth:%Y%m%d}{serial}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
-
-
-def seed_public_demo(app: Flask, *, cases: int = 40, defaulters: int = 200) -> DemoFacts:
-    """Load the demo data as `make run` does (the seed-demo command), then add, where the service exists,
-    rows whose private fields are known: restriction orders (one with bound persons, one lifted), bounty
-    notices (one awaiting decision) with an informant's clue, a correction request, exposure-board items."""
-    result = app.test_cli_runner().invoke(args=["seed-demo", "--cases", str(cases), "--defaulters", str(defaulters)])
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    facts = DemoFacts(
-        printed_cases=[
-            tuple(line.split(" 查询码 ", 1))
-            for line in lines  # type: ignore[misc]
-            if " 查询码 " in line
-        ],
-        passwords=dict(m.groups() for line in lines if (m := LOGIN_LINE.fullmatch(line))),
-    )
-    with app.test_request_context():
-        from portal.blueprints.lists import search_key
-
-        session, now, key = flask_db.session, utcnow(), search_key()
-        if importlib.util.find_spec("publicity.restrictions") is not None:
-            _add_restrictions(session, key=key, now=now)
-        if importlib.util.find_spec("publicity.bounties") is not None:
-            _add_bounties(session, key=key, now=now)
-        _add_correction(session, now=now)
-        if importlib.util.find_spec("publicity.exposure") is not None:
-            _add_exposure(session, now=now)
-        session.commit()
-    return facts
-
-
-def _open_cases(session: Session, *, ended: tuple[CaseStage, ...], without: Any) -> list[EnforcementCase]:
-    """Cases not in an ``ended`` stage and without a row of the ``without`` model (the demo may hold some)."""
-    return list(
-        session.scalars(
-            sa.select(EnforcementCase)
-            .where(EnforcementCase.stage.not_in(ended), EnforcementCase.id.not_in(sa.select(without.case_id)))
-            .order_by(EnforcementCase.id)
-        )
-    )
-
-
-def _side(case: EnforcementCase, side: PartySide) -> Party:
-    return next(p for p in case.parties if p.side == side)
-
-
-def _add_restrictions(session: Session, *, key: bytes, now: Any) -> None:
-    from publicity import restrictions
-    from publicity.models import BoundRole, LiftReason, RestrictedItem
-
-    today = now.astimezone(COURT_ZONE).date()
-    candidates = _open_cases(session, ended=(CaseStage.CLOSED,), without=RestrictionOrder)
-    entity = next((c for c in candidates if _side(c, PartySide.RESPONDENT).kind == PartyKind.ENTITY), None)
-    persons = [c for c in candidates if _side(c, PartySide.RESPONDENT).kind == PartyKind.PERSON][:2]
-    bound = [
-        restrictions.BoundPersonData(
-            BoundRole.LEGAL_REPRESENTATIVE, "诸葛法代", person_id("371427", date(1975, 5, 5), "321")
-        ),
-        restrictions.BoundPersonData(
-            BoundRole.ACTUAL_CONTROLLER, "上官实控", person_id("371402", date(1968, 8, 8), "654")
-        ),
-        restrictions.BoundPersonData(BoundRole.MAIN_RESPONSIBLE, "东方负责"),
-    ]
-    if entity is not None:
-        restrictions.issue_order(
-            session,
-            case=entity,
-            respondent=_side(entity, PartySide.RESPONDENT),
-            items=[RestrictedItem.FLIGHTS, RestrictedItem.HIGH_SPEED_RAIL],
-            issued_on=today,
-            bound_persons=bound,
-            key=key,
-            actor=ACTOR,
-            now=now,
-        )
-    orders = [
-        restrictions.issue_order(
-            session,
-            case=c,
-            respondent=_side(c, PartySide.RESPONDENT),
-            items=list(RestrictedItem)[:3],
-            issued_on=today,
-            key=key,
-            actor=ACTOR,
-            now=now,
-        )
-        for c in persons
-    ]
-    if len(orders) > 1:  # a lifted order leaves every public surface; its number must not linger anywhere
-        restrictions.lift_order(session, order=orders[-1], reason=LiftReason.PERFORMED, actor=ACTOR, now=now)
-
-
-def _add_bounties(session: Session, *, key: bytes, now: Any) -> None:
-    from publicity import bounties
-    from publicity.models import RewardKind
-
-    candidates = _open_cases(session, ended=(CaseStage.CLOSED, CaseStage.TERMINATED), without=BountyNotice)[:3]
-    notices = [
-        bounties.apply(
-            session,
-            case=c,
-            applicant=_side(c, PartySide.APPLICANT),
-            respondent=_side(c, PartySide.RESPONDENT),
-            reward_kind=RewardKind.FIXED,
-            reward_fen=500_000,
-            conditions="提供被执行人可供执行财产线索，经查证属实的，给予奖励。",
-            key=key,
-            actor=ACTOR,
-            now=now,
-        )
-        for c in candidates
-    ]
-    if not notices:
-        return
-    for notice in notices[:2]:  # the third awaits the court's decision: not public yet
-        bounties.decide(session, notice=notice, grant=True, reasons="", actor=ACTOR, now=now)
-    bounties.submit_clue(
-        session,
-        notice=notices[0],
-        text="被执行人名下有一辆轿车停放在县城某小区。",
-        ip="203.0.113.7",
-        now=now,
-        informant_name=INFORMANT["name"],
-        informant_phone=INFORMANT["phone"],
-        informant_email=INFORMANT["email"],
-        wants_reward=True,
-        limits=(),
-    )
-
-
-def _add_correction(session: Session, *, now: Any) -> None:
-    from publicity import corrections, defaulters
-
-    entry = next(
-        e
-        for e in session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id))
-        if defaulters.is_public(e, now)
-    )
-    corrections.file_request(
-        session,
-        entry=entry,
-        ground=CorrectionGround.INFORMATION_WRONG,
-        statement="本人已履行完毕，请予更正。",
-        requester_name=REQUESTER["name"],
-        contact_phone=REQUESTER["phone"],
-        contact_email=REQUESTER["email"],
-        now=now,
-    )
-
-
-def _add_exposure(session: Session, *, now: Any) -> None:
-    from publicity import defaulters, exposure
-
-    court = session.scalar(sa.select(Court).limit(1))
-    today = now.astimezone(COURT_ZONE).date()
-    # (the demo data features some already: add one of each that is not on the board yet)
-    entry = next(
-        e
-        for e in session.scalars(sa.select(DefaulterEntry).order_by(DefaulterEntry.id.desc()))
-        if defaulters.is_public(e, now) and exposure.active_feature(session, entry_id=e.id) is None
-    )
-    exposure.feature(
-        session, court=court, channels=[ExposureChannel.WEBSITE], exposed_on=today, entry=entry, actor=ACTOR, now=now
-    )
-    order = next(
-        (
-            o
-            for o in session.scalars(sa.select(RestrictionOrder).where(RestrictionOrder.lifted_at.is_(None)))
-            if exposure.active_feature(session, order_id=o.id) is None
-        ),
-        None,
-    )
-    if order is not None:
-        exposure.feature(
-            session, court=court, channels=[ExposureChannel.WECHAT], exposed_on=today, order=order, actor=ACTOR, now=now
-        )
 
 
 # --- What must stay private ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import secrets
 import pytest
 
 from portal.extensions import db
-from tests.conftest import make_app
+from tests.factories import make_app
 
 # Like TEST_DATABASE_URL: CI sets it when the local Redis answers (.ci/run), so the shared count is
 # proven against a real server there; without it only the in-memory storage runs.

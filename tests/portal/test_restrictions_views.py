@@ -33,8 +33,7 @@ from publicity.models import (
     RestrictionOrder,
     SubscriptionTopic,
 )
-from tests.conftest import NOW, PASSWORD, create_account, csrf_token_from, login, make_app
-from tests.publicity.test_defaulters import pid
+from tests.factories import NOW, PASSWORD, create_account, csrf_token_from, login, make_app, pid
 
 COMPANY, COMPANY_CODE = "夏津县恒丰商贸有限公司", "91371427MA3C123459"
 PERSON, PERSON_ID = "赵六", pid("19820315")  # 371427198203151232

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from publicity import cases, deadlines, lookup
 from publicity.models import Court, PartyKind, PartySide
-from tests.conftest import NOW, make_app
+from tests.factories import NOW, make_app
 
 
 def test_nul_bytes_answer_400_not_500(client: FlaskClient) -> None:
@@ -79,7 +79,7 @@ def test_month_deadlines_and_case_years_follow_court_time() -> None:
 
 
 def test_a_resumption_on_new_years_morning_gets_that_years_number(app: Flask, court) -> None:  # type: ignore[no-untyped-def]
-    from tests.publicity.test_cases import file, terminate
+    from tests.factories import file, terminate
 
     with app.app_context():
         case = file(db.session, db.session.get(Court, court.id), "（2026）鲁1427执7号")
@@ -103,7 +103,7 @@ def test_a_second_removal_ground_is_refused(app: Flask, court) -> None:  # type:
     from publicity import defaulters, workdays
     from publicity.errors import RemovalGroundRecorded
     from publicity.models import RemovalReason
-    from tests.portal.test_corrections import ZHANG_ID
+    from tests.factories import ZHANG_ID
 
     with app.app_context():
         entry = defaulters.list_defaulter(
@@ -155,8 +155,7 @@ def test_the_removal_clock_runs_from_the_day_the_ground_arose(app: Flask, court,
 
     from publicity import defaulters
     from publicity.models import DefaulterEntry
-    from tests.conftest import login
-    from tests.portal.test_corrections import ZHANG_ID
+    from tests.factories import ZHANG_ID, login
 
     with app.app_context():
         entry = defaulters.list_defaulter(
@@ -209,8 +208,7 @@ def test_staff_list_pages_use_a_constant_number_of_queries(app: Flask, court, ac
 
     from publicity import courts as court_service
     from publicity.models import OfficerKind
-    from tests.conftest import login
-    from tests.publicity.test_cases import file
+    from tests.factories import file, login
 
     with app.app_context():
         court_row = db.session.get(Court, court.id)
@@ -233,7 +231,7 @@ def test_staff_list_pages_use_a_constant_number_of_queries(app: Flask, court, ac
 
 
 def test_an_invalid_form_says_so_at_the_top(app: Flask, court, accounts_by_role) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import login
+    from tests.factories import login
 
     clerk = app.test_client()
     login(clerk, "clerk")

@@ -10,8 +10,7 @@ from flask import Flask
 from portal.extensions import db
 from publicity import bounties, defaulters, restrictions
 from publicity.models import Court, ListingGround, PartyKind, PartySide, RestrictedItem, RewardKind
-from tests.conftest import NOW
-from tests.publicity.test_cases import RESPONDENT, file, terminate
+from tests.factories import NOW, RESPONDENT, file, terminate
 
 CREDIT = RESPONDENT.credit_code
 KEY = b"search-all"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from portal.models import Role
-from tests.conftest import PASSWORD, make_app
+from tests.factories import PASSWORD, make_app
 
 
 def test_headers_on_pages_and_errors(client: FlaskClient) -> None:
@@ -28,7 +28,7 @@ def test_production_cookies_are_secure_httponly_lax(database_url: str) -> None:
     app = make_app(database_url, TESTING=False, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     from portal.extensions import db
     from publicity import courts
-    from tests.conftest import NOW, create_account
+    from tests.factories import NOW, create_account
 
     with app.app_context():
         courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)

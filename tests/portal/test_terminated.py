@@ -10,30 +10,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
-from publicity import cases, funds
-from publicity.models import Court, EnforcementCase, FundDirection
-from tests.conftest import NOW
-from tests.publicity.test_cases import RESPONDENT, file, terminate
-
-
-def terminated_case(app: Flask, court_id: int, number: str, received_fen: int = 0) -> int:
-    with app.app_context():
-        court = db.session.get(Court, court_id)
-        case = file(db.session, court, number)
-        if received_fen:
-            funds.record_movement(
-                db.session,
-                case=case,
-                direction=FundDirection.IN,
-                counterparty="划拨",
-                amount_fen=received_fen,
-                occurred_at=NOW + timedelta(days=2),
-                actor="t",
-                now=NOW,
-            )
-        terminate(db.session, case)
-        db.session.commit()
-        return case.id
+from publicity import cases
+from publicity.models import Court, EnforcementCase
+from tests.factories import NOW, RESPONDENT, file, terminated_case
 
 
 def test_a_terminated_case_is_listed_masked(app: Flask, court) -> None:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ from portal import (
 )
 from portal.forms import PortalForm
 from portal.models import Role
-from tests.conftest import login, make_app
+from tests.factories import login, make_app
 
 MODULES = (forms, case_forms, list_forms, bounty_forms, aid_forms, grid_forms, oversight_forms, restriction_forms)
 FORM_CLASSES = sorted(

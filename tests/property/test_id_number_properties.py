@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from portal.extensions import db
 from publicity import defaulters, listsearch, names
 from publicity.models import Court, ListingGround, PartyKind
-from tests.conftest import make_app
+from tests.factories import make_app
 
 SETTINGS = settings(max_examples=200, deadline=None)
 DIGITS = "0123456789"

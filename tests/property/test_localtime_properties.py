@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from portal.i18n import LANG_COOKIE
 from portal.templating import NUMERIC_PATTERNS, localtime
-from tests.conftest import make_app
+from tests.factories import make_app
 
 ZONES = ("Asia/Shanghai", "Europe/Berlin", "America/New_York", "Pacific/Chatham")
 # Naive times are UTC; aware ones may come in any offset. Years from 1 to 9999: the shortcut must know its limits.

@@ -32,7 +32,8 @@ from publicity.models import (
     PartySide,
     RewardKind,
 )
-from tests.conftest import ENGINES, PASSWORD, login, make_app, pg_url, reset_pg_schema
+from tests.databases import ENGINES, pg_url, reset_pg_schema
+from tests.factories import PASSWORD, login, make_app
 
 GARBAGE = settings(
     max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

@@ -13,8 +13,7 @@ from publicity import aid, audit, funds
 from publicity.errors import BadAttachment, ReasonsRequired
 from publicity.grid_models import AidDocument, AidStatus, Hardship
 from publicity.models import Court, EnforcementCase, FundSource, OutboxMessage, PartySide
-from tests.conftest import NOW
-from tests.publicity.test_cases import DAY, file, make_court
+from tests.factories import DAY, NOW, file, make_court
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

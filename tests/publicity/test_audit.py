@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, courts
 from publicity.models import AuditHead, AuditRecord
-from tests.conftest import NOW
+from tests.factories import NOW
 
 
 def fill(session: Session, n: int, chain: str = "鲁1427") -> None:
@@ -91,6 +92,7 @@ def test_a_state_change_and_its_audit_record_share_one_transaction(session: Sess
     assert audit.verify(session).ok
 
 
+@pytest.mark.commits
 def test_concurrent_writers_keep_one_unbroken_chain(engine: sa.Engine) -> None:
     """Several processes' worth of writers append to the same chain at once."""
     errors: list[BaseException] = []

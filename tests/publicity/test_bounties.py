@@ -28,8 +28,7 @@ from publicity.models import (
     RewardPayment,
     ThrottleEvent,
 )
-from tests.conftest import NOW
-from tests.publicity.test_cases import DAY, count, file, make_court, make_judge, node, terminate
+from tests.factories import DAY, NOW, count, file, make_court, make_judge, node, terminate
 
 KEY = b"test-id-search-key"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -337,6 +336,7 @@ def test_five_clues_an_hour_and_twenty_a_day_per_address(session: Session, case:
     assert count(session, BountyClue) == 22
 
 
+@pytest.mark.commits
 def test_the_limit_is_shared_by_every_process(session: Session, engine: sa.Engine, case: EnforcementCase) -> None:
     """Eight submissions at once from one address, each in its own connection: exactly five get through."""
     notice_id = publish(session, case).id

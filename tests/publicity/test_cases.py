@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, courts, deadlines
+from publicity import audit, cases, deadlines
 from publicity.errors import (
     BadCorrection,
     CaseClosed,
@@ -27,129 +26,17 @@ from publicity.errors import (
 )
 from publicity.models import (
     AuditRecord,
-    CaseNode,
     CaseStage,
     ClosureMode,
     Court,
     EnforcementCase,
     NodeType,
-    Officer,
-    OfficerKind,
     Party,
     PartyKind,
     PartySide,
     SearchTarget,
 )
-from tests.conftest import NOW
-
-# --- helpers shared by the publicity service tests -------------------------------------------
-
-NUMBER = "（2026）鲁1427执1号"
-APPLICANT = cases.PartyData(
-    side=PartySide.APPLICANT,
-    kind=PartyKind.PERSON,
-    name="张三",
-    sex="male",
-    id_number="371427198203151234",
-    phone="13800000000",
-    address="夏津县银城街1号",
-)
-RESPONDENT = cases.PartyData(
-    side=PartySide.RESPONDENT,
-    kind=PartyKind.ENTITY,
-    name="夏津县恒丰商贸有限公司",
-    credit_code="91371427MA3C123459",
-    legal_representative="李四",
-    phone="0534-3210000",
-)
-DAY = timedelta(days=1)
-
-
-def make_court(
-    session: Session, code: str = "鲁1427", name: str = "夏津县人民法院", settings: dict[str, int] | None = None
-) -> Court:
-    court = courts.add_court(session, code=code, name=name, province="山东省", actor="t", now=NOW)
-    if settings is not None:
-        court.deadline_settings = settings
-    session.flush()
-    return court
-
-
-def make_judge(session: Session, court: Court, name: str = "王建国", team: str = "执行一组") -> Officer:
-    return courts.add_officer(session, court=court, name=name, kind=OfficerKind.JUDGE, team=team, actor="t", now=NOW)
-
-
-def file(
-    session: Session,
-    court: Court,
-    number: str = NUMBER,
-    *,
-    filed_at: datetime = NOW,
-    judge: Officer | None = None,
-    parties: Sequence[cases.PartyData] = (APPLICANT, RESPONDENT),
-    amount_fen: int = 12_345_600,
-) -> EnforcementCase:
-    return cases.file_case(
-        session,
-        court=court,
-        number=number,
-        basis_issuer="夏津县人民法院",
-        basis_number="（2025）鲁1427民初88号",
-        amount_applied_fen=amount_fen,
-        filed_at=filed_at,
-        parties=parties,
-        judge=judge,
-        actor="clerk",
-        now=filed_at,
-    )
-
-
-def node(
-    session: Session,
-    case: EnforcementCase,
-    node_type: NodeType,
-    *,
-    at: datetime,
-    target: SearchTarget | None = None,
-    mode: ClosureMode | None = None,
-    text: str = "",
-    now: datetime | None = None,
-) -> CaseNode:
-    return cases.add_node(
-        session,
-        case=case,
-        node_type=node_type,
-        occurred_at=at,
-        public_text=text,
-        search_target=target,
-        closure_mode=mode,
-        actor="clerk",
-        now=now or at,
-    )
-
-
-def prepare_termination(session: Session, case: EnforcementCase, at: datetime) -> None:
-    """Record everything 终本 requires except the time since filing."""
-    for node_type in cases.TERMINATION_REQUIRES:
-        node(session, case, node_type, at=at)
-    for target in SearchTarget:
-        node(session, case, NodeType.SEARCH_COMPLETED, at=at, target=target)
-
-
-def terminate(session: Session, case: EnforcementCase) -> datetime:
-    """Close ``case`` by 终本 as early as the rules allow; return when."""
-    prepare_termination(session, case, case.filed_at + DAY)
-    at = deadlines.add_months(case.filed_at, 3) + DAY
-    node(session, case, NodeType.TERMINATED, at=at)
-    return at
-
-
-def kinds(session: Session, case: EnforcementCase) -> list[NodeType]:
-    return [n.node_type for n in cases.nodes_of(session, case)]
-
-
-def count(session: Session, model: type) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+from tests.factories import DAY, NOW, count, file, kinds, make_court, make_judge, node, terminate
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 from publicity import cases, deadlines
 from publicity.deadlines import Deadline, DeadlineKind, DeadlineStatus
 from publicity.models import ClosureMode, Court, EnforcementCase, NodeType, SearchTarget
-from tests.conftest import NOW
-from tests.publicity.test_cases import DAY, file, make_court, make_judge, node, terminate
+from tests.factories import DAY, NOW, file, make_court, make_judge, node, terminate
 
 MINUTE = timedelta(minutes=1)
 

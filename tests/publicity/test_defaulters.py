@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import csv
 import json
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, deadlines, defaulter_imports, defaulters, listsearch, names, workdays
-from publicity.defaulters import COURT_ZONE, EntryData, Filters
+from publicity.defaulters import COURT_ZONE, Filters
 from publicity.errors import AlreadyRemoved, InvalidGrace, InvalidTerm, MinorNotListed
 from publicity.models import (
     AuditRecord,
@@ -26,25 +24,24 @@ from publicity.models import (
     RemovalReason,
 )
 from publicity.workdays import Calendar
-from tests.conftest import NOW
-from tests.publicity.test_cases import count, make_court
+from tests.factories import (
+    CREDIT_CODE,
+    KEY,
+    NOW,
+    ZHANG_SAN_ID,
+    count,
+    entry_data,
+    import_row,
+    list_entry,
+    make_court,
+    pid,
+    write_csv,
+)
 
-KEY = b"k"
 DAY = timedelta(days=1)
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def pid(born: str, serial: str = "123") -> str:
-    """A valid 18-digit ID number (GB 11643 check digit) of someone from 夏津县 born on ``born``."""
-    body = f"371427{born}{serial}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
-
-
-ZHANG_SAN_ID = pid("19820315")  # 371427198203151232
 LI_SI_ID = pid("19820120")  # 371427198201201232: the same masked form as 张三's
 ZHOU_SHUN_ID = pid("19880101")  # 37142719880101123X
 SHAN_ID = pid("19770707")
-CREDIT_CODE = "91371427MA3C123459"  # a valid GB 32100 check character
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -56,58 +53,6 @@ def shipped_2026() -> dict[date, workdays.DayKind]:
 
 def calendar_2026() -> Calendar:
     return Calendar([CalendarDay(day=d, kind=k) for d, k in shipped_2026().items()])
-
-
-def entry_data(
-    name: str,
-    id_number: str,
-    serial: int,
-    *,
-    ground: ListingGround = ListingGround.ASSET_REPORT,
-    kind: PartyKind = PartyKind.PERSON,
-    case_number: str | None = None,
-) -> EntryData:
-    return EntryData(
-        kind=kind,
-        name=name,
-        id_number=id_number,
-        case_number=case_number or f"（2026）鲁1427执{serial}号",
-        basis_number="（2025）鲁1427民初88号",
-        basis_issuer="夏津县人民法院",
-        obligation="偿还借款10万元",
-        circumstance="违反财产报告制度",
-        ground=ground,
-        filed_on=date(2026, 1, 5),
-        unperformed_fen=10_000_000,
-        sex="male" if kind == PartyKind.PERSON else "",
-        legal_representative="" if kind == PartyKind.PERSON else "李四",
-    )
-
-
-def list_entry(
-    session: Session,
-    court: Court,
-    name: str,
-    id_number: str,
-    *,
-    now: datetime = NOW,
-    ground: ListingGround = ListingGround.ASSET_REPORT,
-    grace: int = 0,
-    extension: int = 0,
-    kind: PartyKind = PartyKind.PERSON,
-    case_number: str | None = None,
-) -> DefaulterEntry:
-    serial = count(session, DefaulterEntry) + 1
-    return defaulters.list_defaulter(
-        session,
-        court=court,
-        data=entry_data(name, id_number, serial, ground=ground, kind=kind, case_number=case_number),
-        key=KEY,
-        actor="judge",
-        now=now,
-        grace_months=grace,
-        extension_years=extension,
-    )
 
 
 def give_ground(
@@ -796,48 +741,6 @@ def test_bulk_insert_skips_an_entry_listed_one_by_one(session: Session, court: C
 
 
 # --- imports ---------------------------------------------------------------------------------------------
-
-
-def import_row(
-    name: str = "张三",
-    number: str = ZHANG_SAN_ID,
-    *,
-    court_name: str = "夏津县人民法院",
-    serial: int = 1,
-    circumstance: str = "违反财产报告制度",
-    published: str = "2026-03-01",
-    unperformed: str = "100,000.00",
-    sex: str = "男",
-) -> dict[str, str]:
-    row = {c: "" for c in defaulter_imports.COLUMNS}
-    row.update(
-        {
-            "被执行人姓名/名称": name,
-            "性别": sex,
-            "身份证号码/组织机构代码": number,
-            "执行法院": court_name,
-            "省份": "山东省",
-            "执行依据文号": "（2025）鲁1427民初88号",
-            "立案时间": "2026-01-05",
-            "案号": f"(2026)鲁1427执{serial}号",
-            "做出执行依据单位": "夏津县人民法院",
-            "生效法律文书确定的义务": "偿还借款",
-            "被执行人的履行情况": "全部未履行",
-            "失信被执行人行为具体情形": circumstance,
-            "发布时间": published,
-            "已履行部分": "0",
-            "未履行部分": unperformed,
-        }
-    )
-    return row
-
-
-def write_csv(path: Path, rows: Sequence[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=defaulter_imports.COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def run_import(session: Session, path: Path, **kwargs: int) -> defaulter_imports.Result:

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from publicity import audit, cases, funds
 from publicity.errors import InsufficientFunds, InvalidAmount
 from publicity.models import AuditRecord, CaseNode, EnforcementCase, FundDirection, FundMovement, NodeType
-from tests.conftest import NOW
-from tests.publicity.test_cases import DAY, count, file, make_court
+from tests.factories import DAY, NOW, count, file, make_court
 
 
 @pytest.fixture
@@ -113,6 +112,7 @@ def test_each_movement_writes_a_node_and_an_audit_record(session: Session, filed
     assert audit.verify(session).ok
 
 
+@pytest.mark.commits
 def test_concurrent_payouts_never_overdraw(session: Session, engine: sa.Engine, filed_case: EnforcementCase) -> None:
     """Balance 100 yuan; four clerks pay 60 yuan each at once: exactly one payout goes through."""
     move(session, filed_case, FundDirection.IN, 100_00)

@@ -19,8 +19,7 @@ from publicity.models import (
     RestrictedItem,
     RewardKind,
 )
-from tests.conftest import NOW
-from tests.publicity.test_cases import DAY, file, make_court, make_judge
+from tests.factories import DAY, NOW, file, make_court, make_judge
 
 KEY = b"test-key"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -337,7 +336,7 @@ def test_an_imported_listing_reaches_the_grid_of_a_placed_respondent(
     tmp_path,
 ) -> None:
     from publicity import defaulter_imports
-    from tests.publicity.test_defaulters import ZHANG_SAN_ID, import_row, write_csv
+    from tests.factories import ZHANG_SAN_ID, import_row, write_csv
 
     in_a = grid.add_liaison(session, court=court, name="甲", grids=[areas["a"]], actor="admin", now=NOW)
     grid.locate_party(session, party=respondent(case), grid=areas["a"], actor="clerk", now=NOW)

@@ -22,9 +22,7 @@ from publicity.models import (
 )
 from publicity.notices import ListingsForApplicants
 from publicity.workdays import Calendar
-from tests.conftest import NOW
-from tests.publicity.test_cases import NUMBER, file, make_court
-from tests.publicity.test_defaulters import KEY, entry_data
+from tests.factories import KEY, NOW, NUMBER, entry_data, file, make_court
 
 
 def party(case: EnforcementCase, side: PartySide):  # type: ignore[no-untyped-def]
@@ -245,7 +243,7 @@ def test_an_imported_listing_on_a_watched_case_is_told_once_published(
     session: Session, case: EnforcementCase, tmp_path: Path
 ) -> None:
     from publicity import defaulter_imports
-    from tests.publicity.test_defaulters import ZHANG_SAN_ID, import_row, write_csv
+    from tests.factories import ZHANG_SAN_ID, import_row, write_csv
 
     subscribe_listings(session, case)
     rows = [
@@ -288,7 +286,7 @@ def test_an_import_of_a_listing_whose_term_has_ended_tells_nobody(
     session: Session, case: EnforcementCase, tmp_path: Path
 ) -> None:
     from publicity import defaulter_imports
-    from tests.publicity.test_defaulters import import_row, write_csv
+    from tests.factories import import_row, write_csv
 
     subscribe_listings(session, case)
     path = write_csv(

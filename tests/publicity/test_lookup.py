@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from publicity import audit, lookup
 from publicity.lookup import LookupLocked, LookupPolicy, LookupRefused
 from publicity.models import AuditRecord, Base, EnforcementCase, Party, PartySide
-from tests.conftest import NOW
-from tests.publicity.test_cases import file, make_court
+from tests.factories import NOW, file, make_court
 
 KEY = b"test-key"
 POLICY = LookupPolicy()

@@ -21,8 +21,7 @@ from publicity.models import (
     Party,
 )
 from publicity.notices import UnknownSubscription
-from tests.conftest import NOW
-from tests.publicity.test_cases import DAY, count, file, make_court, node
+from tests.factories import DAY, NOW, count, file, make_court, node
 
 SECOND = timedelta(seconds=1)
 
@@ -147,6 +146,7 @@ def test_a_bad_token_is_refused(session: Session, filed_case: EnforcementCase, t
     assert session.scalar(sa.select(NoticeSubscription.cancelled_at)) is None
 
 
+@pytest.mark.commits
 def test_two_workers_never_claim_the_same_message(session: Session, engine: sa.Engine) -> None:
     ids = fill_outbox(session, 5)
     first = claim_ids(engine, "worker-a", limit=3)
@@ -160,12 +160,14 @@ def test_two_workers_never_claim_the_same_message(session: Session, engine: sa.E
     }
 
 
+@pytest.mark.commits
 def test_messages_not_yet_due_are_not_claimed(session: Session, engine: sa.Engine) -> None:
     [later] = fill_outbox(session, 1, at=NOW + DAY)
     assert claim_ids(engine, "w", now=NOW) == []
     assert claim_ids(engine, "w", now=NOW + DAY) == [later]
 
 
+@pytest.mark.commits
 def test_concurrent_workers_share_the_outbox_without_overlap(session: Session, engine: sa.Engine) -> None:
     ids = fill_outbox(session, 40)
     claimed: dict[str, list[int]] = {}
@@ -203,6 +205,7 @@ def test_concurrent_workers_share_the_outbox_without_overlap(session: Session, e
     assert {m.status for m in outbox(session)} == {OutboxStatus.SENT}
 
 
+@pytest.mark.commits
 def test_a_failed_message_is_retried_with_back_off_then_given_up(session: Session, engine: sa.Engine) -> None:
     [message_id] = fill_outbox(session, 1)
     now = NOW
@@ -224,6 +227,7 @@ def test_a_failed_message_is_retried_with_back_off_then_given_up(session: Sessio
     assert claim_ids(engine, "w", now=now + 365 * DAY) == []
 
 
+@pytest.mark.commits
 def test_a_sent_message_is_not_claimed_again(session: Session, engine: sa.Engine) -> None:
     [message_id] = fill_outbox(session, 1)
     assert claim_ids(engine, "w", now=NOW) == [message_id]
@@ -235,6 +239,7 @@ def test_a_sent_message_is_not_claimed_again(session: Session, engine: sa.Engine
     assert notices.pending_count(session) == 0
 
 
+@pytest.mark.commits
 def test_a_message_stuck_in_sending_is_claimable_after_the_timeout(session: Session, engine: sa.Engine) -> None:
     [message_id] = fill_outbox(session, 1)
     assert claim_ids(engine, "crashed", now=NOW) == [message_id]

@@ -32,9 +32,7 @@ from publicity.models import (
     SubscriptionTopic,
 )
 from publicity.restrictions import BoundPersonData, Filters
-from tests.conftest import NOW
-from tests.publicity.test_cases import APPLICANT, DAY, RESPONDENT, count, file, make_court, node, prepare_termination
-from tests.publicity.test_defaulters import pid
+from tests.factories import APPLICANT, DAY, NOW, RESPONDENT, count, file, make_court, node, pid, prepare_termination
 
 KEY = b"k"
 TODAY = date(2026, 3, 2)  # NOW in the court's zone
@@ -409,7 +407,7 @@ def test_closing_the_case_as_performed_lifts_its_orders_and_starts_the_removal_c
 ) -> None:
     from publicity import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
-    from tests.publicity.test_defaulters import entry_data
+    from tests.factories import entry_data
 
     order = issue(session, case)
     entry = defaulters.list_defaulter(
@@ -447,8 +445,7 @@ def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed
 ) -> None:
     from publicity import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
-    from tests.publicity.test_cases import terminate
-    from tests.publicity.test_defaulters import entry_data
+    from tests.factories import entry_data, terminate
 
     original = file(session, court, filed_at=NOW - 200 * DAY, parties=(APPLICANT, RESPONDENT))
     order = restrictions.issue_order(
@@ -492,7 +489,7 @@ def test_termination_of_enforcement_is_a_removal_ground_but_lifts_no_order(
 ) -> None:
     from publicity import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
-    from tests.publicity.test_defaulters import entry_data
+    from tests.factories import entry_data
 
     order = issue(session, case)
     defaulters.bulk_insert(

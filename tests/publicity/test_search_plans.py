@@ -12,9 +12,7 @@ from sqlalchemy.orm import Session
 
 from publicity import defaulters, listsearch
 from publicity.models import Base
-from tests.conftest import NOW
-from tests.publicity.test_cases import make_court
-from tests.publicity.test_defaulters import CREDIT_CODE, KEY, ZHANG_SAN_ID, list_entry
+from tests.factories import CREDIT_CODE, KEY, NOW, ZHANG_SAN_ID, list_entry, make_court
 
 QUERIES = {
     "name": "张三",

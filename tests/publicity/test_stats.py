@@ -35,8 +35,10 @@ aid) and Y (执, open, overdue), with a few measures, to show what ``court_id`` 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,7 +69,8 @@ from publicity.models import (
     StatsSnapshot,
 )
 from publicity.workdays import Calendar
-from tests.publicity.test_cases import RESPONDENT, file, make_court, make_judge, node
+from tests.databases import Template, TestDatabase, seeded_template
+from tests.factories import RESPONDENT, file, make_court, make_judge, node
 
 TZ = "Asia/Shanghai"
 KEY = b"stats-test-key"
@@ -813,9 +816,38 @@ def build(session: Session) -> Register:
     return Register(court, other, j1, j2, j3, c)
 
 
+def _seed_register(url: str) -> dict[str, Any]:
+    """Build the register once for the module; return the ids its tests load it by."""
+    engine = sa.create_engine(url)
+    with Session(engine) as session:
+        r = build(session)
+        session.commit()
+        ids = {"officers": [r.court.id, r.other.id, r.j1.id, r.j2.id, r.j3.id]}
+        ids["case"] = {key: case.id for key, case in r.case.items()}
+    engine.dispose()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+    """The register, built once per engine for this module (each test on a copy or in a rolled-back transaction)."""
+    with seeded_template(engine_kind, database_template, "stats_register", _seed_register) as template:
+        yield template
+
+
 @pytest.fixture
-def register(session: Session) -> Register:
-    return build(session)
+def register(session: Session, database: TestDatabase, module_data: Template) -> Register:
+    if database.facts is None:  # a test that commits: on an empty database of its own
+        return build(session)
+    court, other, j1, j2, j3 = database.facts["officers"]
+    return Register(
+        session.get_one(Court, court),
+        session.get_one(Court, other),
+        session.get_one(Officer, j1),
+        session.get_one(Officer, j2),
+        session.get_one(Officer, j3),
+        {key: session.get_one(EnforcementCase, id_) for key, id_ in database.facts["case"].items()},
+    )
 
 
 def year(session: Session, court: Court | None, y: int, now: datetime = utc(2027, 1, 10)) -> dict[str, object]:
@@ -1188,6 +1220,7 @@ def test_the_dashboard_is_the_years_figures_with_the_overview(
     assert computations == [now]
 
 
+@pytest.mark.commits
 def test_the_dashboard_is_served_from_its_snapshot_while_nothing_changes(
     session: Session, engine: sa.Engine, register: Register, computations: list[datetime]
 ) -> None:
