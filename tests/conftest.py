@@ -94,15 +94,23 @@ def _commits(request: pytest.FixtureRequest) -> bool:
 def database(request: pytest.FixtureRequest, database_template: Template, tmp_path: Path) -> Iterator[TestDatabase]:
     """This test's database, isolated from every other test's (see the module docstring)."""
     template = database_template
-    if "module_data" in request.fixturenames and not _commits(request):
+    if "module_data" in request.fixturenames:
         # A module's own data (a module_data fixture, loaded once for the module), for the tests that ask for it.
         template = request.getfixturevalue("module_data")
     if template.kind == "sqlite":
         assert template.sqlite_file is not None
         url = databases.copy_sqlite(template.sqlite_file, tmp_path / "test.sqlite3")
         yield TestDatabase("sqlite", url, facts=template.facts)
+    elif _commits(request) and template.clone_from is not None:
+        assert template.pg_engine is not None
+        template.pg_engine.dispose()  # a database is copied only while nobody is connected to it
+        clone = f"{template.clone_from}_copy"
+        yield TestDatabase(
+            "postgresql", databases.create_database(clone, template=template.clone_from), facts=template.facts
+        )
+        databases.drop_database(clone)
     elif _commits(request):
-        assert template.commit_engine is not None, "no commits on this module's data"
+        assert template.commit_engine is not None
         databases.empty_pg_schema(template.commit_engine)
         yield TestDatabase("postgresql", template.commit_engine.url.render_as_string(hide_password=False))
     else:

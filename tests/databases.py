@@ -60,8 +60,9 @@ _MADE: set[str] = set()
 
 
 def pg_url(schema: str) -> str:
-    """The PostgreSQL test URL confined to ``schema`` (search_path), so tests never touch others' tables."""
-    url = worker_database().update_query_dict({"options": f"-csearch_path={schema}"})
+    """The PostgreSQL test URL confined to ``schema`` (search_path), so tests never touch others' tables.
+    Commits do not wait for the disk (synchronous_commit off): a test database need not survive a crash."""
+    url = worker_database().update_query_dict({"options": f"-csearch_path={schema} -csynchronous_commit=off"})
     return url.render_as_string(hide_password=False)
 
 
@@ -184,6 +185,7 @@ class Template:
     pg_engine: sa.Engine | None = None  # the rolled-back tests' schema
     commit_engine: sa.Engine | None = None  # the ``commits`` tests' schema (none for a module's own data)
     facts: Any = None  # what the module's seed returned
+    clone_from: str | None = None  # PostgreSQL: the database a ``commits`` test gets a copy of (None: empty schema)
 
 
 @dataclass
@@ -196,12 +198,34 @@ class TestDatabase:
     facts: Any = None  # what the module's own data seed returned (None: an empty database)
 
 
+def _admin() -> sa.Engine:
+    return sa.create_engine(normalise_database_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
+
+
+def create_database(name: str, *, template: str | None = None) -> str:
+    """(Re)create the PostgreSQL database ``name``, empty or as a copy of ``template``; return its URL."""
+    admin = _admin()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    admin.dispose()
+    url = worker_database().set(database=name).update_query_dict({"options": "-csynchronous_commit=off"})
+    return url.render_as_string(hide_password=False)
+
+
+def drop_database(name: str) -> None:
+    admin = _admin()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @contextmanager
 def seeded_template(kind: str, base: Template, name: str, seed: Callable[[str], Any]) -> Iterator[Template]:
     """A template of a module's own: an empty database with ``seed(url)`` run on it once (the demo data, say), for
     tests that would otherwise each load the same data. A module offers it as a module-scoped ``module_data``
-    fixture; the tests that ask for it (directly or through another fixture) each get a copy of it, or a rolled-back
-    transaction on it; the module's other tests, and its ``commits`` tests, an empty database (``facts`` None)."""
+    fixture; every test that asks for it (directly or through another fixture) gets a copy of it: a copied file on
+    SQLite; on PostgreSQL a rolled-back transaction on it, or for a ``commits`` test a database cloned from it."""
     if kind == "sqlite":
         assert base.sqlite_file is not None
         path = base.sqlite_file.with_name(f"{name}.sqlite3")
@@ -209,9 +233,12 @@ def seeded_template(kind: str, base: Template, name: str, seed: Callable[[str], 
         fold_wal(path)
         yield Template("sqlite", sqlite_file=path, facts=facts)
         return
-    schema = f"mingjing_{name}_{WORKER}"
-    build_pg_schema(schema)
-    facts = seed(pg_url(schema))
-    engine = sa.create_engine(pg_url(schema))
-    yield Template("postgresql", pg_engine=engine, facts=facts)
+    database = f"{worker_database().database}_{name}"
+    url = create_database(database)
+    migrate(url)
+    engine = sa.create_engine(url)
+    empty_pg_schema(engine)
+    facts = seed(url)
+    yield Template("postgresql", pg_engine=engine, facts=facts, clone_from=database)
     engine.dispose()
+    drop_database(database)

@@ -27,12 +27,14 @@ from portal.extensions import db as flask_db
 from publicity import stats
 from publicity.models import Court
 from tests.browser.helpers import assert_accessible, follow, heading, login, open_context, path_is, wait_for_htmx
+from tests.databases import Template, seeded_template
+from tests.factories import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
 # Enough cases for every closure mode and both years the demo spans (it files over the last 400 days);
 # no defaulter entries, they play no part here and cost time.
-SEED = ["seed-demo", "--cases", "120", "--defaulters", "0"]
+SEED = ["--cases", "120", "--defaulters", "0"]
 LOGIN_LINE = re.compile(r"^\S+ (admin|judge|clerk|deputy|cppcc|liaison) / (\S+)$", re.MULTILINE)
 DEMO_COURT = "鲁1427"
 PHONE = {"width": 390, "height": 844}
@@ -63,16 +65,22 @@ class Demo:
     tz: str
 
 
+@pytest.fixture(scope="module")
+def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+    """The demo data, loaded once for the module as `make run` does (``seed-demo``); each test serves a copy."""
+    with seeded_template(engine_kind, database_template, "dashboard_browser", lambda url: seed_demo(url, *SEED)) as t:
+        yield t
+
+
 @pytest.fixture
-def demo(app: Flask) -> Iterator[Demo]:
-    """The live server's database filled by ``seed-demo``, as `make run` does."""
-    result = app.test_cli_runner().invoke(args=SEED)
-    assert result.exit_code == 0, result.output
+def demo(app: Flask, module_data: Template) -> Iterator[Demo]:
+    """The live server's database: the demo data."""
+    printed: str = module_data.facts
     tz = app.config["MINGJING_TIMEZONE"]
     with app.app_context():
         court_id = flask_db.session.scalar(sa.select(Court.id).where(Court.code == DEMO_COURT))
         years = stats.years_with_cases(flask_db.session, court_id=court_id, tz=tz, now=utcnow())
-    yield Demo(court_id, dict(LOGIN_LINE.findall(result.output)), years, tz)
+    yield Demo(court_id, dict(LOGIN_LINE.findall(printed)), years, tz)
 
 
 def expected(app: Flask, demo: Demo, year: int) -> dict:  # type: ignore[type-arg]

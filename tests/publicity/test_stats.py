@@ -837,8 +837,7 @@ def module_data(engine_kind: str, database_template: Template) -> Iterator[Templ
 
 @pytest.fixture
 def register(session: Session, database: TestDatabase, module_data: Template) -> Register:
-    if database.facts is None:  # a test that commits: on an empty database of its own
-        return build(session)
+    """The register, loaded in this test's session."""
     court, other, j1, j2, j3 = database.facts["officers"]
     return Register(
         session.get_one(Court, court),
