@@ -83,6 +83,14 @@ def database_template(request: pytest.FixtureRequest, engine_kind: str) -> Templ
     return template
 
 
+@pytest.fixture(scope="session")
+def seeded_data() -> Iterator[databases.SeededData]:
+    """Modules' own data (their ``module_data`` fixtures), each loaded once per engine for the session."""
+    made = databases.SeededData()
+    yield made
+    made.close()
+
+
 # --- One database per test ------------------------------------------------------------------------------------
 
 
@@ -95,7 +103,7 @@ def database(request: pytest.FixtureRequest, database_template: Template, tmp_pa
     """This test's database, isolated from every other test's (see the module docstring)."""
     template = database_template
     if "module_data" in request.fixturenames:
-        # A module's own data (a module_data fixture, loaded once for the module), for the tests that ask for it.
+        # A module's own data (its module_data fixture, loaded once), for the tests that ask for it.
         template = request.getfixturevalue("module_data")
     if template.kind == "sqlite":
         assert template.sqlite_file is not None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,9 +223,10 @@ def drop_database(name: str) -> None:
 @contextmanager
 def seeded_template(kind: str, base: Template, name: str, seed: Callable[[str], Any]) -> Iterator[Template]:
     """A template of a module's own: an empty database with ``seed(url)`` run on it once (the demo data, say), for
-    tests that would otherwise each load the same data. A module offers it as a module-scoped ``module_data``
-    fixture; every test that asks for it (directly or through another fixture) gets a copy of it: a copied file on
-    SQLite; on PostgreSQL a rolled-back transaction on it, or for a ``commits`` test a database cloned from it."""
+    tests that would otherwise each load the same data. A module offers it as a ``module_data`` fixture (through
+    the session's ``SeededData``); every test that asks for it (directly or through another fixture) gets a copy
+    of it: a copied file on SQLite; on PostgreSQL a rolled-back transaction on it, or for a ``commits`` test a
+    database cloned from it."""
     if kind == "sqlite":
         assert base.sqlite_file is not None
         path = base.sqlite_file.with_name(f"{name}.sqlite3")
@@ -242,3 +243,21 @@ def seeded_template(kind: str, base: Template, name: str, seed: Callable[[str], 
     yield Template("postgresql", pg_engine=engine, facts=facts, clone_from=database)
     engine.dispose()
     drop_database(database)
+
+
+class SeededData:
+    """Each module's own data, built on first use and kept for the session (per engine, per test process), so that
+    however pytest-xdist and the engine parameter order the tests, a module's data is loaded once."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str], Template] = {}
+        self._stack = ExitStack()
+
+    def get(self, kind: str, base: Template, name: str, seed: Callable[[str], Any]) -> Template:
+        key = (kind, name)
+        if key not in self._made:
+            self._made[key] = self._stack.enter_context(seeded_template(kind, base, name, seed))
+        return self._made[key]
+
+    def close(self) -> None:
+        self._stack.close()

@@ -27,7 +27,7 @@ from portal.extensions import db as flask_db
 from publicity import stats
 from publicity.models import Court
 from tests.browser.helpers import assert_accessible, follow, heading, login, open_context, path_is, wait_for_htmx
-from tests.databases import Template, seeded_template
+from tests.databases import SeededData, Template
 from tests.factories import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
@@ -65,11 +65,10 @@ class Demo:
     tz: str
 
 
-@pytest.fixture(scope="module")
-def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+@pytest.fixture
+def module_data(engine_kind: str, database_template: Template, seeded_data: SeededData) -> Template:
     """The demo data, loaded once for the module as `make run` does (``seed-demo``); each test serves a copy."""
-    with seeded_template(engine_kind, database_template, "dashboard_browser", lambda url: seed_demo(url, *SEED)) as t:
-        yield t
+    return seeded_data.get(engine_kind, database_template, "dashboard_browser", lambda url: seed_demo(url, *SEED))
 
 
 @pytest.fixture

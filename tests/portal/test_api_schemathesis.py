@@ -25,7 +25,7 @@ from schemathesis.checks import (  # the OpenAPI checks are looked up by name in
 
 from portal.extensions import db as flask_db
 from publicity.models import BountyNotice, DefaulterEntry, EnforcementCase, PartyKind, RestrictionOrder
-from tests.databases import Template, seeded_template
+from tests.databases import SeededData, Template
 from tests.factories import dispose, make_app, relaxed_app, seed_public_demo
 
 RESPONSE_CHECKS = [
@@ -56,12 +56,11 @@ def _seed(url: str) -> list[tuple[str, str]]:
     return printed
 
 
-@pytest.fixture(scope="module")
-def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+@pytest.fixture
+def module_data(engine_kind: str, database_template: Template, seeded_data: SeededData) -> Template:
     """A small demo court (cases, defaulter entries, orders, notices), so that lists are not empty: loaded once for
     the module, each test on a copy of it."""
-    with seeded_template(engine_kind, database_template, "api_schemathesis", _seed) as template:
-        yield template
+    return seeded_data.get(engine_kind, database_template, "api_schemathesis", _seed)
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from publicity.models import (
     Party,
     PartySide,
 )
-from tests.databases import Template, seeded_template
+from tests.databases import SeededData, Template
 from tests.factories import dispose, login, make_app, seed_demo
 
 LOGIN = re.compile(r"^\S+ (admin|judge|clerk|deputy|cppcc|liaison) / (\S+)$", re.MULTILINE)
@@ -56,11 +56,10 @@ class Demo:
     printed: set[str]
 
 
-@pytest.fixture(scope="module")
-def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+@pytest.fixture
+def module_data(engine_kind: str, database_template: Template, seeded_data: SeededData) -> Template:
     """The demo data, loaded once for this module's tests (each still gets its own copy)."""
-    with seeded_template(engine_kind, database_template, "demo_grid", lambda url: seed_demo(url, *ARGS)) as template:
-        yield template
+    return seeded_data.get(engine_kind, database_template, "demo_grid", lambda url: seed_demo(url, *ARGS))
 
 
 @pytest.fixture

@@ -35,7 +35,6 @@ aid) and Y (执, open, overdue), with a few measures, to show what ``court_id`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -69,7 +68,7 @@ from publicity.models import (
     StatsSnapshot,
 )
 from publicity.workdays import Calendar
-from tests.databases import Template, TestDatabase, seeded_template
+from tests.databases import SeededData, Template, TestDatabase
 from tests.factories import RESPONDENT, file, make_court, make_judge, node
 
 TZ = "Asia/Shanghai"
@@ -828,11 +827,10 @@ def _seed_register(url: str) -> dict[str, Any]:
     return ids
 
 
-@pytest.fixture(scope="module")
-def module_data(engine_kind: str, database_template: Template) -> Iterator[Template]:
+@pytest.fixture
+def module_data(engine_kind: str, database_template: Template, seeded_data: SeededData) -> Template:
     """The register, built once per engine for this module (each test on a copy or in a rolled-back transaction)."""
-    with seeded_template(engine_kind, database_template, "stats_register", _seed_register) as template:
-        yield template
+    return seeded_data.get(engine_kind, database_template, "stats_register", _seed_register)
 
 
 @pytest.fixture
