@@ -45,7 +45,7 @@ from tests.factories import dispose, login, make_app, seed_demo
 LOGIN = re.compile(r"^\S+ (admin|judge|clerk|deputy|cppcc|liaison) / (\S+)$", re.MULTILINE)
 PRINTED = re.compile(r"^(（\d{4}）鲁1427执\d+号) 查询码 ", re.MULTILINE)
 # Enough cases for every story of the grid demo; no defaulter entries (they play no part here).
-ARGS = ["--cases", "80", "--defaulters", "0"]
+ARGS = ["--cases", "80", "--defaulters", "0"]  # as the other demo module: one load serves both (named demo_80_cases)
 GRID_MESSAGES = ("grid_push", "grid_task", "aid_decided", "aid_paid")
 
 
@@ -59,7 +59,7 @@ class Demo:
 @pytest.fixture
 def module_data(engine_kind: str, database_template: Template, seeded_data: SeededData) -> Template:
     """The demo data, loaded once for this module's tests (each still gets its own copy)."""
-    return seeded_data.get(engine_kind, database_template, "demo_grid", lambda url: seed_demo(url, *ARGS))
+    return seeded_data.get(engine_kind, database_template, "demo_80_cases", lambda url: seed_demo(url, *ARGS))
 
 
 @pytest.fixture
