@@ -59,14 +59,10 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 def _postgresql_template() -> Iterator[Template]:
     databases.build_pg_schema(PG_SCHEMA)
     databases.build_pg_schema(PG_COMMIT_SCHEMA)
-    template = Template(
-        "postgresql",
-        pg_engine=sa.create_engine(pg_url(PG_SCHEMA)),
-        commit_engine=sa.create_engine(pg_url(PG_COMMIT_SCHEMA)),
-    )
-    yield template
-    template.pg_engine.dispose()  # type: ignore[union-attr]
-    template.commit_engine.dispose()  # type: ignore[union-attr]
+    rolled_back, committing = sa.create_engine(pg_url(PG_SCHEMA)), sa.create_engine(pg_url(PG_COMMIT_SCHEMA))
+    yield Template("postgresql", pg_engine=rolled_back, commit_engine=committing)
+    rolled_back.dispose()
+    committing.dispose()
 
 
 @pytest.fixture(scope="session", params=ENGINES)
