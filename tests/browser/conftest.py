@@ -46,7 +46,10 @@ def live_server(browser_app: Flask) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, browser_app, threaded=True)
     # Links the portal prints or sends (QR codes, SMS) use its public address: this server's.
     browser_app.config["MINGJING_PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    # A short poll interval: shutdown() waits for the serving loop's next poll (half a second by default, per test).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="live-server", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
