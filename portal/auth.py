@@ -12,7 +12,7 @@ from portal.models import Account
 def load_account(session_id: str) -> Account | None:
     """Return the account of a session id ``<id>:<session token>``; a rotated token logs out."""
     account_id, _, token = session_id.partition(":")
-    if not account_id.isdigit() or not token:
+    if not (account_id.isascii() and account_id.isdigit()) or not token:
         return None
     account = db.session.get(Account, int(account_id))
     if account is None or account.session_token != token or not account.active:

@@ -120,7 +120,7 @@ def court_deadlines(code: str, settings: tuple[str, ...]) -> None:
         court = courts.get_court(db.session, code)
         if settings:
             pairs = dict(item.split("=", 1) for item in settings if "=" in item)
-            if len(pairs) != len(settings) or not all(v.isdigit() for v in pairs.values()):
+            if len(pairs) != len(settings) or not all(v.isascii() and v.isdigit() for v in pairs.values()):
                 _fail("settings are written name=number, e.g. search_start_days=1")
             courts.set_deadline_settings(
                 db.session, court=court, settings={k: int(v) for k, v in pairs.items()}, actor=CLI_ACTOR, now=utcnow()

@@ -119,7 +119,7 @@ def _year(years: Sequence[int]) -> int:
     raw = request.args.get("year", "")
     if not raw:
         return years[-1]
-    if not raw.isdigit() or int(raw) not in years:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in years:
         abort(404)
     return int(raw)
 

@@ -158,7 +158,7 @@ def test_court_deadline_settings(app: Flask) -> None:
     assert "search_start_days=2\n" in shown.output and "closure_months=6\n" in shown.output
     changed = runner.invoke(args=["court", "deadlines", "鲁1427", "search_start_days=1"])
     assert changed.exit_code == 0 and "search_start_days=1  (court setting)" in changed.output
-    for bad in ("no_such_setting=3", "search_start_days=0", "search_start_days=abc"):
+    for bad in ("no_such_setting=3", "search_start_days=0", "search_start_days=abc", "search_start_days=3³"):
         refused = runner.invoke(args=["court", "deadlines", "鲁1427", bad])
         assert refused.exit_code == 2, bad
     assert "search_start_days=1  (court setting)" in runner.invoke(args=["court", "deadlines", "鲁1427"]).output

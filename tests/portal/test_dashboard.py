@@ -144,11 +144,20 @@ def test_the_api_gives_the_same_figures_and_matches_its_schema(client: FlaskClie
     assert data["total"]["received"]["all"] == 3 and data["months"][2]["closed"]["all"] == 2
     assert data["total"]["amount_in_place_rate"] == 100.0 and data["overdue_now"] is not None
     assert client.get("/api/v1/stats?year=1999").status_code == 404
+    # Digits that are not ASCII (Python's isdigit() takes them, int() does not): not found, not a 500.
+    for year in ("6³", "٢٠٢٦", "２０２６"):
+        assert client.get(f"/api/v1/stats?year={year}").status_code == 404, year
     assert client.get("/api/v1/stats?court=京0101").status_code == 404
 
 
 def test_unknown_years_and_courts_are_not_found(client: FlaskClient, record) -> None:  # type: ignore[no-untyped-def]
-    for url in ("/dashboard?year=1999", "/dashboard?year=abc", "/dashboard?court=京0101", "/dashboard.csv?year=-1"):
+    for url in (
+        "/dashboard?year=1999",
+        "/dashboard?year=abc",
+        "/dashboard?year=6³",
+        "/dashboard?court=京0101",
+        "/dashboard.csv?year=-1",
+    ):
         response = client.get(url)
         assert response.status_code == 404 and "页面不存在" in response.get_data(as_text=True), url
 

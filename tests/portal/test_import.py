@@ -147,15 +147,32 @@ def test_bad_rows_are_all_reported_and_nothing_is_imported(app: Flask, court, tm
             证件号码="371427198203151232",
         ),
         row(记录类型="其他", 案号="（2026）鲁1427执101号"),
+        row(  # a superscript digit: Python's isdigit() takes it, int() does not
+            记录类型="当事人",
+            案号="（2026）鲁1427执101号",
+            诉讼地位="被执行人",
+            当事人类型="自然人",
+            姓名或名称="乙",
+            证件号码="³71427198203151232",
+        ),
     ]
     before = counts(app)
     result = run(app, str(write_csv(tmp_path / "bad.csv", rows)))
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.startswith("line ")]
-    assert [line.split(":")[0] for line in lines] == ["line 8", "line 9", "line 10", "line 11", "line 12", "line 13"]
+    assert [line.split(":")[0] for line in lines] == [
+        "line 8",
+        "line 9",
+        "line 10",
+        "line 11",
+        "line 12",
+        "line 13",
+        "line 14",
+    ]
     assert "is not a case number" in lines[0] and "seized" in lines[1] and "节点类型 '飞行'" in lines[2]
     assert "not an amount" in lines[3] and "no 案件 row" in lines[4] and "记录类型" in lines[5]
-    assert "nothing imported: 6 bad rows" in result.output and "Traceback" not in result.output
+    assert "is not an 18-character ID number" in lines[6]
+    assert "nothing imported: 7 bad rows" in result.output and "Traceback" not in result.output
     assert counts(app) == before
 
 
