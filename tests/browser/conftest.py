@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from werkzeug.serving import make_server
 
 from portal.extensions import db as flask_db
-from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, open_context
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, AxePassed, open_context
 from tests.factories import make_app
 
 
@@ -57,6 +57,17 @@ def live_server(browser_app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def axe_passed(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
+    """This run's record of the pages axe-core passed, one directory for all pytest-xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    run = base if worker_id == "master" else base.parent  # a worker's base is a folder of the run's
+    AxePassed.directory = run / "axe-passed"
+    AxePassed.directory.mkdir(exist_ok=True)
+    yield
+    AxePassed.directory = None
 
 
 @pytest.fixture(scope="session")

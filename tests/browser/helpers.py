@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -65,9 +66,49 @@ def wait_for_htmx(page: Page) -> None:
     )
 
 
+# The page as axe-core sees it, as one string: the document (with the CSRF tokens, new at every render, left out),
+# what is typed, ticked and chosen, where the focus, the pointer and the scroll are, and the viewport.
+_PAGE_STATE = """() => {
+  const copy = document.documentElement.cloneNode(true);
+  copy.querySelectorAll('input[name=csrf_token]').forEach(e => e.removeAttribute('value'));
+  copy.querySelectorAll('[hx-headers]').forEach(e => e.removeAttribute('hx-headers'));
+  const path = e => {
+    const steps = [];
+    for (; e && e.parentElement; e = e.parentElement) steps.push([...e.parentElement.children].indexOf(e));
+    return steps.join('/');
+  };
+  const controls = [...document.querySelectorAll('input:not([name=csrf_token]), select, textarea')]
+    .map(e => [e.value, e.checked, e.selectedIndex]);
+  return JSON.stringify([copy.outerHTML, controls, path(document.activeElement),
+    [...document.querySelectorAll(':hover')].map(path), scrollX, scrollY, innerWidth, innerHeight]);
+}"""
+
+
+class AxePassed:
+    """The pages axe-core found no violation on in this run, shared by the pytest-xdist workers (a file each).
+
+    axe's verdict is a function of what :data:`_PAGE_STATE` describes (the style sheets are the run's own files),
+    so a page in the same state as one that passed, which the flows reach often (the login form, a home page after
+    logging out, the same page on SQLite and on PostgreSQL), passes without running axe again. A failing page is
+    never remembered. Without a directory (set by the browser conftest) every check runs.
+    """
+
+    directory: Path | None = None
+
+    @classmethod
+    def path(cls, page: Page) -> Path | None:
+        if cls.directory is None:
+            return None
+        state = page.evaluate(_PAGE_STATE)
+        return cls.directory / hashlib.sha256(f"{AXE.name}\n{state}".encode()).hexdigest()
+
+
 def assert_accessible(page: Page) -> None:
     """Run axe-core on the page as it is now and fail with every violation found."""
     wait_for_htmx(page)
+    passed = AxePassed.path(page)
+    if passed is not None and passed.exists():
+        return
     # axe-core is injected here, into the documents that are checked, not into every document a test opens by an
     # init script: parsing its 650 kB in every document cost the browser tests a quarter of their CPU time.
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -81,6 +122,8 @@ def assert_accessible(page: Page) -> None:
         targets = [" ".join(map(str, node["target"])) for node in v["nodes"]]
         lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})\n    targets: {targets}")
     assert violations == [], f"axe violations on {page.url}:\n" + "\n".join(lines)
+    if passed is not None:
+        passed.touch()
 
 
 def open_login(page: Page) -> None:
