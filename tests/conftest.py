@@ -40,11 +40,27 @@ collect_ignore = [] if os.environ.get("MINGJING_FAULTS") else ["faults"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    databases.run_id()  # in the controller, before pytest-xdist starts the workers: they inherit it
     config.addinivalue_line(
         "markers",
         "commits: the test needs real commits seen by several connections (threads, processes, a served app); "
         "on PostgreSQL it gets an emptied schema of its own instead of a rolled-back transaction",
     )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The controller (or the only process) drops the databases the run's seeded templates were loaded into,
+    # after every worker is done with them.
+    if TEST_DATABASE_URL and not hasattr(session.config, "workerinput"):
+        for name in databases.shared_seed_databases():
+            databases.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of this test run's, the same for all its pytest-xdist workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # a worker's is a folder of the run's
 
 
 # --- Templates: built once per session (per xdist worker) -----------------------------------------------------
@@ -80,9 +96,9 @@ def database_template(request: pytest.FixtureRequest, engine_kind: str) -> Templ
 
 
 @pytest.fixture(scope="session")
-def seeded_data() -> Iterator[databases.SeededData]:
-    """Modules' own data (their ``module_data`` fixtures), each loaded once per engine for the session."""
-    made = databases.SeededData()
+def seeded_data(run_directory: Path) -> Iterator[databases.SeededData]:
+    """Modules' own data (their ``module_data`` fixtures), each loaded once per engine for the run."""
+    made = databases.SeededData(run_directory)
     yield made
     made.close()
 

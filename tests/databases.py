@@ -13,8 +13,11 @@ sets up the calendar it reasons about (tests/test_migrations.py checks what the 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import shutil
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -220,43 +223,92 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
+# One id for the whole test run, the same in every pytest-xdist worker (the controller sets it before it starts them).
+RUN_ID_VARIABLE = "MINGJING_TEST_RUN"
+
+
+def run_id() -> str:
+    return os.environ.setdefault(RUN_ID_VARIABLE, uuid.uuid4().hex[:12])
+
+
+def shared_seed_databases() -> list[str]:
+    """The PostgreSQL databases this run's seeded templates were loaded into (the controller drops them)."""
+    url = sa.make_url(normalise_database_url(TEST_DATABASE_URL))
+    admin = _admin()
+    with admin.connect() as conn:
+        prefix = f"{url.database}_seed_{run_id()}_"
+        names = conn.scalars(sa.text("SELECT datname FROM pg_database WHERE starts_with(datname, :p)"), {"p": prefix})
+        found = list(names)
+    admin.dispose()
+    return found
+
+
 @contextmanager
-def seeded_template(kind: str, base: Template, name: str, seed: Callable[[str], Any]) -> Iterator[Template]:
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (made if missing) against the run's other processes."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+@contextmanager
+def seeded_template(
+    kind: str, base: Template, name: str, seed: Callable[[str], Any], shared: Path
+) -> Iterator[Template]:
     """A template of a module's own: an empty database with ``seed(url)`` run on it once (the demo data, say), for
     tests that would otherwise each load the same data. A module offers it as a ``module_data`` fixture (through
     the session's ``SeededData``); every test that asks for it (directly or through another fixture) gets a copy
     of it: a copied file on SQLite; on PostgreSQL a rolled-back transaction on it, or for a ``commits`` test a
-    database cloned from it."""
+    database cloned from it.
+
+    The data is loaded once for the whole run, by the first pytest-xdist worker that needs it, under a lock in the
+    run's directory ``shared``; the others wait for it and take it as it is (what ``seed`` returned, pickled): a
+    SQLite file that each test copies, a PostgreSQL database that each worker clones into a database of its own.
+    """
+    facts_file = shared / f"{kind}-{name}.facts"
+    with _exclusive(shared / f"{kind}-{name}.lock"):
+        if kind == "sqlite":
+            assert base.sqlite_file is not None
+            path = shared / f"{name}.sqlite3"
+            if not facts_file.exists():
+                facts = seed(copy_sqlite(base.sqlite_file, path))
+                fold_wal(path)
+                facts_file.write_bytes(pickle.dumps(facts))
+        else:
+            loaded = f"{sa.make_url(normalise_database_url(TEST_DATABASE_URL)).database}_seed_{run_id()}_{name}"
+            if not facts_file.exists():
+                url = create_database(loaded)
+                migrate(url)
+                engine = sa.create_engine(url)
+                empty_pg_schema(engine)
+                engine.dispose()
+                facts_file.write_bytes(pickle.dumps(seed(url)))
+            database = f"{worker_database().database}_{name}"
+            url = create_database(database, template=loaded)  # nobody is connected to it: seeding disposed its engines
+    facts = pickle.loads(facts_file.read_bytes())  # noqa: S301  (written by this run's own workers)
     if kind == "sqlite":
-        assert base.sqlite_file is not None
-        path = base.sqlite_file.with_name(f"{name}.sqlite3")
-        facts = seed(copy_sqlite(base.sqlite_file, path))
-        fold_wal(path)
         yield Template("sqlite", sqlite_file=path, facts=facts)
         return
-    database = f"{worker_database().database}_{name}"
-    url = create_database(database)
-    migrate(url)
     engine = sa.create_engine(url)
-    empty_pg_schema(engine)
-    facts = seed(url)
     yield Template("postgresql", pg_engine=engine, facts=facts, clone_from=database)
     engine.dispose()
     drop_database(database)
 
 
 class SeededData:
-    """Each module's own data, built on first use and kept for the session (per engine, per test process), so that
-    however pytest-xdist and the engine parameter order the tests, a module's data is loaded once."""
+    """Each module's own data, built on first use and kept for the session (per engine, per test process, loaded
+    once for the run), so that however pytest-xdist and the engine parameter order the tests, a module's data is
+    loaded once."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Path) -> None:
         self._made: dict[tuple[str, str], Template] = {}
         self._stack = ExitStack()
+        self._shared = shared
 
     def get(self, kind: str, base: Template, name: str, seed: Callable[[str], Any]) -> Template:
         key = (kind, name)
         if key not in self._made:
-            self._made[key] = self._stack.enter_context(seeded_template(kind, base, name, seed))
+            self._made[key] = self._stack.enter_context(seeded_template(kind, base, name, seed, self._shared))
         return self._made[key]
 
     def close(self) -> None:

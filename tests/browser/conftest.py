@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -60,11 +61,9 @@ def live_server(browser_app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def axe_passed(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[None]:
+def axe_passed(run_directory: Path) -> Iterator[None]:
     """This run's record of the pages axe-core passed, one directory for all pytest-xdist workers."""
-    base = tmp_path_factory.getbasetemp()
-    run = base if worker_id == "master" else base.parent  # a worker's base is a folder of the run's
-    AxePassed.directory = run / "axe-passed"
+    AxePassed.directory = run_directory / "axe-passed"
     AxePassed.directory.mkdir(exist_ok=True)
     yield
     AxePassed.directory = None

@@ -32,9 +32,9 @@ from tests.factories import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
-# Enough cases for every closure mode and both years the demo spans (it files over the last 400 days);
-# no defaulter entries, they play no part here and cost time.
-SEED = ["--cases", "120", "--defaulters", "0"]
+# Enough cases for every closure mode the demo uses and both years it spans (it files over the last 400 days);
+# no defaulter entries, they play no part here and cost time. As the demo modules: one load serves all three.
+SEED = ["--cases", "80", "--defaulters", "0"]
 LOGIN_LINE = re.compile(r"^\S+ (admin|judge|clerk|deputy|cppcc|liaison) / (\S+)$", re.MULTILINE)
 DEMO_COURT = "鲁1427"
 PHONE = {"width": 390, "height": 844}
@@ -68,7 +68,7 @@ class Demo:
 @pytest.fixture
 def module_data(engine_kind: str, database_template: Template, seeded_data: SeededData) -> Template:
     """The demo data, loaded once for the module as `make run` does (``seed-demo``); each test serves a copy."""
-    return seeded_data.get(engine_kind, database_template, "dashboard_browser", lambda url: seed_demo(url, *SEED))
+    return seeded_data.get(engine_kind, database_template, "demo_80_cases", lambda url: seed_demo(url, *SEED))
 
 
 @pytest.fixture
