@@ -109,12 +109,11 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# One pytest process per CPU (pytest-xdist, TEST_WORKERS=0 for one process). worksteal: a worker that runs out of
-# tests takes some of the other's, so the long browser tests do not leave one core idle at the end. pytest exits 5
-# when it collected nothing: a failure here, not a pass.
+# One pytest process per CPU (pytest-xdist, TEST_WORKERS=0 for one process); pytest exits 5 when it collected
+# nothing: a failure here, not a pass.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test $(MO) system-test-deps
-	@$(BIN)/pytest -n $(TEST_WORKERS) $(if $(filter 0,$(TEST_WORKERS)),,--dist worksteal) $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # Faults on servers of their own (a private PostgreSQL cluster, gunicorn on free ports, a small tmpfs):
