@@ -34,6 +34,7 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
+from publicity.names import PERSON_ID_SHAPE
 
 T = TypeVar("T")
 
@@ -318,7 +319,7 @@ def _party_row(
         result.skipped += 1
         return
     ident = row["证件号码"].upper()
-    if kind == PartyKind.PERSON and (len(ident) != 18 or not (ident[:17].isascii() and ident[:17].isdigit())):
+    if kind == PartyKind.PERSON and not PERSON_ID_SHAPE.fullmatch(ident):
         raise BadRow(f"证件号码 '{row['证件号码']}' is not an 18-character ID number")
     if kind == PartyKind.ENTITY and len(ident) != 18:
         raise BadRow(f"证件号码 '{row['证件号码']}' is not an 18-character unified social credit code")
