@@ -25,6 +25,7 @@ from oversight import invitations, overseers
 from oversight.models import Invitation, Overseer, OverseerKind
 from portal import accounts, create_app
 from portal.database import utcnow
+from portal.demo_grid import pdf as demo_pdf
 from portal.extensions import db
 from portal.extensions import db as flask_db
 from portal.models import Account, Role
@@ -538,22 +539,8 @@ def tiny_png() -> bytes:
 
 
 def minimal_pdf() -> bytes:
-    """A real one-page PDF (header, catalogue, pages, page, cross-reference table, trailer)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """A real one-page PDF: the demo's scanned-document builder (header, catalogue, pages, page, xref, trailer)."""
+    return demo_pdf("test")
 
 
 # --- bounty notices: a court, its officers and accounts, a published notice -------------------------------------------
