@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +30,7 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
+from tests import factories
 from tests.factories import NOW, PASSWORD, login
 
 HX = {"HX-Request": "true"}
@@ -41,23 +43,8 @@ FILED_AT = "2026-11-20T09:30"  # Asia/Shanghai wall clock
 FILED_AT_UTC = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
 NUMBER = "（2026）鲁1427执88号"
 
-APPLICANT = cases.PartyData(
-    side=PartySide.APPLICANT,
-    kind=PartyKind.PERSON,
-    name="张三",
-    sex="male",
-    id_number=VALID_ID,
-    phone="13800000000",
-    address="夏津县银城街1号",
-)
-RESPONDENT = cases.PartyData(
-    side=PartySide.RESPONDENT,
-    kind=PartyKind.ENTITY,
-    name="夏津县恒丰商贸有限公司",
-    credit_code=CREDIT_CODE,
-    legal_representative="李四",
-    phone="0534-3210000",
-)
+APPLICANT = replace(factories.APPLICANT, id_number=VALID_ID)  # the builders' applicant, with a valid check digit
+RESPONDENT = factories.RESPONDENT
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -9,13 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import jsonschema
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 import publicity
 from portal.extensions import db
@@ -23,7 +20,7 @@ from portal.models import Role
 from publicity import courts, defaulter_imports, defaulters, workdays
 from publicity.defaulters import EntryData
 from publicity.models import Court, DefaulterEntry, ListingGround, PartyKind, RemovalReason
-from tests.factories import NOW, create_account, login, make_app
+from tests.factories import NOW, check, create_account, login, make_app
 
 THREE_YEARS_AGO = NOW - timedelta(days=3 * 365)
 ENTRY_LINK = re.compile(r'href="/lists/defaulters/(\d+)"')
@@ -108,18 +105,6 @@ def take_off(app: Flask, entry_id: int) -> None:
         )
         defaulters.remove(db.session, entry=entry, actor="t", now=NOW)
         db.session.commit()
-
-
-def check(client: FlaskClient, response, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Validate a response body against the named schema of the served OpenAPI document."""
-    document = client.get("/api/openapi.json").json
-    registry = Registry().with_resource(
-        "urn:mingjing-openapi", Resource.from_contents(document, default_specification=DRAFT202012)
-    )
-    validator = jsonschema.Draft202012Validator(
-        {"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"}, registry=registry
-    )
-    validator.validate(response.json)
 
 
 @pytest.fixture

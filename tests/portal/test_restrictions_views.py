@@ -9,13 +9,10 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-import jsonschema
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
 from portal.models import Account, Role
@@ -33,7 +30,7 @@ from publicity.models import (
     RestrictionOrder,
     SubscriptionTopic,
 )
-from tests.factories import NOW, PASSWORD, create_account, csrf_token_from, login, make_app, pid
+from tests.factories import NOW, PASSWORD, check, create_account, csrf_token_from, login, make_app, pid
 
 COMPANY, COMPANY_CODE = "夏津县恒丰商贸有限公司", "91371427MA3C123459"
 PERSON, PERSON_ID = "赵六", pid("19820315")  # 371427198203151232
@@ -115,18 +112,6 @@ def issue_data(app: Flask, case_id: int, name: str = COMPANY, **changes: object)
 def order_count(app: Flask) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(RestrictionOrder))
-
-
-def check(client: FlaskClient, response, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Validate a response body against the named schema of the served OpenAPI document."""
-    document = client.get("/api/openapi.json").json
-    registry = Registry().with_resource(
-        "urn:mingjing-openapi", Resource.from_contents(document, default_specification=DRAFT202012)
-    )
-    validator = jsonschema.Draft202012Validator(
-        {"$ref": f"urn:mingjing-openapi#/components/schemas/{name}"}, registry=registry
-    )
-    validator.validate(response.json)
 
 
 @pytest.fixture
