@@ -266,33 +266,39 @@ def seeded_template(
     SQLite file that each test copies, a PostgreSQL database that each worker clones into a database of its own.
     """
     facts_file = shared / f"{kind}-{name}.facts"
+    sqlite_file = shared / f"{name}.sqlite3"
+    loaded = database = ""  # PostgreSQL: the run's database the data is loaded into, and this worker's clone of it
+    if kind == "postgresql":
+        loaded = f"{sa.make_url(normalise_database_url(TEST_DATABASE_URL)).database}_seed_{run_id()}_{name}"
+        database = f"{worker_database().database}_{name}"
     with _exclusive(shared / f"{kind}-{name}.lock"):
-        if kind == "sqlite":
-            assert base.sqlite_file is not None
-            path = shared / f"{name}.sqlite3"
-            if not facts_file.exists():
-                facts = seed(copy_sqlite(base.sqlite_file, path))
-                fold_wal(path)
-                facts_file.write_bytes(pickle.dumps(facts))
-        else:
-            loaded = f"{sa.make_url(normalise_database_url(TEST_DATABASE_URL)).database}_seed_{run_id()}_{name}"
-            if not facts_file.exists():
-                url = create_database(loaded)
-                migrate(url)
-                engine = sa.create_engine(url)
-                empty_pg_schema(engine)
-                engine.dispose()
-                facts_file.write_bytes(pickle.dumps(seed(url)))
-            database = f"{worker_database().database}_{name}"
+        if not facts_file.exists():
+            facts_file.write_bytes(pickle.dumps(_load(kind, base, seed, sqlite_file=sqlite_file, database=loaded)))
+        if kind == "postgresql":
             url = create_database(database, template=loaded)  # nobody is connected to it: seeding disposed its engines
     facts = pickle.loads(facts_file.read_bytes())  # noqa: S301  (written by this run's own workers)
     if kind == "sqlite":
-        yield Template("sqlite", sqlite_file=path, facts=facts)
+        yield Template("sqlite", sqlite_file=sqlite_file, facts=facts)
         return
     engine = sa.create_engine(url)
     yield Template("postgresql", pg_engine=engine, facts=facts, clone_from=database)
     engine.dispose()
     drop_database(database)
+
+
+def _load(kind: str, base: Template, seed: Callable[[str], Any], *, sqlite_file: Path, database: str) -> Any:
+    """Run ``seed`` on a copy of the empty template: the SQLite file or the PostgreSQL database; return its result."""
+    if kind == "sqlite":
+        assert base.sqlite_file is not None
+        facts = seed(copy_sqlite(base.sqlite_file, sqlite_file))
+        fold_wal(sqlite_file)
+        return facts
+    url = create_database(database)
+    migrate(url)
+    engine = sa.create_engine(url)
+    empty_pg_schema(engine)
+    engine.dispose()
+    return seed(url)
 
 
 class SeededData:
