@@ -83,3 +83,23 @@ class ReportAlreadyFiled(OversightError):
 
 class ReportMissing(OversightError):
     message = N_("No closure report has been filed yet.")
+
+
+class PhoneOfStaff(OversightError):
+    message = N_(
+        "The mobile number %(phone)s belongs to %(owner)s: the roster cannot hold the phone of the court's own staff."
+    )
+
+
+class EmailOfStaff(OversightError):
+    message = N_(
+        "The email address %(email)s belongs to %(owner)s: the roster cannot hold the email of the court's own staff."
+    )
+
+
+class InviteeIsInviter(OversightError):
+    message = N_("%(name)s cannot be invited: their phone or email is that of your own account.")
+
+
+class InviteeIsStaff(OversightError):
+    message = N_("%(name)s cannot be invited: their phone or email is that of %(owner)s, of the court's staff.")

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from oversight import errors
+from oversight import errors, overseers
 from oversight.models import Invitation, InvitationStatus, Overseer
 from publicity import audit, notices
 from publicity.dml import rowcount
@@ -66,6 +66,16 @@ def invite(
     """
     if not overseer.active or overseer.court_id != case.court_id:
         raise errors.OverseerInactive(name=overseer.name)
+    # Belt and braces to the roster's own check (an entry from before it, or one that raced a new staff account):
+    # the court's staff never supervise, least of all the judge who invites.
+    clashes = [
+        contact
+        for _field, contact in overseers.staff_contact_clashes(session, phone=overseer.phone, email=overseer.email)
+    ]
+    if any(contact.officer_id == judge.id for contact in clashes):
+        raise errors.InviteeIsInviter(name=overseer.name)
+    if clashes:
+        raise errors.InviteeIsStaff(name=overseer.name, owner=clashes[0].owner)
     active = [i for i in _active(session, case.id) if not is_expired(i, now)]
     if any(i.overseer_id == overseer.id for i in active):
         raise errors.AlreadyInvited(name=overseer.name)

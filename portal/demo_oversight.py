@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -276,7 +277,12 @@ def _card_data(
     )
 
 
-def _contact(rng: random.Random, kind: OverseerKind, level: OverseerLevel, number: int) -> dict[str, str]:
+class _Contact(TypedDict):
+    phone: str
+    email: str
+
+
+def _contact(rng: random.Random, kind: OverseerKind, level: OverseerLevel, number: int) -> _Contact:
     """A fake mobile (138...) and an example.org address like ``xjrd03`` (夏津 人大, the third on the roster)."""
     body = "rd" if kind == OverseerKind.DEPUTY else "zx"
     return {

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 import oversight.models  # noqa: F401  (the account links to overseers: their table must be known)
 import publicity.grid_models  # noqa: F401  (... and to grid liaisons)
+from oversight import overseers
 from publicity.models import Base, Court, UTCDateTime, enum_type
 
 if TYPE_CHECKING:
@@ -74,3 +76,28 @@ class Account(UserMixin, Base):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+def staff_account_contacts(session: Session) -> Iterator[overseers.StaffContact]:
+    """The contact data of the active staff accounts, for the roster's separation of duties.
+
+    An account keeps no phone or email of its own (nor does the officer record behind it): what it has is its
+    username, which may be a mobile number (the username form refuses "@", so only an account made otherwise can
+    have an address for one). An account without a phone- or email-shaped username gives nothing to compare.
+    A deactivated account signs in to nothing and invites no one, so it does not block the roster."""
+    rows = session.execute(
+        sa.select(Account.username, Account.display_name, Account.officer_id).where(
+            Account.role.in_(STAFF_ROLES), Account.active.is_(True)
+        )
+    )
+    for username, display_name, officer_id in rows:
+        phone, email = overseers.normal_phone(username), overseers.normal_email(username)
+        if phone or email:
+            yield overseers.StaffContact(
+                owner=f"{display_name}（{username}）", phone=phone, email=email, officer_id=officer_id
+            )
+
+
+# Registered with the table it reads: wherever accounts exist, the roster checks against them (oversight cannot
+# import the portal to look for itself).
+overseers.add_staff_contact_source(staff_account_contacts)

@@ -371,12 +371,9 @@ def make_overseer(
     email: str = "",
     active: bool = True,
 ) -> Overseer:
-    overseer = overseers.add_overseer(
-        session, court=court, name=name, kind=kind, phone=phone, email=email, actor="admin", now=NOW
+    return overseers.add_overseer(
+        session, court=court, name=name, kind=kind, phone=phone, email=email, active=active, actor="admin", now=NOW
     )
-    overseer.active = active
-    session.flush()
-    return overseer
 
 
 def invite(
@@ -396,6 +393,33 @@ def invite(
 def supervise(session: Session, case: EnforcementCase, overseer: Overseer, *, now: datetime = NOW) -> Invitation:
     """Invite ``overseer`` to ``case`` and accept at once."""
     return invitations.accept(session, invitation=invite(session, case, overseer, now=now).invitation, now=now)
+
+
+def make_staff_account(
+    session: Session,
+    court: Court,
+    username: str,
+    *,
+    role: Role = Role.JUDGE,
+    officer: Officer | None = None,
+    active: bool = True,
+) -> Account:
+    """A staff account of ``court`` (linked to ``officer`` when given). Its username is the only contact data an
+    account keeps: make it a mobile number or an address to give the staff a phone or an email."""
+    account = accounts.create_account(
+        session,
+        username=username,
+        display_name=officer.name if officer else f"职员{username}",
+        role=role,
+        password=PASSWORD,
+        court=court,
+        officer_id=officer.id if officer else None,
+        actor="test",
+        now=NOW,
+    )
+    account.active = active
+    session.flush()
+    return account
 
 
 def outbox(session: Session, kind: str) -> list[OutboxMessage]:
