@@ -27,6 +27,15 @@ PHONE = Regexp(r"^1\d{10}$", flags=re.ASCII, message=_l("Enter an 11-digit mainl
 LOCAL_TIME = "%Y-%m-%dT%H:%M"
 
 
+def _squeezed(value: str | None) -> str | None:
+    """A phone number as typed, spaces and dashes gone ("138 0000-0001" is 13800000001)."""
+    return re.sub(r"[\s-]", "", value) if value else value
+
+
+def _trimmed(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
 class OverseerForm(PortalForm):
     """Put a deputy or CPPCC member on the roster, or change their entry."""
 
@@ -34,8 +43,8 @@ class OverseerForm(PortalForm):
     kind = SelectField(_l("Kind"), validators=[DataRequired(REQUIRED)])
     level = SelectField(_l("Level"), validators=[DataRequired(REQUIRED)])
     unit = StringField(_l("Unit or constituency"), validators=[Length(max=100)])
-    phone = StringField(_l("Mobile number"), validators=[Optional(), PHONE])
-    email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField(_l("Mobile number"), validators=[Optional(), PHONE], filters=[_squeezed])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)], filters=[_trimmed])
     active = BooleanField(_l("Active"), default=True)
 
     def __init__(self, *args: object, **kwargs: object) -> None:

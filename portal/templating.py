@@ -67,6 +67,8 @@ AUDIT_ACTIONS = {
     "officer.create": _l("Officer registered"),
     "overseer.create": _l("Overseer added to the roster"),
     "overseer.update": _l("Overseer's roster entry changed"),
+    "overseer.deactivate": _l("Overseer taken off the active roster"),
+    "overseer.reactivate": _l("Overseer put back on the active roster"),
     "invitation.send": _l("Overseer invited to a case"),
     "invitation.accepted": _l("Oversight invitation accepted"),
     "invitation.declined": _l("Oversight invitation declined"),

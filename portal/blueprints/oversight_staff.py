@@ -153,31 +153,11 @@ def statistics() -> ResponseReturnValue:
 # --- The roster ------------------------------------------------------------------------------------------------
 
 
-@bp.route("/roster", methods=["GET", "POST"])
-@access.roles(Role.ADMIN, Role.JUDGE)
-def roster() -> ResponseReturnValue:
-    """List the court's overseers and add one."""
-    form = OverseerForm()
-    if form.validate_on_submit():
-        court = current_user.court
-        if court is None:
-            abort(404)
-        overseer = overseers.add_overseer(
-            db.session,
-            court=court,
-            name=form.name.data.strip(),
-            kind=OverseerKind(form.kind.data),
-            level=OverseerLevel(form.level.data),
-            unit=(form.unit.data or "").strip(),
-            phone=form.phone.data or "",
-            email=form.email.data or "",
-            actor=f"account:{current_user.id}",
-            now=utcnow(),
-        )
-        overseer.active = bool(form.active.data)
-        db.session.commit()
-        flash(_("%(name)s is on the roster.", name=overseer.name), "success")
-        return redirect(url_for("oversight_staff.roster"), 303)
+# The roster is kept by the administrators (the court's office for the people's congress and the CPPCC); judges
+# read it and invite from it, but a judge who could add an entry could invite himself under a deputy's name.
+
+
+def _roster_page(form: OverseerForm, *, status: int = 200) -> ResponseReturnValue:
     people = list(
         db.session.scalars(
             sa.select(Overseer)
@@ -190,42 +170,95 @@ def roster() -> ResponseReturnValue:
         "oversight_staff/roster.html",
         overseers=people,
         form=form,
-        status=422 if form.is_submitted() else 200,
+        # A court's roster is kept by an administrator of that court (the portal-wide first one has none).
+        keeps_roster=current_user.role == Role.ADMIN and current_user.court_id is not None,
+        courtless_admin=current_user.role == Role.ADMIN and current_user.court_id is None,
+        status=status,
     )
 
 
-@bp.route("/roster/<id:overseer_id>", methods=["GET", "POST"])
+def _contact_refused(form: OverseerForm, exc: errors.OversightError) -> None:
+    """Put a staff-contact refusal under the field it is about."""
+    db.session.rollback()
+    field = form.email if isinstance(exc, errors.EmailOfStaff) else form.phone
+    field.errors = [*field.errors, domain_message(exc)]
+
+
+@bp.get("/roster")
 @access.roles(Role.ADMIN, Role.JUDGE)
+def roster() -> ResponseReturnValue:
+    """List the court's overseers (with the form to add one, for the administrators)."""
+    return _roster_page(OverseerForm(formdata=None))
+
+
+@bp.post("/roster")
+@access.roles(Role.ADMIN)
+def add_overseer() -> ResponseReturnValue:
+    """Put a deputy or CPPCC member on the roster."""
+    form = OverseerForm()
+    if not form.validate_on_submit():
+        return _roster_page(form, status=422)
+    court = current_user.court
+    if court is None:
+        abort(404)
+    try:
+        overseer = overseers.add_overseer(
+            db.session,
+            court=court,
+            name=form.name.data.strip(),
+            kind=OverseerKind(form.kind.data),
+            level=OverseerLevel(form.level.data),
+            unit=(form.unit.data or "").strip(),
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            active=bool(form.active.data),
+            actor=f"account:{current_user.id}",
+            now=utcnow(),
+        )
+    except (errors.PhoneOfStaff, errors.EmailOfStaff) as exc:
+        _contact_refused(form, exc)
+        return _roster_page(form, status=422)
+    db.session.commit()
+    flash(_("%(name)s is on the roster.", name=overseer.name), "success")
+    return redirect(url_for("oversight_staff.roster"), 303)
+
+
+@bp.route("/roster/<id:overseer_id>", methods=["GET", "POST"])
+@access.roles(Role.ADMIN)
 def edit_overseer(overseer_id: int) -> ResponseReturnValue:
     """Change an overseer's entry (contact details, level, active)."""
     overseer = db.session.get(Overseer, overseer_id)
     if overseer is None or overseer.court_id != current_user.court_id:
         abort(404)
     form = OverseerForm(obj=overseer)
-    if not form.validate_on_submit():
-        return render(
-            "oversight_staff/overseer.html",
-            "oversight_staff/overseer.html",
-            overseer=overseer,
-            form=form,
-            status=422 if form.is_submitted() else 200,
-        )
-    overseers.update_overseer(
-        db.session,
+    if form.validate_on_submit():
+        try:
+            overseers.update_overseer(
+                db.session,
+                overseer=overseer,
+                name=form.name.data.strip(),
+                kind=OverseerKind(form.kind.data),
+                level=OverseerLevel(form.level.data),
+                unit=(form.unit.data or "").strip(),
+                phone=form.phone.data or "",
+                email=form.email.data or "",
+                active=bool(form.active.data),
+                actor=f"account:{current_user.id}",
+                now=utcnow(),
+            )
+        except (errors.PhoneOfStaff, errors.EmailOfStaff) as exc:
+            _contact_refused(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("oversight_staff.roster"), 303)
+    return render(
+        "oversight_staff/overseer.html",
+        "oversight_staff/overseer.html",
         overseer=overseer,
-        name=form.name.data.strip(),
-        kind=OverseerKind(form.kind.data),
-        level=OverseerLevel(form.level.data),
-        unit=(form.unit.data or "").strip(),
-        phone=form.phone.data or "",
-        email=form.email.data or "",
-        active=bool(form.active.data),
-        actor=f"account:{current_user.id}",
-        now=utcnow(),
+        form=form,
+        status=422 if form.is_submitted() else 200,
     )
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for("oversight_staff.roster"), 303)
 
 
 # --- The judge's oversight file of a case ----------------------------------------------------------------------

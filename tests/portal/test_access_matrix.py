@@ -125,8 +125,10 @@ EXPECTED: dict[str, object] = {
     "overseer.report_pdf": HIDDEN_OVERSEER,
     "oversight_staff.worklist": {Role.JUDGE},
     "oversight_staff.statistics": STAFF,
+    # The roster is kept by the administrators; judges read it and invite from it.
     "oversight_staff.roster": {Role.ADMIN, Role.JUDGE},
-    "oversight_staff.edit_overseer": {Role.ADMIN, Role.JUDGE},
+    "oversight_staff.add_overseer": {Role.ADMIN},
+    "oversight_staff.edit_overseer": {Role.ADMIN},
     "oversight_staff.case": HIDDEN_JUDGE,
     "oversight_staff.invite": HIDDEN_JUDGE,
     "oversight_staff.cancel_invitation": HIDDEN_JUDGE,

@@ -32,7 +32,7 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
-from tests.factories import PASSWORD, login
+from tests.factories import PASSWORD, create_account, login
 
 RATINGS = {
     "procedure": "satisfied",
@@ -372,24 +372,24 @@ def test_everyone_not_invited_gets_404_on_every_oversight_url_of_the_case(app: F
     assert judge.get(f"/oversight/staff/cases/{world.case_id}").status_code == 200
 
 
-def test_roster_is_for_admins_and_judges(app: Flask, world: World) -> None:
-    judge, clerk = app.test_client(), app.test_client()
+def test_roster_is_kept_by_admins_and_read_by_judges(app: Flask, world: World) -> None:
+    create_account(app, "admin", Role.ADMIN)
+    admin, judge, clerk = app.test_client(), app.test_client(), app.test_client()
+    login(admin, "admin")
     login(judge, "judge")
     login(clerk, "clerk")
-    added = judge.post(
-        "/oversight/staff/roster",
-        data={
-            "name": "孙代表",
-            "kind": "deputy",
-            "level": "city",
-            "unit": "德州市人大",
-            "phone": "13900000000",
-            "active": "y",
-        },
-    )
-    assert added.status_code == 303
+    entry = {
+        "name": "孙代表",
+        "kind": "deputy",
+        "level": "city",
+        "unit": "德州市人大",
+        "phone": "13900000000",
+        "active": "y",
+    }
+    assert judge.post("/oversight/staff/roster", data=entry).status_code == 403  # see tests/portal/test_roster.py
+    assert admin.post("/oversight/staff/roster", data=entry).status_code == 303
     assert "孙代表" in judge.get("/oversight/staff/roster").get_data(as_text=True)
-    bad = judge.post("/oversight/staff/roster", data={"name": "", "kind": "deputy", "level": "city", "phone": "123"})
+    bad = admin.post("/oversight/staff/roster", data={"name": "", "kind": "deputy", "level": "city", "phone": "123"})
     assert bad.status_code == 422 and "11 位" in bad.get_data(as_text=True)
     assert clerk.get("/oversight/staff/roster").status_code == 403
 
