@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from portal import bootstrap
 from portal import config as portal_config
 
 
@@ -34,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     check_config(app)
 
+    bootstrap.install_events()
     register_extensions(app)
     register_database(app)
     register_proxy(app)

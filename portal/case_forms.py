@@ -34,6 +34,7 @@ from publicity.models import (
     CaseStage,
     Channel,
     ClosureMode,
+    CorrectionKind,
     FundDirection,
     PartyKind,
     PartySide,
@@ -227,12 +228,33 @@ class NodeForm(PortalForm):
 
 
 class CorrectionForm(PortalForm):
+    """A correction of one node: new wording, a new time, or void; the reason is shown to the parties."""
+
     corrects = HiddenField(validators=[DataRequired(REQUIRED)])
-    public_text = TextAreaField(
-        _l("Corrected text shown to the parties"), validators=[DataRequired(REQUIRED), Length(max=2000)]
+    kind = SelectField(
+        _l("What to correct"), choices=[], default=CorrectionKind.WORDING.value, validators=[DataRequired(REQUIRED)]
     )
-    internal_note = TextAreaField(_l("Reason (internal)"), validators=[Optional(), Length(max=2000)])
+    public_text = TextAreaField(_l("Corrected text shown to the parties"), validators=[Optional(), Length(max=2000)])
+    occurred_at = DateTimeLocalField(_l("When it really happened"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    reason = TextAreaField(
+        _l("Reason for the correction (shown to the parties)"), validators=[DataRequired(REQUIRED), Length(max=500)]
+    )
+    internal_note = TextAreaField(
+        _l("Internal note (never shown to parties)"), validators=[Optional(), Length(max=2000)]
+    )
     submit = SubmitField(_l("Record correction"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = _choices(labels.CORRECTION_KINDS, CorrectionKind)
+
+    def validate_public_text(self, field: TextAreaField) -> None:
+        if self.kind.data == CorrectionKind.WORDING and not (field.data or "").strip():
+            raise ValidationError(gettext("Enter the corrected public wording."))
+
+    def validate_occurred_at(self, field: DateTimeLocalField) -> None:
+        if self.kind.data == CorrectionKind.REDATE and field.data is None:
+            raise ValidationError(gettext("Enter the time the step really happened."))
 
 
 class FundForm(PortalForm):

@@ -60,6 +60,9 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_LOGIN_LOCK_MINUTES": _int(env, "MINGJING_LOGIN_LOCK_MINUTES", 15),
         "MINGJING_LOGIN_RATE_LIMIT": env.get("MINGJING_LOGIN_RATE_LIMIT", "30/minute"),
         "MINGJING_TIMEZONE": env.get("MINGJING_TIMEZONE", "Asia/Shanghai"),
+        # How far ahead of the server's clock a time staff enter for something that happened may be (a PC's
+        # clock running fast); later is refused as in the future.
+        "MINGJING_CLOCK_SKEW_MINUTES": _int(env, "MINGJING_CLOCK_SKEW_MINUTES", 5),
         "MINGJING_LOOKUP_MAX_FAILURES": _int(env, "MINGJING_LOOKUP_MAX_FAILURES", 5),
         "MINGJING_LOOKUP_IP_MAX_FAILURES": _int(env, "MINGJING_LOOKUP_IP_MAX_FAILURES", 20),
         "MINGJING_LOOKUP_LOCK_MINUTES": _int(env, "MINGJING_LOOKUP_LOCK_MINUTES", 15),

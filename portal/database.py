@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -39,3 +39,8 @@ def init_database(app: Flask) -> None:
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC: the clock views pass to services."""
     return datetime.now(UTC)
+
+
+def clock_skew() -> timedelta:
+    """How far past ``utcnow()`` a time entered for something that happened may be (MINGJING_CLOCK_SKEW_MINUTES)."""
+    return timedelta(minutes=current_app.config["MINGJING_CLOCK_SKEW_MINUTES"])

@@ -19,6 +19,7 @@ from publicity.models import (
     Channel,
     ClosureMode,
     CorrectionGround,
+    CorrectionKind,
     CorrectionStatus,
     ExposureChannel,
     FundDirection,
@@ -53,6 +54,12 @@ CLOSURE_MODES = {
     ClosureMode.WITHDRAWN: _l("Case withdrawn"),
     ClosureMode.NOT_ENFORCED: _l("Not enforced"),
     ClosureMode.REJECTED: _l("Application rejected"),
+}
+
+CORRECTION_KINDS = {
+    CorrectionKind.WORDING: _l("The wording is wrong"),
+    CorrectionKind.REDATE: _l("The date or time is wrong"),
+    CorrectionKind.VOID: _l("Entered in error: void it"),
 }
 
 NODE_TYPES = {
@@ -222,6 +229,11 @@ def domain_message(exc: PublicityError) -> str:
     params = dict(exc.params)
     if isinstance(exc, TerminationNotAllowed):
         params["missing"] = "、".join(condition_label(code) for code in exc.codes)
+    if "node" in params:  # a node type named in a message about the record's order
+        params["node"] = label(NODE_TYPES, params["node"])
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, PublicityError):  # the rule a step broke, said in full
+        params["why"] = domain_message(cause)
     message: str = gettext(exc.message, **params)
     return message
 
@@ -259,6 +271,10 @@ ONSITE_MEASURES = {
     OnsiteMeasure.SUMMONS: _l("Compulsory summons (拘传)"),
     OnsiteMeasure.AUCTION_SITE: _l("Auction on site (拍卖现场)"),
     OnsiteMeasure.OTHER: _l("Other measure"),
+}
+# Why an on-site action was cancelled, when the portal cancelled it (a judge's own words are shown as written).
+ONSITE_CANCEL_REASONS = {
+    "case_closed": _l("the case was closed"),
 }
 RATINGS = {
     Rating.SATISFIED: _l("Satisfied"),
@@ -361,6 +377,7 @@ TABLES = {
     "bound_role_label": BOUND_ROLES,
     "lift_reason_label": LIFT_REASONS,
     "measure_label": ONSITE_MEASURES,
+    "cancel_reason_label": ONSITE_CANCEL_REASONS,
     "rating_label": RATINGS,
     "dimension_label": CARD_DIMENSIONS,
     "invitation_status_label": INVITATION_STATUSES,

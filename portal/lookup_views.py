@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from publicity import aid, cases, deadlines, funds, lookup
 from publicity.grid_models import AidApplication
-from publicity.models import CaseNode, EnforcementCase, FundMovement, Party, PartySide
+from publicity.models import CaseNode, EnforcementCase, FundMovement, NodeType, Party, PartySide
 
 NODE_PAGE = 20
 
@@ -22,9 +22,8 @@ class PartyView:
 
     case: EnforcementCase
     party: Party
-    nodes: list[CaseNode]
+    steps: list[cases.TimelineEntry]
     more_before: int | None
-    corrected: dict[int, CaseNode]
     deadlines: list[deadlines.Deadline]
     movements: list[FundMovement]
     balance: int
@@ -42,45 +41,45 @@ def lookup_policy() -> lookup.LookupPolicy:
     )
 
 
-def _one_page(newest_first: list[CaseNode]) -> tuple[list[CaseNode], int | None]:
-    """The first NODE_PAGE of up to NODE_PAGE + 1 nodes, and the id to continue before (None at the end)."""
-    more = newest_first[NODE_PAGE - 1].id if len(newest_first) > NODE_PAGE else None
+def _one_page(newest_first: list[cases.TimelineEntry]) -> tuple[list[cases.TimelineEntry], int | None]:
+    """The first NODE_PAGE of up to NODE_PAGE + 1 steps, and the node id to continue before (None at the end)."""
+    more = newest_first[NODE_PAGE - 1].node.id if len(newest_first) > NODE_PAGE else None
     return newest_first[:NODE_PAGE], more
 
 
-def node_page(session: Session, case: EnforcementCase, *, before_id: int | None) -> tuple[list[CaseNode], int | None]:
-    """Public nodes newest first, one page, and the id to continue before (None at the end)."""
-    stmt = sa.select(CaseNode).where(CaseNode.case_id == case.id).order_by(CaseNode.id.desc()).limit(NODE_PAGE + 1)
+def node_page(
+    session: Session, case: EnforcementCase, *, before_id: int | None
+) -> tuple[list[cases.TimelineEntry], int | None]:
+    """The case's steps newest first by when they happened, one page after the step ``before_id``, each with its
+    corrections; and the id to continue before (None at the end)."""
+    stmt = (
+        sa.select(CaseNode)
+        .where(CaseNode.case_id == case.id, CaseNode.node_type != NodeType.CORRECTION)
+        .order_by(CaseNode.occurred_at.desc(), CaseNode.id.desc())
+        .limit(NODE_PAGE + 1)
+    )
     if before_id is not None:
-        stmt = stmt.where(CaseNode.id < before_id)
-    return _one_page(list(session.scalars(stmt)))
-
-
-def corrected_nodes(
-    session: Session, nodes: list[CaseNode], *, among: list[CaseNode] | None = None
-) -> dict[int, CaseNode]:
-    """The nodes that corrections in ``nodes`` point at, by id (they may be on another page): taken from ``among``
-    (all of the case's nodes) when the caller has them, else read."""
-    ids = {n.corrects_id for n in nodes if n.corrects_id}
-    if not ids:
-        return {}
-    found = among if among is not None else session.scalars(sa.select(CaseNode).where(CaseNode.id.in_(ids)))
-    return {n.id: n for n in found if n.id in ids}
+        after = session.get(CaseNode, before_id)
+        if after is None or after.case_id != case.id:
+            return [], None
+        stmt = stmt.where(sa.tuple_(CaseNode.occurred_at, CaseNode.id) < sa.tuple_(after.occurred_at, after.id))
+    nodes = list(session.scalars(stmt))
+    fixes = session.scalars(sa.select(CaseNode).where(CaseNode.corrects_id.in_([n.id for n in nodes]))) if nodes else []
+    return _one_page(cases.timeline(nodes, corrections=fixes))
 
 
 def party_view(session: Session, case: EnforcementCase, party: Party, *, now: datetime) -> PartyView:
     # One read of the case's nodes serves the deadlines (all of them) and the timeline's first page, and the
     # movements give the balance: a party's view is the portal's most expensive page after the dashboard.
     every = cases.nodes_of(session, case)
-    nodes, more = _one_page(every[::-1][: NODE_PAGE + 1])
+    steps, more = _one_page(cases.timeline(every)[: NODE_PAGE + 1])
     moved = funds.movements(session, case)
     return PartyView(
         case=case,
         party=party,
-        nodes=nodes,
+        steps=steps,
         more_before=more,
-        corrected=corrected_nodes(session, nodes, among=every),
-        deadlines=cases.case_deadlines(session, case, now=now, nodes=every),
+        deadlines=cases.case_deadlines(session, case, now=now, nodes=cases.counted(every)),
         movements=moved,
         balance=funds.balance_of(moved),
         resumed_as=session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),

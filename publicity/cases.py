@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, bounties, case_numbers, deadlines, defaulters, notices, restrictions, workdays
+from publicity import audit, case_numbers, deadlines, events, notices
+from publicity.deadlines import Step
+from publicity.dml import rowcount
 from publicity.errors import (
+    N_,
+    AlreadyVoided,
     BadCorrection,
+    BeforeFiling,
     CaseClosed,
     CaseTerminated,
     ClosureModeRequired,
+    CorrectionBreaksRecord,
+    CorrectionReasonRequired,
+    CorrectionTextRequired,
+    CorrectionTimeRequired,
+    DependentStep,
     DuplicateCase,
     IllegalTransition,
+    InTheFuture,
     NeedsAuction,
     NeedsSeizure,
     NoOpenObjection,
+    NotCorrectableThisWay,
     NotResumable,
+    PublicityError,
     TargetRequired,
     TerminationNotAllowed,
     WrongCourt,
@@ -30,6 +45,7 @@ from publicity.models import (
     CaseNode,
     CaseStage,
     ClosureMode,
+    CorrectionKind,
     Court,
     EnforcementCase,
     NodeType,
@@ -37,9 +53,10 @@ from publicity.models import (
     Party,
     PartyKind,
     PartySide,
-    RemovalReason,
+    RestrictionOrder,
     SearchTarget,
 )
+from publicity.events import CaseEnded, NodeVoided
 
 SEIZING = {NodeType.SEIZURE, NodeType.IMPOUND, NodeType.FREEZE}
 # Nodes that move the case into a stage; the others leave the stage as it is.
@@ -66,6 +83,9 @@ TERMINATION_REQUIRES = (
     NodeType.APPLICANT_HEARD,
 )
 TERMINATION_MIN_MONTHS = 3
+# Clock difference tolerated between a staff PC and the server when a time is checked against "now"
+# (the default of MINGJING_CLOCK_SKEW_MINUTES).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -104,8 +124,10 @@ def file_case(
     actor: str,
     now: datetime,
     resumed_from: EnforcementCase | None = None,
+    skew: timedelta = CLOCK_SKEW,
 ) -> EnforcementCase:
-    """File (立案) an enforcement case with its parties; the filing is its first node."""
+    """File (立案) an enforcement case with its parties; the filing is its first node (not later than now)."""
+    check_time(filed_at, now=now, skew=skew)
     parsed = case_numbers.parse(number)
     canonical = str(parsed)
     if parsed.court_code != court.code:
@@ -164,8 +186,13 @@ def find_case(session: Session, number: str) -> EnforcementCase | None:
 
 
 def nodes_of(session: Session, case: EnforcementCase) -> list[CaseNode]:
-    """The case's nodes in the order they were recorded."""
-    return list(session.scalars(sa.select(CaseNode).where(CaseNode.case_id == case.id).order_by(CaseNode.id)))
+    """All of the case's nodes, corrections and voided ones included, in the order they happened (then in
+    the order they were recorded)."""
+    return list(
+        session.scalars(
+            sa.select(CaseNode).where(CaseNode.case_id == case.id).order_by(CaseNode.occurred_at, CaseNode.id)
+        )
+    )
 
 
 def add_party(session: Session, *, case: EnforcementCase, data: PartyData, actor: str, now: datetime) -> Party:
@@ -210,6 +237,39 @@ def assign_judge(
     )
 
 
+# Nodes another use case writes and corrects: its own records (the ledger, the resumed case) stand behind them.
+NOT_VOIDABLE = {
+    NodeType.FILED: N_("The filing cannot be voided: the case itself was registered."),
+    NodeType.FUNDS_IN: N_("A fund movement is corrected in the case funds, not by voiding its node."),
+    NodeType.FUNDS_OUT: N_("A fund movement is corrected in the case funds, not by voiding its node."),
+    NodeType.RESUMED: N_("The resumption cannot be voided: the resumed case exists."),
+    NodeType.CLOSED: N_(
+        "A closure cannot be voided: it ended the case's bounties and listings. Correct its date or wording."
+    ),
+}
+NOT_REDATABLE = {
+    NodeType.FUNDS_IN: NOT_VOIDABLE[NodeType.FUNDS_IN],
+    NodeType.FUNDS_OUT: NOT_VOIDABLE[NodeType.FUNDS_OUT],
+    NodeType.RESUMED: N_("The resumption's date is the resumed case's filing date."),
+}
+
+
+def court_time(moment: datetime) -> str:
+    """``moment`` on the court's wall clock, to the minute (for messages)."""
+    return moment.astimezone(deadlines.COURT_ZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def check_time(
+    moment: datetime, *, now: datetime, not_before: datetime | None = None, skew: timedelta = CLOCK_SKEW
+) -> None:
+    """A time staff enter for something that happened: not later than now (``skew`` of clock difference
+    allowed), and not before ``not_before`` (the filing, or what it depends on)."""
+    if moment > now + skew:
+        raise InTheFuture(time=court_time(moment), minutes=int(skew.total_seconds() // 60))
+    if not_before is not None and moment < not_before:
+        raise BeforeFiling(time=court_time(moment), filed=court_time(not_before))
+
+
 def _check_open(case: EnforcementCase, node_type: NodeType) -> None:
     if case.stage == CaseStage.CLOSED and node_type != NodeType.CORRECTION:
         raise CaseClosed()
@@ -217,48 +277,128 @@ def _check_open(case: EnforcementCase, node_type: NodeType) -> None:
         raise CaseTerminated()
 
 
-def _check_rules(
-    session: Session,
-    case: EnforcementCase,
-    nodes: Sequence[CaseNode],
-    node_type: NodeType,
-    *,
-    search_target: SearchTarget | None,
-    closure_mode: ClosureMode | None,
-    occurred_at: datetime,
-) -> None:
-    _check_open(case, node_type)
-    kinds = [n.node_type for n in nodes]
-    if (
-        node_type in {NodeType.SEARCH_STARTED, NodeType.SEARCH_COMPLETED, NodeType.PERIODIC_SEARCH}
-        and node_type != NodeType.SEARCH_STARTED
-        and search_target is None
-    ):
+def _check_inputs(node_type: NodeType, *, search_target: SearchTarget | None, closure_mode: ClosureMode | None) -> None:
+    if node_type in {NodeType.SEARCH_COMPLETED, NodeType.PERIODIC_SEARCH} and search_target is None:
         raise TargetRequired()
-    if node_type in {NodeType.APPRAISAL, NodeType.AUCTION_LISTED} and not SEIZING & set(kinds):
-        raise NeedsSeizure()
-    if node_type == NodeType.AUCTION_SOLD and kinds.count(NodeType.AUCTION_LISTED) <= kinds.count(
-        NodeType.AUCTION_SOLD
-    ):
-        raise NeedsAuction()
-    if node_type == NodeType.OBJECTION_FILED and case.stage == CaseStage.RULING:
-        raise IllegalTransition()
-    if node_type == NodeType.OBJECTION_RULED and case.stage != CaseStage.RULING:
-        raise NoOpenObjection()
     if node_type == NodeType.CLOSED and closure_mode in (None, ClosureMode.TERMINATED_THIS_ROUND):
         raise ClosureModeRequired()
-    if node_type == NodeType.PERIODIC_SEARCH and case.stage != CaseStage.TERMINATED:
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """A node as it would be: a new one (no id), or a stored one re-dated."""
+
+    node_type: NodeType
+    occurred_at: datetime
+    search_target: SearchTarget | None = None
+    closure_mode: ClosureMode | None = None
+    id: int | None = None
+
+
+@dataclass
+class CaseState:
+    """Where the case stands after its nodes (the case row keeps a copy for queries)."""
+
+    stage: CaseStage = CaseStage.FILED
+    stage_before_ruling: CaseStage | None = None
+    closure_mode: ClosureMode | None = None
+    closed_at: datetime | None = None
+
+
+def counted(nodes: Iterable[Step]) -> list[Step]:
+    """The nodes that count — not corrections, not voided — in the order they happened (then were recorded)."""
+    kept = [n for n in nodes if n.node_type != NodeType.CORRECTION and getattr(n, "voided_by_id", None) is None]
+    return sorted(kept, key=lambda n: (n.occurred_at, n.id if n.id is not None else sys.maxsize))
+
+
+class StepRefused(IllegalTransition):
+    """A rule refused ``step`` at its place in time; ``cause`` says which rule."""
+
+    message = N_("%(node)s of %(time)s: %(why)s")
+
+    def __init__(self, step: Step, cause: PublicityError) -> None:
+        self.step, self.cause = step, cause
+        super().__init__(node=step.node_type.value, time=court_time(step.occurred_at), why=cause.message)
+
+
+def replay(case: EnforcementCase, steps: Sequence[Step], *, strict: bool = True) -> CaseState:
+    """Walk the counted nodes in the order they happened and return where the case stands; with ``strict``,
+    raise ``StepRefused`` for the first node a rule forbids at its time (a sale before its auction, 终本
+    before three months, anything after the closure)."""
+    state = CaseState()
+    filed_at = next((s.occurred_at for s in steps if s.node_type == NodeType.FILED), case.filed_at)
+    seized = False
+    listed = sold = 0
+    seen: set[NodeType] = set()
+    searched: set[SearchTarget] = set()
+    for step in steps:
+        if strict:
+            try:
+                if step.occurred_at < filed_at:
+                    raise BeforeFiling(time=court_time(step.occurred_at), filed=court_time(filed_at))
+                _check_step(
+                    state, step, filed_at, seized=seized, listed=listed, sold=sold, seen=seen, searched=searched
+                )
+            except PublicityError as exc:
+                raise StepRefused(step, exc) from exc
+        _apply_stage(state, step)
+        seen.add(step.node_type)
+        seized |= step.node_type in SEIZING
+        listed += step.node_type == NodeType.AUCTION_LISTED
+        sold += step.node_type == NodeType.AUCTION_SOLD
+        if step.node_type == NodeType.SEARCH_COMPLETED and step.search_target is not None:
+            searched.add(step.search_target)
+    return state
+
+
+def _check_step(
+    state: CaseState,
+    step: Step,
+    filed_at: datetime,
+    *,
+    seized: bool,
+    listed: int,
+    sold: int,
+    seen: set[NodeType],
+    searched: set[SearchTarget],
+) -> None:
+    kind = step.node_type
+    if state.stage == CaseStage.CLOSED and kind in MANUAL_TYPES:
+        raise CaseClosed()
+    if state.stage == CaseStage.TERMINATED and kind in set(MANUAL_TYPES) - AFTER_TERMINATION:
+        raise CaseTerminated()
+    if kind in {NodeType.APPRAISAL, NodeType.AUCTION_LISTED} and not seized:
+        raise NeedsSeizure()
+    if kind == NodeType.AUCTION_SOLD and listed <= sold:
+        raise NeedsAuction()
+    if kind == NodeType.OBJECTION_FILED and state.stage == CaseStage.RULING:
         raise IllegalTransition()
-    if node_type == NodeType.TERMINATED:
-        missing = [t.value for t in TERMINATION_REQUIRES if t not in kinds]
-        searched = {n.search_target for n in nodes if n.node_type == NodeType.SEARCH_COMPLETED}
+    if kind == NodeType.OBJECTION_RULED and state.stage != CaseStage.RULING:
+        raise NoOpenObjection()
+    if kind == NodeType.PERIODIC_SEARCH and state.stage != CaseStage.TERMINATED:
+        raise IllegalTransition()
+    if kind == NodeType.RESUMED and state.stage != CaseStage.TERMINATED:
+        raise NotResumable()
+    if kind == NodeType.TERMINATED:
+        missing = [t.value for t in TERMINATION_REQUIRES if t not in seen]
         missing += [f"search_completed:{t.value}" for t in SearchTarget if t not in searched]
-        if occurred_at <= deadlines.add_months(case.filed_at, TERMINATION_MIN_MONTHS):
+        if step.occurred_at <= deadlines.add_months(filed_at, TERMINATION_MIN_MONTHS):
             missing.append("3_months_since_filing")  # "more than three months" since filing
-        if case.stage == CaseStage.RULING:
+        if state.stage == CaseStage.RULING:
             missing.append("objection_ruled")
         if missing:
             raise TerminationNotAllowed(missing)
+
+
+def _lock(session: Session, case: EnforcementCase) -> None:
+    """Take the case row's write lock and read its state afresh: a case's nodes are checked and written one
+    transaction at a time (two 终本 clicked at once, a void racing a new node)."""
+    session.execute(
+        sa.update(EnforcementCase)
+        .where(EnforcementCase.id == case.id)
+        .values(funds_version=EnforcementCase.funds_version)
+    )
+    session.refresh(case, ["stage", "stage_before_ruling", "closure_mode", "closed_at", "filed_at"])
 
 
 def add_node(
@@ -274,14 +414,24 @@ def add_node(
     closure_mode: ClosureMode | None = None,
     actor: str,
     now: datetime,
+    skew: timedelta = CLOCK_SKEW,
 ) -> CaseNode:
-    """Record a node on an open case, if the case's state allows it; ``share_note`` shows the internal
-    note to the case's invited overseers."""
+    """Record a node on an open case, if it happened (not later than now, not before the filing) and the rules
+    allow it at its time among the case's other nodes; ``share_note`` shows the internal note to the case's
+    invited overseers."""
+    _check_inputs(node_type, search_target=search_target, closure_mode=closure_mode)
+    _lock(session, case)
+    _check_open(case, node_type)
+    check_time(occurred_at, now=now, not_before=case.filed_at, skew=skew)
     nodes = nodes_of(session, case)
-    _check_rules(
-        session, case, nodes, node_type, search_target=search_target, closure_mode=closure_mode, occurred_at=occurred_at
-    )
-    node = append_node(
+    proposed = Proposed(node_type, occurred_at, search_target, closure_mode)
+    try:
+        replay(case, counted([*nodes, proposed]))
+    except StepRefused as refused:
+        if refused.step is proposed:
+            raise refused.cause from None  # the new node's own rule: said as it is
+        raise DependentStep(node=refused.step.node_type.value, time=court_time(refused.step.occurred_at)) from None
+    return append_node(
         session,
         case,
         node_type,
@@ -295,7 +445,6 @@ def add_node(
         now=now,
         nodes=nodes,
     )
-    return node
 
 
 def correct_node(
@@ -303,26 +452,187 @@ def correct_node(
     *,
     case: EnforcementCase,
     corrects_id: int,
-    public_text: str,
+    reason: str,
+    kind: CorrectionKind = CorrectionKind.WORDING,
+    public_text: str = "",
+    occurred_at: datetime | None = None,
     internal_note: str = "",
     actor: str,
     now: datetime,
+    skew: timedelta = CLOCK_SKEW,
 ) -> CaseNode:
-    """Record a correction (更正) of an earlier node; the earlier node stays as it was."""
+    """Correct (更正) an earlier node, always with a reason: replace its public wording, re-date it, or void it
+    as entered in error. The earlier node's entry stays; a re-dated or voided node moves in or drops out of
+    the stage, the rules, the deadlines and the figures — refused when that would leave the record illegal."""
+    reason = reason.strip()
+    if not reason:
+        raise CorrectionReasonRequired()
+    _lock(session, case)
     target = session.get(CaseNode, corrects_id)
-    if target is None or target.case_id != case.id:
+    if target is None or target.case_id != case.id or target.node_type == NodeType.CORRECTION:
         raise BadCorrection()
-    return append_node(
+    if target.voided_by_id is not None:
+        raise AlreadyVoided()
+    nodes = nodes_of(session, case)
+    previous = None
+    if kind == CorrectionKind.WORDING:
+        if not public_text.strip():
+            raise CorrectionTextRequired()
+    elif kind == CorrectionKind.REDATE:
+        if occurred_at is None:
+            raise CorrectionTimeRequired()
+        if target.node_type in NOT_REDATABLE:
+            raise NotCorrectableThisWay(NOT_REDATABLE[target.node_type])
+        check_time(
+            occurred_at, now=now, skew=skew, not_before=None if target.node_type == NodeType.FILED else case.filed_at
+        )
+        moved = Proposed(target.node_type, occurred_at, target.search_target, target.closure_mode, target.id)
+        _replay_or_refuse(case, [moved if n.id == target.id else n for n in nodes])
+        previous = target.occurred_at
+    else:
+        if target.node_type in NOT_VOIDABLE:
+            raise NotCorrectableThisWay(NOT_VOIDABLE[target.node_type])
+        if target.node_type == NodeType.CONSUMPTION_RESTRICTION and _restriction_in_force(session, case):
+            raise NotCorrectableThisWay(
+                N_("The consumption restriction order is in force: lift or revoke the order first.")
+            )
+        _replay_or_refuse(case, [n for n in nodes if n.id != target.id])
+    correction = _write_node(
         session,
         case,
         NodeType.CORRECTION,
         occurred_at=now,
-        public_text=public_text,
+        public_text=public_text.strip(),
         internal_note=internal_note,
         corrects_id=target.id,
+        correction_kind=kind,
+        reason=reason,
+        previous_occurred_at=previous,
         actor=actor,
         now=now,
     )
+    if kind == CorrectionKind.REDATE:
+        assert occurred_at is not None
+        target.occurred_at = occurred_at
+        if target.node_type == NodeType.FILED:
+            case.filed_at = occurred_at
+    elif kind == CorrectionKind.VOID:
+        voided = session.execute(
+            sa.update(CaseNode)
+            .where(CaseNode.id == target.id, CaseNode.voided_by_id.is_(None))
+            .values(voided_by_id=correction.id)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(voided) != 1:
+            raise AlreadyVoided()
+        session.refresh(target)
+    settle(session, case, now=now)
+    if kind == CorrectionKind.VOID:
+        events.publish(
+            session,
+            NodeVoided(
+                case_id=case.id,
+                node_id=target.id,
+                node_type=target.node_type,
+                occurred_at=target.occurred_at,
+                reason=reason,
+                actor=actor,
+                now=now,
+            ),
+        )
+    return correction
+
+
+def _replay_or_refuse(case: EnforcementCase, nodes: Sequence[Step]) -> None:
+    try:
+        replay(case, counted(nodes))
+    except StepRefused as refused:
+        broken = CorrectionBreaksRecord(
+            node=refused.step.node_type.value, time=court_time(refused.step.occurred_at), why=refused.cause.message
+        )
+        broken.cause = refused.cause
+        raise broken from None
+
+
+def _restriction_in_force(session: Session, case: EnforcementCase) -> bool:
+    return (
+        session.scalar(
+            sa.select(RestrictionOrder.id).where(
+                RestrictionOrder.case_id == case.id, RestrictionOrder.lifted_at.is_(None)
+            )
+        )
+        is not None
+    )
+
+
+def _write_node(
+    session: Session,
+    case: EnforcementCase,
+    node_type: NodeType,
+    *,
+    occurred_at: datetime,
+    public_text: str,
+    actor: str,
+    now: datetime,
+    internal_note: str = "",
+    share_note: bool = False,
+    search_target: SearchTarget | None = None,
+    closure_mode: ClosureMode | None = None,
+    amount_fen: int | None = None,
+    corrects_id: int | None = None,
+    correction_kind: CorrectionKind | None = None,
+    reason: str = "",
+    previous_occurred_at: datetime | None = None,
+    linked_case_id: int | None = None,
+) -> CaseNode:
+    """Write a node, audit it and tell the subscribed parties."""
+    node = CaseNode(
+        case_id=case.id,
+        node_type=node_type,
+        occurred_at=occurred_at,
+        public_text=public_text,
+        internal_note=internal_note,
+        note_shared=share_note and bool(internal_note),
+        search_target=search_target,
+        closure_mode=closure_mode,
+        amount_fen=amount_fen,
+        corrects_id=corrects_id,
+        correction_kind=correction_kind,
+        reason=reason,
+        previous_occurred_at=previous_occurred_at,
+        linked_case_id=linked_case_id,
+        author=actor,
+        created_at=now,
+    )
+    session.add(node)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="case_node.create",
+        object_type="case_node",
+        object_id=node.id,
+        changes={
+            "case": case.number,
+            "type": node_type.value,
+            "occurred_at": occurred_at.isoformat(),
+            "public_text": public_text,
+            "internal_note_set": bool(internal_note),
+            "note_shared": share_note and bool(internal_note),
+            "corrects": corrects_id,
+            "correction_kind": correction_kind.value if correction_kind else None,
+            "reason": reason or None,
+            "previous_occurred_at": previous_occurred_at.isoformat() if previous_occurred_at else None,
+            "search_target": search_target.value if search_target else None,
+            "closure_mode": closure_mode.value if closure_mode else None,
+            "amount_fen": amount_fen,
+        },
+        chain=_chain(case),
+        now=now,
+    )
+    if node_type != NodeType.FILED:
+        notices.enqueue_node_notices(session, case=case, node=node, now=now)
+    return node
 
 
 def append_node(
@@ -339,80 +649,43 @@ def append_node(
     search_target: SearchTarget | None = None,
     closure_mode: ClosureMode | None = None,
     amount_fen: int | None = None,
-    corrects_id: int | None = None,
     linked_case_id: int | None = None,
     nodes: list[CaseNode] | None = None,
 ) -> CaseNode:
-    """Write a node, move the stage, refresh the due date, audit and notify (rules are the caller's)."""
-    node = CaseNode(
-        case_id=case.id,
-        node_type=node_type,
+    """Write a node, move the stage, refresh the due date, audit, notify, and publish the case's ending
+    (the rules are the caller's)."""
+    node = _write_node(
+        session,
+        case,
+        node_type,
         occurred_at=occurred_at,
         public_text=public_text,
         internal_note=internal_note,
-        note_shared=share_note and bool(internal_note),
+        share_note=share_note,
         search_target=search_target,
         closure_mode=closure_mode,
         amount_fen=amount_fen,
-        corrects_id=corrects_id,
         linked_case_id=linked_case_id,
-        author=actor,
-        created_at=now,
-    )
-    session.add(node)
-    session.flush()
-    _apply_stage(case, node)
-    all_nodes = (nodes if nodes is not None else nodes_of(session, case)[:-1]) + [node]
-    refresh_next_due(case, all_nodes, now=now)
-    audit.record(
-        session,
         actor=actor,
-        action="case_node.create",
-        object_type="case_node",
-        object_id=node.id,
-        changes={
-            "case": case.number,
-            "type": node_type.value,
-            "public_text": public_text,
-            "internal_note_set": bool(internal_note),
-            "note_shared": share_note and bool(internal_note),
-            "corrects": corrects_id,
-            "search_target": search_target.value if search_target else None,
-            "closure_mode": closure_mode.value if closure_mode else None,
-            "amount_fen": amount_fen,
-        },
-        chain=_chain(case),
         now=now,
     )
-    if node_type != NodeType.FILED:
-        notices.enqueue_node_notices(session, case=case, node=node, now=now)
-    if node_type in (NodeType.CLOSED, NodeType.TERMINATED):  # bounties end with the case (结案, 终本)
-        bounties.close_for_case(session, case=case, actor=actor, now=now)
-    if node_type == NodeType.CLOSED and closure_mode in REMOVAL_ON_CLOSURE:
-        # What the respondent was listed or restricted for, on this case or on the one it resumed,
-        # has ended: the entries are due off within 3 working days (art. 10); performance lifts the
-        # restriction orders at once.
-        related = lineage(session, case)
-        if closure_mode == ClosureMode.FULLY_PERFORMED:
-            restrictions.lift_for_cases(session, cases=related, actor=actor, now=now)
-        defaulters.removal_ground_for_cases(
+    settle(session, case, now=now, nodes=None if nodes is None else [*nodes, node])
+    if node_type in (NodeType.CLOSED, NodeType.TERMINATED) and case.closure_mode is not None:
+        events.publish(
             session,
-            cases=related,
-            reason=REMOVAL_ON_CLOSURE[closure_mode],
-            occurred_at=occurred_at,
-            calendar=workdays.load(session),
-            actor=actor,
-            now=now,
+            CaseEnded(case_id=case.id, closure_mode=case.closure_mode, occurred_at=occurred_at, actor=actor, now=now),
         )
     return node
 
 
-# Closure modes that are art. 10 grounds for deleting the respondent's defaulter entries.
-REMOVAL_ON_CLOSURE = {
-    ClosureMode.FULLY_PERFORMED: RemovalReason.PERFORMED,
-    ClosureMode.TERMINATION: RemovalReason.TERMINATED,
-    ClosureMode.NOT_ENFORCED: RemovalReason.NOT_ENFORCED,
-}
+def settle(session: Session, case: EnforcementCase, *, now: datetime, nodes: Sequence[CaseNode] | None = None) -> None:
+    """Set the case's stage, closure and earliest open due date from the nodes that count (all of the case's
+    nodes when the caller has them, else read)."""
+    steps = counted(nodes_of(session, case) if nodes is None else nodes)
+    state = replay(case, steps, strict=False)
+    case.stage, case.stage_before_ruling = state.stage, state.stage_before_ruling
+    case.closure_mode, case.closed_at = state.closure_mode, state.closed_at
+    refresh_next_due(case, steps, now=now)
 
 
 def lineage(session: Session, case: EnforcementCase) -> list[EnforcementCase]:
@@ -425,7 +698,15 @@ def lineage(session: Session, case: EnforcementCase) -> list[EnforcementCase]:
     return chain
 
 
-def _apply_stage(case: EnforcementCase, node: CaseNode) -> None:
+class _Staged(Protocol):
+    stage: CaseStage
+    stage_before_ruling: CaseStage | None
+    closure_mode: ClosureMode | None
+    closed_at: datetime | None
+
+
+def _apply_stage(case: _Staged, node: Step) -> None:
+    """Move ``case`` (a case, or a ``CaseState``) on by one node."""
     if node.node_type in STAGE_OF and case.stage == CaseStage.RULING:
         # Enforcement goes on while an objection is open: the ruling returns to where it got to.
         target, before = STAGE_OF[node.node_type], case.stage_before_ruling or CaseStage.FILED
@@ -449,10 +730,49 @@ def _apply_stage(case: EnforcementCase, node: CaseNode) -> None:
         case.stage, case.closure_mode, case.closed_at = CaseStage.CLOSED, node.closure_mode, node.occurred_at
 
 
-def refresh_next_due(case: EnforcementCase, nodes: Sequence[CaseNode], *, now: datetime) -> None:
-    """Recompute the case's earliest open due date from its nodes."""
+def refresh_next_due(case: EnforcementCase, nodes: Sequence[Step], *, now: datetime) -> None:
+    """Recompute the case's earliest open due date from its counted nodes."""
     settings = deadlines.settings_for(case.court.deadline_settings)
     case.next_due_at = deadlines.next_due(deadlines.case_deadlines(case, nodes, settings, now=now))
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A node as the timeline shows it: with the corrections of it, oldest first."""
+
+    node: CaseNode
+    corrections: tuple[CaseNode, ...] = ()
+
+    @property
+    def voided_by(self) -> CaseNode | None:
+        return next((c for c in self.corrections if c.id == self.node.voided_by_id), None)
+
+    @property
+    def public_text(self) -> str:
+        """The wording in force: the newest wording correction's, else the node's own."""
+        worded = [c for c in self.corrections if c.correction_kind in (None, CorrectionKind.WORDING)]
+        return worded[-1].public_text if worded else self.node.public_text
+
+    @property
+    def first_occurred_at(self) -> datetime | None:
+        """The time first entered, when a correction re-dated the node (None otherwise)."""
+        redated = [c for c in self.corrections if c.correction_kind == CorrectionKind.REDATE]
+        return redated[0].previous_occurred_at if redated else None
+
+
+def timeline(nodes: Iterable[CaseNode], *, corrections: Iterable[CaseNode] = ()) -> list[TimelineEntry]:
+    """The case's steps newest first by when they happened, each with its corrections (taken from ``nodes``
+    and ``corrections``, which may be read apart when ``nodes`` is one page)."""
+    every = list(nodes)
+    of: dict[int, list[CaseNode]] = {}
+    seen: set[int] = set()
+    for correction in sorted([*every, *corrections], key=lambda n: n.id):
+        if correction.node_type == NodeType.CORRECTION and correction.corrects_id and correction.id not in seen:
+            seen.add(correction.id)
+            of.setdefault(correction.corrects_id, []).append(correction)
+    steps = [n for n in every if n.node_type != NodeType.CORRECTION]
+    steps.sort(key=lambda n: (n.occurred_at, n.id), reverse=True)
+    return [TimelineEntry(n, tuple(of.get(n.id, ()))) for n in steps]
 
 
 def case_deadlines(
@@ -460,7 +780,9 @@ def case_deadlines(
 ) -> list[deadlines.Deadline]:
     """The case's deadlines as of ``now`` (from ``nodes``, all of the case's in order, when the caller has them)."""
     settings = deadlines.settings_for(case.court.deadline_settings)
-    return deadlines.case_deadlines(case, nodes_of(session, case) if nodes is None else nodes, settings, now=now)
+    return deadlines.case_deadlines(
+        case, counted(nodes_of(session, case) if nodes is None else nodes), settings, now=now
+    )
 
 
 def resume_case(
@@ -472,11 +794,15 @@ def resume_case(
     public_text: str,
     actor: str,
     now: datetime,
+    skew: timedelta = CLOCK_SKEW,
 ) -> EnforcementCase:
-    """Resume (恢复执行) a 终本 case as a new 执恢 case that keeps the parties and links back."""
+    """Resume (恢复执行) a 终本 case as a new 执恢 case that keeps the parties and links back; it happens after
+    the 终本 and not later than now."""
+    _lock(session, case)
     already = session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.resumed_from_id == case.id))
     if case.stage != CaseStage.TERMINATED or already is not None:
         raise NotResumable()
+    check_time(occurred_at, now=now, not_before=case.closed_at, skew=skew)
     if new_number is None:
         year = occurred_at.astimezone(deadlines.COURT_ZONE).year  # the court's year, not UTC's
         serial = (
@@ -628,7 +954,7 @@ def worklist(
         settings = deadlines.settings_for(case.court.deadline_settings)
         due = [
             d
-            for d in deadlines.case_deadlines(case, by_case[case.id], settings, now=now)
+            for d in deadlines.case_deadlines(case, counted(by_case[case.id]), settings, now=now)
             if d.is_open and d.due_at < horizon
         ]
         items.append(WorkItem(case, due))

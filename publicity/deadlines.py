@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from publicity.models import CaseNode, EnforcementCase, NodeType, SearchTarget
+from typing import Protocol
+
+from publicity.models import ClosureMode, EnforcementCase, NodeType, SearchTarget
 
 # Defaults from the seed court and the SPC time-limit rules; a court may override each.
 DEFAULTS: dict[str, int] = {
@@ -59,6 +61,21 @@ class Deadline:
         return self.met_at is None
 
 
+class Step(Protocol):
+    """What the clocks and the transition rules read of a node (a stored node, or one about to be)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def node_type(self) -> NodeType: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def search_target(self) -> SearchTarget | None: ...
+    @property
+    def closure_mode(self) -> ClosureMode | None: ...
+
+
 def settings_for(overrides: Mapping[str, int] | None) -> dict[str, int]:
     """The court's deadline settings: its overrides over the defaults."""
     merged = dict(DEFAULTS)
@@ -89,13 +106,13 @@ def _deadline(
     return Deadline(kind, due, met, status, target)
 
 
-def _first(nodes: Sequence[CaseNode], node_type: NodeType, target: SearchTarget | None = None) -> datetime | None:
+def _first(nodes: Sequence[Step], node_type: NodeType, target: SearchTarget | None = None) -> datetime | None:
     times = [n.occurred_at for n in nodes if n.node_type == node_type and (target is None or n.search_target == target)]
     return min(times) if times else None
 
 
 def case_deadlines(
-    case: EnforcementCase, nodes: Sequence[CaseNode], settings: Mapping[str, int], *, now: datetime
+    case: EnforcementCase, nodes: Sequence[Step], settings: Mapping[str, int], *, now: datetime
 ) -> list[Deadline]:
     """Every deadline of ``case`` given its nodes, in due order."""
     filed = case.filed_at
@@ -148,7 +165,7 @@ def case_deadlines(
 
 
 def _periodic_searches(
-    nodes: Sequence[CaseNode], terminated_at: datetime, settings: Mapping[str, int], *, now: datetime
+    nodes: Sequence[Step], terminated_at: datetime, settings: Mapping[str, int], *, now: datetime
 ) -> list[Deadline]:
     interval = settings["research_interval_months"]
     rounds = settings["research_years"] * 12 // interval

@@ -140,3 +140,49 @@ class RemovalGroundRecorded(PublicityError):
 
 class RemovalNeedsGround(PublicityError):
     message = N_("Record the removal ground before removing the entry.")
+
+
+class InTheFuture(IllegalTransition):
+    message = N_(
+        "The time %(time)s is later than now: record a step once it has happened "
+        "(%(minutes)s minutes of clock difference are allowed)."
+    )
+
+
+class BeforeFiling(IllegalTransition):
+    message = N_("The time %(time)s is before the case was filed (%(filed)s).")
+
+
+class DependentStep(IllegalTransition):
+    message = N_("At that time the step would come before %(node)s of %(time)s, which depends on what came before it.")
+
+
+class CorrectionBreaksRecord(IllegalTransition):
+    cause: PublicityError | None = None  # the rule the step broke
+    message = N_("This correction would leave the record wrong: %(node)s of %(time)s would break a rule: %(why)s")
+
+
+class CorrectionReasonRequired(IllegalTransition):
+    message = N_("Give the reason for the correction: it is shown with the corrected entry.")
+
+
+class CorrectionTextRequired(IllegalTransition):
+    message = N_("Enter the corrected public wording.")
+
+
+class CorrectionTimeRequired(IllegalTransition):
+    message = N_("Enter the time the step really happened.")
+
+
+class AlreadyVoided(IllegalTransition):
+    message = N_("This entry has already been voided.")
+
+
+class NotCorrectableThisWay(IllegalTransition):
+    """``message`` says why this kind of node cannot be corrected this way, and what to do instead."""
+
+
+class PaidBeforeReceived(InsufficientFunds):
+    message = N_(
+        "On %(time)s the case would hold less than it paid out: a payout cannot come before the money arrived."
+    )

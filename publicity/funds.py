@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, cases
-from publicity.errors import InsufficientFunds, InvalidAmount
+from publicity.errors import InsufficientFunds, InvalidAmount, PaidBeforeReceived
 from publicity.models import EnforcementCase, FundDirection, FundMovement, FundSource, NodeType
 
 
@@ -43,6 +43,21 @@ def received_by_case(session: Session, case_ids: list[int]) -> dict[int, int]:
     return {case_id: int(total) for case_id, total in rows}
 
 
+def _check_running(
+    existing: list[FundMovement], *, direction: FundDirection, amount_fen: int, occurred_at: datetime
+) -> None:
+    """The balance, walked in the order money moved with the new movement in its place, never goes below
+    zero: a payout cannot come before the money it pays arrived."""
+    signed = [(m.occurred_at, m.amount_fen if m.direction == FundDirection.IN else -m.amount_fen) for m in existing]
+    # At equal times the new movement goes last (what was already recorded at that minute came first).
+    new = amount_fen if direction == FundDirection.IN else -amount_fen
+    held = 0
+    for moment, amount in sorted([*signed, (occurred_at, new)], key=lambda row: row[0]):
+        held += amount
+        if held < 0:
+            raise PaidBeforeReceived(time=cases.court_time(moment))
+
+
 def movements(session: Session, case: EnforcementCase) -> list[FundMovement]:
     """The case's fund movements, oldest first."""
     return list(
@@ -66,10 +81,13 @@ def record_movement(
     actor: str,
     now: datetime,
     source: FundSource = FundSource.ENFORCEMENT,
+    skew: timedelta = cases.CLOCK_SKEW,
 ) -> FundMovement:
-    """Record money in (到账) or out (发放); a payout beyond the balance is refused."""
+    """Record money in (到账) or out (发放) at the time it moved (not later than now, not before the filing); a
+    payout beyond what the case held at that time, or that would leave a later payout uncovered, is refused."""
     if amount_fen <= 0:
         raise InvalidAmount()
+    cases.check_time(occurred_at, now=now, not_before=case.filed_at, skew=skew)
     # Take the case row's write lock before reading the balance, so two payouts cannot both pass.
     session.execute(
         sa.update(EnforcementCase)
@@ -80,6 +98,7 @@ def record_movement(
         held = balance(session, case)
         if amount_fen > held:
             raise InsufficientFunds(balance=f"{held / 100:,.2f}")
+    _check_running(movements(session, case), direction=direction, amount_fen=amount_fen, occurred_at=occurred_at)
     movement = FundMovement(
         case_id=case.id,
         direction=direction,

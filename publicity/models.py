@@ -201,6 +201,14 @@ class NodeType(enum.StrEnum):
     GRID_ASSISTANCE = "grid_assistance"  # 网格员协助
 
 
+class CorrectionKind(enum.StrEnum):
+    """What a correction (更正) of a node does; each carries a reason, shown wherever the node is."""
+
+    WORDING = "wording"  # the public wording is replaced
+    REDATE = "redate"  # the node happened at another time than entered
+    VOID = "void"  # the node was entered in error: it no longer counts anywhere
+
+
 class SearchTarget(enum.StrEnum):
     """What a network search (网络查控) looks for."""
 
@@ -306,6 +314,8 @@ class CaseNode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
     node_type: Mapped[NodeType] = mapped_column(enum_type(NodeType))
+    # When it happened, as staff entered it (checked against now, the filing and what it depends on); a
+    # re-dating correction moves it and keeps the replaced time. ``created_at`` is when it was recorded.
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     public_text: Mapped[str] = mapped_column(sa.Text, default="")
     internal_note: Mapped[str] = mapped_column(sa.Text, default="")  # never shown to parties
@@ -315,11 +325,18 @@ class CaseNode(Base):
     closure_mode: Mapped[ClosureMode | None] = mapped_column(enum_type(ClosureMode))
     amount_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
     corrects_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_case_node.id"))
+    # On a correction: what it does, why (public), and for a re-dating the time it replaced.
+    correction_kind: Mapped[CorrectionKind | None] = mapped_column(enum_type(CorrectionKind))
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    previous_occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # On a node voided by a correction: that correction. Set once, by a guarded UPDATE (see cases.correct_node);
+    # a voided node drops out of the stage, the transition checks, the deadlines and the figures.
+    voided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_case_node.id"))
     linked_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
     author: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    corrects: Mapped[CaseNode | None] = sa.orm.relationship(remote_side="CaseNode.id")
+    corrects: Mapped[CaseNode | None] = sa.orm.relationship(remote_side="CaseNode.id", foreign_keys=[corrects_id])
     linked_case: Mapped[EnforcementCase | None] = sa.orm.relationship(foreign_keys=[linked_case_id])
 
 

@@ -496,7 +496,7 @@ def make_lookup_case(app: Flask, court) -> dict[str, object]:  # type: ignore[no
             public_text="已启动网络查控。",
             internal_note="内部：查控账号A",
             actor="clerk",
-            now=NOW,
+            now=NOW + timedelta(hours=3),
         )
         key = app.config["SECRET_KEY"].encode()
         code = lookup.issue_query_code(db.session, party=case.parties[0], key=key, actor="clerk", now=NOW)
@@ -541,7 +541,7 @@ def terminated_case(app: Flask, court_id: int, number: str, received_fen: int = 
                 amount_fen=received_fen,
                 occurred_at=NOW + timedelta(days=2),
                 actor="t",
-                now=NOW,
+                now=NOW + timedelta(days=2),
             )
         terminate(db.session, case)
         db.session.commit()

@@ -18,7 +18,7 @@ from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
 from portal.i18n import select_locale
 from portal.labels import domain_message
-from portal.lookup_views import corrected_nodes, lookup_policy, node_page, party_view
+from portal.lookup_views import lookup_policy, node_page, party_view
 from portal.templating import localtime
 from publicity import lookup, notices
 from publicity.errors import PublicityError
@@ -126,15 +126,8 @@ def more_nodes() -> ResponseReturnValue:
     if viewing is None:
         return redirect(url_for("cases.lookup"), 303)
     case, _party = viewing
-    nodes, more = node_page(db.session, case, before_id=keyset_arg("before"))
-    return render(
-        "cases/nodes_page.html",
-        "cases/_nodes.html",
-        case=case,
-        nodes=nodes,
-        more_before=more,
-        corrected=corrected_nodes(db.session, nodes),
-    )
+    steps, more = node_page(db.session, case, before_id=keyset_arg("before"))
+    return render("cases/nodes_page.html", "cases/_nodes.html", case=case, steps=steps, more_before=more)
 
 
 @bp.post("/cases/view/subscribe")

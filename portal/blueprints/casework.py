@@ -24,7 +24,7 @@ from portal.case_forms import (
     ResumeForm,
     local_to_utc,
 )
-from portal.database import utcnow
+from portal.database import clock_skew, utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm, PortalForm
 from portal.htmx import keyset_arg, render
@@ -32,10 +32,11 @@ from portal.labels import domain_message
 from portal.models import Role
 from portal.templating import external_url
 from publicity import cases, funds, lookup
-from publicity.errors import DuplicateCase, PublicityError
+from publicity.errors import BeforeFiling, DuplicateCase, InTheFuture, PublicityError
 from publicity.models import (
     CaseStage,
     ClosureMode,
+    CorrectionKind,
     EnforcementCase,
     FundDirection,
     NodeType,
@@ -172,6 +173,7 @@ def new() -> ResponseReturnValue:
             ],
             actor=actor,
             now=now,
+            skew=clock_skew(),
         )
         codes = {
             p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
@@ -179,7 +181,7 @@ def new() -> ResponseReturnValue:
         }
     except PublicityError as exc:
         db.session.rollback()
-        form.number.errors.append(domain_message(exc))
+        (form.filed_at if isinstance(exc, InTheFuture) else form.number).errors.append(domain_message(exc))
         return render("casework/new.html", "casework/new.html", form=form, status=422)
     try:
         db.session.commit()
@@ -212,7 +214,7 @@ def _render_case(case: EnforcementCase, status: int = 200, **forms: PortalForm) 
     assign.judge.choices = _judge_choices()
     context = {
         "case": case,
-        "nodes": list(reversed(cases.nodes_of(db.session, case))),
+        "steps": cases.timeline(cases.nodes_of(db.session, case)),
         "deadlines": cases.case_deadlines(db.session, case, now=now),
         "movements": funds.movements(db.session, case),
         "balance": funds.balance(db.session, case),
@@ -261,10 +263,13 @@ def add_node(case_id: int) -> ResponseReturnValue:
             closure_mode=ClosureMode(form.closure_mode.data) if form.closure_mode.data else None,
             actor=current_user.username,
             now=utcnow(),
+            skew=clock_skew(),
         )
     except PublicityError as exc:
         db.session.rollback()
-        form.node_type.errors.append(domain_message(exc))
+        (form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.node_type).errors.append(
+            domain_message(exc)
+        )
         return _render_case(_case_or_404(case_id), 422, node_form=form)
     db.session.commit()
     flash(_("Node recorded."), "success")
@@ -274,7 +279,7 @@ def add_node(case_id: int) -> ResponseReturnValue:
 @bp.post("/<id:case_id>/corrections")
 @access.roles(*CASE_STAFF)
 def correct(case_id: int) -> ResponseReturnValue:
-    """Record a correction of an earlier node."""
+    """Correct an earlier node: its wording, its time, or void it as entered in error (with a reason)."""
     case = _case_or_404(case_id)
     form = CorrectionForm()
     if not form.validate_on_submit() or not (form.corrects.data.isascii() and form.corrects.data.isdigit()):
@@ -284,14 +289,18 @@ def correct(case_id: int) -> ResponseReturnValue:
             db.session,
             case=case,
             corrects_id=int(form.corrects.data),
-            public_text=form.public_text.data.strip(),
+            kind=CorrectionKind(form.kind.data),
+            public_text=(form.public_text.data or "").strip(),
+            occurred_at=local_to_utc(form.occurred_at.data),
+            reason=form.reason.data,
             internal_note=(form.internal_note.data or "").strip(),
             actor=current_user.username,
             now=utcnow(),
+            skew=clock_skew(),
         )
     except PublicityError as exc:
         db.session.rollback()
-        form.public_text.errors.append(domain_message(exc))
+        form.reason.errors.append(domain_message(exc))
         return _render_case(_case_or_404(case_id), 422, correction_form=form)
     db.session.commit()
     flash(_("Correction recorded."), "success")
@@ -317,10 +326,13 @@ def add_funds(case_id: int) -> ResponseReturnValue:
             reference=form.reference.data or "",
             actor=current_user.username,
             now=utcnow(),
+            skew=clock_skew(),
         )
     except PublicityError as exc:
         db.session.rollback()
-        form.amount.errors.append(domain_message(exc))
+        (form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.amount).errors.append(
+            domain_message(exc)
+        )
         return _render_case(_case_or_404(case_id), 422, fund_form=form)
     db.session.commit()
     flash(_("Funds recorded."), "success")
@@ -403,6 +415,7 @@ def resume(case_id: int) -> ResponseReturnValue:
             public_text=(form.public_text.data or "").strip(),
             actor=actor,
             now=now,
+            skew=clock_skew(),
         )
         codes = {
             p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
@@ -410,7 +423,9 @@ def resume(case_id: int) -> ResponseReturnValue:
         }
     except PublicityError as exc:
         db.session.rollback()
-        form.new_number.errors.append(domain_message(exc))
+        (form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.new_number).errors.append(
+            domain_message(exc)
+        )
         return _render_case(_case_or_404(case_id), 422, resume_form=form)
     db.session.commit()
     _stash_codes(new_case, codes)

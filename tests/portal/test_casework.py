@@ -20,6 +20,7 @@ from publicity import cases, courts, lookup
 from publicity.models import (
     AuditRecord,
     CaseNode,
+    CorrectionKind,
     Court,
     EnforcementCase,
     FundMovement,
@@ -177,7 +178,7 @@ def file_case(
                 occurred_at=when + timedelta(hours=1),
                 public_text="",
                 actor="clerk",
-                now=when,
+                now=when + timedelta(hours=1),
                 **extra,
             )  # type: ignore[arg-type]
         db.session.commit()
@@ -571,7 +572,14 @@ def test_corrections_point_at_a_node_of_the_same_case(app: Flask, accounts_by_ro
     url = f"/staff/cases/{case_id}/corrections"
 
     response = client.post(
-        url, data={"corrects": str(filed_node), "public_text": "立案日期更正为2026年11月20日", "internal_note": "笔误"}
+        url,
+        data={
+            "corrects": str(filed_node),
+            "kind": "wording",
+            "public_text": "依申请立案执行",
+            "reason": "原文漏写立案依据",
+            "internal_note": "笔误",
+        },
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/staff/cases/{case_id}#timeline")
@@ -579,20 +587,26 @@ def test_corrections_point_at_a_node_of_the_same_case(app: Flask, accounts_by_ro
     show = client.get(response.headers["Location"])
     assert "更正已登记" in text(show)
     steps = timeline(show)
-    assert f'id="node-{filed_node}"' in steps and f'id="node-{correction_node}"' in steps
-    assert "立案日期更正为2026年11月20日" in steps and "更正此前的节点" in steps and "内部备注：笔误" in text(show)
+    # The correction is shown on the entry it corrects, with its reason, not as an entry of its own.
+    assert f'id="node-{filed_node}"' in steps and f'id="node-{correction_node}"' not in steps
+    assert "依申请立案执行" in steps and "原文漏写立案依据" in steps and "内部备注：笔误" in text(show)
     with app.app_context():
         correction = db.session.get(CaseNode, correction_node)
         assert (correction.node_type, correction.corrects_id) == (NodeType.CORRECTION, filed_node)
+        assert (correction.correction_kind, correction.reason) == (CorrectionKind.WORDING, "原文漏写立案依据")
 
     before = counts(app)
-    foreign = client.post(url, data={"corrects": str(node_ids(app, other_id)[0]), "public_text": "更正"})
+    foreign = client.post(
+        url, data={"corrects": str(node_ids(app, other_id)[0]), "kind": "wording", "public_text": "更正", "reason": "r"}
+    )
     assert foreign.status_code == 422
     assert "更正只能针对本案已有的节点" in text(foreign)
     assert "HX-Request" in foreign.headers["Vary"]
     for bad in ("", "abc", "999999"):
-        response = client.post(url, data={"corrects": bad, "public_text": "更正"})
+        response = client.post(url, data={"corrects": bad, "kind": "wording", "public_text": "更正", "reason": "r"})
         assert response.status_code == 422, bad
+    no_reason = client.post(url, data={"corrects": str(filed_node), "kind": "wording", "public_text": "更正"})
+    assert no_reason.status_code == 422 and "必填" in text(no_reason)
     assert counts(app) == before
 
 

@@ -133,7 +133,7 @@ def test_load_more_nodes_full_page_and_fragment(app: Flask, client: FlaskClient,
                 public_text=f"第{i}次查询完成。",
                 search_target=list(SearchTarget)[i % 5],
                 actor="clerk",
-                now=NOW,
+                now=NOW + timedelta(hours=4 + i),
             )
         db.session.commit()
     look_up(client, filed["number"], filed["code"])

@@ -184,7 +184,7 @@ def test_a_node_and_its_notices_share_one_transaction(mail_app: Flask) -> None:
             occurred_at=NOW + timedelta(hours=1),
             public_text="x",
             actor="t",
-            now=NOW,
+            now=NOW + timedelta(hours=1),
         )
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
         db.session.rollback()

@@ -21,6 +21,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account, Role
 from publicity import cases
+from publicity.deadlines import COURT_ZONE
 from publicity.models import (
     ClosureMode,
     Court,
@@ -466,7 +467,8 @@ def test_overseers_see_only_the_internal_notes_the_court_shared(app: Flask, worl
             f"/staff/cases/{world.case_id}/nodes",
             data={
                 "node_type": "search_started",
-                "occurred_at": "2026-03-01T09:00",
+                # Yesterday on the court's clock: after the filing (120 days ago), not in the future.
+                "occurred_at": (utcnow() - timedelta(days=1)).astimezone(COURT_ZONE).strftime("%Y-%m-%dT%H:%M"),
                 "public_text": "启动网络查控",
                 "internal_note": note,
                 **({"share_note": share} if share else {}),

@@ -238,7 +238,13 @@ def test_a_closed_case_takes_only_corrections(
         )
     filed = cases.nodes_of(session, filed_case)[0]
     correction = cases.correct_node(
-        session, case=filed_case, corrects_id=filed.id, public_text="更正立案日期", actor="clerk", now=NOW + 3 * DAY
+        session,
+        case=filed_case,
+        corrects_id=filed.id,
+        public_text="更正立案日期",
+        reason="笔误",
+        actor="clerk",
+        now=NOW + 3 * DAY,
     )
     assert correction.node_type == NodeType.CORRECTION
     assert kinds(session, filed_case) == [NodeType.FILED, NodeType.CLOSED, NodeType.CORRECTION]
@@ -316,6 +322,7 @@ def test_after_termination_only_periodic_searches_and_corrections(
         case=filed_case,
         corrects_id=cases.nodes_of(session, filed_case)[-2].id,
         public_text="更正",
+        reason="笔误",
         actor="clerk",
         now=later,
     )
@@ -352,6 +359,7 @@ def test_a_correction_is_a_new_node_and_the_original_stays(session: Session, fil
         case=filed_case,
         corrects_id=seizure.id,
         public_text="查封房产两套",
+        reason="房产套数笔误",
         internal_note="笔误",
         actor="judge",
         now=NOW + 2 * DAY,
@@ -372,9 +380,13 @@ def test_a_correction_must_point_at_a_node_of_the_same_case(
     other = file(session, court, "（2026）鲁1427执2号")
     foreign = node(session, other, NodeType.SEIZURE, at=NOW + DAY)
     with pytest.raises(BadCorrection):
-        cases.correct_node(session, case=filed_case, corrects_id=foreign.id, public_text="x", actor="c", now=NOW)
+        cases.correct_node(
+            session, case=filed_case, corrects_id=foreign.id, public_text="x", reason="r", actor="c", now=NOW
+        )
     with pytest.raises(BadCorrection):
-        cases.correct_node(session, case=filed_case, corrects_id=foreign.id + 1000, public_text="x", actor="c", now=NOW)
+        cases.correct_node(
+            session, case=filed_case, corrects_id=foreign.id + 1000, public_text="x", reason="r", actor="c", now=NOW
+        )
     assert NodeType.CORRECTION not in kinds(session, filed_case) + kinds(session, other)
 
 

@@ -453,10 +453,10 @@ def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed
         case=original,
         respondent=party(original, RESPONDENT.name),
         items=ITEMS,
-        issued_on=TODAY - 100 * DAY,
+        issued_on=TODAY - 150 * DAY,  # before the 终本 (filing + 3 months), as a restriction must be
         key=KEY,
         actor="judge",
-        now=NOW - 100 * DAY,
+        now=NOW - 150 * DAY,
     )
     # Imported from the national list: linked to the register by its case number only.
     defaulters.bulk_insert(
