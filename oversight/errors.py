@@ -69,6 +69,18 @@ class ActionClosed(OversightError):
     message = N_("This on-site action is over or cancelled.")
 
 
+class ActionCancelled(ActionClosed):
+    message = N_("This on-site action has already been cancelled.")
+
+
+class ActionInPast(OversightError):
+    message = N_("An on-site action must be scheduled later than now (%(limit)s).")
+
+
+class CaseEnded(OversightError):
+    message = N_("The case is closed (结案 or 终本): no on-site action can be scheduled.")
+
+
 class ActionNotYetHeld(OversightError):
     message = N_("The outcome can be recorded once the action has taken place.")
 

@@ -94,11 +94,25 @@ class OnsiteMeasure(enum.StrEnum):
     OTHER = "other"  # 其他
 
 
+class OnsiteStatus(enum.StrEnum):
+    """Whether an on-site action still stands; one that took place stays scheduled (its outcome tells)."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"  # by the judge, or because the case closed
+
+
 class OnsiteAction(Base):
     """A scheduled on-site enforcement action (现场执行) that the case's overseers may witness."""
 
     __tablename__ = "oversight_onsite_action"
-    __table_args__ = (sa.Index("ix_oversight_onsite_action_case_id", "case_id", "scheduled_at"),)
+    __table_args__ = (
+        sa.Index("ix_oversight_onsite_action_case_id", "case_id", "scheduled_at"),
+        # A cancelled action, and only a cancelled one, carries the time it was cancelled.
+        sa.CheckConstraint(
+            "(status = 'cancelled' AND cancelled_at IS NOT NULL) OR (status <> 'cancelled' AND cancelled_at IS NULL)",
+            name="cancelled_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
@@ -109,10 +123,20 @@ class OnsiteAction(Base):
     outcome: Mapped[str] = mapped_column(sa.Text, default="")
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminders_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Changed only by guarded UPDATEs (oversight.onsite.cancel, reschedule): of two judges racing, one wins.
+    status: Mapped[OnsiteStatus] = mapped_column(
+        enum_type(OnsiteStatus), default=OnsiteStatus.SCHEDULED, server_default=OnsiteStatus.SCHEDULED.value
+    )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The judge's words, or a code such as "case_closed" when the case's closure cancelled it.
+    cancel_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The last rescheduling: the time it replaced and why.
+    rescheduled_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reschedule_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_officer.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    case: Mapped[EnforcementCase] = relationship()
     attendances: Mapped[list[Attendance]] = relationship(back_populates="action", order_by="Attendance.id")
 
 

@@ -12,7 +12,10 @@ from tests.factories import file, make_court, make_judge, make_overseer
 
 @pytest.fixture
 def court(session: Session) -> Court:
-    return make_court(session)
+    court = make_court(session)
+    court.contact_phone = "0534-12368"  # the judge's contact line overseers are given for on-site actions
+    session.flush()
+    return court
 
 
 @pytest.fixture

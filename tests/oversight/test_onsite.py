@@ -1,7 +1,9 @@
-"""On-site actions (现场执行): scheduling, overseers' answers, outcome, witnessing, upcoming list, reminders."""
+"""On-site actions (现场执行): scheduling, overseers' answers, outcome, witnessing, upcoming list, reminders,
+cancelling and rescheduling (by the judge, or for a whole case when it closes)."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,11 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from oversight import errors, invitations, onsite
-from oversight.models import Attendance, AttendanceResponse, OnsiteAction, OnsiteMeasure, Overseer
-from publicity.models import Court, EnforcementCase, Officer
+from oversight.models import Attendance, AttendanceResponse, OnsiteAction, OnsiteMeasure, OnsiteStatus, Overseer
+from publicity.models import AuditRecord, CaseStage, Court, EnforcementCase, Officer, OutboxMessage
 from tests.factories import DAY, NOW, assert_trail_intact, audited, count, file, invite, outbox, recipients, supervise
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 AT = NOW + 3 * DAY  # when the action in these tests takes place
 
 
@@ -73,6 +76,8 @@ def test_scheduling_invites_the_overseers_who_accepted(
         "scheduled_at": AT.isoformat(),
         "place": "夏津县银城街1号",
         "measure": "seizure",
+        "judge": "王建国",
+        "contact_phone": "0534-12368",
     }
     [record] = audited(session, "onsite.schedule")
     assert record.actor == f"officer:{judge.id}" and record.object_id == str(action.id)
@@ -124,9 +129,8 @@ def test_an_answer_to_a_cancelled_action_is_refused(
     session: Session, supervised: EnforcementCase, deputy: Overseer
 ) -> None:
     action = schedule(session, supervised)
-    action.cancelled_at = NOW + DAY  # no service cancels an action yet: the column is what the rules read
-    session.flush()
-    with pytest.raises(errors.ActionClosed):
+    onsite.cancel(session, action=action, actor="officer:1", reason="被执行人已履行", now=NOW + DAY)
+    with pytest.raises(errors.ActionCancelled):
         onsite.respond(session, action=action, overseer_id=deputy.id, coming=True, now=NOW + 2 * DAY)
     assert attendance(session, action, deputy).response == AttendanceResponse.PENDING
 
@@ -188,11 +192,10 @@ def test_a_cancelled_action_takes_no_outcome_and_no_witness(
     session: Session, supervised: EnforcementCase, judge: Officer, deputy: Overseer
 ) -> None:
     action = schedule(session, supervised)
-    action.cancelled_at = NOW + DAY
-    session.flush()
-    with pytest.raises(errors.ActionClosed):
+    onsite.cancel(session, action=action, actor="officer:1", reason="被执行人已履行", now=NOW + DAY)
+    with pytest.raises(errors.ActionCancelled):
         onsite.record_outcome(session, action=action, judge=judge, outcome="未执行", now=AT + HOUR)
-    with pytest.raises(errors.ActionClosed):
+    with pytest.raises(errors.ActionCancelled):
         onsite.record_witnessed(session, action=action, overseer_id=deputy.id, witnessed=True, now=AT + HOUR)
     assert action.outcome == "" and attendance(session, action, deputy).witnessed is None
 
@@ -225,7 +228,7 @@ def test_upcoming_lists_future_actions_of_supervised_cases_soonest_first(
     sooner = schedule(session, supervised, at=NOW + 2 * DAY)
     schedule(session, supervised, at=NOW - DAY, now=NOW - 2 * DAY)  # already held
     cancelled = schedule(session, supervised, at=NOW + 5 * DAY)
-    cancelled.cancelled_at = NOW
+    onsite.cancel(session, action=cancelled, actor="officer:1", reason="改期另行通知", now=NOW)
     other = file(session, court, "（2026）鲁1427执2号", judge=supervised.judge)
     invite(session, other, deputy)  # invited, not yet accepted
     schedule(session, other, at=NOW + 4 * DAY)
@@ -254,8 +257,8 @@ def test_reminders_go_the_day_before_to_all_but_those_who_declined(
     tomorrow = schedule(session, supervised, at=NOW + 20 * HOUR)
     schedule(session, supervised, at=NOW + 2 * DAY)  # not yet
     schedule(session, supervised, at=NOW - HOUR, now=NOW - DAY)  # already held
-    called_off = schedule(session, supervised, at=NOW + 5 * HOUR)
-    called_off.cancelled_at = NOW - HOUR
+    called_off = schedule(session, supervised, at=NOW + 5 * HOUR, now=NOW - DAY)
+    onsite.cancel(session, action=called_off, actor="officer:1", reason="被执行人已履行", now=NOW - HOUR)
     onsite.respond(session, action=tomorrow, overseer_id=member.id, coming=False, now=NOW - HOUR)
     sent = onsite.send_reminders(session, now=NOW)
     assert sent == 1
@@ -284,3 +287,350 @@ def test_no_reminder_for_an_overseer_whose_invitation_was_cancelled(
     invitations.cancel(session, invitation=theirs, judge=supervised.judge, now=NOW - HOUR)
     assert onsite.send_reminders(session, now=NOW) == 1
     assert recipients(session, "onsite_reminder") == [("sms", "13900000001"), ("email", "liu@example.cn")]
+
+
+# --- no schedule in the past ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("at", [NOW - DAY, NOW - MINUTE, NOW])
+def test_an_action_at_or_before_now_is_refused_naming_the_limit(
+    session: Session, supervised: EnforcementCase, at: datetime
+) -> None:
+    with pytest.raises(errors.ActionInPast) as refused:
+        schedule(session, supervised, at=at)
+    assert refused.value.params == {"limit": "2026-03-02 10:00"}  # NOW on the court's clock (UTC+8)
+    assert "2026-03-02 10:00" in str(refused.value)
+    assert count(session, OnsiteAction) == 0
+    assert outbox(session, "onsite_scheduled") == []
+
+
+def test_an_action_a_minute_ahead_is_scheduled(session: Session, supervised: EnforcementCase) -> None:
+    action = schedule(session, supervised, at=NOW + MINUTE)
+    assert action.status == OnsiteStatus.SCHEDULED and action.cancelled_at is None
+
+
+@pytest.mark.parametrize("stage", [CaseStage.CLOSED, CaseStage.TERMINATED])
+def test_no_action_is_scheduled_on_a_case_that_ended(
+    session: Session, supervised: EnforcementCase, stage: CaseStage
+) -> None:
+    supervised.stage = stage
+    session.flush()
+    with pytest.raises(errors.CaseEnded):
+        schedule(session, supervised)
+    assert count(session, OnsiteAction) == 0
+
+
+# --- cancelling -----------------------------------------------------------------------------------------------------
+
+
+def test_the_judge_cancels_an_action_and_the_overseers_are_told_why(
+    session: Session, supervised: EnforcementCase, deputy: Overseer, judge: Officer
+) -> None:
+    action = schedule(session, supervised)
+    onsite.respond(session, action=action, overseer_id=deputy.id, coming=True, now=NOW + HOUR)
+    onsite.cancel(session, action=action, actor=f"officer:{judge.id}", reason="被执行人已主动履行", now=NOW + DAY)
+    session.commit()
+    session.expire_all()
+    assert (action.status, action.cancelled_at, action.cancel_reason) == (
+        OnsiteStatus.CANCELLED,
+        NOW + DAY,
+        "被执行人已主动履行",
+    )
+    # Every overseer of the case hears it, on every channel they have (the third was only invited).
+    assert recipients(session, "onsite_cancelled") == [
+        ("sms", "13900000001"),
+        ("email", "liu@example.cn"),
+        ("sms", "13900000002"),
+    ]
+    assert outbox(session, "onsite_cancelled")[0].params == {
+        "case_number": supervised.number,
+        "scheduled_at": AT.isoformat(),
+        "place": "夏津县银城街1号",
+        "measure": "seizure",
+        "judge": "王建国",
+        "contact_phone": "0534-12368",
+        "reason": "被执行人已主动履行",
+    }
+    [record] = audited(session, "onsite.cancel")
+    assert record.actor == f"officer:{judge.id}" and record.object_id == str(action.id)
+    assert "被执行人已主动履行" in record.changes
+    assert_trail_intact(session)
+    # Called off: never upcoming, listed apart, and the action is still in the case's file.
+    assert onsite.upcoming_for(session, deputy.id, now=NOW + DAY) == []
+    assert onsite.cancelled_for(session, deputy.id, now=NOW + DAY) == [action]
+    assert onsite.actions_of_case(session, supervised.id) == [action]
+
+
+def test_a_second_cancel_is_refused_and_tells_nobody_again(
+    session: Session, supervised: EnforcementCase, judge: Officer
+) -> None:
+    action = schedule(session, supervised)
+    onsite.cancel(session, action=action, actor=f"officer:{judge.id}", reason="改期", now=NOW + HOUR)
+    with pytest.raises(errors.ActionCancelled):
+        onsite.cancel(session, action=action, actor=f"officer:{judge.id}", reason="再次取消", now=NOW + 2 * HOUR)
+    assert action.cancel_reason == "改期" and action.cancelled_at == NOW + HOUR
+    assert len(outbox(session, "onsite_cancelled")) == 3
+    assert len(audited(session, "onsite.cancel")) == 1
+
+
+@pytest.mark.parametrize("when", [AT, AT + HOUR])
+def test_an_action_whose_time_came_cannot_be_cancelled(
+    session: Session, supervised: EnforcementCase, judge: Officer, when: datetime
+) -> None:
+    action = schedule(session, supervised)
+    with pytest.raises(errors.ActionClosed) as refused:
+        onsite.cancel(session, action=action, actor=f"officer:{judge.id}", reason="取消", now=when)
+    assert not isinstance(refused.value, errors.ActionCancelled)
+    assert action.status == OnsiteStatus.SCHEDULED and action.cancelled_at is None
+    assert outbox(session, "onsite_cancelled") == []
+
+
+def test_the_database_refuses_a_cancelled_action_without_its_time(
+    session: Session, supervised: EnforcementCase
+) -> None:
+    """Status and time go together (a CHECK constraint): no row can claim to be cancelled at no time."""
+    action = schedule(session, supervised)
+    session.commit()
+    with pytest.raises(sa.exc.IntegrityError):
+        session.execute(sa.update(OnsiteAction).where(OnsiteAction.id == action.id).values(status="cancelled"))
+        session.flush()
+    session.rollback()
+
+
+# --- rescheduling ---------------------------------------------------------------------------------------------------
+
+
+def test_the_judge_reschedules_and_the_overseers_are_asked_again(
+    session: Session, supervised: EnforcementCase, deputy: Overseer, member: Overseer, judge: Officer
+) -> None:
+    action = schedule(session, supervised)
+    onsite.respond(session, action=action, overseer_id=deputy.id, coming=True, now=NOW + HOUR)
+    onsite.respond(session, action=action, overseer_id=member.id, coming=False, now=NOW + HOUR)
+    later = AT + 2 * DAY
+    onsite.reschedule(
+        session,
+        action=action,
+        actor=f"officer:{judge.id}",
+        scheduled_at=later,
+        place="夏津县城南仓库",
+        reason="被执行人申请延期",
+        now=NOW + DAY,
+    )
+    session.commit()
+    session.expire_all()
+    assert (action.status, action.scheduled_at, action.place) == (OnsiteStatus.SCHEDULED, later, "夏津县城南仓库")
+    assert (action.rescheduled_from, action.reschedule_reason) == (AT, "被执行人申请延期")
+    # Answers were for the old time: everyone is asked again.
+    assert [a.response for a in action.attendances] == [AttendanceResponse.PENDING, AttendanceResponse.PENDING]
+    assert recipients(session, "onsite_rescheduled") == [
+        ("sms", "13900000001"),
+        ("email", "liu@example.cn"),
+        ("sms", "13900000002"),
+    ]
+    params = outbox(session, "onsite_rescheduled")[0].params
+    assert params["previous_at"] == AT.isoformat() and params["scheduled_at"] == later.isoformat()
+    assert params["place"] == "夏津县城南仓库" and params["reason"] == "被执行人申请延期"
+    [record] = audited(session, "onsite.reschedule")
+    assert record.actor == f"officer:{judge.id}" and AT.isoformat() in record.changes
+    assert_trail_intact(session)
+    assert onsite.upcoming_for(session, deputy.id, now=AT + HOUR) == [action]
+
+
+def test_a_new_meeting_point_at_the_same_time_keeps_the_answers(
+    session: Session, supervised: EnforcementCase, deputy: Overseer, judge: Officer
+) -> None:
+    action = schedule(session, supervised)
+    onsite.respond(session, action=action, overseer_id=deputy.id, coming=True, now=NOW + HOUR)
+    onsite.reschedule(
+        session,
+        action=action,
+        actor="officer:1",
+        scheduled_at=AT,
+        place="银城街派出所门口",
+        reason="改在派出所集合",
+        now=NOW + DAY,
+    )
+    assert attendance(session, action, deputy).response == AttendanceResponse.CONFIRMED
+    assert action.place == "银城街派出所门口"
+
+
+def test_a_rescheduled_action_is_reminded_again_before_its_new_time(
+    session: Session, supervised: EnforcementCase, judge: Officer
+) -> None:
+    action = schedule(session, supervised, at=NOW + 20 * HOUR)
+    assert onsite.send_reminders(session, now=NOW) == 2
+    onsite.reschedule(
+        session,
+        action=action,
+        actor="officer:1",
+        scheduled_at=NOW + 3 * DAY,
+        place=action.place,
+        reason="延期",
+        now=NOW + HOUR,
+    )
+    assert action.reminders_sent_at is None
+    assert onsite.send_reminders(session, now=NOW + 2 * HOUR) == 0  # the new time is not within a day
+    assert onsite.send_reminders(session, now=NOW + 2 * DAY + HOUR) == 2
+    assert len(outbox(session, "onsite_reminder")) == 6
+
+
+@pytest.mark.parametrize("to", [NOW + DAY - MINUTE, NOW + DAY])
+def test_a_reschedule_to_the_past_is_refused_and_nothing_changes(
+    session: Session, supervised: EnforcementCase, to: datetime
+) -> None:
+    action = schedule(session, supervised)
+    with pytest.raises(errors.ActionInPast) as refused:
+        onsite.reschedule(
+            session, action=action, actor="officer:1", scheduled_at=to, place="别处", reason="提前", now=NOW + DAY
+        )
+    assert refused.value.params == {"limit": "2026-03-03 10:00"}
+    assert (action.scheduled_at, action.place, action.rescheduled_from) == (AT, "夏津县银城街1号", None)
+    assert outbox(session, "onsite_rescheduled") == []
+
+
+def test_a_cancelled_or_held_action_cannot_be_rescheduled(session: Session, supervised: EnforcementCase) -> None:
+    cancelled = schedule(session, supervised)
+    onsite.cancel(session, action=cancelled, actor="officer:1", reason="取消", now=NOW + HOUR)
+    with pytest.raises(errors.ActionCancelled):
+        onsite.reschedule(
+            session, action=cancelled, actor="officer:1", scheduled_at=AT + DAY, place="别处", reason="x", now=NOW + DAY
+        )
+    assert cancelled.status == OnsiteStatus.CANCELLED and cancelled.scheduled_at == AT
+    held = schedule(session, supervised, at=NOW + 2 * HOUR)
+    with pytest.raises(errors.ActionClosed):
+        onsite.reschedule(
+            session, action=held, actor="officer:1", scheduled_at=AT + DAY, place="别处", reason="x", now=NOW + 3 * HOUR
+        )
+    assert held.scheduled_at == NOW + 2 * HOUR
+    assert outbox(session, "onsite_rescheduled") == []
+
+
+def test_no_reschedule_on_a_case_that_ended(session: Session, supervised: EnforcementCase) -> None:
+    action = schedule(session, supervised)
+    supervised.stage = CaseStage.CLOSED
+    session.flush()
+    with pytest.raises(errors.CaseEnded):
+        onsite.reschedule(
+            session, action=action, actor="officer:1", scheduled_at=AT + DAY, place="别处", reason="x", now=NOW + DAY
+        )
+
+
+# --- the case closes ------------------------------------------------------------------------------------------------
+
+
+def test_closing_the_case_cancels_every_action_still_ahead(
+    session: Session, court: Court, supervised: EnforcementCase, deputy: Overseer
+) -> None:
+    held = schedule(session, supervised, at=NOW + HOUR)  # took place before the case closed
+    first, second = schedule(session, supervised, at=NOW + 2 * DAY), schedule(session, supervised, at=NOW + 4 * DAY)
+    by_judge = schedule(session, supervised, at=NOW + 3 * DAY)
+    onsite.cancel(session, action=by_judge, actor="officer:1", reason="改期", now=NOW + 2 * HOUR)
+    other = file(session, court, "（2026）鲁1427执2号", judge=supervised.judge)
+    untouched = schedule(session, other, at=NOW + 2 * DAY)
+    closed_at = NOW + DAY
+    assert (
+        onsite.cancel_for_case(session, case_id=supervised.id, reason="case_closed", actor="clerk", now=closed_at) == 2
+    )
+    session.commit()
+    session.expire_all()
+    assert [(a.status, a.cancelled_at, a.cancel_reason) for a in (first, second)] == [
+        (OnsiteStatus.CANCELLED, closed_at, "case_closed")
+    ] * 2
+    assert held.status == OnsiteStatus.SCHEDULED  # it happened: its outcome can still be recorded
+    assert (by_judge.cancel_reason, by_judge.cancelled_at) == ("改期", NOW + 2 * HOUR)  # not cancelled twice
+    assert untouched.status == OnsiteStatus.SCHEDULED
+    # The overseers hear of each cancelled action once, in time order; the judge's own cancel was told before.
+    told = [m for m in outbox(session, "onsite_cancelled") if m.params["reason"] == "case_closed"]
+    assert [(m.recipient, m.params["scheduled_at"]) for m in told] == [
+        ("13900000001", first.scheduled_at.isoformat()),
+        ("liu@example.cn", first.scheduled_at.isoformat()),
+        ("13900000002", first.scheduled_at.isoformat()),
+        ("13900000001", second.scheduled_at.isoformat()),
+        ("liu@example.cn", second.scheduled_at.isoformat()),
+        ("13900000002", second.scheduled_at.isoformat()),
+    ]
+    records = [r for r in audited(session, "onsite.cancel") if r.actor == "clerk"]
+    assert sorted(r.object_id for r in records) == sorted([str(first.id), str(second.id)])
+    assert_trail_intact(session)
+    assert onsite.upcoming_for(session, deputy.id, now=closed_at) == []
+    # Run again (a second closing event, a retry): nothing left to cancel, nobody told twice.
+    assert (
+        onsite.cancel_for_case(session, case_id=supervised.id, reason="case_closed", actor="clerk", now=closed_at) == 0
+    )
+    assert len(outbox(session, "onsite_cancelled")) == 3 + 6
+
+
+def test_a_case_without_actions_cancels_nothing(session: Session, supervised: EnforcementCase) -> None:
+    queued, audits = count(session, OutboxMessage), count(session, AuditRecord)
+    assert onsite.cancel_for_case(session, case_id=supervised.id, reason="case_closed", actor="t", now=NOW) == 0
+    assert (count(session, OutboxMessage), count(session, AuditRecord)) == (queued, audits)
+
+
+# --- no reminder for what will not happen ---------------------------------------------------------------------------
+
+
+def test_no_reminder_for_a_cancelled_action(session: Session, supervised: EnforcementCase) -> None:
+    action = schedule(session, supervised, at=NOW + 20 * HOUR, now=NOW - DAY)
+    onsite.cancel(session, action=action, actor="officer:1", reason="取消", now=NOW - HOUR)
+    assert onsite.send_reminders(session, now=NOW) == 0
+    assert outbox(session, "onsite_reminder") == []
+    assert action.reminders_sent_at is None
+
+
+@pytest.mark.parametrize("stage", [CaseStage.CLOSED, CaseStage.TERMINATED])
+def test_no_reminder_for_an_action_of_a_case_that_ended(
+    session: Session, supervised: EnforcementCase, deputy: Overseer, stage: CaseStage
+) -> None:
+    """Belt and braces: even if the closing left an action scheduled (a record from before the cancelling
+    existed), the overseers are not called out to a closed case."""
+    schedule(session, supervised, at=NOW + 20 * HOUR, now=NOW - DAY)
+    supervised.stage = stage
+    session.flush()
+    assert onsite.send_reminders(session, now=NOW) == 0
+    assert outbox(session, "onsite_reminder") == []
+    assert onsite.upcoming_for(session, deputy.id, now=NOW) == []
+
+
+# --- races ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.commits
+def test_two_judges_cancelling_at_once_cancel_once(
+    session: Session, engine: sa.Engine, supervised: EnforcementCase
+) -> None:
+    """Two cancels in parallel (a double click, two tabs): exactly one goes through, one message set goes out."""
+    action_id = schedule(session, supervised).id
+    session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    failures: list[BaseException] = []
+
+    def cancel(worker: int) -> None:
+        try:
+            with Session(engine) as own:
+                action = own.get(OnsiteAction, action_id)
+                assert action is not None and action.status == OnsiteStatus.SCHEDULED  # both read it scheduled
+                barrier.wait()
+                try:
+                    onsite.cancel(own, action=action, actor=f"officer:{worker}", reason=f"取消{worker}", now=NOW + HOUR)
+                except errors.ActionCancelled:
+                    own.rollback()
+                    outcomes.append("refused")
+                else:
+                    own.commit()
+                    outcomes.append("cancelled")
+        except BaseException as exc:  # surfaced by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=cancel, args=(w,)) for w in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(outcomes) == ["cancelled", "refused"]
+    session.expire_all()
+    assert session.get(OnsiteAction, action_id).status == OnsiteStatus.CANCELLED  # type: ignore[union-attr]
+    assert len(outbox(session, "onsite_cancelled")) == 3
+    assert len(audited(session, "onsite.cancel")) == 1
+    assert_trail_intact(session)

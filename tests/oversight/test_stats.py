@@ -124,7 +124,7 @@ def record(
     # Actions: two witnessed (one by both overseers), one attended but not witnessed, one cancelled.
     a1, a2 = action_on(session, case, NOW + 2 * DAY), action_on(session, case, NOW + 3 * DAY)
     cancelled, a4 = action_on(session, second, NOW + 4 * DAY), action_on(session, second, NOW + 5 * DAY)
-    cancelled.cancelled_at = NOW + DAY
+    onsite.cancel(session, action=cancelled, actor=f"officer:{judge.id}", reason="改期", now=NOW + DAY)
     witness(session, a1, deputy, True)
     witness(session, a1, member, True)
     witness(session, a2, deputy, True)
