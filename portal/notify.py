@@ -225,6 +225,36 @@ def render(message: OutboxMessage) -> tuple[str, str]:
                 when=when,
                 url=_external("overseer.home"),
             )
+            text += _judge_contact(p)
+        elif message.kind == "onsite_cancelled":
+            when = format_datetime(datetime.fromisoformat(p["scheduled_at"]), "yyyy-MM-dd HH:mm")
+            measure = labels.label(labels.ONSITE_MEASURES, OnsiteMeasure(p["measure"]))
+            subject = _("On-site action cancelled: case %(number)s", number=p["case_number"])
+            text = _(
+                "Case %(number)s: the %(measure)s at %(place)s, %(when)s, is cancelled.",
+                number=p["case_number"],
+                measure=measure,
+                place=p["place"],
+                when=when,
+            )
+            reason = labels.label(labels.ONSITE_CANCEL_REASONS, p["reason"])
+            text += "\n" + _("Reason: %(reason)s", reason=reason) + _judge_contact(p)
+        elif message.kind == "onsite_rescheduled":
+            when = format_datetime(datetime.fromisoformat(p["scheduled_at"]), "yyyy-MM-dd HH:mm")
+            previous = format_datetime(datetime.fromisoformat(p["previous_at"]), "yyyy-MM-dd HH:mm")
+            measure = labels.label(labels.ONSITE_MEASURES, OnsiteMeasure(p["measure"]))
+            subject = _("On-site action moved: case %(number)s", number=p["case_number"])
+            text = _(
+                "Case %(number)s: the %(measure)s planned for %(previous)s now takes place at %(place)s, %(when)s. "
+                "Please tell the court again whether you will witness it: %(url)s",
+                number=p["case_number"],
+                measure=measure,
+                previous=previous,
+                place=p["place"],
+                when=when,
+                url=_external("overseer.home"),
+            )
+            text += "\n" + _("Reason: %(reason)s", reason=p["reason"]) + _judge_contact(p)
         elif message.kind in ("card_answered", "question_answered", "closure_report"):
             texts = {
                 "card_answered": _("Case %(number)s: judge %(judge)s answered your evaluation card."),
@@ -283,6 +313,15 @@ def render(message: OutboxMessage) -> tuple[str, str]:
         else:
             raise ValueError(f"unknown message kind {message.kind}")
     return str(subject), str(text)
+
+
+def _judge_contact(p: Mapping[str, Any]) -> str:
+    """The line an overseer calls about an on-site action (messages queued before it existed have none)."""
+    if not p.get("judge"):
+        return ""
+    if p.get("contact_phone"):
+        return "\n" + str(_("Contact: judge %(judge)s, tel. %(phone)s", judge=p["judge"], phone=p["contact_phone"]))
+    return "\n" + str(_("Contact: judge %(judge)s", judge=p["judge"]))
 
 
 def _external(endpoint: str, **values: object) -> str:

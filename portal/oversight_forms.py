@@ -107,6 +107,20 @@ class ActionForm(PortalForm):
         self.measure.choices = [(m.value, str(labels.ONSITE_MEASURES[m])) for m in OnsiteMeasure]
 
 
+class CancelActionForm(PortalForm):
+    """Call off an on-site action; the overseers are told the reason."""
+
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class RescheduleForm(PortalForm):
+    """Move an on-site action to another time or meeting point; the overseers are told the reason."""
+
+    scheduled_at = DateTimeLocalField(_l("New date and time"), validators=[DataRequired(REQUIRED)], format=LOCAL_TIME)
+    place = StringField(_l("Meeting point"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    reason = TextAreaField(_l("Reason for the change"), validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
 class TextForm(PortalForm):
     """One required text: an outcome, an answer, a question."""
 

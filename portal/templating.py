@@ -78,6 +78,8 @@ AUDIT_ACTIONS = {
     "onsite.declined": _l("Overseer will not witness an on-site action"),
     "onsite.outcome": _l("On-site action outcome recorded"),
     "onsite.witnessed": _l("Overseer recorded witnessing"),
+    "onsite.cancel": _l("On-site action cancelled"),
+    "onsite.reschedule": _l("On-site action moved"),
     "card.submit": _l("Evaluation card submitted"),
     "card.answer": _l("Evaluation card answered"),
     "question.ask": _l("Overseer asked the judge"),

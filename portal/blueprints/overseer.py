@@ -59,12 +59,14 @@ def home() -> ResponseReturnValue:
     overseer = db.session.get(Overseer, current_user.overseer_id) if current_user.overseer_id else None
     now = utcnow()
     upcoming: list[OnsiteAction] = []
+    called_off: list[OnsiteAction] = []
     pending: list[Invitation] = []
     supervised: list[EnforcementCase] = []
     unread_reports: list[ClosureReport] = []
     if overseer is not None:
         supervised = invitations.supervised_cases(db.session, overseer.id)
         upcoming = onsite.upcoming_for(db.session, overseer.id, now=now)
+        called_off = onsite.cancelled_for(db.session, overseer.id, now=now)
         pending = invitations.pending_for(db.session, overseer.id, now=now)
         unread_reports = [
             r
@@ -76,6 +78,7 @@ def home() -> ResponseReturnValue:
         "overseer/home.html",
         overseer=overseer,
         upcoming=upcoming,
+        called_off=called_off,
         pending=pending,
         supervised=supervised,
         unread_reports=unread_reports,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypedDict, TypeVar
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,6 +21,7 @@ from oversight.models import (
     Invitation,
     OnsiteAction,
     OnsiteMeasure,
+    OnsiteStatus,
     Overseer,
     OverseerKind,
     OverseerLevel,
@@ -34,7 +36,15 @@ from portal.forms import ConfirmForm, PortalForm
 from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import STAFF_ROLES, Role
-from portal.oversight_forms import ActionForm, InviteForm, OverseerForm, ReportForm, TextForm
+from portal.oversight_forms import (
+    ActionForm,
+    CancelActionForm,
+    InviteForm,
+    OverseerForm,
+    ReportForm,
+    RescheduleForm,
+    TextForm,
+)
 from portal.templating import external_url
 from publicity import cases, funds
 from publicity.deadlines import Deadline
@@ -125,7 +135,7 @@ def worklist() -> ResponseReturnValue:
             .where(
                 EnforcementCase.judge_id == judge.id,
                 OnsiteAction.scheduled_at > now,
-                OnsiteAction.cancelled_at.is_(None),
+                OnsiteAction.status == OnsiteStatus.SCHEDULED,
             )
             .order_by(OnsiteAction.scheduled_at)
         )
@@ -264,7 +274,39 @@ def edit_overseer(overseer_id: int) -> ResponseReturnValue:
 # --- The judge's oversight file of a case ----------------------------------------------------------------------
 
 
-def _show(case: EnforcementCase, *, status: int = 200, **forms: PortalForm) -> ResponseReturnValue:
+ActionChange = tuple[CancelActionForm, RescheduleForm]
+
+
+def _local(moment: datetime) -> datetime:
+    """A UTC moment as the wall-clock time a datetime-local field shows."""
+    return moment.astimezone(ZoneInfo(current_app.config["MINGJING_TIMEZONE"])).replace(tzinfo=None)
+
+
+def _change_forms(
+    actions: list[OnsiteAction], now: datetime, submitted: tuple[int, PortalForm] | None
+) -> dict[int, ActionChange]:
+    """A cancel and a reschedule form for each action still ahead; the one just submitted as it was sent.
+    Each form's fields are prefixed with its action, so that the page's ids stay unique."""
+    forms: dict[int, ActionChange] = {}
+    for action in actions:
+        if not onsite.is_ahead(action, now):
+            continue
+        cancel = CancelActionForm(formdata=None, prefix=f"cancel-{action.id}")
+        move = RescheduleForm(
+            formdata=None, prefix=f"move-{action.id}", scheduled_at=_local(action.scheduled_at), place=action.place
+        )
+        if submitted is not None and submitted[0] == action.id:
+            if isinstance(submitted[1], CancelActionForm):
+                cancel = submitted[1]
+            elif isinstance(submitted[1], RescheduleForm):
+                move = submitted[1]
+        forms[action.id] = (cancel, move)
+    return forms
+
+
+def _show(
+    case: EnforcementCase, *, status: int = 200, changing: tuple[int, PortalForm] | None = None, **forms: PortalForm
+) -> ResponseReturnValue:
     now = utcnow()
     roster_choices = [
         (o.id, f"{o.name}（{o.unit}）" if o.unit else o.name)
@@ -290,6 +332,7 @@ def _show(case: EnforcementCase, *, status: int = 200, **forms: PortalForm) -> R
         confirm=ConfirmForm(),
         status=status,
         report_due=reports.is_closed(case) and context["report"] is None,
+        change_forms=_change_forms(context["actions"], now, changing),
         **context,
     )
 
@@ -373,18 +416,93 @@ def schedule_action(case_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         return _show(found, status=422, action_form=form)
-    onsite.schedule(
-        db.session,
-        case=found,
-        judge=judge,
-        scheduled_at=local_to_utc(form.scheduled_at.data),
-        place=form.place.data.strip(),
-        measure=OnsiteMeasure(form.measure.data),
-        officers=form.officers.data.strip(),
-        now=utcnow(),
-    )
+    try:
+        onsite.schedule(
+            db.session,
+            case=found,
+            judge=judge,
+            scheduled_at=local_to_utc(form.scheduled_at.data),
+            place=form.place.data.strip(),
+            measure=OnsiteMeasure(form.measure.data),
+            officers=form.officers.data.strip(),
+            now=utcnow(),
+        )
+    except (errors.ActionInPast, errors.CaseEnded) as exc:
+        _input_refused(form, exc)
+        return _show(found, status=422, action_form=form)
     db.session.commit()
     flash(_("The on-site action was scheduled and the overseers invited to witness it."), "success")
+    return _back(found, "actions")
+
+
+def _input_refused(form: ActionForm | RescheduleForm, exc: errors.OversightError) -> None:
+    """Put a refusal of what was typed where the judge will look: a time in the past under the time."""
+    db.session.rollback()
+    if isinstance(exc, errors.ActionInPast):
+        form.scheduled_at.errors = [*form.scheduled_at.errors, domain_message(exc)]
+    else:
+        form.form_errors.append(domain_message(exc))
+
+
+def _case_action(case: EnforcementCase, action_id: int) -> OnsiteAction:
+    action = db.session.get(OnsiteAction, action_id)
+    if action is None or action.case_id != case.id:
+        abort(404)
+    return action
+
+
+@bp.post("/cases/<id:case_id>/actions/<id:action_id>/cancel")
+@access.hidden(Role.JUDGE)
+def cancel_action(case_id: int, action_id: int) -> ResponseReturnValue:
+    """Call off an on-site action; the overseers are told why."""
+    found, judge = _judged_case(case_id)
+    action = _case_action(found, action_id)
+    form = CancelActionForm(prefix=f"cancel-{action.id}")
+    now = utcnow()
+    gone = onsite.refusal(action, now)  # cancelled or held meanwhile: its form is no longer on the page
+    if gone is not None:
+        return _refused(found, gone, "actions")
+    if not form.validate_on_submit():
+        return _show(found, status=422, changing=(action.id, form))
+    try:
+        onsite.cancel(db.session, action=action, actor=f"officer:{judge.id}", reason=form.reason.data.strip(), now=now)
+    except errors.OversightError as exc:  # cancelled meanwhile (a second click, another tab), or its time came
+        return _refused(found, exc, "actions")
+    db.session.commit()
+    flash(_("The on-site action was cancelled and the overseers told why."), "success")
+    return _back(found, "actions")
+
+
+@bp.post("/cases/<id:case_id>/actions/<id:action_id>/reschedule")
+@access.hidden(Role.JUDGE)
+def reschedule_action(case_id: int, action_id: int) -> ResponseReturnValue:
+    """Move an on-site action to another time or meeting point; the overseers are told and asked again."""
+    found, judge = _judged_case(case_id)
+    action = _case_action(found, action_id)
+    form = RescheduleForm(prefix=f"move-{action.id}")
+    now = utcnow()
+    gone = onsite.refusal(action, now)  # cancelled or held meanwhile: its form is no longer on the page
+    if gone is not None:
+        return _refused(found, gone, "actions")
+    if not form.validate_on_submit():
+        return _show(found, status=422, changing=(action.id, form))
+    try:
+        onsite.reschedule(
+            db.session,
+            action=action,
+            actor=f"officer:{judge.id}",
+            scheduled_at=local_to_utc(form.scheduled_at.data),
+            place=form.place.data.strip(),
+            reason=form.reason.data.strip(),
+            now=now,
+        )
+    except (errors.ActionInPast, errors.CaseEnded) as exc:
+        _input_refused(form, exc)
+        return _show(found, status=422, changing=(action.id, form))
+    except errors.OversightError as exc:
+        return _refused(found, exc, "actions")
+    db.session.commit()
+    flash(_("The on-site action was moved and the overseers told."), "success")
     return _back(found, "actions")
 
 

@@ -133,6 +133,8 @@ EXPECTED: dict[str, object] = {
     "oversight_staff.invite": HIDDEN_JUDGE,
     "oversight_staff.cancel_invitation": HIDDEN_JUDGE,
     "oversight_staff.schedule_action": HIDDEN_JUDGE,
+    "oversight_staff.cancel_action": HIDDEN_JUDGE,
+    "oversight_staff.reschedule_action": HIDDEN_JUDGE,
     "oversight_staff.action_outcome": HIDDEN_JUDGE,
     "oversight_staff.answer_card": HIDDEN_JUDGE,
     "oversight_staff.answer_question": HIDDEN_JUDGE,

@@ -118,7 +118,7 @@ def test_demo_deputy_and_judge_see_full_oversight_pages(demo: Demo) -> None:
     page = client.get("/oversight/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert upcoming.place in html and f'href="/oversight/cases/{upcoming.case_id}#actions"' in html
+    assert upcoming.place in html and f'href="/oversight/cases/{upcoming.case_id}#action-{upcoming.id}"' in html
     assert f'href="/oversight/cases/{report.case_id}#report"' in html
     assert pending_case in html
 
