@@ -67,7 +67,18 @@ from portal.demo_cases import BASES, _id_number, _party  # noqa: E402
 from portal.demo_defaulters import CIRCUMSTANCES  # noqa: E402
 from portal.demo_defaulters import generate as generate_defaulters  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from publicity import audit, bounties, case_numbers, cases, courts, deadlines, defaulters, names, stats  # noqa: E402
+from publicity import (  # noqa: E402
+    audit,
+    bounties,
+    case_numbers,
+    cases,
+    courts,
+    deadlines,
+    defaulters,
+    names,
+    reactions,
+    stats,
+)
 from publicity.models import (  # noqa: E402
     AuditRecord,
     Base,
@@ -780,7 +791,7 @@ class Generator:
                 if notice["decided_at"] is not None and notice["decided_at"] >= at:  # not decided before the end
                     notice.update(decided_at=None, decided_by="", published_at=None, decision_reasons="")
                 notice.update(status=BountyStatus.CLOSED.value, closed_at=at, close_reason=bounties.CASE_CLOSED)
-        if mode not in cases.REMOVAL_ON_CLOSURE:
+        if mode not in reactions.REMOVAL_ON_CLOSURE:
             return
         lineage, origin = [case], case.origin
         while origin is not None:
@@ -794,7 +805,7 @@ class Generator:
                     due = self.calendar.add_working_days(at.astimezone(ZONE).date(), defaulters.REMOVAL_WORKING_DAYS)
                     removed = at + timedelta(days=rng.uniform(0.2, 3) if rng.random() < 0.9 else rng.uniform(4, 12))
                     entry.update(
-                        removal_reason=cases.REMOVAL_ON_CLOSURE[mode].value,
+                        removal_reason=reactions.REMOVAL_ON_CLOSURE[mode].value,
                         removal_ground_at=at,
                         removal_due=due,
                         removed_at=removed if removed < self.now else None,

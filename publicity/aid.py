@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, deadlines, funds, notices
-from publicity.corrections import sniff
+from publicity.attachments import sniff
 from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, PublicityError, ReasonsRequired
 from publicity.grid_models import AidApplication, AidDocument, AidStatus, Hardship

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, case_numbers, grid, listsearch, names, throttle
-from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
+from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.deadlines import COURT_ZONE
 from publicity.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
 from publicity.grid_models import PushEvent

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, defaulters, notices
+from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.errors import AlreadyDecided, BadAttachment, NotCorrectable, ReasonsRequired
 from publicity.models import (
     Channel,
@@ -20,14 +21,6 @@ from publicity.models import (
 from publicity.workdays import Calendar
 
 REVIEW_DAYS = 15  # art. 12: reviewed within 15 days
-ATTACHMENT_LIMIT_MB = 5
-# What an attachment may be, recognised by its first bytes (never by its name).
-SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-
-
-def sniff(content: bytes) -> str | None:
-    """The attachment's type from its content, or None when it is none we accept."""
-    return next((kind for magic, kind in SIGNATURES.items() if content.startswith(magic)), None)
 
 
 def file_request(

@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit
-from publicity.errors import DuplicateCourt, NotFound
+from publicity import audit, deadlines
+from publicity.errors import DuplicateCourt, InvalidSetting, NotFound
 from publicity.models import Court, Officer, OfficerKind
 
 
@@ -85,9 +85,6 @@ def set_deadline_settings(
     session: Session, *, court: Court, settings: dict[str, int], actor: str, now: datetime
 ) -> Court:
     """Override some of the court's deadline defaults (days or months, see deadlines.DEFAULTS)."""
-    from publicity import deadlines
-    from publicity.errors import InvalidSetting
-
     for name, value in settings.items():
         if name not in deadlines.DEFAULTS or not 0 < int(value) <= 120:
             raise InvalidSetting(name=name)

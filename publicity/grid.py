@@ -10,8 +10,8 @@ from typing import TypedDict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, names, notices
-from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
+from publicity import audit, cases, names, notices
+from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, PublicityError
 from publicity.grid_models import (
@@ -505,8 +505,6 @@ def close_task(
 ) -> AssistanceTask:
     """The judge closes the reported task: the report becomes a case node with the text the judge chose
     for the parties (the liaison's own words stay internal)."""
-    from publicity import cases  # cases imports the list modules, which import this one
-
     if task.status != TaskStatus.REPORTED:
         raise TaskNotOpen()
     node = cases.add_node(

@@ -177,7 +177,11 @@ def _settled() -> sa.ColumnElement[bool]:
     evaluated lazily), so the per-case probe does not run for the thousands closed otherwise."""
     exists = (
         sa.select(CaseNode.id)
-        .where(CaseNode.case_id == EnforcementCase.id, CaseNode.node_type == NodeType.SETTLEMENT)
+        .where(
+            CaseNode.case_id == EnforcementCase.id,
+            CaseNode.node_type == NodeType.SETTLEMENT,
+            CaseNode.voided_by_id.is_(None),  # a settlement voided as entered in error never happened
+        )
         .exists()
     )
     return sa.case((EnforcementCase.closure_mode == ClosureMode.TERMINATION, exists), else_=sa.false())
@@ -277,7 +281,8 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
     query = (
         sa.select(CaseNode.node_type, sa.func.count(), sa.func.coalesce(sa.func.sum(CaseNode.amount_fen), 0))
         .join(EnforcementCase, EnforcementCase.id == CaseNode.case_id)
-        .where(CaseNode.occurred_at >= start, CaseNode.occurred_at < end)
+        # Counted by when each measure happened (re-dated ones where they now stand); voided ones not at all.
+        .where(CaseNode.occurred_at >= start, CaseNode.occurred_at < end, CaseNode.voided_by_id.is_(None))
         .group_by(CaseNode.node_type)
     )
     for node_type, count, amount in session.execute(_court(query, court_id)):

@@ -22,7 +22,7 @@ from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import Role
 from publicity import grid
-from publicity.corrections import ATTACHMENT_LIMIT_MB, sniff
+from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.errors import BadAttachment
 from publicity.grid_models import AssistanceTask, Liaison, TaskOutcome, TaskStatus
 

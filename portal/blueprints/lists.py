@@ -39,7 +39,7 @@ from portal.list_forms import (
 )
 from portal.models import Role
 from portal.templating import localtime
-from publicity import corrections, defaulters, terminated, workdays
+from publicity import attachments, corrections, defaulters, terminated, workdays
 from publicity.errors import PublicityError
 from publicity.models import (
     CorrectionGround,
@@ -273,7 +273,7 @@ def correction(entry_id: int) -> ResponseReturnValue:
             status=422 if form.is_submitted() else 200,
         )
     upload = form.attachment.data
-    content = upload.read(corrections.ATTACHMENT_LIMIT_MB * 2**20 + 1) if upload and upload.filename else None
+    content = upload.read(attachments.ATTACHMENT_LIMIT_MB * 2**20 + 1) if upload and upload.filename else None
     try:
         corrections.file_request(
             db.session,

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from portal import accounts
 from portal.extensions import db
 from portal.models import Role
-from publicity import aid, bounties, cases, corrections, courts, defaulters, lookup
+from publicity import aid, attachments, bounties, cases, corrections, courts, defaulters, lookup
 from publicity.errors import BadAttachment
 from publicity.grid_models import AidApplication, AidDocument
 from publicity.models import (
@@ -554,8 +554,8 @@ def test_an_aid_document_is_typed_by_its_content_not_its_name(public_app: Flask,
     second=st.text(max_size=20),
 )
 def test_an_attachments_type_depends_on_its_bytes_alone(content: bytes, first: str, second: str) -> None:
-    kind = corrections.sniff(content)
-    expected = next((k for magic, k in corrections.SIGNATURES.items() if content.startswith(magic)), None)
+    kind = attachments.sniff(content)
+    expected = next((k for magic, k in attachments.SIGNATURES.items() if content.startswith(magic)), None)
     assert kind == expected
     outcomes = []
     for name in (first, second, first + ".pdf", second + ".exe"):
