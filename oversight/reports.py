@@ -43,16 +43,26 @@ def is_closed(case: EnforcementCase) -> bool:
 def prefill(session: Session, case: EnforcementCase) -> dict[str, object]:
     """The facts of the report, read from the register: parties, measures with dates, amounts, duration."""
     nodes = cases.nodes_of(session, case)
-    ended = case.closed_at or max((n.occurred_at for n in nodes if n.node_type == NodeType.TERMINATED), default=None)
+    ended = case.closed_at or max(
+        (n.occurred_at for n in cases.counted(nodes) if n.node_type == NodeType.TERMINATED), default=None
+    )
     return {
         "case_number": case.number,
         "court": case.court.name,
         "judge": case.judge.name if case.judge else "",
         "parties": [{"side": p.side.value, "name": p.name} for p in case.parties],
+        # Oldest first, each with its wording in force; a voided measure stays, marked with the reason, and a
+        # re-dated one keeps the time first entered: the overseers see what was corrected and why.
         "measures": [
-            {"type": n.node_type.value, "on": n.occurred_at.isoformat(), "text": n.public_text}
-            for n in nodes
-            if n.node_type in MEASURES
+            {
+                "type": step.node.node_type.value,
+                "on": step.node.occurred_at.isoformat(),
+                "text": step.public_text,
+                **({"voided": step.voided_by.reason} if step.voided_by else {}),
+                **({"first_on": step.first_occurred_at.isoformat()} if step.first_occurred_at else {}),
+            }
+            for step in reversed(cases.timeline(nodes))
+            if step.node.node_type in MEASURES
         ],
         "amount_applied_fen": case.amount_applied_fen,
         "amount_recovered_fen": funds.received_by_case(session, [case.id]).get(case.id, 0),

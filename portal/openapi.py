@@ -60,7 +60,7 @@ CASE_VIEW = {
         },
         "nodes": {
             "type": "array",
-            "description": "Public case nodes, newest first. Internal notes are never included.",
+            "description": "Public case nodes, newest first by when they happened; corrections and voided nodes included. Internal notes are never included.",
             "items": {
                 "type": "object",
                 "required": ["id", "type", "label", "occurred_at", "public_text"],
@@ -73,6 +73,21 @@ CASE_VIEW = {
                     "amount_fen": {"type": ["integer", "null"]},
                     "search_target": {"type": ["string", "null"]},
                     "corrects": {"type": ["integer", "null"], "description": "Id of the node this one corrects."},
+                    "correction_kind": {
+                        "type": ["string", "null"],
+                        "enum": ["wording", "redate", "void", None],
+                        "description": "On a correction: new wording, a new time (the node moved), or void.",
+                    },
+                    "reason": {"type": ["string", "null"], "description": "On a correction: why (public)."},
+                    "previous_occurred_at": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "On a re-dating correction: the time it replaced.",
+                    },
+                    "voided_by": {
+                        "type": ["integer", "null"],
+                        "description": "Id of the correction that voided this node: it no longer counts.",
+                    },
                 },
             },
         },

@@ -49,6 +49,8 @@ def pdf_labels() -> dict[str, str]:
         "measure.type": _("Measure"),
         "measure.text": _("Details"),
         "measure.none": _("No measures were recorded."),
+        "measure.voided": _("[VOIDED: entered in error. Reason: {reason}] {text}"),
+        "measure.redated": _("(date corrected; first entered as {time})"),
         "card.heading": _("{overseer}, version {version}"),
         "card.amends": _("(amends version {version})"),
         "card.submitted_at": _("Submitted"),

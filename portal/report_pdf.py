@@ -43,6 +43,8 @@ LABEL_KEYS: tuple[str, ...] = (
     "measure.type",
     "measure.text",
     "measure.none",
+    "measure.voided",
+    "measure.redated",
     "card.heading",
     "card.amends",
     "card.submitted_at",
@@ -141,6 +143,8 @@ def english_labels() -> dict[str, str]:
         "measure.type": "Measure",
         "measure.text": "Details",
         "measure.none": "No measures were recorded.",
+        "measure.voided": "[VOIDED: entered in error. Reason: {reason}] {text}",
+        "measure.redated": "(date corrected; first entered as {time})",
         "card.heading": "{overseer}, version {version}",
         "card.amends": "(amends version {version})",
         "card.submitted_at": "Submitted",
@@ -441,8 +445,17 @@ class _ReportDocument(FPDF):
             self.paragraph(labels["measure.none"])
             return
         rows = [(labels["measure.date"], labels["measure.type"], labels["measure.text"])]
-        rows += [(self.when(m.get("on")), self.word("node", m.get("type")), str(m.get("text") or "")) for m in measures]
+        rows += [(self.when(m.get("on")), self.word("node", m.get("type")), self.measure_text(m)) for m in measures]
         self.grid(rows, (DATE_COLUMN, 40, self.epw - DATE_COLUMN - 40), headings=True)
+
+    def measure_text(self, measure: Mapping[str, Any]) -> str:
+        """A measure's wording, with what corrected it: voided (and why), or the time first entered."""
+        text = str(measure.get("text") or "")
+        if measure.get("voided") is not None:
+            return self.labels["measure.voided"].format(text=text, reason=measure["voided"])
+        if measure.get("first_on"):
+            return text + " " + self.labels["measure.redated"].format(time=self.when(measure["first_on"]))
+        return text
 
     def write_cards(self, cards: Sequence[Any]) -> None:
         labels = self.labels

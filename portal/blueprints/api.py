@@ -53,6 +53,10 @@ def serialise(v: PartyView, *, all_nodes: list[models.CaseNode]) -> dict[str, ob
                 "amount_fen": n.amount_fen,
                 "search_target": n.search_target.value if n.search_target else None,
                 "corrects": n.corrects_id,
+                "correction_kind": n.correction_kind.value if n.correction_kind else None,
+                "reason": n.reason or None,
+                "previous_occurred_at": n.previous_occurred_at.isoformat() if n.previous_occurred_at else None,
+                "voided_by": n.voided_by_id,
             }
             for n in all_nodes
         ],
