@@ -12,8 +12,29 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations, onsite
 from oversight.models import Attendance, AttendanceResponse, OnsiteAction, OnsiteMeasure, OnsiteStatus, Overseer
-from publicity.models import AuditRecord, CaseStage, Court, EnforcementCase, Officer, OutboxMessage
-from tests.factories import DAY, NOW, assert_trail_intact, audited, count, file, invite, outbox, recipients, supervise
+from publicity.models import (
+    AuditRecord,
+    CaseStage,
+    ClosureMode,
+    Court,
+    EnforcementCase,
+    NodeType,
+    Officer,
+    OutboxMessage,
+)
+from tests.factories import (
+    DAY,
+    NOW,
+    assert_trail_intact,
+    audited,
+    count,
+    file,
+    invite,
+    node,
+    outbox,
+    recipients,
+    supervise,
+)
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
@@ -558,6 +579,25 @@ def test_closing_the_case_cancels_every_action_still_ahead(
         onsite.cancel_for_case(session, case_id=supervised.id, reason="case_closed", actor="clerk", now=closed_at) == 0
     )
     assert len(outbox(session, "onsite_cancelled")) == 3 + 6
+
+
+@pytest.mark.parametrize("mode", [ClosureMode.FULLY_PERFORMED, ClosureMode.WITHDRAWN])
+def test_closing_the_case_in_the_register_cancels_its_actions_and_tells_the_overseers(
+    session: Session, supervised: EnforcementCase, deputy: Overseer, mode: ClosureMode
+) -> None:
+    """Through the domain event the case register publishes (oversight.reactions), in the same transaction."""
+    ahead = schedule(session, supervised, at=NOW + 5 * DAY)
+    node(session, supervised, NodeType.CLOSED, at=NOW + DAY, mode=mode, text="结案")
+    session.flush()
+    session.refresh(ahead)
+    assert (ahead.status, ahead.cancel_reason) == (OnsiteStatus.CANCELLED, "case_closed")
+    assert recipients(session, "onsite_cancelled") == [
+        ("sms", "13900000001"),
+        ("email", "liu@example.cn"),
+        ("sms", "13900000002"),
+    ]
+    assert onsite.send_reminders(session, now=NOW + 4 * DAY + 12 * HOUR) == 0
+    assert onsite.upcoming_for(session, deputy.id, now=NOW + DAY) == []
 
 
 def test_a_case_without_actions_cancels_nothing(session: Session, supervised: EnforcementCase) -> None:
