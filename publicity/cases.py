@@ -266,7 +266,7 @@ def check_time(
     allowed), and not before ``not_before`` (the filing, or what it depends on)."""
     if moment > now + skew:
         raise InTheFuture(time=court_time(moment), minutes=int(skew.total_seconds() // 60))
-    if not_before is not None and moment < not_before:
+    if not_before is not None and to_the_minute(moment) < to_the_minute(not_before):
         raise BeforeFiling(time=court_time(moment), filed=court_time(not_before))
 
 
@@ -308,7 +308,13 @@ class CaseState:
 def counted(nodes: Iterable[Step]) -> list[Step]:
     """The nodes that count — not corrections, not voided — in the order they happened (then were recorded)."""
     kept = [n for n in nodes if n.node_type != NodeType.CORRECTION and getattr(n, "voided_by_id", None) is None]
-    return sorted(kept, key=lambda n: (n.occurred_at, n.id if n.id is not None else sys.maxsize))
+    return sorted(kept, key=lambda n: (to_the_minute(n.occurred_at), n.id if n.id is not None else sys.maxsize))
+
+
+def to_the_minute(moment: datetime) -> datetime:
+    """Times are entered to the minute; within one minute, the order of entry decides (a judge assigned at
+    10:04:37 by a click and a closure typed as 10:04 are in the order they were recorded)."""
+    return moment.replace(second=0, microsecond=0)
 
 
 class StepRefused(IllegalTransition):
@@ -334,7 +340,7 @@ def replay(case: EnforcementCase, steps: Sequence[Step], *, strict: bool = True)
     for step in steps:
         if strict:
             try:
-                if step.occurred_at < filed_at:
+                if to_the_minute(step.occurred_at) < to_the_minute(filed_at):
                     raise BeforeFiling(time=court_time(step.occurred_at), filed=court_time(filed_at))
                 _check_step(
                     state, step, filed_at, seized=seized, listed=listed, sold=sold, seen=seen, searched=searched

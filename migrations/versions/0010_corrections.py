@@ -52,6 +52,7 @@ def downgrade():
         batch_op.drop_constraint(
             batch_op.f("fk_publicity_case_node_voided_by_id_publicity_case_node"), type_="foreignkey"
         )
+        batch_op.drop_constraint(batch_op.f("ck_publicity_case_node_correctionkind"), type_="check")
         batch_op.drop_column("voided_by_id")
         batch_op.drop_column("previous_occurred_at")
         batch_op.drop_column("reason")

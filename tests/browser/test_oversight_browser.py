@@ -93,7 +93,9 @@ def supervised(app: Flask, court: Court) -> Supervised:
             actor="test",
             now=now,
         )
-        cases.assign_judge(session, case=case, judge=judge, actor="test", now=now)
+        cases.assign_judge(
+            session, case=case, judge=judge, actor="test", now=now, occurred_at=now - timedelta(days=119)
+        )
         add_overseer(
             session,
             court=court_row,
