@@ -48,13 +48,13 @@ from portal.oversight_forms import (
 from portal.templating import external_url
 from publicity import cases, funds
 from publicity.deadlines import Deadline
-from publicity.models import CaseNode, EnforcementCase, Officer
+from publicity.models import EnforcementCase, Officer
 
 bp = Blueprint("oversight_staff", __name__, url_prefix="/oversight/staff")
 
 
 class CaseFile(TypedDict):
-    nodes: list[CaseNode]
+    steps: list[cases.TimelineEntry]
     deadlines: list[Deadline]
     received_fen: int
     balance_fen: int
@@ -68,9 +68,8 @@ class CaseFile(TypedDict):
 
 def case_file(case: EnforcementCase, *, now: datetime) -> CaseFile:
     """What both the judge and the overseers see of a supervised case: the portal's own record."""
-    nodes = cases.nodes_of(db.session, case)
     return {
-        "nodes": list(reversed(nodes)),
+        "steps": cases.timeline(cases.nodes_of(db.session, case)),
         "deadlines": cases.case_deadlines(db.session, case, now=now),
         "received_fen": funds.received_by_case(db.session, [case.id]).get(case.id, 0),
         "balance_fen": funds.balance(db.session, case),
