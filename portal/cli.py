@@ -155,6 +155,33 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+record_group = AppGroup("record", help="Check the record's consistency.")
+
+
+@record_group.command("check")
+@click.option("--court", "court_code", default=None, help="Only this court, e.g. 鲁1427 (default: every court).")
+def record_check_command(court_code: str | None) -> None:
+    """Walk the whole record; print one line per inconsistency and exit 1, or print OK <N> cases."""
+    from portal import record_check
+
+    court_id = None
+    if court_code is not None:
+        try:
+            court_id = courts.get_court(db.session, court_code).id
+        except PublicityError:
+            _fail(f"no court with code {court_code}")
+    found = 0
+    with record_check.snapshot(db.session) as session:
+        cases = record_check.case_count(session, court_id=court_id)
+        for finding in record_check.run(session, court_id=court_id, now=utcnow()):
+            click.echo(finding.line)
+            found += 1
+    if found:
+        click.echo(f"{found} inconsistencies in {cases} cases", err=True)
+        sys.exit(1)
+    click.echo(f"OK {cases} cases")
+
+
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--seed", default=2021, show_default=True, help="Random seed: the same seed builds the same data.")
@@ -436,6 +463,7 @@ def init_commands(app: Flask) -> None:
         create_user,
         court_group,
         audit_group,
+        record_group,
         seed_demo,
         notify_group,
         import_cases,
