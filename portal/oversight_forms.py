@@ -62,7 +62,9 @@ class InviteForm(PortalForm):
     """A judge invites overseers of the roster to a case."""
 
     overseers = MultiCheckboxField(_l("Overseers"), coerce=int, validators=[DataRequired(REQUIRED)])
-    message = TextAreaField(_l("Message to the overseers"), validators=[Length(max=1000)])
+    message = TextAreaField(
+        _l("Why the case is hard and what you ask the overseers to watch"), validators=[Length(max=1000)]
+    )
 
 
 class ActivationForm(PortalForm):
@@ -92,6 +94,12 @@ class AnswerInvitationForm(PortalForm):
         validators=[DataRequired(REQUIRED)],
     )
     reason = TextAreaField(_l("Reason (if you decline; optional)"), validators=[Length(max=500)])
+
+
+class DeclineForm(PortalForm):
+    """A first-time invitee declines from the link, without an account (the reason is optional)."""
+
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Length(max=500)])
 
 
 class ActionForm(PortalForm):

@@ -26,6 +26,7 @@ from portal.oversight_forms import (
     AcknowledgeForm,
     ActivationForm,
     AnswerInvitationForm,
+    DeclineForm,
     CardForm,
     RespondForm,
     TalkForm,
@@ -80,6 +81,7 @@ def home() -> ResponseReturnValue:
         upcoming=upcoming,
         called_off=called_off,
         pending=pending,
+        answer_form=AnswerInvitationForm(formdata=None),
         supervised=supervised,
         unread_reports=unread_reports,
     )
@@ -126,6 +128,12 @@ def invitation(token: str) -> ResponseReturnValue:
             form=form,
             status=422 if form.is_submitted() else 200,
         )
+    refused = _answer(found, form)
+    return refused if refused is not None else _answered(found, form)
+
+
+def _answer(found: Invitation, form: AnswerInvitationForm) -> ResponseReturnValue | None:
+    """Record the overseer's answer; None when it was recorded, else the page that says why not."""
     now = utcnow()
     try:
         if form.decision.data == "accept":
@@ -138,6 +146,10 @@ def invitation(token: str) -> ResponseReturnValue:
             "overseer/invitation_gone.html", "overseer/invitation_gone.html", message=domain_message(exc), status=409
         )
     db.session.commit()
+    return None
+
+
+def _answered(found: Invitation, form: AnswerInvitationForm) -> ResponseReturnValue:
     if form.decision.data == "accept":
         flash(_("Thank you. You now supervise case %(number)s.", number=found.case.number), "success")
         return redirect(url_for("overseer.case", case_id=found.case_id), 303)
@@ -145,19 +157,61 @@ def invitation(token: str) -> ResponseReturnValue:
     return redirect(url_for("overseer.home"), 303)
 
 
-def _activate(found: Invitation, token: str) -> ResponseReturnValue:
-    """A first-time invitee sets a login name and password; the link proves who they are."""
+@bp.post("/invitations/answer/<id:invitation_id>")
+@access.roles(Role.OVERSEER)
+def answer(invitation_id: int) -> ResponseReturnValue:
+    """Answer a pending invitation from the home page (signed in: no link needed)."""
+    me = _me()
+    found = db.session.get(Invitation, invitation_id)
+    if found is None or found.overseer_id != me.id:
+        abort(404)  # someone else's invitation
+    form = AnswerInvitationForm()
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors_ in form.errors.values() for e in errors_), "error")
+        return redirect(url_for("overseer.home", _anchor=f"invitation-{found.id}"), 303)
+    refused = _answer(found, form)
+    return refused if refused is not None else _answered(found, form)
+
+
+@bp.post("/invitations/<token>/decline")
+@access.public
+@ratelimit.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"])
+def decline_without_account(token: str) -> ResponseReturnValue:
+    """A first-time invitee declines from the link, without creating an account."""
+    found = _invitation_or_gone(token)
+    if not isinstance(found, Invitation):
+        return found
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return _activate(found, token, decline_form=form, status=422)
+    try:
+        invitations.decline(db.session, invitation=found, reason=(form.reason.data or "").strip(), now=utcnow())
+    except errors.OversightError as exc:
+        db.session.rollback()
+        return render(
+            "overseer/invitation_gone.html", "overseer/invitation_gone.html", message=domain_message(exc), status=409
+        )
+    db.session.commit()
+    return render("overseer/invitation_declined.html", "overseer/invitation_declined.html")
+
+
+def _activate(
+    found: Invitation, token: str, *, decline_form: DeclineForm | None = None, status: int | None = None
+) -> ResponseReturnValue:
+    """A first-time invitee sets a login name and password (the link proves who they are), or declines."""
     overseer = found.overseer
-    form = ActivationForm()
+    form = ActivationForm(formdata=None) if decline_form is not None else ActivationForm()
     if request.method == "GET" and not form.username.data:
         form.username.data = f"overseer{overseer.id}"
-    if not form.validate_on_submit():
+    if decline_form is not None or not form.validate_on_submit():
         return render(
             "overseer/activate.html",
             "overseer/activate.html",
             invitation=found,
             form=form,
-            status=422 if form.is_submitted() else 200,
+            decline_form=decline_form or DeclineForm(formdata=None),
+            token=token,
+            status=status or (422 if form.is_submitted() else 200),
         )
     now = utcnow()
     try:
@@ -175,7 +229,15 @@ def _activate(found: Invitation, token: str) -> ResponseReturnValue:
     except accounts.AccountError as exc:
         db.session.rollback()
         form.username.errors.append(domain_message(exc))
-        return render("overseer/activate.html", "overseer/activate.html", invitation=found, form=form, status=422)
+        return render(
+            "overseer/activate.html",
+            "overseer/activate.html",
+            invitation=found,
+            form=form,
+            decline_form=DeclineForm(formdata=None),
+            token=token,
+            status=422,
+        )
     db.session.commit()
     session.clear()
     login_user(account)

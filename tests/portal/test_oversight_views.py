@@ -479,3 +479,64 @@ def test_overseers_see_only_the_internal_notes_the_court_shared(app: Flask, worl
     assert "被执行人名下有一辆货车" in page and "暂缓拘留" not in page
     staff_page = judge.get(f"/staff/cases/{world.case_id}").get_data(as_text=True)
     assert "已与监督员共享" in staff_page and "暂缓拘留" in staff_page
+
+
+# --- What an invitation says, and answering it -------------------------------------------------------------------
+
+
+def test_the_invitation_says_what_the_overseer_is_asked_to_supervise(app: Flask, world: World) -> None:
+    _invite_both(app.test_client(), world)
+    page = app.test_client().get(f"/oversight/invitations/{_token_of(app, world.first_overseer)}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    # The parties by name, the amount, the stage, the judge with the court's line, and why the court asks.
+    for shown in ("申请执行人：张三", "被执行人：李四", "50,000.00", "王法官", "为何邀请您", "请监督本案"):
+        assert shown in body, shown
+
+
+def test_a_first_time_invitee_declines_without_an_account(app: Flask, world: World) -> None:
+    _invite_both(app.test_client(), world)
+    token = _token_of(app, world.second_overseer)
+    client = app.test_client()
+    page = client.get(f"/oversight/invitations/{token}").get_data(as_text=True)
+    assert "不创建账户也可以谢绝" in page and f"/oversight/invitations/{token}/decline" in page
+    declined = client.post(f"/oversight/invitations/{token}/decline", data={"reason": "近期外出学习"})
+    assert declined.status_code == 200 and "已谢绝邀请" in declined.get_data(as_text=True)
+    with app.app_context():
+        invitation = db.session.scalar(sa.select(Invitation).where(Invitation.overseer_id == world.second_overseer))
+        assert (invitation.status, invitation.decline_reason) == (InvitationStatus.DECLINED, "近期外出学习")
+        assert db.session.scalar(sa.select(Account).where(Account.overseer_id == world.second_overseer)) is None
+    # The link is spent: declining again, or activating an account with it, is refused.
+    assert client.post(f"/oversight/invitations/{token}/decline", data={}).status_code == 410
+    assert client.get(f"/oversight/invitations/{token}").status_code == 410
+
+
+def test_a_signed_in_overseer_answers_from_the_home_page(app: Flask, world: World) -> None:
+    judge, overseer = _accepted_overseer(app, world)  # 刘代表 supervises case 1
+    invited = judge.post(
+        f"/oversight/staff/cases/{world.other_case_id}/invitations",
+        data={"overseers": [world.first_overseer], "message": "被执行人转移财产线索较多"},
+    )
+    assert invited.status_code == 303
+    home = overseer.get("/oversight/").get_data(as_text=True)
+    assert "（2026）鲁1427执2号" in home and "被执行人转移财产线索较多" in home and "您的答复" in home
+    with app.app_context():
+        pending = db.session.scalar(
+            sa.select(Invitation).where(
+                Invitation.case_id == world.other_case_id, Invitation.status == InvitationStatus.PENDING
+            )
+        )
+        invitation_id = pending.id
+    # Nobody else answers it: another overseer, a judge.
+    other = _activate(app, world, world.second_overseer, "chen")
+    assert other.post(f"/oversight/invitations/answer/{invitation_id}", data={"decision": "decline"}).status_code == 404
+    assert judge.post(f"/oversight/invitations/answer/{invitation_id}", data={"decision": "accept"}).status_code == 403
+    no_answer = overseer.post(f"/oversight/invitations/answer/{invitation_id}", data={})
+    assert no_answer.status_code == 303 and no_answer.headers["Location"].endswith(f"#invitation-{invitation_id}")
+    accepted = overseer.post(f"/oversight/invitations/answer/{invitation_id}", data={"decision": "accept"})
+    assert accepted.status_code == 303 and accepted.headers["Location"].endswith(
+        f"/oversight/cases/{world.other_case_id}"
+    )
+    assert overseer.get(f"/oversight/cases/{world.other_case_id}").status_code == 200
+    again = overseer.post(f"/oversight/invitations/answer/{invitation_id}", data={"decision": "decline"})
+    assert again.status_code == 409
