@@ -127,7 +127,13 @@ def file_supervised_case(app: Flask, court: Court) -> dict[str, object]:
             session, party=case.parties[0], key=app.config["SECRET_KEY"].encode(), actor="test", now=now
         )
         overseer = add_overseer(
-            session, court=court_row, name="刘代表", kind=OverseerKind.DEPUTY, phone=OVERSEER_PHONE, actor="test", now=now
+            session,
+            court=court_row,
+            name="刘代表",
+            kind=OverseerKind.DEPUTY,
+            phone=OVERSEER_PHONE,
+            actor="test",
+            now=now,
         )
         sent = invitations.invite(
             session,
