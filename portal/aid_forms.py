@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal import labels
 from portal.case_forms import YuanField
-from portal.database import utcnow
 from portal.forms import REQUIRED, PortalForm
 from publicity import aid
-from publicity.deadlines import COURT_ZONE
 from publicity.errors import BadAttachment
 from publicity.grid_models import Hardship
 
@@ -36,6 +32,10 @@ class AidApplicationForm(PortalForm):
         _l("Supporting documents (up to 5 files: PDF, PNG or JPEG, at most 5 MB each)"),
         render_kw={"accept": ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"},
     )
+    changed_circumstances = TextAreaField(
+        _l("What has changed since your previous application was decided"),
+        validators=[Optional(), Length(max=HOUSEHOLD_MAX)],
+    )
     submit = SubmitField(_l("Apply for judicial aid"))
 
     # The documents as read by validate_documents: (file name, content).
@@ -47,6 +47,9 @@ class AidApplicationForm(PortalForm):
         self.read_documents = []
 
     def validate_household(self, field: TextAreaField) -> None:
+        field.data = (field.data or "").strip()
+
+    def validate_changed_circumstances(self, field: TextAreaField) -> None:
         field.data = (field.data or "").strip()
 
     def validate_amount(self, field: YuanField) -> None:
@@ -80,12 +83,15 @@ class AidApplicationForm(PortalForm):
 
 
 class AidDecisionForm(PortalForm):
-    """Grant an amount, or refuse with reasons."""
+    """Grant an amount, or refuse; either way with reasons (printed on the decision document), dated when decided."""
 
     decision = RadioField(_l("Decision"), choices=[], validators=[DataRequired(REQUIRED)])
     # Not Optional(): the "required for a grant" check below must run on an empty field too.
     amount = YuanField(_l("Amount granted (yuan)"), validators=[Length(max=20)])
-    reasons = TextAreaField(_l("Reasons (required for a refusal)"), validators=[Optional(), Length(max=REASONS_MAX)])
+    reasons = TextAreaField(
+        _l("Reasons (printed on the decision document)"), validators=[DataRequired(REQUIRED), Length(max=REASONS_MAX)]
+    )
+    decided_at = DateTimeLocalField(_l("Decided at"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
     submit = SubmitField(_l("Record the decision"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -96,27 +102,22 @@ class AidDecisionForm(PortalForm):
     def grant(self) -> bool:
         return bool(self.decision.data == "grant")
 
+    def validate_reasons(self, field: TextAreaField) -> None:
+        field.data = (field.data or "").strip()  # DataRequired already refused a blank one
+
     def validate_amount(self, field: YuanField) -> None:
         if self.grant and not field.fen:
             raise ValidationError(gettext("Enter the amount granted in yuan."))
 
 
 class AidPaymentForm(PortalForm):
-    """The day the granted aid was paid."""
+    """When the aid fund paid the granted aid, and its transfer or voucher reference."""
 
-    paid_on = DateField(_l("Paid on"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%d")
+    paid_at = DateTimeLocalField(_l("Paid at"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
+    reference = StringField(
+        _l("Payment reference (transfer or voucher number)"), validators=[DataRequired(REQUIRED), Length(max=100)]
+    )
     submit = SubmitField(_l("Record the payment"))
 
-    decided_on: date | None = None  # the day of the grant, set by the view: no payment before it
-
-    def validate_paid_on(self, field: DateField) -> None:
-        if not field.data:
-            return
-        if field.data > utcnow().astimezone(COURT_ZONE).date():
-            raise ValidationError(gettext("The date cannot be in the future."))
-        if self.decided_on and field.data < self.decided_on:
-            raise ValidationError(
-                gettext(
-                    "The aid cannot have been paid before it was granted (%(date)s).", date=self.decided_on.isoformat()
-                )
-            )
+    def validate_reference(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()  # DataRequired already refused a blank one

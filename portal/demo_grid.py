@@ -36,6 +36,7 @@ from publicity.models import (
     ListingGround,
     NodeType,
     Officer,
+    OfficerKind,
     OutboxMessage,
     OutboxStatus,
     Party,
@@ -678,6 +679,13 @@ def _aid(
     others = [c for c in fitting if c.stage != CaseStage.TERMINATED]
     chosen = rng.sample(terminated, min(len(AID_STORIES), len(terminated)))
     chosen += rng.sample(others, min(len(AID_STORIES) - len(chosen), len(others)))
+    judges = list(
+        session.scalars(
+            sa.select(Officer)
+            .where(Officer.court_id == court.id, Officer.kind == OfficerKind.JUDGE)
+            .order_by(Officer.id)
+        )
+    )
     built: dict[str, AidApplication] = {}
     for (name, story), case in zip(AID_STORIES.items(), chosen, strict=False):
         documents = [
@@ -695,18 +703,33 @@ def _aid(
             now=clock.at(story.submitted, 10, 30),
         )
         if story.decided is not None:
+            # A judge of the court other than the case's own decides, never above what the case still owes.
+            reviewer = next(j for j in judges if j.id != case.judge_id)
+            granted = story.granted_yuan * 100 if story.granted_yuan else None
+            if granted is not None:
+                granted = min(granted, aid.limits_of(session, application).most)
+            decided = clock.at(story.decided, 15)
             aid.decide(
                 session,
                 application=application,
-                grant=story.granted_yuan is not None,
-                amount_granted_fen=story.granted_yuan * 100 if story.granted_yuan else None,
+                reviewer=reviewer,
+                grant=granted is not None,
+                amount_granted_fen=granted,
                 reasons=story.reasons,
+                decided_at=decided,
                 actor=ACTOR,
-                now=clock.at(story.decided, 15),
+                now=decided,
             )
         if story.paid is not None:
             paid = clock.in_this_year(clock.at(story.paid, 10))
-            aid.record_payment(session, application=application, paid_at=paid, actor=ACTOR, now=paid)
+            aid.record_payment(
+                session,
+                application=application,
+                paid_at=paid,
+                reference=f"救助金拨付 {paid.astimezone(COURT_ZONE):%Y%m%d}-{application.id:04d}",
+                actor=ACTOR,
+                now=paid,
+            )
         built[name] = application
     return built
 

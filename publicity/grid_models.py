@@ -181,33 +181,60 @@ class AidStatus(enum.StrEnum):
 
 
 class AidApplication(Base):
-    """An applicant's application for judicial aid (司法救助) in a case whose respondent cannot pay."""
+    """An applicant's application for judicial aid (司法救助) in a case whose respondent cannot pay.
+
+    One application per applicant and case (``attempt`` 1); a later one (``attempt`` 2, 3, ...) only after the
+    previous was decided and only with the change in circumstances it rests on. The unique index on (case, party,
+    attempt) lets the database refuse a second application made at the same moment as the first.
+
+    A decision is made by a judge of the court other than the case's judge (``reviewer_id``), dated when it was
+    made. The payment is recorded here, from the aid fund to the applicant: it never enters the case funds.
+    Applications paid before that rule carry the ledger entry they made (``fund_movement_id``); they are kept.
+    """
 
     __tablename__ = "publicity_aid_application"
     __table_args__ = (
         sa.Index("ix_publicity_aid_application_case_id", "case_id"),
         sa.Index("ix_publicity_aid_application_status", "status", "review_due_at"),
+        sa.UniqueConstraint("case_id", "party_id", "attempt", name="uq_publicity_aid_application_attempt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
     party_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_party.id"))
+    # The applicant's first (1), second (2) ... application in the case.
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    # What changed since the previous application was decided (required from the second one on).
+    changed_circumstances: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     hardship: Mapped[Hardship] = mapped_column(enum_type(Hardship))
     household: Mapped[str] = mapped_column(sa.Text)  # the household's situation, as the applicant tells it
     amount_asked_fen: Mapped[int] = mapped_column(sa.BigInteger)
     status: Mapped[AidStatus] = mapped_column(enum_type(AidStatus), default=AidStatus.SUBMITTED)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     review_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when the reviewer decided
     decided_by: Mapped[str] = mapped_column(sa.String(100), default="")
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_officer.id"))
     amount_granted_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
-    reasons: Mapped[str] = mapped_column(sa.Text, default="")  # a refusal's reasons, or notes of a grant
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reasons: Mapped[str] = mapped_column(sa.Text, default="")  # a refusal's reasons, or the grounds of a grant
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when the aid fund paid the applicant
+    paid_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
+    payment_reference: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    paid_by: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")  # who recorded it
+    payment_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fund_movement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_fund_movement.id"))
 
     case: Mapped[EnforcementCase] = relationship()
     party: Mapped[Party] = relationship()
+    reviewer: Mapped[Officer | None] = relationship()
     documents: Mapped[list[AidDocument]] = relationship(order_by="AidDocument.id")
+
+    @property
+    def aid_paid_fen(self) -> int | None:
+        """The aid paid to the applicant (an application paid before ``paid_fen`` existed paid what was granted)."""
+        if self.paid_at is None:
+            return None
+        return self.paid_fen if self.paid_fen is not None else self.amount_granted_fen
 
 
 class AidDocument(Base):

@@ -361,11 +361,14 @@ def measures(session: Session, *, court_id: int | None, year: int, tz: str, now:
     totals = {(direction, source): int(total) for direction, source, total in session.execute(funds)}
     result["funds_received_fen"] = totals.get((FundDirection.IN, FundSource.ENFORCEMENT), 0)
     result["funds_paid_out_fen"] = sum(v for (d, _s), v in totals.items() if d == FundDirection.OUT)
-    # Judicial aid (司法救助): applicants helped and money paid in the year, apart from the recovery.
+    # Judicial aid (司法救助): applicants helped and money the aid fund paid them in the year, apart from the
+    # recovery and from the case funds. An application paid before ``paid_fen`` was kept paid what was granted.
     aid = _court(
         sa.select(
             sa.func.count(sa.distinct(AidApplication.party_id)),
-            sa.func.coalesce(sa.func.sum(AidApplication.amount_granted_fen), 0),
+            sa.func.coalesce(
+                sa.func.sum(sa.func.coalesce(AidApplication.paid_fen, AidApplication.amount_granted_fen)), 0
+            ),
         )
         .join(EnforcementCase, EnforcementCase.id == AidApplication.case_id)
         .where(AidApplication.paid_at >= start, AidApplication.paid_at < end),

@@ -14,7 +14,7 @@ from flask import Flask
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account
-from publicity import audit, grid
+from publicity import aid, audit, grid
 from publicity.deadlines import COURT_ZONE
 from publicity.grid_models import (
     AidApplication,
@@ -30,7 +30,6 @@ from publicity.grid_models import (
 from publicity.models import (
     CaseNode,
     EnforcementCase,
-    FundDirection,
     FundMovement,
     FundSource,
     NodeType,
@@ -153,12 +152,17 @@ def test_demo_grid_tasks_aid_and_messages_through_the_services(demo: Demo) -> No
         assert applications[AidStatus.REFUSED].reasons and applications[AidStatus.REFUSED].amount_granted_fen is None
         granted = applications[AidStatus.GRANTED]
         assert granted.amount_granted_fen and granted.fund_movement_id is None
+        # Decided by a judge of the court other than the case's own, never above what was asked for or is owed.
+        for decided in (granted, applications[AidStatus.REFUSED], applications[AidStatus.PAID]):
+            assert decided.reviewer is not None and decided.reviewer_id != decided.case.judge_id
+            assert aid.reviewer_refusal(decided, decided.reviewer) is None
+        for given in (granted, applications[AidStatus.PAID]):
+            assert 0 < given.amount_granted_fen <= min(given.amount_asked_fen, given.case.amount_applied_fen)
+        # Paid from the aid fund: recorded on the application, never as money received by the case.
         paid = applications[AidStatus.PAID]
-        movement = db.session.get(FundMovement, paid.fund_movement_id)
-        assert (movement.source, movement.direction, movement.amount_fen) == (
-            FundSource.JUDICIAL_AID,
-            FundDirection.IN,
-            paid.amount_granted_fen,
+        assert paid.fund_movement_id is None and paid.payment_reference and paid.paid_fen == paid.amount_granted_fen
+        assert not db.session.scalar(
+            sa.select(sa.func.count()).select_from(FundMovement).where(FundMovement.source == FundSource.JUDICIAL_AID)
         )
 
         # The messages went through the outbox and, being past, were delivered.

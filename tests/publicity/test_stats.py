@@ -25,12 +25,12 @@ C12   2026执8    -      2025-12-31 16:30   2026-01-20 16:30   销案           
 D1    2027执1    J2     2026-12-31 16:30   open, first due 2027-01-02              70000                 filed in 2027
 (amounts in yuan here, fen in the code; "filed in Feb" etc.: by the court's clock)
 
-C5's applicant got judicial aid (司法救助) twice in 2026 (20000 + 5000): money held for the applicant, never
-recovery, so C5's recovered stays 10000. A grid liaison (网格员) reported on a task for C10 in 2026 and on one for
-C11 at 2026-12-31 16:30 UTC (2027's); a third task was never reported.
+C5's applicant got judicial aid (司法救助) twice in 2026 (20000 + 5000, the second on changed circumstances): paid
+from the aid fund, never case money nor recovery, so C5's recovered stays 10000. A grid liaison (网格员) reported
+on a task for C10 in 2026 and on one for C11 at 2026-12-31 16:30 UTC (2027's); a third task was never reported.
 
-The court 鲁1401: X (执, closed 执行完毕 2026-04-01 after 31 days, 10000 applied and recovered, plus 3000 of judicial
-aid) and Y (执, open, overdue), with a few measures, to show what ``court_id`` keeps out.
+The court 鲁1401: X (执, closed 执行完毕 2026-04-01 after 31 days, 10000 applied and recovered) and Y (执, open,
+overdue, 3000 of judicial aid to its applicant), with a few measures, to show what ``court_id`` keeps out.
 """
 
 from __future__ import annotations
@@ -391,9 +391,9 @@ MEASURES = {
         "rewards_paid": 1,
         "rewards_paid_fen": 500_000,  # C10's notice and its reward
         # recovered: C12 5000 (2025-12-31 16:30 UTC), C1 50000, C2 30000, C5 10000, C10 30000, B 80000, C9 40000;
-        # the 25000 of judicial aid paid into C5 is not recovery
+        # the 25000 of judicial aid paid to C5's applicant is not recovery, nor case money
         "funds_received_fen": 24_500_000,
-        "funds_paid_out_fen": 10_500_000,  # C1 50000, C2 30000, C5 25000 (the aid, handed to the applicant)
+        "funds_paid_out_fen": 20_000_000,  # C1 50000, C2 30000, B 80000, C9 40000 (paid out before 执行完毕)
         "judicial_aid_applicants": 1,
         "judicial_aid_paid_fen": 2_500_000,  # C5's applicant, paid twice
         "grid_assistance_tasks": 1,  # reported 06-08 on C10
@@ -411,8 +411,8 @@ MEASURES = {
     },
 }
 
-# X adds a search, a fine, an order, a listing removed on time, a notice with a 1000 reward, 10000 in, 5000 out,
-# 3000 of judicial aid to its applicant (paid out to them: 8000 out in all).
+# X adds a search, a fine, an order, a listing removed on time, a notice with a 1000 reward, 10000 in and out;
+# Y 3000 of judicial aid to its applicant (from the aid fund: not in the case funds).
 MEASURES_2026_ALL_COURTS = {
     **MEASURES[2026],
     "network_searches": 3,
@@ -426,7 +426,7 @@ MEASURES_2026_ALL_COURTS = {
     "rewards_paid": 2,
     "rewards_paid_fen": 600_000,
     "funds_received_fen": 25_500_000,
-    "funds_paid_out_fen": 11_300_000,
+    "funds_paid_out_fen": 21_000_000,
     "judicial_aid_applicants": 2,
     "judicial_aid_paid_fen": 2_800_000,
 }
@@ -552,7 +552,17 @@ def reward(session: Session, notice: BountyNotice, *, clue_at: datetime, paid_at
     )
 
 
-def judicial_aid(session: Session, case: EnforcementCase, fen: int, applied: datetime, paid: datetime) -> None:
+def judicial_aid(
+    session: Session,
+    case: EnforcementCase,
+    fen: int,
+    applied: datetime,
+    paid: datetime,
+    *,
+    reviewer: Officer,
+    changed_circumstances: str = "",
+) -> None:
+    """Aid applied for, granted by ``reviewer`` (a judge other than the case's) two days later and paid."""
     application = aid.apply(
         session,
         case=case,
@@ -561,18 +571,24 @@ def judicial_aid(session: Session, case: EnforcementCase, fen: int, applied: dat
         household="本人失业，家中两位老人需赡养。",
         amount_asked_fen=fen,
         documents=[("申请书.pdf", PDF)],
+        changed_circumstances=changed_circumstances,
         now=applied,
     )
+    decided = applied + timedelta(days=2)
     aid.decide(
         session,
         application=application,
+        reviewer=reviewer,
         grant=True,
         amount_granted_fen=fen,
-        reasons="",
+        reasons="符合救助条件。",
+        decided_at=decided,
         actor="judge",
-        now=applied + timedelta(days=2),
+        now=decided,
     )
-    aid.record_payment(session, application=application, paid_at=paid, actor="clerk", now=paid)
+    aid.record_payment(
+        session, application=application, paid_at=paid, reference=f"aid-{application.id}", actor="clerk", now=paid
+    )
 
 
 def build(session: Session) -> Register:
@@ -636,9 +652,10 @@ def build(session: Session) -> Register:
     e1 = list_entry(session, court, c5.number, utc(2026, 3, 1))
     money(session, c5, FundDirection.IN, 1_000_000, utc(2026, 4, 1))
     node(session, c5, NodeType.TERMINATED, at=utc(2026, 6, 1))
-    judicial_aid(session, c5, 2_000_000, utc(2026, 7, 1), utc(2026, 7, 10))  # the respondent has nothing
-    judicial_aid(session, c5, 500_000, utc(2026, 11, 1), utc(2026, 11, 10))
-    money(session, c5, FundDirection.OUT, 2_500_000, utc(2026, 11, 12))  # handed to the applicant
+    judicial_aid(session, c5, 2_000_000, utc(2026, 7, 1), utc(2026, 7, 10), reviewer=j1)  # the respondent has nothing
+    judicial_aid(
+        session, c5, 500_000, utc(2026, 11, 1), utc(2026, 11, 10), reviewer=j1, changed_circumstances="申请人住院。"
+    )
     defaulters.record_removal_ground(
         session,
         entry=e1,
@@ -737,10 +754,12 @@ def build(session: Session) -> Register:
     )  # never reported
 
     money(session, b, FundDirection.IN, 8_000_000, utc(2026, 8, 1))
+    money(session, b, FundDirection.OUT, 8_000_000, utc(2026, 8, 5))  # paid out: no 执行完毕 while money is held
     close(session, b, ClosureMode.FULLY_PERFORMED, utc(2026, 8, 10))
 
     c9 = new("C9", "（2026）鲁1427执6号", utc(2026, 9, 1), 4_000_000, j1)
     money(session, c9, FundDirection.IN, 4_000_000, utc(2026, 10, 1))
+    money(session, c9, FundDirection.OUT, 4_000_000, utc(2026, 10, 9))
     close(session, c9, ClosureMode.FULLY_PERFORMED, utc(2026, 12, 31, 16, 30))  # 2027-01-01 00:30 local
 
     c["B2"] = b2 = cases.resume_case(
@@ -803,13 +822,13 @@ def build(session: Session) -> Register:
     other_notice = publish_bounty(session, x, utc(2026, 3, 4), utc(2026, 3, 5))
     money(session, x, FundDirection.IN, 1_000_000, utc(2026, 3, 10))
     money(session, x, FundDirection.OUT, 500_000, utc(2026, 3, 12))
+    money(session, x, FundDirection.OUT, 500_000, utc(2026, 3, 30))  # the rest, before 执行完毕
     reward(session, other_notice, clue_at=utc(2026, 3, 6), paid_at=utc(2026, 3, 15), fen=100_000)
-    judicial_aid(session, x, 300_000, utc(2026, 3, 16), utc(2026, 3, 20))
-    money(session, x, FundDirection.OUT, 300_000, utc(2026, 3, 21))
     close(session, x, ClosureMode.FULLY_PERFORMED, utc(2026, 4, 1))
     assert ex.removal_due == date(2026, 4, 6)
     defaulters.remove(session, entry=ex, actor="judge", now=utc(2026, 4, 2))
-    new("Y", "（2026）鲁1401执2号", utc(2026, 3, 1), 1_000_000, where=other)
+    y = new("Y", "（2026）鲁1401执2号", utc(2026, 3, 1), 1_000_000, where=other)
+    judicial_aid(session, y, 300_000, utc(2026, 3, 16), utc(2026, 3, 20), reviewer=jx)
 
     session.commit()
     return Register(court, other, j1, j2, j3, c)
@@ -959,6 +978,7 @@ def test_a_year_whose_closed_cases_applied_for_nothing_has_no_amount_rate(sessio
     court = make_court(session)
     case = file(session, court, "（2026）鲁1427执1号", filed_at=utc(2026, 3, 1), amount_fen=0)
     money(session, case, FundDirection.IN, 100_00, utc(2026, 3, 5))  # money in, but nothing was applied for
+    money(session, case, FundDirection.OUT, 100_00, utc(2026, 3, 6))  # and paid out before 执行完毕
     close(session, case, ClosureMode.FULLY_PERFORMED, utc(2026, 3, 6))
     session.commit()
     expected = figures(
@@ -1049,7 +1069,7 @@ def test_the_measures_of_another_court_are_counted_only_for_all_courts(session: 
         "rewards_paid": 1,
         "rewards_paid_fen": 100_000,
         "funds_received_fen": 1_000_000,
-        "funds_paid_out_fen": 800_000,
+        "funds_paid_out_fen": 1_000_000,  # X, all of it before 执行完毕
         "judicial_aid_applicants": 1,
         "judicial_aid_paid_fen": 300_000,
     }
@@ -1057,7 +1077,7 @@ def test_the_measures_of_another_court_are_counted_only_for_all_courts(session: 
 
 def test_judicial_aid_is_counted_apart_and_never_as_recovery(session: Session, register: Register) -> None:
     c5 = register.case["C5"]
-    assert funds.balance(session, c5) == 1_000_000  # 10000 recovered + 25000 aid in, 25000 out
+    assert funds.balance(session, c5) == 1_000_000  # 10000 recovered; the 25000 of aid never entered the funds
     months = year(session, register.court, 2026)["months"]
     assert months[5]["amount_recovered_fen"] == 1_000_000 and months[5]["amount_in_place_rate"] == 8.33  # C5
     measures = stats.measures(session, court_id=register.court.id, year=2026, tz=TZ, now=utc(2027, 1, 10))
