@@ -211,8 +211,14 @@ def _progress(session: Session, case: EnforcementCase, rng: random.Random, *, no
                     now=t_out,
                 )
                 t = t_out
-            if amount == case.amount_applied_fen:
-                step(NodeType.CLOSED, 2, "被执行人已全部履行，本案执行完毕。", closure_mode=ClosureMode.FULLY_PERFORMED)
+                # 执行完毕 only once the money is paid out: a case holding money is not closed as performed.
+                if amount == case.amount_applied_fen:
+                    step(
+                        NodeType.CLOSED,
+                        2,
+                        "被执行人已全部履行，本案执行完毕。",
+                        closure_mode=ClosureMode.FULLY_PERFORMED,
+                    )
     elif outcome < 0.75 and age > timedelta(days=130):
         step(NodeType.CONSUMPTION_RESTRICTION, 5, "对被执行人发出限制消费令。")
         step(NodeType.DEFAULTER_LISTING, 2, "将被执行人纳入失信被执行人名单。")

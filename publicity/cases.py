@@ -12,7 +12,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, events, notices
+from publicity import audit, case_numbers, deadlines, events, ledger, notices
 from publicity.deadlines import Step
 from publicity.dml import rowcount
 from publicity.errors import (
@@ -31,6 +31,7 @@ from publicity.errors import (
     DuplicateCase,
     IllegalTransition,
     InTheFuture,
+    MoneyStillHeld,
     NeedsAuction,
     NeedsSeizure,
     NoOpenObjection,
@@ -437,6 +438,12 @@ def add_node(
         if refused.step is proposed:
             raise refused.cause from None  # the new node's own rule: said as it is
         raise DependentStep(node=refused.step.node_type.value, time=court_time(refused.step.occurred_at)) from None
+    if node_type == NodeType.CLOSED and closure_mode == ClosureMode.FULLY_PERFORMED:
+        # Read under the case row's lock, which every fund movement takes too: money moving at the same moment
+        # is counted here, or waits and is recorded after the closure.
+        held = ledger.held_fen(session, case.id)
+        if held > 0:
+            raise MoneyStillHeld(amount=ledger.yuan(held))
     return append_node(
         session,
         case,

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, int] = {
     "card_answer_days": 7,  # the judge answers an overseer's evaluation card within 7 days
     "question_answer_days": 7,  # ... and an overseer's question
     "aid_review_days": 15,  # judicial aid: the court decides within 15 days of the application
+    "payout_days": 30,  # case funds: money received is paid out within 30 days (法发〔2017〕6号), or its delay approved
+    "payout_approval_10k_yuan": 10,  # a payout above 10 × ¥10,000 (¥100,000) needs a second officer's approval
 }
 
 TIMED_SEARCHES = (SearchTarget.PERSON, SearchTarget.VEHICLE, SearchTarget.DEPOSITS, SearchTarget.BUSINESS)

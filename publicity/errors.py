@@ -186,3 +186,83 @@ class PaidBeforeReceived(InsufficientFunds):
     message = N_(
         "On %(time)s the case would hold less than it paid out: a payout cannot come before the money arrived."
     )
+
+
+# --- case funds as a ledger (执行案款) --------------------------------------------------------------------------------
+
+
+class MoneyStillHeld(IllegalTransition):
+    message = N_(
+        "The case cannot be closed as fully performed (执行完毕) while ¥%(amount)s is still held for it: "
+        "pay it out first."
+    )
+
+
+class ReversalReasonRequired(PublicityError):
+    message = N_("Give the reason for the reversal: it is shown to the parties with the reversed entry.")
+
+
+class NotReversible(PublicityError):
+    message = N_("A reversal cannot itself be reversed: record the movement again instead.")
+
+
+class AlreadyReversed(PublicityError):
+    message = N_("This entry has already been reversed.")
+
+
+class ReversalOverdraws(InsufficientFunds):
+    message = N_(
+        "Without this entry the case would hold less than it had paid out on %(time)s: reverse the payout "
+        "first, or record what really happened."
+    )
+
+
+class PayeeRequired(PublicityError):
+    message = N_("Choose who is paid: the applicant, the respondent (a refund) or the costs of enforcement.")
+
+
+class PayeeNotAParty(PublicityError):
+    message = N_("The payee must be an applicant (or, for a refund, a respondent) of this case.")
+
+
+class PurposeRequired(PublicityError):
+    message = N_("Say what the payout is for.")
+
+
+class ApprovalRequired(PublicityError):
+    message = N_(
+        "A payout above ¥%(threshold)s is applied for and moves money only when a judge other than the applicant "
+        "approves it."
+    )
+
+
+class PayoutAlreadyDecided(PublicityError):
+    message = N_("This payout application has already been decided.")
+
+
+class SelfApproval(PublicityError):
+    message = N_("The officer who applied for a payout cannot approve it: another judge must.")
+
+
+class ApproverNotJudge(PublicityError):
+    message = N_("Only a judge can approve or reject a payout application.")
+
+
+class RejectionReasonRequired(PublicityError):
+    message = N_("Give the reason for rejecting the payout application.")
+
+
+class DelayReasonRequired(PublicityError):
+    message = N_("Give the reason for paying out later: it is kept with the receipt.")
+
+
+class NotAReceipt(PublicityError):
+    message = N_("A payout delay is approved for money received, not for a payout or a reversal.")
+
+
+class DelayAlreadyApproved(PublicityError):
+    message = N_("A delay has already been approved for this receipt.")
+
+
+class NothingOutstanding(PublicityError):
+    message = N_("This receipt has been paid out in full: there is nothing to delay.")

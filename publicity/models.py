@@ -353,14 +353,31 @@ class FundSource(enum.StrEnum):
     JUDICIAL_AID = "judicial_aid"
 
 
+class PayeeKind(enum.StrEnum):
+    """To whom and why a payout (发放) goes."""
+
+    APPLICANT = "applicant"  # 发放申请执行人
+    RESPONDENT = "respondent"  # 退还被执行人 (a refund of what was more than owed)
+    COSTS = "costs"  # 执行费用 (appraisal, auction, the court's fees)
+
+
 class FundMovement(Base):
-    """Money received or paid out on a case (案款), in integer fen."""
+    """Money received or paid out on a case (案款), in integer fen: a ledger, never edited.
+
+    A movement entered in error is reversed (红字冲销) by a second movement of the same direction, source and
+    time with the opposite (negative) amount, pointing at it with a reason: every sum of the ledger (the balance,
+    money recovered, the dashboard's year) nets it out, and each movement is reversed at most once (the unique
+    ``reverses_id``)."""
 
     __tablename__ = "publicity_fund_movement"
     __table_args__ = (
         sa.Index("ix_publicity_fund_movement_occurred_at", "occurred_at"),  # the dashboard's year
         # A case's movements; the dashboard sums a closed case's receipts from the index alone.
         sa.Index("ix_publicity_fund_movement_case_receipts", "case_id", "direction", "source", "amount_fen"),
+        # A movement is positive; a reversal, and only a reversal, is negative.
+        sa.CheckConstraint(
+            "(reverses_id IS NULL AND amount_fen > 0) OR (reverses_id IS NOT NULL AND amount_fen < 0)", name="sign"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -373,8 +390,73 @@ class FundMovement(Base):
     )
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reference: Mapped[str] = mapped_column(sa.String(100), default="")
+    # A payout's split: the kind of payee, the party paid (applicant or respondent) and what for. Empty on
+    # receipts, and on payouts recorded before the ledger asked (revision 0012 does not rewrite them).
+    payee_kind: Mapped[PayeeKind | None] = mapped_column(enum_type(PayeeKind))
+    party_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_party.id"))
+    purpose: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # On a reversal: the movement it reverses (unique: at most once) and why.
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_fund_movement.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     author: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    party: Mapped[Party | None] = sa.orm.relationship()
+
+
+class PayoutStatus(enum.StrEnum):
+    PENDING = "pending"  # applied for, waiting for a second officer
+    APPROVED = "approved"  # approved: the payout is in the ledger
+    REJECTED = "rejected"
+
+
+class PayoutApplication(Base):
+    """An application to pay out case money above the court's threshold (执行款发放审批): the handling officer
+    applies, a judge other than them approves or rejects it, once (a guarded UPDATE); only an approved
+    application moves money, at the time of approval."""
+
+    __tablename__ = "publicity_payout_application"
+    __table_args__ = (
+        sa.Index("ix_publicity_payout_application_case_id", "case_id", "status"),
+        sa.Index("ix_publicity_payout_application_status", "status", "case_id"),
+        sa.CheckConstraint("amount_fen > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "(status = 'approved' AND movement_id IS NOT NULL) OR (status <> 'approved' AND movement_id IS NULL)",
+            name="approved_movement",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_enforcement_case.id"))
+    payee_kind: Mapped[PayeeKind] = mapped_column(enum_type(PayeeKind))
+    party_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_party.id"))
+    counterparty: Mapped[str] = mapped_column(sa.String(100))
+    purpose: Mapped[str] = mapped_column(sa.String(200))
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    reference: Mapped[str] = mapped_column(sa.String(100), default="")
+    status: Mapped[PayoutStatus] = mapped_column(enum_type(PayoutStatus), default=PayoutStatus.PENDING)
+    applied_by: Mapped[str] = mapped_column(sa.String(100))
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    movement_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_fund_movement.id"), unique=True)
+
+    case: Mapped[EnforcementCase] = sa.orm.relationship()
+    party: Mapped[Party | None] = sa.orm.relationship()
+
+
+class PayoutDelay(Base):
+    """A judge's approval, with its reason, that a receipt is paid out later than the court's payout days
+    (a pending objection, a distribution among creditors): the receipt's clock is then not overdue."""
+
+    __tablename__ = "publicity_payout_delay"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_fund_movement.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    approved_by: Mapped[str] = mapped_column(sa.String(100))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Channel(enum.StrEnum):

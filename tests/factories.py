@@ -44,6 +44,7 @@ from publicity.models import (
     EnforcementCase,
     ExposureChannel,
     FundDirection,
+    FundMovement,
     ListingGround,
     NodeType,
     Officer,
@@ -52,6 +53,8 @@ from publicity.models import (
     Party,
     PartyKind,
     PartySide,
+    PayeeKind,
+    PayoutApplication,
     RestrictionOrder,
     RewardKind,
     SearchTarget,
@@ -891,3 +894,48 @@ def _add_exposure(session: Session, *, now: Any) -> None:
         exposure.feature(
             session, court=court, channels=[ExposureChannel.WECHAT], exposed_on=today, order=order, actor=ACTOR, now=now
         )
+
+
+# --- case funds: receipts, payouts, applications --------------------------------------------------------------------
+
+
+def receive(
+    session: Session, case: EnforcementCase, amount_fen: int, *, at: datetime, payer: str = "夏津县恒丰商贸有限公司"
+) -> FundMovement:
+    """Money received for ``case`` at ``at`` (recorded then)."""
+    return funds.record_receipt(
+        session,
+        case=case,
+        payer=payer,
+        amount_fen=amount_fen,
+        occurred_at=at,
+        reference="回单001",
+        actor="clerk",
+        now=at,
+    )
+
+
+def pay_applicant(
+    session: Session,
+    case: EnforcementCase,
+    amount_fen: int,
+    *,
+    at: datetime,
+    now: datetime | None = None,
+    actor: str = "clerk",
+) -> FundMovement:
+    """Pay the case's first applicant ``amount_fen`` at ``at`` (below the approval threshold)."""
+    to = funds.payee(session, case=case, kind=PayeeKind.APPLICANT, party_id=_side(case, PartySide.APPLICANT).id)
+    return funds.record_payout(
+        session, case=case, to=to, purpose="执行款", amount_fen=amount_fen, occurred_at=at, actor=actor, now=now or at
+    )
+
+
+def apply_payout(
+    session: Session, case: EnforcementCase, amount_fen: int, *, now: datetime, actor: str = "clerk"
+) -> PayoutApplication:
+    """Apply for paying the case's first applicant ``amount_fen`` (above the threshold: a judge approves)."""
+    to = funds.payee(session, case=case, kind=PayeeKind.APPLICANT, party_id=_side(case, PartySide.APPLICANT).id)
+    return funds.apply_for_payout(
+        session, case=case, to=to, purpose="执行款", amount_fen=amount_fen, actor=actor, now=now
+    )

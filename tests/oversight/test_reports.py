@@ -86,7 +86,7 @@ def enforced(session: Session, supervised: EnforcementCase) -> EnforcementCase:
     node(session, supervised, NodeType.FREEZE, at=NOW + 3 * DAY, text="冻结存款")
     move(session, supervised, FundDirection.IN, 5_000_00, NOW + 4 * DAY)
     move(session, supervised, FundDirection.IN, 1_000_50, NOW + 5 * DAY)
-    move(session, supervised, FundDirection.OUT, 2_000_00, NOW + 6 * DAY)  # paid out to the applicant
+    move(session, supervised, FundDirection.OUT, 6_000_50, NOW + 6 * DAY)  # all of it paid out to the applicant
     close(session, supervised)
     return supervised
 
