@@ -6,9 +6,11 @@ grid A's liaison (inbox and SMS) and not grid B's. The judge asks liaison A to s
 accepts and reports back with a photo; the judge closes the task with the text for the parties, and the
 applicant finds that text in the case's timeline. Liaison B finds nothing at the task's address.
 
-Aid: the applicant applies from their case lookup with a PDF; a clerk grants an amount and records the
-payment; the applicant's view shows the application paid and the inflow labelled as judicial aid, the
-dashboard and the stats API show the amount as aid paid (and not as money recovered).
+Aid: the applicant applies from their case lookup with a PDF; a clerk finds it but gets no decision form; another
+judge of the court (not the case's) grants an amount with reasons and opens the decision document; the clerk
+records the payment from the aid fund; the applicant's view shows the application paid, the aid paid apart from
+the case funds (which stay empty) and their decision document; the dashboard and the stats API show the amount
+as aid paid (and not as money recovered).
 
 axe-core runs on every page anyone sees. The grid and aid texts are new and their Chinese translations are
 landing while this is written, so those are read through the app's own gettext (``t``, ``shown``): the
@@ -36,7 +38,6 @@ from publicity.grid_models import AidStatus, GridKind, TaskKind, TaskOutcome, Ta
 from publicity.models import (
     Channel,
     Court,
-    FundSource,
     NodeType,
     Officer,
     OfficerKind,
@@ -65,6 +66,7 @@ PLACE = "李庄村5号"
 PUBLIC_TEXT = "经网格员协助，执行通知书已送达被执行人。"
 HOUSEHOLD = "本人独自抚养两个孩子，无固定收入，被执行人至今未支付抚养费。"
 GRANTED_YUAN, GRANTED_FEN = "15000.50", 1_500_050
+REASONS = "申请人独自抚养两个孩子，被执行人无财产可供执行，生活确有急迫困难。"
 PNG, PDF = tiny_png(), minimal_pdf()
 
 
@@ -87,8 +89,14 @@ def world(app: Flask, court: Court) -> World:
         judge = Officer(court_id=court_row.id, name="王法官", kind=OfficerKind.JUDGE, team="执行一组", created_at=now)
         session.add(judge)
         session.flush()
+        reviewer = Officer(
+            court_id=court_row.id, name="李法官", kind=OfficerKind.JUDGE, team="执行二组", created_at=now
+        )
+        session.add(reviewer)
+        session.flush()
         for username, name, role, officer_id in (
             ("judge", "王法官", Role.JUDGE, judge.id),
+            ("reviewer", "李法官", Role.JUDGE, reviewer.id),
             ("clerk", "赵书记员", Role.CLERK, None),
             ("admin", "管理员", Role.ADMIN, None),
         ):
@@ -523,7 +531,7 @@ def test_applicant_applies_for_aid_staff_grant_and_pay_it_and_it_shows_as_aid(
     wait_for_htmx(party)
     assert_accessible(party)
 
-    # --- 2. A clerk finds it on the worklist, grants an amount and records the payment. ------------------------
+    # --- 2. A clerk finds it on the worklist, but gets no decision form. -------------------------------------
     clerk = new_person()
     login(clerk, "clerk")
     expect(clerk).to_have_url(path_is("/staff/"))
@@ -533,6 +541,7 @@ def test_applicant_applies_for_aid_staff_grant_and_pay_it_and_it_shows_as_aid(
     waiting = clerk.locator("#aid-worklist tbody tr")
     expect(waiting).to_have_count(1)
     expect(waiting).to_contain_text("张三")
+    expect(waiting).to_contain_text("王法官")
     expect(waiting).to_contain_text("20,000.00")
     expect(waiting).to_contain_text(shown(app, labels.AID_STATUSES, AidStatus.SUBMITTED))
     assert_accessible(clerk)
@@ -540,9 +549,13 @@ def test_applicant_applies_for_aid_staff_grant_and_pay_it_and_it_shows_as_aid(
     expect(clerk).to_have_url(re.compile(r"/aid/staff/\d+$"))
     application_path = re.sub(r"^https?://[^/]+", "", clerk.url)
     expect(heading(clerk)).to_contain_text("张三")
-    facts = clerk.locator("#aid-application dl.facts")
+    facts = clerk.locator("#aid-application dl.facts").first
     expect(facts).to_contain_text(HOUSEHOLD)
     expect(facts).to_contain_text(shown(app, labels.HARDSHIPS, "support"))
+    expect(clerk.locator("#aid-not-reviewer")).to_have_text(
+        t(app, "Only a judge of the court decides on judicial aid.")
+    )
+    expect(clerk.get_by_label(t(app, "Grant judicial aid"))).to_have_count(0)
     wait_for_htmx(clerk)
     assert_accessible(clerk)
     with clerk.expect_download() as download_info:
@@ -550,37 +563,71 @@ def test_applicant_applies_for_aid_staff_grant_and_pay_it_and_it_shows_as_aid(
     with open(download_info.value.path(), "rb") as document:
         assert document.read() == PDF
 
-    clerk.get_by_label(t(app, "Grant judicial aid")).check()
-    clerk.get_by_label(t(app, "Amount granted (yuan)")).fill(GRANTED_YUAN)
-    clerk.get_by_role("button", name="登记决定").click()
-    expect(flashes(clerk)).to_contain_text(t(app, "Decision recorded; the applicant will be told."))
-    expect(clerk).to_have_url(path_is(application_path))
-    expect(facts).to_contain_text(shown(app, labels.AID_STATUSES, AidStatus.GRANTED))
-    expect(facts).to_contain_text("¥15,000.50")
+    # --- 3. Another judge of the court grants an amount, with reasons, and opens the decision document. -------
+    reviewer = new_person()
+    login(reviewer, "reviewer")
+    expect(reviewer).to_have_url(path_is("/staff/"))
+    reviewer.goto(application_path)
+    wait_for_htmx(reviewer)
+    expect(reviewer.locator("#aid-limits")).to_contain_text("20,000.00")  # at most: the amount asked
+    reviewer.get_by_label(t(app, "Grant judicial aid")).check()
+    reviewer.get_by_label(t(app, "Amount granted (yuan)")).fill("20000.01")
+    reviewer.get_by_label(t(app, "Reasons (printed on the decision document)")).fill(REASONS)
+    reviewer.get_by_role("button", name=t(app, "Record the decision")).click()
+    expect(reviewer.locator("#decide-amount-error")).to_have_text(
+        t(
+            app,
+            "The amount granted, %(amount)s yuan, is more than the %(asked)s yuan applied for.",
+            amount="20,000.01",
+            asked="20,000.00",
+        )
+    )
+    assert_accessible(reviewer)
+    reviewer.get_by_label(t(app, "Amount granted (yuan)")).fill(GRANTED_YUAN)
+    reviewer.get_by_role("button", name=t(app, "Record the decision")).click()
+    expect(flashes(reviewer)).to_contain_text(t(app, "Decision recorded; the applicant will be told."))
+    expect(reviewer).to_have_url(path_is(application_path))
+    reviewed = reviewer.locator("#aid-application dl.facts").first
+    expect(reviewed).to_contain_text(shown(app, labels.AID_STATUSES, AidStatus.GRANTED))
+    expect(reviewed).to_contain_text("¥15,000.50")
+    expect(reviewed).to_contain_text("李法官")
+    assert_accessible(reviewer)
+    reviewer.get_by_role("link", name=t(app, "Decision document")).click()
+    expect(heading(reviewer)).to_have_text(t(app, "Judicial aid decision"))
+    expect(reviewer.locator("#aid-outcome")).to_contain_text("15,000.50")
+    expect(reviewer.locator("#aid-reviewer")).to_have_text("李法官")
+    assert_accessible(reviewer)
+
+    # --- 4. The clerk records the payment from the aid fund. ----------------------------------------------------
+    clerk.reload()
     wait_for_htmx(clerk)
-    assert_accessible(clerk)
-    expect(clerk.get_by_label("支付日期")).to_have_value(local_today().date().isoformat())
-    clerk.get_by_role("button", name="登记支付").click()
-    expect(flashes(clerk)).to_contain_text(t(app, "Payment recorded: the aid is in the case funds."))
+    expect(clerk.get_by_label(t(app, "Paid at"))).to_have_value(re.compile(r"^" + local_today().date().isoformat()))
+    clerk.get_by_label(t(app, "Payment reference (transfer or voucher number)")).fill("财拨2026-0042")
+    clerk.get_by_role("button", name=t(app, "Record the payment")).click()
+    expect(flashes(clerk)).to_contain_text(
+        t(app, "Payment recorded: the aid was paid from the aid fund, apart from the case funds.")
+    )
     expect(facts).to_contain_text(shown(app, labels.AID_STATUSES, AidStatus.PAID))
-    expect(clerk.get_by_role("button", name="登记支付")).to_have_count(0)
+    expect(clerk.locator("#aid-paid + p + dl")).to_contain_text("财拨2026-0042")
+    expect(clerk.get_by_role("button", name=t(app, "Record the payment"))).to_have_count(0)
     wait_for_htmx(clerk)
     assert_accessible(clerk)
 
-    # --- 3. The applicant's view: paid, and the inflow is judicial aid. ----------------------------------------
+    # --- 5. The applicant's view: paid from the aid fund, the case funds untouched, the decision document. ------
     party.reload()
     wait_for_htmx(party)
     expect(applications.first).to_have_class(re.compile(r"\baid-paid\b"))
     expect(applications.first).to_contain_text(shown(app, labels.AID_STATUSES, AidStatus.PAID))
     expect(applications.first.locator("td").last).to_have_text("15,000.50")
-    inflows = party.locator("#funds + .table-wrap tbody tr")
-    expect(inflows).to_have_count(1)
-    expect(inflows.first).to_have_class(re.compile(r"\bfund-judicial_aid\b"))
-    expect(inflows.first).to_contain_text(shown(app, labels.FUND_SOURCES, FundSource.JUDICIAL_AID))
-    expect(inflows.first.locator("td.num")).to_have_text("15,000.50")
+    expect(party.locator(".aid-payment")).to_contain_text("15,000.50")
+    expect(party.locator("#case-view")).to_contain_text(t(app, "No funds have been received or paid out yet."))
+    assert_accessible(party)
+    applications.first.get_by_role("link", name=t(app, "Decision document")).click()
+    expect(heading(party)).to_have_text(t(app, "Judicial aid decision"))
+    expect(party.locator("#aid-reasons")).to_have_text(REASONS)
     assert_accessible(party)
 
-    # --- 4. The dashboard and the API count it as aid paid, not as money recovered. ---------------------------
+    # --- 6. The dashboard and the API count it as aid paid, not as money recovered. ---------------------------
     year = local_today().year
     party.goto("/dashboard")
     wait_for_htmx(party)
