@@ -43,7 +43,7 @@ def pdf_labels() -> dict[str, str]:
         "submitted_at": _("Applied on"),
         "attempt": _("Application"),
         "attempt.value": _("No. {attempt}"),
-        "amount_asked": _("Amount applied for"),
+        "amount_asked": _("Amount asked"),
         "decision": _("Decision"),
         "granted": _("Judicial aid granted: {amount}"),
         "refused": _("Judicial aid refused"),
