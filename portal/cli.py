@@ -13,7 +13,7 @@ from werkzeug.local import LocalProxy
 from oversight.models import OverseerKind
 from portal import accounts
 from portal.backup import backup_command, restore_command
-from portal.database import utcnow
+from portal.database import clock_skew, utcnow
 from portal.extensions import db
 from portal.models import Role
 from publicity import audit, courts
@@ -173,7 +173,7 @@ def record_check_command(court_code: str | None) -> None:
     found = 0
     with record_check.snapshot(db.session) as session:
         cases = record_check.case_count(session, court_id=court_id)
-        for finding in record_check.run(session, court_id=court_id, now=utcnow()):
+        for finding in record_check.run(session, court_id=court_id, now=utcnow(), skew=clock_skew()):
             click.echo(finding.line)
             found += 1
     if found:

@@ -166,6 +166,9 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 AREAS = ("371427", "371402", "371428", "371481", "371581", "370102", "371426", "371423")
 
 
+IMPORTED_SERIAL_START = 20001
+
+
 def generate(count: int, *, seed: int, court_code: str, now: datetime) -> Iterator[tuple[EntryData, datetime]]:
     """``count`` entries with their publication times over the past five years."""
     rng = random.Random(f"defaulters-{seed}")
@@ -221,7 +224,9 @@ def generate(count: int, *, seed: int, court_code: str, now: datetime) -> Iterat
         data = EntryData(
             **{
                 **data.__dict__,
-                "case_number": f"（{filed.year}）{court_code}执{i + 1}号",
+                # Numbered past the register's own cases: an imported entry names a case the demo register
+                # does not hold, so no closed case of the register appears still listed (record check).
+                "case_number": f"（{filed.year}）{court_code}执{IMPORTED_SERIAL_START + i}号",
                 "basis_number": f"（{filed.year - 1}）鲁1427民初{rng.randint(1, 9999)}号",
                 "basis_issuer": "夏津县人民法院",
                 "filed_on": filed,
