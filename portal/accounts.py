@@ -12,7 +12,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from portal.models import Account, Role
+from oversight import overseers
+from oversight.models import Overseer
+from portal.models import STAFF_ROLES, Account, Role
 from publicity import audit, throttle
 from publicity.errors import N_, PublicityError
 from publicity.models import Court
@@ -35,6 +37,12 @@ class AccountError(PublicityError):
 
 class UsernameTaken(AccountError):
     message = N_("The username %(username)s is already taken.")
+
+
+class ContactOnRoster(AccountError):
+    """A staff contact equal to an overseer's on the roster: the court's people do not oversee themselves."""
+
+    message = N_("%(value)s is the contact of %(overseer)s on the overseer roster: a staff member cannot share it.")
 
 
 class LoginRefused(AccountError):
@@ -91,11 +99,16 @@ def create_account(
     court: Court | None = None,
     officer_id: int | None = None,
     overseer_id: int | None = None,
+    phone: str = "",
+    email: str = "",
     actor: str,
     now: datetime,
 ) -> Account:
-    """Create a login account."""
+    """Create a login account; a staff account's phone and email may not be any overseer's on the roster."""
     username = username.strip().lower()
+    phone, email = phone.strip(), email.strip()
+    if role in STAFF_ROLES:
+        _check_not_on_roster(session, phone=phone, email=email)
     taken = session.scalar(sa.select(Account.id).where(Account.username == username))
     if taken is not None:
         raise UsernameTaken(username=username)
@@ -108,6 +121,8 @@ def create_account(
         court=court,
         officer_id=officer_id,
         overseer_id=overseer_id,
+        phone=phone,
+        email=email,
         created_at=now,
     )
     session.add(account)
@@ -118,7 +133,47 @@ def create_account(
         action="account.create",
         object_type="account",
         object_id=account.id,
-        changes={"username": username, "role": role.value, "display_name": display_name},
+        changes={
+            "username": username,
+            "role": role.value,
+            "display_name": display_name,
+            "phone_set": bool(phone),
+            "email_set": bool(email),
+        },
+        chain=_chain(account),
+        now=now,
+    )
+    return account
+
+
+def _check_not_on_roster(session: Session, *, phone: str, email: str) -> None:
+    """Refuse a staff contact that an active roster entry carries (compared as the roster compares them)."""
+    phone, email = overseers.normal_phone(phone), overseers.normal_email(email)
+    if not phone and not email:
+        return
+    for entry in session.scalars(sa.select(Overseer).where(Overseer.active.is_(True))):
+        if phone and overseers.normal_phone(entry.phone) == phone:
+            raise ContactOnRoster(value=phone, overseer=entry.name)
+        if email and overseers.normal_email(entry.email) == email:
+            raise ContactOnRoster(value=email, overseer=entry.name)
+
+
+def set_contact(session: Session, *, account: Account, phone: str, email: str, actor: str, now: datetime) -> Account:
+    """Record a staff member's own mobile and email (administrators only); audited without the values."""
+    phone, email = phone.strip(), email.strip()
+    if account.role in STAFF_ROLES:
+        _check_not_on_roster(session, phone=phone, email=email)
+    changed = {"phone_changed": phone != account.phone, "email_changed": email != account.email}
+    if not any(changed.values()):
+        return account
+    account.phone, account.email = phone, email
+    audit.record(
+        session,
+        actor=actor,
+        action="account.contact",
+        object_type="account",
+        object_id=account.id,
+        changes=changed,
         chain=_chain(account),
         now=now,
     )

@@ -19,6 +19,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -27,7 +28,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal import labels
-from portal.forms import REQUIRED, PortalForm
+from portal.forms import MOBILE, REQUIRED, PortalForm
 from publicity import case_numbers
 from publicity.cases import MANUAL_TYPES
 from publicity.models import (
@@ -35,15 +36,14 @@ from publicity.models import (
     Channel,
     ClosureMode,
     CorrectionKind,
-    FundDirection,
     PartyKind,
     PartySide,
+    PayeeKind,
     SearchTarget,
     SubscriptionTopic,
 )
 from publicity.names import credit_code_valid, id_number_valid
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
 
 
@@ -257,17 +257,103 @@ class CorrectionForm(PortalForm):
             raise ValidationError(gettext("Enter the time the step really happened."))
 
 
+def _record_id(form: object, field: HiddenField) -> None:
+    """A hidden id the page sent back: ASCII digits only ("²".isdigit() is true, but it is no number)."""
+    if not (field.data and field.data.isascii() and field.data.isdigit() and len(field.data) <= 18):
+        raise ValidationError(gettext("The entry was not found."))
+
+
 class FundForm(PortalForm):
-    direction = SelectField(_l("Movement"), choices=[], validators=[DataRequired(REQUIRED)])
-    counterparty = StringField(_l("Payer or payee"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    """Money received for the case (案款到账)."""
+
+    counterparty = StringField(_l("Payer"), validators=[DataRequired(REQUIRED), Length(max=100)])
     amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired(REQUIRED)])
-    occurred_at = DateTimeLocalField(_l("When"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M")
-    reference = StringField(_l("Reference"), validators=[Optional(), Length(max=100)])
-    submit = SubmitField(_l("Record funds"))
+    occurred_at = DateTimeLocalField(
+        _l("When the money arrived"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M"
+    )
+    reference = StringField(_l("Bank slip or reference"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Record money received"))
+
+
+COSTS = PayeeKind.COSTS.value
+
+
+class PayoutForm(PortalForm):
+    """A payout (案款发放): to whom (an applicant, a refund to a respondent, costs), what for, how much, when."""
+
+    payee = SelectField(_l("Paid to"), choices=[], validators=[DataRequired(REQUIRED)])
+    # Required for costs only (validate_costs_payee): no Optional(), which would stop the chain before it.
+    costs_payee = StringField(_l("Payee of the costs"), validators=[Length(max=100)])
+    purpose = StringField(_l("What for"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired(REQUIRED)])
+    occurred_at = DateTimeLocalField(
+        _l("When the money was paid out"), validators=[DataRequired(REQUIRED)], format="%Y-%m-%dT%H:%M"
+    )
+    reference = StringField(_l("Bank slip or reference"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Pay out"))
+
+    def __init__(self, *args: object, parties: Iterable[tuple[PayeeKind, int, str]] = (), **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "payout")
+        super().__init__(*args, **kwargs)
+        self.payee.choices = [
+            *((f"{kind.value}:{party_id}", f"{labels.PAYEE_KINDS[kind]}：{name}") for kind, party_id, name in parties),
+            (COSTS, str(labels.PAYEE_KINDS[PayeeKind.COSTS])),
+        ]
+
+    def validate_costs_payee(self, field: StringField) -> None:
+        if self.payee.data == COSTS and not (field.data or "").strip():
+            raise ValidationError(gettext("Name who is paid the costs: an appraiser, the auction platform, the court."))
+
+    @property
+    def payee_kind(self) -> PayeeKind:
+        return PayeeKind(self.payee.data.split(":", 1)[0])
+
+    @property
+    def party_id(self) -> int | None:
+        _kind, _sep, party = self.payee.data.partition(":")
+        return int(party) if party else None
+
+
+class ReversalForm(PortalForm):
+    """Reverse (冲销) a movement entered in error, with a reason the parties see."""
+
+    movement = HiddenField(validators=[_record_id])
+    reason = TextAreaField(
+        _l("Reason for the reversal (shown to the parties)"), validators=[DataRequired(REQUIRED), Length(max=500)]
+    )
+    submit = SubmitField(_l("Reverse this entry"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "reversal")
         super().__init__(*args, **kwargs)
-        self.direction.choices = _choices(labels.FUND_DIRECTIONS, FundDirection)
+
+
+class PayoutDecisionForm(PortalForm):
+    """A judge's decision on a payout application: approve (the money is paid out now) or reject with a reason."""
+
+    decision = RadioField(_l("Decision"), choices=[], validators=[DataRequired(REQUIRED)])
+    reason = TextAreaField(_l("Reason (required to reject)"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Record the decision"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "decision")
+        super().__init__(*args, **kwargs)
+        self.decision.choices = [
+            ("approve", str(_l("Approve: pay the money out now"))),
+            ("reject", str(_l("Reject"))),
+        ]
+
+
+class DelayForm(PortalForm):
+    """A judge approves paying a receipt out after the court's payout days, with the reason."""
+
+    receipt = HiddenField(validators=[_record_id])
+    reason = TextAreaField(_l("Reason for the delay"), validators=[DataRequired(REQUIRED), Length(max=500)])
+    submit = SubmitField(_l("Approve the delay"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("prefix", "delay")
+        super().__init__(*args, **kwargs)
 
 
 class AssignJudgeForm(PortalForm):

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from babel import Locale, support
 from flask import request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto  # Flask-WTF's marker for "take the data from the request"
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import DateField, DateTimeField, Field, FileField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.i18n import messages_path
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, StopValidation, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 
-from portal.models import Role
+from portal.models import STAFF_ROLES, Role
 
 REQUIRED = _l("This field is required.")
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)  # a mainland mobile number
 
 
 @functools.lru_cache(maxsize=8)
@@ -143,13 +155,41 @@ class AccountForm(PortalForm):
     role = SelectField(_l("Role"), choices=[], validators=[DataRequired(REQUIRED)])
     court = SelectField(_l("Court"), choices=[], validators=[DataRequired(REQUIRED)])
     team = StringField(_l("Team (judges and clerks)"), validators=[Optional(), Length(max=50)])
+    phone = StringField(_l("Mobile number (staff)"), validators=[Length(max=30)])
+    email = StringField(
+        _l("Email"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))]
+    )
     password = password_field(_l("Initial password"))
     submit = SubmitField(_l("Create account"))
+
+    def validate_phone(self, field: StringField) -> None:
+        field.data = re.sub(r"[\s-]", "", field.data or "")
+        if field.data and not MOBILE.match(field.data):
+            raise ValidationError(gettext("Enter an 11-digit mobile number."))
+        if not field.data and self.role.data in {r.value for r in STAFF_ROLES}:
+            raise ValidationError(
+                gettext("Enter the staff member's own mobile number: the overseer roster is checked against it.")
+            )
 
     def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in Role if r != Role.OVERSEER]
         self.court.choices = courts
+
+
+class ContactForm(PortalForm):
+    """A staff member's own mobile and email, kept by the administrators."""
+
+    phone = StringField(_l("Mobile number (staff)"), validators=[Length(max=30)])
+    email = StringField(
+        _l("Email"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))]
+    )
+    submit = SubmitField(_l("Save contact"))
+
+    def validate_phone(self, field: StringField) -> None:
+        field.data = re.sub(r"[\s-]", "", field.data or "")
+        if field.data and not MOBILE.match(field.data):
+            raise ValidationError(gettext("Enter an 11-digit mobile number."))
 
 
 class PasswordResetForm(PortalForm):

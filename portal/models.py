@@ -61,6 +61,10 @@ class Account(UserMixin, Base):
     officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_officer.id"))
     overseer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oversight_overseer.id"))
     liaison_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_liaison.id"))
+    # A staff member's own mobile and email, kept by the administrators: the overseer roster is checked against
+    # them (no "deputy" may carry a judge's own phone), and no roster contact may become a staff one.
+    phone: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -79,23 +83,23 @@ class Account(UserMixin, Base):
 
 
 def staff_account_contacts(session: Session) -> Iterator[overseers.StaffContact]:
-    """The contact data of the active staff accounts, for the roster's separation of duties.
-
-    An account keeps no phone or email of its own (nor does the officer record behind it): what it has is its
-    username, which may be a mobile number (the username form refuses "@", so only an account made otherwise can
-    have an address for one). An account without a phone- or email-shaped username gives nothing to compare.
-    A deactivated account signs in to nothing and invites no one, so it does not block the roster."""
+    """The contact data of the active staff accounts, for the roster's separation of duties: the phone and email
+    the administrators recorded, and the username when it is a mobile number or an address (accounts made before
+    staff contacts were kept). A deactivated account signs in to nothing and invites no one: it does not count."""
     rows = session.execute(
-        sa.select(Account.username, Account.display_name, Account.officer_id).where(
+        sa.select(Account.username, Account.display_name, Account.officer_id, Account.phone, Account.email).where(
             Account.role.in_(STAFF_ROLES), Account.active.is_(True)
         )
     )
-    for username, display_name, officer_id in rows:
-        phone, email = overseers.normal_phone(username), overseers.normal_email(username)
-        if phone or email:
-            yield overseers.StaffContact(
-                owner=f"{display_name}（{username}）", phone=phone, email=email, officer_id=officer_id
+    for username, display_name, officer_id, phone, email in rows:
+        owner = f"{display_name}（{username}）"
+        for candidate_phone, candidate_email in ((phone, email), (username, username)):
+            normal_phone, normal_email = (
+                overseers.normal_phone(candidate_phone),
+                overseers.normal_email(candidate_email),
             )
+            if normal_phone or normal_email:
+                yield overseers.StaffContact(owner=owner, phone=normal_phone, email=normal_email, officer_id=officer_id)
 
 
 # Registered with the table it reads: wherever accounts exist, the roster checks against them (oversight cannot

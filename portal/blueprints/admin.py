@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal import access, accounts
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import AccountForm, ConfirmForm, PasswordResetForm
+from portal.forms import AccountForm, ConfirmForm, ContactForm, PasswordResetForm
 from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import Account, Role
@@ -75,9 +75,15 @@ def new_account() -> ResponseReturnValue:
             password=form.password.data,
             court=court,
             officer_id=officer_id,
+            phone=form.phone.data or "",
+            email=form.email.data or "",
             actor=actor,
             now=now,
         )
+    except accounts.ContactOnRoster as exc:
+        db.session.rollback()
+        form.phone.errors.append(domain_message(exc))
+        return render("admin/new_account.html", "admin/new_account.html", form=form, status=422)
     except accounts.AccountError as exc:
         db.session.rollback()
         form.username.errors.append(domain_message(exc))
@@ -92,13 +98,51 @@ def new_account() -> ResponseReturnValue:
 def account(account_id: int) -> ResponseReturnValue:
     """Show one account with its actions."""
     target = _account_or_404(account_id)
+    return _account_page(target)
+
+
+def _account_page(
+    target: Account,
+    *,
+    contact_form: ContactForm | None = None,
+    reset_form: PasswordResetForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     return render(
         "admin/account.html",
         "admin/account.html",
         account=target,
         confirm=ConfirmForm(),
-        reset_form=PasswordResetForm(),
+        reset_form=reset_form or PasswordResetForm(),
+        contact_form=contact_form or ContactForm(formdata=None, phone=target.phone, email=target.email),
+        status=status,
     )
+
+
+@bp.post("/accounts/<id:account_id>/contact")
+@access.roles(Role.ADMIN)
+def set_contact(account_id: int) -> ResponseReturnValue:
+    """Record a staff member's own mobile and email (the roster is checked against them)."""
+    target = _account_or_404(account_id)
+    form = ContactForm()
+    if not form.validate_on_submit():
+        return _account_page(target, contact_form=form, status=422)
+    try:
+        accounts.set_contact(
+            db.session,
+            account=target,
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            actor=current_user.username,
+            now=utcnow(),
+        )
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        form.phone.errors.append(domain_message(exc))
+        return _account_page(_account_or_404(account_id), contact_form=form, status=422)
+    db.session.commit()
+    flash(_("Contact of %(username)s saved.", username=target.username), "success")
+    return redirect(url_for("admin.account", account_id=target.id), 303)
 
 
 @bp.post("/accounts/<id:account_id>/active")
@@ -127,14 +171,7 @@ def reset_password(account_id: int) -> ResponseReturnValue:
     target = _account_or_404(account_id)
     form = PasswordResetForm()
     if not form.validate_on_submit():
-        return render(
-            "admin/account.html",
-            "admin/account.html",
-            account=target,
-            confirm=ConfirmForm(),
-            reset_form=form,
-            status=422,
-        )
+        return _account_page(target, reset_form=form, status=422)
     accounts.set_password(
         db.session, account=target, password=form.password.data, actor=current_user.username, now=utcnow(), reset=True
     )

@@ -177,6 +177,7 @@ def test_admin_creates_account_with_csrf(page: Page, accounts_by_role: dict[Role
     page.get_by_label("角色").select_option("judge")
     expect(page.get_by_label("角色").locator("option:checked")).to_have_text("执行法官")
     page.get_by_label("法院").select_option("鲁1427")
+    page.get_by_label("手机号码（干警本人）").fill("139 1234 0001")
     page.get_by_label("初始密码").fill("wangfang-initial-1")
     page.get_by_role("button", name="创建账户").click()
 
@@ -185,6 +186,7 @@ def test_admin_creates_account_with_csrf(page: Page, accounts_by_role: dict[Role
     expect(heading(page)).to_contain_text("王芳")
     expect(page.locator("dl.facts")).to_contain_text("执行法官")
     expect(page.locator("dl.facts")).to_contain_text("夏津县人民法院")
+    expect(page.locator("dl.facts")).to_contain_text("13912340001")  # stored without the spaces typed
     assert_accessible(page)  # the account page
 
     logout(page)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from oversight.errors import EmailOfStaff, PhoneOfStaff
 from portal.extensions import db
 from portal.models import Account, Role
-from publicity.models import Officer
-from tests.factories import PASSWORD, account_row, login
+from publicity.models import AuditRecord, Court, Officer
+from tests.factories import PASSWORD, account_row, login, make_overseer
 
 NEW = {
     "username": "zhangsan",
@@ -17,6 +19,7 @@ NEW = {
     "role": "judge",
     "court": "鲁1427",
     "team": "执行一团队",
+    "phone": "139-1234-0001",
     "password": "initial-password-1",
 }
 
@@ -99,3 +102,61 @@ def test_unknown_account_is_404(app: Flask, accounts_by_role: dict[Role, int]) -
     response = admin_client(app).get("/admin/accounts/999999")
     assert response.status_code == 404
     assert "页面不存在" in response.get_data(as_text=True)
+
+
+# --- staff contacts and the overseer roster -------------------------------------------------------------------
+
+
+def test_a_staff_account_needs_its_own_mobile(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    client = admin_client(app)
+    missing = client.post("/admin/accounts/new", data={**NEW, "phone": ""})
+    assert missing.status_code == 422 and "请填写该干警本人的手机号码" in missing.get_data(as_text=True)
+    bad = client.post("/admin/accounts/new", data={**NEW, "phone": "12345"})
+    assert bad.status_code == 422 and "请填写 11 位手机号码" in bad.get_data(as_text=True)
+    assert client.post("/admin/accounts/new", data=NEW).status_code == 303
+    with app.app_context():
+        account = db.session.scalar(sa.select(Account).where(Account.username == "zhangsan"))
+        assert account.phone == "13912340001"  # dashes typed, digits kept
+
+
+def test_a_roster_contact_cannot_become_a_staff_one_and_back(
+    app: Flask, court, accounts_by_role: dict[Role, int]
+) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        make_overseer(db.session, db.session.get(Court, court.id), "刘代表", phone="13800000061")
+        db.session.commit()
+    client = admin_client(app)
+    refused = client.post("/admin/accounts/new", data={**NEW, "phone": "13800000061"})
+    assert refused.status_code == 422 and "刘代表" in refused.get_data(as_text=True)
+    # The judge's own mobile, recorded by the administrator ...
+    judge_id = accounts_by_role[Role.JUDGE]
+    saved = client.post(f"/admin/accounts/{judge_id}/contact", data={"phone": "13900000077", "email": "Wang@Court.cn"})
+    assert saved.status_code == 303
+    with app.app_context():
+        judge = db.session.get(Account, judge_id)
+        assert (judge.phone, judge.email) == ("13900000077", "Wang@Court.cn")
+        record = db.session.scalar(
+            sa.select(AuditRecord).where(AuditRecord.action == "account.contact").order_by(AuditRecord.id.desc())
+        )
+        assert record is not None and "13900000077" not in record.changes  # audited without the number
+        # ... makes a "deputy" with that phone or email impossible: the fake deputy.
+        for contact, refusal in (
+            ({"phone": "139 0000 0077"}, PhoneOfStaff),
+            ({"email": "wang@court.cn"}, EmailOfStaff),
+        ):
+            with pytest.raises(refusal) as clash:
+                make_overseer(db.session, db.session.get(Court, court.id), "假代表", **contact)
+            assert "（judge）" in str(clash.value.params["owner"])
+            db.session.rollback()
+    # A staff contact on the roster is refused on the account page too.
+    on_roster = client.post(f"/admin/accounts/{judge_id}/contact", data={"phone": "13800000061", "email": ""})
+    assert on_roster.status_code == 422 and "刘代表" in on_roster.get_data(as_text=True)
+
+
+def test_only_an_administrator_records_a_staff_contact(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    judge = app.test_client()
+    assert login(judge, "judge").status_code == 303
+    judge_id = accounts_by_role[Role.JUDGE]
+    assert judge.post(f"/admin/accounts/{judge_id}/contact", data={"phone": "13900000077"}).status_code == 403
+    with app.app_context():
+        assert db.session.get(Account, judge_id).phone == ""
