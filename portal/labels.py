@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from oversight.models import AttendanceResponse, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
 from publicity.deadlines import Deadline, DeadlineKind, DeadlineStatus
 from publicity.errors import PublicityError, TerminationNotAllowed
+from publicity.funds import ClockStatus
 from publicity.grid_models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
 from publicity.models import (
     BoundRole,
@@ -29,6 +30,8 @@ from publicity.models import (
     NodeType,
     PartyKind,
     PartySide,
+    PayeeKind,
+    PayoutStatus,
     Performance,
     RemovalReason,
     RestrictedItem,
@@ -343,6 +346,25 @@ AID_STATUSES = {
     AidStatus.PAID: _l("Paid"),
 }
 FUND_SOURCES = {FundSource.ENFORCEMENT: _l("Enforcement"), FundSource.JUDICIAL_AID: _l("Judicial aid (司法救助)")}
+# To whom a payout goes (the split of the money received), the state of a payout application, and where a
+# receipt stands against the court's payout days.
+PAYEE_KINDS = {
+    PayeeKind.APPLICANT: _l("Applicant"),
+    PayeeKind.RESPONDENT: _l("Respondent (refund)"),
+    PayeeKind.COSTS: _l("Costs of enforcement"),
+}
+PAYOUT_STATUSES = {
+    PayoutStatus.PENDING: _l("Waiting for approval"),
+    PayoutStatus.APPROVED: _l("Approved and paid out"),
+    PayoutStatus.REJECTED: _l("Rejected"),
+}
+CLOCK_STATUSES = {
+    ClockStatus.PENDING: _l("Within the payout days"),
+    ClockStatus.OVERDUE: _l("Overdue"),
+    ClockStatus.DELAYED: _l("Delay approved"),
+    ClockStatus.PAID: _l("Paid out on time"),
+    ClockStatus.PAID_LATE: _l("Paid out late"),
+}
 OVERSEER_KINDS = {
     OverseerKind.DEPUTY: _l("People's deputy"),
     OverseerKind.CPPCC: _l("CPPCC member"),
@@ -392,6 +414,9 @@ TABLES = {
     "hardship_label": HARDSHIPS,
     "aid_status_label": AID_STATUSES,
     "fund_source_label": FUND_SOURCES,
+    "payee_label": PAYEE_KINDS,
+    "payout_status_label": PAYOUT_STATUSES,
+    "clock_status_label": CLOCK_STATUSES,
 }
 
 

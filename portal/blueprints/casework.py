@@ -17,34 +17,39 @@ from portal.case_forms import (
     AssignJudgeForm,
     CaseListForm,
     CorrectionForm,
+    DelayForm,
     FundForm,
     NewCaseForm,
     NodeForm,
     PartyAddForm,
+    PayoutDecisionForm,
+    PayoutForm,
     ResumeForm,
+    ReversalForm,
     local_to_utc,
 )
 from portal.database import clock_skew, utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm, PortalForm
 from portal.htmx import keyset_arg, render
-from portal.labels import domain_message
+from portal.labels import FUND_DIRECTIONS, domain_message, yuan
 from portal.models import Role
-from portal.templating import external_url
+from portal.templating import external_url, localtime
 from publicity import cases, funds, lookup
-from publicity.errors import BeforeFiling, DuplicateCase, InTheFuture, PublicityError
+from publicity.errors import BeforeFiling, DuplicateCase, InTheFuture, NotFound, PublicityError
 from publicity.models import (
     CaseStage,
     ClosureMode,
     CorrectionKind,
     EnforcementCase,
-    FundDirection,
+    FundMovement,
     NodeType,
     Officer,
     OfficerKind,
     Party,
     PartyKind,
     PartySide,
+    PayeeKind,
     SearchTarget,
 )
 
@@ -208,7 +213,9 @@ def show(case_id: int) -> ResponseReturnValue:
     return _render_case(case)
 
 
-def _render_case(case: EnforcementCase, status: int = 200, **forms: PortalForm) -> ResponseReturnValue:
+def _render_case(
+    case: EnforcementCase, status: int = 200, *, failed_application: int | None = None, **forms: PortalForm
+) -> ResponseReturnValue:
     now = utcnow()
     assign = forms.pop("assign_form", None) or AssignJudgeForm()
     assign.judge.choices = _judge_choices()
@@ -216,12 +223,18 @@ def _render_case(case: EnforcementCase, status: int = 200, **forms: PortalForm) 
         "case": case,
         "steps": cases.timeline(cases.nodes_of(db.session, case)),
         "deadlines": cases.case_deadlines(db.session, case, now=now),
-        "movements": funds.movements(db.session, case),
-        "balance": funds.balance(db.session, case),
+        "ledger": (ledger := funds.case_ledger(db.session, case, now=now)),
+        "balance": ledger.balance_fen,
         "resumed_as": db.session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),
         "resumed_from": db.session.get(EnforcementCase, case.resumed_from_id) if case.resumed_from_id else None,
         "node_form": forms.pop("node_form", None) or NodeForm(formdata=None, occurred_at=_local_now()),
         "fund_form": forms.pop("fund_form", None) or FundForm(formdata=None, occurred_at=_local_now()),
+        "payout_form": forms.pop("payout_form", None)
+        or PayoutForm(formdata=None, parties=_payees(case), occurred_at=_local_now()),
+        "reversal_form": forms.pop("reversal_form", None) or ReversalForm(formdata=None),
+        "decision_form": forms.pop("decision_form", None) or PayoutDecisionForm(formdata=None),
+        "delay_form": forms.pop("delay_form", None) or DelayForm(formdata=None),
+        "failed_application": failed_application,  # the payout application a failed decision was about
         "party_form": forms.pop("party_form", None) or PartyAddForm(formdata=None),
         "correction_form": forms.pop("correction_form", None) or CorrectionForm(formdata=None),
         "resume_form": forms.pop("resume_form", None) or ResumeForm(formdata=None, occurred_at=_local_now()),
@@ -307,23 +320,36 @@ def correct(case_id: int) -> ResponseReturnValue:
     return redirect(url_for("casework.show", case_id=case.id) + "#timeline", 303)
 
 
+# --- case funds (执行案款) ---------------------------------------------------------------------------------------
+
+
+def _payees(case: EnforcementCase) -> list[tuple[PayeeKind, int, str]]:
+    """Who a payout may go to among the parties: each applicant, and each respondent (a refund)."""
+    kinds = {PartySide.APPLICANT: PayeeKind.APPLICANT, PartySide.RESPONDENT: PayeeKind.RESPONDENT}
+    ordered = sorted(case.parties, key=lambda p: (p.side != PartySide.APPLICANT, p.id))
+    return [(kinds[p.side], p.id, p.name) for p in ordered]
+
+
+def _funds_page(case: EnforcementCase) -> ResponseReturnValue:
+    return redirect(url_for("casework.show", case_id=case.id) + "#funds", 303)
+
+
 @bp.post("/<id:case_id>/funds")
 @access.roles(*CASE_STAFF)
 def add_funds(case_id: int) -> ResponseReturnValue:
-    """Record money received or paid out."""
+    """Record money received (案款到账), when it arrived."""
     case = _case_or_404(case_id)
     form = FundForm()
     if not form.validate_on_submit():
         return _render_case(case, 422, fund_form=form)
     try:
-        funds.record_movement(
+        funds.record_receipt(
             db.session,
             case=case,
-            direction=FundDirection(form.direction.data),
-            counterparty=form.counterparty.data.strip(),
+            payer=form.counterparty.data.strip(),
             amount_fen=form.amount.fen or 0,
             occurred_at=local_to_utc(form.occurred_at.data),
-            reference=form.reference.data or "",
+            reference=(form.reference.data or "").strip(),
             actor=current_user.username,
             now=utcnow(),
             skew=clock_skew(),
@@ -335,8 +361,161 @@ def add_funds(case_id: int) -> ResponseReturnValue:
         )
         return _render_case(_case_or_404(case_id), 422, fund_form=form)
     db.session.commit()
-    flash(_("Funds recorded."), "success")
-    return redirect(url_for("casework.show", case_id=case.id) + "#funds", 303)
+    flash(_("Money received recorded."), "success")
+    return _funds_page(case)
+
+
+@bp.post("/<id:case_id>/payouts")
+@access.roles(*CASE_STAFF)
+def pay_out(case_id: int) -> ResponseReturnValue:
+    """Pay money out (案款发放) to an applicant, as a refund to a respondent, or for costs; above the court's
+    threshold, apply for it instead: a judge other than the applicant approves it before the money moves."""
+    case = _case_or_404(case_id)
+    form = PayoutForm(parties=_payees(case))
+    if not form.validate_on_submit():
+        return _render_case(case, 422, payout_form=form)
+    amount = form.amount.fen or 0
+    try:
+        to = funds.payee(
+            db.session,
+            case=case,
+            kind=form.payee_kind,
+            party_id=form.party_id,
+            name=form.costs_payee.data or "",
+        )
+        if funds.needs_approval(case, amount):
+            funds.apply_for_payout(
+                db.session,
+                case=case,
+                to=to,
+                purpose=form.purpose.data,
+                amount_fen=amount,
+                reference=(form.reference.data or "").strip(),
+                actor=current_user.username,
+                now=utcnow(),
+            )
+            message = _(
+                "Payout of ¥%(amount)s applied for: it is paid out once a judge other than you approves it.",
+                amount=yuan(amount),
+            )
+        else:
+            funds.record_payout(
+                db.session,
+                case=case,
+                to=to,
+                purpose=form.purpose.data,
+                amount_fen=amount,
+                occurred_at=local_to_utc(form.occurred_at.data),
+                reference=(form.reference.data or "").strip(),
+                actor=current_user.username,
+                now=utcnow(),
+                skew=clock_skew(),
+            )
+            message = _("Payout recorded.")
+    except PublicityError as exc:
+        db.session.rollback()
+        field = form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.amount
+        field.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, payout_form=form)
+    db.session.commit()
+    flash(message, "success")
+    return _funds_page(case)
+
+
+@bp.post("/<id:case_id>/funds/reversals")
+@access.roles(*CASE_STAFF)
+def reverse_funds(case_id: int) -> ResponseReturnValue:
+    """Reverse (冲销) a movement entered in error, with the reason; the parties are told beside the entry."""
+    case = _case_or_404(case_id)
+    form = ReversalForm()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, reversal_form=form)
+    target = db.session.get(FundMovement, int(form.movement.data))
+    try:
+        if target is None or target.case_id != case.id:
+            raise NotFound()
+        public_text = _(
+            "Correction: the entry of %(date)s (%(movement)s, ¥%(amount)s, %(counterparty)s) is reversed as entered "
+            "in error. Reason: %(reason)s",
+            date=localtime(target.occurred_at),
+            movement=FUND_DIRECTIONS[target.direction],
+            amount=yuan(target.amount_fen),
+            counterparty=target.counterparty,
+            reason=form.reason.data.strip(),
+        )
+        funds.reverse_movement(
+            db.session,
+            case=case,
+            movement_id=target.id,
+            reason=form.reason.data,
+            public_text=public_text,
+            actor=current_user.username,
+            now=utcnow(),
+        )
+    except PublicityError as exc:
+        db.session.rollback()
+        form.reason.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, reversal_form=form)
+    db.session.commit()
+    flash(_("Entry reversed; the parties see the correction and its reason."), "success")
+    return _funds_page(case)
+
+
+@bp.post("/<id:case_id>/payouts/<id:application_id>/decision")
+@access.roles(Role.JUDGE)
+def decide_payout(case_id: int, application_id: int) -> ResponseReturnValue:
+    """Approve (the money is paid out now) or reject, with a reason, a payout applied for by someone else."""
+    case = _case_or_404(case_id)
+    form = PayoutDecisionForm()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, decision_form=form, failed_application=application_id)
+    try:
+        funds.decide_payout(
+            db.session,
+            case=case,
+            application_id=application_id,
+            approve=form.decision.data == "approve",
+            reason=form.reason.data or "",
+            decided_by=current_user.username,
+            decider_is_judge=current_user.role == Role.JUDGE,
+            now=utcnow(),
+        )
+    except PublicityError as exc:
+        db.session.rollback()
+        if isinstance(exc, NotFound):
+            abort(404)
+        form.reason.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, decision_form=form, failed_application=application_id)
+    db.session.commit()
+    flash(_("Payout approved and paid out.") if form.decision.data == "approve" else _("Payout rejected."), "success")
+    return _funds_page(case)
+
+
+@bp.post("/<id:case_id>/funds/delays")
+@access.roles(Role.JUDGE)
+def delay_payout(case_id: int) -> ResponseReturnValue:
+    """Approve, with its reason, paying a receipt out after the court's payout days."""
+    case = _case_or_404(case_id)
+    form = DelayForm()
+    if not form.validate_on_submit():
+        return _render_case(case, 422, delay_form=form)
+    try:
+        funds.approve_delay(
+            db.session,
+            case=case,
+            receipt_id=int(form.receipt.data),
+            reason=form.reason.data,
+            approved_by=current_user.username,
+            approver_is_judge=current_user.role == Role.JUDGE,
+            now=utcnow(),
+        )
+    except PublicityError as exc:
+        db.session.rollback()
+        form.reason.errors.append(domain_message(exc))
+        return _render_case(_case_or_404(case_id), 422, delay_form=form)
+    db.session.commit()
+    flash(_("Delay approved: the receipt is no longer shown as overdue."), "success")
+    return _funds_page(case)
 
 
 @bp.post("/<id:case_id>/judge")

@@ -96,14 +96,26 @@ def node_form(node_type: str, when: str = "2026-11-21T10:00", text: str = "已�
     }
 
 
-def fund_form(direction: str, amount: str, **extra: str) -> dict[str, str]:
+def fund_form(amount: str, **extra: str) -> dict[str, str]:
+    """Money received (案款到账)."""
     return {
-        "direction": direction,
         "counterparty": "夏津县恒丰商贸有限公司",
         "amount": amount,
         "occurred_at": "2026-11-22T15:00",
         "reference": "XJ-2026-001",
         **extra,
+    }
+
+
+def payout_form(payee: str, amount: str, **extra: str) -> dict[str, str]:
+    """A payout (案款发放) to ``payee`` (``applicant:<party id>``, ``respondent:<party id>`` or ``costs``)."""
+    return {
+        "payout-payee": payee,
+        "payout-purpose": "执行款",
+        "payout-amount": amount,
+        "payout-occurred_at": "2026-11-22T16:00",
+        "payout-reference": "FF-2026-001",
+        **{f"payout-{k}": v for k, v in extra.items()},
     }
 
 
@@ -628,26 +640,27 @@ def test_funds_in_and_out_within_the_balance(app: Flask, accounts_by_role: dict[
     client = staff(app)
     url = f"/staff/cases/{case_id}/funds"
 
-    received = client.post(url, data=fund_form("in", "1,000.00"))
+    received = client.post(url, data=fund_form("1,000.00"))
     assert received.status_code == 303
     assert received.headers["Location"].endswith(f"/staff/cases/{case_id}#funds")
-    paid = client.post(url, data=fund_form("out", "400", counterparty="张三"))
+    applicant_id = party_ids(app, case_id)[0]
+    paid = client.post(f"/staff/cases/{case_id}/payouts", data=payout_form(f"applicant:{applicant_id}", "400"))
     assert paid.status_code == 303
     show = client.get(f"/staff/cases/{case_id}")
     body = text(show)
-    assert "案款已登记" in body
+    assert "发放已登记" in body
     assert "<dt>在账案款</dt><dd>¥600.00</dd>" in body
     assert "1,000.00" in body and "400.00" in body
     steps = timeline(show)
     assert "案款到账" in steps and "案款发放" in steps
 
     before = counts(app)
-    too_much = client.post(url, data=fund_form("out", "600.01", counterparty="张三"))
+    too_much = client.post(f"/staff/cases/{case_id}/payouts", data=payout_form(f"applicant:{applicant_id}", "600.01"))
     assert too_much.status_code == 422
     assert "发放金额超过本案在账案款 600.00 元" in field_errors(too_much)
     assert "HX-Request" in too_much.headers["Vary"]
     for bad, message in (("0", "金额须大于零"), ("12.345", "以元为单位"), ("abc", "以元为单位")):
-        response = client.post(url, data=fund_form("in", bad))
+        response = client.post(url, data=fund_form(bad))
         assert response.status_code == 422 and message in field_errors(response), bad
     assert counts(app) == before
     with app.app_context():
@@ -700,7 +713,7 @@ def case_urls(case_id: int, party_id: int, node_id: int) -> list[tuple[str, str,
         ("GET", f"{base}/slip", {}),
         ("POST", f"{base}/nodes", node_form("notice_served")),
         ("POST", f"{base}/corrections", {"corrects": str(node_id), "public_text": "更正"}),
-        ("POST", f"{base}/funds", fund_form("in", "100")),
+        ("POST", f"{base}/funds", fund_form("100")),
         ("POST", f"{base}/judge", {"judge": "1"}),
         (
             "POST",
