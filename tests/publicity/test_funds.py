@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, funds, stats
+from publicity import audit, cases, funds, record_check, stats
 from publicity.errors import (
     AlreadyReversed,
     ApprovalRequired,
@@ -843,3 +843,34 @@ def test_a_reversed_receipt_is_no_money_held(session: Session, filed_case: Enfor
     reverse(session, filed_case, wrong, now=T2)
     close(session, filed_case, ClosureMode.FULLY_PERFORMED, T3)
     assert filed_case.closure_mode == ClosureMode.FULLY_PERFORMED
+
+
+def test_a_ledger_with_every_kind_of_entry_passes_the_record_check(session: Session) -> None:
+    """Reversals, payouts to each kind of payee, an approved application and a delay leave nothing for
+    ``record check`` to report: every movement has its node (a reversal's stands where the entry it reverses
+    stood), the balance never falls below zero, and the case closes as 执行完毕 only once the money is out."""
+    court = make_court(session)
+    case = file(session, court)
+    wrong = receive(session, case, 50_00, at=T1)
+    receive(session, case, 20_000_000, at=T1 + timedelta(hours=1))
+    reverse(session, case, wrong, now=T2)
+    paid = pay_applicant(session, case, 100_00, at=T2)
+    reverse(session, case, paid, reason="银行退票", now=T3)
+    costs = funds.payee(session, case=case, kind=PayeeKind.COSTS, party_id=None, name="夏津县价格认证中心")
+    funds.record_payout(
+        session, case=case, to=costs, purpose="评估费", amount_fen=500_00, occurred_at=T3, actor="clerk", now=T3
+    )
+    funds.approve_delay(
+        session,
+        case=case,
+        receipt_id=funds.case_clocks(session, case, now=T3)[0].receipt.id,
+        reason="待分配",
+        approved_by="judge",
+        approver_is_judge=True,
+        now=T3,
+    )
+    application = apply_payout(session, case, 20_000_000 - 500_00, now=T3)
+    decide(session, case, application, now=LATER)
+    close(session, case, ClosureMode.FULLY_PERFORMED, LATER + MINUTE)
+    session.flush()
+    assert list(record_check.check_cases(session, court_id=court.id, now=LATER + DAY)) == []
