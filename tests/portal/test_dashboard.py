@@ -87,6 +87,16 @@ def record(app: Flask, court: Court) -> dict[str, int]:
             actor="test",
             now=mar,
         )
+        funds.record_movement(  # paid out to the applicant: no 执行完毕 while money is held
+            db.session,
+            case=first,
+            direction=FundDirection.OUT,
+            counterparty="张三",
+            amount_fen=1_000_000,
+            occurred_at=mar - timedelta(hours=12),
+            actor="test",
+            now=mar,
+        )
         for case in (first, second):
             cases.add_node(
                 db.session,
