@@ -11,9 +11,9 @@ from wtforms import BooleanField, DateField, RadioField, SelectField, StringFiel
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal import labels
-from portal.case_forms import MOBILE, YuanField
+from portal.case_forms import YuanField
 from portal.database import utcnow
-from portal.forms import REQUIRED, PortalForm
+from portal.forms import MOBILE, REQUIRED, PortalForm
 from publicity.bounties import CLUE_TEXT_MAX, CONDITIONS_MAX
 from publicity.deadlines import COURT_ZONE
 from publicity.models import RewardKind

@@ -119,13 +119,14 @@ def seed(
 
     judge = officers[(TEAMS[0], OfficerKind.JUDGE)]
     clerk = officers[(TEAMS[0], OfficerKind.CLERK)]
-    for label, username, role, name, links in (
-        ("管理员", "admin", Role.ADMIN, "系统管理员", {}),
-        ("执行法官", "judge", Role.JUDGE, judge.name, {"officer_id": judge.id}),
-        ("书记员", "clerk", Role.CLERK, clerk.name, {"officer_id": clerk.id}),
-        ("人大代表", "deputy", Role.OVERSEER, roster[0].name, {"overseer_id": roster[0].id}),
-        ("政协委员", "cppcc", Role.OVERSEER, roster[1].name, {"overseer_id": roster[1].id}),
-        ("网格员", "liaison", Role.LIAISON, _name(rng), {}),
+    # (label, username, role, name, officer, overseer, the staff member's own mobile)
+    for label, username, role, name, officer_id, overseer_id, phone in (
+        ("管理员", "admin", Role.ADMIN, "系统管理员", None, None, "13953400001"),
+        ("执行法官", "judge", Role.JUDGE, judge.name, judge.id, None, "13953400002"),
+        ("书记员", "clerk", Role.CLERK, clerk.name, clerk.id, None, "13953400003"),
+        ("人大代表", "deputy", Role.OVERSEER, roster[0].name, None, roster[0].id, ""),
+        ("政协委员", "cppcc", Role.OVERSEER, roster[1].name, None, roster[1].id, ""),
+        ("网格员", "liaison", Role.LIAISON, _name(rng), None, None, ""),
     ):
         password = _password(password_rng)
         accounts.create_account(
@@ -135,9 +136,11 @@ def seed(
             role=role,
             password=password,
             court=court,
+            officer_id=officer_id,
+            overseer_id=overseer_id,
+            phone=phone,
             actor=ACTOR,
             now=now,
-            **links,
         )
         data.logins.append(DemoLogin(label, username, password))
     judges = [o for (team, kind), o in officers.items() if kind == OfficerKind.JUDGE]

@@ -22,9 +22,8 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal import labels
-from portal.case_forms import MOBILE
 from portal.database import utcnow
-from portal.forms import REQUIRED, PortalForm
+from portal.forms import MOBILE, REQUIRED, PortalForm
 from publicity.deadlines import COURT_ZONE
 from publicity.models import CorrectionGround, ExposureChannel, ListingGround, Performance, RemovalReason
 

@@ -64,7 +64,11 @@ def node_page(
             return [], None
         stmt = stmt.where(sa.tuple_(CaseNode.occurred_at, CaseNode.id) < sa.tuple_(after.occurred_at, after.id))
     nodes = list(session.scalars(stmt))
-    fixes = session.scalars(sa.select(CaseNode).where(CaseNode.corrects_id.in_([n.id for n in nodes]))) if nodes else []
+    fixes: list[CaseNode] = (
+        list(session.scalars(sa.select(CaseNode).where(CaseNode.corrects_id.in_([n.id for n in nodes]))))
+        if nodes
+        else []
+    )
     return _one_page(cases.timeline(nodes, corrections=fixes))
 
 
@@ -79,7 +83,7 @@ def party_view(session: Session, case: EnforcementCase, party: Party, *, now: da
         party=party,
         steps=steps,
         more_before=more,
-        deadlines=cases.case_deadlines(session, case, now=now, nodes=cases.counted(every)),
+        deadlines=cases.case_deadlines(session, case, now=now, nodes=every),
         movements=moved,
         balance=funds.balance_of(moved),
         resumed_as=session.scalar(sa.select(EnforcementCase).where(EnforcementCase.resumed_from_id == case.id)),

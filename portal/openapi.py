@@ -60,7 +60,10 @@ CASE_VIEW = {
         },
         "nodes": {
             "type": "array",
-            "description": "Public case nodes, newest first by when they happened; corrections and voided nodes included. Internal notes are never included.",
+            "description": (
+                "Public case nodes, newest first by when they happened; corrections and voided nodes included. "
+                "Internal notes are never included."
+            ),
             "items": {
                 "type": "object",
                 "required": ["id", "type", "label", "occurred_at", "public_text"],

@@ -42,6 +42,7 @@ from publicity.errors import (
     TerminationNotAllowed,
     WrongCourt,
 )
+from publicity.events import CaseEnded, NodeVoided
 from publicity.models import (
     CaseNode,
     CaseStage,
@@ -57,7 +58,6 @@ from publicity.models import (
     RestrictionOrder,
     SearchTarget,
 )
-from publicity.events import CaseEnded, NodeVoided
 
 SEIZING = {NodeType.SEIZURE, NodeType.IMPOUND, NodeType.FREEZE}
 # Nodes that move the case into a stage; the others leave the stage as it is.
@@ -789,7 +789,7 @@ def timeline(nodes: Iterable[CaseNode], *, corrections: Iterable[CaseNode] = ())
 
 
 def case_deadlines(
-    session: Session, case: EnforcementCase, *, now: datetime, nodes: Sequence[CaseNode] | None = None
+    session: Session, case: EnforcementCase, *, now: datetime, nodes: Sequence[Step] | None = None
 ) -> list[deadlines.Deadline]:
     """The case's deadlines as of ``now`` (from ``nodes``, all of the case's in order, when the caller has them)."""
     settings = deadlines.settings_for(case.court.deadline_settings)

@@ -7,9 +7,8 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from publicity.models import ClosureMode, EnforcementCase, NodeType, SearchTarget
 

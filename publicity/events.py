@@ -10,7 +10,7 @@ case register needs to import none of the areas that react to it, and ``publicit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -69,11 +69,10 @@ def handlers_of(event_type: type) -> list[Handler]:
     return list(_handlers.get(event_type, []))
 
 
-def publish(session: Session, events: Event | Iterable[Event]) -> None:
-    """Run every handler of each event now, in ``session``'s transaction."""
+def publish(session: Session, event: Event) -> None:
+    """Run every handler of ``event`` now, in ``session``'s transaction."""
     if not _installed:
         # A reaction silently missing would leave the record wrong (a closed case still listed): refuse.
         raise RuntimeError("domain event handlers are not installed: call portal.bootstrap.install_events()")
-    for event in [events] if isinstance(events, EVENT_TYPES) else list(events):
-        for handler in _handlers[type(event)]:
-            handler(session, event)
+    for handler in _handlers[type(event)]:
+        handler(session, event)

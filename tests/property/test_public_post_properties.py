@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from portal import accounts
 from portal.extensions import db
 from portal.models import Role
-from publicity import aid, attachments, bounties, cases, corrections, courts, defaulters, lookup
+from publicity import aid, attachments, bounties, cases, courts, defaulters, lookup
 from publicity.errors import BadAttachment
 from publicity.grid_models import AidApplication, AidDocument
 from publicity.models import (
