@@ -406,9 +406,11 @@ def make_staff_account(
     role: Role = Role.JUDGE,
     officer: Officer | None = None,
     active: bool = True,
+    phone: str = "",
+    email: str = "",
 ) -> Account:
-    """A staff account of ``court`` (linked to ``officer`` when given). Its username is the only contact data an
-    account keeps: make it a mobile number or an address to give the staff a phone or an email."""
+    """A staff account of ``court`` (linked to ``officer`` when given), with the staff member's own ``phone`` and
+    ``email`` (a username shaped like a mobile or an address counts as one too)."""
     account = accounts.create_account(
         session,
         username=username,
@@ -417,6 +419,8 @@ def make_staff_account(
         password=PASSWORD,
         court=court,
         officer_id=officer.id if officer else None,
+        phone=phone,
+        email=email,
         actor="test",
         now=NOW,
     )

@@ -21,13 +21,19 @@ from tests.factories import make_app
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    """The app the browser talks to: CSRF protection ON, as in production.
+def sms_file(tmp_path: Path) -> Path:
+    """Where the development SMS gateway writes this test's messages (``notify deliver`` sends them there)."""
+    return tmp_path / "sms.jsonl"
+
+
+@pytest.fixture
+def app(database_url: str, sms_file: Path) -> Iterator[Flask]:
+    """The app the browser talks to: CSRF protection ON, as in production, its SMS written to ``sms_file``.
 
     Overrides the shared ``app`` fixture so that ``court`` and ``accounts_by_role`` create their
     rows in this app's database.
     """
-    app = make_app(database_url, WTF_CSRF_ENABLED=True)
+    app = make_app(database_url, WTF_CSRF_ENABLED=True, MINGJING_SMS_FILE=str(sms_file))
     yield app
     with app.app_context():
         flask_db.session.remove()

@@ -23,7 +23,6 @@ from portal.models import Role
 from publicity import cases, lookup
 from publicity.models import CaseNode, Court, EnforcementCase, NodeType, PartyKind, PartySide, SearchTarget
 from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
-from tests.factories import make_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
@@ -40,21 +39,6 @@ PUBLIC_TEXT = "已启动网络查控。"
 WRONG_CODE = "AAAAAAAAAA"  # right shape, never issued
 NO_MATCH = "案号与查询码不匹配，请核对后重试。"
 QUERY_CODE = re.compile(r"^[ACDEFGHJKMNPQRTUVWXY34679]{10}$")
-
-
-@pytest.fixture
-def sms_file(tmp_path: Path) -> Path:
-    return tmp_path / "sms.jsonl"
-
-
-@pytest.fixture
-def app(database_url: str, sms_file: Path) -> Iterator[Flask]:
-    """The browser's CSRF-enabled app, with the development SMS gateway writing to a temporary file."""
-    app = make_app(database_url, WTF_CSRF_ENABLED=True, MINGJING_SMS_FILE=str(sms_file))
-    yield app
-    with app.app_context():
-        flask_db.session.remove()
-        flask_db.engine.dispose()
 
 
 @pytest.fixture

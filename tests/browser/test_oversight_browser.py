@@ -203,7 +203,7 @@ def test_judge_invites_overseer_follows_case_to_closure_report(
     invite_form = judge.locator("form[action$='/invitations']")
     invite_form.get_by_label("刘代表").check()
     invite_form.get_by_label("陈委员").check()
-    invite_form.get_by_label("致监督员的话").fill("请监督本案执行情况。")
+    invite_form.get_by_label("案件难点及请监督员关注的事项").fill("请监督本案执行情况。")
     invite_form.get_by_role("button", name="发送邀请").click()
     expect(flashes(judge)).to_contain_text("邀请已发送。")
     expect(judge).to_have_url(at(supervised.judge_path))

@@ -22,14 +22,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from oversight import invitations, onsite
 from oversight.models import OnsiteMeasure, OnsiteStatus, OverseerKind
 from oversight.overseers import add_overseer
-from portal import accounts
 from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity import cases, lookup
 from publicity.deadlines import COURT_ZONE
-from publicity.models import Court, NodeType, Officer, OfficerKind, PartyKind, PartySide
+from publicity.models import Court, NodeType, Officer, PartyKind, PartySide
 from tests.browser.helpers import assert_accessible, flashes, login, open_context, path_is, wait_for_htmx
-from tests.factories import PASSWORD, make_app
+from tests.factories import make_judge, make_staff_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
 
@@ -54,21 +53,6 @@ def keep(page: Page, name: str) -> None:
 
 
 @pytest.fixture
-def sms_file(tmp_path: Path) -> Path:
-    return tmp_path / "sms.jsonl"
-
-
-@pytest.fixture
-def app(database_url: str, sms_file: Path) -> Iterator[Flask]:
-    """The browser's CSRF-enabled app, with the development SMS gateway writing to a temporary file."""
-    app = make_app(database_url, WTF_CSRF_ENABLED=True, MINGJING_SMS_FILE=str(sms_file))
-    yield app
-    with app.app_context():
-        flask_db.session.remove()
-        flask_db.engine.dispose()
-
-
-@pytest.fixture
 def party(browser: Browser, live_server: str) -> Iterator[BrowserContext]:
     context = open_context(browser, live_server)
     yield context
@@ -83,20 +67,8 @@ def file_supervised_case(app: Flask, court: Court) -> dict[str, object]:
     with app.app_context():
         session = flask_db.session
         court_row = session.get(Court, court.id)
-        judge = Officer(court_id=court_row.id, name="王法官", kind=OfficerKind.JUDGE, team="执行一组", created_at=now)
-        session.add(judge)
-        session.flush()
-        accounts.create_account(
-            session,
-            username="wangfaguan",
-            display_name="王法官",
-            role=Role.JUDGE,
-            password=PASSWORD,
-            court=court_row,
-            officer_id=judge.id,
-            actor="test",
-            now=now,
-        )
+        judge = make_judge(session, court_row, "王法官")
+        make_staff_account(session, court_row, "wangfaguan", role=Role.JUDGE, officer=judge)
         case = cases.file_case(
             session,
             court=court_row,
