@@ -400,11 +400,8 @@ def _check_step(
 def _lock(session: Session, case: EnforcementCase) -> None:
     """Take the case row's write lock and read its state afresh: a case's nodes are checked and written one
     transaction at a time (two 终本 clicked at once, a void racing a new node)."""
-    session.execute(
-        sa.update(EnforcementCase)
-        .where(EnforcementCase.id == case.id)
-        .values(funds_version=EnforcementCase.funds_version)
-    )
+    cases = EnforcementCase.__table__  # a plain UPDATE: nothing in the session to synchronise
+    session.execute(sa.update(cases).where(cases.c.id == case.id).values(funds_version=cases.c.funds_version))
     session.refresh(case, ["stage", "stage_before_ruling", "closure_mode", "closed_at", "filed_at"])
 
 
