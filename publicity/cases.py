@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -400,8 +400,8 @@ def _check_step(
 def _lock(session: Session, case: EnforcementCase) -> None:
     """Take the case row's write lock and read its state afresh: a case's nodes are checked and written one
     transaction at a time (two 终本 clicked at once, a void racing a new node)."""
-    cases = EnforcementCase.__table__  # a plain UPDATE: nothing in the session to synchronise
-    session.execute(sa.update(cases).where(cases.c.id == case.id).values(funds_version=cases.c.funds_version))
+    table = cast(sa.Table, EnforcementCase.__table__)  # a plain UPDATE: nothing in the session to synchronise
+    session.execute(sa.update(table).where(table.c.id == case.id).values(funds_version=table.c.funds_version))
     session.refresh(case, ["stage", "stage_before_ruling", "closure_mode", "closed_at", "filed_at"])
 
 
