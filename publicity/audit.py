@@ -8,11 +8,11 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.dml import rowcount
 from publicity.models import AuditHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
@@ -58,44 +58,51 @@ def record(
     now: datetime,
 ) -> AuditRecord:
     """Append an audit record to ``chain`` in the caller's transaction."""
-    _lock_head(session, chain)
-    head = session.get(AuditHead, chain, populate_existing=True)
-    assert head is not None
+    seq, prev_hash = _advance_head(session, chain)
     entry = AuditRecord(
         chain=chain,
-        seq=head.seq,
+        seq=seq,
         recorded_at=now.astimezone(UTC),
         actor=actor[:100],
         action=action,
         object_type=object_type,
         object_id=str(object_id),
         changes=_canonical(dict(changes or {})),
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
     entry.hash = compute_hash(entry)
-    head.hash = entry.hash
+    moved: dict[str, object] = {"hash": entry.hash}
     if action not in READ_ACTIONS:
-        head.changed = secrets.randbits(62) or 1
+        moved["changed"] = secrets.randbits(62) or 1
     session.add(entry)
     session.flush()
+    session.execute(sa.update(_HEAD).where(_HEAD.c.chain == chain).values(**moved))
     return entry
 
 
-def _lock_head(session: Session, chain: str) -> None:
-    # An UPDATE first takes the row lock on PostgreSQL and the write lock on SQLite, so
-    # concurrent writers (many gunicorn processes) append one after the other.
-    updated = rowcount(
-        session.execute(sa.update(AuditHead).where(AuditHead.chain == chain).values(seq=AuditHead.seq + 1))
+# The head is written with plain statements (its row lock is what matters, no object is kept in the session).
+_HEAD = cast(sa.Table, AuditHead.__table__)
+
+
+def _advance_head(session: Session, chain: str) -> tuple[int, str]:
+    """Take the next sequence number of ``chain`` and the hash it follows. The UPDATE takes the row lock on
+    PostgreSQL and the write lock on SQLite, so concurrent writers (many gunicorn processes) append one after
+    the other."""
+    advance = (
+        sa.update(_HEAD).where(_HEAD.c.chain == chain).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
     )
-    if updated:
-        return
-    # First record of the chain: create its head. A concurrent creator makes the insert
-    # fail; the savepoint lets us fall back to the row it created.
+    row = session.execute(advance).first()
+    if row is not None:
+        return row.seq, row.hash
+    # First record of the chain: create its head. A concurrent creator makes the insert fail; the savepoint
+    # lets us fall back to the row it created.
     try:
         with session.begin_nested():
-            session.add(AuditHead(chain=chain, seq=1, hash=GENESIS_HASH))
+            session.execute(sa.insert(_HEAD).values(chain=chain, seq=1, hash=GENESIS_HASH, changed=0))
     except sa.exc.IntegrityError:
-        session.execute(sa.update(AuditHead).where(AuditHead.chain == chain).values(seq=AuditHead.seq + 1))
+        row = session.execute(advance).one()
+        return row.seq, row.hash
+    return 1, GENESIS_HASH
 
 
 @dataclass(frozen=True)
