@@ -9,6 +9,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from flask import Response, stream_with_context
 
 FLUSH_EVERY = 500  # rows per chunk sent
+# A cell a spreadsheet would run as a formula (OWASP, "CSV Injection"): a party's name "=HYPERLINK(...)" must
+# open as the text it is.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """``value`` as a CSV cell no spreadsheet executes: text that starts like a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> Response:
@@ -19,7 +29,7 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filena
         writer = csv.writer(buffer)
         writer.writerow(header)
         for count, row in enumerate(rows, start=1):
-            writer.writerow(row)
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
             if count % FLUSH_EVERY == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -14,7 +14,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS, _Auto  # Flask-WTF's marker for "take the data from the request"
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import DateField, DateTimeField, Field, FileField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    DateTimeField,
+    Field,
+    FieldList,
+    FileField,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.core import UnboundField
 from wtforms.i18n import messages_path
 from wtforms.validators import (
     DataRequired,
@@ -64,6 +76,11 @@ def plausible_date(form: object, field: Field) -> None:
         raise StopValidation(str(DATE_RANGE) % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
 
 
+def blank_is_empty(value: object) -> object:
+    """A submitted text of only blanks (spaces, tabs, full-width spaces) as the empty string."""
+    return "" if isinstance(value, str) and not value.strip() else value
+
+
 class PortalForm(FlaskForm):
     """The base of every form: CSRF from Flask-WTF, cached translations of WTForms' messages, the
     request's form fields only (files only for file fields), dates within a plausible range."""
@@ -71,6 +88,14 @@ class PortalForm(FlaskForm):
     class Meta:
         def get_translations(self, form: object) -> _WTFormsTranslations:
             return WTFORMS_TRANSLATIONS
+
+        def bind_field(self, form: object, unbound_field: UnboundField, options: dict[str, Any]) -> Field:
+            """Every field reads a value of nothing but blanks as no value at all: an optional filter sent as
+            ``ground=%20`` is absent, not an unknown choice that reaches the code as " "."""
+            if issubclass(unbound_field.field_class, FormField | FieldList):  # they take no filters
+                return unbound_field.bind(form=form, **options)
+            filters = [*unbound_field.kwargs.get("filters", ()), blank_is_empty]
+            return unbound_field.bind(form=form, **{**options, "filters": filters})
 
         def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
             """What a submission sent, as the form's fields expect it. Flask-WTF would mix every uploaded

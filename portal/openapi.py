@@ -524,7 +524,11 @@ def openapi_document() -> dict[str, Any]:
                             "description": "The case as the party may see it.",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CaseView"}}},
                         },
-                        "400": {"description": "The query string or form holds a NUL byte.", **error_response},
+                        "400": {
+                            "description": "A NUL byte in the query string, or a body nested more than 8 deep or "
+                            "holding text that is not Unicode (a lone surrogate).",
+                            **error_response,
+                        },
                         "404": {"description": "No case matches this number and code.", **error_response},
                         "422": {"description": "The request body or case number is malformed.", **error_response},
                         "429": {"description": "Too many failed lookups; retry after `until`.", **error_response},

@@ -25,6 +25,40 @@ def _error(status: int, code: str, message: str) -> ResponseReturnValue:
     return jsonify(error={"code": status, "reason": code, "message": message}), status
 
 
+MAX_JSON_DEPTH = 8  # the API's request documents are flat objects
+
+
+class BadJson(Exception):
+    """The body is not JSON the API reads: nested too deep, or text that is not Unicode (a lone surrogate)."""
+
+
+def _json_body() -> object:
+    """The request's JSON document (None when it is not JSON at all); ``BadJson`` when it is hostile."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # Python's parser gives up on a deeply nested array before Flask can
+        raise BadJson() from None
+    _check_json(body, depth=0)
+    return body
+
+
+def _check_json(value: object, *, depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise BadJson()
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800" decodes to a lone surrogate, which no database or hash takes
+            raise BadJson() from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(key, depth=depth + 1)
+            _check_json(item, depth=depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth=depth + 1)
+
+
 def serialise(v: PartyView, *, all_nodes: list[models.CaseNode]) -> dict[str, object]:
     case = v.case
     return {
@@ -89,7 +123,10 @@ def serialise(v: PartyView, *, all_nodes: list[models.CaseNode]) -> dict[str, ob
 @ratelimit.limit(lambda: current_app.config["MINGJING_LOOKUP_RATE_LIMIT"])
 def case_lookup() -> ResponseReturnValue:
     """Look a case up by number and query code; the same view a party gets on the web."""
-    body = request.get_json(silent=True)
+    try:
+        body = _json_body()
+    except BadJson:
+        return _error(400, "bad_json", _("The request body must be JSON text of valid Unicode, nested at most 8 deep."))
     if (
         not isinstance(body, dict)
         or not isinstance(body.get("case_number"), str)
