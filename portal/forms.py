@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -76,6 +77,21 @@ def plausible_date(form: object, field: Field) -> None:
         raise StopValidation(str(DATE_RANGE) % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
 
 
+# Text a person types: no control characters (a BEL, an escape sequence, a NUL) and no lone surrogates; tabs
+# and line breaks are text.
+_NOT_TEXT = frozenset({"Cc", "Cs"})
+_TEXT_CONTROLS = frozenset("\t\n\r")
+
+
+def plain_text(form: object, field: Field) -> None:
+    """Refuse a typed value holding control characters: they print as nothing, and break exports and SMS."""
+    value = field.data
+    if isinstance(value, str) and any(
+        unicodedata.category(ch) in _NOT_TEXT and ch not in _TEXT_CONTROLS for ch in value
+    ):
+        raise ValidationError(gettext("Remove the control characters (invisible characters) from this field."))
+
+
 def blank_is_empty(value: object) -> object:
     """A submitted text of only blanks (spaces, tabs, full-width spaces) as the empty string."""
     return "" if isinstance(value, str) and not value.strip() else value
@@ -118,6 +134,8 @@ class PortalForm(FlaskForm):
         for name, field in self._fields.items():
             if isinstance(field, DateTimeField):  # DateField and DateTimeLocalField too
                 extra[name] = [plausible_date, *extra.get(name, [])]
+            elif isinstance(field, StringField) and not isinstance(field, PasswordField):  # text areas too
+                extra[name] = [plain_text, *extra.get(name, [])]
         valid: bool = super().validate(extra)
         return valid
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from portal.exports import spreadsheet_safe
 from portal.extensions import db
-from portal.models import Role
+from portal.models import Account, Role
 from publicity import defaulters
 from publicity.models import Court, ListingGround, PartyKind, ThrottleEvent
 from tests.factories import NOW, login, make_lookup_case
@@ -141,3 +141,46 @@ def test_a_formula_name_opens_as_text_in_the_public_csv(client: FlaskClient, app
     cells = [cell for row in csv.reader(io.StringIO(body.lstrip("\ufeff"))) for cell in row]
     assert "'" + FORMULA_NAME in cells
     assert FORMULA_NAME not in cells
+
+
+# (A NUL byte never reaches a form: the request is refused with 400 first.)
+@pytest.mark.parametrize("typed", ["张\x07三", "张三\x1b[31m", "\x85张三", "张\x7f三"])
+def test_control_characters_are_refused_in_forms(app: Flask, accounts_by_role: dict[Role, int], typed: str) -> None:
+    client = app.test_client()
+    assert login(client, "admin").status_code == 303
+    response = client.post(
+        "/admin/accounts/new",
+        data={
+            "username": "zhangsan",
+            "display_name": typed,
+            "role": "judge",
+            "court": "鲁1427",
+            "phone": "13912340009",
+            "password": "initial-password-1",
+        },
+    )
+    assert response.status_code == 422
+    assert "控制字符" in response.get_data(as_text=True)
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(Account).where(Account.username == "zhangsan"))
+            == 0
+        )
+
+
+def test_tabs_and_line_breaks_are_text(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    client = app.test_client()
+    assert login(client, "admin").status_code == 303
+    response = client.post(
+        "/admin/accounts/new",
+        data={
+            "username": "zhangsan",
+            "display_name": "张三",
+            "role": "judge",
+            "court": "鲁1427",
+            "team": "执行\t一组",
+            "phone": "13912340009",
+            "password": "initial-password-1",
+        },
+    )
+    assert response.status_code == 303
