@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from portal import labels
 from portal.forms import MOBILE, REQUIRED, PortalForm
+from portal.htmx import MAX_ID
 from publicity import case_numbers
 from publicity.cases import MANUAL_TYPES
 from publicity.models import (
@@ -227,10 +228,16 @@ class NodeForm(PortalForm):
         ]
 
 
+def _record_id(form: object, field: HiddenField) -> None:
+    """A hidden id the page sent back: ASCII digits only ("²".isdigit() is true, but it is no number)."""
+    if not (field.data and field.data.isascii() and field.data.isdigit() and 0 < int(field.data) <= MAX_ID):
+        raise ValidationError(gettext("The entry was not found."))
+
+
 class CorrectionForm(PortalForm):
     """A correction of one node: new wording, a new time, or void; the reason is shown to the parties."""
 
-    corrects = HiddenField(validators=[DataRequired(REQUIRED)])
+    corrects = HiddenField(validators=[_record_id])
     kind = SelectField(
         _l("What to correct"), choices=[], default=CorrectionKind.WORDING.value, validators=[DataRequired(REQUIRED)]
     )
@@ -255,12 +262,6 @@ class CorrectionForm(PortalForm):
     def validate_occurred_at(self, field: DateTimeLocalField) -> None:
         if self.kind.data == CorrectionKind.REDATE and field.data is None:
             raise ValidationError(gettext("Enter the time the step really happened."))
-
-
-def _record_id(form: object, field: HiddenField) -> None:
-    """A hidden id the page sent back: ASCII digits only ("²".isdigit() is true, but it is no number)."""
-    if not (field.data and field.data.isascii() and field.data.isdigit() and len(field.data) <= 18):
-        raise ValidationError(gettext("The entry was not found."))
 
 
 class FundForm(PortalForm):

@@ -26,7 +26,9 @@ def render(page: str, fragment: str, /, status: int = 200, **context: object) ->
     return response
 
 
-MAX_ID = 2**63 - 1  # the largest BIGINT; larger ids exist nowhere and would overflow the driver
+# The largest INTEGER: the primary keys are INTEGER on PostgreSQL (the audit trail's BIGINT ids stay far below it),
+# and a larger id compared with one is "integer out of range" there, a 500 instead of a 404.
+MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):

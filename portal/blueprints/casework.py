@@ -295,7 +295,7 @@ def correct(case_id: int) -> ResponseReturnValue:
     """Correct an earlier node: its wording, its time, or void it as entered in error (with a reason)."""
     case = _case_or_404(case_id)
     form = CorrectionForm()
-    if not form.validate_on_submit() or not (form.corrects.data.isascii() and form.corrects.data.isdigit()):
+    if not form.validate_on_submit():
         return _render_case(case, 422, correction_form=form)
     try:
         cases.correct_node(

@@ -184,3 +184,15 @@ def test_tabs_and_line_breaks_are_text(app: Flask, accounts_by_role: dict[Role, 
         },
     )
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/lists/defaulters/3000000000", 404),  # past the INTEGER ids: not found, not "integer out of range"
+        ("/lists/defaulters?q=zs&cursor=3000000000", 200),
+        ("/lists/defaulters/9223372036854775807", 404),
+    ],
+)
+def test_an_id_past_every_record_is_not_found(client: FlaskClient, url: str, status: int) -> None:
+    assert client.get(url).status_code == status
