@@ -229,10 +229,18 @@ class ContactForm(PortalForm):
     )
     submit = SubmitField(_l("Save contact"))
 
+    def __init__(self, *args: object, staff: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = staff  # a judge's, clerk's or administrator's account: the mobile stays required
+
     def validate_phone(self, field: StringField) -> None:
         field.data = re.sub(r"[\s-]", "", field.data or "")
         if field.data and not MOBILE.match(field.data):
             raise ValidationError(gettext("Enter an 11-digit mobile number."))
+        if not field.data and self.staff:
+            raise ValidationError(
+                gettext("Enter the staff member's own mobile number: the overseer roster is checked against it.")
+            )
 
 
 class PasswordResetForm(PortalForm):

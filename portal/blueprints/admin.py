@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.forms import AccountForm, ConfirmForm, ContactForm, PasswordResetForm
 from portal.htmx import render
 from portal.labels import domain_message
-from portal.models import Account, Role
+from portal.models import STAFF_ROLES, Account, Role
 from publicity import courts
 from publicity.models import OfficerKind
 
@@ -114,7 +114,8 @@ def _account_page(
         account=target,
         confirm=ConfirmForm(),
         reset_form=reset_form or PasswordResetForm(),
-        contact_form=contact_form or ContactForm(formdata=None, phone=target.phone, email=target.email),
+        contact_form=contact_form
+        or ContactForm(formdata=None, staff=target.role in STAFF_ROLES, phone=target.phone, email=target.email),
         status=status,
     )
 
@@ -124,7 +125,7 @@ def _account_page(
 def set_contact(account_id: int) -> ResponseReturnValue:
     """Record a staff member's own mobile and email (the roster is checked against them)."""
     target = _account_or_404(account_id)
-    form = ContactForm()
+    form = ContactForm(staff=target.role in STAFF_ROLES)
     if not form.validate_on_submit():
         return _account_page(target, contact_form=form, status=422)
     try:

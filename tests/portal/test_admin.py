@@ -160,3 +160,13 @@ def test_only_an_administrator_records_a_staff_contact(app: Flask, accounts_by_r
     assert judge.post(f"/admin/accounts/{judge_id}/contact", data={"phone": "13900000077"}).status_code == 403
     with app.app_context():
         assert db.session.get(Account, judge_id).phone == ""
+
+
+def test_a_staff_mobile_cannot_be_cleared(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    client = admin_client(app)
+    judge_id = accounts_by_role[Role.JUDGE]
+    assert client.post(f"/admin/accounts/{judge_id}/contact", data={"phone": "13900000077"}).status_code == 303
+    cleared = client.post(f"/admin/accounts/{judge_id}/contact", data={"phone": " ", "email": ""})
+    assert cleared.status_code == 422 and "请填写该干警本人的手机号码" in cleared.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Account, judge_id).phone == "13900000077"
