@@ -18,6 +18,7 @@ from publicity.attachments import sniff
 from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, PublicityError, ReasonsRequired
 from publicity.grid_models import AidApplication, AidDocument, AidStatus, Hardship
+from publicity.ledger import yuan
 from publicity.models import (
     Channel,
     Court,
@@ -131,13 +132,6 @@ class ReferenceRequired(AidError):
 
 class BadCap(AidError):
     message = N_("The cap on judicial aid must be between 0.01 and %(most)s yuan.")
-
-
-def yuan(fen: int) -> str:
-    """An amount in fen as yuan with two decimals and thousands separators (for messages)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
 
 
 def check_document(name: str, content: bytes) -> str:
@@ -447,7 +441,8 @@ def decide(
             "reviewer": reviewer.name,
             "reviewer_id": reviewer.id,
             "most_fen": limits.most,
-            "on_time": decided_at <= application.review_due_at,
+            # On time as recorded: a decision entered late is late, whatever date it is given.
+            "on_time": max(decided_at, now) <= application.review_due_at,
         },
         chain=application.case.court.code,
         now=now,
@@ -528,6 +523,13 @@ def applications_of_party(session: Session, party_id: int) -> list[AidApplicatio
     )
 
 
+# What a list of applications shows of each (its case, the case's judge, the party): loaded with the list.
+_LISTED = (
+    sa.orm.selectinload(AidApplication.case).joinedload(EnforcementCase.judge),
+    sa.orm.selectinload(AidApplication.party),
+)
+
+
 def worklist(session: Session, *, court_id: int) -> list[AidApplication]:
     """Applications awaiting a decision or a payment, the most urgent first."""
     return list(
@@ -538,6 +540,7 @@ def worklist(session: Session, *, court_id: int) -> list[AidApplication]:
                 EnforcementCase.court_id == court_id,
                 AidApplication.status.in_((AidStatus.SUBMITTED, AidStatus.GRANTED)),
             )
+            .options(*_LISTED)
             .order_by(AidApplication.status.desc(), AidApplication.review_due_at)
         )
     )
@@ -550,6 +553,7 @@ def decided_of_court(session: Session, *, court_id: int, limit: int = 100) -> li
             sa.select(AidApplication)
             .join(EnforcementCase, EnforcementCase.id == AidApplication.case_id)
             .where(EnforcementCase.court_id == court_id, AidApplication.status.in_((AidStatus.REFUSED, AidStatus.PAID)))
+            .options(*_LISTED)
             .order_by(AidApplication.decided_at.desc())
             .limit(limit)
         )

@@ -195,11 +195,12 @@ def record_movement(
         raise InvalidAmount()
     cases.check_time(occurred_at, now=now, not_before=case.filed_at, skew=skew)
     _lock(session, case)
+    existing = movements(session, case)  # one read serves the balance and the walk in occurrence order
     if direction == FundDirection.OUT:
-        held = balance(session, case)
+        held = balance_of(existing)
         if amount_fen > held:
             raise InsufficientFunds(balance=ledger.yuan(held))
-    _check_running(movements(session, case), direction=direction, amount_fen=amount_fen, occurred_at=occurred_at)
+    _check_running(existing, direction=direction, amount_fen=amount_fen, occurred_at=occurred_at)
     movement = FundMovement(
         case_id=case.id,
         direction=direction,

@@ -26,6 +26,7 @@ from publicity.cases import CaseState, Proposed, StepRefused, counted, court_tim
 from publicity.deadlines import Step
 from publicity.errors import BeforeFiling
 from publicity.grid_models import AidApplication
+from publicity.ledger import yuan
 from publicity.models import (
     CaseNode,
     CaseStage,
@@ -63,12 +64,6 @@ class Check(Protocol):
     """A check of one area of the record, within one court (``court_id``) or all, as of ``now``."""
 
     def __call__(self, session: Session, *, court_id: int | None, now: datetime) -> Iterable[Finding]: ...
-
-
-def yuan(fen: int) -> str:
-    """An amount in fen as yuan, e.g. ``-1,234.50``."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
 
 
 def court_codes(session: Session) -> dict[int, str]:
