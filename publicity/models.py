@@ -140,7 +140,22 @@ class AuditRecord(Base):
     object_id: Mapped[str] = mapped_column(sa.String(64))
     changes: Mapped[str] = mapped_column(sa.Text)  # canonical JSON of what changed
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))  # HMAC-SHA-256 under the key named by key_id (the seal)
+    key_id: Mapped[str] = mapped_column(sa.String(16))
+
+
+class AuditAnchor(Base):
+    """A chain's head as published on the public anchors page (and its JSON and Atom feeds), at the end of a day:
+    copies kept by others show whether the chain up to it was later rewritten, even by someone holding the key."""
+
+    __tablename__ = "publicity_audit_anchor"
+    __table_args__ = (sa.UniqueConstraint("chain", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(sa.String(32))
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
     hash: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class CaseStage(enum.StrEnum):
