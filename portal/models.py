@@ -59,8 +59,10 @@ class Account(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     court_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_court.id"))
     officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_officer.id"))
-    overseer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oversight_overseer.id"))
-    liaison_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_liaison.id"))
+    # One account per overseer and per liaison (NULLs repeat freely on both engines): two activations racing
+    # on two devices cannot create a second login for the same person.
+    overseer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oversight_overseer.id"), unique=True)
+    liaison_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_liaison.id"), unique=True)
     # A staff member's own mobile and email, kept by the administrators: the overseer roster is checked against
     # them (no "deputy" may carry a judge's own phone), and no roster contact may become a staff one.
     phone: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
