@@ -22,6 +22,12 @@ MESSAGES = {
     ),
     405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
     410: (_l("No longer published"), _l("This information is no longer published.")),
+    409: (
+        _l("Changed by someone else"),
+        _l(
+            "This record was just changed by someone else, so nothing of your request was saved. Please reload the page to see the current state and try again if still needed."  # noqa: E501 - one message
+        ),
+    ),
     413: (_l("Upload too large"), _l("What you sent is larger than the portal accepts. Please send a smaller file.")),
     422: (
         _l("Cannot process the request"),
@@ -107,6 +113,16 @@ def init_errors(app: Flask) -> None:
             return error_response(507)
         app.logger.error("database unavailable: %s", exc)
         return error_response(503)
+
+    @app.errorhandler(sa.exc.IntegrityError)
+    def conflict(exc: sa.exc.IntegrityError) -> Response:
+        # A lost race that the database decided (a unique key, a foreign key to a row just removed) and that the
+        # view did not turn into a message of its own: the whole transaction is rolled back, and the visitor is
+        # told that someone else was quicker, not that the portal failed.
+        app.logger.warning("conflict on %s %s: %s", request.method, request.path, exc.orig)
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            db.session.rollback()
+        return error_response(409)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -12,7 +12,7 @@ from typing import Protocol, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, events, ledger, notices
+from publicity import audit, case_numbers, deadlines, events, ledger, notices, throttle
 from publicity.deadlines import Step
 from publicity.dml import rowcount
 from publicity.errors import (
@@ -224,6 +224,7 @@ def assign_judge(
     occurred_at: datetime | None = None,
 ) -> CaseNode:
     """Assign the judge in charge (承办法官); recorded as a node."""
+    lock_case(session, case)  # the stage checked is the committed one: no judge assigned to a case being closed
     _check_open(case, NodeType.JUDGE_ASSIGNED)
     case.judge = judge
     case.team = judge.team or case.team
@@ -397,11 +398,18 @@ def _check_step(
             raise TerminationNotAllowed(missing)
 
 
-def _lock(session: Session, case: EnforcementCase) -> None:
-    """Take the case row's write lock and read its state afresh: a case's nodes are checked and written one
-    transaction at a time (two 终本 clicked at once, a void racing a new node)."""
+def lock_case(session: Session, case: EnforcementCase, *, funds: bool = False) -> None:
+    """Take the case row's write lock and read its state afresh: whatever is checked against the case (its
+    nodes, its stage, its money, what may still be opened on it) is checked and written one transaction at a
+    time (two 终本 clicked at once, a void racing a new node, a bounty applied for as the case closes).
+
+    The lock is a no-op ``UPDATE`` of the row, not ``SELECT ... FOR UPDATE``, which renders nothing on SQLite;
+    there the UPDATE is the transaction's first write and takes the database's write lock. Take it before the
+    first check. ``funds=True`` also bumps ``funds_version`` (a fund movement: the case's money changed).
+    """
     table = cast(sa.Table, EnforcementCase.__table__)  # a plain UPDATE: nothing in the session to synchronise
-    session.execute(sa.update(table).where(table.c.id == case.id).values(funds_version=table.c.funds_version))
+    bump = table.c.funds_version + 1 if funds else table.c.funds_version
+    session.execute(sa.update(table).where(table.c.id == case.id).values(funds_version=bump))
     session.refresh(case, ["stage", "stage_before_ruling", "closure_mode", "closed_at", "filed_at"])
 
 
@@ -424,7 +432,7 @@ def add_node(
     allow it at its time among the case's other nodes; ``share_note`` shows the internal note to the case's
     invited overseers."""
     _check_inputs(node_type, search_target=search_target, closure_mode=closure_mode)
-    _lock(session, case)
+    lock_case(session, case)
     _check_open(case, node_type)
     check_time(occurred_at, now=now, not_before=case.filed_at, skew=skew)
     nodes = nodes_of(session, case)
@@ -477,7 +485,7 @@ def correct_node(
     reason = reason.strip()
     if not reason:
         raise CorrectionReasonRequired()
-    _lock(session, case)
+    lock_case(session, case)
     target = session.get(CaseNode, corrects_id)
     if target is None or target.case_id != case.id or target.node_type == NodeType.CORRECTION:
         raise BadCorrection()
@@ -808,13 +816,17 @@ def resume_case(
 ) -> EnforcementCase:
     """Resume (恢复执行) a 终本 case as a new 执恢 case that keeps the parties and links back; it happens after
     the 终本 and not later than now."""
-    _lock(session, case)
+    lock_case(session, case)
     already = session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.resumed_from_id == case.id))
     if case.stage != CaseStage.TERMINATED or already is not None:
         raise NotResumable()
     check_time(occurred_at, now=now, not_before=case.closed_at, skew=skew)
     if new_number is None:
         year = occurred_at.astimezone(deadlines.COURT_ZONE).year  # the court's year, not UTC's
+        # Two different 终本 cases of one court resumed at once must not both take the next serial: the numbers
+        # of a court's year are handed out one transaction at a time (an advisory lock on PostgreSQL; on SQLite
+        # the case lock above already holds the database's write lock).
+        throttle.serialize(session, [f"case-serial:{case.court.code}:{year}:{case_numbers.CaseType.RESUMED.value}"])
         serial = (
             session.scalar(
                 sa.select(sa.func.max(EnforcementCase.serial)).where(

@@ -161,12 +161,9 @@ def _check_running(
 
 def _lock(session: Session, case: EnforcementCase) -> None:
     """Take the case row's write lock before reading the balance: a case's money moves one transaction at a time
-    (two payouts, a payout and its reversal, two approvals)."""
-    session.execute(
-        sa.update(EnforcementCase)
-        .where(EnforcementCase.id == case.id)
-        .values(funds_version=EnforcementCase.funds_version + 1)
-    )
+    (two payouts, a payout and its reversal, two approvals). The same lock as the case's nodes take, which also
+    bumps ``funds_version``."""
+    cases.lock_case(session, case, funds=True)
 
 
 def record_movement(

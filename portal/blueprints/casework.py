@@ -184,13 +184,12 @@ def new() -> ResponseReturnValue:
             p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
             for p in case.parties
         }
+        db.session.commit()
     except PublicityError as exc:
         db.session.rollback()
         (form.filed_at if isinstance(exc, InTheFuture) else form.number).errors.append(domain_message(exc))
         return render("casework/new.html", "casework/new.html", form=form, status=422)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:  # the same number filed at the same moment elsewhere
+    except sa.exc.IntegrityError:  # the same number filed at the same moment elsewhere (at file_case's flush)
         db.session.rollback()
         form.number.errors.append(domain_message(DuplicateCase(number=form.number.data)))
         return render("casework/new.html", "casework/new.html", form=form, status=422)
@@ -600,13 +599,20 @@ def resume(case_id: int) -> ResponseReturnValue:
             p.id: lookup.issue_query_code(db.session, party=p, key=query_code_key(), actor=actor, now=now)
             for p in new_case.parties
         }
+        db.session.commit()
     except PublicityError as exc:
         db.session.rollback()
         (form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.new_number).errors.append(
             domain_message(exc)
         )
         return _render_case(_case_or_404(case_id), 422, resume_form=form)
-    db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        if not form.new_number.data:
+            raise  # not a number typed in: the conflict page (portal.errors) says what happened
+        # The number typed in was filed for another case at the same moment.
+        form.new_number.errors.append(domain_message(DuplicateCase(number=form.new_number.data)))
+        return _render_case(_case_or_404(case_id), 422, resume_form=form)
     _stash_codes(new_case, codes)
     flash(_("Enforcement resumed as %(number)s.", number=new_case.number), "success")
     return redirect(url_for("casework.slip", case_id=new_case.id), 303)
