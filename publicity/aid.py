@@ -207,6 +207,10 @@ def apply(
         raise TooManyDocuments(count=MAX_DOCUMENTS)
     checked = [(name, check_document(name, content), content) for name, content in documents]
     changed_circumstances = changed_circumstances.strip()
+    # The party row's lock before the status checks: two applications sent at once are checked one after the
+    # other. It is also the transaction's first write, so the savepoint below is not (on SQLite a savepoint
+    # opened first would start the transaction, and its release would commit the application on its own).
+    cases.lock_party(session, party)
     latest = latest_of(session, case_id=case.id, party_id=party.id)
     if latest is not None:
         if latest.status == AidStatus.SUBMITTED:
@@ -397,7 +401,8 @@ def decide(
     if application.status != AidStatus.SUBMITTED:
         raise NotAwaitingReview()
     # The case row is locked first: two applications of one case granted at once cannot both take what is owed.
-    session.execute(sa.select(EnforcementCase.id).where(EnforcementCase.id == application.case_id).with_for_update())
+    # The lock is an UPDATE (SELECT ... FOR UPDATE renders nothing on SQLite); fund movements take the same one.
+    cases.lock_case(session, application.case)
     limits = limits_of(session, application)
     if grant:
         assert amount_granted_fen is not None

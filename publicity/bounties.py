@@ -15,9 +15,10 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, grid, listsearch, names, throttle
+from publicity import audit, case_numbers, cases, grid, listsearch, names, throttle
 from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.deadlines import COURT_ZONE
+from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
 from publicity.grid_models import PushEvent
 from publicity.models import (
@@ -187,6 +188,9 @@ def apply(
 ) -> BountyNotice:
     """Record an applicant's written bounty application (申请悬赏); the court decides within 10 days
     of the day it was received (``received_on``, today by default)."""
+    # The case lock first: the stage and the open notices are read as committed, and a case closing at this
+    # moment (which closes the case's notices under the same lock) either comes before or after, never between.
+    cases.lock_case(session, case)
     if case.stage in ENDED_STAGES:
         raise CaseNotOpen()
     if (applicant.case_id, applicant.side, respondent.case_id, respondent.side) != (
@@ -274,10 +278,27 @@ def decide(
     reasons = reasons.strip()
     if not grant and not reasons:
         raise ReasonsRequired()
-    notice.status = BountyStatus.PUBLISHED if grant else BountyStatus.REJECTED
-    notice.decided_at, notice.decided_by, notice.decision_reasons = now, actor, reasons
+    # Decided once, and never after the notice was closed (by hand or with its case): the database decides.
+    values: dict[str, object] = {
+        "status": BountyStatus.PUBLISHED if grant else BountyStatus.REJECTED,
+        "decided_at": now,
+        "decided_by": actor,
+        "decision_reasons": reasons,
+    }
     if grant:
-        notice.published_at = now
+        values["published_at"] = now
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(BountyNotice)
+                .where(BountyNotice.id == notice.id, BountyNotice.status == BountyStatus.APPLIED)
+                .values(**values)
+            )
+        )
+    session.refresh(notice)
+    if not changed:
+        raise NotAwaitingDecision()
+    if grant:
         grid.push(
             session,
             party=notice.respondent,
@@ -301,16 +322,15 @@ def decide(
     return notice
 
 
-def _close(session: Session, notice: BountyNotice, reason: str, actor: str, now: datetime) -> None:
-    notice.status, notice.closed_at, notice.close_reason = BountyStatus.CLOSED, now, reason
+def _audit_close(session: Session, notice_id: int, chain: str, reason: str, actor: str, now: datetime) -> None:
     audit.record(
         session,
         actor=actor,
         action="bounty.close",
         object_type="bounty_notice",
-        object_id=notice.id,
+        object_id=notice_id,
         changes={"reason": reason},
-        chain=_chain(notice),
+        chain=chain,
         now=now,
     )
 
@@ -321,20 +341,46 @@ def close(session: Session, *, notice: BountyNotice, reason: str, actor: str, no
         raise NotOpen()
     if not reason.strip():
         raise CloseReasonRequired()
-    _close(session, notice, reason.strip(), actor, now)
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(BountyNotice)
+                .where(BountyNotice.id == notice.id, BountyNotice.status.in_(OPEN))
+                .values(status=BountyStatus.CLOSED, closed_at=now, close_reason=reason.strip())
+            )
+        )
+    session.refresh(notice)
+    if not changed:  # closed, or rejected, at this moment by someone else
+        raise NotOpen()
+    _audit_close(session, notice.id, _chain(notice), reason.strip(), actor, now)
     session.flush()
     return notice
 
 
 def close_for_case(session: Session, *, case: EnforcementCase, actor: str, now: datetime) -> int:
-    """Close every open application and notice of a case that ended; return how many."""
-    found = list(
-        session.scalars(sa.select(BountyNotice).where(BountyNotice.case_id == case.id, BountyNotice.status.in_(OPEN)))
+    """Close every open application and notice of a case that ended; return how many.
+
+    One guarded UPDATE decides which: a notice decided or closed at this moment is closed (and audited) once.
+    """
+    ids = list(
+        session.scalars(
+            sa.update(BountyNotice)
+            .where(BountyNotice.case_id == case.id, BountyNotice.status.in_(OPEN))
+            .values(status=BountyStatus.CLOSED, closed_at=now, close_reason=CASE_CLOSED)
+            .returning(BountyNotice.id)
+            .execution_options(synchronize_session=False)
+        )
     )
-    for notice in found:
-        _close(session, notice, CASE_CLOSED, actor, now)
+    if not ids:
+        return 0
+    # Loaded copies show what the UPDATE wrote.
+    session.scalars(
+        sa.select(BountyNotice).where(BountyNotice.id.in_(ids)).execution_options(populate_existing=True)
+    ).all()
+    for notice_id in sorted(ids):
+        _audit_close(session, notice_id, case.court.code, CASE_CLOSED, actor, now)
     session.flush()
-    return len(found)
+    return len(ids)
 
 
 # --- Clues ------------------------------------------------------------------------------------------------------
@@ -417,13 +463,26 @@ def clues_of(session: Session, notice: BountyNotice) -> list[BountyClue]:
 def mark_read(
     session: Session, *, notice: BountyNotice, clues: Iterable[BountyClue], actor: str, now: datetime
 ) -> list[int]:
-    """Record that the judge in charge has seen these clues; return the ids newly read."""
-    fresh = [c for c in clues if c.read_at is None]
-    if not fresh:
+    """Record that the judge in charge has seen these clues; return the ids newly read.
+
+    The database says which were still unread: two tabs opened at once record each clue as read once."""
+    shown = [c.id for c in clues]
+    if not shown or all(c.read_at is not None for c in clues):
         return []
-    for clue in fresh:
-        clue.read_at = now
-    ids = [c.id for c in fresh]
+    ids = sorted(
+        session.scalars(
+            sa.update(BountyClue)
+            .where(BountyClue.notice_id == notice.id, BountyClue.id.in_(shown), BountyClue.read_at.is_(None))
+            .values(read_at=now)
+            .returning(BountyClue.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    session.scalars(
+        sa.select(BountyClue).where(BountyClue.id.in_(shown)).execution_options(populate_existing=True)
+    ).all()
+    if not ids:
+        return []
     audit.record(
         session,
         actor=actor,

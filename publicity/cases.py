@@ -413,6 +413,17 @@ def lock_case(session: Session, case: EnforcementCase, *, funds: bool = False) -
     session.refresh(case, ["stage", "stage_before_ruling", "closure_mode", "closed_at", "filed_at"])
 
 
+def lock_party(session: Session, party: Party) -> None:
+    """Take the party row's write lock and read its query code afresh: what hangs on one party (its notice
+    subscriptions, its query code, its aid applications, its grid) is checked and written one transaction at a
+    time. A no-op ``UPDATE``, for the same reasons as ``lock_case``; take it before the first check."""
+    table = cast(sa.Table, Party.__table__)
+    session.execute(
+        sa.update(table).where(table.c.id == party.id).values(query_code_issued_at=table.c.query_code_issued_at)
+    )
+    session.refresh(party, ["query_code_hash", "query_code_issued_at"])
+
+
 def add_node(
     session: Session,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -9,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from publicity import audit, defaulters, notices
 from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
-from publicity.errors import AlreadyDecided, BadAttachment, NotCorrectable, ReasonsRequired
+from publicity.dml import rowcount
+from publicity.errors import (
+    AlreadyDecided,
+    AlreadyRemoved,
+    BadAttachment,
+    NotCorrectable,
+    ReasonsRequired,
+    RemovalGroundRecorded,
+)
 from publicity.models import (
     Channel,
     CorrectionGround,
@@ -88,9 +97,26 @@ def decide(
         raise AlreadyDecided()
     if not accept and not reasons.strip():
         raise ReasonsRequired()
-    request.status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED
-    request.decided_at, request.decision_reasons, request.decided_by = now, reasons.strip(), actor
+    # Decided once: the guarded UPDATE is the first write, and the database lets one decision through; the
+    # loser touches nothing else (no second removal, no second letter to the requester).
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(CorrectionRequest)
+                .where(CorrectionRequest.id == request.id, CorrectionRequest.status == CorrectionStatus.PENDING)
+                .values(
+                    status=CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED,
+                    decided_at=now,
+                    decision_reasons=reasons.strip(),
+                    decided_by=actor,
+                )
+            )
+        )
+    session.refresh(request)
+    if not changed:
+        raise AlreadyDecided()
     entry = request.entry
+    session.refresh(entry)
     if accept and entry.removed_at is None:
         if entry.removal_ground_at is None:
             reason = (
@@ -98,11 +124,15 @@ def decide(
                 if request.ground != CorrectionGround.SHOULD_BE_REMOVED
                 else RemovalReason.PERFORMED
             )
-            defaulters.record_removal_ground(
-                session, entry=entry, reason=reason, occurred_at=now, calendar=calendar, actor=actor, now=now
-            )
-        # A wrong or stale entry stays up not a day longer: a corrected one is published anew.
-        defaulters.remove(session, entry=entry, actor=actor, now=now)
+            # A ground recorded at this moment by someone else (a case closing) keeps its clock.
+            with contextlib.suppress(RemovalGroundRecorded):
+                defaulters.record_removal_ground(
+                    session, entry=entry, reason=reason, occurred_at=now, calendar=calendar, actor=actor, now=now
+                )
+        # A wrong or stale entry stays up not a day longer: a corrected one is published anew. Removed at this
+        # moment by someone else, it is off the list all the same.
+        with contextlib.suppress(AlreadyRemoved):
+            defaulters.remove(session, entry=entry, actor=actor, now=now)
     audit.record(
         session,
         actor=actor,

@@ -213,9 +213,25 @@ def record_removal_ground(
         raise AlreadyRemoved()
     if entry.removal_ground_at is not None:  # the 3-day clock is not restarted by a second ground
         raise RemovalGroundRecorded()
-    entry.removal_reason = reason
-    entry.removal_ground_at = occurred_at
-    entry.removal_due = calendar.add_working_days(_local_day(occurred_at), REMOVAL_WORKING_DAYS)
+    due = calendar.add_working_days(_local_day(occurred_at), REMOVAL_WORKING_DAYS)
+    # The database decides between two grounds recorded at once (a clerk's and a case closing): only the first
+    # starts the clock; the loaded object is not touched first, so no unguarded flush can overwrite it.
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(DefaulterEntry)
+                .where(
+                    DefaulterEntry.id == entry.id,
+                    DefaulterEntry.removed_at.is_(None),
+                    DefaulterEntry.removal_ground_at.is_(None),
+                )
+                .values(removal_reason=reason, removal_ground_at=occurred_at, removal_due=due)
+            )
+        )
+    session.refresh(entry)
+    if not changed:
+        raise AlreadyRemoved() if entry.removed_at is not None else RemovalGroundRecorded()
+    assert entry.removal_due is not None
     audit.record(
         session,
         actor=actor,
@@ -252,20 +268,40 @@ def removal_ground_for_cases(
             )
         )
     )
+    recorded = 0
     for entry in entries:
-        record_removal_ground(
-            session, entry=entry, reason=reason, occurred_at=occurred_at, calendar=calendar, actor=actor, now=now
-        )
-    return len(entries)
+        try:
+            record_removal_ground(
+                session, entry=entry, reason=reason, occurred_at=occurred_at, calendar=calendar, actor=actor, now=now
+            )
+        except (AlreadyRemoved, RemovalGroundRecorded):  # recorded or removed by hand at this moment: its clock stays
+            continue
+        recorded += 1
+    return recorded
 
 
 def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime) -> DefaulterEntry:
     """Take the entry off every public surface now."""
     if entry.removed_at is not None:
         raise AlreadyRemoved()
-    if entry.removal_reason is None:
-        raise RemovalNeedsGround()
-    entry.removed_at = now
+    # Removed once: the database decides between two removals (a clerk's, an accepted correction), so the
+    # applicants are told once and the on-time figure keeps the first removal's time.
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(DefaulterEntry)
+                .where(
+                    DefaulterEntry.id == entry.id,
+                    DefaulterEntry.removed_at.is_(None),
+                    DefaulterEntry.removal_reason.is_not(None),
+                )
+                .values(removed_at=now)
+            )
+        )
+    session.refresh(entry)
+    if not changed:
+        raise AlreadyRemoved() if entry.removed_at is not None else RemovalNeedsGround()
+    assert entry.removal_reason is not None
     audit.record(
         session,
         actor=actor,

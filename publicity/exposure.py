@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, defaulters, restrictions
+from publicity.dml import rowcount
 from publicity.errors import N_, PublicityError
 from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
@@ -78,6 +79,10 @@ def feature(
         created_at=now,
     )
     session.add(shown)
+    # The check above is a courtesy: two staff featuring the item at once are decided by the partial unique
+    # indexes uq_publicity_exposure_feature_active_*. This INSERT is the transaction's first write, so the loser's
+    # IntegrityError is answered by rolling the whole transaction back (the route says AlreadyExposed), never by
+    # a savepoint.
     session.flush()
     audit.record(
         session,
@@ -101,7 +106,17 @@ def withdraw(session: Session, *, shown: ExposureFeature, actor: str, now: datet
     """Take an item off the board (it stays on its list)."""
     if shown.withdrawn_at is not None:
         raise AlreadyWithdrawn()
-    shown.withdrawn_at = now
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(ExposureFeature)
+                .where(ExposureFeature.id == shown.id, ExposureFeature.withdrawn_at.is_(None))
+                .values(withdrawn_at=now)
+            )
+        )
+    session.refresh(shown)
+    if not changed:  # withdrawn at this moment by someone else
+        raise AlreadyWithdrawn()
     court = session.get(Court, shown.court_id)
     assert court is not None  # court_id is a foreign key to the court
     audit.record(

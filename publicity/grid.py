@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypedDict
+from typing import TypedDict, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -161,6 +161,10 @@ def set_grids(
     """Assign the liaison to exactly these grids (of their court)."""
     if any(g.court_id != liaison.court_id for g in grids):
         raise OtherCourt()
+    # The liaison row's lock first: on PostgreSQL a second DELETE does not see the first's new rows, and its
+    # INSERTs would hit the primary key. Two saves at once now run one after the other; the last one stands.
+    table = cast(sa.Table, Liaison.__table__)
+    session.execute(sa.update(table).where(table.c.id == liaison.id).values(name=table.c.name))
     session.execute(sa.delete(LiaisonGrid).where(LiaisonGrid.liaison_id == liaison.id))
     for grid in grids:
         session.add(LiaisonGrid(liaison_id=liaison.id, grid_id=grid.id))
@@ -202,6 +206,7 @@ def locate_party(session: Session, *, party: Party, grid: GridArea | None, actor
     assert case is not None
     if grid is not None and grid.court_id != case.court_id:
         raise OtherCourt()
+    cases.lock_party(session, party)  # one location at a time: see set_grids
     session.execute(sa.delete(PartyLocation).where(PartyLocation.party_id == party.id))
     if grid is not None:
         session.add(PartyLocation(party_id=party.id, grid_id=grid.id, set_by=actor, set_at=now))

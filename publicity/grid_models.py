@@ -24,7 +24,19 @@ class GridArea(Base):
     """A grid area (网格): a township, or a village, community or enterprise grid inside one."""
 
     __tablename__ = "publicity_grid_area"
-    __table_args__ = (sa.UniqueConstraint("court_id", "parent_id", "name"),)
+    __table_args__ = (
+        sa.UniqueConstraint("court_id", "parent_id", "name"),
+        # Townships have no parent, and NULLs never collide in the constraint above: their names are kept unique
+        # by a partial index, so two administrators adding the same township at once make one.
+        sa.Index(
+            "uq_publicity_grid_area_township_name",
+            "court_id",
+            "name",
+            unique=True,
+            sqlite_where=sa.text("parent_id IS NULL"),
+            postgresql_where=sa.text("parent_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     court_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_court.id"), index=True)

@@ -909,6 +909,21 @@ class ExposureFeature(Base):
     __table_args__ = (
         sa.CheckConstraint("(defaulter_entry_id IS NULL) <> (restriction_order_id IS NULL)", name="one_item"),
         sa.Index("ix_publicity_exposure_feature_court_id_id", "court_id", "id"),
+        # An item is on the board once: two staff featuring it at the same moment are decided by the database.
+        sa.Index(
+            "uq_publicity_exposure_feature_active_entry",
+            "defaulter_entry_id",
+            unique=True,
+            sqlite_where=sa.text("withdrawn_at IS NULL AND defaulter_entry_id IS NOT NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL AND defaulter_entry_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "uq_publicity_exposure_feature_active_order",
+            "restriction_order_id",
+            unique=True,
+            sqlite_where=sa.text("withdrawn_at IS NULL AND restriction_order_id IS NOT NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL AND restriction_order_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

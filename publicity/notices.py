@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit
+from publicity import audit, cases
 from publicity.dml import rowcount
 from publicity.errors import N_, PublicityError
 from publicity.models import (
@@ -34,6 +34,10 @@ MAX_SUBSCRIPTIONS = 3  # per party: no one can turn the court's SMS gateway on s
 
 class UnknownSubscription(PublicityError):
     message = N_("This unsubscribe link is not valid.")
+
+
+class CodeReissued(PublicityError):
+    message = N_("The query code was just reissued. Look the case up again with the new code.")
 
 
 class TooManySubscriptions(PublicityError):
@@ -66,6 +70,13 @@ def subscribe(
     listing events); return it with its unsubscribe token."""
     if topic == SubscriptionTopic.LISTINGS and party.side != PartySide.APPLICANT:
         raise ListingsForApplicants()
+    # The party row's lock before the checks: two subscriptions at once are counted one after the other (never
+    # more than MAX_SUBSCRIPTIONS, never the same address twice), and a query code reissued at this moment
+    # either cancels this subscription or comes after it and refuses the old code.
+    code_hash = party.query_code_hash
+    cases.lock_party(session, party)
+    if party.query_code_hash != code_hash:
+        raise CodeReissued()
     existing = session.scalar(
         sa.select(NoticeSubscription).where(
             NoticeSubscription.case_id == case.id,
@@ -147,7 +158,17 @@ def find_subscription(session: Session, token: str) -> NoticeSubscription:
 def unsubscribe(session: Session, *, token: str, now: datetime) -> NoticeSubscription:
     """Cancel the subscription of an unsubscribe link."""
     subscription = find_subscription(session, token)
-    subscription.cancelled_at = now
+    with session.no_autoflush:  # cancelled once: the database decides between two clicks on the link
+        changed = rowcount(
+            session.execute(
+                sa.update(NoticeSubscription)
+                .where(NoticeSubscription.id == subscription.id, NoticeSubscription.cancelled_at.is_(None))
+                .values(cancelled_at=now)
+            )
+        )
+    session.refresh(subscription)
+    if not changed:
+        raise UnknownSubscription()
     case = session.get(EnforcementCase, subscription.case_id)
     assert case is not None  # the subscription's case_id is a foreign key to the case
     audit.record(

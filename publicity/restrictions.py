@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, case_numbers, cases, deadlines, grid, listsearch, names, notices
+from publicity.dml import rowcount
 from publicity.errors import N_, IllegalTransition, PublicityError
 from publicity.grid_models import PushEvent
 from publicity.models import (
@@ -168,6 +169,10 @@ def issue_order(
     """Issue a restriction order against a respondent of ``case``; it is public at once."""
     if respondent.case_id != case.id or respondent.side != PartySide.RESPONDENT:
         raise NotARespondent()
+    # The case lock before any check and any other write: the stage and the order in force are read as committed
+    # (no second order against the same respondent, none on a case closing now), and the case row is locked
+    # before the audit head, in the order every other case write takes them.
+    cases.lock_case(session, case)
     if case.stage == CaseStage.CLOSED:
         raise RestrictionCaseClosed()
     chosen = _items(items)
@@ -272,7 +277,18 @@ def lift_order(
         raise AlreadyLifted()
     if reason not in ORDER_LIFT_REASONS:
         raise WrongLiftReason()
-    order.lift_reason, order.lift_note, order.lifted_at, order.lifted_by = reason, note.strip(), now, actor
+    # Lifted once: the database decides between two lifts (a clerk's, a case closed as performed).
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(RestrictionOrder)
+                .where(RestrictionOrder.id == order.id, RestrictionOrder.lifted_at.is_(None))
+                .values(lift_reason=reason, lift_note=note.strip(), lifted_at=now, lifted_by=actor)
+            )
+        )
+    session.refresh(order)
+    if not changed:
+        raise AlreadyLifted()
     audit.record(
         session,
         actor=actor,
@@ -299,9 +315,14 @@ def lift_for_cases(session: Session, *, cases: Sequence[EnforcementCase], actor:
             )
         )
     )
+    lifted = 0
     for order in orders:
-        lift_order(session, order=order, reason=LiftReason.PERFORMED, actor=actor, now=now)
-    return len(orders)
+        try:
+            lift_order(session, order=order, reason=LiftReason.PERFORMED, actor=actor, now=now)
+        except AlreadyLifted:  # lifted by hand at this moment: off the list all the same
+            continue
+        lifted += 1
+    return lifted
 
 
 def lift_bound_person(
@@ -321,7 +342,25 @@ def lift_bound_person(
         raise WrongLiftReason()
     if person.role != BoundRole.LEGAL_REPRESENTATIVE:
         raise NotFormerRepresentative()
-    person.lift_reason, person.lifted_at = reason, now
+    # Released once, and not from an order lifted at this moment: the database decides.
+    in_force = sa.select(RestrictionOrder.id).where(
+        RestrictionOrder.id == order.id, RestrictionOrder.lifted_at.is_(None)
+    )
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(RestrictionBoundPerson)
+                .where(
+                    RestrictionBoundPerson.id == person.id,
+                    RestrictionBoundPerson.lifted_at.is_(None),
+                    RestrictionBoundPerson.order_id.in_(in_force),
+                )
+                .values(lift_reason=reason, lifted_at=now)
+            )
+        )
+    session.refresh(person)
+    if not changed:
+        raise AlreadyLifted()
     audit.record(
         session,
         actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -70,12 +71,13 @@ def new_feature() -> ResponseReturnValue:
             actor=current_user.username,
             now=now,
         )
-    except PublicityError as exc:
+        db.session.commit()
+    except (PublicityError, sa.exc.IntegrityError) as exc:
+        # An IntegrityError: featured at this same moment by someone else (the board's partial unique index).
         db.session.rollback()
-        form.channels.errors = [domain_message(exc)]
+        form.channels.errors = [domain_message(exc if isinstance(exc, PublicityError) else exposure.AlreadyExposed())]
         entry, order = _item_or_404()
         return render("exposure/new.html", "exposure/new.html", status=422, entry=entry, order=order, form=form)
-    db.session.commit()
     flash(_("It is on the exposure board."), "success")
     return redirect(url_for("exposure.staff_board"), 303)
 
