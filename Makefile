@@ -76,8 +76,15 @@ instance/secret_key:
 	@$(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
 	@chmod 600 $@
 
-run: $(VENV)/.installed $(MO) instance/secret_key system-deps
-	@export SECRET_KEY="$$(cat instance/secret_key)" MINGJING_DEMO=1 MINGJING_COOKIE_SECURE=0; \
+# The audit trail's key, kept outside the database: "<key id> <secret>" (see MINGJING_AUDIT_KEY_FILE).
+instance/audit_key:
+	@mkdir -p instance
+	@$(PYTHON) -c "import secrets; print('local1', secrets.token_hex(32))" > $@
+	@chmod 600 $@
+
+run: $(VENV)/.installed $(MO) instance/secret_key instance/audit_key system-deps
+	@export SECRET_KEY="$$(cat instance/secret_key)" MINGJING_AUDIT_KEY_FILE=instance/audit_key MINGJING_DEMO=1 \
+	        MINGJING_COOKIE_SECURE=0; \
 	 $(BIN)/flask --app wsgi db upgrade && \
 	 $(BIN)/flask --app wsgi seed-demo && \
 	 echo "" && echo "Mingjing is serving at http://$(HOST):$(PORT)/  (Ctrl-C to stop)" && echo "" && \

@@ -189,6 +189,7 @@ def main() -> None:
             {
                 "DATABASE_URL": f"sqlite:///{source}",
                 "SECRET_KEY": "bench-secret-key",
+                "MINGJING_AUDIT_KEY": "bench-audit-key-" + "0" * 48,
                 "MINGJING_SEARCH_RATE_LIMIT": "1000000/second",
             },
             lambda n: f"/api/v1/defaulters?q={quote(n)}",

@@ -1319,6 +1319,7 @@ def main() -> None:
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": KEY_SECRET,
+            "MINGJING_AUDIT_KEY": KEY_SECRET + "-audit-" + "0" * 32,
             "RATELIMIT_ENABLED": False,
             "MINGJING_COURT_CODE": COURT_CODE,
             "TESTING": False,

@@ -66,7 +66,12 @@ def main() -> None:
     database = OUT / "import-bench.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(str(database) + suffix).unlink(missing_ok=True)
-    env = {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "bench", "PATH": "/usr/bin:/bin"}
+    env = {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "SECRET_KEY": "bench",
+        "MINGJING_AUDIT_KEY": "bench-audit-" + "0" * 32,
+        "PATH": "/usr/bin:/bin",
+    }
     flask = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(

@@ -363,6 +363,7 @@ def server_env(url: str, port: int) -> dict[str, str]:
         **env,
         "DATABASE_URL": url,
         "SECRET_KEY": KEY_SECRET,
+        "MINGJING_AUDIT_KEY": KEY_SECRET + "-audit-" + "0" * 32,
         "REDIS_URL": REDIS_URL,
         "MINGJING_PROXY_FIX": "1",
         "MINGJING_COURT_CODE": COURT_CODE,
@@ -743,6 +744,7 @@ def run(engine: str, args: argparse.Namespace) -> list[dict[str, object]]:
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": KEY_SECRET,
+            "MINGJING_AUDIT_KEY": KEY_SECRET + "-audit-" + "0" * 32,
             "RATELIMIT_ENABLED": False,
             "MINGJING_COURT_CODE": COURT_CODE,
             "TESTING": False,

@@ -104,6 +104,7 @@ def main() -> None:
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": KEY_SECRET,
+            "MINGJING_AUDIT_KEY": KEY_SECRET + "-audit-" + "0" * 32,
             "RATELIMIT_ENABLED": False,
             "MINGJING_SEARCH_CACHE_SECONDS": 0,
             "TESTING": False,

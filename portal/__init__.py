@@ -9,6 +9,7 @@ from flask import Flask
 
 from portal import bootstrap
 from portal import config as portal_config
+from publicity import audit
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -62,6 +63,35 @@ def check_config(app: Flask) -> None:
                 "SECRET_KEY is not set. Set it to a long random value, e.g. "
                 "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
             )
+    audit.use_keyring(audit_keyring(app))
+
+
+def audit_keyring(app: Flask) -> audit.Keyring:
+    """The audit chain's keys from MINGJING_AUDIT_KEY (with MINGJING_AUDIT_KEY_ID) or MINGJING_AUDIT_KEY_FILE;
+    a development key under debug or testing only."""
+    key, key_file = app.config.get("MINGJING_AUDIT_KEY"), app.config.get("MINGJING_AUDIT_KEY_FILE")
+    if key and key_file:
+        raise portal_config.ConfigError("Set MINGJING_AUDIT_KEY or MINGJING_AUDIT_KEY_FILE, not both.")
+    if key_file:
+        try:
+            with open(key_file, encoding="utf-8") as handle:
+                return audit.Keyring.parse(handle.read())
+        except (OSError, ValueError) as exc:
+            raise portal_config.ConfigError(f"MINGJING_AUDIT_KEY_FILE {key_file}: {exc}") from exc
+    if key:
+        key_id = str(app.config["MINGJING_AUDIT_KEY_ID"])
+        if len(key) < 32 or not key_id or len(key_id) > 16 or " " in key_id:
+            raise portal_config.ConfigError(
+                "MINGJING_AUDIT_KEY must have at least 32 characters and MINGJING_AUDIT_KEY_ID at most 16, no spaces."
+            )
+        return audit.Keyring(key_id, {key_id: str(key).encode("utf-8")})
+    if app.testing or app.debug:
+        return audit.DEVELOPMENT_KEYRING
+    raise portal_config.ConfigError(
+        "MINGJING_AUDIT_KEY is not set: the audit chain needs a key kept outside the database. Set it to a long "
+        "random value, e.g. MINGJING_AUDIT_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'), "
+        "or point MINGJING_AUDIT_KEY_FILE at a key file."
+    )
 
 
 def register_extensions(app: Flask) -> None:
@@ -117,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.blueprints import (
         admin,
         aid,
+        anchors,
         api,
         audit,
         auth,
@@ -151,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
         staff,
         casework,
         audit,
+        anchors,
         overseer,
         oversight_staff,
         grid,

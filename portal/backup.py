@@ -526,4 +526,4 @@ def restore_command(file: Path) -> None:
         db.session.rollback()
     if not verified.ok:
         _refuse(f"the restored audit trail is BROKEN: chain {verified.chain} record {verified.seq}: {verified.problem}")
-    click.echo(f"OK {verified.records} records")
+    click.echo(verified.summary)

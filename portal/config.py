@@ -44,6 +44,11 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         # full-number search. They fall back to SECRET_KEY; set them apart to rotate that freely.
         "MINGJING_QUERY_CODE_KEY": env.get("MINGJING_QUERY_CODE_KEY") or None,
         "MINGJING_ID_SEARCH_KEY": env.get("MINGJING_ID_SEARCH_KEY") or None,
+        # The audit chain's key, kept outside the database (required outside debug/testing): one secret and its id,
+        # or a key file of "<id> <secret>" lines whose last key seals and whose earlier ones only verify (rotation).
+        "MINGJING_AUDIT_KEY": env.get("MINGJING_AUDIT_KEY") or None,
+        "MINGJING_AUDIT_KEY_ID": env.get("MINGJING_AUDIT_KEY_ID") or "1",
+        "MINGJING_AUDIT_KEY_FILE": env.get("MINGJING_AUDIT_KEY_FILE") or None,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

@@ -21,7 +21,6 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.dml import rowcount
 from publicity.models import AuditAnchor, AuditHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
@@ -219,6 +218,12 @@ class VerifyResult:
     def ok(self) -> bool:
         return self.problem is None
 
+    @property
+    def summary(self) -> str:
+        """The one line ``audit verify`` prints for an intact trail."""
+        agree = f"; {self.anchors} published anchors agree" if self.anchors else ""
+        return f"OK {self.records} records{agree}"
+
 
 @dataclass(frozen=True)
 class Anchor:
@@ -362,7 +367,14 @@ def publish_anchors(session: Session, *, now: datetime) -> int:
         from sqlalchemy.dialects import sqlite
 
         insert = sqlite.insert(AuditAnchor).on_conflict_do_nothing(index_elements=["chain", "seq"])
-    return sum(rowcount(session.execute(insert.values(row))) for row in rows)
+    # RETURNING, not the row count (psycopg reports -1 for an INSERT … ON CONFLICT): one row per anchor published.
+    return sum(len(session.execute(insert.values(row).returning(AuditAnchor.id)).all()) for row in rows)
+
+
+def anchors_after(session: Session, *, after_id: int = 0, limit: int = 1000) -> list[AuditAnchor]:
+    """Published anchors, oldest first, after ``after_id`` (for whoever keeps a copy of them all)."""
+    stmt = sa.select(AuditAnchor).where(AuditAnchor.id > after_id).order_by(AuditAnchor.id).limit(limit)
+    return list(session.scalars(stmt))
 
 
 def anchors_page(session: Session, *, before_id: int | None = None, limit: int = 50) -> list[AuditAnchor]:

@@ -830,13 +830,21 @@ def scan_engine(engine: str, args: argparse.Namespace, sqlmap: str) -> list[Resu
     out.mkdir(parents=True)
     budget_end = time.monotonic() + args.budget
     database_url = prepare_database(engine, out, args.pg_url)
-    env = {**os.environ, **SCAN_ENV, "SECRET_KEY": SECRET, "DATABASE_URL": database_url}
+    env = {
+        **os.environ,
+        **SCAN_ENV,
+        "SECRET_KEY": SECRET,
+        "MINGJING_AUDIT_KEY": SECRET + "-audit-" + "0" * 32,
+        "DATABASE_URL": database_url,
+    }
     env.pop("REDIS_URL", None)
     party = seed(env, args.cases, args.defaulters)
     port = free_port()
     server = serve(env, port, out / "gunicorn.log")
     try:
-        os.environ.update({k: v for k, v in env.items() if k in SCAN_ENV or k in ("SECRET_KEY", "DATABASE_URL")})
+        os.environ.update(
+            {k: v for k, v in env.items() if k in SCAN_ENV or k in ("SECRET_KEY", "MINGJING_AUDIT_KEY", "DATABASE_URL")}
+        )
         app = scan_app()
         crawler = Crawler(f"http://127.0.0.1:{port}")
         targets = discover(app, crawler, party)

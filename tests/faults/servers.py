@@ -28,6 +28,7 @@ BIN = ROOT / ".venv" / "bin"
 PG_BIN = Path(os.environ.get("MINGJING_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_OS_USER = "postgres"
 SECRET_KEY = "fault-tests-" + "0" * 52
+AUDIT_KEY = "fault-tests-audit-" + "0" * 46
 # Load tests would otherwise meet the portal's per-address rate limits (60 searches a minute).
 GENEROUS_LIMITS = {
     "MINGJING_SEARCH_RATE_LIMIT": "100000/minute",
@@ -65,6 +66,7 @@ def portal_env(database_url: str, **extra: str) -> dict[str, str]:
         {
             "DATABASE_URL": database_url,
             "SECRET_KEY": SECRET_KEY,
+            "MINGJING_AUDIT_KEY": AUDIT_KEY,
             "MINGJING_DEMO": "1",
             "MINGJING_COOKIE_SECURE": "0",
             "PYTHONUNBUFFERED": "1",

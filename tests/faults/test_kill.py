@@ -202,6 +202,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             "PYTHONUNBUFFERED": "1",
             "DATABASE_URL": url,
             "SECRET_KEY": "kill-test-secret",
+            "MINGJING_AUDIT_KEY": "kill-test-audit-key-" + "0" * 44,
             "MINGJING_COOKIE_SECURE": "0",
             "MINGJING_COURT_CODE": COURT_CODE,
             "MINGJING_MAIL_FROM": "notices@court.example",
