@@ -58,8 +58,9 @@ def draft_for(
 ) -> EvaluationCard:
     """The overseer's open draft for the case (and action): the latest version if still a draft,
     else a new first version. Refused when a submitted card exists: that one is amended instead."""
-    if not invitations.supervises(session, overseer_id=overseer.id, case_id=case.id):
-        raise errors.NotSupervised()
+    # The overseer's invitation row is locked first: two requests at once (the autosave in flight as "Submit" is
+    # clicked) find one draft, the second one the draft the first made.
+    invitations.lock_supervision(session, overseer_id=overseer.id, case_id=case.id)
     existing = versions(session, case_id=case.id, overseer_id=overseer.id, action_id=action.id if action else None)
     if existing:
         if existing[-1].status == CardStatus.DRAFT:
@@ -111,9 +112,9 @@ def save_draft(session: Session, *, card: EvaluationCard, data: CardData, now: d
 
 
 def _check_supervises(session: Session, card: EvaluationCard) -> None:
-    # A cancelled invitation closes the case: a draft left open must not reach the judge afterwards.
-    if not invitations.supervises(session, overseer_id=card.overseer_id, case_id=card.case_id):
-        raise errors.NotSupervised()
+    # A cancelled invitation closes the case: a draft left open must not reach the judge afterwards. Checked by
+    # locking the invitation, so the card's chain is read and written one request at a time (see draft_for).
+    invitations.lock_supervision(session, overseer_id=card.overseer_id, case_id=card.case_id)
 
 
 def check_complete(data: CardData) -> None:
@@ -158,7 +159,7 @@ def amend(session: Session, *, card: EvaluationCard, now: datetime) -> Evaluatio
     """Start an amendment of a submitted card: a new draft version, pre-filled, linked to it."""
     if card.status != CardStatus.SUBMITTED:
         raise errors.CardSubmitted()
-    _check_supervises(session, card)
+    _check_supervises(session, card)  # the lock first: two "Amend" clicks make one amendment, the second resumes it
     latest = versions(session, case_id=card.case_id, overseer_id=card.overseer_id, action_id=card.action_id)[-1]
     if latest.id != card.id:  # amend the newest version only; an open amendment is resumed
         if latest.status == CardStatus.DRAFT and latest.amends_id == card.id:

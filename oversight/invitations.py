@@ -6,13 +6,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from oversight import errors, overseers
 from oversight.models import Invitation, InvitationStatus, Overseer
-from publicity import audit, notices
+from publicity import audit, cases, notices
 from publicity.dml import rowcount
 from publicity.models import Channel, EnforcementCase, Officer
 
@@ -76,6 +77,9 @@ def invite(
         raise errors.InviteeIsInviter(name=overseer.name)
     if clashes:
         raise errors.InviteeIsStaff(name=overseer.name, owner=clashes[0].owner)
+    # The case row's lock before counting: two invitations sent at once (two tabs, a double click) are counted
+    # one after the other, so no overseer is invited twice and no case gets more than MAX_OVERSEERS.
+    cases.lock_case(session, case)
     active = [i for i in _active(session, case.id) if not is_expired(i, now)]
     if any(i.overseer_id == overseer.id for i in active):
         raise errors.AlreadyInvited(name=overseer.name)
@@ -227,6 +231,29 @@ def pending_for(session: Session, overseer_id: int, *, now: datetime) -> list[In
             .order_by(Invitation.id)
         )
     )
+
+
+def lock_supervision(session: Session, *, overseer_id: int, case_id: int) -> None:
+    """Take the write lock of the overseer's accepted invitation to the case, or refuse (NotSupervised).
+
+    What one overseer writes on one case (a card's first draft, its amendment, a save) is then checked and written
+    one transaction at a time: the autosave in flight when "Submit" is clicked, or two devices, make one draft. A
+    no-op guarded ``UPDATE`` (``SELECT ... FOR UPDATE`` renders nothing on SQLite); take it before the first check.
+    """
+    table = cast(sa.Table, Invitation.__table__)  # a plain UPDATE: nothing in the session to synchronise
+    locked = rowcount(
+        session.execute(
+            sa.update(table)
+            .where(
+                table.c.overseer_id == overseer_id,
+                table.c.case_id == case_id,
+                table.c.status == InvitationStatus.ACCEPTED.value,
+            )
+            .values(status=table.c.status)
+        )
+    )
+    if not locked:
+        raise errors.NotSupervised()
 
 
 def supervises(session: Session, *, overseer_id: int, case_id: int) -> bool:

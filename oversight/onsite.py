@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ from oversight.models import (
     OnsiteMeasure,
     OnsiteStatus,
 )
-from publicity import audit
+from publicity import audit, cases
 from publicity.deadlines import COURT_ZONE
 from publicity.dml import rowcount
 from publicity.models import CaseStage, EnforcementCase, Officer
@@ -78,6 +80,9 @@ def schedule(
 
     Refused at or before ``now`` (the error names the limit) and on a closed case.
     """
+    # The case lock first, so the stage checked is the committed one: an action scheduled as the case closes either
+    # comes before the closure (which then cancels it) or sees the case ended.
+    cases.lock_case(session, case)
     _check_schedulable(case, scheduled_at, now)
     action = OnsiteAction(
         case_id=case.id,
@@ -120,6 +125,23 @@ def schedule(
     return action
 
 
+def _lock_action(
+    session: Session,
+    action: OnsiteAction,
+    guard: sa.ColumnElement[bool],
+    refused: Callable[[], errors.OversightError],
+) -> None:
+    """Take the action row's write lock where ``guard`` holds (a no-op guarded UPDATE) and read it afresh; raise
+    ``refused()`` (judged on the fresh row) when it does not."""
+    table = cast(sa.Table, OnsiteAction.__table__)  # a plain UPDATE: nothing in the session to synchronise
+    locked = rowcount(
+        session.execute(sa.update(table).where(table.c.id == action.id, guard).values(status=table.c.status))
+    )
+    session.refresh(action)
+    if not locked:
+        raise refused()
+
+
 def _check_supervises(session: Session, action: OnsiteAction, overseer_id: int) -> None:
     if not invitations.supervises(session, overseer_id=overseer_id, case_id=action.case_id):
         raise errors.NotSupervised()
@@ -142,6 +164,9 @@ def respond(session: Session, *, action: OnsiteAction, overseer_id: int, coming:
         raise errors.ActionCancelled()
     if action.outcome_recorded_at is not None or action.scheduled_at <= now:
         raise errors.ActionClosed()
+    # The action row's lock, guarded like cancel and reschedule: an answer is stored only on an action still ahead
+    # as committed (not on one cancelled at this moment), and two answers at once find one attendance row.
+    _lock_action(session, action, _still_ahead(now), lambda: _refusal(action))
     _check_supervises(session, action, overseer_id)
     attendance = _attendance(session, action, overseer_id)
     attendance.response = AttendanceResponse.CONFIRMED if coming else AttendanceResponse.DECLINED
@@ -192,6 +217,13 @@ def record_witnessed(
         raise errors.ActionCancelled()
     if action.scheduled_at > now:
         raise errors.ActionNotYetHeld()
+    held = sa.and_(OnsiteAction.status == OnsiteStatus.SCHEDULED, OnsiteAction.scheduled_at <= now)
+    _lock_action(
+        session,
+        action,
+        held,
+        lambda: errors.ActionCancelled() if action.status == OnsiteStatus.CANCELLED else errors.ActionNotYetHeld(),
+    )
     _check_supervises(session, action, overseer_id)
     attendance = _attendance(session, action, overseer_id)
     attendance.witnessed, attendance.witnessed_recorded_at = witnessed, now
@@ -290,6 +322,7 @@ def reschedule(
     """Move an action still ahead to another time or meeting point; the overseers are told and, when
     the time changed, asked again whether they will come (an answer was for the old time)."""
     case = _case_of(session, action)
+    cases.lock_case(session, case)  # the committed stage (see schedule)
     _check_schedulable(case, scheduled_at, now)
     changed = rowcount(
         session.execute(

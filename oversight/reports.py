@@ -82,6 +82,9 @@ def file_report(
     session: Session, *, case: EnforcementCase, judge: Officer, summary: str, response_to_cards: str, now: datetime
 ) -> ClosureReport:
     """File the closure report of a closed supervised case; every overseer who supervised it is told."""
+    # The case lock first: a second click at the same moment waits, then finds this report (ReportAlreadyFiled)
+    # instead of failing on the unique case_id.
+    cases.lock_case(session, case)
     if not is_closed(case):
         raise errors.CaseStillOpen()
     if report_of(session, case.id) is not None:

@@ -16,6 +16,7 @@ from oversight import overseers
 from oversight.models import Overseer
 from portal.models import STAFF_ROLES, Account, Role
 from publicity import audit, throttle
+from publicity.dml import rowcount
 from publicity.errors import N_, PublicityError
 from publicity.models import Court
 
@@ -37,6 +38,10 @@ class AccountError(PublicityError):
 
 class UsernameTaken(AccountError):
     message = N_("The username %(username)s is already taken.")
+
+
+class AlreadyActivated(AccountError):
+    message = N_("An account was just activated with this invitation. Log in with it to answer the invitation.")
 
 
 class ContactOnRoster(AccountError):
@@ -184,8 +189,20 @@ def set_active(session: Session, *, account: Account, active: bool, actor: str, 
     """Deactivate or reactivate an account; deactivating ends its sessions."""
     if account.active == active:
         return account
-    account.active = active
-    account.session_token = secrets.token_hex(16)
+    # The database decides: of two requests at once only the one that changes the state writes (and audits);
+    # the other finds the account already as asked, which is not an error.
+    with session.no_autoflush:
+        changed = rowcount(
+            session.execute(
+                sa.update(Account)
+                .where(Account.id == account.id, Account.active.is_not(active))
+                .values(active=active, session_token=secrets.token_hex(16))
+                .execution_options(synchronize_session=False)
+            )
+        )
+    session.refresh(account)
+    if not changed:
+        return account
     audit.record(
         session,
         actor=actor,

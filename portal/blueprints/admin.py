@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -80,6 +81,7 @@ def new_account() -> ResponseReturnValue:
             actor=actor,
             now=now,
         )
+        db.session.commit()
     except accounts.ContactOnRoster as exc:
         db.session.rollback()
         form.phone.errors.append(domain_message(exc))
@@ -88,7 +90,11 @@ def new_account() -> ResponseReturnValue:
         db.session.rollback()
         form.username.errors.append(domain_message(exc))
         return render("admin/new_account.html", "admin/new_account.html", form=form, status=422)
-    db.session.commit()
+    except sa.exc.IntegrityError:  # the same login name taken at the same moment elsewhere (the officer goes too)
+        db.session.rollback()
+        taken = accounts.UsernameTaken(username=form.username.data.strip().lower())
+        form.username.errors.append(domain_message(taken))
+        return render("admin/new_account.html", "admin/new_account.html", form=form, status=422)
     flash(_("Account %(username)s created.", username=account.username), "success")
     return redirect(url_for("admin.account", account_id=account.id), 303)
 
@@ -156,7 +162,11 @@ def toggle_active(account_id: int) -> ResponseReturnValue:
     if target.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.account", account_id=target.id), 303)
-    accounts.set_active(db.session, account=target, active=not target.active, actor=current_user.username, now=utcnow())
+    # The state the administrator asked for (the form's "active", 1 or 0), so a double submit deactivates twice
+    # (the second does nothing) instead of reactivating; a form without it toggles the state shown.
+    wanted = request.form.get("active")
+    active = wanted == "1" if wanted in ("0", "1") else not target.active
+    accounts.set_active(db.session, account=target, active=active, actor=current_user.username, now=utcnow())
     db.session.commit()
     if target.active:
         flash(_("Account %(username)s reactivated.", username=target.username), "success")

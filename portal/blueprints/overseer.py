@@ -226,8 +226,18 @@ def _activate(
             actor=f"overseer:{overseer.id}",
             now=now,
         )
-    except accounts.AccountError as exc:
+        db.session.commit()
+    except (accounts.AccountError, sa.exc.IntegrityError) as exc:
+        # An IntegrityError: the same link used on two devices at once (one account per overseer), or the login
+        # name taken at the same moment elsewhere. The whole transaction goes: the account is its first write.
         db.session.rollback()
+        if isinstance(exc, sa.exc.IntegrityError):
+            activated = db.session.scalar(sa.select(Account.id).where(Account.overseer_id == found.overseer_id))
+            exc = (
+                accounts.AlreadyActivated()
+                if activated is not None
+                else accounts.UsernameTaken(username=form.username.data.strip().lower())
+            )
         form.username.errors.append(domain_message(exc))
         return render(
             "overseer/activate.html",
@@ -238,7 +248,6 @@ def _activate(
             token=token,
             status=422,
         )
-    db.session.commit()
     session.clear()
     login_user(account)
     flash(_("Your account is ready. Now answer the invitation."), "success")

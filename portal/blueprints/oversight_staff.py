@@ -605,9 +605,11 @@ def file_report(case_id: int) -> ResponseReturnValue:
             response_to_cards=form.response_to_cards.data.strip(),
             now=utcnow(),
         )
+        db.session.commit()
     except errors.OversightError as exc:
         return _refused(found, exc, "report")
-    db.session.commit()
+    except sa.exc.IntegrityError:  # filed by a second click at the same moment (unique case_id)
+        return _refused(found, errors.ReportAlreadyFiled(), "report")
     flash(_("The closure report was filed and sent to the overseers."), "success")
     return _back(found, "report")
 
