@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 
 from oversight import cards, onsite
 from oversight.models import (
+    Attendance,
     AttendanceResponse,
     CardStatus,
     Invitation,
@@ -29,7 +31,7 @@ from oversight.models import (
 )
 from publicity import bounties, corrections, defaulters, restrictions, workdays
 from publicity.deadlines import COURT_ZONE
-from publicity.grid_models import AidApplication
+from publicity.grid_models import AidApplication, InboxItem
 from publicity.models import (
     BountyNotice,
     BountyStatus,
@@ -360,17 +362,28 @@ def test_five_aid_applications_of_one_applicant_make_one(race_server: RaceServer
 # --- Bounty notices -------------------------------------------------------------------------------------------
 
 
-def _bounty(race_server: RaceServer) -> tuple[int, list[str]]:
-    """A bounty application awaiting decision; its notice id and the usernames of the case's judge and a clerk."""
+@dataclass(frozen=True)
+class Bounty:
+    """A bounty application awaiting decision, the judge and clerk who may decide it, the respondent's liaison."""
+
+    notice_id: int
+    officers: list[str]
+    liaison_id: int
+    liaison_phone: str
+
+
+def _bounty(race_server: RaceServer) -> Bounty:
     with race_server.setup() as s:
         w = World(s)
         judge, clerk = w.judge(), w.clerk()
         case = w.case(judge)
+        respondent = side(case, PartySide.RESPONDENT)
+        liaison_id, liaison_phone = w.liaison_for(respondent)
         notice = bounties.apply(
             s,
             case=case,
             applicant=side(case, PartySide.APPLICANT),
-            respondent=side(case, PartySide.RESPONDENT),
+            respondent=respondent,
             reward_kind=RewardKind.FIXED,
             reward_fen=10_000_00,
             conditions="提供被执行人财产线索，经查证属实的，给予奖励。",
@@ -378,59 +391,106 @@ def _bounty(race_server: RaceServer) -> tuple[int, list[str]]:
             actor="races",
             now=w.now,
         )
-        return notice.id, [judge.username, clerk.username]
+        return Bounty(notice.id, [judge.username, clerk.username], liaison_id, liaison_phone)
 
 
-def _decide_burst(race_server: RaceServer, notice_id: int, officers: list[str], decisions: list[str]) -> Burst:
-    page = f"/staff/bounties/{notice_id}"
-    deciders = prepare([partial(staff, race_server, u, page) for u in officers])
+def _decide(decision: str) -> dict[str, str]:
+    reasons = "" if decision == "grant" else "不符合悬赏条件。"
+    return {"decide-decision": decision, "decide-reasons": reasons, "decide-submit": "y"}
+
+
+CLOSE = {"close-reason": "申请人撤回悬赏申请。", "close-submit": "y"}
+
+
+def _bounty_burst(race_server: RaceServer, bounty: Bounty, actions: list[str]) -> Burst:
+    """The judge and the clerk each press a button of the notice's page at once: grant, reject or close."""
+    page = f"/staff/bounties/{bounty.notice_id}"
+    officers = prepare([partial(staff, race_server, u, page) for u in bounty.officers])
     return fire(
         race_server,
         [
             Shot(
                 c,
                 page,
-                {
-                    "decide-decision": d,
-                    "decide-reasons": "" if d == "grant" else "不符合悬赏条件。",
-                    "decide-submit": "y",
-                },
-                label=f"{d} ({c.name})",
-                csrf_field="decide-csrf_token",
+                CLOSE if action == "close" else _decide(action),
+                label=f"{action} ({c.name})",
+                csrf_field=f"{'close' if action == 'close' else 'decide'}-csrf_token",
             )
-            for c, d in zip(deciders, decisions, strict=True)
+            for c, action in zip(officers, actions, strict=True)
         ],
     )
 
 
-def _decided(race_server: RaceServer, notice_id: int) -> tuple[BountyStatus, list[dict[str, object]]]:
+@dataclass(frozen=True)
+class Decided:
+    status: BountyStatus
+    decisions: list[dict[str, object]]  # the bounty.decide records' changes
+    closes: int
+    decided_before_closed: bool  # every decision record precedes every close record in the trail
+    pushes: int  # inbox items of the respondent's liaison about the notice
+    push_sms: int
+
+
+def _decided(race_server: RaceServer, bounty: Bounty) -> Decided:
     with race_server.look() as s:
-        notice = s.get(BountyNotice, notice_id)
+        notice = s.get(BountyNotice, bounty.notice_id)
         assert notice is not None
-        trail = audits(s, "bounty.decide", object_type="bounty_notice", object_ids=notice_id)
-        return notice.status, [json.loads(r.changes) for r in trail]
+        decisions = audits(s, "bounty.decide", object_type="bounty_notice", object_ids=bounty.notice_id)
+        closes = audits(s, "bounty.close", object_type="bounty_notice", object_ids=bounty.notice_id)
+        mine = sa.and_(InboxItem.liaison_id == bounty.liaison_id, InboxItem.object_id == bounty.notice_id)
+        pushes = s.scalars(sa.select(InboxItem).where(mine)).all()
+        return Decided(
+            notice.status,
+            [json.loads(r.changes) for r in decisions],
+            len(closes),
+            all(d.seq < c.seq for d in decisions for c in closes),
+            len(pushes),
+            len(outbox(s, "grid_push", recipients=[bounty.liaison_phone])),
+        )
 
 
 def test_a_bounty_granted_twice_at_once_is_decided_once(race_server: RaceServer) -> None:
-    notice_id, officers = _bounty(race_server)
-    burst = _decide_burst(race_server, notice_id, officers, ["grant", "grant"])
+    """Judge and clerk grant at once: one decision, one record, the liaison of the respondent's grid told once."""
+    bounty = _bounty(race_server)
+    burst = _bounty_burst(race_server, bounty, ["grant", "grant"])
     check_burst(burst, 2)
-    status, trail = _decided(race_server, notice_id)
-    assert status == BountyStatus.PUBLISHED
-    assert len(trail) == 1, f"{len(trail)} bounty.decide records\n{burst.describe()}"
+    found = _decided(race_server, bounty)
+    assert found.status == BountyStatus.PUBLISHED
+    assert len(found.decisions) == 1, f"{len(found.decisions)} bounty.decide records\n{burst.describe()}"
+    assert (found.pushes, found.push_sms) == (1, 1), f"liaison told {found}\n{burst.describe()}"
     outcome(burst, winners=1)
 
 
 def test_a_bounty_granted_and_rejected_at_once_is_decided_once(race_server: RaceServer) -> None:
-    """Grant and reject at the same moment: one decision, and the status is the one recorded."""
-    notice_id, officers = _bounty(race_server)
-    burst = _decide_burst(race_server, notice_id, officers, ["grant", "reject"])
+    """Grant and reject at the same moment: one decision, the status is the one recorded, the liaison is told
+    exactly when it was a grant."""
+    bounty = _bounty(race_server)
+    burst = _bounty_burst(race_server, bounty, ["grant", "reject"])
     check_burst(burst, 2)
-    status, trail = _decided(race_server, notice_id)
-    assert len(trail) == 1, f"{len(trail)} bounty.decide records {trail}, status {status}\n{burst.describe()}"
-    expected = BountyStatus.PUBLISHED if trail[0]["granted"] else BountyStatus.REJECTED
-    assert status == expected, f"status {status} but the trail recorded {trail[0]}"
+    found = _decided(race_server, bounty)
+    assert len(found.decisions) == 1, f"{found}\n{burst.describe()}"
+    granted = found.decisions[0]["granted"]
+    assert found.status == (BountyStatus.PUBLISHED if granted else BountyStatus.REJECTED), f"{found}"
+    assert (found.pushes, found.push_sms) == ((1, 1) if granted else (0, 0)), f"{found}\n{burst.describe()}"
     outcome(burst, winners=1)
+
+
+def test_a_bounty_granted_while_closed_stays_closed(race_server: RaceServer) -> None:
+    """The judge grants while the clerk closes the application: closed it stays (a grant, if any, came first)."""
+    bounty = _bounty(race_server)
+    burst = _bounty_burst(race_server, bounty, ["grant", "close"])
+    check_burst(burst, 2)
+    found = _decided(race_server, bounty)
+    assert found.status == BountyStatus.CLOSED, f"{found}\n{burst.describe()}"
+    assert found.closes == 1 and len(found.decisions) <= 1 and found.decided_before_closed, (
+        f"{found}\n{burst.describe()}"
+    )
+    closing = next(a for a in burst.answers if a.label.startswith("close"))
+    granting = next(a for a in burst.answers if a.label.startswith("grant"))
+    assert closing.redirected_ok, burst.describe()
+    assert granting.redirected_ok == bool(found.decisions) and (granting.redirected_ok or granting.clearly_refused), (
+        burst.describe()
+    )
 
 
 # --- Defaulter entries, restriction orders, the exposure board -----------------------------------------------
@@ -612,3 +672,46 @@ def test_an_answer_to_an_onsite_action_cancelled_meanwhile_is_not_recorded_after
     answers = [a for a in burst.answers if a.label.startswith("come")]
     assert all(a.redirected_ok for a in cancels), burst.describe()
     assert all(a.redirected_ok or a.clearly_refused for a in answers), burst.describe()
+
+
+def test_four_answers_of_an_overseer_who_joined_after_scheduling_keep_one_attendance(race_server: RaceServer) -> None:
+    """An overseer who accepted after the action was scheduled (no attendance row yet) answers "coming" from four
+    tabs at once: one attendance row, confirmed; every click is answered without a server error."""
+    with race_server.setup() as s:
+        w = World(s)
+        judge = w.judge()
+        case = w.case(judge)
+        action = onsite.schedule(
+            s,
+            case=case,
+            judge=judge.officer,
+            scheduled_at=w.now + timedelta(days=3),
+            place="现场",
+            measure=OnsiteMeasure.IMPOUND,
+            officers="王法官",
+            now=w.now,
+        )
+        overseer, username = w.overseer()
+        w.supervise(case, overseer)
+        case_id, action_id, overseer_id = case.id, action.id, overseer.id
+    page = f"/oversight/cases/{case_id}"
+    burst = fire(
+        race_server,
+        [
+            Shot(c, f"{page}/actions/{action_id}/respond", {"answer": "yes"}, label=f"come #{i}")
+            for i, c in enumerate(clients(partial(staff, race_server, username, page), 4))
+        ],
+    )
+    check_burst(burst, 4)
+    with race_server.look() as s:
+        rows = list(
+            s.scalars(
+                sa.select(Attendance).where(Attendance.action_id == action_id, Attendance.overseer_id == overseer_id)
+            )
+        )
+        recorded = audits(s, "onsite.confirmed", object_type="onsite_action", object_ids=action_id)
+        responses = [r.response for r in rows]
+    assert responses == [AttendanceResponse.CONFIRMED], f"attendance rows {responses}\n{burst.describe()}"
+    answered = [a for a in burst.answers if a.redirected_ok]
+    assert answered and all(a in answered or a.clearly_refused for a in burst.answers), burst.describe()
+    assert len(recorded) == len(answered), f"{len(recorded)} records for {len(answered)} answers\n{burst.describe()}"

@@ -15,8 +15,9 @@ from oversight import invitations, overseers
 from oversight.models import Invitation, Overseer, OverseerKind
 from portal import accounts
 from portal.models import Account, Role
-from publicity import cases, courts, defaulters, lookup, notices
+from publicity import cases, courts, defaulters, grid, lookup, notices
 from publicity.deadlines import COURT_ZONE
+from publicity.grid_models import GridKind
 from publicity.models import (
     AuditRecord,
     Channel,
@@ -197,6 +198,34 @@ class World:
             now=self.now - timedelta(days=1),
             case=case,
         )
+
+    def liaison_for(self, party: Party) -> tuple[int, str]:
+        """A grid liaison (SMS on) of the grid the party lives in; the liaison's id and phone."""
+        township = grid.add_area(
+            self.session, court=self.court, name=f"测试镇{self.n}", kind=GridKind.TOWNSHIP, actor="races", now=self.now
+        )
+        village = grid.add_area(
+            self.session,
+            court=self.court,
+            name=f"测试村{self.n}",
+            kind=GridKind.VILLAGE,
+            parent=township,
+            actor="races",
+            now=self.now,
+        )
+        address = phone()
+        liaison = grid.add_liaison(
+            self.session,
+            court=self.court,
+            name=f"网格员{self.n}",
+            phone=address,
+            notify_sms=True,
+            grids=[village],
+            actor="races",
+            now=self.now,
+        )
+        grid.locate_party(self.session, party=party, grid=village, actor="races", now=self.now)
+        return liaison.id, address
 
 
 def side(case: EnforcementCase, which: PartySide) -> Party:
