@@ -14,10 +14,12 @@
 - **Burst.** One thread per request waits on a ``threading.Barrier``; all are released at once. Every answer is
   kept with when it was sent and received, its status, where it redirects, its body and the flash messages it
   set (read from the signed session cookie with the server's key), and the server's log of the burst.
+  ``MINGJING_RACES_VERBOSE=1 pytest -s tests/races`` prints every burst's answers.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -370,7 +372,10 @@ def fire(server: RaceServer, shots: Sequence[Shot]) -> Burst:
         a if a is not None else Answer(s.label, s.path, 0.0, 0.0, None, error="the thread never finished")
         for a, s in zip(answers, shots, strict=True)
     ]
-    return Burst(done, released, server.log_since(offset))
+    burst = Burst(done, released, server.log_since(offset))
+    if os.environ.get("MINGJING_RACES_VERBOSE"):  # with pytest -s: every burst's answers
+        print(f"\n--- burst of {len(shots)} on {server.kind}, spread {burst.spread * 1000:.1f} ms\n{burst.describe()}")
+    return burst
 
 
 def check_burst(burst: Burst, expected: int) -> None:
