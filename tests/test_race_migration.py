@@ -99,7 +99,7 @@ def test_duplicates_that_need_a_human_stop_the_upgrade_naming_them(empty_databas
                 _insert(conn, "publicity_grid_area", id=area_id, court_id=1, kind="township", name=name, station="")
         # flask db upgrade logs the message and exits 1; the command's own function raises it.
         with pytest.raises(RuntimeError, match="Migration 0016 stopped before changing anything") as stopped:
-            upgrade.__wrapped__()  # type: ignore[attr-defined]
+            upgrade.__wrapped__(revision="0016")  # type: ignore[attr-defined]
         message = str(stopped.value)
         assert "overseer_id=1: accounts #1 liujh, #2 liujh2" in message
         assert "wangf" not in message
@@ -112,7 +112,7 @@ def test_duplicates_that_need_a_human_stop_the_upgrade_naming_them(empty_databas
         with db.engine.begin() as conn:
             conn.execute(sa.text("UPDATE portal_account SET overseer_id = NULL, active = false WHERE id = 2"))
             conn.execute(sa.text("UPDATE publicity_grid_area SET name = '城关镇（南）' WHERE id = 2"))
-        upgrade()
+        upgrade(revision="0016")
         with db.engine.connect() as conn:
             assert _version(conn) == "0016"
             assert "uq_publicity_grid_area_township_name" in _indexes(conn, "publicity_grid_area")
@@ -153,7 +153,7 @@ def test_duplicate_active_exposure_features_are_resolved_keeping_the_earliest(em
                     withdrawn_at=withdrawn_at,
                     channels=["portal"],
                 )
-        upgrade()
+        upgrade(revision="0016")
         with db.engine.connect() as conn:
             assert _version(conn) == "0016"
             rows = conn.execute(sa.text("SELECT id, withdrawn_at FROM publicity_exposure_feature ORDER BY id")).all()
