@@ -35,6 +35,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("races: the harness's own costs")
     for what, seconds in TIMINGS:
         terminalreporter.write_line(f"{seconds:6.2f} s  {what}")
+    together = sum(1 for most, sent in harness.OVERLAPS if most == sent)
+    terminalreporter.write_line(
+        f"{len(harness.OVERLAPS)} bursts: all requests on their way at once in {together}, "
+        f"the fewest at once {min((most for most, _sent in harness.OVERLAPS), default=0)}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -304,9 +304,14 @@ class Burst:
         return [a.status for a in self.answers]
 
     @property
-    def in_flight_together(self) -> bool:
-        """Whether the last request was sent before the first answer came back."""
-        return max(a.started for a in self.answers) < min(a.finished for a in self.answers)
+    def most_in_flight(self) -> int:
+        """The most requests that were on their way at the same instant (sent, not yet answered)."""
+        events = sorted([(a.started, 1) for a in self.answers] + [(a.finished, -1) for a in self.answers])
+        most = now = 0
+        for _moment, step in events:  # at equal times an answer (-1) counts before a send (+1)
+            now += step
+            most = max(most, now)
+        return most
 
     @property
     def spread(self) -> float:
@@ -314,7 +319,11 @@ class Burst:
         return max(a.started for a in self.answers) - min(a.started for a in self.answers)
 
     def describe(self) -> str:
-        lines = [a.describe() for a in self.answers]
+        lines = [
+            f"{len(self.answers)} requests, sent within {self.spread * 1000:.1f} ms, "
+            f"at most {self.most_in_flight} on their way at once"
+        ]
+        lines += [a.describe() for a in self.answers]
         if self.log.strip():
             lines.append("server log during the burst:\n" + self.log[-6000:])
         return "\n".join(lines)
@@ -325,6 +334,10 @@ def _post(shot: Shot, base_url: str) -> requests.Response:
     return shot.client.http.post(
         base_url + shot.path, data=data, headers=dict(shot.headers), timeout=REQUEST_TIMEOUT, allow_redirects=False
     )
+
+
+# (most requests on their way at once, requests) of every burst this process fired: the terminal summary's figures.
+OVERLAPS: list[tuple[int, int]] = []
 
 
 def fire(server: RaceServer, shots: Sequence[Shot]) -> Burst:
@@ -373,18 +386,18 @@ def fire(server: RaceServer, shots: Sequence[Shot]) -> Burst:
         for a, s in zip(answers, shots, strict=True)
     ]
     burst = Burst(done, released, server.log_since(offset))
+    OVERLAPS.append((burst.most_in_flight, len(shots)))
     if os.environ.get("MINGJING_RACES_VERBOSE"):  # with pytest -s: every burst's answers
-        print(f"\n--- burst of {len(shots)} on {server.kind}, spread {burst.spread * 1000:.1f} ms\n{burst.describe()}")
+        print(f"\n--- burst on {server.kind}: {burst.describe()}")
     return burst
 
 
 def check_burst(burst: Burst, expected: int) -> None:
-    """The harness itself worked: the barrier let every request go, all were in flight together, all answered,
-    none with a server error."""
+    """The harness itself worked: the barrier let every request go, the server answered every one, and the requests
+    overlapped (at least two on their way at once: usually all of them, but a loaded machine may hold a thread back
+    until an early answer is in), and none got a server error."""
     assert burst.released == expected, f"the barrier released {burst.released} of {expected}\n{burst.describe()}"
     assert len(burst.answers) == expected
     assert all(a.status is not None for a in burst.answers), f"unanswered requests\n{burst.describe()}"
-    assert burst.in_flight_together, (
-        f"the requests did not overlap (spread {burst.spread:.3f} s): not a race\n{burst.describe()}"
-    )
+    assert burst.most_in_flight >= 2, f"no two requests overlapped: not a race\n{burst.describe()}"
     assert all(a.status is not None and a.status < 500 for a in burst.answers), f"server errors\n{burst.describe()}"
