@@ -106,10 +106,12 @@ def create_account(
     overseer_id: int | None = None,
     phone: str = "",
     email: str = "",
+    given_password: bool = False,
     actor: str,
     now: datetime,
 ) -> Account:
-    """Create a login account; a staff account's phone and email may not be any overseer's on the roster."""
+    """Create a login account; a staff account's phone and email may not be any overseer's on the roster.
+    ``given_password``: an administrator chose the password, so the owner must change it at first login."""
     username = username.strip().lower()
     phone, email = phone.strip(), email.strip()
     if role in STAFF_ROLES:
@@ -128,6 +130,7 @@ def create_account(
         overseer_id=overseer_id,
         phone=phone,
         email=email,
+        must_change_password=given_password,
         created_at=now,
     )
     session.add(account)
@@ -223,6 +226,7 @@ def set_password(
     """Set a new password (a reset by an admin, or a change by the owner); ends other sessions."""
     account.password_hash = hash_password(password)
     account.session_token = secrets.token_hex(16)
+    account.must_change_password = reset  # the administrator knows a password they reset
     throttle.clear(session, f"account:{account.username}")
     audit.record(
         session,

@@ -68,6 +68,8 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         # How far ahead of the server's clock a time staff enter for something that happened may be (a PC's
         # clock running fast); later is refused as in the future.
         "MINGJING_CLOCK_SKEW_MINUTES": _int(env, "MINGJING_CLOCK_SKEW_MINUTES", 5),
+        # A signed-in session unused this long ends on the server (the next request goes to the login page).
+        "MINGJING_IDLE_MINUTES": _int(env, "MINGJING_IDLE_MINUTES", 30),
         "MINGJING_LOOKUP_MAX_FAILURES": _int(env, "MINGJING_LOOKUP_MAX_FAILURES", 5),
         "MINGJING_LOOKUP_IP_MAX_FAILURES": _int(env, "MINGJING_LOOKUP_IP_MAX_FAILURES", 20),
         "MINGJING_LOOKUP_LOCK_MINUTES": _int(env, "MINGJING_LOOKUP_LOCK_MINUTES", 15),

@@ -69,6 +69,9 @@ class Account(UserMixin, Base):
     email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when an administrator creates the account or resets its password: the owner must choose their own
+    # password before anything else (the administrator knows the one they typed).
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     court: Mapped[Court | None] = relationship()
 
@@ -82,6 +85,26 @@ class Account(UserMixin, Base):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+class LoginSession(Base):
+    """One login on one browser (登录会话), kept on the server: logging out ends it, so a copy of the cookie saved
+    before opens nothing afterwards. A session also ends after the idle timeout, at the latest after
+    PERMANENT_SESSION_LIFETIME, and whenever the account's password changes or it is deactivated (its
+    ``account_token``, the account's session token at login, no longer matches)."""
+
+    __tablename__ = "portal_login_session"
+    __table_args__ = (sa.Index("ix_portal_login_session_account_id", "account_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("portal_account.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)  # SHA-256 of the token in the cookie
+    account_token: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
 
 
 def staff_account_contacts(session: Session) -> Iterator[overseers.StaffContact]:

@@ -78,6 +78,7 @@ def new_account() -> ResponseReturnValue:
             officer_id=officer_id,
             phone=form.phone.data or "",
             email=form.email.data or "",
+            given_password=True,
             actor=actor,
             now=now,
         )

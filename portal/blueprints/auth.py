@@ -9,11 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal import access, accounts, ratelimit
+from portal import access, accounts, auth, ratelimit, sessions
 from portal.blueprints.public import same_site_path
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import LoginForm, LogoutForm, PasswordChangeForm
+from portal.forms import ConfirmForm, LoginForm, LogoutForm, PasswordChangeForm
 from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import Role
@@ -119,7 +119,60 @@ def change_password() -> ResponseReturnValue:
         now=utcnow(),
         reset=False,
     )
+    account = current_user._get_current_object()
+    account.must_change_password = False
     db.session.commit()
-    login_user(current_user)  # the session id carries the new token
+    login_user(account)  # the session id carries the new token; the other logins have ended
     flash(_("Your password has been changed."), "success")
     return redirect(url_for("auth.home"), 303)
+
+
+@bp.get("/account/sessions")
+@access.signed_in
+def login_sessions() -> ResponseReturnValue:
+    """Where this account is logged in, with a button that logs it out everywhere."""
+    now = utcnow()
+    rows = sessions.open_sessions(db.session, current_user._get_current_object(), limits=auth.limits(), now=now)
+    return render(
+        "auth/sessions.html",
+        "auth/sessions.html",
+        rows=rows,
+        current=sessions.token_hash(session.get(auth.LOGIN_KEY, "")),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/account/sessions/end")
+@access.signed_in
+def end_sessions() -> ResponseReturnValue:
+    """Log out everywhere: every login of this account ends, this one too."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("auth.login_sessions"), 303)
+    account = current_user._get_current_object()
+    sessions.end_all(db.session, account, actor=account.username, now=utcnow())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have been logged out everywhere."), "info")
+    return redirect(url_for("public.home"), 303)
+
+
+# Pages an account that must choose its own password may still open.
+PASSWORD_CHANGE_ALLOWS = frozenset({"auth.change_password", "auth.logout", "public.set_language", "static"})
+
+
+@bp.before_app_request
+def require_own_password() -> ResponseReturnValue | None:
+    """An account an administrator created or reset chooses its own password before anything else."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in PASSWORD_CHANGE_ALLOWS
+    ):
+        flash(
+            _("Choose your own password before you go on: the one you were given is known to the administrator."),
+            "info",
+        )
+        return redirect(url_for("auth.change_password"), 303)
+    return None

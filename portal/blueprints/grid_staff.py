@@ -172,6 +172,7 @@ def liaisons() -> ResponseReturnValue:
                 role=Role.LIAISON,
                 password=form.password.data,
                 court=court,
+                given_password=True,
                 actor=actor,
                 now=now,
             )

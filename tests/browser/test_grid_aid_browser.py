@@ -46,7 +46,16 @@ from publicity.models import (
     PartySide,
     RestrictedItem,
 )
-from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
+from tests.browser.helpers import (
+    assert_accessible,
+    first_login,
+    flashes,
+    heading,
+    login,
+    open_context,
+    path_is,
+    wait_for_htmx,
+)
 from tests.factories import PASSWORD, minimal_pdf, tiny_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real
@@ -325,7 +334,7 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
 
     # --- 3. Liaison A finds the push in the inbox; liaison B does not. --------------------------------------------
     liaison_a = new_person()
-    login(liaison_a, "liaisona")
+    first_login(liaison_a, "liaisona")
     expect(liaison_a).to_have_url(path_is("/grid/"))
     expect(heading(liaison_a)).to_have_text("我的网格")
     expect(liaison_a.locator("#grid-home")).to_contain_text(f"{TOWNSHIP}·{GRID_A}")
@@ -343,7 +352,7 @@ def test_listing_reaches_only_its_grid_and_the_liaisons_report_reaches_the_timel
     assert_accessible(liaison_a)
 
     liaison_b = new_person()
-    login(liaison_b, "liaisonb")
+    first_login(liaison_b, "liaisonb")
     expect(liaison_b).to_have_url(path_is("/grid/"))
     expect(heading(liaison_b)).to_have_text("我的网格")
     expect(liaison_b.locator("#grid-home")).to_contain_text(f"{TOWNSHIP}·{GRID_B}")

@@ -27,6 +27,11 @@ EXPECTED: dict[str, object] = {
     "auth.logout": ALL,
     "auth.home": ALL,
     "auth.change_password": ALL,
+    "auth.login_sessions": ALL,
+    "auth.end_sessions": ALL,
+    "anchors.index": PUBLIC,
+    "anchors.as_json": PUBLIC,
+    "anchors.feed": PUBLIC,
     "admin.index": {Role.ADMIN},
     "admin.new_account": {Role.ADMIN},
     "admin.account": {Role.ADMIN},
@@ -204,8 +209,9 @@ def test_access_matrix(app: Flask, accounts_by_role: dict[Role, int]) -> None:
         clients[identity] = app.test_client()
         if identity is not None:
             assert login(clients[identity], identity.value).status_code == 303
-    # Logging out would end the session the later checks need: it goes last.
-    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout")
+    # Logging out (everywhere, then here) would end the session the later checks need: those go last.
+    last = {"auth.end_sessions": 1, "auth.logout": 2}
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: last.get(r.endpoint, 0))
     failures = []
     for rule in rules:
         url = sample_url(app, rule, target)
@@ -226,6 +232,8 @@ def test_access_matrix(app: Flask, accounts_by_role: dict[Role, int]) -> None:
                 want = 302 if identity is None else 403
                 if response.status_code != want or (identity is None and not redirected_to_login):
                     failures.append(f"{identity} not refused at {method} {url} ({response.status_code})")
+            if rule.endpoint == "auth.end_sessions" and identity is not None:  # logged out everywhere: back in
+                assert login(client, identity.value).status_code == 303
     assert failures == []
 
 
