@@ -91,7 +91,24 @@ def _values(data: CardData) -> dict[str, object]:
 
 
 def save_draft(session: Session, *, card: EvaluationCard, data: CardData, now: datetime) -> EvaluationCard:
-    """Keep what the overseer has typed so far (no checks: a draft may be half done)."""
+    """Keep what the overseer has typed so far (no checks: a draft may be half done); audited like every change."""
+    _save(session, card=card, data=data, now=now)
+    case = session.get(EnforcementCase, card.case_id)
+    assert case is not None
+    audit.record(
+        session,
+        actor=f"overseer:{card.overseer_id}",
+        action="card.save_draft",
+        object_type="evaluation_card",
+        object_id=card.id,
+        changes={"case": case.number, "version": card.version},
+        chain=case.court.code,
+        now=now,
+    )
+    return card
+
+
+def _save(session: Session, *, card: EvaluationCard, data: CardData, now: datetime) -> EvaluationCard:
     if card.status != CardStatus.DRAFT:
         raise errors.CardSubmitted()
     _check_supervises(session, card)
@@ -128,7 +145,7 @@ def check_complete(data: CardData) -> None:
 def submit(session: Session, *, card: EvaluationCard, data: CardData, now: datetime) -> EvaluationCard:
     """Submit the draft with ``data``: from now on the card never changes; the judge must answer it."""
     check_complete(data)
-    save_draft(session, card=card, data=data, now=now)
+    _save(session, card=card, data=data, now=now)
     case = session.get(EnforcementCase, card.case_id)
     assert case is not None
     days = deadlines.settings_for(case.court.deadline_settings)["card_answer_days"]
@@ -187,6 +204,18 @@ def amend(session: Session, *, card: EvaluationCard, now: datetime) -> Evaluatio
     )
     session.add(amendment)
     session.flush()
+    case = session.get(EnforcementCase, card.case_id)
+    assert case is not None
+    audit.record(
+        session,
+        actor=f"overseer:{card.overseer_id}",
+        action="card.amend",
+        object_type="evaluation_card",
+        object_id=amendment.id,
+        changes={"case": case.number, "version": amendment.version, "amends": card.version},
+        chain=case.court.code,
+        now=now,
+    )
     return amendment
 
 

@@ -344,13 +344,28 @@ def inbox(session: Session, liaison_id: int, *, limit: int = 200) -> list[InboxI
 
 
 def mark_read(session: Session, *, liaison_id: int, now: datetime) -> int:
-    return rowcount(
-        session.execute(
-            sa.update(InboxItem)
-            .where(InboxItem.liaison_id == liaison_id, InboxItem.read_at.is_(None))
-            .values(read_at=now)
+    """Mark every unread item of the liaison's inbox read (audited: the court sees who read what, and when)."""
+    read = session.scalars(
+        sa.update(InboxItem)
+        .where(InboxItem.liaison_id == liaison_id, InboxItem.read_at.is_(None))
+        .values(read_at=now)
+        .returning(InboxItem.id)
+    ).all()
+    if read:
+        liaison = session.get(Liaison, liaison_id)
+        court = session.get(Court, liaison.court_id) if liaison else None
+        assert court is not None
+        audit.record(
+            session,
+            actor=f"liaison:{liaison_id}",
+            action="grid.inbox_read",
+            object_type="liaison",
+            object_id=liaison_id,
+            changes={"items": sorted(read)},
+            chain=court.code,
+            now=now,
         )
-    )
+    return len(read)
 
 
 # --- Assistance tasks ------------------------------------------------------------------------------------------

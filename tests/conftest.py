@@ -27,7 +27,7 @@ from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity import courts
 from publicity.models import Court
-from tests import databases
+from tests import audit_guard, databases
 from tests.databases import ENGINES, PG_COMMIT_SCHEMA, PG_SCHEMA, TEST_DATABASE_URL, Template, TestDatabase, pg_url
 from tests.factories import NOW, create_account, make_app
 
@@ -54,6 +54,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if TEST_DATABASE_URL and not hasattr(session.config, "workerinput"):
         for name in databases.shared_seed_databases():
             databases.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def audited() -> Iterator[None]:
+    """Every state change a request makes is audited in its own transaction (tests/audit_guard.py)."""
+    with audit_guard.watching() as findings:
+        yield
+    if findings:
+        pytest.fail("unaudited state changes:\n" + "\n".join(sorted(set(findings))), pytrace=False)
 
 
 @pytest.fixture(scope="session")
