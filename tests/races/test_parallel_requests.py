@@ -391,7 +391,7 @@ def _bounty(race_server: RaceServer) -> Bounty:
             actor="races",
             now=w.now,
         )
-        return Bounty(notice.id, [judge.username, clerk.username], liaison_id, liaison_phone)
+        return Bounty(notice.id, _four_tabs(judge.username, clerk.username), liaison_id, liaison_phone)
 
 
 def _decide(decision: str) -> dict[str, str]:
@@ -403,7 +403,8 @@ CLOSE = {"close-reason": "申请人撤回悬赏申请。", "close-submit": "y"}
 
 
 def _bounty_burst(race_server: RaceServer, bounty: Bounty, actions: list[str]) -> Burst:
-    """The judge and the clerk each press a button of the notice's page at once: grant, reject or close."""
+    """The judge and the clerk, each in two tabs, press a button of the notice's page at once: grant, reject or
+    close."""
     page = f"/staff/bounties/{bounty.notice_id}"
     officers = prepare([partial(staff, race_server, u, page) for u in bounty.officers])
     return fire(
@@ -449,11 +450,12 @@ def _decided(race_server: RaceServer, bounty: Bounty) -> Decided:
         )
 
 
-def test_a_bounty_granted_twice_at_once_is_decided_once(race_server: RaceServer) -> None:
-    """Judge and clerk grant at once: one decision, one record, the liaison of the respondent's grid told once."""
+def test_a_bounty_granted_from_four_tabs_at_once_is_decided_once(race_server: RaceServer) -> None:
+    """Judge and clerk grant at once, each from two tabs: one decision, one record, the liaison of the respondent's
+    grid told once."""
     bounty = _bounty(race_server)
-    burst = _bounty_burst(race_server, bounty, ["grant", "grant"])
-    check_burst(burst, 2)
+    burst = _bounty_burst(race_server, bounty, ["grant"] * 4)
+    check_burst(burst, 4)
     found = _decided(race_server, bounty)
     assert found.status == BountyStatus.PUBLISHED
     assert len(found.decisions) == 1, f"{len(found.decisions)} bounty.decide records\n{burst.describe()}"
@@ -462,11 +464,11 @@ def test_a_bounty_granted_twice_at_once_is_decided_once(race_server: RaceServer)
 
 
 def test_a_bounty_granted_and_rejected_at_once_is_decided_once(race_server: RaceServer) -> None:
-    """Grant and reject at the same moment: one decision, the status is the one recorded, the liaison is told
-    exactly when it was a grant."""
+    """Two grants and two rejections at the same moment: one decision, the status is the one recorded, the liaison
+    is told exactly when it was a grant."""
     bounty = _bounty(race_server)
-    burst = _bounty_burst(race_server, bounty, ["grant", "reject"])
-    check_burst(burst, 2)
+    burst = _bounty_burst(race_server, bounty, ["grant", "reject", "grant", "reject"])
+    check_burst(burst, 4)
     found = _decided(race_server, bounty)
     assert len(found.decisions) == 1, f"{found}\n{burst.describe()}"
     granted = found.decisions[0]["granted"]
@@ -476,35 +478,41 @@ def test_a_bounty_granted_and_rejected_at_once_is_decided_once(race_server: Race
 
 
 def test_a_bounty_granted_while_closed_stays_closed(race_server: RaceServer) -> None:
-    """The judge grants while the clerk closes the application: closed it stays (a grant, if any, came first)."""
+    """The judge grants (two tabs) while the clerk closes the application (two tabs): closed it stays, closed once,
+    and a grant, if any, came first."""
     bounty = _bounty(race_server)
-    burst = _bounty_burst(race_server, bounty, ["grant", "close"])
-    check_burst(burst, 2)
+    burst = _bounty_burst(race_server, bounty, ["grant", "close", "grant", "close"])
+    check_burst(burst, 4)
     found = _decided(race_server, bounty)
     assert found.status == BountyStatus.CLOSED, f"{found}\n{burst.describe()}"
     assert found.closes == 1 and len(found.decisions) <= 1 and found.decided_before_closed, (
         f"{found}\n{burst.describe()}"
     )
-    closing = next(a for a in burst.answers if a.label.startswith("close"))
-    granting = next(a for a in burst.answers if a.label.startswith("grant"))
-    assert closing.redirected_ok, burst.describe()
-    assert granting.redirected_ok == bool(found.decisions) and (granting.redirected_ok or granting.clearly_refused), (
-        burst.describe()
-    )
+    closing = [a for a in burst.answers if a.label.startswith("close")]
+    granting = [a for a in burst.answers if a.label.startswith("grant")]
+    assert [a.redirected_ok for a in closing].count(True) == 1, burst.describe()
+    assert [a.redirected_ok for a in granting].count(True) == len(found.decisions), burst.describe()
+    assert all(a.redirected_ok or a.clearly_refused for a in burst.answers), burst.describe()
 
 
 # --- Defaulter entries, restriction orders, the exposure board -----------------------------------------------
 
 
-def _two_officers(w: World) -> list[str]:
-    return [w.judge().username, w.clerk().username]
+def _four_tabs(judge: str, clerk: str) -> list[str]:
+    """Who presses the button at once: the judge and the clerk, each in two tabs (four requests make a burst whose
+    requests overlap even on a loaded machine)."""
+    return [judge, clerk, judge, clerk]
 
 
-def test_a_defaulter_entry_removed_twice_at_once_is_removed_once(race_server: RaceServer) -> None:
-    """Two officers press "Remove now" at once: one removal, one record, one "removed" notice."""
+def _officers(w: World) -> list[str]:
+    return _four_tabs(w.judge().username, w.clerk().username)
+
+
+def test_a_defaulter_entry_removed_from_four_tabs_at_once_is_removed_once(race_server: RaceServer) -> None:
+    """Two officers press "Remove now" at once, each in two tabs: one removal, one record, one "removed" notice."""
     with race_server.setup() as s:
         w = World(s)
-        officers = _two_officers(w)
+        officers = _officers(w)
         case = w.case()
         entry = w.entry(case)
         defaulters.record_removal_ground(
@@ -521,7 +529,7 @@ def test_a_defaulter_entry_removed_twice_at_once_is_removed_once(race_server: Ra
     page = f"/lists/staff/entries/{entry_id}"
     removers = prepare([partial(staff, race_server, u, page) for u in officers])
     burst = fire(race_server, [Shot(c, f"{page}/remove", {}, label=f"remove ({c.name})") for c in removers])
-    check_burst(burst, 2)
+    check_burst(burst, 4)
     with race_server.look() as s:
         trail = audits(s, "defaulter.remove", object_type="defaulter_entry", object_ids=entry_id)
         told = [m.params["event"] for m in outbox(s, "listing_event", recipients=[subscriber])]
@@ -530,10 +538,12 @@ def test_a_defaulter_entry_removed_twice_at_once_is_removed_once(race_server: Ra
     outcome(burst, winners=1)
 
 
-def test_a_restriction_order_lifted_twice_at_once_is_lifted_once(race_server: RaceServer) -> None:
+def test_a_restriction_order_lifted_from_four_tabs_at_once_is_lifted_once(race_server: RaceServer) -> None:
+    """Two officers lift the order at once, each in two tabs: one lifting, one record, one "lifted" notice, and the
+    order's note and officer are the recorded ones."""
     with race_server.setup() as s:
         w = World(s)
-        officers = _two_officers(w)
+        officers = _officers(w)
         case = w.case()
         order = restrictions.issue_order(
             s,
@@ -551,9 +561,12 @@ def test_a_restriction_order_lifted_twice_at_once_is_lifted_once(race_server: Ra
     lifters = prepare([partial(staff, race_server, u, page) for u in officers])
     burst = fire(
         race_server,
-        [Shot(c, page, {"reason": "performed", "note": f"{c.name}"}, label=f"lift ({c.name})") for c in lifters],
+        [
+            Shot(c, page, {"reason": "performed", "note": f"#{i} {c.name}"}, label=f"lift #{i} ({c.name})")
+            for i, c in enumerate(lifters)
+        ],
     )
-    check_burst(burst, 2)
+    check_burst(burst, 4)
     with race_server.look() as s:
         order = s.get(RestrictionOrder, order_id)
         assert order is not None
@@ -566,10 +579,11 @@ def test_a_restriction_order_lifted_twice_at_once_is_lifted_once(race_server: Ra
     outcome(burst, winners=1)
 
 
-def test_an_entry_featured_twice_at_once_is_on_the_board_once(race_server: RaceServer) -> None:
+def test_an_entry_featured_from_four_tabs_at_once_is_on_the_board_once(race_server: RaceServer) -> None:
+    """Two officers put the entry on the exposure board at once, each in two tabs: it is on the board once."""
     with race_server.setup() as s:
         w = World(s)
-        officers = _two_officers(w)
+        officers = _officers(w)
         entry_id = w.entry(w.case()).id
     page = f"/staff/exposure/new?entry={entry_id}"
     featurers = prepare([partial(staff, race_server, u, page) for u in officers])
@@ -577,7 +591,7 @@ def test_an_entry_featured_twice_at_once_is_on_the_board_once(race_server: RaceS
         race_server,
         [Shot(c, page, {"channels": "website", "exposed_on": today()}, label=f"feature ({c.name})") for c in featurers],
     )
-    check_burst(burst, 2)
+    check_burst(burst, 4)
     with race_server.look() as s:
         shown = list(
             s.scalars(
