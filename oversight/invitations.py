@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, overseers
 from oversight.models import Invitation, InvitationStatus, Overseer
-from publicity import audit, cases, notices
+from publicity import audit, locks, notices
 from publicity.dml import rowcount
 from publicity.models import Channel, EnforcementCase, Officer
 
@@ -79,7 +79,7 @@ def invite(
         raise errors.InviteeIsStaff(name=overseer.name, owner=clashes[0].owner)
     # The case row's lock before counting: two invitations sent at once (two tabs, a double click) are counted
     # one after the other, so no overseer is invited twice and no case gets more than MAX_OVERSEERS.
-    cases.lock_case(session, case)
+    locks.lock_case(session, case)
     active = [i for i in _active(session, case.id) if not is_expired(i, now)]
     if any(i.overseer_id == overseer.id for i in active):
         raise errors.AlreadyInvited(name=overseer.name)

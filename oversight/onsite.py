@@ -19,7 +19,7 @@ from oversight.models import (
     OnsiteMeasure,
     OnsiteStatus,
 )
-from publicity import audit, cases
+from publicity import audit, locks
 from publicity.deadlines import COURT_ZONE
 from publicity.dml import rowcount
 from publicity.models import CaseStage, EnforcementCase, Officer
@@ -82,7 +82,7 @@ def schedule(
     """
     # The case lock first, so the stage checked is the committed one: an action scheduled as the case closes either
     # comes before the closure (which then cancels it) or sees the case ended.
-    cases.lock_case(session, case)
+    locks.lock_case(session, case)
     _check_schedulable(case, scheduled_at, now)
     action = OnsiteAction(
         case_id=case.id,
@@ -322,7 +322,7 @@ def reschedule(
     """Move an action still ahead to another time or meeting point; the overseers are told and, when
     the time changed, asked again whether they will come (an answer was for the old time)."""
     case = _case_of(session, action)
-    cases.lock_case(session, case)  # the committed stage (see schedule)
+    locks.lock_case(session, case)  # the committed stage (see schedule)
     _check_schedulable(case, scheduled_at, now)
     changed = rowcount(
         session.execute(

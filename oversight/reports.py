@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
 from oversight.models import Acknowledgement, ClosureReport, Invitation, InvitationStatus, Overseer
-from publicity import audit, cases, funds
+from publicity import audit, cases, funds, locks
 from publicity.models import CaseStage, EnforcementCase, NodeType, Officer
 
 # The nodes a report lists as measures taken (查控、处置、惩戒).
@@ -84,7 +84,7 @@ def file_report(
     """File the closure report of a closed supervised case; every overseer who supervised it is told."""
     # The case lock first: a second click at the same moment waits, then finds this report (ReportAlreadyFiled)
     # instead of failing on the unique case_id.
-    cases.lock_case(session, case)
+    locks.lock_case(session, case)
     if not is_closed(case):
         raise errors.CaseStillOpen()
     if report_of(session, case.id) is not None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, deadlines, funds, notices
+from publicity import audit, cases, deadlines, funds, locks, notices
 from publicity.attachments import sniff
 from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, PublicityError, ReasonsRequired
@@ -210,7 +210,7 @@ def apply(
     # The party row's lock before the status checks: two applications sent at once are checked one after the
     # other. It is also the transaction's first write, so the savepoint below is not (on SQLite a savepoint
     # opened first would start the transaction, and its release would commit the application on its own).
-    cases.lock_party(session, party)
+    locks.lock_party(session, party)
     latest = latest_of(session, case_id=case.id, party_id=party.id)
     if latest is not None:
         if latest.status == AidStatus.SUBMITTED:
@@ -402,7 +402,7 @@ def decide(
         raise NotAwaitingReview()
     # The case row is locked first: two applications of one case granted at once cannot both take what is owed.
     # The lock is an UPDATE (SELECT ... FOR UPDATE renders nothing on SQLite); fund movements take the same one.
-    cases.lock_case(session, application.case)
+    locks.lock_case(session, application.case)
     limits = limits_of(session, application)
     if grant:
         assert amount_granted_fen is not None

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, cases, grid, listsearch, names, throttle
+from publicity import audit, case_numbers, grid, listsearch, locks, names, throttle
 from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.deadlines import COURT_ZONE
 from publicity.dml import rowcount
@@ -190,7 +190,7 @@ def apply(
     of the day it was received (``received_on``, today by default)."""
     # The case lock first: the stage and the open notices are read as committed, and a case closing at this
     # moment (which closes the case's notices under the same lock) either comes before or after, never between.
-    cases.lock_case(session, case)
+    locks.lock_case(session, case)
     if case.stage in ENDED_STAGES:
         raise CaseNotOpen()
     if (applicant.case_id, applicant.side, respondent.case_id, respondent.side) != (

@@ -7,12 +7,12 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, events, ledger, notices, throttle
+from publicity import audit, case_numbers, deadlines, events, ledger, locks, notices, throttle
 from publicity.deadlines import Step
 from publicity.dml import rowcount
 from publicity.errors import (
@@ -224,7 +224,7 @@ def assign_judge(
     occurred_at: datetime | None = None,
 ) -> CaseNode:
     """Assign the judge in charge (承办法官); recorded as a node."""
-    lock_case(session, case)  # the stage checked is the committed one: no judge assigned to a case being closed
+    locks.lock_case(session, case)  # the stage checked is the committed one: no judge assigned to a case being closed
     _check_open(case, NodeType.JUDGE_ASSIGNED)
     case.judge = judge
     case.team = judge.team or case.team
@@ -398,32 +398,6 @@ def _check_step(
             raise TerminationNotAllowed(missing)
 
 
-def lock_case(session: Session, case: EnforcementCase, *, funds: bool = False) -> None:
-    """Take the case row's write lock and read its state afresh: whatever is checked against the case (its
-    nodes, its stage, its money, what may still be opened on it) is checked and written one transaction at a
-    time (two 终本 clicked at once, a void racing a new node, a bounty applied for as the case closes).
-
-    The lock is a no-op ``UPDATE`` of the row, not ``SELECT ... FOR UPDATE``, which renders nothing on SQLite;
-    there the UPDATE is the transaction's first write and takes the database's write lock. Take it before the
-    first check. ``funds=True`` also bumps ``funds_version`` (a fund movement: the case's money changed).
-    """
-    table = cast(sa.Table, EnforcementCase.__table__)  # a plain UPDATE: nothing in the session to synchronise
-    bump = table.c.funds_version + 1 if funds else table.c.funds_version
-    session.execute(sa.update(table).where(table.c.id == case.id).values(funds_version=bump))
-    session.refresh(case, ["stage", "stage_before_ruling", "closure_mode", "closed_at", "filed_at"])
-
-
-def lock_party(session: Session, party: Party) -> None:
-    """Take the party row's write lock and read its query code afresh: what hangs on one party (its notice
-    subscriptions, its query code, its aid applications, its grid) is checked and written one transaction at a
-    time. A no-op ``UPDATE``, for the same reasons as ``lock_case``; take it before the first check."""
-    table = cast(sa.Table, Party.__table__)
-    session.execute(
-        sa.update(table).where(table.c.id == party.id).values(query_code_issued_at=table.c.query_code_issued_at)
-    )
-    session.refresh(party, ["query_code_hash", "query_code_issued_at"])
-
-
 def add_node(
     session: Session,
     *,
@@ -443,7 +417,7 @@ def add_node(
     allow it at its time among the case's other nodes; ``share_note`` shows the internal note to the case's
     invited overseers."""
     _check_inputs(node_type, search_target=search_target, closure_mode=closure_mode)
-    lock_case(session, case)
+    locks.lock_case(session, case)
     _check_open(case, node_type)
     check_time(occurred_at, now=now, not_before=case.filed_at, skew=skew)
     nodes = nodes_of(session, case)
@@ -496,7 +470,7 @@ def correct_node(
     reason = reason.strip()
     if not reason:
         raise CorrectionReasonRequired()
-    lock_case(session, case)
+    locks.lock_case(session, case)
     target = session.get(CaseNode, corrects_id)
     if target is None or target.case_id != case.id or target.node_type == NodeType.CORRECTION:
         raise BadCorrection()
@@ -827,7 +801,7 @@ def resume_case(
 ) -> EnforcementCase:
     """Resume (恢复执行) a 终本 case as a new 执恢 case that keeps the parties and links back; it happens after
     the 终本 and not later than now."""
-    lock_case(session, case)
+    locks.lock_case(session, case)
     already = session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.resumed_from_id == case.id))
     if case.stage != CaseStage.TERMINATED or already is not None:
         raise NotResumable()

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, deadlines, ledger
+from publicity import audit, cases, deadlines, ledger, locks
 from publicity.dml import rowcount
 from publicity.errors import (
     AlreadyReversed,
@@ -163,7 +163,7 @@ def _lock(session: Session, case: EnforcementCase) -> None:
     """Take the case row's write lock before reading the balance: a case's money moves one transaction at a time
     (two payouts, a payout and its reversal, two approvals). The same lock as the case's nodes take, which also
     bumps ``funds_version``."""
-    cases.lock_case(session, case, funds=True)
+    locks.lock_case(session, case, funds=True)
 
 
 def record_movement(

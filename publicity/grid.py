@@ -10,7 +10,7 @@ from typing import TypedDict, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, names, notices
+from publicity import audit, cases, locks, names, notices
 from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.dml import rowcount
 from publicity.errors import N_, BadAttachment, PublicityError
@@ -206,7 +206,7 @@ def locate_party(session: Session, *, party: Party, grid: GridArea | None, actor
     assert case is not None
     if grid is not None and grid.court_id != case.court_id:
         raise OtherCourt()
-    cases.lock_party(session, party)  # one location at a time: see set_grids
+    locks.lock_party(session, party)  # one location at a time: see set_grids
     session.execute(sa.delete(PartyLocation).where(PartyLocation.party_id == party.id))
     if grid is not None:
         session.add(PartyLocation(party_id=party.id, grid_id=grid.id, set_by=actor, set_at=now))

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from publicity import audit, case_numbers, cases, notices, throttle
+from publicity import audit, case_numbers, locks, notices, throttle
 from publicity.errors import N_, PublicityError
 from publicity.models import EnforcementCase, Party
 
@@ -67,7 +67,7 @@ def issue_query_code(
     # The party row's lock first: two reissues at once run one after the other, so the code each returns is
     # the one that worked when it committed (the officer prints the later one), and a subscription made with the
     # old code at this moment is cancelled or refused (see notices.subscribe).
-    cases.lock_party(session, party)
+    locks.lock_party(session, party)
     reissue = party.query_code_hash is not None
     if reissue:  # whoever held the old code also loses the notices it subscribed to
         notices.cancel_party_subscriptions(session, party_id=party.id, now=now)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases
+from publicity import audit, locks
 from publicity.dml import rowcount
 from publicity.errors import N_, PublicityError
 from publicity.models import (
@@ -74,7 +74,7 @@ def subscribe(
     # more than MAX_SUBSCRIPTIONS, never the same address twice), and a query code reissued at this moment
     # either cancels this subscription or comes after it and refuses the old code.
     code_hash = party.query_code_hash
-    cases.lock_party(session, party)
+    locks.lock_party(session, party)
     if party.query_code_hash != code_hash:
         raise CodeReissued()
     existing = session.scalar(

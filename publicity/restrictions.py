@@ -16,7 +16,7 @@ from datetime import time as dt_time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, cases, deadlines, grid, listsearch, names, notices
+from publicity import audit, case_numbers, cases, deadlines, grid, listsearch, locks, names, notices
 from publicity.dml import rowcount
 from publicity.errors import N_, IllegalTransition, PublicityError
 from publicity.grid_models import PushEvent
@@ -172,7 +172,7 @@ def issue_order(
     # The case lock before any check and any other write: the stage and the order in force are read as committed
     # (no second order against the same respondent, none on a case closing now), and the case row is locked
     # before the audit head, in the order every other case write takes them.
-    cases.lock_case(session, case)
+    locks.lock_case(session, case)
     if case.stage == CaseStage.CLOSED:
         raise RestrictionCaseClosed()
     chosen = _items(items)
