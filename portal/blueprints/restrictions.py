@@ -239,8 +239,12 @@ def staff_order(order_id: int) -> ResponseReturnValue:
         )
     except PublicityError as exc:
         db.session.rollback()
+        fresh = _order_or_404(order_id)
+        if fresh.lifted_at is not None:  # lifted meanwhile (another tab, a colleague): the page shows by whom
+            flash(domain_message(exc), "error")
+            return redirect(url_for("restrictions.staff_order", order_id=order_id), 303)
         form.reason.errors.append(domain_message(exc))
-        return _render_staff_order(_order_or_404(order_id), 422, lift_form=form)
+        return _render_staff_order(fresh, 422, lift_form=form)
     db.session.commit()
     flash(_("The order is lifted and no longer published."), "success")
     return redirect(url_for("restrictions.staff_order", order_id=order.id), 303)
@@ -259,8 +263,12 @@ def _release(order: RestrictionOrder) -> ResponseReturnValue:
         )
     except PublicityError as exc:
         db.session.rollback()
+        fresh = _order_or_404(order.id)
+        if fresh.lifted_at is not None or any(p.id == person.id and p.lifted_at for p in fresh.bound_persons):
+            flash(domain_message(exc), "error")  # released or lifted meanwhile: the page shows it
+            return redirect(url_for("restrictions.staff_order", order_id=order.id), 303)
         form.note.errors.append(domain_message(exc))
-        return _render_staff_order(_order_or_404(order.id), 422, release_form=form)
+        return _render_staff_order(fresh, 422, release_form=form)
     db.session.commit()
     flash(_("%(name)s is released from the order.", name=person.name), "success")
     return redirect(url_for("restrictions.staff_order", order_id=order.id), 303)
