@@ -1,5 +1,5 @@
-"""The whole record check (``flask --app wsgi record check``): publicity's checks, oversight's and the portal's own
-(accounts), run in one read-only snapshot of the database."""
+"""The whole record check (``flask --app wsgi record check``): publicity's checks and oversight's, run in one
+read-only snapshot of the database."""
 
 from __future__ import annotations
 
@@ -12,51 +12,14 @@ from sqlalchemy.orm import Session
 
 import oversight.record_check
 import publicity.record_check
-from oversight.models import Overseer
-from portal.models import Account
 from publicity import cases
-from publicity.models import Court, EnforcementCase
+from publicity.models import EnforcementCase
 from publicity.record_check import Check, Finding
-
-
-def check_overseer_accounts(session: Session, *, court_id: int | None, now: datetime) -> Iterator[Finding]:
-    """Two or more accounts linked to one overseer: one person, one account (a second one is a way around the
-    roster's separation of duties)."""
-    stmt = (
-        sa.select(Account.overseer_id)
-        .join(Overseer, Overseer.id == Account.overseer_id)
-        .group_by(Account.overseer_id)
-        .having(sa.func.count() > 1)
-    )
-    if court_id is not None:
-        stmt = stmt.where(Overseer.court_id == court_id)
-    shared = list(session.scalars(stmt))
-    if not shared:
-        return
-    rows = session.execute(
-        sa.select(Court.code, Overseer.id, Account.username)
-        .join(Overseer, Overseer.id == Account.overseer_id)
-        .join(Court, Court.id == Overseer.court_id)
-        .where(Account.overseer_id.in_(shared))
-        .order_by(Overseer.id, Account.id)
-    )
-    usernames: dict[tuple[str, int], list[str]] = {}
-    for code, overseer_id, username in rows:
-        usernames.setdefault((code, overseer_id), []).append(username)
-    for (code, overseer_id), names in usernames.items():
-        yield Finding(
-            code,
-            f"overseer {overseer_id}",
-            "overseer_accounts",
-            f"{len(names)} accounts are linked to this overseer ({', '.join(names)}); an overseer has one account",
-        )
-
 
 CHECKS: Sequence[Check] = (
     *publicity.record_check.CHECKS,
     *oversight.record_check.CHECKS,
-    check_overseer_accounts,
-)
+)  # one account per overseer is a unique constraint now (migration 0016): nothing left to check there
 
 
 def run(

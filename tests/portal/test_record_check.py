@@ -495,24 +495,21 @@ def test_an_evaluation_card_submitted_twice_as_a_first_version(demo: Flask) -> N
     )
 
 
-def test_two_accounts_linked_to_one_overseer(demo: Flask) -> None:
+def test_a_second_account_for_one_overseer_is_refused_by_the_database(demo: Flask) -> None:
     session = db.session
     deputy = session.scalar(sa.select(Account).where(Account.username == "deputy"))
     assert deputy is not None and deputy.overseer_id is not None
-    insert(
-        session,
-        Account,
-        username="deputy-again",
-        display_name=deputy.display_name,
-        role=Role.OVERSEER,
-        password_hash="x",
-        session_token="t" * 32,
-        court_id=deputy.court_id,
-        overseer_id=deputy.overseer_id,
-        created_at=utcnow(),
-    )
-    assert_found(
-        demo,
-        f"{COURT} overseer {deputy.overseer_id}: 2 accounts are linked to this overseer (deputy, deputy-again); "
-        "an overseer has one account",
-    )
+    # Once a finding of the record check, now refused by the database itself (uq_portal_account_overseer_id).
+    with pytest.raises(sa.exc.IntegrityError):
+        insert(
+            session,
+            Account,
+            username="deputy-again",
+            display_name=deputy.display_name,
+            role=Role.OVERSEER,
+            password_hash="x",
+            session_token="t" * 32,
+            court_id=deputy.court_id,
+            overseer_id=deputy.overseer_id,
+            created_at=utcnow(),
+        )
