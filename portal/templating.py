@@ -63,6 +63,7 @@ AUDIT_ACTIONS = {
     "account.reset_password": _l("Password reset by an administrator"),
     "account.change_password": _l("Password changed"),
     "account.login": _l("Logged in"),
+    "account.logout_everywhere": _l("Logged out everywhere"),
     "account.locked": _l("Account locked after failed logins"),
     "court.create": _l("Court registered"),
     "officer.create": _l("Officer registered"),

@@ -76,6 +76,9 @@ def make_app(database_url: str, **overrides: object) -> Flask:
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "MINGJING_DEMO": False,
+        # As production has one (an app built with TESTING=False refuses to start without it).
+        "MINGJING_AUDIT_KEY": "test-audit-key-" + "0" * 32,
+        "MINGJING_AUDIT_KEY_ID": "test",
     }
     config.update(overrides)
     return create_app(config)
