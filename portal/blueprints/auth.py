@@ -137,6 +137,7 @@ def login_sessions() -> ResponseReturnValue:
         "auth/sessions.html",
         "auth/sessions.html",
         rows=rows,
+        devices={row.id: sessions.describe_agent(row.user_agent) for row in rows},
         current=sessions.token_hash(session.get(auth.LOGIN_KEY, "")),
         form=ConfirmForm(),
     )

@@ -128,3 +128,15 @@ def test_an_account_given_a_password_must_choose_its_own_first(app: Flask, clien
     assert changed.status_code == 303 and _staff_page(client) == 200
     with app.app_context():
         assert db.session.scalar(sa.select(Account.must_change_password).where(Account.username == "clerk1")) is False
+
+
+def test_a_login_is_named_by_browser_and_system() -> None:
+    from portal.sessions import describe_agent
+
+    assert describe_agent(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120 Safari/537.36 Edg/120"
+    ) == ("Edge · Windows")
+    assert describe_agent("Mozilla/5.0 (Linux; Android 12) Chrome/110 Mobile Safari/537.36 MicroMessenger/8.0") == (
+        "WeChat · Android"
+    )
+    assert describe_agent("curl/8.5") == ""
