@@ -73,6 +73,10 @@ class ActionCancelled(ActionClosed):
     message = N_("This on-site action has already been cancelled.")
 
 
+class ActionMoved(OversightError):
+    message = N_("The time of this on-site action has just been changed. Look at the new time and answer again.")
+
+
 class ActionInPast(OversightError):
     message = N_("An on-site action must be scheduled later than now (%(limit)s).")
 

@@ -158,15 +158,32 @@ def _attendance(session: Session, action: OnsiteAction, overseer_id: int) -> Att
     return attendance
 
 
-def respond(session: Session, *, action: OnsiteAction, overseer_id: int, coming: bool, now: datetime) -> Attendance:
-    """The overseer confirms they will witness the action, or declines."""
+def respond(
+    session: Session,
+    *,
+    action: OnsiteAction,
+    overseer_id: int,
+    coming: bool,
+    now: datetime,
+    seen_at: datetime | None = None,
+) -> Attendance:
+    """The overseer confirms they will witness the action, or declines; ``seen_at`` is the time the overseer was
+    shown: an answer given for a time the judge has just moved is refused (the overseer answers the new time)."""
     if action.status == OnsiteStatus.CANCELLED:
         raise errors.ActionCancelled()
     if action.outcome_recorded_at is not None or action.scheduled_at <= now:
         raise errors.ActionClosed()
     # The action row's lock, guarded like cancel and reschedule: an answer is stored only on an action still ahead
-    # as committed (not on one cancelled at this moment), and two answers at once find one attendance row.
-    _lock_action(session, action, _still_ahead(now), lambda: _refusal(action))
+    # as committed (not on one cancelled or moved at this moment), and two answers at once find one attendance row.
+    guard = _still_ahead(now)
+    if seen_at is not None:
+        guard = sa.and_(guard, OnsiteAction.scheduled_at == seen_at)
+
+    def refused() -> errors.OversightError:
+        moved = seen_at is not None and action.status == OnsiteStatus.SCHEDULED and action.scheduled_at != seen_at
+        return errors.ActionMoved() if moved and action.scheduled_at > now else _refusal(action)
+
+    _lock_action(session, action, guard, refused)
     _check_supervises(session, action, overseer_id)
     attendance = _attendance(session, action, overseer_id)
     attendance.response = AttendanceResponse.CONFIRMED if coming else AttendanceResponse.DECLINED

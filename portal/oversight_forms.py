@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     PasswordField,
     RadioField,
     SelectField,
@@ -141,6 +143,18 @@ class RespondForm(PortalForm):
     answer = RadioField(
         _l("Your answer"), choices=[("yes", _l("Yes")), ("no", _l("No"))], validators=[DataRequired(REQUIRED)]
     )
+    # The action's time as the overseer was shown it (ISO 8601): an answer to a time moved meanwhile is refused.
+    seen = HiddenField()
+
+    def seen_at(self) -> datetime | None:
+        """The time shown, or None when the form did not carry one (or it cannot be read: then nothing matches)."""
+        if not self.seen.data:
+            return None
+        try:
+            shown = datetime.fromisoformat(self.seen.data)
+        except ValueError:
+            return datetime.min.replace(tzinfo=UTC)
+        return shown if shown.tzinfo else shown.replace(tzinfo=UTC)
 
 
 class CardForm(PortalForm):

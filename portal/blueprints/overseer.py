@@ -299,7 +299,7 @@ def _refused(case: EnforcementCase, exc: errors.OversightError) -> ResponseRetur
 
 
 def _yes_or_no(
-    case_id: int, action_id: int, write: Callable[[OnsiteAction, int, bool], object], done: str
+    case_id: int, action_id: int, write: Callable[[OnsiteAction, int, bool, RespondForm], object], done: str
 ) -> ResponseReturnValue:
     """An overseer's yes or no on an on-site action of their case (coming; witnessed)."""
     found, me = _supervised_case(case_id)
@@ -309,7 +309,7 @@ def _yes_or_no(
         flash(_("Choose yes or no."), "error")
         return redirect(url_for("overseer.case", case_id=found.id), 303)
     try:
-        write(action, me.id, form.answer.data == "yes")
+        write(action, me.id, form.answer.data == "yes", form)
     except errors.OversightError as exc:
         return _refused(found, exc)
     db.session.commit()
@@ -324,8 +324,8 @@ def respond(case_id: int, action_id: int) -> ResponseReturnValue:
     return _yes_or_no(
         case_id,
         action_id,
-        lambda action, overseer_id, yes: onsite.respond(
-            db.session, action=action, overseer_id=overseer_id, coming=yes, now=utcnow()
+        lambda action, overseer_id, yes, form: onsite.respond(
+            db.session, action=action, overseer_id=overseer_id, coming=yes, now=utcnow(), seen_at=form.seen_at()
         ),
         _("Your answer was recorded."),
     )
@@ -338,7 +338,7 @@ def witnessed(case_id: int, action_id: int) -> ResponseReturnValue:
     return _yes_or_no(
         case_id,
         action_id,
-        lambda action, overseer_id, yes: onsite.record_witnessed(
+        lambda action, overseer_id, yes, _form: onsite.record_witnessed(
             db.session, action=action, overseer_id=overseer_id, witnessed=yes, now=utcnow()
         ),
         _("Recorded."),

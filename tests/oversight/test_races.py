@@ -22,10 +22,12 @@ from oversight.models import (
     Invitation,
     OnsiteAction,
     OnsiteMeasure,
+    OnsiteStatus,
     Overseer,
     Rating,
 )
-from publicity import audit
+from publicity import audit, deadlines
+from publicity.errors import PublicityError
 from publicity.models import AuditRecord, EnforcementCase, Officer, OutboxMessage
 from tests.factories import DAY, NOW, make_overseer, supervise, terminate
 
@@ -256,6 +258,80 @@ def test_an_answer_racing_a_cancellation_is_never_stored_after_it(
     attendance = session.scalar(sa.select(Attendance).where(Attendance.action_id == action_id))
     assert attendance is not None
     assert (attendance.response == AttendanceResponse.CONFIRMED) == (outcomes == ["done", "done"])
+
+
+@pytest.mark.commits
+def test_an_answer_for_the_old_time_racing_a_reschedule_never_counts_for_the_new_time(
+    session: Session, engine: sa.Engine, case: EnforcementCase, judge: Officer, deputy: Overseer
+) -> None:
+    """#10: the overseer answers "coming" to the time shown while the judge moves the action."""
+    supervise(session, case, deputy)
+    action = _schedule(session, case, judge)
+    session.commit()
+    action_id, overseer_id, shown = action.id, deputy.id, action.scheduled_at
+    at = NOW + timedelta(hours=1)
+
+    def act(own: Session, worker: int, mine: OnsiteAction) -> None:
+        if worker == 0:
+            onsite.respond(own, action=mine, overseer_id=overseer_id, coming=True, now=at, seen_at=shown)
+        else:
+            onsite.reschedule(
+                own, action=mine, actor="judge", scheduled_at=NOW + 5 * DAY, place="被执行人住所", reason="改期", now=at
+            )
+
+    outcomes, failures, _ = _race(
+        engine, 2, lambda own, _w: own.get_one(OnsiteAction, action_id), act, (errors.ActionMoved,)
+    )
+    assert failures == []
+    attendance = session.scalar(sa.select(Attendance).where(Attendance.action_id == action_id))
+    assert attendance is not None
+    # Whichever came first, the new time's answer is still open: the old answer was reset, or refused.
+    assert attendance.response == AttendanceResponse.PENDING
+    assert sorted(outcomes) in (["ActionMoved", "done"], ["done", "done"])
+    # After the move the old time is refused for good; the new one is taken.
+    session.expire_all()
+    moved = session.get_one(OnsiteAction, action_id)
+    with pytest.raises(errors.ActionMoved):
+        onsite.respond(session, action=moved, overseer_id=overseer_id, coming=True, now=at, seen_at=shown)
+    session.rollback()
+    moved = session.get_one(OnsiteAction, action_id)
+    onsite.respond(session, action=moved, overseer_id=overseer_id, coming=True, now=at, seen_at=moved.scheduled_at)
+    session.commit()
+    assert _count(session, Attendance, Attendance.response == AttendanceResponse.CONFIRMED) == 1
+
+
+@pytest.mark.commits
+def test_an_action_scheduled_as_the_case_closes_is_refused_or_cancelled_with_it(
+    session: Session, engine: sa.Engine, case: EnforcementCase, judge: Officer, deputy: Overseer
+) -> None:
+    """#15: scheduling takes the case lock, so it sees the closure (or the closure sees and cancels it)."""
+    supervise(session, case, deputy)
+    session.commit()
+    case_id = case.id
+    ends = deadlines.add_months(case.filed_at, 3) + DAY  # when terminate() closes it: one clock for both
+    at = ends - timedelta(hours=1)
+
+    def act(own: Session, worker: int, mine: EnforcementCase) -> None:
+        if worker == 0:
+            onsite.schedule(
+                own,
+                case=mine,
+                judge=own.get_one(Officer, mine.judge_id),
+                scheduled_at=ends + 3 * DAY,
+                place="被执行人住所",
+                measure=OnsiteMeasure.SEIZURE,
+                officers="王建国",
+                now=at,
+            )
+        else:
+            terminate(own, mine)
+
+    outcomes, failures, _ = _race(engine, 2, _load_case(case_id), act, (errors.OversightError, PublicityError))
+    assert failures == []
+    session.expire_all()
+    scheduled = session.scalars(sa.select(OnsiteAction).where(OnsiteAction.case_id == case_id)).all()
+    assert all(a.status != OnsiteStatus.SCHEDULED for a in scheduled)  # none left standing on the ended case
+    assert "done" in outcomes
 
 
 # --- #19 the closure report -------------------------------------------------------------------------------------------
