@@ -18,6 +18,7 @@ from publicity import (
     bounties,
     cases,
     corrections,
+    deadlines,
     defaulters,
     exposure,
     grid,
@@ -25,13 +26,14 @@ from publicity import (
     notices,
     restrictions,
 )
-from publicity.errors import AlreadyDecided, AlreadyRemoved, NotResumable, RemovalGroundRecorded
+from publicity.errors import AlreadyDecided, AlreadyRemoved, CaseTerminated, NotResumable, RemovalGroundRecorded
 from publicity.grid_models import GridArea, GridKind, Liaison, LiaisonGrid, PartyLocation
 from publicity.models import (
     AuditRecord,
     BountyClue,
     BountyNotice,
     BountyStatus,
+    CaseNode,
     Channel,
     CorrectionGround,
     CorrectionRequest,
@@ -42,7 +44,9 @@ from publicity.models import (
     ExposureChannel,
     ExposureFeature,
     LiftReason,
+    NodeType,
     NoticeSubscription,
+    Officer,
     OutboxMessage,
     Party,
     PartySide,
@@ -544,6 +548,36 @@ def test_two_cases_resumed_at_once_get_two_numbers(session: Session, engine: sa.
     assert errors == [] and outcomes == ["done", "done"]
     numbers = session.scalars(sa.select(EnforcementCase.number).where(EnforcementCase.resumed_from_id.in_(ids))).all()
     assert len(set(numbers)) == 2
+
+
+@pytest.mark.commits
+def test_a_judge_assigned_as_the_case_ends_is_refused_or_assigned_before(
+    session: Session, engine: sa.Engine, court: Court
+) -> None:
+    """#16: assigning the judge takes the case lock, so it sees a 终本 committed meanwhile (and 终本 sees it)."""
+    case = file(session, court, "（2026）鲁1427执21号")
+    judge = make_judge(session, court)
+    session.commit()
+    case_id, judge_id = case.id, judge.id
+    ends = deadlines.add_months(case.filed_at, 3) + DAY  # when terminate() ends it
+
+    def act(own: Session, worker: int, mine: EnforcementCase) -> None:
+        if worker == 0:
+            cases.assign_judge(own, case=mine, judge=own.get_one(Officer, judge_id), actor="clerk", now=ends)
+        else:
+            terminate(own, mine)
+
+    outcomes, errors = _race(engine, 2, lambda own, _w: own.get_one(EnforcementCase, case_id), act, (CaseTerminated,))
+    assert errors == []
+    session.expire_all()
+    kinds_in_order = session.scalars(
+        sa.select(CaseNode.node_type).where(CaseNode.case_id == case_id).order_by(CaseNode.id)
+    ).all()
+    if sorted(outcomes) == ["CaseTerminated", "done"]:
+        assert NodeType.JUDGE_ASSIGNED not in kinds_in_order  # refused after the 终本: nothing written
+    else:
+        assert outcomes == ["done", "done"]  # the assignment came first and the 终本 after it
+        assert kinds_in_order.index(NodeType.JUDGE_ASSIGNED) < kinds_in_order.index(NodeType.TERMINATED)
 
 
 # --- #24, #25 the grid ---------------------------------------------------------------------------------------------
