@@ -3,7 +3,6 @@ together by a barrier, on SQLite and PostgreSQL (review: /tmp/races_review.md, i
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -30,49 +29,13 @@ from publicity import audit, deadlines
 from publicity.errors import PublicityError
 from publicity.models import AuditRecord, EnforcementCase, Officer, OutboxMessage
 from tests.factories import DAY, NOW, make_overseer, supervise, terminate
+from tests.racing import race
 
 LINK = "https://portal.example/oversight/invitations/"
 COMPLETE = cards.CardData(ratings={name: Rating.SATISFIED for name in (*DIMENSIONS, "overall")})
 
 
-def _race(
-    engine: sa.Engine,
-    workers: int,
-    load: Callable[[Session, int], Any],
-    act: Callable[[Session, int, Any], object],
-    refused: tuple[type[BaseException], ...],
-) -> tuple[list[str], list[BaseException], list[object]]:
-    """Run ``act`` in ``workers`` threads at once, each on its own session with what ``load`` read there first;
-    "done" for a commit (its result kept), the refusal's class name for a domain error (rolled back)."""
-    barrier = threading.Barrier(workers)
-    outcomes: list[str] = []
-    results: list[object] = []
-    failures: list[BaseException] = []
-
-    def run(worker: int) -> None:
-        try:
-            with Session(engine) as own:
-                loaded = load(own, worker)
-                own.commit()  # reads only: the next statement starts afresh, as a request's would
-                barrier.wait()
-                try:
-                    result = act(own, worker, loaded)
-                    own.commit()
-                except refused as exc:
-                    own.rollback()
-                    outcomes.append(type(exc).__name__)
-                    return
-                outcomes.append("done")
-                results.append(result)
-        except BaseException as exc:  # surfaced by the caller's assertion
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes, failures, results
+_race = race
 
 
 def _count(session: Session, model: type, *where: sa.ColumnElement[bool]) -> int:

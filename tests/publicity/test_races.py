@@ -4,7 +4,6 @@ that the losers got the domain error (review: /tmp/races_review.md, items noted 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -57,6 +56,7 @@ from publicity.models import (
 )
 from publicity.workdays import Calendar
 from tests.factories import DAY, NOW, count, file, list_entry, make_court, make_judge, pid, terminate
+from tests.racing import race
 
 KEY = b"test-id-search-key"
 
@@ -68,34 +68,8 @@ def _race(
     act: Callable[[Session, int, Any], object],
     refused: tuple[type[BaseException], ...],
 ) -> tuple[list[str], list[BaseException]]:
-    """Run ``act`` in ``workers`` threads at once, each on its own session with what ``load`` read there first;
-    "done" for a commit, the refusal's class name for a domain error (rolled back)."""
-    barrier = threading.Barrier(workers)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-
-    def run(worker: int) -> None:
-        try:
-            with Session(engine) as own:
-                loaded = load(own, worker)
-                own.commit()  # reads only: the next statement starts afresh, as a request's would
-                barrier.wait()
-                try:
-                    act(own, worker, loaded)
-                    own.commit()
-                except refused as exc:
-                    own.rollback()
-                    outcomes.append(type(exc).__name__)
-                    return
-                outcomes.append("done")
-        except BaseException as exc:  # surfaced by the caller's assertion
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    """tests.racing.race without the results: "done" per commit, the refusal's class name per domain error."""
+    outcomes, errors, _ = race(engine, workers, load, act, refused)
     return outcomes, errors
 
 
