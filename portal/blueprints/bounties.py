@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import HiddenField, SubmitField
 
 from portal import access, labels, ratelimit
 from portal.blueprints.lists import search_key, search_limit
@@ -43,6 +45,19 @@ from publicity.models import (
 bp = Blueprint("bounties", __name__)
 
 CASE_STAFF = (Role.JUDGE, Role.CLERK)
+
+
+class ClueReadForm(PortalForm):
+    """The judge in charge marks the clues the page showed as new read (never one that arrived since)."""
+
+    clues = HiddenField()
+    submit = SubmitField(_l("Mark these clues read"))
+
+    def clue_ids(self) -> set[int]:
+        """The ids of the clues the page showed as new ("4 7 9"); anything else is not a clue of this page."""
+        return {int(part) for part in (self.clues.data or "").split() if part.isascii() and part.isdigit()}
+
+
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
@@ -297,6 +312,7 @@ def _staff_page(
         recovered=bounties.recovered(db.session, notice.case_id, since=notice.published_at),
         is_judge=_is_case_judge(notice),
         fresh=fresh,
+        reading=forms["read"],
         decision=forms["decide"],
         payment=forms["pay"],
         closing=forms["close"],
@@ -317,20 +333,15 @@ def staff_notice(notice_id: int) -> ResponseReturnValue:
         (str(c.id), _("Clue %(number)s, received %(time)s", number=c.id, time=localtime(c.received_at)))
         for c in bounties.clues_of(db.session, found)
     ]
-    forms: dict[str, PortalForm] = {"decide": decision, "pay": payment, "close": closing}
+    reading = ClueReadForm(prefix="read")
+    forms: dict[str, PortalForm] = {"decide": decision, "pay": payment, "close": closing, "read": reading}
     if request.method == "GET":
+        # Looking writes nothing (a link from another site must not mark clues read): the page shows which
+        # clues are still unread and the judge marks them read with the form's POST.
         fresh: frozenset[int] = frozenset()
         if _is_case_judge(found):
-            fresh = frozenset(
-                bounties.mark_read(
-                    db.session,
-                    notice=found,
-                    clues=bounties.clues_of(db.session, found),
-                    actor=current_user.username,
-                    now=utcnow(),
-                )
-            )
-            db.session.commit()
+            fresh = frozenset(c.id for c in bounties.clues_of(db.session, found) if c.read_at is None)
+            reading.clues.data = " ".join(str(i) for i in sorted(fresh))
         return _staff_page(found, forms, fresh=fresh)
     chosen = next((name for name, form in forms.items() if form.submit.data), None)
     if chosen is None:
@@ -339,6 +350,20 @@ def staff_notice(notice_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _staff_page(found, forms, status=422)
     now, actor = utcnow(), current_user.username
+    if chosen == "read":
+        if not _is_case_judge(found):
+            abort(403)  # only the judge in charge reads the informants' clues
+        shown = reading.clue_ids()
+        read = bounties.mark_read(
+            db.session,
+            notice=found,
+            clues=[c for c in bounties.clues_of(db.session, found) if c.id in shown],
+            actor=actor,
+            now=now,
+        )
+        db.session.commit()
+        flash(_("Clues marked read: %(num)s.", num=len(read)), "success")
+        return redirect(url_for("bounties.staff_notice", notice_id=found.id, _anchor="clues"), 303)
     try:
         if chosen == "decide":
             bounties.decide(

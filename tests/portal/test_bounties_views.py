@@ -373,7 +373,10 @@ def test_only_the_judge_in_charge_sees_who_the_informant_is(app: Flask, world: W
     judge = staff(app, "judge")
     body = judge.get(f"/staff/bounties/{world.notice_id}").get_data(as_text=True)
     assert all(secret in body for secret in INFORMANT) and withheld not in body
-    assert stored_clues(app)[0].read_at is not None
+    assert stored_clues(app)[0].read_at is None  # looking writes nothing: the judge marks them read with a POST
+    clue_id = stored_clues(app)[0].id
+    marked = judge.post(f"/staff/bounties/{world.notice_id}", data={"read-clues": str(clue_id), "read-submit": "y"})
+    assert marked.status_code == 303 and stored_clues(app)[0].read_at is not None
     with app.app_context():
         trail = " ".join(db.session.scalars(sa.select(AuditRecord.changes)))
         assert not any(secret in trail for secret in INFORMANT)
@@ -392,7 +395,12 @@ def test_the_judges_worklist_lists_clues_in_arrival_order_with_unread_flagged(ap
         from portal.templating import localtime
 
         assert localtime(received) in worklist
-    judge.get(f"/staff/bounties/{world.notice_id}")  # reading the notice reads its clues
+    shown = [c.id for c in stored_clues(app)]
+    judge.get(f"/staff/bounties/{world.notice_id}")  # looking at the notice reads nothing
+    unread = text_in(app, "unread")
+    assert judge.get("/staff/bounties").get_data(as_text=True).count(unread) == worklist.count(unread)
+    read = {"read-clues": " ".join(map(str, shown)), "read-submit": "y"}
+    assert judge.post(f"/staff/bounties/{world.notice_id}", data=read).status_code == 303
     after = judge.get("/staff/bounties").get_data(as_text=True)
     assert "第一条线索" in after and 'class="tag"' not in after.split('id="clue-')[1]
     assert "第一条线索" not in staff(app, "judge2").get("/staff/bounties").get_data(as_text=True)
