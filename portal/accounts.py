@@ -310,6 +310,24 @@ def check_password_dummy(password: str) -> None:
         _hasher.verify(_DUMMY_HASH, password)
 
 
+def managed_by(actor: Account) -> sa.ColumnElement[bool]:
+    """The accounts ``actor`` administers, as a condition on Account (the one place that says it). A court's
+    administrator: every account of their court but a province administrator's (an administrator of no court, made
+    on the command line without --court, manages none). A province administrator: the administrators of every court
+    (and those of none), never a judge's, clerk's, overseer's or liaison's account, nor another province
+    administrator's (made on the command line). Anyone else: none."""
+    if actor.role == Role.ADMIN and actor.court_id is not None:
+        return sa.and_(Account.court_id == actor.court_id, Account.role != Role.PROVINCE)
+    if actor.role == Role.PROVINCE:
+        return Account.role == Role.ADMIN
+    return sa.false()
+
+
+def managed_account(session: Session, actor: Account, account_id: int) -> Account | None:
+    """The account ``account_id`` when ``actor`` administers it, else None (the caller answers 404 either way)."""
+    return session.scalar(sa.select(Account).where(Account.id == account_id, managed_by(actor)))
+
+
 def list_accounts(session: Session, *, court_id: int | None = None) -> list[Account]:
     """Return accounts ordered by role and username, optionally of one court."""
     stmt = sa.select(Account).order_by(Account.role, Account.username)

@@ -31,9 +31,20 @@ def _fail(message: str) -> NoReturn:
 @click.command("create-user")
 @with_appcontext
 @click.argument("username")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="admin: a court's administrator (give --court); province: a province administrator, who adds courts and "
+    "their administrators and nothing else (no --court).",
+)
 @click.option("--name", "display_name", required=True, help="Full name shown in the portal.")
-@click.option("--court", "court_code", default="", help="Court code, e.g. 鲁1427 (required except for admin).")
+@click.option(
+    "--court",
+    "court_code",
+    default="",
+    help="Court code, e.g. 鲁1427 (required except for admin and province; an admin without it manages no court).",
+)
 @click.option("--team", default="", help="Team of a judge or clerk.")
 @click.option(
     "--overseer-kind",
@@ -53,7 +64,7 @@ def create_user(
         _fail("the password must be at least 10 characters long")
     try:
         court = courts.get_court(db.session, court_code) if court_code else None
-        if court is None and role_ != Role.ADMIN:
+        if court is None and role_ not in (Role.ADMIN, Role.PROVINCE):
             _fail("--court is required for this role")
         officer_id = overseer_id = None
         if role_ in (Role.JUDGE, Role.CLERK):

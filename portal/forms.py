@@ -154,6 +154,7 @@ ROLE_LABELS = {
     Role.CLERK: _l("Clerk"),
     Role.OVERSEER: _l("Overseer (deputy or CPPCC member)"),
     Role.LIAISON: _l("Grid liaison"),
+    Role.PROVINCE: _l("Province administrator"),
 }
 
 
@@ -185,7 +186,10 @@ class LogoutForm(PortalForm):
     """Only carries the CSRF token."""
 
 
-class AccountForm(PortalForm):
+class _NewLoginForm(PortalForm):
+    """What every account an administrator makes needs: a login name, a name, the owner's mobile (a staff
+    account's is required), an email and the first password (changed at first login)."""
+
     username = StringField(
         _l("Username"),
         validators=[
@@ -195,9 +199,6 @@ class AccountForm(PortalForm):
         ],
     )
     display_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=50)])
-    role = SelectField(_l("Role"), choices=[], validators=[DataRequired(REQUIRED)])
-    court = SelectField(_l("Court"), choices=[], validators=[DataRequired(REQUIRED)])
-    team = StringField(_l("Team (judges and clerks)"), validators=[Optional(), Length(max=50)])
     phone = StringField(_l("Mobile number (staff)"), validators=[Length(max=30)])
     email = StringField(
         _l("Email"), validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid email address."))]
@@ -205,19 +206,72 @@ class AccountForm(PortalForm):
     password = password_field(_l("Initial password"))
     submit = SubmitField(_l("Create account"))
 
+    def needs_mobile(self) -> bool:
+        return True
+
     def validate_phone(self, field: StringField) -> None:
         field.data = re.sub(r"[\s-]", "", field.data or "")
         if field.data and not MOBILE.match(field.data):
             raise ValidationError(gettext("Enter an 11-digit mobile number."))
-        if not field.data and self.role.data in {r.value for r in STAFF_ROLES}:
+        if not field.data and self.needs_mobile():
             raise ValidationError(
                 gettext("Enter the staff member's own mobile number: the overseer roster is checked against it.")
             )
 
+
+# The roles a court's administrator gives (overseers get theirs through an invitation, province administrators on
+# the command line).
+COURT_ROLES = [Role.ADMIN, Role.JUDGE, Role.CLERK, Role.LIAISON]
+
+
+class AccountForm(_NewLoginForm):
+    """A new account of the administrator's court: ``courts`` is that one court (the field is fixed)."""
+
+    role = SelectField(_l("Role"), choices=[], validators=[DataRequired(REQUIRED)])
+    court = SelectField(_l("Court"), choices=[], validators=[DataRequired(REQUIRED)])
+    team = StringField(_l("Team (judges and clerks)"), validators=[Optional(), Length(max=50)])
+
+    def needs_mobile(self) -> bool:
+        return self.role.data in {r.value for r in STAFF_ROLES}
+
     def __init__(self, *args: object, courts: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in Role if r != Role.OVERSEER]
+        self.role.choices = [(r.value, str(ROLE_LABELS[r])) for r in COURT_ROLES]
         self.court.choices = courts
+        if len(courts) == 1 and not self.court.data:
+            self.court.data = courts[0][0]  # the only choice: a form sent without it means it
+
+
+class CourtAdminForm(_NewLoginForm):
+    """A court's administrator, made by a province administrator."""
+
+    submit = SubmitField(_l("Create administrator"))
+
+
+class CourtForm(PortalForm):
+    """A court the portal serves (the fields of ``flask court add``)."""
+
+    code = StringField(
+        _l("Court code"),
+        validators=[DataRequired(REQUIRED), Length(max=16)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    name = StringField(
+        _l("Court name"),
+        validators=[DataRequired(REQUIRED), Length(max=100)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    province = StringField(
+        _l("Province"),
+        validators=[DataRequired(REQUIRED), Length(max=20)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    phone = StringField(
+        _l("Public contact line"),
+        validators=[Optional(), Length(max=40)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+    )
+    submit = SubmitField(_l("Add court"))
 
 
 class ContactForm(PortalForm):

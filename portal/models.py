@@ -34,11 +34,14 @@ else:
 class Role(enum.StrEnum):
     """What an account may do; one account, one role."""
 
-    ADMIN = "admin"
+    ADMIN = "admin"  # a court's administrator (管理员): the accounts, roster and grid of their court only
     JUDGE = "judge"  # 执行法官 / 承办法官
     CLERK = "clerk"  # 书记员 / 执行员 / 法官助理
     OVERSEER = "overseer"  # 人大代表 / 政协委员
     LIAISON = "liaison"  # 网格员
+    # 省级管理员: keeps the list of courts and each court's administrators, on a portal several courts share; no
+    # casework and no court's other accounts (least privilege: those are the court administrators' job).
+    PROVINCE = "province"
 
 
 STAFF_ROLES = frozenset({Role.ADMIN, Role.JUDGE, Role.CLERK})
@@ -57,6 +60,7 @@ class Account(UserMixin, Base):
     # Rotated on password reset and deactivation so every existing session ends.
     session_token: Mapped[str] = mapped_column(sa.String(32))
     active: Mapped[bool] = mapped_column(default=True)
+    # Every account but a province administrator's belongs to a court; an administrator manages that court only.
     court_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_court.id"))
     officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("publicity_officer.id"))
     # One account per overseer and per liaison (NULLs repeat freely on both engines): two activations racing

@@ -1,4 +1,10 @@
-"""Administration: create, deactivate, reactivate and reset accounts."""
+"""Administration: create, deactivate, reactivate and reset accounts.
+
+Two kinds of administrator (``accounts.managed_by`` says whose accounts each manages). A court's administrator
+(``Role.ADMIN``) manages the accounts of their own court; a province administrator (``Role.PROVINCE``) keeps the list
+of courts and makes, deactivates and resets each court's administrators, and nothing else: no casework, no court's
+judges, clerks, overseers or liaisons. An account outside the administrator's reach answers 404, as an unknown id
+does: its URL does not confirm that it exists."""
 
 from __future__ import annotations
 
@@ -9,51 +15,86 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import access, accounts
+from portal.blueprints import auth as auth_views
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import AccountForm, ConfirmForm, ContactForm, PasswordResetForm
+from portal.forms import AccountForm, ConfirmForm, ContactForm, CourtAdminForm, CourtForm, PasswordResetForm
 from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import STAFF_ROLES, Account, Role
 from publicity import courts
-from publicity.models import OfficerKind
+from publicity.errors import DuplicateCourt, PublicityError
+from publicity.models import Court, OfficerKind
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OFFICER_KINDS = {Role.JUDGE: OfficerKind.JUDGE, Role.CLERK: OfficerKind.CLERK}
+ADMINISTRATORS = (Role.ADMIN, Role.PROVINCE)
+
+
+@bp.record_once
+def _province_home(state: object) -> None:
+    # Where /home sends a province administrator. The role's home belongs in auth.ROLE_HOMES itself (its owner's
+    # file); until it is there, this blueprint adds it, so a province administrator's login never ends in a KeyError.
+    auth_views.ROLE_HOMES.setdefault(Role.PROVINCE, "admin.courts")
 
 
 def _account_or_404(account_id: int) -> Account:
-    account = db.session.get(Account, account_id)
+    """The account when the signed-in administrator manages it; otherwise 404, whether or not it exists."""
+    account = accounts.managed_account(db.session, current_user, account_id)
     if account is None:
         abort(404)
     return account
 
 
-def _court_choices() -> list[tuple[str, str]]:
-    return [(c.code, f"{c.name}（{c.code}）") for c in courts.list_courts(db.session)]
+def _own_court() -> Court | None:
+    """The court a court's administrator manages (None for an administrator of no court)."""
+    court: Court | None = current_user.court
+    return court
+
+
+def _court_or_404(court_id: int) -> Court:
+    court = db.session.get(Court, court_id)
+    if court is None:
+        abort(404)
+    return court
+
+
+def _court_label(court: Court) -> str:
+    return f"{court.name}（{court.code}）"
 
 
 @bp.get("/")
 @access.roles(Role.ADMIN)
 def index() -> ResponseReturnValue:
-    """List every account."""
+    """List the accounts of the administrator's court."""
     return render(
-        "admin/accounts.html", "admin/accounts.html", accounts=accounts.list_accounts(db.session), confirm=ConfirmForm()
+        "admin/accounts.html",
+        "admin/accounts.html",
+        accounts=list(
+            db.session.scalars(
+                sa.select(Account).where(accounts.managed_by(current_user)).order_by(Account.role, Account.username)
+            )
+        ),
+        court=_own_court(),
+        confirm=ConfirmForm(),
     )
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @access.roles(Role.ADMIN)
 def new_account() -> ResponseReturnValue:
-    """Create an account for a judge, clerk, administrator or grid liaison."""
-    form = AccountForm(courts=_court_choices())
+    """Create an account of the administrator's own court for a judge, clerk, administrator or grid liaison."""
+    court = _own_court()
+    if court is None:  # an administrator of no court makes no account (a province administrator makes courts')
+        abort(404)
+    # The court is fixed: the one choice is the administrator's own, and any other code is not a valid choice.
+    form = AccountForm(courts=[(court.code, _court_label(court))])
     if not form.validate_on_submit():
         return render(
             "admin/new_account.html", "admin/new_account.html", form=form, status=422 if form.is_submitted() else 200
         )
     now, actor = utcnow(), current_user.username
-    court = courts.get_court(db.session, form.court.data)
     role = Role(form.role.data)
     officer_id = None
     if role in OFFICER_KINDS:
@@ -101,7 +142,7 @@ def new_account() -> ResponseReturnValue:
 
 
 @bp.get("/accounts/<id:account_id>")
-@access.roles(Role.ADMIN)
+@access.roles(*ADMINISTRATORS)
 def account(account_id: int) -> ResponseReturnValue:
     """Show one account with its actions."""
     target = _account_or_404(account_id)
@@ -128,7 +169,7 @@ def _account_page(
 
 
 @bp.post("/accounts/<id:account_id>/contact")
-@access.roles(Role.ADMIN)
+@access.roles(*ADMINISTRATORS)
 def set_contact(account_id: int) -> ResponseReturnValue:
     """Record a staff member's own mobile and email (the roster is checked against them)."""
     target = _account_or_404(account_id)
@@ -154,7 +195,7 @@ def set_contact(account_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/accounts/<id:account_id>/active")
-@access.roles(Role.ADMIN)
+@access.roles(*ADMINISTRATORS)
 def toggle_active(account_id: int) -> ResponseReturnValue:
     """Deactivate an active account, or reactivate a deactivated one."""
     target = _account_or_404(account_id)
@@ -177,7 +218,7 @@ def toggle_active(account_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/accounts/<id:account_id>/password")
-@access.roles(Role.ADMIN)
+@access.roles(*ADMINISTRATORS)
 def reset_password(account_id: int) -> ResponseReturnValue:
     """Give an account a new password (its sessions end)."""
     target = _account_or_404(account_id)
@@ -190,3 +231,104 @@ def reset_password(account_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(_("The password of %(username)s was reset.", username=target.username), "success")
     return redirect(url_for("admin.account", account_id=target.id), 303)
+
+
+# --- Courts and their administrators (province administrators) --------------------------------------------------
+
+
+@bp.get("/courts", endpoint="courts")
+@access.roles(Role.PROVINCE)
+def courts_index() -> ResponseReturnValue:
+    """List the courts this portal serves, each with its administrators."""
+    rows = db.session.execute(
+        sa.select(Court, sa.func.count(Account.id))
+        .outerjoin(Account, sa.and_(Account.court_id == Court.id, Account.role == Role.ADMIN, Account.active.is_(True)))
+        .group_by(Court.id)
+        .order_by(Court.code)
+    ).all()
+    return render("admin/courts.html", "admin/courts.html", rows=[(court, count) for court, count in rows])
+
+
+@bp.route("/courts/new", methods=["GET", "POST"])
+@access.roles(Role.PROVINCE)
+def new_court() -> ResponseReturnValue:
+    """Register a court (as ``flask court add`` does)."""
+    form = CourtForm()
+    if not form.validate_on_submit():
+        return render(
+            "admin/new_court.html", "admin/new_court.html", form=form, status=422 if form.is_submitted() else 200
+        )
+    try:
+        court = courts.add_court(
+            db.session,
+            code=form.code.data,
+            name=form.name.data,
+            province=form.province.data,
+            contact_phone=form.phone.data or "",
+            actor=current_user.username,
+            now=utcnow(),
+        )
+        db.session.commit()
+    except PublicityError as exc:
+        db.session.rollback()
+        form.code.errors.append(domain_message(exc))
+        return render("admin/new_court.html", "admin/new_court.html", form=form, status=422)
+    except sa.exc.IntegrityError:  # the same code added at the same moment elsewhere
+        db.session.rollback()
+        form.code.errors.append(domain_message(DuplicateCourt(code=form.code.data)))
+        return render("admin/new_court.html", "admin/new_court.html", form=form, status=422)
+    flash(_("Court %(name)s added.", name=court.name), "success")
+    return redirect(url_for("admin.court", court_id=court.id), 303)
+
+
+def _court_page(court: Court, form: CourtAdminForm, *, status: int = 200) -> ResponseReturnValue:
+    admins = db.session.scalars(
+        sa.select(Account).where(Account.court_id == court.id, Account.role == Role.ADMIN).order_by(Account.username)
+    )
+    return render("admin/court.html", "admin/court.html", court=court, admins=list(admins), form=form, status=status)
+
+
+@bp.get("/courts/<id:court_id>")
+@access.roles(Role.PROVINCE)
+def court(court_id: int) -> ResponseReturnValue:
+    """A court with its administrators, and the form to make one."""
+    return _court_page(_court_or_404(court_id), CourtAdminForm(formdata=None))
+
+
+@bp.post("/courts/<id:court_id>/admins")
+@access.roles(Role.PROVINCE)
+def new_court_admin(court_id: int) -> ResponseReturnValue:
+    """Make an administrator of the court; they choose their own password at first login."""
+    found = _court_or_404(court_id)
+    form = CourtAdminForm()
+    if not form.validate_on_submit():
+        return _court_page(found, form, status=422)
+    try:
+        account = accounts.create_account(
+            db.session,
+            username=form.username.data,
+            display_name=form.display_name.data,
+            role=Role.ADMIN,
+            password=form.password.data,
+            court=found,
+            phone=form.phone.data or "",
+            email=form.email.data or "",
+            given_password=True,
+            actor=current_user.username,
+            now=utcnow(),
+        )
+        db.session.commit()
+    except accounts.ContactOnRoster as exc:
+        db.session.rollback()
+        form.phone.errors.append(domain_message(exc))
+        return _court_page(_court_or_404(court_id), form, status=422)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        form.username.errors.append(domain_message(exc))
+        return _court_page(_court_or_404(court_id), form, status=422)
+    except sa.exc.IntegrityError:  # the same login name taken at the same moment elsewhere
+        db.session.rollback()
+        form.username.errors.append(domain_message(accounts.UsernameTaken(username=form.username.data.strip().lower())))
+        return _court_page(_court_or_404(court_id), form, status=422)
+    flash(_("Account %(username)s created.", username=account.username), "success")
+    return redirect(url_for("admin.account", account_id=account.id), 303)

@@ -12,6 +12,9 @@ ALL = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.JUDGE, Role.CLERK})
 PUBLIC = "public"
 CASEWORK = {Role.JUDGE, Role.CLERK}
+# A court's administrator manages its accounts; a province administrator its administrators (one account page,
+# each scoped to whom its role manages: anyone else's account answers 404, tested in test_court_admins.py).
+ADMINISTRATORS = {Role.ADMIN, Role.PROVINCE}
 # Oversight files of a case: to anyone but these roles the URL does not exist (404, even anonymous).
 HIDDEN_OVERSEER = access.Hidden({Role.OVERSEER})
 HIDDEN_JUDGE = access.Hidden({Role.JUDGE})
@@ -34,10 +37,15 @@ EXPECTED: dict[str, object] = {
     "anchors.feed": PUBLIC,
     "admin.index": {Role.ADMIN},
     "admin.new_account": {Role.ADMIN},
-    "admin.account": {Role.ADMIN},
-    "admin.toggle_active": {Role.ADMIN},
-    "admin.reset_password": {Role.ADMIN},
-    "admin.set_contact": {Role.ADMIN},
+    "admin.account": ADMINISTRATORS,
+    "admin.toggle_active": ADMINISTRATORS,
+    "admin.reset_password": ADMINISTRATORS,
+    "admin.set_contact": ADMINISTRATORS,
+    # Courts and their administrators: the province administrator only.
+    "admin.courts": {Role.PROVINCE},
+    "admin.new_court": {Role.PROVINCE},
+    "admin.court": {Role.PROVINCE},
+    "admin.new_court_admin": {Role.PROVINCE},
     "staff.home": {Role.JUDGE, Role.CLERK},
     "audit.index": STAFF,
     "overseer.home": {Role.OVERSEER},
@@ -166,6 +174,7 @@ def sample_url(app: Flask, rule, account_id: int) -> str:  # type: ignore[no-unt
     for name in rule.arguments:
         values[name] = {
             "account_id": account_id,
+            "court_id": 999999,
             "filename": "css/mingjing.css",
             "case_id": 999999,
             "party_id": 999999,
