@@ -76,7 +76,7 @@ def index() -> ResponseReturnValue:
                 sa.select(Account).where(accounts.managed_by(current_user)).order_by(Account.role, Account.username)
             )
         ),
-        court=_own_court(),
+        own_court=_own_court(),  # not "court": base.html sets that name to the court the portal presents
         confirm=ConfirmForm(),
     )
 
@@ -285,7 +285,9 @@ def _court_page(court: Court, form: CourtAdminForm, *, status: int = 200) -> Res
     admins = db.session.scalars(
         sa.select(Account).where(Account.court_id == court.id, Account.role == Role.ADMIN).order_by(Account.username)
     )
-    return render("admin/court.html", "admin/court.html", court=court, admins=list(admins), form=form, status=status)
+    return render(  # not "court": base.html sets that name to the court the portal presents
+        "admin/court.html", "admin/court.html", shown_court=court, admins=list(admins), form=form, status=status
+    )
 
 
 @bp.get("/courts/<id:court_id>")
