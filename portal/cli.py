@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn, cast
+from collections.abc import Callable, Sequence
+from typing import NoReturn, Protocol, TypeVar, cast
 
 import click
 from flask import Flask, current_app
@@ -255,6 +256,40 @@ def seed_demo(seed: int, case_count: int, defaulter_count: int) -> None:
         click.echo(line)
 
 
+SHOWN_BAD_ROWS = 50  # an import's bad rows listed; the rest are counted
+
+
+class _BadRow(Protocol):
+    line: int
+    reason: str
+
+
+_Result = TypeVar("_Result")
+
+
+def _importing(run: Callable[[], _Result]) -> _Result:
+    """Run an import; a write the database refuses (which the row checks should have caught) rolls everything
+    back and is reported without a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return run()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        _fail(f"nothing imported: the database refused a row: {getattr(exc, 'orig', None) or exc}")
+
+
+def _refuse_import(errors: Sequence[_BadRow], bad_rows: int) -> NoReturn:
+    """Roll the import back and list its bad rows (the first SHOWN_BAD_ROWS, then how many more)."""
+    db.session.rollback()
+    for error in errors[:SHOWN_BAD_ROWS]:
+        click.echo(f"line {error.line}: {error.reason}", err=True)
+    if bad_rows > SHOWN_BAD_ROWS:
+        click.echo(f"... and {bad_rows - SHOWN_BAD_ROWS} more bad rows", err=True)
+    click.echo(f"nothing imported: {bad_rows} bad rows", err=True)
+    sys.exit(1)
+
+
 @click.command("import-cases")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--court", "court_code", required=True, help="The court the cases belong to, e.g. 鲁1427.")
@@ -271,7 +306,7 @@ def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
     from pathlib import Path
 
     from portal.blueprints.casework import query_code_key
-    from publicity import imports
+    from publicity import imports, tabular
 
     try:
         court = courts.get_court(db.session, court_code)
@@ -279,27 +314,23 @@ def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
         _fail(f"no court with code {court_code}")
     try:
         rows = list(imports.read_rows(Path(path)))
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
+    except tabular.FileRefused as exc:  # a ValueError: not CSV/XLSX, not UTF-8, a bad header, a zip bomb
         _fail(f"cannot read {path}: {exc}")
-    except Exception as exc:  # openpyxl raises its own errors for damaged workbooks
-        _fail(f"cannot read {path}: {type(exc).__name__}: {exc}")
     with click.progressbar(length=len(rows), label="checking and importing", file=sys.stderr) as bar:
-        result = imports.import_rows(
-            db.session,
-            rows,
-            court=court,
-            key=query_code_key() if codes_out else None,
-            timezone=current_app.config["MINGJING_TIMEZONE"],
-            actor=CLI_ACTOR,
-            now=utcnow(),
-            progress=bar.update,
+        result = _importing(
+            lambda: imports.import_rows(
+                db.session,
+                rows,
+                court=court,
+                key=query_code_key() if codes_out else None,
+                timezone=current_app.config["MINGJING_TIMEZONE"],
+                actor=CLI_ACTOR,
+                now=utcnow(),
+                progress=bar.update,
+            )
         )
     if not result.ok:
-        db.session.rollback()
-        for error in result.errors:
-            click.echo(f"line {error.line}: {error.reason}", err=True)
-        click.echo(f"nothing imported: {len(result.errors)} bad rows", err=True)
-        sys.exit(1)
+        _refuse_import(result.errors, result.bad_rows)
     db.session.commit()
     if codes_out:
         with open(codes_out, "w", newline="", encoding="utf-8-sig") as f:
@@ -400,35 +431,28 @@ def import_defaulters(path: str) -> None:
     import sqlalchemy as sa
 
     from portal.blueprints.lists import search_key
-    from publicity import defaulter_imports
+    from publicity import defaulter_imports, tabular
 
     try:
-        rows = defaulter_imports.read(Path(path))
-        total = defaulter_imports.count_rows(Path(path))
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        table = defaulter_imports.open_table(Path(path))  # the rows are read (and checked) as they are imported
+    except tabular.FileRefused as exc:  # a ValueError: not CSV/XLSX, not UTF-8, a bad header, a zip bomb
         _fail(f"cannot read {path}: {exc}")
-    except Exception as exc:  # openpyxl's own errors for damaged workbooks
-        _fail(f"cannot read {path}: {type(exc).__name__}: {exc}")
     if db.engine.dialect.name == "sqlite":  # a larger page cache for the index inserts of a big file
         db.session.execute(sa.text("PRAGMA cache_size=-262144"))
-    with click.progressbar(length=total, label="checking and importing", file=sys.stderr) as bar:
-        result = defaulter_imports.import_entries(
-            db.session,
-            rows,
-            key=search_key(),
-            actor=CLI_ACTOR,
-            now=utcnow(),
-            progress=bar.update,
-            source_sha256=defaulter_imports.file_digest(Path(path)),
+    with click.progressbar(length=table.total, label="checking and importing", file=sys.stderr) as bar:
+        result = _importing(
+            lambda: defaulter_imports.import_entries(
+                db.session,
+                table.rows,
+                key=search_key(),
+                actor=CLI_ACTOR,
+                now=utcnow(),
+                progress=bar.update,
+                source_sha256=defaulter_imports.file_digest(Path(path)),
+            )
         )
     if not result.ok:
-        db.session.rollback()
-        for error in result.errors[:1000]:
-            click.echo(f"line {error.line}: {error.reason}", err=True)
-        if len(result.errors) > 1000:
-            click.echo(f"... and {len(result.errors) - 1000} more", err=True)
-        click.echo(f"nothing imported: {len(result.errors)} bad rows", err=True)
-        sys.exit(1)
+        _refuse_import(result.errors, result.bad_rows)
     db.session.commit()
     click.echo(f"imported {result.inserted} entries; {result.rows - result.inserted} were already listed")
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -14,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, defaulters, grid, names, notices
+from publicity import audit, case_numbers, defaulters, grid, names, notices, tabular
 from publicity.models import (
     Court,
     DefaulterEntry,
@@ -71,60 +70,64 @@ class Result:
     inserted: int = 0
     notices: int = 0  # 'listed' notices queued for subscribed applicants
     errors: list[RowError] = field(default_factory=list)
+    bad_rows: int = 0  # every bad row; ``errors`` lists the first MAX_ERRORS_KEPT
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.bad_rows
+
+    def refuse(self, line: int, reason: str) -> None:
+        self.bad_rows += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(RowError(line, reason))
 
 
 class BadRow(Exception):
     pass
 
 
+# Characters allowed per column: those of the list's columns (a longer value would be refused by PostgreSQL in the
+# middle of the import); the long texts have the reader's general limit.
+LIMITS = {
+    "被执行人姓名/名称": 100,
+    "性别": 8,
+    "身份证号码/组织机构代码": 30,
+    "法定代表人或负责人姓名": 50,
+    "执行法院": 100,
+    "省份": 20,
+    "执行依据文号": 60,
+    "立案时间": 30,
+    "案号": 40,
+    "做出执行依据单位": 100,
+    "发布时间": 30,
+    "已履行部分": 30,
+    "未履行部分": 30,
+}
+MAX_YUAN = Decimal("1e12")  # more than any obligation; far below what the BIGINT of fen holds
+MAX_ERRORS_KEPT = 1000  # bad rows listed in the result (every one is counted)
+
+
+def open_table(path: Path) -> tabular.Table:
+    """The file's rows, read lazily and checked as hostile input, with their rough count; raise
+    ``tabular.FileRefused`` (a ValueError) when the file cannot be read at all (nothing is imported)."""
+    return tabular.read_table(path, COLUMNS, limits=LIMITS)
+
+
 def count_rows(path: Path) -> int:
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        from openpyxl import load_workbook
-
-        return max(0, (load_workbook(path, read_only=True).active.max_row or 1) - 1)
-    with path.open("rb") as f:
-        return max(0, sum(1 for _ in f) - 1)
+    return open_table(path).total
 
 
-def read(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line, row) from the file; the header must have every column of the national layout."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        from openpyxl import load_workbook
-
-        rows = load_workbook(path, read_only=True, data_only=True).active.iter_rows(values_only=True)
-        header = [str(c or "").strip() for c in next(rows, [])]
-        _check(header)
-        return (
-            (line, dict(zip(header, ("" if v is None else str(v).strip() for v in values), strict=False)))
-            for line, values in enumerate(rows, start=2)
-            if any(v not in (None, "") for v in values)
-        )
-    handle = path.open(encoding="utf-8-sig", newline="")
-    reader = csv.reader(handle)
-    header = [h.strip() for h in next(reader, [])]
-    _check(header)
-    return (
-        (line, dict(zip(header, (v.strip() for v in values), strict=False)))
-        for line, values in enumerate(reader, start=2)
-        if any(v.strip() for v in values)
-    )
-
-
-def _check(header: list[str]) -> None:
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ValueError("missing columns: " + ", ".join(missing))
+def read(path: Path) -> Iterator[tuple[int, tabular.Row]]:
+    """Yield (line, row or ``tabular.BadLine``) from the file; the header must have every column of the national
+    layout (``tabular.FileRefused`` otherwise)."""
+    return open_table(path).rows
 
 
 def _day(text: str, what: str) -> date:
     """A date written 2026-03-02, 2026/3/2 or 2026年3月2日 (a time after it is ignored)."""
     match = DATE.match(text.strip())
     try:
-        if match:
+        if match and 1900 <= int(match[1]) <= 2100:
             return date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
         pass
@@ -136,12 +139,12 @@ def _fen(text: str, what: str) -> int:
         amount = Decimal((text or "0").replace(",", "").replace("元", ""))
     except InvalidOperation:
         raise BadRow(f"{what} '{text}' is not an amount in yuan") from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite() or amount < 0 or amount > MAX_YUAN:
         raise BadRow(f"{what} '{text}' is not an amount in yuan")
     return int(amount * 100)
 
 
-def parse_row(row: dict[str, str], courts: dict[str, Court]) -> tuple[Court, defaulters.EntryData, date]:
+def parse_row(row: Mapping[str, str], courts: dict[str, Court]) -> tuple[Court, defaulters.EntryData, date]:
     """Validate one row; return its court, entry data and publication day."""
     name = row["被执行人姓名/名称"]
     if not name:
@@ -237,7 +240,7 @@ def tell_subscribers(session: Session, *, imported_since: datetime) -> int:
 
 def import_entries(
     session: Session,
-    rows: Iterable[tuple[int, dict[str, str]]],
+    rows: Iterable[tuple[int, Mapping[str, str] | tabular.BadLine]],
     *,
     key: bytes,
     actor: str,
@@ -265,12 +268,15 @@ def import_entries(
     for line, row in rows:
         progress(1)
         result.rows += 1
+        if isinstance(row, tabular.BadLine):
+            result.refuse(line, row.reason)
+            continue
         try:
             court, data, published = parse_row(row, courts)
         except BadRow as exc:
-            result.errors.append(RowError(line, str(exc)))
+            result.refuse(line, str(exc))
             continue
-        if result.errors:
+        if result.bad_rows:
             continue  # nothing will be kept: only go on finding every bad row
         publish_at = datetime.combine(published, time(9, 0), tzinfo=defaulters.COURT_ZONE)
         pending.setdefault(court.id, []).append((data, publish_at))
@@ -278,7 +284,7 @@ def import_entries(
         if buffered >= batch:
             flush()
             buffered = 0
-    if not result.errors:
+    if not result.bad_rows:
         flush()
         result.notices = tell_subscribers(session, imported_since=now)
         grid.push_imported(session, imported_since=now, key=key)

@@ -6,8 +6,6 @@ nothing is imported and every bad row is reported with its line number.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import case_numbers, cases, lookup
+from publicity import case_numbers, cases, lookup, tabular
 from publicity.errors import PublicityError
 from publicity.models import (
     CaseNode,
@@ -126,54 +124,62 @@ class ImportResult:
     skipped: int = 0  # rows already imported before
     errors: list[RowError] = field(default_factory=list)
     codes: list[tuple[str, str, str]] = field(default_factory=list)  # (case number, party name, query code)
+    bad_rows: int = 0  # every bad row; ``errors`` lists the first MAX_ERRORS_KEPT
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.bad_rows
+
+    def refuse(self, line: int, reason: str) -> None:
+        self.bad_rows += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(RowError(line, reason))
 
 
 class BadRow(Exception):
     pass
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row by column name) from a CSV (UTF-8, with or without BOM) or XLSX file."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        rows = sheet.iter_rows(values_only=True)
-        header = [str(c or "").strip() for c in next(rows, [])]
-        _check_header(header)
-        for line, values in enumerate(rows, start=2):
-            cells = [
-                "" if v is None else (v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else str(v))
-                for v in values
-            ]
-            if any(c.strip() for c in cells):
-                yield line, dict(zip(header, (c.strip() for c in cells), strict=False))
-        return
-    text = path.read_bytes().decode("utf-8-sig")
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(reader, [])]
-    _check_header(header)
-    for line, values in enumerate(reader, start=2):
-        if any(v.strip() for v in values):
-            yield line, dict(zip(header, (v.strip() for v in values), strict=False))
+# Characters allowed per column: those of the register's columns (a longer value would be refused by PostgreSQL
+# mid-import), and the staff form's limit for the texts.
+LIMITS = {
+    "案号": 40,
+    "执行依据单位": 100,
+    "执行依据文号": 60,
+    "申请执行标的": 30,
+    "承办法官": 100,
+    "姓名或名称": 100,
+    "证件号码": 30,
+    "法定代表人": 50,
+    "电话": 30,
+    "地址": 200,
+    "公开内容": 2000,
+    "内部备注": 2000,
+}
+MAX_YUAN = Decimal("1e12")  # more than any case's amount; far below what the BIGINT of fen holds
+MAX_ERRORS_KEPT = 1000  # bad rows listed in the result (every one is counted)
 
 
-def _check_header(header: list[str]) -> None:
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise ValueError("missing columns: " + ", ".join(missing))
+def open_rows(path: Path) -> tabular.Table:
+    """The file's rows, checked as hostile input; ``tabular.FileRefused`` when the file cannot be read at all."""
+    return tabular.read_table(path, COLUMNS, limits=LIMITS)
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, tabular.Row]]:
+    """Yield (line number, row by column name or ``tabular.BadLine``) from a CSV (UTF-8, with or without BOM) or
+    XLSX file; raise ``tabular.FileRefused`` (a ValueError) for a file that cannot be read at all."""
+    return open_rows(path).rows
 
 
 def _time(text: str, zone: ZoneInfo, what: str) -> datetime:
     for fmt in TIME_FORMATS:
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+            parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if not 1900 <= parsed.year <= 2100:
+            raise BadRow(f"{what} '{text}' is not a plausible date")
+        return parsed.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
     raise BadRow(f"{what} '{text}' is not a time like 2026-03-02 10:00")
 
 
@@ -185,7 +191,7 @@ def _choice(table: Mapping[str, T], text: str, what: str) -> T:
 
 def import_rows(
     session: Session,
-    rows: Iterable[tuple[int, dict[str, str]]],
+    rows: Iterable[tuple[int, Mapping[str, str] | tabular.BadLine]],
     *,
     court: Court,
     key: bytes | None,
@@ -205,6 +211,9 @@ def import_rows(
     }
     for line, row in rows:
         progress(1)
+        if isinstance(row, tabular.BadLine):
+            result.refuse(line, row.reason)
+            continue
         kind = KINDS.get(row.get("记录类型", ""))
         try:
             if kind is None:
@@ -229,10 +238,8 @@ def import_rows(
                 now=now,
                 result=result,
             )
-        except BadRow as exc:
-            result.errors.append(RowError(line, str(exc)))
-        except PublicityError as exc:
-            result.errors.append(RowError(line, str(exc)))
+        except (BadRow, PublicityError) as exc:
+            result.refuse(line, str(exc))
     return result
 
 
@@ -242,7 +249,7 @@ def _existing_case(session: Session, number: str) -> EnforcementCase | None:
 
 def _case_row(
     session: Session,
-    row: dict[str, str],
+    row: Mapping[str, str],
     number: str,
     *,
     court: Court,
@@ -260,7 +267,7 @@ def _case_row(
         amount = Decimal(row["申请执行标的"].replace(",", ""))
     except InvalidOperation:
         raise BadRow(f"申请执行标的 '{row['申请执行标的']}' is not an amount in yuan") from None
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount < 0 or amount > MAX_YUAN or amount != amount.quantize(Decimal("0.01")):
         raise BadRow(f"申请执行标的 '{row['申请执行标的']}' is not an amount in yuan")
     judge = None
     if row["承办法官"]:
@@ -295,7 +302,7 @@ def _case_for(session: Session, number: str) -> EnforcementCase:
 
 def _party_row(
     session: Session,
-    row: dict[str, str],
+    row: Mapping[str, str],
     number: str,
     *,
     court: Court,
@@ -344,7 +351,7 @@ def _party_row(
 
 def _node_row(
     session: Session,
-    row: dict[str, str],
+    row: Mapping[str, str],
     number: str,
     *,
     court: Court,
