@@ -3,10 +3,13 @@
 test_access_matrix.py checks the role a view declares; this checks the object behind the id. Court A is
 the demo court (cases, parties, oversight, grid tasks, bounties, judicial aid, correction requests...);
 court B has its own administrator, judge, clerk, overseer and grid liaison, and court A also has a second
-judge, overseer and liaison who were given nothing. The demo's own accounts crawl their pages and collect
-every URL with an id they are shown (links and form actions); then each outsider requests each of them
-and must get 403 or 404 (anonymous: the login page or 404) with none of court A's names, case numbers or
-amounts in the answer. The party lookup and the throttling of guessed secrets come at the end.
+judge, overseer and liaison who were given nothing; a province administrator manages the courts' administrators
+and nothing else. The demo's own accounts crawl their pages and collect every URL with an id they are shown
+(links and form actions); then each outsider requests each of them and must get 403 or 404 (anonymous: the login
+page or 404) with none of court A's names, case numbers or amounts in the answer. Where the outsider's role may
+open the view (court B's administrator on court A's accounts, roster entries and liaisons; the province
+administrator on court A's judges' and clerks' accounts), the answer is 404: the URL does not confirm that the
+object exists. The party lookup and the throttling of guessed secrets come at the end.
 
 Built once per module on SQLite: the demo court takes seconds to seed, and what is checked here is the
 views' ownership checks, the same on every engine.
@@ -53,6 +56,7 @@ KEY = b"idor-test-key"
 # these views answer to one person of the court: the case's judge (the oversight file of a case), an
 # invited overseer, the task's liaison.
 PERSONAL = ("oversight_staff.", "overseer.", "grid.")
+ADMINISTRATORS = (Role.ADMIN, Role.PROVINCE)
 
 
 @dataclass
@@ -61,6 +65,7 @@ class World:
     owners: dict[str, str]  # username -> password of court A's demo accounts
     outsiders: dict[str, Role]  # username -> role (password PASSWORD)
     secrets: set[str]  # strings only court A's pages may show
+    administrators: set[int] = field(default_factory=set)  # ids of the administrator accounts (of any court)
     # (endpoint, method, url) of court A's objects, and who was shown it (the owner crawling)
     urls: dict[tuple[str, str, str], str] = field(default_factory=dict)
     cases: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # label -> (number, code, case id)
@@ -70,7 +75,7 @@ def _now() -> datetime:
     return datetime.now(UTC)  # the views read the real clock
 
 
-def _add_account(username: str, role: Role, court: Court, **links: int) -> None:
+def _add_account(username: str, role: Role, court: Court | None, **links: int) -> None:
     accounts.create_account(
         db.session,
         username=username,
@@ -188,7 +193,9 @@ def _build(app: Flask) -> World:
             "a_judge2": Role.JUDGE,
             "a_overseer2": Role.OVERSEER,
             "a_liaison2": Role.LIAISON,
+            "p_admin": Role.PROVINCE,
         }
+        _add_account("p_admin", Role.PROVINCE, None)
         _add_account("b_admin", Role.ADMIN, court_b)
         _add_account("b_judge", Role.JUDGE, court_b, officer_id=judge_b.id)
         _add_account("b_clerk", Role.CLERK, court_b, officer_id=clerk_b.id)
@@ -207,6 +214,7 @@ def _build(app: Flask) -> World:
         db.session.commit()
         owners = {login.username: login.password for login in seeded.logins}
         world = World(app, owners, outsiders, _secrets(court_a.id), cases=world_cases)
+        world.administrators = set(db.session.scalars(sa.select(Account.id).where(Account.role == Role.ADMIN)))
     return world
 
 
@@ -287,6 +295,7 @@ def _built_url(app: Flask, rule: Rule) -> str | None:
         "overseer_id": Overseer,
         "liaison_id": Liaison,
         "account_id": Account,
+        "court_id": Court,
     }
     values: dict[str, int] = {}
     children = [
@@ -374,14 +383,31 @@ def test_every_rule_with_an_id_is_in_the_matrix(world: World) -> None:
     assert len(crawled) >= len(wanted) * 2 // 3, sorted(wanted - crawled)
 
 
-def _expected_denied(endpoint: str, username: str | None, role: Role | None, rule_args: frozenset[str]) -> bool:
-    """Whether ``username`` must be refused court A's object behind ``endpoint``."""
+def _account_id(url: str) -> int | None:
+    found = re.match(r"/admin/accounts/(\d+)", url)
+    return int(found.group(1)) if found else None
+
+
+def _expected_denied(world: World, endpoint: str, url: str, username: str | None, rule_args: frozenset[str]) -> bool:
+    """Whether ``username`` must be refused court A's object behind ``endpoint`` at ``url``."""
     if username is None or username.startswith("b_"):
-        # Another court, or nobody. The administrator is the one role across courts: accounts are
-        # managed portal-wide (admin.*), every other view of an administrator is scoped to their court.
-        return not (role == Role.ADMIN and endpoint.startswith("admin."))
+        # Another court, or nobody: every object of court A, its accounts included (an administrator manages
+        # their own court's accounts only).
+        return True
+    if username.startswith("p_"):
+        # The province administrator: court A itself and its administrators' accounts, nothing else.
+        if endpoint in ("admin.court", "admin.new_court_admin"):
+            return False
+        return not (endpoint.startswith("admin.") and _account_id(url) in world.administrators)
     # Court A's own second judge, overseer and liaison: only the personal files are closed to them.
     return endpoint.startswith(PERSONAL) and (not endpoint.startswith("oversight_staff.") or "case_id" in rule_args)
+
+
+def _may_open(app: Flask, endpoint: str, role: Role | None) -> bool:
+    """Whether ``role`` may open ``endpoint`` at all (its declared access): then an object it may not touch
+    answers 404, as an unknown id does."""
+    declared = access.access_of(app, endpoint)
+    return role is not None and isinstance(declared, frozenset) and role in declared
 
 
 def _arguments(app: Flask, endpoint: str) -> frozenset[str]:
@@ -396,7 +422,18 @@ def _all_requests(world: World) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize(
     "username",
-    ["anonymous", "b_admin", "b_judge", "b_clerk", "b_overseer", "b_liaison", "a_judge2", "a_overseer2", "a_liaison2"],
+    [
+        "anonymous",
+        "b_admin",
+        "b_judge",
+        "b_clerk",
+        "b_overseer",
+        "b_liaison",
+        "a_judge2",
+        "a_overseer2",
+        "a_liaison2",
+        "p_admin",
+    ],
 )
 def test_nobody_opens_or_changes_someone_elses_object(world: World, username: str) -> None:
     role = world.outsiders.get(username)
@@ -405,12 +442,14 @@ def test_nobody_opens_or_changes_someone_elses_object(world: World, username: st
     failures = []
     checked = 0
     for endpoint, method, url in _all_requests(world):
-        if not _expected_denied(endpoint, who, role, _arguments(world.app, endpoint)):
+        if not _expected_denied(world, endpoint, url, who, _arguments(world.app, endpoint)):
             continue
         response = client.open(url, method=method, data={})
         checked += 1
         body = response.get_data(as_text=True) if response.mimetype.startswith(("text/", "application/json")) else ""
         allowed = {403, 404} if who else {302, 303, 401, 403, 404}
+        if role in ADMINISTRATORS and _may_open(world.app, endpoint, role):
+            allowed = {404}  # an administrator's view of another court's object: it does not exist
         if response.status_code not in allowed:
             failures.append(f"{method} {url} ({endpoint}): {response.status_code}")
         if who is None and response.status_code in (302, 303):
@@ -420,6 +459,44 @@ def test_nobody_opens_or_changes_someone_elses_object(world: World, username: st
             failures.append(f"{method} {url} ({endpoint}): shows {leaked[:5]}")
     assert checked > 20, f"only {checked} object URLs checked"
     assert not failures, "\n".join(failures)
+
+
+def test_every_administrator_route_with_an_id_answers_404_across_courts(world: World) -> None:
+    """Court B's administrator and the province administrator, on every route an administrator opens with an id
+    (accounts, roster entries, liaisons) naming court A's objects: 404, and nothing changed."""
+    app = world.app
+    admin_rules = {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if r.arguments and _may_open(app, r.endpoint, Role.ADMIN) and r.endpoint != "static"
+    }
+    assert {"admin.account", "admin.toggle_active", "admin.reset_password", "admin.set_contact"} <= admin_rules
+    assert {"oversight_staff.edit_overseer", "grid_staff.liaison"} <= admin_rules
+    tried: dict[str, set[str]] = {"b_admin": set(), "p_admin": set()}
+    failures = []
+    with app.app_context():
+        court_a_accounts = set(
+            db.session.scalars(
+                sa.select(Account.id).join(Court, Court.id == Account.court_id).where(Court.code == "鲁1427")
+            )
+        )
+    for username in tried:
+        client = _signed_in(world, username)
+        for endpoint, method, url in _all_requests(world):
+            if endpoint not in admin_rules:
+                continue
+            account_id = _account_id(url)
+            if account_id is not None and account_id not in court_a_accounts:
+                continue
+            if username == "p_admin" and (account_id in world.administrators or not endpoint.startswith("admin.")):
+                continue  # court A's administrators are the province administrator's; the rest is 403 (above)
+            response = client.open(url, method=method, data={})
+            tried[username].add(endpoint)
+            if response.status_code != 404:
+                failures.append(f"{username}: {method} {url} ({endpoint}): {response.status_code}")
+    assert not failures, "\n".join(failures)
+    assert tried["b_admin"] == admin_rules
+    assert tried["p_admin"] == {e for e in admin_rules if e.startswith("admin.")}
 
 
 def test_the_owners_themselves_open_their_pages(world: World) -> None:
