@@ -26,7 +26,7 @@ from portal import labels
 from portal.database import utcnow
 from portal.extensions import db
 from portal.templating import external_url
-from publicity import notices
+from publicity import notices, outbox_secrets
 from publicity.models import Channel, NodeType, OutboxMessage
 
 
@@ -136,9 +136,10 @@ def send_email(app: Flask, *, to: str, subject: str, text: str, message_id: str)
         smtp.send_message(message)
 
 
-def render(message: OutboxMessage) -> tuple[str, str]:
-    """The subject and text of a message, in the recipient's language."""
-    p: Mapping[str, Any] = message.params  # JSON, shaped by the message's kind
+def render(message: OutboxMessage, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """The subject and text of a message, in the recipient's language (``params``: its parameters with the sealed
+    secrets opened; opened here when not given)."""
+    p: Mapping[str, Any] = outbox_secrets.reveal(message.params) if params is None else params  # shaped by the kind
     with force_locale(message.locale):
         if message.kind == "case_node":
             what = labels.label(labels.NODE_TYPES, NodeType(p["node_type"]))
@@ -340,7 +341,14 @@ def deliver_once(app: Flask, *, worker: str, batch: int = 20) -> tuple[int, int]
             db.session.commit()
             continue
         try:
-            subject, text = render(message)
+            params = outbox_secrets.reveal(message.params)
+        except outbox_secrets.Unreadable as exc:  # another key, or an altered row: no retry would open it
+            notices.mark_unreadable(db.session, message=message, error=f"not sent: {exc}", now=utcnow())
+            db.session.commit()
+            failed += 1
+            continue
+        try:
+            subject, text = render(message, params)
             key = message_key(app, message)
             if message.channel == Channel.SMS:
                 assert gateway is not None  # made above when any claimed message is an SMS

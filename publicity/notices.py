@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, locks
+from publicity import audit, locks, outbox_secrets
 from publicity.dml import rowcount
 from publicity.errors import N_, PublicityError
 from publicity.models import (
@@ -26,6 +26,8 @@ from publicity.models import (
 )
 
 MAX_ATTEMPTS = 8
+# Parameters that work as credentials (an invitation's one-time link): sealed at rest, erased once sent.
+SECRET_PARAMS = ("link",)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
@@ -195,13 +197,14 @@ def enqueue(
     case_id: int | None = None,
     now: datetime,
 ) -> OutboxMessage:
-    """Put a message in the outbox (sent later by a delivery worker)."""
+    """Put a message in the outbox (sent later by a delivery worker); its secret parameters (SECRET_PARAMS) are
+    stored sealed, opened only by the worker that renders it."""
     message = OutboxMessage(
         channel=channel,
         recipient=recipient,
         locale=locale,
         kind=kind,
-        params=params,
+        params=outbox_secrets.seal(params, SECRET_PARAMS),
         status=OutboxStatus.PENDING,
         next_attempt_at=now,
         case_id=case_id,
@@ -360,20 +363,31 @@ def claim(session: Session, *, worker: str | None = None, limit: int = 20, now: 
     )
 
 
-# Parameters that work as credentials (an invitation's one-time link): kept only until sent.
-SECRET_PARAMS = ("link",)
-
-
 def mark_sent(session: Session, *, message: OutboxMessage, now: datetime) -> None:
     message.status, message.sent_at, message.attempts = OutboxStatus.SENT, now, message.attempts + 1
-    if any(name in message.params for name in SECRET_PARAMS):
-        # Whoever reads the database later must not find a usable link in the sent messages.
-        message.params = {**message.params, **{name: "" for name in SECRET_PARAMS if name in message.params}}
+    _erase_secrets(message)
+
+
+def _erase_secrets(message: OutboxMessage) -> None:
+    """Whoever reads the database later must not find a usable link in messages sent or given up (nor a sealed
+    one, should the key leak later); the message keeps everything else."""
+    if isinstance(message.params, dict) and (
+        outbox_secrets.SEALED in message.params or any(name in message.params for name in SECRET_PARAMS)
+    ):
+        message.params = outbox_secrets.erase(message.params, SECRET_PARAMS)
+
+
+def mark_unreadable(session: Session, *, message: OutboxMessage, error: str, now: datetime) -> None:
+    """Give up a message whose sealed secrets this portal cannot open: no retry would open them."""
+    message.attempts += 1
+    message.status, message.claimed_by, message.last_error = OutboxStatus.FAILED, None, error[:2000]
+    _erase_secrets(message)
 
 
 def mark_withdrawn(session: Session, *, message: OutboxMessage, now: datetime) -> None:
     """Not sent, and never to be: the subscription it was written for has ended."""
     message.status, message.claimed_by, message.last_error = OutboxStatus.FAILED, None, "subscription cancelled"
+    _erase_secrets(message)
 
 
 def mark_failed(session: Session, *, message: OutboxMessage, error: str, now: datetime) -> None:
@@ -383,8 +397,7 @@ def mark_failed(session: Session, *, message: OutboxMessage, error: str, now: da
     message.claimed_by = None
     if message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED
-        if any(name in message.params for name in SECRET_PARAMS):
-            message.params = {**message.params, **{name: "" for name in SECRET_PARAMS if name in message.params}}
+        _erase_secrets(message)
     else:
         message.status = OutboxStatus.PENDING
         message.next_attempt_at = now + timedelta(seconds=30 * 2 ** (message.attempts - 1))

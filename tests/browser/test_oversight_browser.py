@@ -142,7 +142,9 @@ def invitation_link(app: Flask, phone: str) -> str:
                 OutboxMessage.recipient == phone,
             )
         ).one()
-        return str(message.params["link"])
+        from publicity import outbox_secrets
+
+        return str(outbox_secrets.reveal(message.params)["link"])  # sealed at rest
 
 
 def at(path: str) -> re.Pattern[str]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
 from oversight.models import Invitation, InvitationStatus, Overseer
+from publicity import outbox_secrets
 from publicity.models import AuditRecord, Court, EnforcementCase, Officer
 from tests.factories import (
     DAY,
@@ -41,7 +42,8 @@ def test_invite_sends_the_link_by_sms_and_email(
     messages = outbox(session, "oversight_invitation")
     assert [(m.channel.value, m.recipient) for m in messages] == [("sms", "13900000001"), ("email", "liu@example.cn")]
     for message in messages:
-        assert message.params["link"] == LINK + sent.token
+        assert "link" not in message.params and sent.token not in str(message.params)  # sealed at rest
+        assert outbox_secrets.reveal(message.params)["link"] == LINK + sent.token
         assert message.params["case_number"] == case.number
         assert message.params["judge"] == judge.name
         assert message.params["message"] == "本案为骨头案，请监督。"
@@ -351,7 +353,7 @@ def test_a_sent_invitation_leaves_no_usable_link_in_the_database(
 
     sent = invitations.invite(session, case=case, overseer=deputy, judge=judge, message="", link_base=LINK, now=NOW)
     messages = list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation")))
-    assert messages and all(sent.token in m.params["link"] for m in messages)  # needed until delivered
+    assert messages and all(sent.token in outbox_secrets.reveal(m.params)["link"] for m in messages)  # until sent
     for message in messages:
         notices.mark_sent(session, message=message, now=NOW)
     session.flush()

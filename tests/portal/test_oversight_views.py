@@ -20,7 +20,7 @@ from portal import accounts
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account, Role
-from publicity import cases
+from publicity import cases, outbox_secrets
 from publicity.deadlines import COURT_ZONE
 from publicity.models import (
     ClosureMode,
@@ -131,7 +131,7 @@ def _token_of(app: Flask, overseer_id: int) -> str:
             .order_by(OutboxMessage.id.desc())
         ).first()
         links = [
-            m.params["link"]
+            outbox_secrets.reveal(m.params)["link"]  # sealed at rest
             for m in db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation"))
         ]
         assert message is not None
