@@ -179,7 +179,7 @@ def _roster_page(form: OverseerForm, *, status: int = 200) -> ResponseReturnValu
         "oversight_staff/roster.html",
         overseers=people,
         form=form,
-        # A court's roster is kept by an administrator of that court (the portal-wide first one has none).
+        # A court's roster is kept by an administrator of that court (an administrator of no court keeps none).
         keeps_roster=current_user.role == Role.ADMIN and current_user.court_id is not None,
         courtless_admin=current_user.role == Role.ADMIN and current_user.court_id is None,
         status=status,
