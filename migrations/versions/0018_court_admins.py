@@ -9,8 +9,8 @@ accounts of their own court only, so an administrator account of no court (the f
 made before courts existed, or ``create-user --role admin`` without ``--court``) would manage nothing. The upgrade
 gives each such account what it managed before, no more:
 
-* the portal serves exactly one court: the account becomes an administrator of that court (it managed every account,
-  and every account but another court-less administrator's was that court's; those become its administrators too);
+* the portal serves exactly one court: the account becomes an administrator of that court (every account it managed
+  was that court's, or another administrator of no court, who becomes that court's administrator too);
 * the portal serves several courts, or none yet: the account becomes a province administrator (``province``), who
   adds courts and makes, deactivates and resets their administrators, and no longer manages a court's judges,
   clerks, overseers or liaisons (least privilege: that is each court's administrator's job; a province
