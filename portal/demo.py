@@ -127,6 +127,7 @@ def seed(
         ("人大代表", "deputy", Role.OVERSEER, roster[0].name, None, roster[0].id, ""),
         ("政协委员", "cppcc", Role.OVERSEER, roster[1].name, None, roster[1].id, ""),
         ("网格员", "liaison", Role.LIAISON, _name(rng), None, None, ""),
+        ("省级管理员", "province", Role.PROVINCE, "省法院信息管理员", None, None, "13953400009"),
     ):
         password = _password(password_rng)
         accounts.create_account(
@@ -135,7 +136,7 @@ def seed(
             display_name=name,
             role=role,
             password=password,
-            court=court,
+            court=None if role == Role.PROVINCE else court,  # the province's, not one court's
             officer_id=officer_id,
             overseer_id=overseer_id,
             phone=phone,

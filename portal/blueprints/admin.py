@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import access, accounts
-from portal.blueprints import auth as auth_views
 from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import AccountForm, ConfirmForm, ContactForm, CourtAdminForm, CourtForm, PasswordResetForm
@@ -30,13 +29,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OFFICER_KINDS = {Role.JUDGE: OfficerKind.JUDGE, Role.CLERK: OfficerKind.CLERK}
 ADMINISTRATORS = (Role.ADMIN, Role.PROVINCE)
-
-
-@bp.record_once
-def _province_home(state: object) -> None:
-    # Where /home sends a province administrator. The role's home belongs in auth.ROLE_HOMES itself (its owner's
-    # file); until it is there, this blueprint adds it, so a province administrator's login never ends in a KeyError.
-    auth_views.ROLE_HOMES.setdefault(Role.PROVINCE, "admin.courts")
 
 
 def _account_or_404(account_id: int) -> Account:

@@ -13,7 +13,7 @@ from portal import access
 from portal.extensions import db
 from portal.forms import AuditFilterForm
 from portal.htmx import keyset_arg, render
-from portal.models import STAFF_ROLES, Role
+from portal.models import STAFF_ROLES
 from publicity import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -36,8 +36,9 @@ def index() -> ResponseReturnValue:
         return render(
             "audit/index.html", "audit/_rows.html", form=form, records=[], next_before=None, query={}, status=422
         )
-    # Officers see their own court's chain; only administrators see every court and the portal chain.
-    chain = None if current_user.role == Role.ADMIN else (current_user.court.code if current_user.court else "-")
+    # Everyone sees their own court's chain only, administrators included: on a province portal one court's
+    # administrator has no business in another's trail ("-" matches no chain: an account of no court sees nothing).
+    chain = current_user.court.code if current_user.court else "-"
     records = audit.page(
         db.session,
         chain=chain,

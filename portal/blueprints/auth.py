@@ -27,6 +27,7 @@ ROLE_HOMES = {
     Role.CLERK: "staff.home",
     Role.OVERSEER: "overseer.home",
     Role.LIAISON: "grid.home",
+    Role.PROVINCE: "admin.courts",
 }
 
 

@@ -155,6 +155,8 @@ def worklist() -> ResponseReturnValue:
 @access.roles(*STAFF_ROLES)
 def statistics() -> ResponseReturnValue:
     """Oversight statistics of the court, computed from the record."""
+    if current_user.court_id is None:  # no court, no court's figures (never every court's: court_id=None means all)
+        abort(404)
     figures = stats.compute(db.session, court_id=current_user.court_id, now=utcnow())
     return render("oversight_staff/stats.html", "oversight_staff/stats.html", stats=figures)
 

@@ -24,6 +24,7 @@ ROLE_HOMES = {
     Role.CLERK: ("/staff/", "工作台"),
     Role.OVERSEER: ("/oversight/", "我的监督"),
     Role.LIAISON: ("/grid/", "我的网格"),
+    Role.PROVINCE: ("/admin/courts", "法院"),
 }
 
 

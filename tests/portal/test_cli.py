@@ -14,7 +14,8 @@ from publicity.models import AuditRecord
 from tests.factories import make_app
 
 LINE = re.compile(
-    r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员) (admin|judge|clerk|deputy|cppcc|liaison) / (\S{10,})$"
+    r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员|省级管理员) (admin|judge|clerk|deputy|cppcc|liaison|province) / "
+    r"(\S{10,})$"
 )
 CASE_LINE = re.compile(r"^(（\d{4}）鲁1427执\d+号) 查询码 ([A-Z0-9]{10})$")
 SMALL = ["--cases", "4"]  # a few cases keep the CLI tests fast
@@ -28,12 +29,12 @@ def test_seed_demo_prints_one_login_per_role_and_is_deterministic(database_url: 
     app = demo_app(database_url)
     result = app.test_cli_runner().invoke(args=["seed-demo", "--seed", "7", *SMALL])
     assert result.exit_code == 0, result.output
-    lines = result.output.strip().splitlines()[:6]
-    case_lines = result.output.strip().splitlines()[6:]
-    assert len(lines) == 6 and all(LINE.match(line) for line in lines)
+    lines = result.output.strip().splitlines()[:7]
+    case_lines = result.output.strip().splitlines()[7:]
+    assert len(lines) == 7 and all(LINE.match(line) for line in lines)
     assert len(case_lines) == 3 and all(CASE_LINE.match(line) for line in case_lines)
     usernames = [LINE.match(line).group(2) for line in lines]
-    assert usernames == ["admin", "judge", "clerk", "deputy", "cppcc", "liaison"]
+    assert usernames == ["admin", "judge", "clerk", "deputy", "cppcc", "liaison", "province"]
     # The printed query codes open their cases.
     number, code = CASE_LINE.match(case_lines[0]).groups()
     assert app.test_client().post("/cases/lookup", data={"case_number": number, "query_code": code}).status_code == 303
@@ -64,10 +65,10 @@ def test_readme_lists_the_default_demo_logins(database_url: str) -> None:
     app = demo_app(database_url)
     output = app.test_cli_runner().invoke(args=["seed-demo", *SMALL]).output
     lines = output.strip().splitlines()
-    for line in lines[:6]:
+    for line in lines[:7]:
         _, username, password = LINE.match(line).groups()
         assert f"| `{username}` | `{password}` |" in readme
-    number, code = CASE_LINE.match(lines[6]).groups()
+    number, code = CASE_LINE.match(lines[7]).groups()
     assert number.endswith("鲁1427执1号") and f"query code `{code}`" in readme
     with app.app_context():
         db.engine.dispose()

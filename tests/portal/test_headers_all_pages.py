@@ -189,7 +189,9 @@ def test_every_role_is_visited(seeded: Demo) -> None:
     assert roles == set(Role)
 
 
-@pytest.mark.parametrize("visitor", ["anonymous", "party", "admin", "judge", "clerk", "deputy", "cppcc", "liaison"])
+@pytest.mark.parametrize(
+    "visitor", ["anonymous", "party", "admin", "judge", "clerk", "deputy", "cppcc", "liaison", "province"]
+)
 def test_every_page_has_the_headers_and_no_markup_the_csp_blocks(seeded: Demo, visitor: str) -> None:
     client = _client(seeded, visitor)
     paths = _paths(seeded.app) + ["/no-such-page", "/static/css/mingjing.css"]
