@@ -14,8 +14,8 @@ from publicity.models import AuditRecord
 from tests.factories import make_app
 
 LINE = re.compile(
-    r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员|省级管理员) (admin|judge|clerk|deputy|cppcc|liaison|province) / "
-    r"(\S{10,})$"
+    r"^(管理员|执行法官|书记员|人大代表|政协委员|网格员|省级管理员) "
+    r"(admin|judge|clerk|deputy|cppcc|liaison|province) / (\S{10,})$"
 )
 CASE_LINE = re.compile(r"^(（\d{4}）鲁1427执\d+号) 查询码 ([A-Z0-9]{10})$")
 SMALL = ["--cases", "4"]  # a few cases keep the CLI tests fast
