@@ -17,6 +17,10 @@ The property, for every request:
 - the database is unchanged (row counts of every table and the audit chains' heads) when the request is refused
   (4xx, or a page showing form errors), and after any GET.
 
+Before the random examples, a deterministic boundary pass: each field or query parameter that holds a number or
+an id is sent once as 2147483648 (one past PostgreSQL's INTEGER), the rest as a browser sends it: an id that no
+check bounds reaches the database there and fails, which a few random examples would hit only now and then.
+
 Cheap by design: one copy of the shared demo data per visitor (tests/databases.SeededData), a few examples a form
 (fewer for a public form already fuzzed anonymously), no shrinking, examples fixed per form (a seed from its key) so
 a CI failure reproduces. The number of forms and pages found is printed and checked against a floor, so a parser or
@@ -26,6 +30,7 @@ walk that breaks fails here instead of fuzzing nothing.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import traceback
@@ -67,9 +72,11 @@ MIN_POST_FORMS = {ANONYMOUS: 4, PARTY: 7, "admin": 12, "judge": 30, "clerk": 22,
 MIN_GET_FORMS = {ANONYMOUS: 5, PARTY: 5, "admin": 6, "judge": 8, "clerk": 8, "overseer": 5, "liaison": 5}
 MIN_PAGES = {ANONYMOUS: 25, PARTY: 28, "admin": 35, "judge": 50, "clerk": 45, "overseer": 30, "liaison": 30}
 
-# Examples per form and per page for the visitor that owns the view (``owner`` below), and for the others.
-FORM_EXAMPLES, OTHERS_FORM_EXAMPLES = 5, 2
-PAGE_EXAMPLES, OTHERS_PAGE_EXAMPLES = 2, 1
+# Examples per form and per page for the visitor that owns the view (``owner`` below), and for the others;
+# MINGJING_FUZZ_SCALE=10 sends ten times as many (a longer hunt, by hand or at night).
+SCALE = float(os.environ.get("MINGJING_FUZZ_SCALE", "1"))
+FORM_EXAMPLES, OTHERS_FORM_EXAMPLES = round(5 * SCALE), round(2 * SCALE)
+PAGE_EXAMPLES, OTHERS_PAGE_EXAMPLES = round(2 * SCALE), round(1 * SCALE)
 FUZZ = settings(
     deadline=None,
     database=None,
@@ -227,6 +234,24 @@ def plausible(item: FormField) -> st.SearchStrategy[Value]:
     return st.sampled_from(choices) if choices else st.just(typical(item))
 
 
+OUT_OF_RANGE = ["2147483648", "-2147483649", "9223372036854775808", "-1", "0", "1e309", "1.5", "1_000", " 7 "]
+BAD_DATES = ["0000-00-00", "9999-12-31", "2026-02-30", "0001-01-01", "10000-01-01", "2026-3-2", "2026/03/02"]
+BAD_TIMES = ["0001-01-01T00:00", "9999-12-31T23:59", "2026-02-30T10:00", "2026-03-02T24:00", "2026-03-02 10:00"]
+
+
+def hostile_for(item: FormField) -> st.SearchStrategy[Value]:
+    """Hostile values, weighted towards the field's kind: numbers out of range where it holds a number or an id,
+    impossible dates where it holds a date (the values a form's own checks are most likely to let through)."""
+    shown = [item.value, *item.options, typical(item)]
+    if item.kind == "datetime-local" or any(re.fullmatch(r"\d{4}-\d\d-\d\dT.*", v) for v in shown):
+        return st.one_of(st.sampled_from(BAD_TIMES), hostile)
+    if item.kind == "date" or any(re.fullmatch(r"\d{4}-\d\d-\d\d", v) for v in shown):
+        return st.one_of(st.sampled_from(BAD_DATES), hostile)
+    if item.kind == "number" or any(re.fullmatch(r"[\d.]+", v) for v in shown):
+        return st.one_of(st.sampled_from(OUT_OF_RANGE), hostile)
+    return hostile
+
+
 @st.composite
 def bodies(draw: st.DrawFn, form: Form) -> list[tuple[Value, Value | Upload]]:
     """The form's fields sent as a browser would, but one of them (or, as often, each) left out, sent hostile or
@@ -243,9 +268,9 @@ def bodies(draw: st.DrawFn, form: Form) -> list[tuple[Value, Value | Upload]]:
         if how == "missing" or (how == "page" and item.kind in ("checkbox", "button") and not draw(st.booleans())):
             continue
         if how == "repeated":
-            values = draw(st.lists(st.one_of(hostile, plausible(item)), min_size=2, max_size=3))
+            values = draw(st.lists(st.one_of(hostile_for(item), plausible(item)), min_size=2, max_size=3))
         else:
-            values = [draw(hostile if how == "hostile" else plausible(item))]
+            values = [draw(hostile_for(item) if how == "hostile" else plausible(item))]
         if item.kind == "file":
             values = [draw(files)] if draw(st.booleans()) else values  # type: ignore[list-item]
         body += [(item.name, value) for value in values]
@@ -407,13 +432,22 @@ class Visitor:
         found = match(self.app.url_map.bind("localhost"), url, method)
         key = f"{method} {found[0] if found else url}: {problem}"
         if key not in self.failures:
-            self.failures[key] = [f"{method} {url}\n  sent: {what}\n" + "".join(lines[-10:])]
+            self.failures[key] = [f"{method} {url}\n  sent: {what}\n" + summary(lines)]
         else:
             self.failures[key].append("")
         self.failures_seen += 1
 
     def report(self) -> str:
         return "\n\n".join(f"{key} ({len(seen)} times), first:\n{seen[0]}" for key, seen in self.failures.items())
+
+
+def summary(lines: list[str]) -> str:
+    """A traceback's frames in the project's own code, and what was raised (without the libraries' frames)."""
+    if not any(line.startswith("Traceback") for line in lines):
+        return "".join(lines)
+    own = [line for line in lines if line.startswith('  File "') and "site-packages" not in line]
+    own = [re.sub(r"\n\s*[~^]+\s*$", "", line.rstrip()) + "\n" for line in own]
+    return "".join(own[-6:]) + lines[-1].split("\n[SQL:")[0][:600]
 
 
 class Records(logging.Handler):
@@ -427,6 +461,56 @@ class Records(logging.Handler):
         self.records.append(record)
 
 
+# One past PostgreSQL's INTEGER (the ids' type): an id or count that no check bounds reaches the database there.
+BOUNDARY = "2147483648"
+
+
+def numeric(item: FormField) -> bool:
+    shown = [v for v in (item.value, *item.options) if v]
+    return item.kind == "number" or (bool(shown) and all(re.fullmatch(r"\d+", v) for v in shown))
+
+
+def at_boundary(query: str) -> str:
+    """``query`` with each numeric parameter at BOUNDARY (``entry=1`` -> ``entry=2147483648``)."""
+    items: list[tuple[Value, Value | Upload]] = [
+        (k, BOUNDARY if v.isdigit() else v) for k, v in parse_qsl(query, keep_blank_values=True)
+    ]
+    return urlencoded(items)
+
+
+def boundary_form(visitor: Visitor, form: Form) -> None:
+    """Each field holding a number or an id at BOUNDARY in turn, the others as a browser sends them, and then the
+    action's own numeric parameters: a value the form's checks let through fails on PostgreSQL, which the random
+    examples reach only now and then."""
+    path, _, query = form.action.partition("?")
+    plain = [(f.name, ([*f.options, typical(f)][0] or "1")) for f in form.fields]
+    bodies = [[(n, BOUNDARY if n == item.name else v) for n, v in plain] for item in form.fields if numeric(item)]
+    queries = [query] * len(bodies) + ([at_boundary(query)] if any(c.isdigit() for c in query) else [])
+    for items, sent_query in zip([*bodies, plain], queries, strict=False):
+        body: list[tuple[Value, Value | Upload]] = list(items)
+        what = f"{describe(body)} to ?{sent_query}"
+        if form.method == "GET":
+            visitor.send("GET", path, what, query_string="&".join(p for p in (sent_query, urlencoded(body)) if p))
+            continue
+        response = visitor.send(
+            form.method,
+            path,
+            what,
+            query_string=sent_query,
+            data=urlencoded(body).encode("ascii"),
+            content_type="application/x-www-form-urlencoded",
+        )
+        if response is not None and response.status_code < 400:
+            visitor.still_in()
+
+
+def boundary_page(visitor: Visitor, url: str) -> None:
+    """The page with its own numeric parameters at BOUNDARY (``/staff/exposure/new?entry=2147483648``)."""
+    path, _, query = url.partition("?")
+    if any(c.isdigit() for c in query):
+        visitor.send("GET", path, f"?{at_boundary(query)}", query_string=at_boundary(query))
+
+
 def fuzz_form(visitor: Visitor, form: Form, examples: int) -> None:
     """Submit ``examples`` hostile fillings of ``form``."""
 
@@ -435,8 +519,7 @@ def fuzz_form(visitor: Visitor, form: Form, examples: int) -> None:
     @given(data=st.data())
     def submit(data: st.DataObject) -> None:
         items = data.draw(bodies(form), label="fields")
-        htmx = form.htmx and data.draw(st.booleans(), label="htmx")
-        headers = {"HX-Request": "true"} if htmx else {}
+        headers = data.draw(HTMX, label="headers")
         path, _, query = form.action.partition("?")
         if form.method == "GET":
             mine = urlencoded(items)
@@ -465,6 +548,8 @@ def fuzz_form(visitor: Visitor, form: Form, examples: int) -> None:
     submit()
 
 
+# Every page's forms and links are boosted by htmx (base.html), and some ask for fragments: a browser sends all three.
+HTMX = st.sampled_from([{}, {"HX-Request": "true", "HX-Boosted": "true"}, {"HX-Request": "true"}])
 query_extras: st.SearchStrategy[str] = st.one_of(
     st.just(""),
     st.sampled_from(["%ff%fe=%c3%28", "&&&=&", "a=%00&a=%ed%a0%80", "%=%%", "q=%uD800", "=x", "x" * 3000 + "=1"]),
@@ -487,10 +572,11 @@ def fuzz_page(visitor: Visitor, url: str, names: set[str], examples: int) -> Non
             if how == "own":
                 items += [(k, v) for k, v in own if k == name]
             elif how != "missing":
-                items += [(name, data.draw(hostile)) for _ in range(2 if how == "repeated" else 1)]
+                like = FormField(name, "text", (), dict(own).get(name, ""))
+                items += [(name, data.draw(hostile_for(like))) for _ in range(2 if how == "repeated" else 1)]
         items += data.draw(st.lists(st.tuples(field_names, hostile), max_size=2), label="made up")
         extra = data.draw(query_extras, label="raw")
-        headers = {"HX-Request": "true"} if data.draw(st.booleans(), label="htmx") else {}
+        headers = data.draw(HTMX, label="headers")
         query_string = "&".join(p for p in (urlencoded(items), extra) if p)
         visitor.send("GET", path, describe(items) + f" + {extra!r}", query_string=query_string, headers=headers)
 
@@ -587,11 +673,14 @@ def test_every_form_and_page_of_a_visitor_survives_hostile_input(
     ending = {"auth.logout", "auth.end_sessions"}
     for form in sorted(site.forms.values(), key=lambda f: f.endpoint in ending):
         mine = owner(demo_app, form.endpoint) == name or (name == PARTY and form.key() not in anonymous.forms)
+        if mine:
+            boundary_form(visitor, form)
         fuzz_form(visitor, form, FORM_EXAMPLES if mine else OTHERS_FORM_EXAMPLES)
     for endpoint, urls in sorted(site.pages.items()):
         mine = owner(demo_app, endpoint) == name or (name == PARTY and endpoint not in anonymous.pages)
-        fuzz_page(
-            visitor, urls[0], site.query_names.get(endpoint, set()), PAGE_EXAMPLES if mine else OTHERS_PAGE_EXAMPLES
-        )
+        for url in urls if mine else []:
+            boundary_page(visitor, url)
+        examples = PAGE_EXAMPLES if mine else OTHERS_PAGE_EXAMPLES
+        fuzz_page(visitor, urls[0], site.query_names.get(endpoint, set()), examples)
     print(f"{name}: {visitor.requests} fuzzed requests, {time.monotonic() - started:.1f} s in all")
     assert not visitor.failures, visitor.report()
