@@ -21,7 +21,8 @@ def decode_cursor(cursor: str | None) -> tuple[str | None, int] | None:
         key, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError, RecursionError):
         return None
-    if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(row_id) is int and 0 < row_id < 2**63:
+    # Ids are INTEGER columns: a larger one compared with them is "integer out of range" on PostgreSQL (a 500).
+    if (key is None or (isinstance(key, str) and len(key) <= 200)) and type(row_id) is int and 0 < row_id < 2**31:
         return key, row_id
     return None
 

@@ -12,7 +12,7 @@ from portal import access
 from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm
-from portal.htmx import keyset_arg, render
+from portal.htmx import MAX_ID, keyset_arg, render
 from portal.labels import domain_message
 from portal.list_forms import ExposureForm
 from portal.models import Role
@@ -39,9 +39,9 @@ def _item_or_404() -> tuple[DefaulterEntry | None, RestrictionOrder | None]:
     """The entry (``?entry=``) or order (``?order=``) of the staff member's court being featured."""
     entry_id, order_id = request.args.get("entry", type=int), request.args.get("order", type=int)
     item: DefaulterEntry | RestrictionOrder | None = None
-    if entry_id and 0 < entry_id < 2**63:
+    if entry_id and 0 < entry_id <= MAX_ID:  # past INTEGER, PostgreSQL would answer "out of range" (a 500)
         item = db.session.get(DefaulterEntry, entry_id)
-    elif order_id and 0 < order_id < 2**63:
+    elif order_id and 0 < order_id <= MAX_ID:
         item = db.session.get(RestrictionOrder, order_id)
     if item is None or item.court_id != current_user.court_id:
         abort(404)

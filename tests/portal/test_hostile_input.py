@@ -196,3 +196,25 @@ def test_tabs_and_line_breaks_are_text(app: Flask, accounts_by_role: dict[Role, 
 )
 def test_an_id_past_every_record_is_not_found(client: FlaskClient, url: str, status: int) -> None:
     assert client.get(url).status_code == status
+
+
+def _cursor(key: object, row_id: int) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(json.dumps([key, row_id]).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("row_id", [2**31, 2**40, 2**62])
+def test_a_forged_cursor_past_the_id_range_starts_over(client: FlaskClient, court: Court, row_id: int) -> None:
+    """A cursor is the visitor's to send: an id past INTEGER is "from the start", not PostgreSQL's out-of-range 500."""
+    for url in ("/lists/defaulters?q=张&cursor=", "/api/v1/defaulters?q=张&cursor=", "/lists/restrictions?q=张&cursor="):
+        assert client.get(url + _cursor("张", row_id)).status_code == 200, url
+
+
+def test_featuring_an_id_past_the_range_is_not_found(app: Flask, accounts_by_role: dict[Role, int]) -> None:
+    """Found by the form fuzzer: ``/staff/exposure/new?entry=2147483648`` was a 500 on PostgreSQL."""
+    client = app.test_client()
+    login(client, "judge")
+    for query in ("entry=2147483648", "order=2147483648", "entry=9223372036854775807"):
+        assert client.get(f"/staff/exposure/new?{query}").status_code == 404, query
+        assert client.post(f"/staff/exposure/new?{query}", data={}).status_code == 404, query
