@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -44,17 +45,30 @@ def _after_flush(session: Session, _context: object) -> None:
         session.info.setdefault("changed_tables", set()).update(_tables(session))
 
 
-def _do_orm_execute(state: ORMExecuteState) -> None:
+def _do_orm_execute(state: ORMExecuteState) -> sa.Result[object] | None:
     if not (_active and has_request_context()) or not (state.is_update or state.is_delete or state.is_insert):
-        return
+        return None
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
     if name is None:
-        return
+        return None
     values = getattr(state.statement, "_values", None) or {}
     if state.is_update and values and all(_lock_only(name, key, value) for key, value in values.items()):
-        return
-    state.session.info.setdefault("changed_tables", set()).add(name)
+        return None
+    if state.is_insert:
+        state.session.info.setdefault("changed_tables", set()).add(name)
+        return None
+    # An UPDATE or DELETE that matched no row changed nothing ("mark all read" with nothing unread): run it here
+    # to see how many rows it touched (with RETURNING, by reading them and handing back a replay of the result).
+    result = state.invoke_statement()
+    if getattr(state.statement, "_returning", ()):
+        frozen = result.freeze()
+        touched, result = len(frozen.data), frozen()
+    else:
+        touched = cast(sa.CursorResult[object], result).rowcount
+    if touched:
+        state.session.info.setdefault("changed_tables", set()).add(name)
+    return result
 
 
 def _lock_only(table: str, key: object, value: object) -> bool:
@@ -64,7 +78,8 @@ def _lock_only(table: str, key: object, value: object) -> bool:
     return same or f"{table}.{column}" in EXEMPT
 
 
-def _before_commit(session: Session) -> None:
+def _after_commit(session: Session) -> None:
+    """Judged after the commit, not before: the commit's own final flush comes after ``before_commit``."""
     if session.in_nested_transaction():  # a savepoint released inside the transaction: it goes on
         return
     changed = session.info.pop("changed_tables", set())
@@ -81,7 +96,7 @@ def _after_rollback(session: Session) -> None:
 
 sa.event.listen(Session, "after_flush", _after_flush)
 sa.event.listen(Session, "do_orm_execute", _do_orm_execute)
-sa.event.listen(Session, "before_commit", _before_commit)
+sa.event.listen(Session, "after_commit", _after_commit)
 sa.event.listen(Session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
 
 
