@@ -206,8 +206,12 @@ def _cursor(key: object, row_id: int) -> str:
 
 @pytest.mark.parametrize("row_id", [2**31, 2**40, 2**62])
 def test_a_forged_cursor_past_the_id_range_starts_over(client: FlaskClient, court: Court, row_id: int) -> None:
-    """A cursor is the visitor's to send: an id past INTEGER is "from the start", not PostgreSQL's out-of-range 500."""
-    for url in ("/lists/defaulters?q=张&cursor=", "/api/v1/defaulters?q=张&cursor=", "/lists/restrictions?q=张&cursor="):
+    """A visitor sends the cursor: an id past INTEGER is "from the start", not an out-of-range 500."""
+    for url in (
+        "/lists/defaulters?q=张&cursor=",
+        "/api/v1/defaulters?q=张&cursor=",
+        "/lists/restrictions?q=张&cursor=",
+    ):
         assert client.get(url + _cursor("张", row_id)).status_code == 200, url
 
 
