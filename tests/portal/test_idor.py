@@ -212,7 +212,9 @@ def _build(app: Flask) -> World:
             case_id = db.session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.number == case.number))
             world_cases[label] = (case.number, case.query_code, case_id)
         db.session.commit()
-        owners = {login.username: login.password for login in seeded.logins}
+        # Court A's own accounts crawl its pages; the demo's province administrator is no court's (p_admin stands for
+        # that role among the outsiders), and what it is shown includes court B's administrator.
+        owners = {login.username: login.password for login in seeded.logins if login.username != "province"}
         world = World(app, owners, outsiders, _secrets(court_a.id), cases=world_cases)
         world.administrators = set(db.session.scalars(sa.select(Account.id).where(Account.role == Role.ADMIN)))
     return world
