@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
@@ -19,6 +20,16 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+# Characters XML 1.0 does not allow anywhere, even escaped: C0 controls but tab and line breaks, lone surrogates,
+# U+FFFE and U+FFFF. A name stored with one (an old import, a hand edit) would make a feed ill-formed for every reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def atom_response(body: str) -> Response:
+    """An Atom document that is always well-formed XML: characters XML cannot carry are dropped."""
+    return Response(_NOT_XML.sub("", body), mimetype="application/atom+xml")
 
 
 def csv_response(header: Sequence[str], rows: Iterable[Sequence[object]], filename: str) -> Response:

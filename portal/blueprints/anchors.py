@@ -7,11 +7,12 @@ what was published, even when it was rewritten with the key.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, url_for
+from flask import Blueprint, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from portal import access
 from portal.database import utcnow
+from portal.exports import atom_response
 from portal.extensions import db
 from portal.htmx import keyset_arg, render
 from publicity import audit, courts
@@ -73,4 +74,4 @@ def feed() -> ResponseReturnValue:
         names=_court_names(),
         updated=anchors[0].published_at if anchors else utcnow(),
     )
-    return Response(body, mimetype="application/atom+xml")
+    return atom_response(body)

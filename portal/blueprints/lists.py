@@ -25,7 +25,7 @@ from flask_login import current_user
 
 from portal import access, labels, ratelimit
 from portal.database import utcnow
-from portal.exports import csv_response
+from portal.exports import atom_response, csv_response
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
@@ -171,7 +171,7 @@ def defaulters_feed() -> ResponseReturnValue:
     body = render_template(
         "lists/defaulters.atom", entries=entries, updated=entries[0].published_at if entries else now
     )
-    return Response(body, mimetype="application/atom+xml")
+    return atom_response(body)
 
 
 @bp.get("/terminated", endpoint="terminated")
