@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from oversight import errors, invitations
 from oversight.models import DIMENSIONS, CardAnswer, CardStatus, EvaluationCard, OnsiteAction, Overseer, Rating
 from publicity import audit, deadlines
-from publicity.dml import rowcount
+from publicity.dml import guarded_update, rowcount
 from publicity.models import EnforcementCase, Officer
 
 RATED = (*DIMENSIONS, "overall")
@@ -114,16 +114,7 @@ def _save(session: Session, *, card: EvaluationCard, data: CardData, now: dateti
     _check_supervises(session, card)
     # Only a draft row may change, and only through this guarded UPDATE: the loaded object is not
     # touched first, so no unguarded flush can write a card another request has just submitted.
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(EvaluationCard)
-                .where(EvaluationCard.id == card.id, EvaluationCard.status == CardStatus.DRAFT)
-                .values(**_values(data), updated_at=now)
-            )
-        )
-    session.refresh(card)
-    if not changed:
+    if not guarded_update(session, card, EvaluationCard.status == CardStatus.DRAFT, **_values(data), updated_at=now):
         raise errors.CardSubmitted()
     return card
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from publicity import audit, case_numbers, grid, listsearch, locks, names, throttle
 from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.deadlines import COURT_ZONE
-from publicity.dml import rowcount
+from publicity.dml import guarded_update
 from publicity.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
 from publicity.grid_models import PushEvent
 from publicity.models import (
@@ -287,16 +287,7 @@ def decide(
     }
     if grant:
         values["published_at"] = now
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(BountyNotice)
-                .where(BountyNotice.id == notice.id, BountyNotice.status == BountyStatus.APPLIED)
-                .values(**values)
-            )
-        )
-    session.refresh(notice)
-    if not changed:
+    if not guarded_update(session, notice, BountyNotice.status == BountyStatus.APPLIED, **values):
         raise NotAwaitingDecision()
     if grant:
         grid.push(
@@ -341,16 +332,14 @@ def close(session: Session, *, notice: BountyNotice, reason: str, actor: str, no
         raise NotOpen()
     if not reason.strip():
         raise CloseReasonRequired()
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(BountyNotice)
-                .where(BountyNotice.id == notice.id, BountyNotice.status.in_(OPEN))
-                .values(status=BountyStatus.CLOSED, closed_at=now, close_reason=reason.strip())
-            )
-        )
-    session.refresh(notice)
-    if not changed:  # closed, or rejected, at this moment by someone else
+    if not guarded_update(
+        session,
+        notice,
+        BountyNotice.status.in_(OPEN),
+        status=BountyStatus.CLOSED,
+        closed_at=now,
+        close_reason=reason.strip(),
+    ):  # closed, or rejected, at this moment by someone else
         raise NotOpen()
     _audit_close(session, notice.id, _chain(notice), reason.strip(), actor, now)
     session.flush()

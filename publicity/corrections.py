@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from publicity import audit, defaulters, notices
 from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
-from publicity.dml import rowcount
+from publicity.dml import guarded_update
 from publicity.errors import (
     AlreadyDecided,
     AlreadyRemoved,
@@ -99,21 +99,15 @@ def decide(
         raise ReasonsRequired()
     # Decided once: the guarded UPDATE is the first write, and the database lets one decision through; the
     # loser touches nothing else (no second removal, no second letter to the requester).
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(CorrectionRequest)
-                .where(CorrectionRequest.id == request.id, CorrectionRequest.status == CorrectionStatus.PENDING)
-                .values(
-                    status=CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED,
-                    decided_at=now,
-                    decision_reasons=reasons.strip(),
-                    decided_by=actor,
-                )
-            )
-        )
-    session.refresh(request)
-    if not changed:
+    if not guarded_update(
+        session,
+        request,
+        CorrectionRequest.status == CorrectionStatus.PENDING,
+        status=CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED,
+        decided_at=now,
+        decision_reasons=reasons.strip(),
+        decided_by=actor,
+    ):
         raise AlreadyDecided()
     entry = request.entry
     session.refresh(entry)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from publicity import audit, case_numbers, deadlines, grid, listsearch, names, notices
-from publicity.dml import rowcount
+from publicity.dml import guarded_update, rowcount
 from publicity.errors import (
     AlreadyRemoved,
     InvalidGrace,
@@ -216,20 +216,15 @@ def record_removal_ground(
     due = calendar.add_working_days(_local_day(occurred_at), REMOVAL_WORKING_DAYS)
     # The database decides between two grounds recorded at once (a clerk's and a case closing): only the first
     # starts the clock; the loaded object is not touched first, so no unguarded flush can overwrite it.
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(DefaulterEntry)
-                .where(
-                    DefaulterEntry.id == entry.id,
-                    DefaulterEntry.removed_at.is_(None),
-                    DefaulterEntry.removal_ground_at.is_(None),
-                )
-                .values(removal_reason=reason, removal_ground_at=occurred_at, removal_due=due)
-            )
-        )
-    session.refresh(entry)
-    if not changed:
+    if not guarded_update(
+        session,
+        entry,
+        DefaulterEntry.removed_at.is_(None),
+        DefaulterEntry.removal_ground_at.is_(None),
+        removal_reason=reason,
+        removal_ground_at=occurred_at,
+        removal_due=due,
+    ):
         raise AlreadyRemoved() if entry.removed_at is not None else RemovalGroundRecorded()
     assert entry.removal_due is not None
     audit.record(
@@ -286,20 +281,9 @@ def remove(session: Session, *, entry: DefaulterEntry, actor: str, now: datetime
         raise AlreadyRemoved()
     # Removed once: the database decides between two removals (a clerk's, an accepted correction), so the
     # applicants are told once and the on-time figure keeps the first removal's time.
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(DefaulterEntry)
-                .where(
-                    DefaulterEntry.id == entry.id,
-                    DefaulterEntry.removed_at.is_(None),
-                    DefaulterEntry.removal_reason.is_not(None),
-                )
-                .values(removed_at=now)
-            )
-        )
-    session.refresh(entry)
-    if not changed:
+    if not guarded_update(
+        session, entry, DefaulterEntry.removed_at.is_(None), DefaulterEntry.removal_reason.is_not(None), removed_at=now
+    ):
         raise AlreadyRemoved() if entry.removed_at is not None else RemovalNeedsGround()
     assert entry.removal_reason is not None
     audit.record(

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, defaulters, restrictions
-from publicity.dml import rowcount
+from publicity.dml import guarded_update
 from publicity.errors import N_, PublicityError
 from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
@@ -106,16 +106,9 @@ def withdraw(session: Session, *, shown: ExposureFeature, actor: str, now: datet
     """Take an item off the board (it stays on its list)."""
     if shown.withdrawn_at is not None:
         raise AlreadyWithdrawn()
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(ExposureFeature)
-                .where(ExposureFeature.id == shown.id, ExposureFeature.withdrawn_at.is_(None))
-                .values(withdrawn_at=now)
-            )
-        )
-    session.refresh(shown)
-    if not changed:  # withdrawn at this moment by someone else
+    if not guarded_update(
+        session, shown, ExposureFeature.withdrawn_at.is_(None), withdrawn_at=now
+    ):  # withdrawn at this moment by someone else
         raise AlreadyWithdrawn()
     court = session.get(Court, shown.court_id)
     assert court is not None  # court_id is a foreign key to the court

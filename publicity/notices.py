@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, locks, outbox_secrets
-from publicity.dml import rowcount
+from publicity.dml import guarded_update, rowcount
 from publicity.errors import N_, PublicityError
 from publicity.models import (
     CaseNode,
@@ -160,16 +160,8 @@ def find_subscription(session: Session, token: str) -> NoticeSubscription:
 def unsubscribe(session: Session, *, token: str, now: datetime) -> NoticeSubscription:
     """Cancel the subscription of an unsubscribe link."""
     subscription = find_subscription(session, token)
-    with session.no_autoflush:  # cancelled once: the database decides between two clicks on the link
-        changed = rowcount(
-            session.execute(
-                sa.update(NoticeSubscription)
-                .where(NoticeSubscription.id == subscription.id, NoticeSubscription.cancelled_at.is_(None))
-                .values(cancelled_at=now)
-            )
-        )
-    session.refresh(subscription)
-    if not changed:
+    # cancelled once: the database decides between two clicks on the link
+    if not guarded_update(session, subscription, NoticeSubscription.cancelled_at.is_(None), cancelled_at=now):
         raise UnknownSubscription()
     case = session.get(EnforcementCase, subscription.case_id)
     assert case is not None  # the subscription's case_id is a foreign key to the case

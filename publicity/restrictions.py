@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity import audit, case_numbers, cases, deadlines, grid, listsearch, locks, names, notices
-from publicity.dml import rowcount
+from publicity.dml import guarded_update
 from publicity.errors import N_, IllegalTransition, PublicityError
 from publicity.grid_models import PushEvent
 from publicity.models import (
@@ -278,16 +278,15 @@ def lift_order(
     if reason not in ORDER_LIFT_REASONS:
         raise WrongLiftReason()
     # Lifted once: the database decides between two lifts (a clerk's, a case closed as performed).
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(RestrictionOrder)
-                .where(RestrictionOrder.id == order.id, RestrictionOrder.lifted_at.is_(None))
-                .values(lift_reason=reason, lift_note=note.strip(), lifted_at=now, lifted_by=actor)
-            )
-        )
-    session.refresh(order)
-    if not changed:
+    if not guarded_update(
+        session,
+        order,
+        RestrictionOrder.lifted_at.is_(None),
+        lift_reason=reason,
+        lift_note=note.strip(),
+        lifted_at=now,
+        lifted_by=actor,
+    ):
         raise AlreadyLifted()
     audit.record(
         session,
@@ -346,20 +345,14 @@ def lift_bound_person(
     in_force = sa.select(RestrictionOrder.id).where(
         RestrictionOrder.id == order.id, RestrictionOrder.lifted_at.is_(None)
     )
-    with session.no_autoflush:
-        changed = rowcount(
-            session.execute(
-                sa.update(RestrictionBoundPerson)
-                .where(
-                    RestrictionBoundPerson.id == person.id,
-                    RestrictionBoundPerson.lifted_at.is_(None),
-                    RestrictionBoundPerson.order_id.in_(in_force),
-                )
-                .values(lift_reason=reason, lifted_at=now)
-            )
-        )
-    session.refresh(person)
-    if not changed:
+    if not guarded_update(
+        session,
+        person,
+        RestrictionBoundPerson.lifted_at.is_(None),
+        RestrictionBoundPerson.order_id.in_(in_force),
+        lift_reason=reason,
+        lifted_at=now,
+    ):
         raise AlreadyLifted()
     audit.record(
         session,
