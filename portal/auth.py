@@ -30,18 +30,18 @@ def load_account(session_id: str) -> Account | None:
     """Return the account of a session id ``<id>:<session token>`` whose login session is still open on the server
     (not logged out, not idle, not too old); a rotated token logs out everywhere."""
     account_id, _, token = session_id.partition(":")
-    if not (account_id.isascii() and account_id.isdigit()) or not token:
+    if not (account_id.isascii() and account_id.isdigit()) or len(account_id) > 9 or not token:
         return None
     login_token = session.get(LOGIN_KEY)
     if not isinstance(login_token, str):
         return None
-    account = db.session.get(Account, int(account_id))
-    if account is None or account.session_token != token or not account.active:
-        return None
     now = utcnow()
-    row = sessions.find(db.session, account, login_token, limits=limits(), now=now)
-    if row is None:
+    found = sessions.signed_in(
+        db.session, account_id=int(account_id), account_token=token, token=login_token, limits=limits(), now=now
+    )
+    if found is None:
         return None
+    account, row = found
     if now - row.last_seen_at >= sessions.TOUCH_EVERY:
         g.touch_login = row.id  # written after the response is made (below), not inside the view's transaction
     return account

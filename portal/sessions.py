@@ -78,27 +78,45 @@ def begin(session: Session, account: Account, *, ip: str, user_agent: str, now: 
     return token
 
 
-def _open(account: Account, limits: Limits, now: datetime) -> sa.ColumnElement[bool]:
+def _open(account_id: object, account_token: object, limits: Limits, now: datetime) -> sa.ColumnElement[bool]:
+    """An open login session of the account (its id and session token: values, or the Account columns)."""
     return sa.and_(
-        LoginSession.account_id == account.id,
+        LoginSession.account_id == account_id,
         LoginSession.ended_at.is_(None),
-        LoginSession.account_token == account.session_token,
+        LoginSession.account_token == account_token,
         LoginSession.last_seen_at > now - limits.idle,
         LoginSession.created_at > now - limits.lifetime,
     )
 
 
-def find(session: Session, account: Account, token: str, *, limits: Limits, now: datetime) -> LoginSession | None:
-    """The open login session of ``account`` behind ``token``, or None (ended, idle, too old, password changed)."""
-    return session.scalar(
-        sa.select(LoginSession).where(LoginSession.token_hash == token_hash(token), _open(account, limits, now))
-    )
+def signed_in(
+    session: Session, *, account_id: int, account_token: str, token: str, limits: Limits, now: datetime
+) -> tuple[Account, LoginSession] | None:
+    """The active account behind a cookie (its id, its session token, the login token) and its open login session,
+    in one query (it runs on every signed-in request); None when the login ended, idled out, is too old, or the
+    account's password changed or it was deactivated."""
+    row = session.execute(
+        sa.select(Account, LoginSession)
+        .join(LoginSession, LoginSession.account_id == Account.id)
+        .where(
+            Account.id == account_id,
+            Account.session_token == account_token,
+            Account.active.is_(True),
+            LoginSession.token_hash == token_hash(token),
+            _open(Account.id, Account.session_token, limits, now),
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def open_sessions(session: Session, account: Account, *, limits: Limits, now: datetime) -> list[LoginSession]:
     """The account's open login sessions, newest first."""
     return list(
-        session.scalars(sa.select(LoginSession).where(_open(account, limits, now)).order_by(LoginSession.id.desc()))
+        session.scalars(
+            sa.select(LoginSession)
+            .where(_open(account.id, account.session_token, limits, now))
+            .order_by(LoginSession.id.desc())
+        )
     )
 
 
