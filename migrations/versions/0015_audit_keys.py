@@ -54,25 +54,40 @@ def _keyed(row, prev_hash, key_id):
     return audit.seal(key_id=key_id, prev_hash=prev_hash, **{f: getattr(row, f) for f in _CONTENT})
 
 
+BATCH = 5000  # records read and re-sealed at a time: a court's trail of millions is never held in memory at once
+
+
 def _reseal(conn, intact, seal):
     """Walk every chain in order: stop at the first record that is not ``intact(row)`` or not linked to the one
     before it; otherwise give it ``seal(row, prev_hash)`` (the new seal and key id) and move the head along."""
+    update = (
+        _RECORDS.update()
+        .where(_RECORDS.c.id == sa.bindparam("row_id"))
+        .values(prev_hash=sa.bindparam("new_prev"), hash=sa.bindparam("new_hash"), key_id=sa.bindparam("new_key"))
+    )
     for (chain,) in conn.execute(sa.select(_RECORDS.c.chain).distinct()).all():
-        rows = conn.execute(sa.select(_RECORDS).where(_RECORDS.c.chain == chain).order_by(_RECORDS.c.seq)).all()
         old_prev = new_prev = GENESIS
-        for expected, row in enumerate(rows, start=1):
-            if row.seq != expected or row.prev_hash != old_prev or not intact(row):
-                raise RuntimeError(
-                    f"audit chain {chain} is broken at record {expected}: look into it before upgrading "
-                    "(flask --app wsgi audit verify, on the version before this one)"
-                )
-            new_hash, key_id = seal(row, new_prev)
-            conn.execute(
-                _RECORDS.update()
-                .where(_RECORDS.c.id == row.id)
-                .values(prev_hash=new_prev, hash=new_hash, key_id=key_id)
-            )
-            old_prev, new_prev = row.hash, new_hash
+        expected = 1
+        while True:
+            rows = conn.execute(
+                sa.select(_RECORDS)
+                .where(_RECORDS.c.chain == chain, _RECORDS.c.seq >= expected)
+                .order_by(_RECORDS.c.seq)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            changes = []
+            for row in rows:
+                if row.seq != expected or row.prev_hash != old_prev or not intact(row):
+                    raise RuntimeError(
+                        f"audit chain {chain} is broken at record {expected}: look into it before upgrading "
+                        "(flask --app wsgi audit verify, on the version before this one)"
+                    )
+                new_hash, key_id = seal(row, new_prev)
+                changes.append({"row_id": row.id, "new_prev": new_prev, "new_hash": new_hash, "new_key": key_id})
+                old_prev, new_prev, expected = row.hash, new_hash, expected + 1
+            conn.execute(update, changes)
         conn.execute(_HEADS.update().where(_HEADS.c.chain == chain).values(hash=new_prev))
 
 
