@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from portal import access, accounts
 from portal.database import utcnow
@@ -65,7 +66,10 @@ def index() -> ResponseReturnValue:
         "admin/accounts.html",
         accounts=list(
             db.session.scalars(
-                sa.select(Account).where(accounts.managed_by(current_user)).order_by(Account.role, Account.username)
+                sa.select(Account)
+                .where(accounts.managed_by(current_user))
+                .options(selectinload(Account.court))  # a province administrator's list spans courts: no query per row
+                .order_by(Account.role, Account.username)
             )
         ),
         own_court=_own_court(),  # not "court": base.html sets that name to the court the portal presents

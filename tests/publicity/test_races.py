@@ -423,24 +423,32 @@ def _subscribe(own: Session, party_id: int, address: str) -> str:
     return token
 
 
-@pytest.mark.commits
-def test_four_subscriptions_at_once_stop_at_the_limit(
-    session: Session, engine: sa.Engine, case: EnforcementCase
-) -> None:
+def _coded_applicant(session: Session, case: EnforcementCase) -> int:
+    """The case's applicant, with a query code issued the day before (what subscribing needs); its id."""
     party = _side(case, PartySide.APPLICANT)
     lookup.issue_query_code(session, party=party, key=KEY, actor="clerk", now=NOW - DAY)
     session.commit()
-    party_id = party.id
+    return party.id
 
+
+def _load_party(party_id: int) -> Callable[[Session, int], Party]:
     def load(own: Session, _w: int) -> Party:
         mine = own.get_one(Party, party_id)
         assert mine.case.court.code and mine.query_code_hash
         return mine
 
+    return load
+
+
+@pytest.mark.commits
+def test_four_subscriptions_at_once_stop_at_the_limit(
+    session: Session, engine: sa.Engine, case: EnforcementCase
+) -> None:
+    party_id = _coded_applicant(session, case)
+    load = _load_party(party_id)
+
     def act(own: Session, worker: int, mine: Party) -> None:
-        notices.subscribe(
-            own, case=mine.case, party=mine, channel=Channel.SMS, address=f"1380000000{worker}", locale="zh_CN", now=NOW
-        )
+        _subscribe(own, mine.id, f"1380000000{worker}")
 
     outcomes, errors = _race(engine, 4, load, act, (notices.TooManySubscriptions,))
     assert errors == []
@@ -453,23 +461,14 @@ def test_four_subscriptions_at_once_stop_at_the_limit(
 def test_a_subscription_racing_a_reissued_code_does_not_outlive_it(
     session: Session, engine: sa.Engine, case: EnforcementCase
 ) -> None:
-    party = _side(case, PartySide.APPLICANT)
-    lookup.issue_query_code(session, party=party, key=KEY, actor="clerk", now=NOW - DAY)
-    session.commit()
-    party_id = party.id
-
-    def load(own: Session, _w: int) -> Party:
-        mine = own.get_one(Party, party_id)
-        assert mine.case.court.code and mine.query_code_hash
-        return mine
+    party_id = _coded_applicant(session, case)
+    load = _load_party(party_id)
 
     def act(own: Session, worker: int, mine: Party) -> None:
         if worker == 0:
             lookup.issue_query_code(own, party=mine, key=KEY, actor="clerk", now=NOW)
         else:
-            notices.subscribe(
-                own, case=mine.case, party=mine, channel=Channel.SMS, address="13800000000", locale="zh_CN", now=NOW
-            )
+            _subscribe(own, mine.id, "13800000000")
 
     outcomes, errors = _race(engine, 2, load, act, (notices.CodeReissued,))
     assert errors == []
