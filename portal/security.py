@@ -57,11 +57,19 @@ def init_security_headers(app: Flask) -> None:
 
 
 class PortalSessionInterface(SecureCookieSessionInterface):
-    """Signed-cookie sessions for the browser pages; none for the JSON API under /api/, which
-    authenticates every call by itself (query code), so it never reads or sets a session cookie."""
+    """Signed-cookie sessions for the browser pages; none where no page is made:
+
+    - the JSON API under /api/ authenticates every call by itself (query code), so it never reads or sets a session
+      cookie;
+    - static files and the health check. An anonymous session (a CSRF token, a flash) is rewritten by Flask-Login's
+      session protection on every request that reads it, so a stylesheet or icon fetched while the next page loads
+      would answer with the cookie as it was when the fetch started, and could erase what that page's redirect had
+      just put there (the "please log in" notice, a new CSRF token).
+    """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith("/api/"):
+        path = request.path
+        if path.startswith(("/api/", f"{app.static_url_path}/")) or path == "/healthz":
             return self.null_session_class()
         return super().open_session(app, request)
 

@@ -43,3 +43,24 @@ def test_production_cookies_are_secure_httponly_lax(database_url: str) -> None:
     assert "Strict-Transport-Security" in response.headers
     with app.app_context():
         db.engine.dispose()
+
+
+def test_static_files_and_the_health_check_leave_the_session_cookie_alone(client: FlaskClient) -> None:
+    """A stylesheet or icon the browser fetches late, while the next page loads, must not answer with an older copy
+    of the session cookie: it would erase what that page's redirect put there (here: the "please log in" notice)."""
+    client.get("/login")  # an anonymous session: the login form's CSRF token
+    stale = client.get_cookie("session")
+    assert stale is not None
+
+    redirect = client.get("/staff/")  # signed out: sent to the login page with a notice
+    assert redirect.status_code == 302 and "/login" in redirect.headers["Location"]
+    redirect_cookie = client.get_cookie("session")
+    assert redirect_cookie is not None and redirect_cookie.value != stale.value
+    for path in ("/static/css/mingjing.css", "/static/img/emblem.svg", "/healthz"):
+        # As the browser sends it: a fetch started before the redirect carries the cookie from before it.
+        client.set_cookie("session", stale.value)
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers.getlist("Set-Cookie") == [], path
+    client.set_cookie("session", redirect_cookie.value)  # the browser's jar still holds the redirect's cookie
+    assert "请先登录后再访问此页面" in client.get("/login").get_data(as_text=True)
