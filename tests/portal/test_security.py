@@ -61,6 +61,13 @@ def test_static_files_and_the_health_check_leave_the_session_cookie_alone(client
         client.set_cookie("session", stale.value)
         response = client.get(path)
         assert response.status_code == 200
-        assert response.headers.getlist("Set-Cookie") == [], path
+        assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")], path
     client.set_cookie("session", redirect_cookie.value)  # the browser's jar still holds the redirect's cookie
     assert "请先登录后再访问此页面" in client.get("/login").get_data(as_text=True)
+
+
+def test_a_missing_static_file_is_a_page_not_found(client: FlaskClient) -> None:
+    client.get("/login")  # an anonymous session
+    response = client.get("/static/css/no-such-file.css")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
