@@ -237,8 +237,7 @@ def seed_demo(seed: int, case_count: int, defaulter_count: int) -> None:
     if demo.has_data(db.session):
         click.echo("the database already has data; demo data not loaded")
         return
-    from portal.blueprints.casework import query_code_key
-    from portal.blueprints.lists import search_key
+    from portal.keys import query_code_key, search_key
 
     created = demo.seed(
         db.session,
@@ -305,7 +304,7 @@ def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
     import csv
     from pathlib import Path
 
-    from portal.blueprints.casework import query_code_key
+    from portal.keys import query_code_key
     from publicity import imports, tabular
 
     try:
@@ -430,7 +429,7 @@ def import_defaulters(path: str) -> None:
 
     import sqlalchemy as sa
 
-    from portal.blueprints.lists import search_key
+    from portal.keys import search_key
     from publicity import defaulter_imports, tabular
 
     try:

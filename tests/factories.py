@@ -742,7 +742,7 @@ def seed_public_demo(app: Flask, *, cases: int = 40, defaulters: int = 200) -> D
         passwords=dict(m.groups() for line in lines if (m := LOGIN_LINE.fullmatch(line))),
     )
     with app.test_request_context():
-        from portal.blueprints.lists import search_key
+        from portal.keys import search_key
 
         session, now, key = flask_db.session, utcnow(), search_key()
         if importlib.util.find_spec("publicity.restrictions") is not None:

@@ -1,4 +1,6 @@
-"""The layering holds: domain packages never import the web layer, publicity never imports oversight."""
+"""The layering holds: domain packages never import the web layer, publicity never imports oversight, no blueprint
+imports another (what they share is in portal.views, portal.keys and the packages below them), the CLI imports no
+view, and no package has an import cycle."""
 
 from __future__ import annotations
 
@@ -45,13 +47,13 @@ def test_the_checker_sees_imports(tmp_path: Path) -> None:
     assert imported_modules(sample) == {"flask", "flask_login", "portal.models"}
 
 
-def domain_import_graph(packages: tuple[str, ...] = ("publicity", "oversight")) -> dict[str, set[str]]:
-    """Which domain module imports which, counting imports inside functions too (a lazy import hides a cycle,
-    it does not remove it); ``from publicity import cases`` counts as importing ``publicity.cases``."""
+def import_graph(packages: tuple[str, ...] = ("publicity", "oversight"), root: Path = ROOT) -> dict[str, set[str]]:
+    """Which module of ``packages`` imports which, counting imports inside functions too (a lazy import hides a
+    cycle, it does not remove it); ``from publicity import cases`` counts as importing ``publicity.cases``."""
     modules = {
-        ".".join(path.relative_to(ROOT).with_suffix("").parts): path
+        ".".join(path.relative_to(root).with_suffix("").parts): path
         for package in packages
-        for path in (ROOT / package).rglob("*.py")
+        for path in (root / package).rglob("*.py")
     }
     modules = {name.removesuffix(".__init__"): path for name, path in modules.items()}
     graph: dict[str, set[str]] = {}
@@ -106,10 +108,66 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_cycle_inside_the_domain_packages() -> None:
     # Cross-area reactions go through publicity.events, installed by portal.bootstrap: the case register
     # imports none of the areas that react to it.
-    assert cycles(domain_import_graph()) == []
+    assert cycles(import_graph()) == []
 
 
 def test_the_cycle_finder_sees_a_lazy_import_cycle() -> None:
     graph = {"a.x": {"a.y"}, "a.y": {"a.z"}, "a.z": {"a.x"}, "a.w": {"a.x"}}
     assert cycles(graph) == [["a.x", "a.y", "a.z"]]
     assert cycles({"a.x": {"a.y"}, "a.y": set()}) == []
+
+
+def test_no_import_cycle_in_the_web_package() -> None:
+    assert cycles(import_graph(("portal",))) == []
+
+
+BLUEPRINTS = "portal.blueprints."
+
+
+def blueprints_importing_blueprints(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if name.startswith(BLUEPRINTS)
+        for target in targets
+        if target.startswith(BLUEPRINTS)
+    )
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for successor in graph.get(todo.pop(), ()):
+            if successor not in seen:
+                seen.add(successor)
+                todo.append(successor)
+    return seen
+
+
+def test_no_blueprint_imports_another_blueprint() -> None:
+    assert blueprints_importing_blueprints(import_graph(("portal",))) == []
+
+
+def test_the_cli_imports_no_view() -> None:
+    """The commands run without the web pages: nothing the CLI imports, directly or through other modules, is a
+    blueprint or the views' shared helpers."""
+    graph = import_graph(("portal",))
+    assert "portal.cli" in graph
+    views = sorted(m for m in reachable(graph, "portal.cli") if m.startswith(BLUEPRINTS) or m == "portal.views")
+    assert views == []
+
+
+def test_the_checkers_see_a_blueprint_importing_a_blueprint_and_a_cycle(tmp_path: Path) -> None:
+    blueprints = tmp_path / "portal" / "blueprints"
+    blueprints.mkdir(parents=True)
+    for name in ("__init__", "a", "cli"):
+        (blueprints.parent / f"{name}.py").write_text("")
+    (blueprints / "__init__.py").write_text("")
+    (blueprints / "one.py").write_text("def f():\n    from portal.blueprints.two import g\n")
+    (blueprints / "two.py").write_text("from portal import a\n")
+    (blueprints.parent / "a.py").write_text("def h():\n    from portal.blueprints import two\n")
+    (blueprints.parent / "cli.py").write_text("from portal import a\n")
+    graph = import_graph(("portal",), root=tmp_path)
+    assert blueprints_importing_blueprints(graph) == ["portal.blueprints.one imports portal.blueprints.two"]
+    assert cycles(graph) == [["portal.a", "portal.blueprints.two"]]
+    assert "portal.blueprints.two" in reachable(graph, "portal.cli")

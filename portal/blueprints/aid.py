@@ -11,10 +11,6 @@ from flask_login import current_user
 
 from portal import access, aid_pdf, labels, ratelimit
 from portal.aid_forms import AidApplicationForm, AidDecisionForm, AidPaymentForm
-
-# The party's session is the lookup's own: one function decides whether a view is still valid (expiry,
-# a reissued code), so it is reused rather than copied.
-from portal.blueprints.cases import viewing_party
 from portal.case_forms import local_to_utc, yuan_to_fen
 from portal.database import clock_skew, utcnow
 from portal.errors import error_response
@@ -23,6 +19,10 @@ from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import Role
 from portal.templating import localtime
+
+# The party's session is the lookup's own: one function decides whether a view is still valid (expiry,
+# a reissued code), so it is reused rather than copied.
+from portal.views import viewing_party
 from publicity import aid, courts, deadlines
 from publicity.deadlines import COURT_ZONE
 from publicity.errors import BadAttachment, InTheFuture, NotFound, PublicityError, ReasonsRequired

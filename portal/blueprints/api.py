@@ -7,14 +7,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from portal import access, labels, ratelimit, search_cache
-from portal.blueprints.casework import query_code_key
 from portal.database import utcnow
 from portal.extensions import csrf, db
 from portal.htmx import keyset_arg
+from portal.keys import query_code_key, search_key
 from portal.labels import domain_message
 from portal.lookup_views import PartyView, lookup_policy, party_view
 from portal.openapi import openapi_document
 from portal.templating import external_url
+from portal.views import court_choices, defaulter_search, figures_for_request, oversight_summary, restriction_search
 from publicity import case_numbers, cases, defaulters, lookup, models, restrictions, terminated
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -218,7 +219,6 @@ def defaulter_item(entry: models.DefaulterEntry, court_names: dict[int, str], ur
 def defaulters_api() -> ResponseReturnValue:
     """Search or browse the current defaulter list, with cursor pagination. Answers are reused
     while the list has not changed (portal/search_cache.py)."""
-    from portal.blueprints.lists import _courts, run_search
     from portal.list_forms import SearchForm
 
     now, key = utcnow(), request.query_string.decode("utf-8", "replace")
@@ -229,18 +229,18 @@ def defaulters_api() -> ResponseReturnValue:
     cached = search_cache.lookup(key, version=list_version, now=now)
     if cached is not None:
         return Response(cached, mimetype="application/json")
-    courts = _courts()
+    courts = court_choices()
     form = SearchForm(request.args, courts=courts)
     if not form.validate():
         return _error(
             422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         )
-    page = run_search(form, request.args.get("cursor"), rows=True)
+    page = defaulter_search(form, request.args.get("cursor"), rows=True)
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = external_url("api.defaulters_api", cursor=page.next_cursor, **query) if page.next_cursor else None
     court_names = {int(value): name for value, name in courts}
     if any(e.court_id not in court_names for e in page.items):  # a court newer than the cached list
-        court_names = {int(value): name for value, name in _courts(refresh=True)}
+        court_names = {int(value): name for value, name in court_choices(refresh=True)}
     url_prefix = external_url("lists.defaulter", entry_id=1)[:-1]
     response = jsonify(
         items=[defaulter_item(e, court_names, url_prefix) for e in page.items], next=next_url, mode=page.mode
@@ -294,22 +294,20 @@ def restriction_item(order: models.RestrictionOrder, court_names: dict[int, str]
 @ratelimit.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
 def restrictions_api() -> ResponseReturnValue:
     """Search or browse the consumption restriction orders in force, with cursor pagination."""
-    from portal.blueprints.lists import _courts
-    from portal.blueprints.restrictions import run_search
     from portal.restriction_forms import RestrictionSearchForm
 
-    courts = _courts()
+    courts = court_choices()
     form = RestrictionSearchForm(request.args, courts=courts)
     if not form.validate():
         return _error(
             422, "invalid_request", "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         )
-    page = run_search(form, request.args.get("cursor"))
+    page = restriction_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     next_url = external_url("api.restrictions_api", cursor=page.next_cursor, **query) if page.next_cursor else None
     court_names = {int(value): name for value, name in courts}
     if any(o.court_id not in court_names for o in page.items):  # a court newer than the cached list
-        court_names = {int(value): name for value, name in _courts(refresh=True)}
+        court_names = {int(value): name for value, name in court_choices(refresh=True)}
     return jsonify(items=[restriction_item(o, court_names) for o in page.items], next=next_url, mode=page.mode)
 
 
@@ -341,7 +339,6 @@ def bounty_item(notice: models.BountyNotice) -> dict[str, object]:
 @ratelimit.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
 def bounties_api() -> ResponseReturnValue:
     """Search or browse the published bounty notices, with cursor pagination."""
-    from portal.blueprints.lists import search_key
     from publicity import bounties
 
     q = request.args.get("q", "")
@@ -360,7 +357,6 @@ def bounties_api() -> ResponseReturnValue:
 @access.public
 def stats_api() -> ResponseReturnValue:
     """The dashboard's figures for a year as JSON (cached for the day while the record is unchanged)."""
-    from portal.blueprints.dashboard import figures_for_request, oversight_summary
 
     court, figures, _years = figures_for_request()
     supervision = oversight_summary(court)

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal import access, accounts, auth, ratelimit, sessions
-from portal.blueprints.public import same_site_path
 from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm, LoginForm, LogoutForm, PasswordChangeForm
@@ -18,6 +17,7 @@ from portal.htmx import render
 from portal.labels import domain_message
 from portal.models import Role
 from portal.templating import localtime
+from portal.views import same_site_path
 
 bp = Blueprint("auth", __name__)
 

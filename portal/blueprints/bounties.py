@@ -13,7 +13,6 @@ from flask_login import current_user
 from wtforms import HiddenField, SubmitField
 
 from portal import access, labels, ratelimit
-from portal.blueprints.lists import search_key, search_limit
 from portal.bounty_forms import (
     BountyApplicationForm,
     BountyCloseForm,
@@ -27,9 +26,11 @@ from portal.exports import csv_response
 from portal.extensions import db
 from portal.forms import PortalForm
 from portal.htmx import render
+from portal.keys import search_key
 from portal.labels import domain_message
 from portal.models import Role
 from portal.templating import localtime
+from portal.views import search_limit
 from publicity import bounties
 from publicity.deadlines import COURT_ZONE
 from publicity.errors import BadAttachment, PublicityError

@@ -2,63 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
 
 from portal import access, ratelimit
-from portal.blueprints.casework import query_code_key
 from portal.case_forms import CaseLookupForm, SubscribeForm
 from portal.database import utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.htmx import keyset_arg, render
 from portal.i18n import select_locale
+from portal.keys import query_code_key
 from portal.labels import domain_message
 from portal.lookup_views import lookup_policy, node_page, party_view
 from portal.templating import localtime
+from portal.views import VIEW_KEY, party_stash, viewing_party
 from publicity import lookup, notices
 from publicity.errors import PublicityError
-from publicity.models import Channel, EnforcementCase, Party, SubscriptionTopic
+from publicity.models import Channel, EnforcementCase, SubscriptionTopic
 
 bp = Blueprint("cases", __name__)
-
-VIEW_KEY = "party_view"
-VIEW_TTL = timedelta(minutes=30)
-
-
-def _stash(case: EnforcementCase, party: Party, now: datetime) -> dict[str, object]:
-    """What the session remembers of a proved code (taken before the commit, which expires the objects)."""
-    return {"case_id": case.id, "party_id": party.id, "at": now.isoformat(), "code": party.query_code_hash}
-
-
-def viewing_party(now: datetime) -> tuple[EnforcementCase, Party] | None:
-    """The case this visitor proved a code for in the last half hour, or None."""
-    stash = session.get(VIEW_KEY)
-    if not stash or datetime.fromisoformat(stash["at"]) < now - VIEW_TTL:
-        session.pop(VIEW_KEY, None)
-        return None
-    # The case with what every page of the party's view shows (court, judge, parties) in two statements.
-    case = db.session.get(
-        EnforcementCase,
-        stash["case_id"],
-        options=[
-            joinedload(EnforcementCase.court),
-            joinedload(EnforcementCase.judge),
-            selectinload(EnforcementCase.parties),
-        ],
-    )
-    party = next((p for p in case.parties if p.id == stash["party_id"]), None) if case is not None else None
-    # A reissued code ends every view opened with the old one.
-    if case is None or party is None or party.query_code_hash is None or party.query_code_hash != stash.get("code"):
-        session.pop(VIEW_KEY, None)
-        return None
-    stash["at"] = now.isoformat()
-    session.modified = True
-    return case, party
 
 
 @bp.route("/cases/lookup", methods=["GET", "POST"], endpoint="lookup")
@@ -91,7 +55,7 @@ def lookup_page() -> ResponseReturnValue:
         db.session.commit()  # the failure counts towards the lock
         form.form_errors.append(domain_message(exc))
         return render("cases/lookup.html", "cases/lookup.html", form=form, status=404)
-    stash = _stash(case, party, now)
+    stash = party_stash(case, party, now)
     db.session.commit()
     session[VIEW_KEY] = stash
     return redirect(url_for("cases.view"), 303)

@@ -32,6 +32,7 @@ from portal.database import clock_skew, utcnow
 from portal.extensions import db
 from portal.forms import ConfirmForm, PortalForm
 from portal.htmx import keyset_arg, render
+from portal.keys import query_code_key
 from portal.labels import FUND_DIRECTIONS, domain_message, yuan
 from portal.models import Role
 from portal.templating import external_url, localtime
@@ -58,12 +59,6 @@ bp = Blueprint("casework", __name__, url_prefix="/staff/cases")
 CASE_STAFF = (Role.JUDGE, Role.CLERK)
 PAGE_SIZE = 30
 SLIP_SESSION_KEY = "slip_codes"
-
-
-def query_code_key() -> bytes:
-    """The key query codes are hashed with (never stored beside the hashes; must never change)."""
-    key: str = current_app.config["MINGJING_QUERY_CODE_KEY"] or current_app.config["SECRET_KEY"]
-    return key.encode()
 
 
 def _case_or_404(case_id: int) -> EnforcementCase:

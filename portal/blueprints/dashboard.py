@@ -3,12 +3,10 @@ charts, tables, a CSV download and a staff-only drill-down by judge."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
@@ -16,14 +14,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from oversight import stats as oversight_stats
 from portal import access
 from portal.database import utcnow
 from portal.exports import csv_response
 from portal.extensions import db
 from portal.htmx import render
 from portal.models import STAFF_ROLES
-from portal.templating import home_court
+from portal.views import figures_for_request, oversight_summary, year_asked
 from publicity import stats
 from publicity.models import Court
 
@@ -104,59 +101,6 @@ def definitions() -> dict[str, tuple[str, str]]:
     return {key: (str(text), second[key]) for key, text in DEFINITIONS.items()}
 
 
-def _court() -> Court | None:
-    """The court asked for (``court=鲁1427``), else the portal's own; None: every court."""
-    code = request.args.get("court", "")
-    if code:
-        court = db.session.scalar(sa.select(Court).where(Court.code == code))
-        if court is None:
-            abort(404)
-        return court
-    return home_court()
-
-
-def _year(years: Sequence[int]) -> int:
-    raw = request.args.get("year", "")
-    if not raw:
-        return years[-1]
-    if not (raw.isascii() and raw.isdigit()) or int(raw) not in years:
-        abort(404)
-    return int(raw)
-
-
-def _version(court_id: int | None) -> int:
-    """The record's fingerprint, read once a request (the figures and the oversight summary share it)."""
-    if "stats_version" not in g:
-        g.stats_version = stats.fingerprint(db.session, court_id)
-    version: int = g.stats_version
-    return version
-
-
-def figures_for_request() -> tuple[Court | None, dict[str, object], list[int]]:
-    """The figures of the requested court and year (cached for the day while the record is unchanged)."""
-    court = _court()
-    court_id, tz, now = (court.id if court else None), current_app.config["MINGJING_TIMEZONE"], utcnow()
-    years = stats.years_with_cases(db.session, court_id=court_id, tz=tz, now=now)
-    figures = stats.dashboard(
-        db.session, court_id=court_id, year=_year(years), tz=tz, now=now, version=_version(court_id)
-    )
-    db.session.commit()  # the day's snapshot, shared by every process
-    return court, figures, years
-
-
-def oversight_summary(court: Court | None) -> dict[str, object]:
-    """The oversight figures (oversight.stats), kept in the same daily snapshot as the rest."""
-    court_id, now = (court.id if court else None), utcnow()
-    key, version = f"oversight:{court_id or 'all'}", _version(court_id)
-    day = stats.local_day(now, current_app.config["MINGJING_TIMEZONE"])
-    found = stats.cached(db.session, key, version=version, day=day)
-    if found is None:
-        found = asdict(oversight_stats.compute(db.session, court_id=court_id, now=now))
-        stats.keep(db.session, key, version=version, day=day, payload=found, now=now)
-        db.session.commit()
-    return found
-
-
 @bp.get("/dashboard")
 @access.public
 def index() -> ResponseReturnValue:
@@ -222,7 +166,7 @@ def judges() -> ResponseReturnValue:
         abort(404)
     tz = current_app.config["MINGJING_TIMEZONE"]
     years = stats.years_with_cases(db.session, court_id=court.id, tz=tz, now=utcnow())
-    year = _year(years)
+    year = year_asked(years)
     rows = stats.by_judge(db.session, court_id=court.id, year=year, tz=tz)
     return render(
         "dashboard/judges.html",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as dt_time
@@ -39,6 +38,7 @@ from portal.list_forms import (
 )
 from portal.models import Role
 from portal.templating import localtime
+from portal.views import court_choices, defaulter_search, search_limit
 from publicity import attachments, corrections, defaulters, terminated, workdays
 from publicity.errors import PublicityError
 from publicity.models import (
@@ -46,52 +46,10 @@ from publicity.models import (
     CorrectionRequest,
     Court,
     DefaulterEntry,
-    ListingGround,
-    Performance,
     RemovalReason,
 )
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
-
-
-def search_key() -> bytes:
-    """The key full ID numbers are hashed with for search (must never change)."""
-    key: str = current_app.config["MINGJING_ID_SEARCH_KEY"] or current_app.config["SECRET_KEY"]
-    return key.encode()
-
-
-def search_limit() -> str:
-    limit: str = current_app.config["MINGJING_SEARCH_RATE_LIMIT"]
-    return limit
-
-
-def run_search(form: SearchForm, cursor: str | None, *, rows: bool = False) -> defaulters.Page:
-    filters = defaulters.Filters(
-        ground=ListingGround(form.ground.data) if form.ground.data else None,
-        court_id=int(form.court.data) if form.court.data else None,
-        year=form.year.data or None,
-        performance=Performance(form.status.data) if form.status.data else None,
-    )
-    return defaulters.search(
-        db.session, query=form.q.data or "", filters=filters, cursor=cursor, key=search_key(), now=utcnow(), rows=rows
-    )
-
-
-_COURTS_TTL = 60.0
-
-
-def _courts(refresh: bool = False) -> list[tuple[str, str]]:
-    """(id, name) of every court. Cached per app and process for a minute: read on every search, and
-    a new court may take that long to appear in the filter (nothing is decided by this copy)."""
-    loaded_at: float
-    courts_: list[tuple[str, str]]
-    loaded_at, courts_ = current_app.extensions.get("mingjing_courts", (0.0, []))
-    if refresh or time.monotonic() - loaded_at > _COURTS_TTL:
-        courts_ = [
-            (str(i), name) for i, name in db.session.execute(sa.select(Court.id, Court.name).order_by(Court.code))
-        ]
-        current_app.extensions["mingjing_courts"] = (time.monotonic(), courts_)
-    return courts_
 
 
 @bp.get("/defaulters", endpoint="defaulters")
@@ -99,10 +57,10 @@ def _courts(refresh: bool = False) -> list[tuple[str, str]]:
 @ratelimit.limit(search_limit)
 def defaulters_page() -> ResponseReturnValue:
     """Search the list of dishonest judgment defaulters (works without JavaScript)."""
-    form = SearchForm(request.args, courts=_courts())
+    form = SearchForm(request.args, courts=court_choices())
     if not form.validate():
         return render("lists/defaulters.html", "lists/_results.html", form=form, page=None, status=422)
-    page = run_search(form, request.args.get("cursor"))
+    page = defaulter_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render("lists/defaulters.html", "lists/_results.html", form=form, page=page, query=query)
 

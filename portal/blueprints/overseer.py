@@ -14,7 +14,6 @@ from flask_login import current_user, login_user
 from oversight import cards, errors, invitations, onsite, questions, reports
 from oversight.models import CardStatus, ClosureReport, EvaluationCard, Invitation, OnsiteAction, Overseer
 from portal import access, accounts, ratelimit
-from portal.blueprints.oversight_staff import case_file, report_pdf_response
 from portal.case_forms import local_to_utc
 from portal.database import utcnow
 from portal.extensions import db
@@ -32,6 +31,7 @@ from portal.oversight_forms import (
     TalkForm,
     TextForm,
 )
+from portal.views import case_file, report_pdf_response
 from publicity.models import EnforcementCase
 
 bp = Blueprint("overseer", __name__, url_prefix="/oversight")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypedDict, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -16,7 +16,6 @@ from flask_login import current_user
 
 from oversight import cards, errors, invitations, onsite, overseers, questions, reports, stats
 from oversight.models import (
-    ClosureReport,
     EvaluationCard,
     Invitation,
     OnsiteAction,
@@ -25,7 +24,6 @@ from oversight.models import (
     Overseer,
     OverseerKind,
     OverseerLevel,
-    PartyTalk,
     Question,
 )
 from portal import access
@@ -46,51 +44,10 @@ from portal.oversight_forms import (
     TextForm,
 )
 from portal.templating import external_url
-from publicity import cases, funds
-from publicity.deadlines import Deadline
+from portal.views import case_file, report_pdf_response
 from publicity.models import EnforcementCase, Officer
 
 bp = Blueprint("oversight_staff", __name__, url_prefix="/oversight/staff")
-
-
-class CaseFile(TypedDict):
-    steps: list[cases.TimelineEntry]
-    deadlines: list[Deadline]
-    received_fen: int
-    balance_fen: int
-    actions: list[OnsiteAction]
-    cards_all: list[EvaluationCard]
-    questions: list[Question]
-    talks: list[PartyTalk]
-    report: ClosureReport | None
-    now: datetime
-
-
-def case_file(case: EnforcementCase, *, now: datetime) -> CaseFile:
-    """What both the judge and the overseers see of a supervised case: the portal's own record."""
-    return {
-        "steps": cases.timeline(cases.nodes_of(db.session, case)),
-        "deadlines": cases.case_deadlines(db.session, case, now=now),
-        "received_fen": funds.received_by_case(db.session, [case.id]).get(case.id, 0),
-        "balance_fen": funds.balance(db.session, case),
-        "actions": onsite.actions_of_case(db.session, case.id),
-        "cards_all": cards.cards_of_case(db.session, case.id),
-        "questions": questions.questions_of_case(db.session, case.id),
-        "talks": questions.talks_of_case(db.session, case.id),
-        "report": reports.report_of(db.session, case.id),
-        "now": now,
-    }
-
-
-def report_pdf_response(case: EnforcementCase, report: ClosureReport) -> Response:
-    """The closure report as a PDF download (built by portal.report_pdf)."""
-    from portal.report_labels import build_pdf
-
-    body = build_pdf(report, cards.cards_of_case(db.session, case.id))
-    filename = f"closure-report-{case.id}.pdf"
-    return Response(
-        body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
 
 
 def _judge() -> Officer:

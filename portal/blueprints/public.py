@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
 from portal import access, search_cache
@@ -16,6 +15,7 @@ from portal.forms import LanguageForm
 from portal.htmx import render
 from portal.i18n import LANG_COOKIE
 from portal.templating import home_court
+from portal.views import same_site_path
 from publicity import cases, exposure
 
 bp = Blueprint("public", __name__)
@@ -66,15 +66,6 @@ def set_language() -> ResponseReturnValue:
         secure=current_app.config["SESSION_COOKIE_SECURE"],
     )
     return response
-
-
-def same_site_path(target: str | None) -> str:
-    """Return ``target`` when it is a path on this site, else the home page (no open redirect)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("public.home")
 
 
 @bp.get("/healthz")

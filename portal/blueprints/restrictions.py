@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import access, labels, ratelimit
-from portal.blueprints.lists import _courts, search_key, search_limit
 from portal.database import utcnow
 from portal.exports import csv_response
 from portal.extensions import db
 from portal.htmx import MAX_ID, render
+from portal.keys import search_key
 from portal.labels import domain_message
 from portal.models import Role
 from portal.restriction_forms import (
@@ -22,6 +22,7 @@ from portal.restriction_forms import (
     ReleaseBoundPersonForm,
     RestrictionSearchForm,
 )
+from portal.views import court_choices, restriction_search, search_limit
 from publicity import restrictions
 from publicity.errors import PublicityError
 from publicity.models import (
@@ -38,13 +39,6 @@ CASE_STAFF = (Role.JUDGE, Role.CLERK)
 STAFF_PAGE_SIZE = 50
 
 
-def run_search(form: RestrictionSearchForm, cursor: str | None) -> restrictions.Page:
-    filters = restrictions.Filters(court_id=int(form.court.data) if form.court.data else None)
-    return restrictions.search(
-        db.session, query=form.q.data or "", filters=filters, cursor=cursor, key=search_key(), now=utcnow()
-    )
-
-
 # --- Public ------------------------------------------------------------------------------------------------------
 
 
@@ -53,12 +47,12 @@ def run_search(form: RestrictionSearchForm, cursor: str | None) -> restrictions.
 @ratelimit.limit(search_limit)
 def search_page() -> ResponseReturnValue:
     """Search the orders in force by respondent or bound person (works without JavaScript)."""
-    form = RestrictionSearchForm(request.args, courts=_courts())
+    form = RestrictionSearchForm(request.args, courts=court_choices())
     if not form.validate():
         return render(
             "restrictions/search.html", "restrictions/_results.html", form=form, page=None, query={}, status=422
         )
-    page = run_search(form, request.args.get("cursor"))
+    page = restriction_search(form, request.args.get("cursor"))
     query = {k: v for k, v in request.args.items() if k != "cursor" and v}
     return render("restrictions/search.html", "restrictions/_results.html", form=form, page=page, query=query)
 

@@ -9,11 +9,12 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from portal import access, ratelimit
-from portal.blueprints.lists import _courts, search_key, search_limit
 from portal.database import utcnow
 from portal.extensions import db
 from portal.htmx import keyset_arg, render
+from portal.keys import search_key
 from portal.list_forms import LISTS, AllListsSearchForm
+from portal.views import court_choices, search_limit
 from publicity import bounties, defaulters, restrictions, terminated
 from publicity.models import BountyNotice, DefaulterEntry, ListingGround, Performance, RestrictionOrder
 
@@ -84,7 +85,7 @@ def _section(name: str, form: AllListsSearchForm, one_list: bool) -> Section:
 @ratelimit.limit(search_limit)
 def index() -> ResponseReturnValue:
     """Search all four lists at once, or one of them page by page (works without JavaScript)."""
-    form = AllListsSearchForm(request.args, courts=_courts())
+    form = AllListsSearchForm(request.args, courts=court_choices())
     if not form.validate():
         return render("search/index.html", "search/_sections.html", form=form, sections=None, status=422)
     if not (form.q.data or "").strip() and not form.list.data:

@@ -54,7 +54,7 @@ def test_query_codes_survive_a_rotated_secret_key(database_url: str, tmp_path) -
             now=NOW,
             parties=[cases.PartyData(side=PartySide.APPLICANT, kind=PartyKind.PERSON, name="甲")],
         )
-        from portal.blueprints.casework import query_code_key
+        from portal.keys import query_code_key
 
         with first.test_request_context():
             code = lookup.issue_query_code(db.session, party=case.parties[0], key=query_code_key(), actor="t", now=NOW)

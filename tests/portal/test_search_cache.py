@@ -51,7 +51,7 @@ def list_zhang(
 def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The API's clock, set by the test."""
     moment = {"now": NOW + timedelta(hours=1)}
-    for module in ("portal.blueprints.api", "portal.blueprints.lists"):
+    for module in ("portal.blueprints.api", "portal.blueprints.lists", "portal.views"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: moment["now"])
     return moment
 
