@@ -63,9 +63,9 @@ from bench import results  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.config import normalise_database_url  # noqa: E402
 from portal.demo import TEAMS, _name  # noqa: E402
-from portal.demo_cases import BASES, _id_number, _party  # noqa: E402
-from portal.demo_defaulters import CIRCUMSTANCES  # noqa: E402
-from portal.demo_defaulters import generate as generate_defaulters  # noqa: E402
+from portal.demo.cases import BASES, _id_number, _party  # noqa: E402
+from portal.demo.defaulters import CIRCUMSTANCES  # noqa: E402
+from portal.demo.defaulters import generate as generate_defaulters  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from publicity import (  # noqa: E402
     audit,

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import results  # noqa: E402
-from portal.demo_defaulters import generate  # noqa: E402
+from portal.demo.defaulters import generate  # noqa: E402
 from publicity.defaulter_imports import COLUMNS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -75,10 +75,11 @@ import sqlalchemy as sa  # noqa: E402
 from bench import dashboard, results, search  # noqa: E402
 from oversight import invitations, overseers  # noqa: E402
 from oversight.models import Overseer, OverseerKind  # noqa: E402
-from portal import accounts, create_app  # noqa: E402
+from portal import create_app  # noqa: E402
 from portal.config import normalise_database_url  # noqa: E402
 from portal.demo import seed_defaulters  # noqa: E402
 from portal.extensions import db  # noqa: E402
+from portal.identity import accounts
 from portal.models import Account, Role  # noqa: E402
 from publicity import courts, defaulters, lookup  # noqa: E402
 from publicity.models import Court, DefaulterEntry, EnforcementCase, Officer, OfficerKind  # noqa: E402

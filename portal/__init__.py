@@ -95,7 +95,8 @@ def audit_keyring(app: Flask) -> audit.Keyring:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import ratelimit, search_cache
+    from portal import ratelimit
+    from portal.adapters import search_cache
     from portal.extensions import csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
@@ -130,8 +131,8 @@ def register_i18n(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from portal.access import register_access
-    from portal.auth import init_login
+    from portal.identity.access import register_access
+    from portal.identity.login import init_login
     from portal.security import init_security_headers, init_sessions
 
     init_sessions(app)

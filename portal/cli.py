@@ -12,10 +12,10 @@ from flask.cli import AppGroup, with_appcontext
 from werkzeug.local import LocalProxy
 
 from oversight.models import OverseerKind
-from portal import accounts
-from portal.backup import backup_command, restore_command
+from portal.adapters.backup import backup_command, restore_command
 from portal.database import clock_skew, utcnow
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import audit, courts
 from publicity.errors import NotFound, PublicityError
@@ -464,7 +464,7 @@ notify_group = AppGroup("notify", help="Send SMS and email notices.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls with --loop.")
 def notify_deliver(loop: bool, interval: float) -> None:
     """Send pending notices (several workers may run at once)."""
-    from portal import notify
+    from portal.adapters import notify
 
     try:
         # The app itself, not the proxy (typed as the app it stands for): the worker outlives this context.

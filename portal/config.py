@@ -92,7 +92,7 @@ def from_environment(env: Mapping[str, str], instance_path: str) -> dict[str, ob
         "MINGJING_MAIL_PASSWORD": env.get("MINGJING_MAIL_PASSWORD", ""),
         "MINGJING_MAIL_STARTTLS": _bool(env.get("MINGJING_MAIL_STARTTLS"), False),
         "MINGJING_MAIL_FROM": env.get("MINGJING_MAIL_FROM", "mingjing@localhost"),
-        "MINGJING_SMS_GATEWAY": env.get("MINGJING_SMS_GATEWAY", "portal.notify:FileSmsGateway"),
+        "MINGJING_SMS_GATEWAY": env.get("MINGJING_SMS_GATEWAY", "portal.adapters.notify:FileSmsGateway"),
         "MINGJING_SMS_FILE": env.get("MINGJING_SMS_FILE") or os.path.join(instance_path, "sms-outbox.jsonl"),
     }
 

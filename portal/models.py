@@ -1,4 +1,5 @@
-"""Login accounts and login throttling: the portal's own tables (people live in the domain)."""
+"""The portal's own tables: login accounts and their server-side login sessions (people live in the domain; failed
+logins are counted in publicity.throttle)."""
 
 from __future__ import annotations
 

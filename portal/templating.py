@@ -10,10 +10,10 @@ from flask import Flask, current_app, g, url_for
 from flask_babel import format_datetime, get_timezone
 from flask_babel import lazy_gettext as _l
 
-from portal import labels
 from portal.extensions import db
-from portal.forms import role_label
+from portal.forms.common import role_label
 from portal.i18n import html_lang, select_locale
+from portal.presentation import labels
 from publicity.models import Court
 
 # Public sections in navigation order; a section appears once its blueprint exists.

@@ -20,9 +20,9 @@ from oversight import stats as oversight_stats
 from oversight.models import ClosureReport, EvaluationCard, OnsiteAction, PartyTalk, Question
 from portal.database import utcnow
 from portal.extensions import db
+from portal.forms.lists import SearchForm
+from portal.forms.restrictions import RestrictionSearchForm
 from portal.keys import search_key
-from portal.list_forms import SearchForm
-from portal.restriction_forms import RestrictionSearchForm
 from portal.templating import home_court
 from publicity import cases, defaulters, funds, restrictions, stats
 from publicity.deadlines import Deadline
@@ -155,8 +155,8 @@ def case_file(case: EnforcementCase, *, now: datetime) -> CaseFile:
 
 
 def report_pdf_response(case: EnforcementCase, report: ClosureReport) -> Response:
-    """The closure report as a PDF download (built by portal.report_pdf)."""
-    from portal.report_labels import build_pdf  # fpdf2 loads only when a PDF is asked for
+    """The closure report as a PDF download (built by portal.presentation.report_pdf)."""
+    from portal.presentation.report_labels import build_pdf  # fpdf2 loads only when a PDF is asked for
 
     body = build_pdf(report, cards.cards_of_case(db.session, case.id))
     filename = f"closure-report-{case.id}.pdf"

@@ -22,8 +22,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from portal import accounts, ratelimit, search_cache
+from portal import ratelimit
+from portal.adapters import search_cache
 from portal.extensions import db as flask_db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import courts
 from publicity.models import Court

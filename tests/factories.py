@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from oversight import invitations, overseers
 from oversight.models import Invitation, Overseer, OverseerKind
-from portal import accounts, create_app
+from portal import create_app
 from portal.database import utcnow
-from portal.demo_grid import pdf as demo_pdf
+from portal.demo.grid import pdf as demo_pdf
 from portal.extensions import db
 from portal.extensions import db as flask_db
+from portal.identity import accounts
 from portal.models import Account, Role
 from publicity import audit, bounties, cases, courts, deadlines, defaulter_imports, defaulters, funds, lookup
 from publicity.deadlines import COURT_ZONE

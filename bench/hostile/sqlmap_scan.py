@@ -112,7 +112,8 @@ def scan_app():  # type: ignore[no-untyped-def]
     everything else as in production (CSRF on, debug and testing off)."""
     from argon2 import PasswordHasher
 
-    from portal import accounts, create_app
+    from portal import create_app
+    from portal.identity import accounts
 
     # Every refused login still verifies a password (a dummy hash for unknown names, so that timing
     # tells nothing): at production cost that is most of a CPU per request, and the login target alone
@@ -323,7 +324,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def discover(app, crawler: Crawler, party: tuple[str, str]) -> list[Target]:  # type: ignore[no-untyped-def]
     """Every public GET and POST parameter of the app, as sqlmap targets."""
-    from portal.access import PUBLIC, access_of
+    from portal.identity.access import PUBLIC, access_of
 
     adapter = app.url_map.bind("127.0.0.1")
     # Open the party's view first: the case pages, subscribe and judicial aid need it.

@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from portal import access, accounts
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import AccountForm, ConfirmForm, ContactForm, CourtAdminForm, CourtForm, PasswordResetForm
+from portal.forms.common import AccountForm, ConfirmForm, ContactForm, CourtAdminForm, CourtForm, PasswordResetForm
 from portal.htmx import render
-from portal.labels import domain_message
+from portal.identity import access, accounts
 from portal.models import STAFF_ROLES, Account, Role
+from portal.presentation.labels import domain_message
 from publicity import courts
 from publicity.errors import DuplicateCourt, PublicityError
 from publicity.models import Court, OfficerKind

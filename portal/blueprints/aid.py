@@ -9,15 +9,17 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, aid_pdf, labels, ratelimit
-from portal.aid_forms import AidApplicationForm, AidDecisionForm, AidPaymentForm
-from portal.case_forms import local_to_utc, yuan_to_fen
+from portal import ratelimit
 from portal.database import clock_skew, utcnow
 from portal.errors import error_response
 from portal.extensions import db
+from portal.forms.aid import AidApplicationForm, AidDecisionForm, AidPaymentForm
+from portal.forms.cases import local_to_utc, yuan_to_fen
 from portal.htmx import render
-from portal.labels import domain_message
+from portal.identity import access
 from portal.models import Role
+from portal.presentation import aid_pdf, labels
+from portal.presentation.labels import domain_message
 from portal.templating import localtime
 
 # The party's session is the lookup's own: one function decides whether a view is still valid (expiry,

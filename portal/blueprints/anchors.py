@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from portal import access
 from portal.database import utcnow
-from portal.exports import atom_response
 from portal.extensions import db
 from portal.htmx import keyset_arg, render
+from portal.identity import access
+from portal.presentation.exports import atom_response
 from publicity import audit, courts
 
 bp = Blueprint("anchors", __name__, url_prefix="/audit")

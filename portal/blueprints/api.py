@@ -6,14 +6,17 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from portal import access, labels, ratelimit, search_cache
+from portal import ratelimit
+from portal.adapters import search_cache
 from portal.database import utcnow
 from portal.extensions import csrf, db
 from portal.htmx import keyset_arg
+from portal.identity import access
 from portal.keys import query_code_key, search_key
-from portal.labels import domain_message
-from portal.lookup_views import PartyView, lookup_policy, party_view
-from portal.openapi import openapi_document
+from portal.presentation import labels
+from portal.presentation.labels import domain_message
+from portal.presentation.openapi import openapi_document
+from portal.presentation.party_view import PartyView, lookup_policy, party_view
 from portal.templating import external_url
 from portal.views import court_choices, defaulter_search, figures_for_request, oversight_summary, restriction_search
 from publicity import case_numbers, cases, defaulters, lookup, models, restrictions, terminated
@@ -218,8 +221,8 @@ def defaulter_item(entry: models.DefaulterEntry, court_names: dict[int, str], ur
 @ratelimit.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
 def defaulters_api() -> ResponseReturnValue:
     """Search or browse the current defaulter list, with cursor pagination. Answers are reused
-    while the list has not changed (portal/search_cache.py)."""
-    from portal.list_forms import SearchForm
+    while the list has not changed (portal/adapters/search_cache.py)."""
+    from portal.forms.lists import SearchForm
 
     now, key = utcnow(), request.query_string.decode("utf-8", "replace")
     # A Core connection, not the ORM session: a cache hit then opens no session at all, which is
@@ -294,7 +297,7 @@ def restriction_item(order: models.RestrictionOrder, court_names: dict[int, str]
 @ratelimit.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
 def restrictions_api() -> ResponseReturnValue:
     """Search or browse the consumption restriction orders in force, with cursor pagination."""
-    from portal.restriction_forms import RestrictionSearchForm
+    from portal.forms.restrictions import RestrictionSearchForm
 
     courts = court_choices()
     form = RestrictionSearchForm(request.args, courts=courts)

@@ -9,10 +9,10 @@ from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from portal import access
 from portal.extensions import db
-from portal.forms import AuditFilterForm
+from portal.forms.common import AuditFilterForm
 from portal.htmx import keyset_arg, render
+from portal.identity import access
 from portal.models import STAFF_ROLES
 from publicity import audit
 

@@ -9,13 +9,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal import access, accounts, auth, ratelimit, sessions
+from portal import ratelimit
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm, LoginForm, LogoutForm, PasswordChangeForm
+from portal.forms.common import ConfirmForm, LoginForm, LogoutForm, PasswordChangeForm
 from portal.htmx import render
-from portal.labels import domain_message
+from portal.identity import access, accounts, sessions
+from portal.identity import login as auth
 from portal.models import Role
+from portal.presentation.labels import domain_message
 from portal.templating import localtime
 from portal.views import same_site_path
 

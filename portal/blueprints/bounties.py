@@ -12,8 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import HiddenField, SubmitField
 
-from portal import access, labels, ratelimit
-from portal.bounty_forms import (
+from portal import ratelimit
+from portal.database import utcnow
+from portal.extensions import db
+from portal.forms.bounties import (
     BountyApplicationForm,
     BountyCloseForm,
     BountyDecisionForm,
@@ -21,14 +23,14 @@ from portal.bounty_forms import (
     ClueForm,
     RewardPaymentForm,
 )
-from portal.database import utcnow
-from portal.exports import csv_response
-from portal.extensions import db
-from portal.forms import PortalForm
+from portal.forms.common import PortalForm
 from portal.htmx import render
+from portal.identity import access
 from portal.keys import search_key
-from portal.labels import domain_message
 from portal.models import Role
+from portal.presentation import labels
+from portal.presentation.exports import csv_response
+from portal.presentation.labels import domain_message
 from portal.templating import localtime
 from portal.views import search_limit
 from publicity import bounties

@@ -6,16 +6,17 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, sessi
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from portal import access, ratelimit
-from portal.case_forms import CaseLookupForm, SubscribeForm
+from portal import ratelimit
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms.cases import CaseLookupForm, SubscribeForm
+from portal.forms.common import ConfirmForm
 from portal.htmx import keyset_arg, render
 from portal.i18n import select_locale
+from portal.identity import access
 from portal.keys import query_code_key
-from portal.labels import domain_message
-from portal.lookup_views import lookup_policy, node_page, party_view
+from portal.presentation.labels import domain_message
+from portal.presentation.party_view import lookup_policy, node_page, party_view
 from portal.templating import localtime
 from portal.views import VIEW_KEY, party_stash, viewing_party
 from publicity import lookup, notices

@@ -12,8 +12,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import FormField
 
-from portal import access
-from portal.case_forms import (
+from portal.database import clock_skew, utcnow
+from portal.extensions import db
+from portal.forms.cases import (
     AssignJudgeForm,
     CaseListForm,
     CorrectionForm,
@@ -28,13 +29,12 @@ from portal.case_forms import (
     ReversalForm,
     local_to_utc,
 )
-from portal.database import clock_skew, utcnow
-from portal.extensions import db
-from portal.forms import ConfirmForm, PortalForm
+from portal.forms.common import ConfirmForm, PortalForm
 from portal.htmx import keyset_arg, render
+from portal.identity import access
 from portal.keys import query_code_key
-from portal.labels import FUND_DIRECTIONS, domain_message, yuan
 from portal.models import Role
+from portal.presentation.labels import FUND_DIRECTIONS, domain_message, yuan
 from portal.templating import external_url, localtime
 from publicity import cases, funds, lookup
 from publicity.errors import BeforeFiling, DuplicateCase, InTheFuture, NotFound, PublicityError

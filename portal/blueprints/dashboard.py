@@ -14,12 +14,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from portal import access
 from portal.database import utcnow
-from portal.exports import csv_response
 from portal.extensions import db
 from portal.htmx import render
+from portal.identity import access
 from portal.models import STAFF_ROLES
+from portal.presentation.exports import csv_response
 from portal.views import figures_for_request, oversight_summary, year_asked
 from publicity import stats
 from publicity.models import Court

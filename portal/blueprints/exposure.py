@@ -8,14 +8,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm
+from portal.forms.common import ConfirmForm
+from portal.forms.lists import ExposureForm
 from portal.htmx import MAX_ID, keyset_arg, render
-from portal.labels import domain_message
-from portal.list_forms import ExposureForm
+from portal.identity import access
 from portal.models import Role
+from portal.presentation.labels import domain_message
 from portal.templating import home_court
 from publicity import defaulters, exposure, restrictions
 from publicity.errors import PublicityError

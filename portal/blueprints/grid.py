@@ -12,15 +12,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access
-from portal.case_forms import local_to_utc
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm
-from portal.grid_forms import ReportForm
+from portal.forms.cases import local_to_utc
+from portal.forms.common import ConfirmForm
+from portal.forms.grid import ReportForm
 from portal.htmx import render
-from portal.labels import domain_message
+from portal.identity import access
 from portal.models import Role
+from portal.presentation.labels import domain_message
 from publicity import grid
 from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.errors import BadAttachment

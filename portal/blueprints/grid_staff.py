@@ -12,11 +12,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, accounts, labels
-from portal.case_forms import local_to_utc
 from portal.database import utcnow
 from portal.extensions import db
-from portal.grid_forms import (
+from portal.forms.cases import local_to_utc
+from portal.forms.grid import (
     AreaForm,
     CloseTaskForm,
     LiaisonForm,
@@ -26,8 +25,10 @@ from portal.grid_forms import (
     suggested_public_text,
 )
 from portal.htmx import render
-from portal.labels import domain_message
+from portal.identity import access, accounts
 from portal.models import STAFF_ROLES, Account, Role
+from portal.presentation import labels
+from portal.presentation.labels import domain_message
 from publicity import grid
 from publicity.errors import PublicityError
 from publicity.grid_models import AssistanceTask, GridArea, GridKind, Liaison, TaskKind, TaskOutcome, TaskStatus

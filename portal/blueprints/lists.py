@@ -22,21 +22,23 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, labels, ratelimit
+from portal import ratelimit
 from portal.database import utcnow
-from portal.exports import atom_response, csv_response
 from portal.extensions import db
-from portal.forms import ConfirmForm
-from portal.htmx import keyset_arg, render
-from portal.labels import domain_message
-from portal.list_forms import (
+from portal.forms.common import ConfirmForm
+from portal.forms.lists import (
     CorrectionDecisionForm,
     CorrectionRequestForm,
     RemovalForm,
     SearchForm,
     TerminatedSearchForm,
 )
+from portal.htmx import keyset_arg, render
+from portal.identity import access
 from portal.models import Role
+from portal.presentation import labels
+from portal.presentation.exports import atom_response, csv_response
+from portal.presentation.labels import domain_message
 from portal.templating import localtime
 from portal.views import court_choices, defaulter_search, search_limit
 from publicity import attachments, corrections, defaulters, terminated, workdays

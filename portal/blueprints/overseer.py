@@ -13,15 +13,12 @@ from flask_login import current_user, login_user
 
 from oversight import cards, errors, invitations, onsite, questions, reports
 from oversight.models import CardStatus, ClosureReport, EvaluationCard, Invitation, OnsiteAction, Overseer
-from portal import access, accounts, ratelimit
-from portal.case_forms import local_to_utc
+from portal import ratelimit
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm
-from portal.htmx import render, wants_fragment
-from portal.labels import domain_message
-from portal.models import Account, Role
-from portal.oversight_forms import (
+from portal.forms.cases import local_to_utc
+from portal.forms.common import ConfirmForm
+from portal.forms.oversight import (
     AcknowledgeForm,
     ActivationForm,
     AnswerInvitationForm,
@@ -31,6 +28,10 @@ from portal.oversight_forms import (
     TalkForm,
     TextForm,
 )
+from portal.htmx import render, wants_fragment
+from portal.identity import access, accounts
+from portal.models import Account, Role
+from portal.presentation.labels import domain_message
 from portal.views import case_file, report_pdf_response
 from publicity.models import EnforcementCase
 

@@ -26,15 +26,11 @@ from oversight.models import (
     OverseerLevel,
     Question,
 )
-from portal import access
-from portal.case_forms import local_to_utc
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import ConfirmForm, PortalForm
-from portal.htmx import render
-from portal.labels import domain_message
-from portal.models import STAFF_ROLES, Role
-from portal.oversight_forms import (
+from portal.forms.cases import local_to_utc
+from portal.forms.common import ConfirmForm, PortalForm
+from portal.forms.oversight import (
     ActionForm,
     CancelActionForm,
     InviteForm,
@@ -43,6 +39,10 @@ from portal.oversight_forms import (
     RescheduleForm,
     TextForm,
 )
+from portal.htmx import render
+from portal.identity import access
+from portal.models import STAFF_ROLES, Role
+from portal.presentation.labels import domain_message
 from portal.templating import external_url
 from portal.views import case_file, report_pdf_response
 from publicity.models import EnforcementCase, Officer

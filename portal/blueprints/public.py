@@ -8,12 +8,13 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, redirect, request
 from flask.typing import ResponseReturnValue
 
-from portal import access, search_cache
+from portal.adapters import search_cache
 from portal.database import utcnow
 from portal.extensions import db
-from portal.forms import LanguageForm
+from portal.forms.common import LanguageForm
 from portal.htmx import render
 from portal.i18n import LANG_COOKIE
+from portal.identity import access
 from portal.templating import home_court
 from portal.views import same_site_path
 from publicity import cases, exposure

@@ -8,20 +8,22 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import access, labels, ratelimit
+from portal import ratelimit
 from portal.database import utcnow
-from portal.exports import csv_response
 from portal.extensions import db
-from portal.htmx import MAX_ID, render
-from portal.keys import search_key
-from portal.labels import domain_message
-from portal.models import Role
-from portal.restriction_forms import (
+from portal.forms.restrictions import (
     IssueRestrictionForm,
     LiftRestrictionForm,
     ReleaseBoundPersonForm,
     RestrictionSearchForm,
 )
+from portal.htmx import MAX_ID, render
+from portal.identity import access
+from portal.keys import search_key
+from portal.models import Role
+from portal.presentation import labels
+from portal.presentation.exports import csv_response
+from portal.presentation.labels import domain_message
 from portal.views import court_choices, restriction_search, search_limit
 from publicity import restrictions
 from publicity.errors import PublicityError

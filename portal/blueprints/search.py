@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from portal import access, ratelimit
+from portal import ratelimit
 from portal.database import utcnow
 from portal.extensions import db
+from portal.forms.lists import LISTS, AllListsSearchForm
 from portal.htmx import keyset_arg, render
+from portal.identity import access
 from portal.keys import search_key
-from portal.list_forms import LISTS, AllListsSearchForm
 from portal.views import court_choices, search_limit
 from publicity import bounties, defaulters, restrictions, terminated
 from publicity.models import BountyNotice, DefaulterEntry, ListingGround, Performance, RestrictionOrder

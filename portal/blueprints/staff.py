@@ -8,10 +8,10 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from portal import access
 from portal.database import utcnow
 from portal.extensions import db
 from portal.htmx import render
+from portal.identity import access
 from portal.models import Role
 from publicity import cases, funds
 from publicity.models import Officer, OfficerKind

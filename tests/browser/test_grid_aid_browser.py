@@ -30,9 +30,10 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-from portal import accounts, labels
 from portal.extensions import db as flask_db
+from portal.identity import accounts
 from portal.models import Role
+from portal.presentation import labels
 from publicity import cases, lookup
 from publicity.grid_models import AidStatus, GridKind, TaskKind, TaskOutcome, TaskStatus
 from publicity.models import (

@@ -24,8 +24,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
 from oversight.models import OnsiteAction, OverseerKind
 from oversight.overseers import add_overseer
-from portal import accounts
 from portal.extensions import db as flask_db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import cases
 from publicity.models import Channel, Court, Officer, OfficerKind, OutboxMessage, PartyKind, PartySide

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
-from portal import accounts
 from portal.extensions import db as flask_db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import bounties, cases, courts, defaulters, restrictions
 from publicity.models import (

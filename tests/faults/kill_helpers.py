@@ -331,7 +331,7 @@ class SlowFileSmsGateway:
     MINGJING_SMS_GATEWAY in the fault tests only."""
 
     def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        from portal.notify import FileSmsGateway
+        from portal.adapters.notify import FileSmsGateway
 
         self.gateway = FileSmsGateway(app)
 

@@ -38,11 +38,12 @@ from flask import Flask
 from oversight import cards, invitations
 from oversight.models import CardStatus, OverseerKind
 from oversight.overseers import add_overseer
-from portal import accounts, notify
+from portal.adapters import notify
 from portal.config import normalise_database_url
 from portal.database import utcnow
-from portal.demo_defaulters import generate
+from portal.demo.defaulters import generate
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import audit, cases, courts, notices
 from publicity.defaulter_imports import COLUMNS

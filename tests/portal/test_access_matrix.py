@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from portal import access
+from portal.identity import access
 from portal.models import Role
 from tests.factories import create_account, login
 

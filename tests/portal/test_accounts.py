@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from portal import accounts
+from portal.identity import accounts
 from portal.models import Role
 from publicity import audit, courts
 from tests.factories import NOW, PASSWORD

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from portal import accounts
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import aid, cases, courts, funds, lookup
 from publicity.grid_models import AidApplication, AidDocument, AidStatus
@@ -50,7 +50,7 @@ def text_in(app: Flask, message: str, **params: object) -> str:
 
 def label_in(app: Flask, table: str, value: object) -> str:
     """A label (hardship, aid status, fund source) as the portal shows it in Chinese."""
-    from portal import labels
+    from portal.presentation import labels
 
     with app.test_request_context():
         return html.escape(labels.label(getattr(labels, table), value), quote=False)

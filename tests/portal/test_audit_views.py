@@ -93,7 +93,7 @@ def test_invalid_filters_answer_422(app: Flask, accounts_by_role: dict[Role, int
 
 def test_officers_see_only_their_courts_trail(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     with app.app_context():
-        from portal import accounts as account_service
+        from portal.identity import accounts as account_service
         from publicity import courts
 
         other = courts.add_court(

@@ -20,7 +20,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy.orm import Session
 
-from portal import backup
+from portal.adapters import backup
 from portal.config import normalise_database_url
 from portal.extensions import db
 from publicity import courts, funds

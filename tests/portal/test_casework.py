@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import accounts
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import cases, courts, lookup
 from publicity.models import (

@@ -151,7 +151,7 @@ def test_a_rejection_needs_reasons_and_keeps_the_entry(
     with app.app_context():
         [message] = db.session.scalars(sa.select(OutboxMessage)).all()
         assert message.channel.value == "email" and message.params["reasons"] == "经核实，尚未履行。"
-        from portal.notify import render as render_message
+        from portal.adapters.notify import render as render_message
 
         with app.test_request_context():
             _subject, text = render_message(message)
@@ -172,7 +172,7 @@ def test_the_attachment_goes_only_to_the_courts_staff(
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert app.test_client().get(f"/lists/staff/corrections/{request_id}/attachment").status_code == 302
     with app.app_context():
-        from portal import accounts
+        from portal.identity import accounts
         from publicity import courts
 
         other = courts.add_court(

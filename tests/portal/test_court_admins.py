@@ -18,9 +18,9 @@ from flask_babel import force_locale
 
 from oversight import overseers
 from oversight.models import OverseerKind
-from portal import accounts
 from portal.extensions import db
-from portal.forms import role_label
+from portal.forms.common import role_label
+from portal.identity import accounts
 from portal.models import Account, Role
 from publicity import courts, grid
 from publicity.grid_models import GridKind

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import access
 from portal.extensions import db
+from portal.identity import access
 from publicity.models import Base
 from tests.factories import make_app
 

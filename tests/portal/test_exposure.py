@@ -119,7 +119,7 @@ def feature(app: Flask, court_id: int, *, entry_id: int | None = None, order_id:
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("portal.blueprints.exposure", "portal.blueprints.public", "portal.list_forms"):
+    for module in ("portal.blueprints.exposure", "portal.blueprints.public", "portal.forms.lists"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: NOW + timedelta(hours=1))
 
 

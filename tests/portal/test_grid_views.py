@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import accounts
 from portal.database import utcnow
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Account, Role
 from publicity import cases, courts, grid, lookup, restrictions
 from publicity.grid_models import AssistanceTask, GridArea, InboxItem, Liaison, TaskKind, TaskStatus

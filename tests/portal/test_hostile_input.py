@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.exports import spreadsheet_safe
 from portal.extensions import db
 from portal.models import Account, Role
+from portal.presentation.exports import spreadsheet_safe
 from publicity import defaulters
 from publicity.models import Court, ListingGround, PartyKind, ThrottleEvent
 from tests.factories import NOW, login, make_lookup_case

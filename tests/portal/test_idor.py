@@ -31,10 +31,11 @@ from werkzeug.routing import Rule
 
 from oversight import overseers
 from oversight.models import Overseer, OverseerKind
-from portal import access, accounts, demo
+from portal import demo
 from portal.extensions import db
-from portal.labels import yuan
+from portal.identity import access, accounts
 from portal.models import Account, Role
+from portal.presentation.labels import yuan
 from publicity import corrections, courts, grid
 from publicity.grid_models import Liaison
 from publicity.models import (

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import Flask
 
-from portal import notify
+from portal.adapters import notify
 from portal.database import utcnow
 from portal.extensions import db
 from publicity import notices

@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 
 from oversight import onsite
 from oversight.models import OnsiteAction, OnsiteMeasure, OnsiteStatus, OverseerKind
-from portal import accounts
+from portal.adapters.notify import render
 from portal.database import utcnow
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Role
-from portal.notify import render
 from publicity.models import Court, Officer, OutboxMessage
 from tests.factories import (
     PASSWORD,

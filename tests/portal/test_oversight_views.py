@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 from oversight import invitations
 from oversight.models import CardStatus, EvaluationCard, Invitation, InvitationStatus, OverseerKind
 from oversight.overseers import add_overseer
-from portal import accounts
 from portal.database import utcnow
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Account, Role
 from publicity import cases, outbox_secrets
 from publicity.deadlines import COURT_ZONE
@@ -403,7 +403,7 @@ def test_the_invitation_sms_carries_a_working_link(app: Flask, world: World) -> 
                 OutboxMessage.kind == "oversight_invitation", OutboxMessage.recipient == "13800000001"
             )
         ).one()
-        from portal.notify import render
+        from portal.adapters.notify import render
 
         with app.test_request_context():
             _subject, text = render(sms)
@@ -440,7 +440,7 @@ def test_the_remind_command_tells_overseers_the_day_before_once(app: Flask, worl
                 OutboxMessage.kind == "onsite_reminder", OutboxMessage.recipient == "13800000001"
             )
         ).one()
-        from portal.notify import render
+        from portal.adapters.notify import render
 
         with app.test_request_context():
             subject, text = render(sms)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from portal import access
 from portal.extensions import db as flask_db
+from portal.identity import access
 from portal.models import Account
 from publicity.models import (
     BountyClue,

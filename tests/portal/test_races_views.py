@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from oversight.models import Overseer
-from portal import access
 from portal.database import utcnow
 from portal.extensions import db
+from portal.identity import access
 from portal.models import Account, Role
 from publicity.models import AuditRecord, Court, EnforcementCase, Officer
 from tests.factories import PASSWORD, create_account, dispose, file, invite, login, make_app, make_judge, make_overseer

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from oversight.models import Acknowledgement, CardAnswer, CardStatus, ClosureReport, EvaluationCard, Overseer, Rating
-from portal import report_pdf
-from portal.report_pdf import LABEL_KEYS, closure_report_pdf, english_labels
+from portal.presentation import report_pdf
+from portal.presentation.report_pdf import LABEL_KEYS, closure_report_pdf, english_labels
 from publicity.models import Officer
 
 CASE_NUMBER = "(2025)浙0102执1234号"

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from oversight.models import Invitation, Overseer, OverseerKind, OverseerLevel
-from portal import accounts
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Role
 from publicity.models import AuditRecord, Court
 from tests.factories import NOW, PASSWORD, create_account, file, login, make_judge, make_overseer, make_staff_account

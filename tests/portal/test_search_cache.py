@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from flask import Flask
 
-from portal import search_cache
+from portal.adapters import search_cache
 from portal.extensions import db
 from publicity import defaulters, workdays
 from publicity.models import Court, DefaulterEntry, ListingGround, PartyKind, RemovalReason

@@ -131,7 +131,7 @@ def test_an_account_given_a_password_must_choose_its_own_first(app: Flask, clien
 
 
 def test_a_login_is_named_by_browser_and_system() -> None:
-    from portal.sessions import describe_agent
+    from portal.identity.sessions import describe_agent
 
     assert describe_agent(
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120 Safari/537.36 Edg/120"

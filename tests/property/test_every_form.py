@@ -47,9 +47,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from portal import access, accounts
 from portal.database import utcnow
 from portal.extensions import db
+from portal.identity import access, accounts
 from portal.models import Account, Role
 from publicity import throttle
 from publicity.models import Base

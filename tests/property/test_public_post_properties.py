@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal import accounts
 from portal.extensions import db
+from portal.identity import accounts
 from portal.models import Role
 from publicity import aid, attachments, bounties, cases, courts, defaulters, lookup
 from publicity.errors import BadAttachment

@@ -163,7 +163,7 @@ def test_node_subscribers_are_not_told_of_listings_and_respondents_cannot_subscr
 
 
 def test_the_message_names_the_respondent_and_the_case(app, session: Session, case: EnforcementCase) -> None:  # type: ignore[no-untyped-def]
-    from portal.notify import render
+    from portal.adapters.notify import render
 
     subscribe_listings(session, case)
     list_respondent(session, case)
@@ -211,7 +211,7 @@ def test_a_waiting_notice_is_not_sent_once_the_applicant_unsubscribed(
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
     tmp_path: Path,
 ) -> None:
-    from portal import notify
+    from portal.adapters import notify
     from portal.extensions import db
 
     app.config["MINGJING_SMS_FILE"] = str(tmp_path / "sms.jsonl")
@@ -269,7 +269,7 @@ def test_re_subscribing_keeps_the_waiting_notice(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    from portal import notify
+    from portal.adapters import notify
 
     app.config["MINGJING_SMS_FILE"] = str(tmp_path / "sms.jsonl")
 

@@ -13,6 +13,6 @@ from typing import Any
 def post_worker_init(worker: Any) -> None:
     from argon2 import PasswordHasher
 
-    from portal import accounts
+    from portal.identity import accounts
 
     accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

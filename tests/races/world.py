@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from oversight import invitations, overseers
 from oversight.models import Invitation, Overseer, OverseerKind
-from portal import accounts
+from portal.identity import accounts
 from portal.models import Account, Role
 from publicity import cases, courts, defaulters, grid, lookup, notices
 from publicity.deadlines import COURT_ZONE

@@ -22,9 +22,9 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
 from oversight.models import OnsiteMeasure
-from portal import labels
 from portal.database import utcnow
 from portal.extensions import db
+from portal.presentation import labels
 from portal.templating import external_url
 from publicity import notices, outbox_secrets
 from publicity.models import Channel, NodeType, OutboxMessage

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from oversight import overseers
 from oversight.models import OverseerKind, OverseerLevel
-from portal import accounts
-from portal.demo_bounties import seed_bounties
-from portal.demo_cases import DemoCase, seed_cases
-from portal.demo_defaulters import generate as generate_defaulters
-from portal.demo_grid import seed_grid
-from portal.demo_oversight import invitation_link_base, seed_oversight
-from portal.demo_restrictions import seed_restrictions
+from portal.demo.bounties import seed_bounties
+from portal.demo.cases import DemoCase, seed_cases
+from portal.demo.defaulters import generate as generate_defaulters
+from portal.demo.grid import seed_grid
+from portal.demo.oversight import invitation_link_base, seed_oversight
+from portal.demo.restrictions import seed_restrictions
+from portal.identity import accounts
 from portal.models import Account, Role
 from publicity import courts, exposure, restrictions
 from publicity import defaulters as defaulter_list

@@ -10,10 +10,10 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from portal import labels
-from portal.case_forms import YuanField
 from portal.database import utcnow
-from portal.forms import MOBILE, REQUIRED, PortalForm
+from portal.forms.cases import YuanField
+from portal.forms.common import MOBILE, REQUIRED, PortalForm
+from portal.presentation import labels
 from publicity.bounties import CLUE_TEXT_MAX, CONDITIONS_MAX
 from publicity.deadlines import COURT_ZONE
 from publicity.models import RewardKind

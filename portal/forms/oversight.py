@@ -22,8 +22,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, R
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from oversight.models import DIMENSIONS, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
-from portal import labels
-from portal.forms import MIN_PASSWORD, REQUIRED, PortalForm
+from portal.forms.common import MIN_PASSWORD, REQUIRED, PortalForm
+from portal.presentation import labels
 
 PHONE = Regexp(r"^1\d{10}$", flags=re.ASCII, message=_l("Enter an 11-digit mainland mobile number."))
 LOCAL_TIME = "%Y-%m-%dT%H:%M"

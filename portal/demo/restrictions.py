@@ -10,7 +10,7 @@ from datetime import time as dt_time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.demo_cases import _id_number
+from portal.demo.cases import _id_number
 from publicity import cases, restrictions
 from publicity.models import (
     BoundRole,

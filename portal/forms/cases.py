@@ -27,9 +27,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from portal import labels
-from portal.forms import MOBILE, REQUIRED, PortalForm
+from portal.forms.common import MOBILE, REQUIRED, PortalForm
 from portal.htmx import MAX_ID
+from portal.presentation import labels
 from publicity import case_numbers
 from publicity.cases import MANUAL_TYPES
 from publicity.models import (

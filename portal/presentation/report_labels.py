@@ -1,4 +1,4 @@
-"""The closure report PDF in the visitor's language: portal.report_pdf's labels, filled by gettext."""
+"""The closure report PDF in the visitor's language: portal.presentation.report_pdf's labels, filled by gettext."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from oversight.models import ClosureReport, EvaluationCard
-from portal import labels
-from portal.report_pdf import LABEL_KEYS, closure_report_pdf
+from portal.presentation import labels
+from portal.presentation.report_pdf import LABEL_KEYS, closure_report_pdf
 
 # Domain values take their names from the label tables the pages use.
 _TABLES: dict[str, Mapping[Any, object]] = {

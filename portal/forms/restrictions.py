@@ -19,9 +19,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal import labels
 from portal.database import utcnow
-from portal.forms import REQUIRED, PortalForm
+from portal.forms.common import REQUIRED, PortalForm
+from portal.presentation import labels
 from publicity.deadlines import COURT_ZONE
 from publicity.models import BoundRole, RestrictedItem
 from publicity.names import id_number_valid

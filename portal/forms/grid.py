@@ -20,11 +20,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from portal import labels
-from portal.case_forms import local_to_utc
 from portal.database import utcnow
-from portal.forms import MIN_PASSWORD, MOBILE, REQUIRED, PortalForm
-from portal.oversight_forms import LOCAL_TIME, MultiCheckboxField
+from portal.forms.cases import local_to_utc
+from portal.forms.common import MIN_PASSWORD, MOBILE, REQUIRED, PortalForm
+from portal.forms.oversight import LOCAL_TIME, MultiCheckboxField
+from portal.presentation import labels
 from publicity.deadlines import COURT_ZONE
 from publicity.grid_models import GridKind, TaskKind, TaskOutcome
 

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 # The closure report's page furniture and blocks (CJK line breaking, tables, money): one layout for both documents.
-from portal.report_pdf import ACCENT, BODY_PT, INK, _ReportDocument
+from portal.presentation.report_pdf import ACCENT, BODY_PT, INK, _ReportDocument
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from portal.demo_cases import _id_number
+from portal.demo.cases import _id_number
 from portal.models import Account, Role
 from publicity import aid, bounties, cases, funds, grid, notices, restrictions
 from publicity import defaulters as defaulter_list
@@ -50,7 +50,7 @@ from publicity.restrictions import BoundPersonData
 
 ACTOR = "seed-demo"
 C, V, E = GridKind.COMMUNITY, GridKind.VILLAGE, GridKind.ENTERPRISE
-# Townships of 夏津县 where the demo's parties live (demo_cases writes these into their addresses), each with
+# Townships of 夏津县 where the demo's parties live (portal.demo.cases writes these into their addresses), each with
 # its grids. The village and community names are made up for the demo.
 TOWNSHIPS: tuple[tuple[str, tuple[tuple[str, GridKind], ...]], ...] = (
     ("银城街道", (("府前社区", C), ("西关社区", C), ("开发区企业网格", E))),

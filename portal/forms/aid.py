@@ -8,9 +8,9 @@ from flask_wtf.file import MultipleFileField
 from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from portal import labels
-from portal.case_forms import YuanField
-from portal.forms import REQUIRED, PortalForm
+from portal.forms.cases import YuanField
+from portal.forms.common import REQUIRED, PortalForm
+from portal.presentation import labels
 from publicity import aid
 from publicity.errors import BadAttachment
 from publicity.grid_models import Hardship

@@ -1,5 +1,5 @@
 """Flask-Login wiring: load the account from the session, where to send strangers, and the server-side login
-session (portal/sessions.py) behind every signed-in cookie."""
+session (portal/identity/sessions.py) behind every signed-in cookie."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in, user_logged_out
 
-from portal import sessions
 from portal.database import utcnow
 from portal.extensions import db, login_manager
+from portal.identity import sessions
 from portal.models import Account
 
 LOGIN_KEY = "login"  # the Flask session key of the login token

@@ -21,9 +21,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal import labels
 from portal.database import utcnow
-from portal.forms import MOBILE, REQUIRED, PortalForm
+from portal.forms.common import MOBILE, REQUIRED, PortalForm
+from portal.presentation import labels
 from publicity.deadlines import COURT_ZONE
 from publicity.models import CorrectionGround, ExposureChannel, ListingGround, Performance, RemovalReason
 
