@@ -67,18 +67,10 @@ from portal.demo.cases import BASES, _id_number, _party  # noqa: E402
 from portal.demo.defaulters import CIRCUMSTANCES  # noqa: E402
 from portal.demo.defaulters import generate as generate_defaulters  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from publicity import (  # noqa: E402
-    audit,
-    bounties,
-    case_numbers,
-    cases,
-    courts,
-    deadlines,
-    defaulters,
-    names,
-    reactions,
-    stats,
-)
+from publicity import reactions, stats  # noqa: E402
+from publicity.core import audit, courts  # noqa: E402
+from publicity.core.workdays import Calendar  # noqa: E402
+from publicity.lists import bounties, defaulters, names  # noqa: E402
 from publicity.models import (  # noqa: E402
     AuditRecord,
     Base,
@@ -108,7 +100,7 @@ from publicity.models import (  # noqa: E402
     SearchTarget,
     StatsSnapshot,
 )
-from publicity.workdays import Calendar  # noqa: E402
+from publicity.record import case_numbers, cases, deadlines  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 PG_SCHEMA = "mingjing_bench_dashboard"

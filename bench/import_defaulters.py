@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import results  # noqa: E402
 from portal.demo.defaulters import generate  # noqa: E402
-from publicity.defaulter_imports import COLUMNS  # noqa: E402
+from publicity.lists.defaulter_imports import COLUMNS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 ROOT = Path(__file__).resolve().parent.parent

@@ -81,8 +81,10 @@ from portal.demo import seed_defaulters  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.identity import accounts
 from portal.models import Account, Role  # noqa: E402
-from publicity import courts, defaulters, lookup  # noqa: E402
+from publicity.core import courts  # noqa: E402
+from publicity.lists import defaulters
 from publicity.models import Court, DefaulterEntry, EnforcementCase, Officer, OfficerKind  # noqa: E402
+from publicity.record import lookup
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"

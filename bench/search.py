@@ -26,7 +26,8 @@ import sqlalchemy as sa  # noqa: E402
 from bench import dashboard, results  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from publicity import courts, defaulters  # noqa: E402
+from publicity.core import courts  # noqa: E402
+from publicity.lists import defaulters
 from publicity.models import Base, DefaulterEntry  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

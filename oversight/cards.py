@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
 from oversight.models import DIMENSIONS, CardAnswer, CardStatus, EvaluationCard, OnsiteAction, Overseer, Rating
-from publicity import audit, deadlines
-from publicity.dml import guarded_update, rowcount
+from publicity.core import audit
+from publicity.core.dml import guarded_update, rowcount
 from publicity.models import EnforcementCase, Officer
+from publicity.record import deadlines
 
 RATED = (*DIMENSIONS, "overall")
 

@@ -1,9 +1,9 @@
 """Domain errors of the oversight package."""
 
-from publicity.errors import N_, PublicityError
+from publicity.core.errors import N_, DomainError
 
 
-class OversightError(PublicityError):
+class OversightError(DomainError):
     """A rule of the oversight process refused the operation."""
 
     message = N_("The oversight operation was refused.")

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, overseers
 from oversight.models import Invitation, InvitationStatus, Overseer
-from publicity import audit, locks, notices
-from publicity.dml import rowcount
+from publicity.core import audit, locks
+from publicity.core.dml import rowcount
 from publicity.models import Channel, EnforcementCase, Officer
+from publicity.record import notices
 
 VALID_DAYS = 14
 MAX_OVERSEERS = 3  # the seed court invites two or three per case

@@ -68,7 +68,7 @@ class Invitation(Base):
     invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("publicity_officer.id"))
     message: Mapped[str] = mapped_column(sa.Text, default="")
     # SHA-256 of the link's random token: the link itself lives only in the outbox message that carries
-    # it, and is blanked there once sent (publicity.notices.mark_sent).
+    # it, and is blanked there once sent (publicity.record.notices.mark_sent).
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     token_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[InvitationStatus] = mapped_column(enum_type(InvitationStatus), default=InvitationStatus.PENDING)

@@ -19,10 +19,10 @@ from oversight.models import (
     OnsiteMeasure,
     OnsiteStatus,
 )
-from publicity import audit, locks
-from publicity.deadlines import COURT_ZONE
-from publicity.dml import rowcount
+from publicity.core import audit, locks
+from publicity.core.dml import rowcount
 from publicity.models import CaseStage, EnforcementCase, Officer
+from publicity.record.deadlines import COURT_ZONE
 
 REMINDER_BEFORE = timedelta(days=1)
 # A case in these stages has no more on-site actions: none is scheduled, none reminded.

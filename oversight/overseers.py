@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from oversight import errors
 from oversight.models import Overseer, OverseerKind, OverseerLevel
-from publicity import audit
+from publicity.core import audit
 from publicity.models import Court
 
 # --- Staff contacts: the phones and emails no roster entry may carry ----------------------------------------------

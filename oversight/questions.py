@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
 from oversight.models import Overseer, PartyTalk, Question
-from publicity import audit, deadlines
-from publicity.dml import rowcount
+from publicity.core import audit
+from publicity.core.dml import rowcount
 from publicity.models import EnforcementCase, Officer
+from publicity.record import deadlines
 
 
 def ask(session: Session, *, case: EnforcementCase, overseer: Overseer, text: str, now: datetime) -> Question:

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from oversight.models import CardStatus, EvaluationCard, OnsiteAction, OnsiteStatus
-from publicity.cases import court_time
 from publicity.models import CaseStage, Court, EnforcementCase
+from publicity.record.cases import court_time
 from publicity.record_check import Check, Finding
 
 ENDED = (CaseStage.CLOSED, CaseStage.TERMINATED)

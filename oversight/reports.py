@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
 from oversight.models import Acknowledgement, ClosureReport, Invitation, InvitationStatus, Overseer
-from publicity import audit, cases, funds, locks
+from publicity.core import audit, locks
 from publicity.models import CaseStage, EnforcementCase, NodeType, Officer
+from publicity.record import cases, funds
 
 # The nodes a report lists as measures taken (查控、处置、惩戒).
 MEASURES = (

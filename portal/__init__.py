@@ -9,7 +9,7 @@ from flask import Flask
 
 from portal import bootstrap
 from portal import config as portal_config
-from publicity import audit
+from publicity.core import audit
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -1,10 +1,10 @@
-"""The composition root of the domain: which area reacts to which event (``publicity.events``)."""
+"""The composition root of the domain: which area reacts to which event (``publicity.core.events``)."""
 
 from __future__ import annotations
 
 import oversight.reactions
 import publicity.reactions
-from publicity import events
+from publicity.core import events
 
 
 def install_events() -> None:

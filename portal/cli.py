@@ -17,8 +17,8 @@ from portal.database import clock_skew, utcnow
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import audit, courts
-from publicity.errors import NotFound, PublicityError
+from publicity.core import audit, courts
+from publicity.core.errors import DomainError, NotFound
 from publicity.models import OfficerKind
 
 CLI_ACTOR = "cli"
@@ -93,7 +93,7 @@ def create_user(
             actor=CLI_ACTOR,
             now=now,
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         _fail(str(exc) if not isinstance(exc, NotFound) else f"no court with code {court_code}")
     db.session.commit()
@@ -114,7 +114,7 @@ def court_add(code: str, name: str, province: str, phone: str) -> None:
         courts.add_court(
             db.session, code=code, name=name, province=province, contact_phone=phone, actor=CLI_ACTOR, now=utcnow()
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         _fail(str(exc))
     db.session.commit()
@@ -126,7 +126,7 @@ def court_add(code: str, name: str, province: str, phone: str) -> None:
 @click.argument("settings", nargs=-1)
 def court_deadlines(code: str, settings: tuple[str, ...]) -> None:
     """Show or set a court's deadlines, e.g. `court deadlines 鲁1427 search_start_days=1`."""
-    from publicity import deadlines
+    from publicity.record import deadlines
 
     try:
         court = courts.get_court(db.session, code)
@@ -138,7 +138,7 @@ def court_deadlines(code: str, settings: tuple[str, ...]) -> None:
                 db.session, court=court, settings={k: int(v) for k, v in pairs.items()}, actor=CLI_ACTOR, now=utcnow()
             )
             db.session.commit()
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         _fail(str(exc) if not isinstance(exc, NotFound) else f"no court with code {code}")
     for name, value in deadlines.settings_for(court.deadline_settings).items():
@@ -203,7 +203,7 @@ def record_check_command(court_code: str | None) -> None:
     if court_code is not None:
         try:
             court_id = courts.get_court(db.session, court_code).id
-        except PublicityError:
+        except DomainError:
             _fail(f"no court with code {court_code}")
     found = 0
     with record_check.snapshot(db.session) as session:
@@ -305,11 +305,12 @@ def import_cases(path: str, court_code: str, codes_out: str | None) -> None:
     from pathlib import Path
 
     from portal.keys import query_code_key
-    from publicity import imports, tabular
+    from publicity.core import tabular
+    from publicity.record import imports
 
     try:
         court = courts.get_court(db.session, court_code)
-    except PublicityError:
+    except DomainError:
         _fail(f"no court with code {court_code}")
     try:
         rows = list(imports.read_rows(Path(path)))
@@ -348,7 +349,8 @@ lists_group = AppGroup("lists", help="The public defaulter lists.")
 @lists_group.command("expire")
 def lists_expire() -> None:
     """Remove entries whose term has ended (run daily; expired entries are hidden even without it)."""
-    from publicity import defaulters, workdays
+    from publicity.core import workdays
+    from publicity.lists import defaulters
 
     count = defaulters.expire(db.session, calendar=workdays.load(db.session), actor=CLI_ACTOR, now=utcnow())
     db.session.commit()
@@ -363,7 +365,7 @@ def maintenance_prune() -> None:
     """Delete failed-login and failed-lookup records older than a day (lockouts last 15 minutes)."""
     from datetime import timedelta
 
-    from publicity import throttle
+    from publicity.core import throttle
 
     count = throttle.prune(db.session, older_than=timedelta(days=1), now=utcnow())
     db.session.commit()
@@ -376,10 +378,10 @@ calendar_group = AppGroup("calendar", help="The working-day calendar (public hol
 @calendar_group.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def calendar_load(path: str) -> None:
-    """Load a year's holidays and adjusted workdays from a JSON file (see publicity/calendars/)."""
+    """Load a year's holidays and adjusted workdays from a JSON file (see publicity/core/calendars/)."""
     from pathlib import Path
 
-    from publicity import workdays
+    from publicity.core import workdays
 
     try:
         days = workdays.read_calendar_file(Path(path))
@@ -401,7 +403,7 @@ def calendar_show(year: int) -> None:
 
     import sqlalchemy as sa
 
-    from publicity import workdays
+    from publicity.core import workdays
     from publicity.models import CalendarDay
 
     rows = db.session.scalars(
@@ -430,7 +432,8 @@ def import_defaulters(path: str) -> None:
     import sqlalchemy as sa
 
     from portal.keys import search_key
-    from publicity import defaulter_imports, tabular
+    from publicity.core import tabular
+    from publicity.lists import defaulter_imports
 
     try:
         table = defaulter_imports.open_table(Path(path))  # the rows are read (and checked) as they are imported

@@ -38,6 +38,14 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
+def record_id(raw: str | None) -> int | None:
+    """An id a page sent back (a hidden field, a list of ids): ASCII digits of a positive id, else None. The length
+    is checked first: int() of a 5,000-digit string raises instead of answering ("²".isdigit() is true too)."""
+    if raw and len(raw) <= len(str(MAX_ID)) and raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
 def keyset_arg(name: str) -> int | None:
     """A keyset cursor from the query string: a positive id, else None (start from the top)."""
     value = request.args.get(name, type=int)

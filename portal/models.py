@@ -1,5 +1,5 @@
 """The portal's own tables: login accounts and their server-side login sessions (people live in the domain; failed
-logins are counted in publicity.throttle)."""
+logins are counted in publicity.core.throttle)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 import oversight.models  # noqa: F401  (the account links to overseers: their table must be known)
-import publicity.grid_models  # noqa: F401  (... and to grid liaisons)
+import publicity.outreach.models  # noqa: F401  (... and to grid liaisons)
 from oversight import overseers
 from publicity.models import Base, Court, UTCDateTime, enum_type
 

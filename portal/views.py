@@ -24,9 +24,11 @@ from portal.forms.lists import SearchForm
 from portal.forms.restrictions import RestrictionSearchForm
 from portal.keys import search_key
 from portal.templating import home_court
-from publicity import cases, defaulters, funds, restrictions, stats
-from publicity.deadlines import Deadline
+from publicity import stats
+from publicity.lists import defaulters, restrictions
 from publicity.models import Court, EnforcementCase, ListingGround, Party, Performance
+from publicity.record import cases, funds
+from publicity.record.deadlines import Deadline
 
 # --- Limits ---------------------------------------------------------------------------------------------
 
@@ -180,7 +182,7 @@ def year_asked(years: Sequence[int]) -> int:
     raw = request.args.get("year", "")
     if not raw:
         return years[-1]
-    if not (raw.isascii() and raw.isdigit()) or int(raw) not in years:
+    if not (len(raw) <= 4 and raw.isascii() and raw.isdigit()) or int(raw) not in years:
         abort(404)
     return int(raw)
 

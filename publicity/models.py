@@ -69,7 +69,7 @@ class Court(Base):
     name: Mapped[str] = mapped_column(sa.String(100))  # e.g. 夏津县人民法院
     province: Mapped[str] = mapped_column(sa.String(20))
     contact_phone: Mapped[str] = mapped_column(sa.String(40), default="")
-    # Per-court overrides of the deadline defaults (publicity.deadlines.DEFAULTS), in days or months.
+    # Per-court overrides of the deadline defaults (publicity.record.deadlines.DEFAULTS), in days or months.
     deadline_settings: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

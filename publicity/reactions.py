@@ -1,12 +1,14 @@
-"""How the publicity areas react to the case register's events (see ``publicity.events``)."""
+"""How the publicity areas react to the case register's events (see ``publicity.core.events``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from publicity import bounties, cases, defaulters, restrictions, workdays
-from publicity.events import CaseEnded, Handler, NodeVoided
+from publicity.core import workdays
+from publicity.core.events import CaseEnded, Handler, NodeVoided
+from publicity.lists import bounties, defaulters, restrictions
 from publicity.models import ClosureMode, EnforcementCase, NodeType, RemovalReason
+from publicity.record import cases
 
 # Closure modes that are art. 10 grounds for deleting the respondent's defaulter entries.
 REMOVAL_ON_CLOSURE = {

@@ -21,12 +21,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import cases
-from publicity.cases import CaseState, Proposed, StepRefused, counted, court_time, replay, to_the_minute
-from publicity.deadlines import Step
-from publicity.errors import BeforeFiling
-from publicity.grid_models import AidApplication
-from publicity.ledger import yuan
+from publicity.core.errors import BeforeFiling
 from publicity.models import (
     CaseNode,
     CaseStage,
@@ -39,7 +34,12 @@ from publicity.models import (
     NodeType,
     SearchTarget,
 )
+from publicity.outreach.models import AidApplication
 from publicity.reactions import REMOVAL_ON_CLOSURE
+from publicity.record import cases
+from publicity.record.cases import CaseState, Proposed, StepRefused, counted, court_time, replay, to_the_minute
+from publicity.record.deadlines import Step
+from publicity.record.ledger import yuan
 
 PAGE = 500  # cases per page: one query for them, one for their nodes, one for their movements
 FUNDS_NODE = {FundDirection.IN: NodeType.FUNDS_IN, FundDirection.OUT: NodeType.FUNDS_OUT}
@@ -191,7 +191,7 @@ def _listed_as_terminated_wrongly(record: CaseRecord) -> bool:
 
 
 def _terminated_list_entry(record: CaseRecord) -> Iterator[Finding]:
-    """A case on the public 终本 list (publicity.terminated: stage 终本, not resumed) whose counted nodes do not
+    """A case on the public 终本 list (publicity.lists.terminated: stage 终本, not resumed) whose counted nodes do not
     end in a 终本."""
     if not _listed_as_terminated_wrongly(record):
         return

@@ -38,7 +38,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.grid_models import AidApplication, AssistanceTask
 from publicity.models import (
     AuditHead,
     BountyNotice,
@@ -57,6 +56,7 @@ from publicity.models import (
     RewardPayment,
     StatsSnapshot,
 )
+from publicity.outreach.models import AidApplication, AssistanceTask
 
 Ts = TypeVarTuple("Ts")
 

@@ -30,9 +30,10 @@ from portal.extensions import db
 from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Account, Role
-from publicity import audit, bounties, cases, courts, deadlines, defaulter_imports, defaulters, funds, lookup
-from publicity.deadlines import COURT_ZONE
-from publicity.defaulters import EntryData
+from publicity.core import audit, courts
+from publicity.lists import bounties, defaulter_imports, defaulters
+from publicity.lists.defaulters import EntryData
+from publicity.lists.names import id_check_digit
 from publicity.models import (
     AuditRecord,
     BountyNotice,
@@ -60,7 +61,8 @@ from publicity.models import (
     RewardKind,
     SearchTarget,
 )
-from publicity.names import id_check_digit
+from publicity.record import cases, deadlines, funds, lookup
+from publicity.record.deadlines import COURT_ZONE
 
 # --- apps, accounts and logins ----------------------------------------------------------------------------------------
 
@@ -746,12 +748,12 @@ def seed_public_demo(app: Flask, *, cases: int = 40, defaulters: int = 200) -> D
         from portal.keys import search_key
 
         session, now, key = flask_db.session, utcnow(), search_key()
-        if importlib.util.find_spec("publicity.restrictions") is not None:
+        if importlib.util.find_spec("publicity.lists.restrictions") is not None:
             _add_restrictions(session, key=key, now=now)
-        if importlib.util.find_spec("publicity.bounties") is not None:
+        if importlib.util.find_spec("publicity.lists.bounties") is not None:
             _add_bounties(session, key=key, now=now)
         _add_correction(session, now=now)
-        if importlib.util.find_spec("publicity.exposure") is not None:
+        if importlib.util.find_spec("publicity.lists.exposure") is not None:
             _add_exposure(session, now=now)
         session.commit()
     return facts
@@ -773,7 +775,7 @@ def _side(case: EnforcementCase, side: PartySide) -> Party:
 
 
 def _add_restrictions(session: Session, *, key: bytes, now: Any) -> None:
-    from publicity import restrictions
+    from publicity.lists import restrictions
     from publicity.models import BoundRole, LiftReason, RestrictedItem
 
     today = now.astimezone(COURT_ZONE).date()
@@ -819,7 +821,7 @@ def _add_restrictions(session: Session, *, key: bytes, now: Any) -> None:
 
 
 def _add_bounties(session: Session, *, key: bytes, now: Any) -> None:
-    from publicity import bounties
+    from publicity.lists import bounties
     from publicity.models import RewardKind
 
     candidates = _open_cases(session, ended=(CaseStage.CLOSED, CaseStage.TERMINATED), without=BountyNotice)[:3]
@@ -857,7 +859,7 @@ def _add_bounties(session: Session, *, key: bytes, now: Any) -> None:
 
 
 def _add_correction(session: Session, *, now: Any) -> None:
-    from publicity import corrections, defaulters
+    from publicity.lists import corrections, defaulters
 
     entry = next(
         e
@@ -877,7 +879,7 @@ def _add_correction(session: Session, *, now: Any) -> None:
 
 
 def _add_exposure(session: Session, *, now: Any) -> None:
-    from publicity import defaulters, exposure
+    from publicity.lists import defaulters, exposure
 
     court = session.scalar(sa.select(Court).limit(1))
     today = now.astimezone(COURT_ZONE).date()

@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from portal.extensions import db
-from publicity import aid, cases, courts
-from publicity.grid_models import Hardship
+from publicity.core import courts
 from publicity.models import OfficerKind, PartyKind, PartySide
+from publicity.outreach import aid
+from publicity.outreach.models import Hardship
+from publicity.record import cases
 from tests.databases import ENGINES, WORKER, pg_url, reset_pg_schema
 from tests.factories import DAY, NOW, make_app
 

@@ -49,7 +49,7 @@ def test_the_checker_sees_imports(tmp_path: Path) -> None:
 
 def import_graph(packages: tuple[str, ...] = ("publicity", "oversight"), root: Path = ROOT) -> dict[str, set[str]]:
     """Which module of ``packages`` imports which, counting imports inside functions too (a lazy import hides a
-    cycle, it does not remove it); ``from publicity import cases`` counts as importing ``publicity.cases``."""
+    cycle, it does not remove it); ``from publicity import cases`` counts as importing ``publicity.record.cases``."""
     modules = {
         ".".join(path.relative_to(root).with_suffix("").parts): path
         for package in packages
@@ -106,7 +106,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_cycle_inside_the_domain_packages() -> None:
-    # Cross-area reactions go through publicity.events, installed by portal.bootstrap: the case register
+    # Cross-area reactions go through publicity.core.events, installed by portal.bootstrap: the case register
     # imports none of the areas that react to it.
     assert cycles(import_graph()) == []
 

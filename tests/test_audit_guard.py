@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal.extensions import db
-from publicity import audit
+from publicity.core import audit
 from publicity.models import Court
 from tests import audit_guard
 from tests.factories import NOW

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from portal.extensions import db
-from publicity import audit
+from publicity.core import audit
 from tests.databases import ENGINES, WORKER, pg_url, reset_pg_schema
 from tests.factories import NOW, make_app
 

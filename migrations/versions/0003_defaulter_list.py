@@ -117,8 +117,8 @@ def upgrade():
         batch_op.create_index("ix_publicity_defaulter_entry_removal", ["removed_at", "removal_due"], unique=False)
 
     # ### end Alembic commands ###
-    # The shipped holiday calendars (publicity/calendars/*.json), so working days count right from day one.
-    from publicity import workdays
+    # The shipped holiday calendars (publicity/core/calendars/*.json), so working days count right from day one.
+    from publicity.core import workdays
 
     calendar_table = sa.table("publicity_calendar_day", sa.column("day", sa.Date), sa.column("kind", sa.String))
     for year in (2026,):  # later years arrive with later migrations (2027: 0005)

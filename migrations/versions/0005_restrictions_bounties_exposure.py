@@ -347,7 +347,7 @@ def upgrade():
         )
 
     # The 2027 holiday calendar (provisional until the State Council's notice: see the file).
-    from publicity import workdays
+    from publicity.core import workdays
 
     calendar_table = sa.table("publicity_calendar_day", sa.column("day", sa.Date), sa.column("kind", sa.String))
     days = workdays.read_calendar_file(workdays.CALENDAR_DIR / "2027.json")

@@ -19,7 +19,7 @@ from datetime import UTC
 import sqlalchemy as sa
 from alembic import op
 
-from publicity import audit
+from publicity.core import audit
 from publicity.models import UTCDateTime
 
 # revision identifiers, used by Alembic.

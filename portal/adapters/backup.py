@@ -504,7 +504,7 @@ def backup_command(file: Path) -> None:
 @with_appcontext
 def restore_command(file: Path) -> None:
     """Restore the backup FILE into the empty database, then verify the audit trail."""
-    from publicity import audit
+    from publicity.core import audit
 
     try:
         result = restore(db.engine, file)

@@ -22,8 +22,8 @@ from portal.htmx import render
 from portal.identity import access, accounts
 from portal.models import STAFF_ROLES, Account, Role
 from portal.presentation.labels import domain_message
-from publicity import courts
-from publicity.errors import DuplicateCourt, PublicityError
+from publicity.core import courts
+from publicity.core.errors import DomainError, DuplicateCourt
 from publicity.models import Court, OfficerKind
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -265,7 +265,7 @@ def new_court() -> ResponseReturnValue:
             now=utcnow(),
         )
         db.session.commit()
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.code.errors.append(domain_message(exc))
         return render("admin/new_court.html", "admin/new_court.html", form=form, status=422)

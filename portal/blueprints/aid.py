@@ -25,11 +25,13 @@ from portal.templating import localtime
 # The party's session is the lookup's own: one function decides whether a view is still valid (expiry,
 # a reissued code), so it is reused rather than copied.
 from portal.views import viewing_party
-from publicity import aid, courts, deadlines
-from publicity.deadlines import COURT_ZONE
-from publicity.errors import BadAttachment, InTheFuture, NotFound, PublicityError, ReasonsRequired
-from publicity.grid_models import AidApplication, AidDocument, AidStatus, Hardship
+from publicity.core import courts
+from publicity.core.errors import BadAttachment, DomainError, InTheFuture, NotFound, ReasonsRequired
 from publicity.models import EnforcementCase, Officer, Party, PartySide
+from publicity.outreach import aid
+from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
+from publicity.record import deadlines
+from publicity.record.deadlines import COURT_ZONE
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")
 
@@ -84,7 +86,7 @@ def apply() -> ResponseReturnValue:
             changed_circumstances=form.changed_circumstances.data or "",
             now=now,
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         if isinstance(exc, (BadAttachment, aid.TooManyDocuments)):
             form.documents.errors = [domain_message(exc)]
@@ -270,7 +272,7 @@ def decide(application_id: int) -> ResponseReturnValue:
             now=now,
             skew=clock_skew(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         if isinstance(exc, (ReasonsRequired, aid.GrantReasonsRequired)):
             form.reasons.errors = [domain_message(exc)]
@@ -305,7 +307,7 @@ def pay(application_id: int) -> ResponseReturnValue:
             now=now,
             skew=clock_skew(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         if isinstance(exc, (InTheFuture, aid.PaidBeforeDecision)):
             form.paid_at.errors = [domain_message(exc)]
@@ -369,7 +371,7 @@ def cap_command(code: str, yuan: str | None) -> None:
     except NotFound:
         db.session.rollback()
         raise click.ClickException(f"no court with code {code}") from None
-    except (ValueError, PublicityError) as exc:
+    except (ValueError, DomainError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     marker = "  (court setting)" if aid.CAP_SETTING in (court.deadline_settings or {}) else "  (default)"

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.htmx import keyset_arg, render
 from portal.identity import access
 from portal.presentation.exports import atom_response
-from publicity import audit, courts
+from publicity.core import audit, courts
 
 bp = Blueprint("anchors", __name__, url_prefix="/audit")
 

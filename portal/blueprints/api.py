@@ -19,7 +19,9 @@ from portal.presentation.openapi import openapi_document
 from portal.presentation.party_view import PartyView, lookup_policy, party_view
 from portal.templating import external_url
 from portal.views import court_choices, defaulter_search, figures_for_request, oversight_summary, restriction_search
-from publicity import case_numbers, cases, defaulters, lookup, models, restrictions, terminated
+from publicity import models
+from publicity.lists import defaulters, restrictions, terminated
+from publicity.record import case_numbers, cases, lookup
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
@@ -342,7 +344,7 @@ def bounty_item(notice: models.BountyNotice) -> dict[str, object]:
 @ratelimit.limit(lambda: current_app.config["MINGJING_SEARCH_RATE_LIMIT"])
 def bounties_api() -> ResponseReturnValue:
     """Search or browse the published bounty notices, with cursor pagination."""
-    from publicity import bounties
+    from publicity.lists import bounties
 
     q = request.args.get("q", "")
     if len(q) > 60:

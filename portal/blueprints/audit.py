@@ -14,7 +14,7 @@ from portal.forms.common import AuditFilterForm
 from portal.htmx import keyset_arg, render
 from portal.identity import access
 from portal.models import STAFF_ROLES
-from publicity import audit
+from publicity.core import audit
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

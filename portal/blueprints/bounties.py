@@ -24,7 +24,7 @@ from portal.forms.bounties import (
     RewardPaymentForm,
 )
 from portal.forms.common import PortalForm
-from portal.htmx import render
+from portal.htmx import record_id, render
 from portal.identity import access
 from portal.keys import search_key
 from portal.models import Role
@@ -33,9 +33,8 @@ from portal.presentation.exports import csv_response
 from portal.presentation.labels import domain_message
 from portal.templating import localtime
 from portal.views import search_limit
-from publicity import bounties
-from publicity.deadlines import COURT_ZONE
-from publicity.errors import BadAttachment, PublicityError
+from publicity.core.errors import BadAttachment, DomainError
+from publicity.lists import bounties
 from publicity.models import (
     BountyClue,
     BountyNotice,
@@ -44,6 +43,7 @@ from publicity.models import (
     PartySide,
     RewardKind,
 )
+from publicity.record.deadlines import COURT_ZONE
 
 bp = Blueprint("bounties", __name__)
 
@@ -58,7 +58,7 @@ class ClueReadForm(PortalForm):
 
     def clue_ids(self) -> set[int]:
         """The ids of the clues the page showed as new ("4 7 9"); anything else is not a clue of this page."""
-        return {int(part) for part in (self.clues.data or "").split() if part.isascii() and part.isdigit()}
+        return {found for part in (self.clues.data or "").split() if (found := record_id(part)) is not None}
 
 
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
@@ -195,7 +195,7 @@ def clue(notice_id: int) -> ResponseReturnValue:
         response = render("bounties/clue.html", "bounties/clue.html", notice=found, form=form, status=429)
         response.headers["Retry-After"] = str(max(1, math.ceil((exc.until - now).total_seconds())))
         return response
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         if isinstance(exc, (bounties.AttachmentTooLarge, BadAttachment)):
             form.attachment.errors = [domain_message(exc)]
@@ -274,7 +274,7 @@ def new(case_id: int) -> ResponseReturnValue:
             actor=current_user.username,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
         return render("bounties/new.html", "bounties/new.html", case=_case_or_404(case_id), form=form, status=422)
@@ -396,7 +396,7 @@ def staff_notice(notice_id: int) -> ResponseReturnValue:
         else:
             bounties.close(db.session, notice=found, reason=closing.reason.data, actor=actor, now=now)
             message = _("The bounty is closed.")
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
         return _staff_page(_notice_or_404(notice_id), forms, status=422)

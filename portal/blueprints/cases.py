@@ -19,9 +19,9 @@ from portal.presentation.labels import domain_message
 from portal.presentation.party_view import lookup_policy, node_page, party_view
 from portal.templating import localtime
 from portal.views import VIEW_KEY, party_stash, viewing_party
-from publicity import lookup, notices
-from publicity.errors import PublicityError
+from publicity.core.errors import DomainError
 from publicity.models import Channel, EnforcementCase, SubscriptionTopic
+from publicity.record import lookup, notices
 
 bp = Blueprint("cases", __name__)
 
@@ -127,7 +127,7 @@ def subscribe() -> ResponseReturnValue:
             locale=select_locale(),
             now=now,
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.address.errors = [domain_message(exc)]
         return render(
@@ -183,7 +183,7 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     form = ConfirmForm()
     try:
         subscription = notices.find_subscription(db.session, token)
-    except PublicityError:
+    except DomainError:
         return render(
             "cases/unsubscribe.html", "cases/unsubscribe.html", form=form, subscription=None, case=None, status=404
         )

@@ -36,8 +36,7 @@ from portal.keys import query_code_key
 from portal.models import Role
 from portal.presentation.labels import FUND_DIRECTIONS, domain_message, yuan
 from portal.templating import external_url, localtime
-from publicity import cases, funds, lookup
-from publicity.errors import BeforeFiling, DuplicateCase, InTheFuture, NotFound, PublicityError
+from publicity.core.errors import BeforeFiling, DomainError, DuplicateCase, InTheFuture, NotFound
 from publicity.models import (
     CaseStage,
     ClosureMode,
@@ -53,6 +52,7 @@ from publicity.models import (
     PayeeKind,
     SearchTarget,
 )
+from publicity.record import cases, funds, lookup
 
 bp = Blueprint("casework", __name__, url_prefix="/staff/cases")
 
@@ -180,7 +180,7 @@ def new() -> ResponseReturnValue:
             for p in case.parties
         }
         db.session.commit()
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         (form.filed_at if isinstance(exc, InTheFuture) else form.number).errors.append(domain_message(exc))
         return render("casework/new.html", "casework/new.html", form=form, status=422)
@@ -272,7 +272,7 @@ def add_node(case_id: int) -> ResponseReturnValue:
             now=utcnow(),
             skew=clock_skew(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         (form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.node_type).errors.append(
             domain_message(exc)
@@ -305,7 +305,7 @@ def correct(case_id: int) -> ResponseReturnValue:
             now=utcnow(),
             skew=clock_skew(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.reason.errors.append(domain_message(exc))
         return _render_case(_case_or_404(case_id), 422, correction_form=form)
@@ -348,7 +348,7 @@ def add_funds(case_id: int) -> ResponseReturnValue:
             now=utcnow(),
             skew=clock_skew(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         (form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.amount).errors.append(
             domain_message(exc)
@@ -406,7 +406,7 @@ def pay_out(case_id: int) -> ResponseReturnValue:
                 skew=clock_skew(),
             )
             message = _("Payout recorded.")
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         field = form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.amount
         field.errors.append(domain_message(exc))
@@ -446,7 +446,7 @@ def reverse_funds(case_id: int) -> ResponseReturnValue:
             actor=current_user.username,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.reason.errors.append(domain_message(exc))
         return _render_case(_case_or_404(case_id), 422, reversal_form=form)
@@ -474,7 +474,7 @@ def decide_payout(case_id: int, application_id: int) -> ResponseReturnValue:
             decider_is_judge=current_user.role == Role.JUDGE,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         if isinstance(exc, NotFound):
             abort(404)
@@ -503,7 +503,7 @@ def delay_payout(case_id: int) -> ResponseReturnValue:
             approver_is_judge=current_user.role == Role.JUDGE,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.reason.errors.append(domain_message(exc))
         return _render_case(_case_or_404(case_id), 422, delay_form=form)
@@ -525,7 +525,7 @@ def assign_judge(case_id: int) -> ResponseReturnValue:
     assert judge is not None  # validated as one of the court's judges offered in the choices (never deleted)
     try:
         cases.assign_judge(db.session, case=case, judge=judge, actor=current_user.username, now=utcnow())
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.judge.errors.append(domain_message(exc))
         return _render_case(_case_or_404(case_id), 422, assign_form=form)
@@ -595,7 +595,7 @@ def resume(case_id: int) -> ResponseReturnValue:
             for p in new_case.parties
         }
         db.session.commit()
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         (form.occurred_at if isinstance(exc, InTheFuture | BeforeFiling) else form.new_number).errors.append(
             domain_message(exc)

@@ -17,8 +17,8 @@ from portal.identity import access
 from portal.models import Role
 from portal.presentation.labels import domain_message
 from portal.templating import home_court
-from publicity import defaulters, exposure, restrictions
-from publicity.errors import PublicityError
+from publicity.core.errors import DomainError
+from publicity.lists import defaulters, exposure, restrictions
 from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
 bp = Blueprint("exposure", __name__)
@@ -72,10 +72,10 @@ def new_feature() -> ResponseReturnValue:
             now=now,
         )
         db.session.commit()
-    except (PublicityError, sa.exc.IntegrityError) as exc:
+    except (DomainError, sa.exc.IntegrityError) as exc:
         # An IntegrityError: featured at this same moment by someone else (the board's partial unique index).
         db.session.rollback()
-        form.channels.errors = [domain_message(exc if isinstance(exc, PublicityError) else exposure.AlreadyExposed())]
+        form.channels.errors = [domain_message(exc if isinstance(exc, DomainError) else exposure.AlreadyExposed())]
         entry, order = _item_or_404()
         return render("exposure/new.html", "exposure/new.html", status=422, entry=entry, order=order, form=form)
     flash(_("It is on the exposure board."), "success")
@@ -115,7 +115,7 @@ def withdraw(feature_id: int) -> ResponseReturnValue:
         abort(400)
     try:
         exposure.withdraw(db.session, shown=shown, actor=current_user.username, now=utcnow())
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         flash(domain_message(exc), "error")
         return redirect(url_for("exposure.staff_board"), 303)

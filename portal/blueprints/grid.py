@@ -21,10 +21,10 @@ from portal.htmx import render
 from portal.identity import access
 from portal.models import Role
 from portal.presentation.labels import domain_message
-from publicity import grid
-from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
-from publicity.errors import BadAttachment
-from publicity.grid_models import AssistanceTask, Liaison, TaskOutcome, TaskStatus
+from publicity.core.attachments import ATTACHMENT_LIMIT_MB, sniff
+from publicity.core.errors import BadAttachment
+from publicity.outreach import grid
+from publicity.outreach.models import AssistanceTask, Liaison, TaskOutcome, TaskStatus
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
 

@@ -29,10 +29,10 @@ from portal.identity import access, accounts
 from portal.models import STAFF_ROLES, Account, Role
 from portal.presentation import labels
 from portal.presentation.labels import domain_message
-from publicity import grid
-from publicity.errors import PublicityError
-from publicity.grid_models import AssistanceTask, GridArea, GridKind, Liaison, TaskKind, TaskOutcome, TaskStatus
+from publicity.core.errors import DomainError
 from publicity.models import Court, EnforcementCase, Officer, Party, PartySide
+from publicity.outreach import grid
+from publicity.outreach.models import AssistanceTask, GridArea, GridKind, Liaison, TaskKind, TaskOutcome, TaskStatus
 
 bp = Blueprint("grid_staff", __name__, url_prefix="/grid/staff")
 
@@ -100,11 +100,11 @@ def areas() -> ResponseReturnValue:
                 now=utcnow(),
             )
             db.session.flush()
-        except (PublicityError, sa.exc.IntegrityError) as exc:
+        except (DomainError, sa.exc.IntegrityError) as exc:
             db.session.rollback()
             form.name.errors.append(
                 domain_message(exc)
-                if isinstance(exc, PublicityError)
+                if isinstance(exc, DomainError)
                 else domain_message(grid.DuplicateArea(name=form.name.data.strip()))
             )
             return _areas_page(court, form, status=422)
@@ -187,7 +187,7 @@ def liaisons() -> ResponseReturnValue:
         db.session.rollback()
         form.username.errors.append(domain_message(accounts.UsernameTaken(username=username.lower())))
         return _liaisons_page(court, form, status=422)
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
         return _liaisons_page(court, form, status=422)
@@ -325,7 +325,7 @@ def locate(case_id: int, party_id: int) -> ResponseReturnValue:
         grid.locate_party(
             db.session, party=party, grid=grids.get(form.grid.data or ""), actor=current_user.username, now=utcnow()
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         return _show(_case_or_404(case_id), status=422, locate_error=(party_id, domain_message(exc)))
     db.session.commit()
@@ -358,7 +358,7 @@ def request_task(case_id: int) -> ResponseReturnValue:
             due_at=due_at,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.liaison.errors.append(domain_message(exc))
         return _show(_case_or_404(case_id), status=422, request_form=form)
@@ -379,7 +379,7 @@ def close_task(case_id: int, task_id: int) -> ResponseReturnValue:
         return _show(found, status=422, close_form=(task.id, form))
     try:
         grid.close_task(db.session, task=task, judge=judge, public_text=form.public_text.data.strip(), now=utcnow())
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
         return _show(_case_or_404(case_id), status=422, close_form=(task_id, form))

@@ -41,8 +41,9 @@ from portal.presentation.exports import atom_response, csv_response
 from portal.presentation.labels import domain_message
 from portal.templating import localtime
 from portal.views import court_choices, defaulter_search, search_limit
-from publicity import attachments, corrections, defaulters, terminated, workdays
-from publicity.errors import PublicityError
+from publicity.core import attachments, workdays
+from publicity.core.errors import DomainError
+from publicity.lists import corrections, defaulters, terminated
 from publicity.models import (
     CorrectionGround,
     CorrectionRequest,
@@ -247,7 +248,7 @@ def correction(entry_id: int) -> ResponseReturnValue:
             attachment_name=upload.filename if content else "",
             now=now,
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.attachment.errors = [domain_message(exc)]
         return render("lists/correction.html", "lists/correction.html", entry=entry, form=form, status=422)
@@ -300,7 +301,7 @@ def correction_review(request_id: int) -> ResponseReturnValue:
             actor=current_user.username,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.reasons.errors = [domain_message(exc)]
         return render(
@@ -375,7 +376,7 @@ def staff_entry(entry_id: int) -> ResponseReturnValue:
                 actor=current_user.username,
                 now=now,
             )
-        except PublicityError as exc:
+        except DomainError as exc:
             db.session.rollback()
             form.reason.errors.append(domain_message(exc))
             return render(
@@ -406,7 +407,7 @@ def remove_entry(entry_id: int) -> ResponseReturnValue:
         abort(400)
     try:
         defaulters.remove(db.session, entry=entry, actor=current_user.username, now=utcnow())
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         flash(domain_message(exc), "error")
         return redirect(url_for("lists.staff_entry", entry_id=entry.id), 303)

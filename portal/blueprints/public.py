@@ -17,7 +17,8 @@ from portal.i18n import LANG_COOKIE
 from portal.identity import access
 from portal.templating import home_court
 from portal.views import same_site_path
-from publicity import cases, exposure
+from publicity.lists import exposure
+from publicity.record import cases
 
 bp = Blueprint("public", __name__)
 

@@ -25,8 +25,8 @@ from portal.presentation import labels
 from portal.presentation.exports import csv_response
 from portal.presentation.labels import domain_message
 from portal.views import court_choices, restriction_search, search_limit
-from publicity import restrictions
-from publicity.errors import PublicityError
+from publicity.core.errors import DomainError
+from publicity.lists import restrictions
 from publicity.models import (
     Court,
     EnforcementCase,
@@ -165,7 +165,7 @@ def issue(case_id: int) -> ResponseReturnValue:
             actor=current_user.username,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         form.form_errors.append(domain_message(exc))
         case = _case_or_404(case_id)
@@ -233,7 +233,7 @@ def staff_order(order_id: int) -> ResponseReturnValue:
             actor=current_user.username,
             now=utcnow(),
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         fresh = _order_or_404(order_id)
         if fresh.lifted_at is not None:  # lifted meanwhile (another tab, a colleague): the page shows by whom
@@ -257,7 +257,7 @@ def _release(order: RestrictionOrder) -> ResponseReturnValue:
         restrictions.lift_bound_person(
             db.session, person=person, note=form.note.data or "", actor=current_user.username, now=utcnow()
         )
-    except PublicityError as exc:
+    except DomainError as exc:
         db.session.rollback()
         fresh = _order_or_404(order.id)
         if fresh.lifted_at is not None or any(p.id == person.id and p.lifted_at for p in fresh.bound_persons):

@@ -16,7 +16,7 @@ from portal.htmx import keyset_arg, render
 from portal.identity import access
 from portal.keys import search_key
 from portal.views import court_choices, search_limit
-from publicity import bounties, defaulters, restrictions, terminated
+from publicity.lists import bounties, defaulters, restrictions, terminated
 from publicity.models import BountyNotice, DefaulterEntry, ListingGround, Performance, RestrictionOrder
 
 bp = Blueprint("search", __name__)

@@ -13,8 +13,8 @@ from portal.extensions import db
 from portal.htmx import render
 from portal.identity import access
 from portal.models import Role
-from publicity import cases, funds
 from publicity.models import Officer, OfficerKind
+from publicity.record import cases, funds
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

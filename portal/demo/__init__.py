@@ -20,8 +20,9 @@ from portal.demo.oversight import invitation_link_base, seed_oversight
 from portal.demo.restrictions import seed_restrictions
 from portal.identity import accounts
 from portal.models import Account, Role
-from publicity import courts, exposure, restrictions
-from publicity import defaulters as defaulter_list
+from publicity.core import courts
+from publicity.lists import defaulters as defaulter_list
+from publicity.lists import exposure, restrictions
 from publicity.models import Court, DefaulterEntry, ExposureChannel, OfficerKind, RemovalReason, RestrictionOrder
 
 ACTOR = "seed-demo"
@@ -223,8 +224,8 @@ def seed_exposure(session: Session, *, court: Court, rng: random.Random, now: da
 
 def seed_defaulters(session: Session, *, court: Court, count: int, seed: int, key: bytes, now: datetime) -> int:
     """Generate list entries in bulk (a million in a few minutes); some removed, some expired."""
-    from publicity import audit as audit_trail
-    from publicity import defaulters as defaulter_list
+    from publicity.core import audit as audit_trail
+    from publicity.lists import defaulters as defaulter_list
 
     generated = list(generate_defaulters(count, seed=seed, court_code=court.code, now=now))
     rows = defaulter_list.bulk_rows(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import bounties
+from publicity.lists import bounties
 from publicity.models import BountyNotice, Court, EnforcementCase, PartySide, RewardKind
 
 ACTOR = "seed-demo"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from publicity import cases, funds, lookup
+from publicity.lists.names import CREDIT_ALPHABET, credit_check_char
 from publicity.models import (
     ClosureMode,
     Court,
@@ -21,7 +21,7 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
-from publicity.names import CREDIT_ALPHABET, credit_check_char
+from publicity.record import cases, funds, lookup
 
 ACTOR = "seed-demo"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -6,9 +6,9 @@ import random
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
-from publicity.defaulters import EntryData
+from publicity.lists.defaulters import EntryData
+from publicity.lists.names import CREDIT_ALPHABET, credit_check_char
 from publicity.models import ListingGround, PartyKind
-from publicity.names import CREDIT_ALPHABET, credit_check_char
 
 # The commonest surnames with their approximate share of the population (per mille), after the
 # 2020 census tables; the tail is spread over the rest.

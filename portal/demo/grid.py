@@ -13,19 +13,9 @@ from sqlalchemy.orm import Session
 
 from portal.demo.cases import _id_number
 from portal.models import Account, Role
-from publicity import aid, bounties, cases, funds, grid, notices, restrictions
-from publicity import defaulters as defaulter_list
-from publicity.deadlines import COURT_ZONE
-from publicity.grid_models import (
-    AidApplication,
-    AssistanceTask,
-    GridArea,
-    GridKind,
-    Hardship,
-    Liaison,
-    TaskKind,
-    TaskOutcome,
-)
+from publicity.lists import bounties, restrictions
+from publicity.lists import defaulters as defaulter_list
+from publicity.lists.restrictions import BoundPersonData
 from publicity.models import (
     BoundRole,
     BountyNotice,
@@ -46,7 +36,19 @@ from publicity.models import (
     RestrictionOrder,
     RewardKind,
 )
-from publicity.restrictions import BoundPersonData
+from publicity.outreach import aid, grid
+from publicity.outreach.models import (
+    AidApplication,
+    AssistanceTask,
+    GridArea,
+    GridKind,
+    Hardship,
+    Liaison,
+    TaskKind,
+    TaskOutcome,
+)
+from publicity.record import cases, funds, notices
+from publicity.record.deadlines import COURT_ZONE
 
 ACTOR = "seed-demo"
 C, V, E = GridKind.COMMUNITY, GridKind.VILLAGE, GridKind.ENTERPRISE

@@ -22,8 +22,6 @@ from oversight.models import (
     OverseerLevel,
     Rating,
 )
-from publicity import cases, funds, notices
-from publicity.deadlines import COURT_ZONE
 from publicity.models import (
     CaseStage,
     ClosureMode,
@@ -37,6 +35,8 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
+from publicity.record import cases, funds, notices
+from publicity.record.deadlines import COURT_ZONE
 
 ACTOR = "seed-demo"
 DEFAULT_LINK_BASE = "http://127.0.0.1:5000/oversight/invitations/"

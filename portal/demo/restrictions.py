@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.demo.cases import _id_number
-from publicity import cases, restrictions
+from publicity.lists import restrictions
+from publicity.lists.restrictions import BoundPersonData
 from publicity.models import (
     BoundRole,
     CaseStage,
@@ -23,7 +24,7 @@ from publicity.models import (
     PartySide,
     RestrictedItem,
 )
-from publicity.restrictions import BoundPersonData
+from publicity.record import cases
 
 ACTOR = "seed-demo"
 # Most orders name the travel items; the rest vary (the national site's orders read much alike).

@@ -11,9 +11,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from portal.forms.cases import YuanField
 from portal.forms.common import REQUIRED, PortalForm
 from portal.presentation import labels
-from publicity import aid
-from publicity.errors import BadAttachment
-from publicity.grid_models import Hardship
+from publicity.core.errors import BadAttachment
+from publicity.outreach import aid
+from publicity.outreach.models import Hardship
 
 HOUSEHOLD_MAX = 2000
 REASONS_MAX = 2000

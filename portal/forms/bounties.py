@@ -14,9 +14,9 @@ from portal.database import utcnow
 from portal.forms.cases import YuanField
 from portal.forms.common import MOBILE, REQUIRED, PortalForm
 from portal.presentation import labels
-from publicity.bounties import CLUE_TEXT_MAX, CONDITIONS_MAX
-from publicity.deadlines import COURT_ZONE
+from publicity.lists.bounties import CLUE_TEXT_MAX, CONDITIONS_MAX
 from publicity.models import RewardKind
+from publicity.record.deadlines import COURT_ZONE
 
 
 def _not_in_future(field: DateField) -> None:

@@ -28,10 +28,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.forms.common import MOBILE, REQUIRED, PortalForm
-from portal.htmx import MAX_ID
+from portal.htmx import record_id
 from portal.presentation import labels
-from publicity import case_numbers
-from publicity.cases import MANUAL_TYPES
+from publicity.lists.names import credit_code_valid, id_number_valid
 from publicity.models import (
     CaseStage,
     Channel,
@@ -43,7 +42,8 @@ from publicity.models import (
     SearchTarget,
     SubscriptionTopic,
 )
-from publicity.names import credit_code_valid, id_number_valid
+from publicity.record import case_numbers
+from publicity.record.cases import MANUAL_TYPES
 
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
 
@@ -229,8 +229,8 @@ class NodeForm(PortalForm):
 
 
 def _record_id(form: object, field: HiddenField) -> None:
-    """A hidden id the page sent back: ASCII digits only ("²".isdigit() is true, but it is no number)."""
-    if not (field.data and field.data.isascii() and field.data.isdigit() and 0 < int(field.data) <= MAX_ID):
+    """A hidden id the page sent back (see portal.htmx.record_id)."""
+    if record_id(field.data) is None:
         raise ValidationError(gettext("The entry was not found."))
 
 

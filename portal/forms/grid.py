@@ -25,8 +25,8 @@ from portal.forms.cases import local_to_utc
 from portal.forms.common import MIN_PASSWORD, MOBILE, REQUIRED, PortalForm
 from portal.forms.oversight import LOCAL_TIME, MultiCheckboxField
 from portal.presentation import labels
-from publicity.deadlines import COURT_ZONE
-from publicity.grid_models import GridKind, TaskKind, TaskOutcome
+from publicity.outreach.models import GridKind, TaskKind, TaskOutcome
+from publicity.record.deadlines import COURT_ZONE
 
 # A report's time typed on a phone may run a little ahead of the server's clock.
 CLOCK_SLACK = timedelta(minutes=10)

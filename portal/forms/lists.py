@@ -24,8 +24,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.database import utcnow
 from portal.forms.common import MOBILE, REQUIRED, PortalForm
 from portal.presentation import labels
-from publicity.deadlines import COURT_ZONE
 from publicity.models import CorrectionGround, ExposureChannel, ListingGround, Performance, RemovalReason
+from publicity.record.deadlines import COURT_ZONE
 
 
 @functools.lru_cache(maxsize=8)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from oversight import overseers
 from oversight.models import Overseer
 from portal.models import STAFF_ROLES, Account, Role
-from publicity import audit, throttle
-from publicity.dml import rowcount
-from publicity.errors import N_, PublicityError
+from publicity.core import audit, throttle
+from publicity.core.dml import rowcount
+from publicity.core.errors import N_, DomainError
 from publicity.models import Court
 
 _hasher = PasswordHasher()
@@ -32,7 +32,7 @@ def use_hasher(hasher: PasswordHasher) -> None:
     _DUMMY_HASH = hasher.hash("mingjing-dummy-password")
 
 
-class AccountError(PublicityError):
+class AccountError(DomainError):
     message = N_("The account operation was refused.")
 
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.models import Account, LoginSession
-from publicity import audit
-from publicity.dml import rowcount
+from publicity.core import audit
+from publicity.core.dml import rowcount
 
 # last_seen_at is written at most this often per session (a write per request would be a write per page view).
 TOUCH_EVERY = timedelta(minutes=1)

@@ -9,10 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from oversight.models import AttendanceResponse, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
-from publicity.deadlines import Deadline, DeadlineKind, DeadlineStatus
-from publicity.errors import PublicityError, TerminationNotAllowed
-from publicity.funds import ClockStatus
-from publicity.grid_models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
+from publicity.core.errors import DomainError, TerminationNotAllowed
 from publicity.models import (
     BoundRole,
     BountyStatus,
@@ -39,6 +36,9 @@ from publicity.models import (
     SearchTarget,
     SubscriptionTopic,
 )
+from publicity.outreach.models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
+from publicity.record.deadlines import Deadline, DeadlineKind, DeadlineStatus
+from publicity.record.funds import ClockStatus
 
 STAGES = {
     CaseStage.FILED: _l("Newly filed"),
@@ -227,7 +227,7 @@ def condition_label(code: str) -> str:
     return label(NODE_TYPES, NodeType(code))
 
 
-def domain_message(exc: PublicityError) -> str:
+def domain_message(exc: DomainError) -> str:
     """A domain error's message in the visitor's language, its parameters named too."""
     params = dict(exc.params)
     if isinstance(exc, TerminationNotAllowed):
@@ -235,7 +235,7 @@ def domain_message(exc: PublicityError) -> str:
     if "node" in params:  # a node type named in a message about the record's order
         params["node"] = label(NODE_TYPES, params["node"])
     cause = getattr(exc, "cause", None)
-    if isinstance(cause, PublicityError):  # the rule a step broke, said in full
+    if isinstance(cause, DomainError):  # the rule a step broke, said in full
         params["why"] = domain_message(cause)
     message: str = gettext(exc.message, **params)
     return message

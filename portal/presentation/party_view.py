@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from publicity import aid, cases, deadlines, funds, lookup
-from publicity.grid_models import AidApplication
 from publicity.models import CaseNode, EnforcementCase, FundMovement, NodeType, Party, PartySide
+from publicity.outreach import aid
+from publicity.outreach.models import AidApplication
+from publicity.record import cases, deadlines, funds, lookup
 
 NODE_PAGE = 20
 

@@ -13,10 +13,10 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 
 from portal.extensions import db as flask_db
-from publicity import defaulters
-from publicity.defaulters import EntryData
+from publicity.lists import defaulters
+from publicity.lists.defaulters import EntryData
+from publicity.lists.names import id_check_digit
 from publicity.models import Court, ListingGround, PartyKind
-from publicity.names import id_check_digit
 from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

@@ -34,8 +34,6 @@ from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Role
 from portal.presentation import labels
-from publicity import cases, lookup
-from publicity.grid_models import AidStatus, GridKind, TaskKind, TaskOutcome, TaskStatus
 from publicity.models import (
     Channel,
     Court,
@@ -47,6 +45,8 @@ from publicity.models import (
     PartySide,
     RestrictedItem,
 )
+from publicity.outreach.models import AidStatus, GridKind, TaskKind, TaskOutcome, TaskStatus
+from publicity.record import cases, lookup
 from tests.browser.helpers import (
     assert_accessible,
     first_login,

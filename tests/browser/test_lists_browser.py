@@ -19,7 +19,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from portal.extensions import db as flask_db
 from portal.models import Role
-from publicity import defaulters, workdays
+from publicity.core import workdays
+from publicity.lists import defaulters
 from publicity.models import Court, PartyKind
 from tests.browser.helpers import (
     COURT_NAME,

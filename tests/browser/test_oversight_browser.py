@@ -27,8 +27,8 @@ from oversight.overseers import add_overseer
 from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import cases
 from publicity.models import Channel, Court, Officer, OfficerKind, OutboxMessage, PartyKind, PartySide
+from publicity.record import cases
 from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
 from tests.factories import PASSWORD
 
@@ -142,7 +142,7 @@ def invitation_link(app: Flask, phone: str) -> str:
                 OutboxMessage.recipient == phone,
             )
         ).one()
-        from publicity import outbox_secrets
+        from publicity.record import outbox_secrets
 
         return str(outbox_secrets.reveal(message.params)["link"])  # sealed at rest
 

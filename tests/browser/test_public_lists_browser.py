@@ -25,7 +25,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import bounties, cases, courts, defaulters, restrictions
+from publicity.core import courts
+from publicity.lists import bounties, defaulters, restrictions
 from publicity.models import (
     Channel,
     Court,
@@ -39,6 +40,7 @@ from publicity.models import (
     RestrictedItem,
     RewardKind,
 )
+from publicity.record import cases
 from tests.browser.helpers import (
     COURT_NAME,
     NO_MATCH,

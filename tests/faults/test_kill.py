@@ -45,8 +45,8 @@ from portal.demo.defaulters import generate
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import audit, cases, courts, notices
-from publicity.defaulter_imports import COLUMNS
+from publicity.core import audit, courts
+from publicity.lists.defaulter_imports import COLUMNS
 from publicity.models import (
     AuditRecord,
     CaseNode,
@@ -61,6 +61,7 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
+from publicity.record import cases, notices
 from tests.factories import make_app
 from tests.faults import kill_helpers as kh
 from tests.faults.report import record

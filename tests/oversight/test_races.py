@@ -25,9 +25,10 @@ from oversight.models import (
     Overseer,
     Rating,
 )
-from publicity import audit, deadlines
-from publicity.errors import PublicityError
+from publicity.core import audit
+from publicity.core.errors import PublicityError
 from publicity.models import AuditRecord, EnforcementCase, Officer, OutboxMessage
+from publicity.record import deadlines
 from tests.factories import DAY, NOW, make_overseer, supervise, terminate
 from tests.racing import race
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations, reports
 from oversight.models import Acknowledgement, ClosureReport, Overseer
-from publicity import funds
 from publicity.models import ClosureMode, Court, EnforcementCase, FundDirection, NodeType, Officer, SearchTarget
+from publicity.record import funds
 from tests.factories import (
     DAY,
     NOW,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.identity import accounts
 from portal.models import Role
-from publicity import audit, courts
+from publicity.core import audit, courts
 from tests.factories import NOW, PASSWORD
 
 POLICY = accounts.LoginPolicy(account_failures=5, ip_failures=20, lock=timedelta(minutes=15))

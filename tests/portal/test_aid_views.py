@@ -18,8 +18,7 @@ from markupsafe import escape
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import aid, cases, courts, funds, lookup
-from publicity.grid_models import AidApplication, AidDocument, AidStatus
+from publicity.core import courts
 from publicity.models import (
     AuditRecord,
     Court,
@@ -29,6 +28,9 @@ from publicity.models import (
     OfficerKind,
     OutboxMessage,
 )
+from publicity.outreach import aid
+from publicity.outreach.models import AidApplication, AidDocument, AidStatus
+from publicity.record import cases, funds, lookup
 from tests.factories import LOOKUP_APPLICANT_PHONE as APPLICANT_PHONE
 from tests.factories import NOW, PASSWORD, csrf_token_from, login, look_up, make_app, make_lookup_case, minimal_pdf
 

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from portal import create_app
 from portal.config import ConfigError
 from portal.extensions import db
-from publicity import audit
+from publicity.core import audit
 from publicity.models import AuditAnchor, AuditHead, AuditRecord
 from tests.factories import NOW, make_app
 

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Role
-from publicity import audit
+from publicity.core import audit
 from tests.factories import NOW, login
 
 HX = {"HX-Request": "true"}
@@ -94,7 +94,7 @@ def test_invalid_filters_answer_422(app: Flask, accounts_by_role: dict[Role, int
 def test_officers_see_only_their_courts_trail(app: Flask, accounts_by_role: dict[Role, int]) -> None:
     with app.app_context():
         from portal.identity import accounts as account_service
-        from publicity import courts
+        from publicity.core import courts
 
         other = courts.add_court(
             db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="t", now=NOW

@@ -112,7 +112,7 @@ def test_csrf_is_enforced_end_to_end(database_url: str) -> None:
     app = make_app(database_url, WTF_CSRF_ENABLED=True)
     with app.app_context():
         from portal.extensions import db
-        from publicity import courts
+        from publicity.core import courts
         from tests.factories import NOW
 
         courts.add_court(db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from portal.adapters import backup
 from portal.config import normalise_database_url
 from portal.extensions import db
-from publicity import courts, funds
+from publicity.core import courts
 from publicity.models import (
     AuditHead,
     AuditRecord,
@@ -36,6 +36,7 @@ from publicity.models import (
     Officer,
     Party,
 )
+from publicity.record import funds
 from tests.databases import ENGINES, TEST_DATABASE_URL
 from tests.factories import DAY, NOW, file, make_app, make_court, make_judge, node
 

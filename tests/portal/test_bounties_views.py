@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
-from publicity import bounties, funds
+from publicity.lists import bounties
 from publicity.models import (
     AuditRecord,
     BountyClue,
@@ -30,6 +30,7 @@ from publicity.models import (
     RewardPayment,
     ThrottleEvent,
 )
+from publicity.record import funds
 from tests.factories import BOUNTY_APPLICANT_PHONE as APPLICANT_PHONE
 from tests.factories import BOUNTY_RESPONDENT_ID as RESPONDENT_ID
 from tests.factories import BOUNTY_RESPONDENT_MASKED as RESPONDENT_MASKED
@@ -375,7 +376,9 @@ def test_only_the_judge_in_charge_sees_who_the_informant_is(app: Flask, world: W
     assert all(secret in body for secret in INFORMANT) and withheld not in body
     assert stored_clues(app)[0].read_at is None  # looking writes nothing: the judge marks them read with a POST
     clue_id = stored_clues(app)[0].id
-    marked = judge.post(f"/staff/bounties/{world.notice_id}", data={"read-clues": str(clue_id), "read-submit": "y"})
+    # Ids that are no ids (5,000 digits, a superscript) are ignored beside the real one, not a 500.
+    sent = f"{'9' * 5000} ² {clue_id}"
+    marked = judge.post(f"/staff/bounties/{world.notice_id}", data={"read-clues": sent, "read-submit": "y"})
     assert marked.status_code == 303 and stored_clues(app)[0].read_at is not None
     with app.app_context():
         trail = " ".join(db.session.scalars(sa.select(AuditRecord.changes)))

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import cases, courts, lookup
+from publicity.core import courts
 from publicity.models import (
     AuditRecord,
     CaseNode,
@@ -31,6 +31,7 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
+from publicity.record import cases, lookup
 from tests import factories
 from tests.factories import NOW, PASSWORD, login
 

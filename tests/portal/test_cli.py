@@ -170,7 +170,7 @@ def test_court_deadline_settings(app: Flask) -> None:
 def test_maintenance_prune_forgets_old_failures_only(app: Flask) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from publicity import throttle
+    from publicity.core import throttle
     from publicity.models import ThrottleEvent
 
     now = datetime.now(UTC)

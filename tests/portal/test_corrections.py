@@ -11,7 +11,7 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Role
-from publicity import defaulters
+from publicity.lists import defaulters
 from publicity.models import CorrectionRequest, Court, DefaulterEntry, ListingGround, OutboxMessage, PartyKind
 from tests.factories import NOW, ZHANG_ID, login
 
@@ -173,7 +173,7 @@ def test_the_attachment_goes_only_to_the_courts_staff(
     assert app.test_client().get(f"/lists/staff/corrections/{request_id}/attachment").status_code == 302
     with app.app_context():
         from portal.identity import accounts
-        from publicity import courts
+        from publicity.core import courts
 
         other = courts.add_court(
             db.session, code="鲁1401", name="德州市德城区人民法院", province="山东省", actor="t", now=NOW

@@ -22,9 +22,10 @@ from portal.extensions import db
 from portal.forms.common import role_label
 from portal.identity import accounts
 from portal.models import Account, Role
-from publicity import courts, grid
-from publicity.grid_models import GridKind
+from publicity.core import courts
 from publicity.models import AuditRecord, Court, OfficerKind
+from publicity.outreach import grid
+from publicity.outreach.models import GridKind
 from tests.factories import NOW, PASSWORD, login
 
 NEW_PASSWORD = "a-new-password-9"

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from portal.extensions import db
-from publicity import bounties
+from publicity.lists import bounties
 from publicity.models import BountyNotice, Court
 from tests.factories import BOUNTY_RESPONDENT_ID as RESPONDENT_ID
 from tests.factories import BOUNTY_RESPONDENT_MASKED as RESPONDENT_MASKED

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Role
-from publicity import cases, funds, stats
+from publicity import stats
 from publicity.models import (
     ClosureMode,
     Court,
@@ -29,6 +29,7 @@ from publicity.models import (
     PartySide,
     StatsSnapshot,
 )
+from publicity.record import cases, funds
 from tests.factories import check, create_account, login
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year  # the court's year: the dashboard's default
@@ -155,7 +156,7 @@ def test_the_api_gives_the_same_figures_and_matches_its_schema(client: FlaskClie
     assert data["total"]["amount_in_place_rate"] == 100.0 and data["overdue_now"] is not None
     assert client.get("/api/v1/stats?year=1999").status_code == 404
     # Digits that are not ASCII (Python's isdigit() takes them, int() does not): not found, not a 500.
-    for year in ("6³", "٢٠٢٦", "２０２６"):
+    for year in ("6³", "٢٠٢٦", "２０２６", "9" * 5000):
         assert client.get(f"/api/v1/stats?year={year}").status_code == 404, year
     assert client.get("/api/v1/stats?court=京0101").status_code == 404
 
@@ -165,6 +166,7 @@ def test_unknown_years_and_courts_are_not_found(client: FlaskClient, record) -> 
         "/dashboard?year=1999",
         "/dashboard?year=abc",
         "/dashboard?year=6³",
+        "/dashboard?year=" + "9" * 5000,  # int() of more than 4,300 digits raises: not a 500
         "/dashboard?court=京0101",
         "/dashboard.csv?year=-1",
     ):

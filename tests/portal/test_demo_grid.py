@@ -14,19 +14,7 @@ from flask import Flask
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account
-from publicity import aid, audit, grid
-from publicity.deadlines import COURT_ZONE
-from publicity.grid_models import (
-    AidApplication,
-    AidStatus,
-    AssistanceTask,
-    GridArea,
-    GridKind,
-    InboxItem,
-    Liaison,
-    PartyLocation,
-    TaskStatus,
-)
+from publicity.core import audit
 from publicity.models import (
     CaseNode,
     EnforcementCase,
@@ -38,6 +26,19 @@ from publicity.models import (
     Party,
     PartySide,
 )
+from publicity.outreach import aid, grid
+from publicity.outreach.models import (
+    AidApplication,
+    AidStatus,
+    AssistanceTask,
+    GridArea,
+    GridKind,
+    InboxItem,
+    Liaison,
+    PartyLocation,
+    TaskStatus,
+)
+from publicity.record.deadlines import COURT_ZONE
 from tests.databases import SeededData, Template
 from tests.factories import dispose, login, make_app, seed_demo
 

@@ -16,7 +16,7 @@ from oversight.models import ClosureReport, EvaluationCard, Invitation, Overseer
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account
-from publicity import audit
+from publicity.core import audit
 from publicity.models import EnforcementCase, OutboxMessage, OutboxStatus
 from tests.databases import SeededData, Template
 from tests.factories import dispose, login, make_app, seed_demo

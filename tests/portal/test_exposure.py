@@ -10,7 +10,10 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Role
-from publicity import cases, courts, defaulters, exposure
+from publicity.core import courts
+from publicity.core.workdays import Calendar
+from publicity.lists import defaulters, exposure
+from publicity.lists.names import id_check_digit, mask_number
 from publicity.models import (
     Court,
     DefaulterEntry,
@@ -22,8 +25,7 @@ from publicity.models import (
     RemovalReason,
     RestrictionOrder,
 )
-from publicity.names import id_check_digit, mask_number
-from publicity.workdays import Calendar
+from publicity.record import cases
 from tests.factories import NOW, create_account, login
 
 BODY = "37142719820315123"

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import courts, funds, lookup
+from publicity.core import courts
 from publicity.models import (
     AuditRecord,
     CaseNode,
@@ -31,6 +31,7 @@ from publicity.models import (
     PayoutDelay,
     PayoutStatus,
 )
+from publicity.record import funds, lookup
 from tests.factories import NOW, PASSWORD, csrf_token_from, file, login, make_app
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -17,8 +17,8 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Account, Role
-from publicity import cases, courts, grid, lookup, restrictions
-from publicity.grid_models import AssistanceTask, GridArea, InboxItem, Liaison, TaskKind, TaskStatus
+from publicity.core import courts
+from publicity.lists import restrictions
 from publicity.models import (
     CaseNode,
     Court,
@@ -32,6 +32,9 @@ from publicity.models import (
     PartySide,
     RestrictedItem,
 )
+from publicity.outreach import grid
+from publicity.outreach.models import AssistanceTask, GridArea, InboxItem, Liaison, TaskKind, TaskStatus
+from publicity.record import cases, lookup
 from tests.factories import PASSWORD, csrf_token_from, login, make_app, tiny_png
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Account, Role
 from portal.presentation.exports import spreadsheet_safe
-from publicity import defaulters
+from publicity.lists import defaulters
 from publicity.models import Court, ListingGround, PartyKind, ThrottleEvent
 from tests.factories import NOW, login, make_lookup_case
 

@@ -36,8 +36,8 @@ from portal.extensions import db
 from portal.identity import access, accounts
 from portal.models import Account, Role
 from portal.presentation.labels import yuan
-from publicity import corrections, courts, grid
-from publicity.grid_models import Liaison
+from publicity.core import courts
+from publicity.lists import corrections
 from publicity.models import (
     Base,
     CaseNode,
@@ -49,6 +49,8 @@ from publicity.models import (
     OfficerKind,
     Party,
 )
+from publicity.outreach import grid
+from publicity.outreach.models import Liaison
 from tests.factories import PASSWORD, make_app
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -127,9 +129,9 @@ def _build(app: Flask) -> World:
             now=now,
         )
         # A clue and a grid liaison's report with files (the demo's carry none at this size).
-        from publicity import bounties
-        from publicity.grid_models import AssistanceTask, TaskOutcome, TaskStatus
+        from publicity.lists import bounties
         from publicity.models import BountyNotice
+        from publicity.outreach.models import AssistanceTask, TaskOutcome, TaskStatus
 
         notice = db.session.scalars(
             sa.select(BountyNotice).where(BountyNotice.published_at.is_not(None)).order_by(BountyNotice.id)
@@ -277,8 +279,8 @@ def _built_url(app: Flask, rule: Rule) -> str | None:
     """A URL of ``rule`` naming court A's objects, for the rules no owner was shown a link to (a button
     only some states show, a file only some objects carry). Ids of one URL belong together."""
     from oversight.models import EvaluationCard, Invitation, OnsiteAction, Question
-    from publicity.grid_models import AidApplication, AidDocument, AssistanceTask
     from publicity.models import BountyClue, BountyNotice, CorrectionRequest, ExposureFeature, RestrictionOrder
+    from publicity.outreach.models import AidApplication, AidDocument, AssistanceTask
 
     models = {
         "task_id": AssistanceTask,

@@ -10,8 +10,8 @@ from flask import Flask
 from openpyxl import Workbook
 
 from portal.extensions import db
-from publicity.imports import COLUMNS
 from publicity.models import AuditRecord, CaseNode, EnforcementCase, Party
+from publicity.record.imports import COLUMNS
 
 
 def row(**values: str) -> list[str]:

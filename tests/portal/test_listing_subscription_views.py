@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from publicity import cases, defaulters, lookup
+from publicity.lists import defaulters
 from publicity.models import (
     Court,
     EnforcementCase,
@@ -20,6 +20,7 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
+from publicity.record import cases, lookup
 from tests.factories import LOOKUP_APPLICANT_ID as APPLICANT_ID
 from tests.factories import LOOKUP_RESPONDENT_ID as RESPONDENT_ID
 from tests.factories import NOW, look_up

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-import publicity
 from portal.extensions import db
 from portal.models import Role
-from publicity import courts, defaulter_imports, defaulters, workdays
-from publicity.defaulters import EntryData
+from publicity.core import courts, workdays
+from publicity.lists import defaulter_imports, defaulters
+from publicity.lists.defaulters import EntryData
 from publicity.models import Court, DefaulterEntry, ListingGround, PartyKind, RemovalReason
 from tests.factories import NOW, check, create_account, login, make_app
 
@@ -622,7 +622,7 @@ def test_cli_import_with_bad_rows_imports_nothing(app: Flask, court: Court, tmp_
 
 def test_cli_calendar_load_and_show(app: Flask, court: Court) -> None:
     runner = app.test_cli_runner()
-    path = Path(publicity.__file__).parent / "calendars" / "2026.json"
+    path = workdays.CALENDAR_DIR / "2026.json"
     loaded = runner.invoke(args=["calendar", "load", str(path)])
     assert loaded.exit_code == 0 and re.search(r"loaded \d+ days", loaded.output), loaded.output
     shown = runner.invoke(args=["calendar", "show", "2026"])
@@ -655,7 +655,7 @@ def test_the_2027_calendar_is_shipped_provisional_and_the_published_notice_repla
     app: Flask, court: Court, tmp_path: Path
 ) -> None:
     runner = app.test_cli_runner()
-    path = Path(publicity.__file__).parent / "calendars" / "2027.json"
+    path = workdays.CALENDAR_DIR / "2027.json"
     assert runner.invoke(args=["calendar", "load", str(path)]).exit_code == 0
     shown = runner.invoke(args=["calendar", "show", "2027"]).output
     assert "2027-02-08\tholiday" in shown.splitlines() and "provisional" in shown

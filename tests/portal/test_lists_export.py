@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from flask import Flask
 
 from portal.extensions import db
-from publicity import defaulters
+from publicity.lists import defaulters
+from publicity.lists.names import id_check_digit
 from publicity.models import Court, ListingGround, PartyKind
-from publicity.names import id_check_digit
 from tests.factories import NOW
 
 
@@ -53,7 +53,7 @@ def make_entries(app: Flask, court: Court, count: int) -> list[int]:
 
 def remove(app: Flask, entry_id: int) -> None:
     with app.app_context():
-        from publicity import workdays
+        from publicity.core import workdays
         from publicity.models import DefaulterEntry, RemovalReason
 
         entry = db.session.get(DefaulterEntry, entry_id)
@@ -103,7 +103,7 @@ def test_absolute_links_ignore_the_host_header(database_url: str) -> None:
 
     app = make_app(database_url, MINGJING_PUBLIC_URL="https://court.example")
     with app.app_context():
-        from publicity import courts
+        from publicity.core import courts
 
         court = courts.add_court(
             db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from portal.extensions import db
-from publicity import cases, lookup
 from publicity.models import EnforcementCase, NodeType
+from publicity.record import cases, lookup
 from tests.factories import LOOKUP_APPLICANT_ADDRESS as APPLICANT_ADDRESS
 from tests.factories import LOOKUP_APPLICANT_ID as APPLICANT_ID
 from tests.factories import LOOKUP_APPLICANT_PHONE as APPLICANT_PHONE
@@ -91,7 +91,7 @@ def test_every_lookup_is_audited(app: Flask, client: FlaskClient, filed: dict) -
     look_up(client, filed["number"], "WRONGCODE9")
     look_up(client, filed["number"], filed["code"])
     with app.app_context():
-        from publicity import audit
+        from publicity.core import audit
 
         actions = [r.action for r in audit.page(db.session, object_type="enforcement_case")][:2]
         assert actions == ["case.lookup", "case.lookup_failed"]

@@ -20,8 +20,6 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Account, Role
-from publicity import cases, outbox_secrets
-from publicity.deadlines import COURT_ZONE
 from publicity.models import (
     ClosureMode,
     Court,
@@ -33,6 +31,8 @@ from publicity.models import (
     PartyKind,
     PartySide,
 )
+from publicity.record import cases, outbox_secrets
+from publicity.record.deadlines import COURT_ZONE
 from tests.factories import PASSWORD, create_account, login
 
 RATINGS = {

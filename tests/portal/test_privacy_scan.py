@@ -26,6 +26,7 @@ from werkzeug.routing import RequestRedirect
 from portal.extensions import db as flask_db
 from portal.identity import access
 from portal.models import Account
+from publicity.lists.names import CREDIT_ALPHABET, credit_check_char
 from publicity.models import (
     BountyClue,
     BountyNotice,
@@ -41,7 +42,6 @@ from publicity.models import (
     RestrictionBoundPerson,
     RestrictionOrder,
 )
-from publicity.names import CREDIT_ALPHABET, credit_check_char
 from tests.factories import INFORMANT, login, relaxed_app, seed_public_demo
 
 MAX_PAGES = 700  # links discovered while crawling, on top of the seeded start URLs
@@ -294,7 +294,7 @@ def test_no_public_response_leaks_private_data(app: Flask) -> None:
         }
     assert any(label.startswith("publicity_party") for label in secrets.values())
     assert any(label.startswith("publicity_defaulter_entry") for label in secrets.values())
-    if importlib.util.find_spec("publicity.bounties") is not None:
+    if importlib.util.find_spec("publicity.lists.bounties") is not None:
         assert INFORMANT["phone"] in secrets and INFORMANT["name"] in secrets
 
     public_url = app.config["MINGJING_PUBLIC_URL"]

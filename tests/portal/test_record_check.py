@@ -17,10 +17,9 @@ from oversight.models import CardStatus, EvaluationCard, OnsiteAction, OnsiteMea
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account, Role
-from publicity import cases, courts, terminated
 from publicity import record_check as publicity_checks
-from publicity.cases import court_time
-from publicity.grid_models import AidApplication
+from publicity.core import courts
+from publicity.lists import terminated
 from publicity.models import (
     Base,
     CaseNode,
@@ -35,6 +34,9 @@ from publicity.models import (
     PartyKind,
     Performance,
 )
+from publicity.outreach.models import AidApplication
+from publicity.record import cases
+from publicity.record.cases import court_time
 from tests.databases import SeededData, Template
 from tests.factories import APPLICANT, RESPONDENT, seed_demo
 

@@ -16,8 +16,7 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.models import Account, Role
-from publicity import cases, courts, notices
-from publicity.deadlines import COURT_ZONE
+from publicity.core import courts
 from publicity.models import (
     Channel,
     Court,
@@ -30,6 +29,8 @@ from publicity.models import (
     RestrictionOrder,
     SubscriptionTopic,
 )
+from publicity.record import cases, notices
+from publicity.record.deadlines import COURT_ZONE
 from tests.factories import NOW, PASSWORD, check, create_account, csrf_token_from, login, make_app, pid
 
 COMPANY, COMPANY_CODE = "夏津县恒丰商贸有限公司", "91371427MA3C123459"

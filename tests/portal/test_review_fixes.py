@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from publicity import cases, deadlines, lookup
 from publicity.models import Court, PartyKind, PartySide
+from publicity.record import cases, deadlines, lookup
 from tests.factories import NOW, make_app
 
 
@@ -37,7 +37,7 @@ def test_search_and_login_survive_a_redis_outage(database_url: str) -> None:
 def test_query_codes_survive_a_rotated_secret_key(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     first = make_app(database_url, SECRET_KEY="old-secret", MINGJING_QUERY_CODE_KEY="stable-code-key")
     with first.app_context():
-        from publicity import courts
+        from publicity.core import courts
 
         court = courts.add_court(
             db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW
@@ -100,8 +100,9 @@ def test_a_resumption_on_new_years_morning_gets_that_years_number(app: Flask, co
 def test_a_second_removal_ground_is_refused(app: Flask, court) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from publicity import defaulters, workdays
-    from publicity.errors import RemovalGroundRecorded
+    from publicity.core import workdays
+    from publicity.core.errors import RemovalGroundRecorded
+    from publicity.lists import defaulters
     from publicity.models import RemovalReason
     from tests.factories import ZHANG_ID
 
@@ -153,7 +154,7 @@ def test_a_second_removal_ground_is_refused(app: Flask, court) -> None:  # type:
 def test_the_removal_clock_runs_from_the_day_the_ground_arose(app: Flask, court, accounts_by_role) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from publicity import defaulters
+    from publicity.lists import defaulters
     from publicity.models import DefaulterEntry
     from tests.factories import ZHANG_ID, login
 
@@ -206,7 +207,7 @@ def test_the_removal_clock_runs_from_the_day_the_ground_arose(app: Flask, court,
 def test_staff_list_pages_use_a_constant_number_of_queries(app: Flask, court, accounts_by_role) -> None:  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
 
-    from publicity import courts as court_service
+    from publicity.core import courts as court_service
     from publicity.models import OfficerKind
     from tests.factories import file, login
 

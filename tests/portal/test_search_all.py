@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from portal.extensions import db
-from publicity import bounties, defaulters, restrictions
+from publicity.lists import bounties, defaulters, restrictions
 from publicity.models import Court, ListingGround, PartyKind, PartySide, RestrictedItem, RewardKind
 from tests.factories import NOW, RESPONDENT, file, terminate
 
@@ -138,7 +138,7 @@ def test_bad_input_is_a_clear_422(app: Flask, court) -> None:  # type: ignore[no
 
 
 def test_the_court_filter_applies_to_every_list(app: Flask, on_every_list: None) -> None:
-    from publicity import courts
+    from publicity.core import courts
 
     with app.app_context():
         other = courts.add_court(

@@ -9,9 +9,10 @@ from flask import Flask
 
 from portal.adapters import search_cache
 from portal.extensions import db
-from publicity import defaulters, workdays
+from publicity.core import workdays
+from publicity.lists import defaulters
+from publicity.lists.names import id_check_digit
 from publicity.models import Court, DefaulterEntry, ListingGround, PartyKind, RemovalReason
-from publicity.names import id_check_digit
 from tests.factories import NOW, make_app
 
 BODY = "37142719820315123"

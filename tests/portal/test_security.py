@@ -27,7 +27,7 @@ def test_no_cdn_anywhere(client: FlaskClient) -> None:
 def test_production_cookies_are_secure_httponly_lax(database_url: str) -> None:
     app = make_app(database_url, TESTING=False, SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     from portal.extensions import db
-    from publicity import courts
+    from publicity.core import courts
     from tests.factories import NOW, create_account
 
     with app.app_context():

@@ -10,8 +10,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
-from publicity import cases
 from publicity.models import Court, EnforcementCase
+from publicity.record import cases
 from tests.factories import NOW, RESPONDENT, file, terminated_case
 
 

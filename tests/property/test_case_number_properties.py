@@ -8,8 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from publicity import case_numbers
-from publicity.case_numbers import PROVINCES, CaseNumber, CaseType, MalformedCaseNumber
+from publicity.record import case_numbers
+from publicity.record.case_numbers import PROVINCES, CaseNumber, CaseType, MalformedCaseNumber
 
 SETTINGS = settings(max_examples=200, deadline=None)
 

@@ -51,7 +51,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.identity import access, accounts
 from portal.models import Account, Role
-from publicity import throttle
+from publicity.core import throttle
 from publicity.models import Base
 from tests.databases import SeededData, Template
 from tests.factories import PASSWORD, dispose, make_app, seed_demo

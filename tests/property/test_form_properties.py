@@ -301,7 +301,7 @@ def test_times_at_the_start_of_year_one_are_refused_not_raised(form_app: Flask) 
 
 # Found by these properties (fixed): the same unbounded date-times through a view. The new-case form accepts any
 # year 1-9999; POST /staff/cases/new with filed_at "0001-01-01T00:00" fails in local_to_utc, and with
-# "9999-12-31T23:59" in publicity.deadlines.case_deadlines (the 6-month closure deadline is past year 9999):
+# "9999-12-31T23:59" in publicity.record.deadlines.case_deadlines (the 6-month closure deadline is past year 9999):
 # OverflowError, a 500 page. Now: the form refuses an implausible date (422).
 @pytest.mark.parametrize("filed_at", ["0001-01-01T00:00", "9999-12-31T23:59"])
 def test_a_new_case_with_an_extreme_filing_time_is_refused(

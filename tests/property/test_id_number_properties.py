@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from portal.extensions import db
-from publicity import defaulters, listsearch, names
+from publicity.lists import defaulters, names
+from publicity.lists import search as listsearch
 from publicity.models import Court, ListingGround, PartyKind
 from tests.factories import make_app
 
@@ -159,7 +160,7 @@ def listing_app(database_url: str) -> Iterator[Flask]:
     """An app without rate limits (many requests from one address), with one court."""
     app = make_app(database_url, RATELIMIT_ENABLED=False, MINGJING_SEARCH_CACHE_SECONDS=0)
     with app.app_context():
-        from publicity import courts
+        from publicity.core import courts
 
         courts.add_court(
             db.session,

@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from publicity import courts, defaulters, listsearch, names
+from publicity.core import courts
+from publicity.lists import defaulters, names
+from publicity.lists import search as listsearch
 from publicity.models import Court, ListingGround, PartyKind
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity import aid, attachments, bounties, cases, courts, defaulters, lookup
-from publicity.errors import BadAttachment
-from publicity.grid_models import AidApplication, AidDocument
+from publicity.core import attachments, courts
+from publicity.core.errors import BadAttachment
+from publicity.lists import bounties, defaulters
 from publicity.models import (
     Base,
     BountyClue,
@@ -32,6 +32,9 @@ from publicity.models import (
     PartySide,
     RewardKind,
 )
+from publicity.outreach import aid
+from publicity.outreach.models import AidApplication, AidDocument
+from publicity.record import cases, lookup
 from tests.databases import ENGINES, pg_url, reset_pg_schema
 from tests.factories import PASSWORD, login, make_app
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from publicity import workdays
+from publicity.core import workdays
+from publicity.core.workdays import Calendar
 from publicity.models import CalendarDay, DayKind
-from publicity.workdays import Calendar
 
 SETTINGS = settings(max_examples=200, deadline=None)
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

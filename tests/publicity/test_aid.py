@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import aid, audit, cases, courts, funds, stats
-from publicity.errors import BadAttachment, InTheFuture, ReasonsRequired
-from publicity.grid_models import AidApplication, AidDocument, AidStatus, Hardship
+from publicity import stats
+from publicity.core import audit, courts
+from publicity.core.errors import BadAttachment, InTheFuture, ReasonsRequired
 from publicity.models import (
     AuditRecord,
     Court,
@@ -30,6 +30,9 @@ from publicity.models import (
     Party,
     PartySide,
 )
+from publicity.outreach import aid
+from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
+from publicity.record import cases, funds
 from tests.factories import DAY, NOW, count, file, make_court, make_judge
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, courts
+from publicity.core import audit, courts
 from publicity.models import AuditHead, AuditRecord
 from tests.factories import NOW
 

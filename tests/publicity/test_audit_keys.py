@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit
+from publicity.core import audit
 from publicity.models import AuditAnchor, AuditHead, AuditRecord
 from tests.factories import NOW
 

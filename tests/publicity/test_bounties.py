@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, bounties, cases, funds
-from publicity.errors import BadAttachment, InvalidAmount, ReasonsRequired
+from publicity.core import audit
+from publicity.core.errors import BadAttachment, InvalidAmount, ReasonsRequired
+from publicity.lists import bounties
 from publicity.models import (
     AuditRecord,
     BountyClue,
@@ -28,6 +29,7 @@ from publicity.models import (
     RewardPayment,
     ThrottleEvent,
 )
+from publicity.record import cases, funds
 from tests.factories import DAY, NOW, count, file, make_court, make_judge, node, terminate
 
 KEY = b"test-id-search-key"

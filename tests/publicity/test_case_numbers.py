@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from publicity import case_numbers
-from publicity.case_numbers import CaseType, MalformedCaseNumber
+from publicity.record import case_numbers
+from publicity.record.case_numbers import CaseType, MalformedCaseNumber
 
 
 @pytest.mark.parametrize(

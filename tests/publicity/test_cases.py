@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, deadlines
-from publicity.errors import (
+from publicity.core import audit
+from publicity.core.errors import (
     BadCorrection,
     CaseClosed,
     CaseTerminated,
@@ -36,6 +36,7 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
+from publicity.record import cases, deadlines
 from tests.factories import DAY, NOW, count, file, kinds, make_court, make_judge, node, terminate
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from publicity import cases, deadlines
-from publicity.deadlines import Deadline, DeadlineKind, DeadlineStatus
 from publicity.models import ClosureMode, Court, EnforcementCase, NodeType, SearchTarget
+from publicity.record import cases, deadlines
+from publicity.record.deadlines import Deadline, DeadlineKind, DeadlineStatus
 from tests.factories import DAY, NOW, file, make_court, make_judge, node, terminate
 
 MINUTE = timedelta(minutes=1)

@@ -11,9 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, deadlines, defaulter_imports, defaulters, listsearch, names, workdays
-from publicity.defaulters import COURT_ZONE, Filters
-from publicity.errors import AlreadyRemoved, InvalidGrace, InvalidTerm, MinorNotListed
+from publicity.core import audit, workdays
+from publicity.core.errors import AlreadyRemoved, InvalidGrace, InvalidTerm, MinorNotListed
+from publicity.core.workdays import Calendar
+from publicity.lists import defaulter_imports, defaulters, names
+from publicity.lists import search as listsearch
+from publicity.lists.defaulters import COURT_ZONE, Filters
 from publicity.models import (
     AuditRecord,
     CalendarDay,
@@ -23,7 +26,7 @@ from publicity.models import (
     PartyKind,
     RemovalReason,
 )
-from publicity.workdays import Calendar
+from publicity.record import deadlines
 from tests.factories import (
     CREDIT_CODE,
     KEY,

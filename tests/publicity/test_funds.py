@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, funds, record_check, stats
-from publicity.errors import (
+from publicity import record_check, stats
+from publicity.core import audit
+from publicity.core.errors import (
     AlreadyReversed,
     ApprovalRequired,
     ApproverNotJudge,
@@ -51,6 +52,7 @@ from publicity.models import (
     PayoutDelay,
     PayoutStatus,
 )
+from publicity.record import cases, funds
 from tests.factories import (
     DAY,
     NOW,

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, bounties, cases, grid, restrictions
-from publicity.grid_models import GridArea, GridKind, InboxItem, PushEvent, TaskKind, TaskOutcome, TaskStatus
+from publicity.core import audit
+from publicity.lists import bounties, restrictions
 from publicity.models import (
     Court,
     EnforcementCase,
@@ -19,6 +19,9 @@ from publicity.models import (
     RestrictedItem,
     RewardKind,
 )
+from publicity.outreach import grid
+from publicity.outreach.models import GridArea, GridKind, InboxItem, PushEvent, TaskKind, TaskOutcome, TaskStatus
+from publicity.record import cases
 from tests.factories import DAY, NOW, file, make_court, make_judge
 
 KEY = b"test-key"
@@ -245,7 +248,7 @@ def test_a_listing_from_the_register_reaches_the_grid_of_its_respondent(
     areas,  # type: ignore[no-untyped-def]
     case: EnforcementCase,
 ) -> None:
-    from publicity import defaulters
+    from publicity.lists import defaulters
     from publicity.models import ListingGround
 
     in_a = grid.add_liaison(session, court=court, name="甲", grids=[areas["a"]], actor="admin", now=NOW)
@@ -285,7 +288,7 @@ def test_a_report_attachment_is_read_by_its_content(
     areas,  # type: ignore[no-untyped-def]
     case: EnforcementCase,
 ) -> None:
-    from publicity.errors import BadAttachment
+    from publicity.core.errors import BadAttachment
 
     liaison = grid.add_liaison(session, court=court, name="甲", grids=[areas["a"]], actor="admin", now=NOW)
     task = grid.request_task(
@@ -335,7 +338,7 @@ def test_an_imported_listing_reaches_the_grid_of_a_placed_respondent(
     case: EnforcementCase,
     tmp_path,
 ) -> None:
-    from publicity import defaulter_imports
+    from publicity.lists import defaulter_imports
     from tests.factories import ZHANG_SAN_ID, import_row, write_csv
 
     in_a = grid.add_liaison(session, court=court, name="甲", grids=[areas["a"]], actor="admin", now=NOW)

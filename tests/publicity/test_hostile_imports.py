@@ -19,8 +19,10 @@ from flask import Flask
 from openpyxl import Workbook
 
 from portal.extensions import db
-from publicity import defaulter_imports, imports, tabular
+from publicity.core import tabular
+from publicity.lists import defaulter_imports
 from publicity.models import AuditRecord, Court, DefaulterEntry, EnforcementCase, Party
+from publicity.record import imports
 from tests.portal.test_import import GOOD
 
 DEFAULTER = {
@@ -333,7 +335,8 @@ def test_a_part_compressed_beyond_the_ratio_is_refused(tmp_path: Path) -> None:
 MEASURE = """
 import json, resource, sys
 from pathlib import Path
-from publicity import defaulter_imports, tabular
+from publicity.lists import defaulter_imports
+from publicity.core import tabular
 import openpyxl  # loaded before the baseline: only what reading the file costs is measured
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import defaulters, notices
+from publicity.core.workdays import Calendar
+from publicity.lists import defaulters
 from publicity.models import (
     Channel,
     EnforcementCase,
@@ -20,8 +21,8 @@ from publicity.models import (
     RemovalReason,
     SubscriptionTopic,
 )
-from publicity.notices import ListingsForApplicants
-from publicity.workdays import Calendar
+from publicity.record import notices
+from publicity.record.notices import ListingsForApplicants
 from tests.factories import KEY, NOW, NUMBER, entry_data, file, make_court
 
 
@@ -242,7 +243,7 @@ def test_a_waiting_notice_is_not_sent_once_the_applicant_unsubscribed(
 def test_an_imported_listing_on_a_watched_case_is_told_once_published(
     session: Session, case: EnforcementCase, tmp_path: Path
 ) -> None:
-    from publicity import defaulter_imports
+    from publicity.lists import defaulter_imports
     from tests.factories import ZHANG_SAN_ID, import_row, write_csv
 
     subscribe_listings(session, case)
@@ -285,7 +286,7 @@ def test_re_subscribing_keeps_the_waiting_notice(
 def test_an_import_of_a_listing_whose_term_has_ended_tells_nobody(
     session: Session, case: EnforcementCase, tmp_path: Path
 ) -> None:
-    from publicity import defaulter_imports
+    from publicity.lists import defaulter_imports
     from tests.factories import import_row, write_csv
 
     subscribe_listings(session, case)

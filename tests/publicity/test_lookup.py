@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, lookup
-from publicity.lookup import LookupLocked, LookupPolicy, LookupRefused
+from publicity.core import audit
 from publicity.models import AuditRecord, Base, EnforcementCase, Party, PartySide
+from publicity.record import lookup
+from publicity.record.lookup import LookupLocked, LookupPolicy, LookupRefused
 from tests.factories import NOW, file, make_court
 
 KEY = b"test-key"

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import notices
 from publicity.models import (
     CaseNode,
     Channel,
@@ -20,7 +19,8 @@ from publicity.models import (
     OutboxStatus,
     Party,
 )
-from publicity.notices import UnknownSubscription
+from publicity.record import notices
+from publicity.record.notices import UnknownSubscription
 from tests.factories import DAY, NOW, count, file, make_court, node
 
 SECOND = timedelta(seconds=1)

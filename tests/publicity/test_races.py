@@ -12,21 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import (
-    audit,
-    bounties,
-    cases,
-    corrections,
-    deadlines,
-    defaulters,
-    exposure,
-    grid,
-    lookup,
-    notices,
-    restrictions,
-)
-from publicity.errors import AlreadyDecided, AlreadyRemoved, CaseTerminated, NotResumable, RemovalGroundRecorded
-from publicity.grid_models import GridArea, GridKind, Liaison, LiaisonGrid, PartyLocation
+from publicity.core import audit
+from publicity.core.errors import AlreadyDecided, AlreadyRemoved, CaseTerminated, NotResumable, RemovalGroundRecorded
+from publicity.core.workdays import Calendar
+from publicity.lists import bounties, corrections, defaulters, exposure, restrictions
 from publicity.models import (
     AuditRecord,
     BountyClue,
@@ -54,7 +43,9 @@ from publicity.models import (
     RestrictionOrder,
     RewardKind,
 )
-from publicity.workdays import Calendar
+from publicity.outreach import grid
+from publicity.outreach.models import GridArea, GridKind, Liaison, LiaisonGrid, PartyLocation
+from publicity.record import cases, deadlines, lookup, notices
 from tests.factories import DAY, NOW, count, file, list_entry, make_court, make_judge, pid, terminate
 from tests.racing import race
 

@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, deadlines, funds, stats, terminated
-from publicity.deadlines import DeadlineKind, DeadlineStatus
-from publicity.errors import (
+from publicity import stats
+from publicity.core import audit
+from publicity.core.errors import (
     AlreadyVoided,
     BeforeFiling,
     CaseClosed,
@@ -29,6 +29,7 @@ from publicity.errors import (
     PaidBeforeReceived,
     TerminationNotAllowed,
 )
+from publicity.lists import terminated
 from publicity.models import (
     CaseNode,
     CaseStage,
@@ -41,6 +42,8 @@ from publicity.models import (
     RemovalReason,
     SearchTarget,
 )
+from publicity.record import cases, deadlines, funds
+from publicity.record.deadlines import DeadlineKind, DeadlineStatus
 from tests.factories import DAY, NOW, count, file, kinds, list_entry, make_court, node, prepare_termination
 
 MINUTE = timedelta(minutes=1)

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import cases, names, notices, restrictions
-from publicity.errors import PublicityError
+from publicity.core.errors import PublicityError
+from publicity.lists import names, restrictions
+from publicity.lists.restrictions import BoundPersonData, Filters
 from publicity.models import (
     AuditRecord,
     BoundRole,
@@ -31,7 +32,7 @@ from publicity.models import (
     RestrictionOrder,
     SubscriptionTopic,
 )
-from publicity.restrictions import BoundPersonData, Filters
+from publicity.record import cases, notices
 from tests.factories import APPLICANT, DAY, NOW, RESPONDENT, count, file, make_court, node, pid, prepare_termination
 
 KEY = b"k"
@@ -405,7 +406,7 @@ def test_iter_public_and_the_staff_list(session: Session, orders: dict[str, int]
 def test_closing_the_case_as_performed_lifts_its_orders_and_starts_the_removal_clock(
     session: Session, court: Court, case: EnforcementCase
 ) -> None:
-    from publicity import defaulters
+    from publicity.lists import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
     from tests.factories import entry_data
 
@@ -443,7 +444,7 @@ def test_closing_otherwise_lifts_nothing(session: Session, case: EnforcementCase
 def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed(
     session: Session, court: Court
 ) -> None:
-    from publicity import defaulters
+    from publicity.lists import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
     from tests.factories import entry_data, terminate
 
@@ -487,7 +488,7 @@ def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed
 def test_termination_of_enforcement_is_a_removal_ground_but_lifts_no_order(
     session: Session, court: Court, case: EnforcementCase
 ) -> None:
-    from publicity import defaulters
+    from publicity.lists import defaulters
     from publicity.models import DefaulterEntry, RemovalReason
     from tests.factories import entry_data
 

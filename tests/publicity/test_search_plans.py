@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import defaulters, listsearch
+from publicity.lists import defaulters
+from publicity.lists import search as listsearch
 from publicity.models import Base
 from tests.factories import CREDIT_CODE, KEY, NOW, ZHANG_SAN_ID, list_entry, make_court
 

@@ -44,10 +44,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import aid, audit, bounties, cases, defaulters, funds, grid, lookup, restrictions, stats
-from publicity.defaulters import EntryData
-from publicity.grid_models import GridKind, Hardship, TaskKind, TaskOutcome
-from publicity.lookup import LookupPolicy, LookupRefused
+from publicity import stats
+from publicity.core import audit
+from publicity.core.workdays import Calendar
+from publicity.lists import bounties, defaulters, restrictions
+from publicity.lists.defaulters import EntryData
 from publicity.models import (
     BountyNotice,
     ClosureMode,
@@ -67,7 +68,10 @@ from publicity.models import (
     SearchTarget,
     StatsSnapshot,
 )
-from publicity.workdays import Calendar
+from publicity.outreach import aid, grid
+from publicity.outreach.models import GridKind, Hardship, TaskKind, TaskOutcome
+from publicity.record import cases, funds, lookup
+from publicity.record.lookup import LookupPolicy, LookupRefused
 from tests.databases import SeededData, Template, TestDatabase
 from tests.factories import RESPONDENT, file, make_court, make_judge, node
 

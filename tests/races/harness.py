@@ -36,7 +36,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
-from publicity import audit
+from publicity.core import audit
 from tests.factories import PASSWORD
 from tests.faults.servers import SECRET_KEY, Gunicorn, csrf_token, portal_env, staff_session
 

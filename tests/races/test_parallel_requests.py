@@ -29,9 +29,8 @@ from oversight.models import (
     OnsiteStatus,
     Rating,
 )
-from publicity import bounties, corrections, defaulters, restrictions, workdays
-from publicity.deadlines import COURT_ZONE
-from publicity.grid_models import AidApplication, InboxItem
+from publicity.core import workdays
+from publicity.lists import bounties, corrections, defaulters, restrictions
 from publicity.models import (
     BountyNotice,
     BountyStatus,
@@ -47,6 +46,8 @@ from publicity.models import (
     RestrictionOrder,
     RewardKind,
 )
+from publicity.outreach.models import AidApplication, InboxItem
+from publicity.record.deadlines import COURT_ZONE
 from tests.races.harness import (
     Answer,
     Burst,

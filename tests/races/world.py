@@ -15,9 +15,8 @@ from oversight import invitations, overseers
 from oversight.models import Invitation, Overseer, OverseerKind
 from portal.identity import accounts
 from portal.models import Account, Role
-from publicity import cases, courts, defaulters, grid, lookup, notices
-from publicity.deadlines import COURT_ZONE
-from publicity.grid_models import GridKind
+from publicity.core import courts
+from publicity.lists import defaulters
 from publicity.models import (
     AuditRecord,
     Channel,
@@ -31,6 +30,10 @@ from publicity.models import (
     PartySide,
     SubscriptionTopic,
 )
+from publicity.outreach import grid
+from publicity.outreach.models import GridKind
+from publicity.record import cases, lookup, notices
+from publicity.record.deadlines import COURT_ZONE
 from tests.factories import PASSWORD, entry_data, pid
 from tests.faults.servers import SECRET_KEY
 

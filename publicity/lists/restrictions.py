@@ -16,10 +16,11 @@ from datetime import time as dt_time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, cases, deadlines, grid, listsearch, locks, names, notices
-from publicity.dml import guarded_update
-from publicity.errors import N_, IllegalTransition, PublicityError
-from publicity.grid_models import PushEvent
+from publicity.core import audit, locks
+from publicity.core.dml import guarded_update
+from publicity.core.errors import N_, IllegalTransition, PublicityError
+from publicity.lists import names
+from publicity.lists import search as listsearch
 from publicity.models import (
     BoundRole,
     CaseStage,
@@ -33,6 +34,9 @@ from publicity.models import (
     RestrictionBoundPerson,
     RestrictionOrder,
 )
+from publicity.outreach import grid
+from publicity.outreach.models import PushEvent
+from publicity.record import case_numbers, cases, deadlines, notices
 
 PAGE_SIZE = 20
 COURT_ZONE = deadlines.COURT_ZONE

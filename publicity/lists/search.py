@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-from publicity import case_numbers, names
+from publicity.lists import names
+from publicity.record import case_numbers
 
 
 def encode_cursor(key: str | None, row_id: int) -> str:

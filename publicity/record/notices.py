@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, locks, outbox_secrets
-from publicity.dml import guarded_update, rowcount
-from publicity.errors import N_, PublicityError
+from publicity.core import audit, locks
+from publicity.core.dml import guarded_update, rowcount
+from publicity.core.errors import N_, PublicityError
 from publicity.models import (
     CaseNode,
     Channel,
@@ -24,6 +24,7 @@ from publicity.models import (
     PartySide,
     SubscriptionTopic,
 )
+from publicity.record import outbox_secrets
 
 MAX_ATTEMPTS = 8
 # Parameters that work as credentials (an invitation's one-time link): sealed at rest, erased once sent.

@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from publicity import audit
+from publicity.core import audit
 
 SEALED = "sealed"  # the parameter holding {"key": audit key id, "data": Fernet token of the secrets as JSON}
 INFO = b"mingjing outbox secrets v1"  # HKDF's context: this key is used for nothing else

@@ -11,9 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from publicity import audit, case_numbers, deadlines, grid, listsearch, names, notices
-from publicity.dml import guarded_update, rowcount
-from publicity.errors import (
+from publicity.core import audit
+from publicity.core.dml import guarded_update, rowcount
+from publicity.core.errors import (
     AlreadyRemoved,
     InvalidGrace,
     InvalidTerm,
@@ -21,7 +21,9 @@ from publicity.errors import (
     RemovalGroundRecorded,
     RemovalNeedsGround,
 )
-from publicity.grid_models import PushEvent
+from publicity.core.workdays import Calendar
+from publicity.lists import names
+from publicity.lists import search as listsearch
 from publicity.models import (
     Court,
     DefaulterEntry,
@@ -32,7 +34,9 @@ from publicity.models import (
     Performance,
     RemovalReason,
 )
-from publicity.workdays import Calendar
+from publicity.outreach import grid
+from publicity.outreach.models import PushEvent
+from publicity.record import case_numbers, deadlines, notices
 
 FIXED_TERM_MONTHS = 24  # grounds 2-6 (art. 2)
 REMOVAL_WORKING_DAYS = 3  # art. 10

@@ -15,12 +15,12 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, grid, listsearch, locks, names, throttle
-from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
-from publicity.deadlines import COURT_ZONE
-from publicity.dml import guarded_update
-from publicity.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
-from publicity.grid_models import PushEvent
+from publicity.core import audit, locks, throttle
+from publicity.core.attachments import ATTACHMENT_LIMIT_MB, sniff
+from publicity.core.dml import guarded_update
+from publicity.core.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
+from publicity.lists import names
+from publicity.lists import search as listsearch
 from publicity.models import (
     BountyClue,
     BountyNotice,
@@ -36,6 +36,10 @@ from publicity.models import (
     RewardKind,
     RewardPayment,
 )
+from publicity.outreach import grid
+from publicity.outreach.models import PushEvent
+from publicity.record import case_numbers
+from publicity.record.deadlines import COURT_ZONE
 
 DECISION_DAYS = 10  # arts. 21-22: the court decides within 10 days of the written application
 CLUE_TEXT_MAX = 2000

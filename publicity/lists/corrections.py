@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, defaulters, notices
-from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
-from publicity.dml import guarded_update
-from publicity.errors import (
+from publicity.core import audit
+from publicity.core.attachments import ATTACHMENT_LIMIT_MB, sniff
+from publicity.core.dml import guarded_update
+from publicity.core.errors import (
     AlreadyDecided,
     AlreadyRemoved,
     BadAttachment,
@@ -19,6 +19,8 @@ from publicity.errors import (
     ReasonsRequired,
     RemovalGroundRecorded,
 )
+from publicity.core.workdays import Calendar
+from publicity.lists import defaulters
 from publicity.models import (
     Channel,
     CorrectionGround,
@@ -27,7 +29,7 @@ from publicity.models import (
     DefaulterEntry,
     RemovalReason,
 )
-from publicity.workdays import Calendar
+from publicity.record import notices
 
 REVIEW_DAYS = 15  # art. 12: reviewed within 15 days
 

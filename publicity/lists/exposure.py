@@ -11,9 +11,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, defaulters, restrictions
-from publicity.dml import guarded_update
-from publicity.errors import N_, PublicityError
+from publicity.core import audit
+from publicity.core.dml import guarded_update
+from publicity.core.errors import N_, PublicityError
+from publicity.lists import defaulters, restrictions
 from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
 PAGE_SIZE = 24

@@ -10,11 +10,13 @@ from typing import TypedDict, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, locks, names, notices
-from publicity.attachments import ATTACHMENT_LIMIT_MB, sniff
-from publicity.dml import rowcount
-from publicity.errors import N_, BadAttachment, PublicityError
-from publicity.grid_models import (
+from publicity.core import audit, locks
+from publicity.core.attachments import ATTACHMENT_LIMIT_MB, sniff
+from publicity.core.dml import rowcount
+from publicity.core.errors import N_, BadAttachment, PublicityError
+from publicity.lists import names
+from publicity.models import Channel, Court, DefaulterEntry, EnforcementCase, NodeType, Officer, Party
+from publicity.outreach.models import (
     AssistanceTask,
     GridArea,
     GridKind,
@@ -27,7 +29,7 @@ from publicity.grid_models import (
     TaskOutcome,
     TaskStatus,
 )
-from publicity.models import Channel, Court, DefaulterEntry, EnforcementCase, NodeType, Officer, Party
+from publicity.record import cases, notices
 
 
 class GridError(PublicityError):

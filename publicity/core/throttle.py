@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.dml import rowcount
+from publicity.core.dml import rowcount
 from publicity.models import ThrottleEvent
 
 

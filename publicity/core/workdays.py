@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit
+from publicity.core import audit
 from publicity.models import CalendarDay, DayKind
 
 

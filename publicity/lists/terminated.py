@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import case_numbers, funds, names
+from publicity.lists import names
 from publicity.models import CaseStage, EnforcementCase, Party, PartySide
+from publicity.record import case_numbers, funds
 
 PAGE_SIZE = 20
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, defaulters, grid, names, notices, tabular
+from publicity.core import audit, tabular
+from publicity.lists import defaulters, names
 from publicity.models import (
     Court,
     DefaulterEntry,
@@ -23,6 +24,8 @@ from publicity.models import (
     PartyKind,
     SubscriptionTopic,
 )
+from publicity.outreach import grid
+from publicity.record import case_numbers, notices
 
 COLUMNS = [
     "被执行人姓名/名称",

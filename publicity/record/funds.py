@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, deadlines, ledger, locks
-from publicity.dml import rowcount
-from publicity.errors import (
+from publicity.core import audit, locks
+from publicity.core.dml import rowcount
+from publicity.core.errors import (
     AlreadyReversed,
     ApprovalRequired,
     ApproverNotJudge,
@@ -49,6 +49,7 @@ from publicity.models import (
     PayoutDelay,
     PayoutStatus,
 )
+from publicity.record import cases, deadlines, ledger
 
 FEN_PER_10K_YUAN = 1_000_000
 # Which side of the case a payout of each kind goes to (costs go to whoever did the work: no party).

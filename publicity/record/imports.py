@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import case_numbers, cases, lookup, tabular
-from publicity.errors import PublicityError
+from publicity.core import tabular
+from publicity.core.errors import PublicityError
+from publicity.lists.names import PERSON_ID_SHAPE
 from publicity.models import (
     CaseNode,
     ClosureMode,
@@ -32,7 +33,7 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
-from publicity.names import PERSON_ID_SHAPE
+from publicity.record import case_numbers, cases, lookup
 
 T = TypeVar("T")
 

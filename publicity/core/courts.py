@@ -7,9 +7,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, deadlines
-from publicity.errors import DuplicateCourt, InvalidSetting, NotFound
+from publicity.core import audit
+from publicity.core.errors import DuplicateCourt, InvalidSetting, NotFound
 from publicity.models import Court, Officer, OfficerKind
+from publicity.record import deadlines
 
 
 def add_court(

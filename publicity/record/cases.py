@@ -12,10 +12,9 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, case_numbers, deadlines, events, ledger, locks, notices, throttle
-from publicity.deadlines import Step
-from publicity.dml import rowcount
-from publicity.errors import (
+from publicity.core import audit, events, locks, throttle
+from publicity.core.dml import rowcount
+from publicity.core.errors import (
     N_,
     AlreadyVoided,
     BadCorrection,
@@ -42,7 +41,7 @@ from publicity.errors import (
     TerminationNotAllowed,
     WrongCourt,
 )
-from publicity.events import CaseEnded, NodeVoided
+from publicity.core.events import CaseEnded, NodeVoided
 from publicity.models import (
     CaseNode,
     CaseStage,
@@ -58,6 +57,8 @@ from publicity.models import (
     RestrictionOrder,
     SearchTarget,
 )
+from publicity.record import case_numbers, deadlines, ledger, notices
+from publicity.record.deadlines import Step
 
 SEIZING = {NodeType.SEIZURE, NodeType.IMPOUND, NodeType.FREEZE}
 # Nodes that move the case into a stage; the others leave the stage as it is.

@@ -13,12 +13,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity import audit, cases, deadlines, funds, locks, notices
-from publicity.attachments import sniff
-from publicity.dml import rowcount
-from publicity.errors import N_, BadAttachment, PublicityError, ReasonsRequired
-from publicity.grid_models import AidApplication, AidDocument, AidStatus, Hardship
-from publicity.ledger import yuan
+from publicity.core import audit, locks
+from publicity.core.attachments import sniff
+from publicity.core.dml import rowcount
+from publicity.core.errors import N_, BadAttachment, PublicityError, ReasonsRequired
 from publicity.models import (
     Channel,
     Court,
@@ -30,6 +28,9 @@ from publicity.models import (
     PartySide,
     SubscriptionTopic,
 )
+from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
+from publicity.record import cases, deadlines, funds, notices
+from publicity.record.ledger import yuan
 
 MAX_DOCUMENTS = 5
 DOCUMENT_LIMIT_MB = 5

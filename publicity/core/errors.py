@@ -1,4 +1,4 @@
-"""Domain errors of the publicity package.
+"""Domain errors: the neutral root every area subclasses, and the errors of the record and the public lists.
 
 Each error carries an English message id and parameters; the web layer translates them.
 """
@@ -11,8 +11,9 @@ def N_(message: str) -> str:
     return message
 
 
-class PublicityError(Exception):
-    """A business rule refused the operation; ``message`` is a translatable id."""
+class DomainError(Exception):
+    """A business rule refused the operation; ``message`` is a translatable id. The root of every area's errors
+    (PublicityError below, oversight's OversightError, the portal's AccountError): the web layer catches this one."""
 
     message = N_("The operation was refused.")
 
@@ -20,6 +21,10 @@ class PublicityError(Exception):
         self.message = message or self.message
         self.params = params
         super().__init__(self.message % params if params else self.message)
+
+
+class PublicityError(DomainError):
+    """A rule of the record or of the public lists refused the operation."""
 
 
 class NotFound(PublicityError):

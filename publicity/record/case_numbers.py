@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from publicity.errors import N_, PublicityError
+from publicity.core.errors import N_, PublicityError
 
 # Province-level abbreviations used in court codes; 兵 is the XPCC courts'.
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼兵"
