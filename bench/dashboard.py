@@ -69,38 +69,36 @@ from portal.demo.defaulters import generate as generate_defaulters  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from publicity import reactions, stats  # noqa: E402
 from publicity.core import audit, courts  # noqa: E402
+from publicity.core.models import AuditRecord, Base, Court, OfficerKind, StatsSnapshot
 from publicity.core.workdays import Calendar  # noqa: E402
 from publicity.lists import bounties, defaulters, names  # noqa: E402
-from publicity.models import (  # noqa: E402
-    AuditRecord,
-    Base,
+from publicity.lists.models import (
     BoundRole,
     BountyClue,
     BountyNotice,
     BountyStatus,
-    CaseNode,
-    CaseStage,
-    ClosureMode,
-    Court,
-    EnforcementCase,
-    FundDirection,
-    FundMovement,
     LiftReason,
     ListingGround,
-    NodeType,
-    OfficerKind,
-    Party,
-    PartyKind,
-    PartySide,
     RestrictedItem,
     RestrictionBoundPerson,
     RestrictionOrder,
     RewardKind,
     RewardPayment,
-    SearchTarget,
-    StatsSnapshot,
 )
 from publicity.record import case_numbers, cases, deadlines  # noqa: E402
+from publicity.record.models import (
+    CaseNode,
+    CaseStage,
+    ClosureMode,
+    EnforcementCase,
+    FundDirection,
+    FundMovement,
+    NodeType,
+    Party,
+    PartyKind,
+    PartySide,
+    SearchTarget,
+)
 
 OUT = Path(__file__).resolve().parent / "out"
 PG_SCHEMA = "mingjing_bench_dashboard"

@@ -82,9 +82,11 @@ from portal.extensions import db  # noqa: E402
 from portal.identity import accounts
 from portal.models import Account, Role  # noqa: E402
 from publicity.core import courts  # noqa: E402
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.lists import defaulters
-from publicity.models import Court, DefaulterEntry, EnforcementCase, Officer, OfficerKind  # noqa: E402
+from publicity.lists.models import DefaulterEntry
 from publicity.record import lookup
+from publicity.record.models import EnforcementCase
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"

@@ -27,8 +27,9 @@ from bench import dashboard, results  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from publicity.core import courts  # noqa: E402
+from publicity.core.models import Base
 from publicity.lists import defaulters
-from publicity.models import Base, DefaulterEntry  # noqa: E402
+from publicity.lists.models import DefaulterEntry
 
 OUT = Path(__file__).resolve().parent / "out"
 KEY_SECRET = "bench-secret-key"

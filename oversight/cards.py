@@ -14,8 +14,9 @@ from oversight import errors, invitations
 from oversight.models import DIMENSIONS, CardAnswer, CardStatus, EvaluationCard, OnsiteAction, Overseer, Rating
 from publicity.core import audit
 from publicity.core.dml import guarded_update, rowcount
-from publicity.models import EnforcementCase, Officer
+from publicity.core.models import Officer
 from publicity.record import deadlines
+from publicity.record.models import EnforcementCase
 
 RATED = (*DIMENSIONS, "overall")
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, overseers
 from oversight.models import Invitation, InvitationStatus, Overseer
-from publicity.core import audit, locks
+from publicity.core import audit
 from publicity.core.dml import rowcount
-from publicity.models import Channel, EnforcementCase, Officer
-from publicity.record import notices
+from publicity.core.models import Officer
+from publicity.record import locks, notices
+from publicity.record.models import Channel, EnforcementCase
 
 VALID_DAYS = 14
 MAX_OVERSEERS = 3  # the seed court invites two or three per case

@@ -19,10 +19,12 @@ from oversight.models import (
     OnsiteMeasure,
     OnsiteStatus,
 )
-from publicity.core import audit, locks
+from publicity.core import audit
 from publicity.core.dml import rowcount
-from publicity.models import CaseStage, EnforcementCase, Officer
+from publicity.core.models import Officer
+from publicity.record import locks
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import CaseStage, EnforcementCase
 
 REMINDER_BEFORE = timedelta(days=1)
 # A case in these stages has no more on-site actions: none is scheduled, none reminded.

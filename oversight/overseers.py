@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from oversight import errors
 from oversight.models import Overseer, OverseerKind, OverseerLevel
 from publicity.core import audit
-from publicity.models import Court
+from publicity.core.models import Court
 
 # --- Staff contacts: the phones and emails no roster entry may carry ----------------------------------------------
 

@@ -11,8 +11,9 @@ from oversight import errors, invitations
 from oversight.models import Overseer, PartyTalk, Question
 from publicity.core import audit
 from publicity.core.dml import rowcount
-from publicity.models import EnforcementCase, Officer
+from publicity.core.models import Officer
 from publicity.record import deadlines
+from publicity.record.models import EnforcementCase
 
 
 def ask(session: Session, *, case: EnforcementCase, overseer: Overseer, text: str, now: datetime) -> Question:

@@ -1,11 +1,11 @@
-"""How oversight reacts to the case register's events (see ``publicity.core.events``)."""
+"""How oversight reacts to the case register's events (see ``publicity.record.events``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from oversight import onsite
-from publicity.core.events import CaseEnded, Handler
+from publicity.record.events import CaseEnded, Handler
 
 
 def cancel_onsite_actions(session: Session, event: CaseEnded) -> None:

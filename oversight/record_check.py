@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from oversight.models import CardStatus, EvaluationCard, OnsiteAction, OnsiteStatus
-from publicity.models import CaseStage, Court, EnforcementCase
+from publicity.core.models import Court
 from publicity.record.cases import court_time
+from publicity.record.models import CaseStage, EnforcementCase
 from publicity.record_check import Check, Finding
 
 ENDED = (CaseStage.CLOSED, CaseStage.TERMINATED)

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
 from oversight.models import Acknowledgement, ClosureReport, Invitation, InvitationStatus, Overseer
-from publicity.core import audit, locks
-from publicity.models import CaseStage, EnforcementCase, NodeType, Officer
-from publicity.record import cases, funds
+from publicity.core import audit
+from publicity.core.models import Officer
+from publicity.record import cases, funds, locks
+from publicity.record.models import CaseStage, EnforcementCase, NodeType
 
 # The nodes a report lists as measures taken (查控、处置、惩戒).
 MEASURES = (

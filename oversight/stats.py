@@ -23,7 +23,7 @@ from oversight.models import (
     Question,
     Rating,
 )
-from publicity.models import EnforcementCase
+from publicity.record.models import EnforcementCase
 
 Ts = TypeVarTuple("Ts")
 

@@ -1,10 +1,10 @@
-"""The composition root of the domain: which area reacts to which event (``publicity.core.events``)."""
+"""The composition root of the domain: which area reacts to which event (``publicity.record.events``)."""
 
 from __future__ import annotations
 
 import oversight.reactions
 import publicity.reactions
-from publicity.core import events
+from publicity.record import events
 
 
 def install_events() -> None:

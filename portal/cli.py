@@ -19,7 +19,7 @@ from portal.identity import accounts
 from portal.models import Role
 from publicity.core import audit, courts
 from publicity.core.errors import DomainError, NotFound
-from publicity.models import OfficerKind
+from publicity.core.models import OfficerKind
 
 CLI_ACTOR = "cli"
 
@@ -134,7 +134,7 @@ def court_deadlines(code: str, settings: tuple[str, ...]) -> None:
             pairs = dict(item.split("=", 1) for item in settings if "=" in item)
             if len(pairs) != len(settings) or not all(v.isascii() and v.isdigit() for v in pairs.values()):
                 _fail("settings are written name=number, e.g. search_start_days=1")
-            courts.set_deadline_settings(
+            deadlines.set_deadline_settings(
                 db.session, court=court, settings={k: int(v) for k, v in pairs.items()}, actor=CLI_ACTOR, now=utcnow()
             )
             db.session.commit()
@@ -404,7 +404,7 @@ def calendar_show(year: int) -> None:
     import sqlalchemy as sa
 
     from publicity.core import workdays
-    from publicity.models import CalendarDay
+    from publicity.core.models import CalendarDay
 
     rows = db.session.scalars(
         sa.select(CalendarDay)
@@ -489,7 +489,7 @@ def stats_refresh(year: int | None) -> None:
     import sqlalchemy as sa
 
     from publicity import stats
-    from publicity.models import Court
+    from publicity.core.models import Court
 
     now, tz = utcnow(), current_app.config["MINGJING_TIMEZONE"]
     this_year = now.astimezone(ZoneInfo(tz)).year

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 import oversight.models  # noqa: F401  (the account links to overseers: their table must be known)
 import publicity.outreach.models  # noqa: F401  (... and to grid liaisons)
 from oversight import overseers
-from publicity.models import Base, Court, UTCDateTime, enum_type
+from publicity.core.models import Base, Court, UTCDateTime, enum_type
 
 if TYPE_CHECKING:
     # Flask-Login ships no types, and a class with an untyped base is typed Any wherever it goes (every

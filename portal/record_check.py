@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 import oversight.record_check
 import publicity.record_check
-from publicity.models import EnforcementCase
 from publicity.record import cases
+from publicity.record.models import EnforcementCase
 from publicity.record_check import Check, Finding
 
 CHECKS: Sequence[Check] = (

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.forms.common import role_label
 from portal.i18n import html_lang, select_locale
 from portal.presentation import labels
-from publicity.models import Court
+from publicity.core.models import Court
 
 # Public sections in navigation order; a section appears once its blueprint exists.
 NAV_SECTIONS = (

@@ -25,10 +25,12 @@ from portal.forms.restrictions import RestrictionSearchForm
 from portal.keys import search_key
 from portal.templating import home_court
 from publicity import stats
+from publicity.core.models import Court
 from publicity.lists import defaulters, restrictions
-from publicity.models import Court, EnforcementCase, ListingGround, Party, Performance
+from publicity.lists.models import ListingGround, Performance
 from publicity.record import cases, funds
 from publicity.record.deadlines import Deadline
+from publicity.record.models import EnforcementCase, Party
 
 # --- Limits ---------------------------------------------------------------------------------------------
 

@@ -1,14 +1,15 @@
-"""How the publicity areas react to the case register's events (see ``publicity.core.events``)."""
+"""How the publicity areas react to the case register's events (see ``publicity.record.events``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from publicity.core import workdays
-from publicity.core.events import CaseEnded, Handler, NodeVoided
 from publicity.lists import bounties, defaulters, restrictions
-from publicity.models import ClosureMode, EnforcementCase, NodeType, RemovalReason
+from publicity.lists.models import RemovalReason
 from publicity.record import cases
+from publicity.record.events import CaseEnded, Handler, NodeVoided
+from publicity.record.models import ClosureMode, EnforcementCase, NodeType
 
 # Closure modes that are art. 10 grounds for deleting the respondent's defaulter entries.
 REMOVAL_ON_CLOSURE = {

@@ -22,24 +22,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core.errors import BeforeFiling
-from publicity.models import (
-    CaseNode,
-    CaseStage,
-    ClosureMode,
-    Court,
-    DefaulterEntry,
-    EnforcementCase,
-    FundDirection,
-    FundMovement,
-    NodeType,
-    SearchTarget,
-)
+from publicity.core.models import Court
+from publicity.lists.models import DefaulterEntry
 from publicity.outreach.models import AidApplication
 from publicity.reactions import REMOVAL_ON_CLOSURE
 from publicity.record import cases
 from publicity.record.cases import CaseState, Proposed, StepRefused, counted, court_time, replay, to_the_minute
 from publicity.record.deadlines import Step
 from publicity.record.ledger import yuan
+from publicity.record.models import (
+    CaseNode,
+    CaseStage,
+    ClosureMode,
+    EnforcementCase,
+    FundDirection,
+    FundMovement,
+    NodeType,
+    SearchTarget,
+)
 
 PAGE = 500  # cases per page: one query for them, one for their nodes, one for their movements
 FUNDS_NODE = {FundDirection.IN: NodeType.FUNDS_IN, FundDirection.OUT: NodeType.FUNDS_OUT}

@@ -38,25 +38,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.models import (
-    AuditHead,
-    BountyNotice,
+from publicity.core.models import AuditHead, Court, Officer, StatsSnapshot
+from publicity.lists.models import BountyNotice, DefaulterEntry, RestrictionOrder, RewardPayment
+from publicity.outreach.models import AidApplication, AssistanceTask
+from publicity.record.models import (
     CaseNode,
     CaseStage,
     ClosureMode,
-    Court,
-    DefaulterEntry,
     EnforcementCase,
     FundDirection,
     FundMovement,
     FundSource,
     NodeType,
-    Officer,
-    RestrictionOrder,
-    RewardPayment,
-    StatsSnapshot,
 )
-from publicity.outreach.models import AidApplication, AssistanceTask
 
 Ts = TypeVarTuple("Ts")
 

@@ -28,7 +28,7 @@ from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Role
 from publicity.core import courts
-from publicity.models import Court
+from publicity.core.models import Court
 from tests import audit_guard, databases
 from tests.databases import ENGINES, PG_COMMIT_SCHEMA, PG_SCHEMA, TEST_DATABASE_URL, Template, TestDatabase, pg_url
 from tests.factories import NOW, create_account, make_app

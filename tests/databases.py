@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from portal.config import normalise_database_url
 from portal.extensions import db
-from publicity.models import Base
+from publicity.core.models import Base
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ENGINES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

@@ -31,38 +31,37 @@ from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Account, Role
 from publicity.core import audit, courts
+from publicity.core.models import AuditRecord, Court, Officer, OfficerKind
 from publicity.lists import bounties, defaulter_imports, defaulters
 from publicity.lists.defaulters import EntryData
-from publicity.lists.names import id_check_digit
-from publicity.models import (
-    AuditRecord,
+from publicity.lists.models import (
     BountyNotice,
+    CorrectionGround,
+    DefaulterEntry,
+    ExposureChannel,
+    ListingGround,
+    RestrictionOrder,
+    RewardKind,
+)
+from publicity.lists.names import id_check_digit
+from publicity.record import cases, deadlines, funds, lookup
+from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import (
     CaseNode,
     CaseStage,
     ClosureMode,
-    CorrectionGround,
-    Court,
-    DefaulterEntry,
     EnforcementCase,
-    ExposureChannel,
     FundDirection,
     FundMovement,
-    ListingGround,
     NodeType,
-    Officer,
-    OfficerKind,
     OutboxMessage,
     Party,
     PartyKind,
     PartySide,
     PayeeKind,
     PayoutApplication,
-    RestrictionOrder,
-    RewardKind,
     SearchTarget,
 )
-from publicity.record import cases, deadlines, funds, lookup
-from publicity.record.deadlines import COURT_ZONE
 
 # --- apps, accounts and logins ----------------------------------------------------------------------------------------
 
@@ -469,7 +468,7 @@ LOOKUP_RESPONDENT_ID, LOOKUP_RESPONDENT_PHONE = "371427197001011237", "139111122
 def make_lookup_case(app: Flask, court) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """A filed case with one node carrying an internal note, and the applicant's query code."""
     with app.app_context():
-        from publicity.models import Court
+        from publicity.core.models import Court
 
         court_row = db.session.get(Court, court.id)
         case = cases.file_case(
@@ -776,7 +775,7 @@ def _side(case: EnforcementCase, side: PartySide) -> Party:
 
 def _add_restrictions(session: Session, *, key: bytes, now: Any) -> None:
     from publicity.lists import restrictions
-    from publicity.models import BoundRole, LiftReason, RestrictedItem
+    from publicity.lists.models import BoundRole, LiftReason, RestrictedItem
 
     today = now.astimezone(COURT_ZONE).date()
     candidates = _open_cases(session, ended=(CaseStage.CLOSED,), without=RestrictionOrder)
@@ -822,7 +821,7 @@ def _add_restrictions(session: Session, *, key: bytes, now: Any) -> None:
 
 def _add_bounties(session: Session, *, key: bytes, now: Any) -> None:
     from publicity.lists import bounties
-    from publicity.models import RewardKind
+    from publicity.lists.models import RewardKind
 
     candidates = _open_cases(session, ended=(CaseStage.CLOSED, CaseStage.TERMINATED), without=BountyNotice)[:3]
     notices = [

@@ -8,10 +8,11 @@ from flask_migrate import downgrade, upgrade
 
 from portal.extensions import db
 from publicity.core import courts
-from publicity.models import OfficerKind, PartyKind, PartySide
+from publicity.core.models import OfficerKind
 from publicity.outreach import aid
 from publicity.outreach.models import Hardship
 from publicity.record import cases
+from publicity.record.models import PartyKind, PartySide
 from tests.databases import ENGINES, WORKER, pg_url, reset_pg_schema
 from tests.factories import DAY, NOW, make_app
 

@@ -7,7 +7,7 @@ from flask import Flask
 
 from portal.extensions import db
 from publicity.core import audit
-from publicity.models import Court
+from publicity.core.models import Court
 from tests import audit_guard
 from tests.factories import NOW
 

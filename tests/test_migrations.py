@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from portal.extensions import db
-from publicity.models import Base
+from publicity.core.models import Base
 from tests.databases import ENGINES, WORKER, pg_url, reset_pg_schema
 from tests.factories import make_app
 

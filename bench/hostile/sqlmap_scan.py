@@ -539,7 +539,7 @@ def known_values(app) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
 
     from portal.extensions import db
-    from publicity.models import Court
+    from publicity.core.models import Court
 
     with app.app_context():
         court = db.session.execute(sa.select(Court.id, Court.code).order_by(Court.id)).first()
@@ -561,7 +561,7 @@ def outbox_tokens(app) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped
     from oversight import invitations
     from oversight.errors import OversightError
     from portal.extensions import db
-    from publicity.models import OutboxMessage
+    from publicity.record.models import OutboxMessage
 
     found: dict[tuple[str, str], str] = {}
     with app.app_context():
@@ -589,7 +589,8 @@ def open_invitation() -> str:
     from oversight import invitations, overseers
     from oversight.models import OverseerKind
     from portal.extensions import db
-    from publicity.models import EnforcementCase, Officer, OfficerKind
+    from publicity.core.models import Officer, OfficerKind
+    from publicity.record.models import EnforcementCase
 
     now = datetime.now(UTC)
     case = db.session.scalars(sa.select(EnforcementCase).order_by(EnforcementCase.id.desc())).first()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from publicity.core import audit
-from publicity.models import UTCDateTime
+from publicity.core.models import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0015"

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from publicity.models import UTCDateTime
+from publicity.core.models import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0016"

@@ -26,8 +26,8 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.presentation import labels
 from portal.templating import external_url
-from publicity.models import Channel, NodeType, OutboxMessage
 from publicity.record import notices, outbox_secrets
+from publicity.record.models import Channel, NodeType, OutboxMessage
 
 
 class SmsGateway(Protocol):

@@ -24,7 +24,7 @@ from portal.models import STAFF_ROLES, Account, Role
 from portal.presentation.labels import domain_message
 from publicity.core import courts
 from publicity.core.errors import DomainError, DuplicateCourt
-from publicity.models import Court, OfficerKind
+from publicity.core.models import Court, OfficerKind
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

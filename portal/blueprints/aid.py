@@ -27,11 +27,12 @@ from portal.templating import localtime
 from portal.views import viewing_party
 from publicity.core import courts
 from publicity.core.errors import BadAttachment, DomainError, InTheFuture, NotFound, ReasonsRequired
-from publicity.models import EnforcementCase, Officer, Party, PartySide
+from publicity.core.models import Officer
 from publicity.outreach import aid
 from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
 from publicity.record import deadlines
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import EnforcementCase, Party, PartySide
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")
 

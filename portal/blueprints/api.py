@@ -19,9 +19,10 @@ from portal.presentation.openapi import openapi_document
 from portal.presentation.party_view import PartyView, lookup_policy, party_view
 from portal.templating import external_url
 from portal.views import court_choices, defaulter_search, figures_for_request, oversight_summary, restriction_search
-from publicity import models
 from publicity.lists import defaulters, restrictions, terminated
+from publicity.lists.models import BountyNotice, DefaulterEntry, RestrictionOrder
 from publicity.record import case_numbers, cases, lookup
+from publicity.record.models import CaseNode
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # JSON clients authenticate with the query code, not a browser session
@@ -65,7 +66,7 @@ def _check_json(value: object, *, depth: int) -> None:
             _check_json(item, depth=depth + 1)
 
 
-def serialise(v: PartyView, *, all_nodes: list[models.CaseNode]) -> dict[str, object]:
+def serialise(v: PartyView, *, all_nodes: list[CaseNode]) -> dict[str, object]:
     case = v.case
     return {
         "case": {
@@ -188,7 +189,7 @@ def case_lookup() -> ResponseReturnValue:
     return jsonify(serialise(view, all_nodes=all_nodes))
 
 
-def defaulter_item(entry: models.DefaulterEntry, court_names: dict[int, str], url_prefix: str) -> dict[str, object]:
+def defaulter_item(entry: DefaulterEntry, court_names: dict[int, str], url_prefix: str) -> dict[str, object]:
     """An entry's public fields only (a row of defaulters.PUBLIC_COLUMNS): masked number, no phone,
     address or full ID. ``url_prefix`` is the entry pages' address without the id (built once a page)."""
     person = entry.kind.value == "person"
@@ -269,7 +270,7 @@ def terminated_api() -> ResponseReturnValue:
     return jsonify(items=terminated.public_rows(rows), next=next_url)
 
 
-def restriction_item(order: models.RestrictionOrder, court_names: dict[int, str]) -> dict[str, object]:
+def restriction_item(order: RestrictionOrder, court_names: dict[int, str]) -> dict[str, object]:
     """An order's public fields only: masked numbers, bound persons still restricted, no full ID."""
     return {
         "id": order.id,
@@ -316,7 +317,7 @@ def restrictions_api() -> ResponseReturnValue:
     return jsonify(items=[restriction_item(o, court_names) for o in page.items], next=next_url, mode=page.mode)
 
 
-def bounty_item(notice: models.BountyNotice) -> dict[str, object]:
+def bounty_item(notice: BountyNotice) -> dict[str, object]:
     """A published notice's public fields only: never its clues, informants or the respondent's full number."""
     assert notice.published_at is not None  # set when a notice is published; the search finds no others
     return {

@@ -35,15 +35,9 @@ from portal.templating import localtime
 from portal.views import search_limit
 from publicity.core.errors import BadAttachment, DomainError
 from publicity.lists import bounties
-from publicity.models import (
-    BountyClue,
-    BountyNotice,
-    BountyStatus,
-    EnforcementCase,
-    PartySide,
-    RewardKind,
-)
+from publicity.lists.models import BountyClue, BountyNotice, BountyStatus, RewardKind
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import EnforcementCase, PartySide
 
 bp = Blueprint("bounties", __name__)
 

@@ -20,8 +20,8 @@ from portal.presentation.party_view import lookup_policy, node_page, party_view
 from portal.templating import localtime
 from portal.views import VIEW_KEY, party_stash, viewing_party
 from publicity.core.errors import DomainError
-from publicity.models import Channel, EnforcementCase, SubscriptionTopic
 from publicity.record import lookup, notices
+from publicity.record.models import Channel, EnforcementCase, SubscriptionTopic
 
 bp = Blueprint("cases", __name__)
 

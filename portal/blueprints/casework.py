@@ -37,22 +37,21 @@ from portal.models import Role
 from portal.presentation.labels import FUND_DIRECTIONS, domain_message, yuan
 from portal.templating import external_url, localtime
 from publicity.core.errors import BeforeFiling, DomainError, DuplicateCase, InTheFuture, NotFound
-from publicity.models import (
+from publicity.core.models import Officer, OfficerKind
+from publicity.record import cases, funds, lookup
+from publicity.record.models import (
     CaseStage,
     ClosureMode,
     CorrectionKind,
     EnforcementCase,
     FundMovement,
     NodeType,
-    Officer,
-    OfficerKind,
     Party,
     PartyKind,
     PartySide,
     PayeeKind,
     SearchTarget,
 )
-from publicity.record import cases, funds, lookup
 
 bp = Blueprint("casework", __name__, url_prefix="/staff/cases")
 

@@ -22,7 +22,7 @@ from portal.models import STAFF_ROLES
 from portal.presentation.exports import csv_response
 from portal.views import figures_for_request, oversight_summary, year_asked
 from publicity import stats
-from publicity.models import Court
+from publicity.core.models import Court
 
 bp = Blueprint("dashboard", __name__)
 

@@ -18,8 +18,9 @@ from portal.models import Role
 from portal.presentation.labels import domain_message
 from portal.templating import home_court
 from publicity.core.errors import DomainError
+from publicity.core.models import Court
 from publicity.lists import defaulters, exposure, restrictions
-from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
+from publicity.lists.models import DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
 bp = Blueprint("exposure", __name__)
 

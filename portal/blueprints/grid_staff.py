@@ -30,9 +30,10 @@ from portal.models import STAFF_ROLES, Account, Role
 from portal.presentation import labels
 from portal.presentation.labels import domain_message
 from publicity.core.errors import DomainError
-from publicity.models import Court, EnforcementCase, Officer, Party, PartySide
+from publicity.core.models import Court, Officer
 from publicity.outreach import grid
 from publicity.outreach.models import AssistanceTask, GridArea, GridKind, Liaison, TaskKind, TaskOutcome, TaskStatus
+from publicity.record.models import EnforcementCase, Party, PartySide
 
 bp = Blueprint("grid_staff", __name__, url_prefix="/grid/staff")
 

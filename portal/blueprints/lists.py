@@ -43,14 +43,9 @@ from portal.templating import localtime
 from portal.views import court_choices, defaulter_search, search_limit
 from publicity.core import attachments, workdays
 from publicity.core.errors import DomainError
+from publicity.core.models import Court
 from publicity.lists import corrections, defaulters, terminated
-from publicity.models import (
-    CorrectionGround,
-    CorrectionRequest,
-    Court,
-    DefaulterEntry,
-    RemovalReason,
-)
+from publicity.lists.models import CorrectionGround, CorrectionRequest, DefaulterEntry, RemovalReason
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 

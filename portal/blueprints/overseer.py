@@ -33,7 +33,7 @@ from portal.identity import access, accounts
 from portal.models import Account, Role
 from portal.presentation.labels import domain_message
 from portal.views import case_file, report_pdf_response
-from publicity.models import EnforcementCase
+from publicity.record.models import EnforcementCase
 
 bp = Blueprint("overseer", __name__, url_prefix="/oversight")
 

@@ -45,7 +45,8 @@ from portal.models import STAFF_ROLES, Role
 from portal.presentation.labels import domain_message
 from portal.templating import external_url
 from portal.views import case_file, report_pdf_response
-from publicity.models import EnforcementCase, Officer
+from publicity.core.models import Officer
+from publicity.record.models import EnforcementCase
 
 bp = Blueprint("oversight_staff", __name__, url_prefix="/oversight/staff")
 

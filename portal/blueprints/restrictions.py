@@ -26,14 +26,10 @@ from portal.presentation.exports import csv_response
 from portal.presentation.labels import domain_message
 from portal.views import court_choices, restriction_search, search_limit
 from publicity.core.errors import DomainError
+from publicity.core.models import Court
 from publicity.lists import restrictions
-from publicity.models import (
-    Court,
-    EnforcementCase,
-    LiftReason,
-    PartySide,
-    RestrictionOrder,
-)
+from publicity.lists.models import LiftReason, RestrictionOrder
+from publicity.record.models import EnforcementCase, PartySide
 
 bp = Blueprint("restrictions", __name__)
 

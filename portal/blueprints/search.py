@@ -17,7 +17,7 @@ from portal.identity import access
 from portal.keys import search_key
 from portal.views import court_choices, search_limit
 from publicity.lists import bounties, defaulters, restrictions, terminated
-from publicity.models import BountyNotice, DefaulterEntry, ListingGround, Performance, RestrictionOrder
+from publicity.lists.models import BountyNotice, DefaulterEntry, ListingGround, Performance, RestrictionOrder
 
 bp = Blueprint("search", __name__)
 

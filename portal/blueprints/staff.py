@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.htmx import render
 from portal.identity import access
 from portal.models import Role
-from publicity.models import Officer, OfficerKind
+from publicity.core.models import Officer, OfficerKind
 from publicity.record import cases, funds
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")

@@ -21,9 +21,10 @@ from portal.demo.restrictions import seed_restrictions
 from portal.identity import accounts
 from portal.models import Account, Role
 from publicity.core import courts
+from publicity.core.models import Court, OfficerKind
 from publicity.lists import defaulters as defaulter_list
 from publicity.lists import exposure, restrictions
-from publicity.models import Court, DefaulterEntry, ExposureChannel, OfficerKind, RemovalReason, RestrictionOrder
+from publicity.lists.models import DefaulterEntry, ExposureChannel, RemovalReason, RestrictionOrder
 
 ACTOR = "seed-demo"
 TEAMS = ("执行一团队", "执行二团队", "执行三团队", "执行四团队", "执行五团队")

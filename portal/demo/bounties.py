@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from publicity.core.models import Court
 from publicity.lists import bounties
-from publicity.models import BountyNotice, Court, EnforcementCase, PartySide, RewardKind
+from publicity.lists.models import BountyNotice, RewardKind
+from publicity.record.models import EnforcementCase, PartySide
 
 ACTOR = "seed-demo"
 CHANNELS = "夏津县人民法院网站、微信公众号；推送至被执行人住所地网格联络员"

@@ -9,19 +9,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from publicity.core.models import Court, Officer
 from publicity.lists.names import CREDIT_ALPHABET, credit_check_char
-from publicity.models import (
+from publicity.record import cases, funds, lookup
+from publicity.record.models import (
     ClosureMode,
-    Court,
     EnforcementCase,
     FundDirection,
     NodeType,
-    Officer,
     PartyKind,
     PartySide,
     SearchTarget,
 )
-from publicity.record import cases, funds, lookup
 
 ACTOR = "seed-demo"
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

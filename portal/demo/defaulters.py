@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from publicity.lists.defaulters import EntryData
+from publicity.lists.models import ListingGround
 from publicity.lists.names import CREDIT_ALPHABET, credit_check_char
-from publicity.models import ListingGround, PartyKind
+from publicity.record.models import PartyKind
 
 # The commonest surnames with their approximate share of the population (per mille), after the
 # 2020 census tables; the tail is spread over the rest.

@@ -13,29 +13,19 @@ from sqlalchemy.orm import Session
 
 from portal.demo.cases import _id_number
 from portal.models import Account, Role
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.lists import bounties, restrictions
 from publicity.lists import defaulters as defaulter_list
-from publicity.lists.restrictions import BoundPersonData
-from publicity.models import (
+from publicity.lists.models import (
     BoundRole,
     BountyNotice,
-    CaseStage,
-    Court,
     DefaulterEntry,
-    EnforcementCase,
     ListingGround,
-    NodeType,
-    Officer,
-    OfficerKind,
-    OutboxMessage,
-    OutboxStatus,
-    Party,
-    PartyKind,
-    PartySide,
     RestrictedItem,
     RestrictionOrder,
     RewardKind,
 )
+from publicity.lists.restrictions import BoundPersonData
 from publicity.outreach import aid, grid
 from publicity.outreach.models import (
     AidApplication,
@@ -49,6 +39,16 @@ from publicity.outreach.models import (
 )
 from publicity.record import cases, funds, notices
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import (
+    CaseStage,
+    EnforcementCase,
+    NodeType,
+    OutboxMessage,
+    OutboxStatus,
+    Party,
+    PartyKind,
+    PartySide,
+)
 
 ACTOR = "seed-demo"
 C, V, E = GridKind.COMMUNITY, GridKind.VILLAGE, GridKind.ENTERPRISE

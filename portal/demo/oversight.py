@@ -22,21 +22,20 @@ from oversight.models import (
     OverseerLevel,
     Rating,
 )
-from publicity.models import (
+from publicity.core.models import Court, Officer
+from publicity.record import cases, funds, notices
+from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import (
     CaseStage,
     ClosureMode,
-    Court,
     EnforcementCase,
     FundDirection,
     NodeType,
-    Officer,
     OutboxMessage,
     OutboxStatus,
     PartyKind,
     PartySide,
 )
-from publicity.record import cases, funds, notices
-from publicity.record.deadlines import COURT_ZONE
 
 ACTOR = "seed-demo"
 DEFAULT_LINK_BASE = "http://127.0.0.1:5000/oversight/invitations/"

@@ -11,20 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.demo.cases import _id_number
+from publicity.core.models import Court
 from publicity.lists import restrictions
+from publicity.lists.models import BoundRole, LiftReason, RestrictedItem
 from publicity.lists.restrictions import BoundPersonData
-from publicity.models import (
-    BoundRole,
-    CaseStage,
-    Court,
-    EnforcementCase,
-    LiftReason,
-    NodeType,
-    PartyKind,
-    PartySide,
-    RestrictedItem,
-)
 from publicity.record import cases
+from publicity.record.models import CaseStage, EnforcementCase, NodeType, PartyKind, PartySide
 
 ACTOR = "seed-demo"
 # Most orders name the travel items; the rest vary (the national site's orders read much alike).

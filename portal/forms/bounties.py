@@ -15,7 +15,7 @@ from portal.forms.cases import YuanField
 from portal.forms.common import MOBILE, REQUIRED, PortalForm
 from portal.presentation import labels
 from publicity.lists.bounties import CLUE_TEXT_MAX, CONDITIONS_MAX
-from publicity.models import RewardKind
+from publicity.lists.models import RewardKind
 from publicity.record.deadlines import COURT_ZONE
 
 

@@ -31,7 +31,9 @@ from portal.forms.common import MOBILE, REQUIRED, PortalForm
 from portal.htmx import record_id
 from portal.presentation import labels
 from publicity.lists.names import credit_code_valid, id_number_valid
-from publicity.models import (
+from publicity.record import case_numbers
+from publicity.record.cases import MANUAL_TYPES
+from publicity.record.models import (
     CaseStage,
     Channel,
     ClosureMode,
@@ -42,8 +44,6 @@ from publicity.models import (
     SearchTarget,
     SubscriptionTopic,
 )
-from publicity.record import case_numbers
-from publicity.record.cases import MANUAL_TYPES
 
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
 

@@ -24,7 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.database import utcnow
 from portal.forms.common import MOBILE, REQUIRED, PortalForm
 from portal.presentation import labels
-from publicity.models import CorrectionGround, ExposureChannel, ListingGround, Performance, RemovalReason
+from publicity.lists.models import CorrectionGround, ExposureChannel, ListingGround, Performance, RemovalReason
 from publicity.record.deadlines import COURT_ZONE
 
 

@@ -22,9 +22,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.database import utcnow
 from portal.forms.common import REQUIRED, PortalForm
 from portal.presentation import labels
+from publicity.lists.models import BoundRole, RestrictedItem
 from publicity.lists.names import id_number_valid
 from publicity.lists.restrictions import ORDER_LIFT_REASONS
-from publicity.models import BoundRole, RestrictedItem
 from publicity.record.deadlines import COURT_ZONE
 
 BOUND_ROWS = 4

@@ -18,7 +18,7 @@ from portal.models import STAFF_ROLES, Account, Role
 from publicity.core import audit, throttle
 from publicity.core.dml import rowcount
 from publicity.core.errors import N_, DomainError
-from publicity.models import Court
+from publicity.core.models import Court
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both answers take the same time.

@@ -10,35 +10,37 @@ from flask_babel import lazy_gettext as _l
 
 from oversight.models import AttendanceResponse, OnsiteMeasure, OverseerKind, OverseerLevel, Rating
 from publicity.core.errors import DomainError, TerminationNotAllowed
-from publicity.models import (
+from publicity.lists.models import (
     BoundRole,
     BountyStatus,
+    CorrectionGround,
+    CorrectionStatus,
+    ExposureChannel,
+    LiftReason,
+    ListingGround,
+    Performance,
+    RemovalReason,
+    RestrictedItem,
+    RewardKind,
+)
+from publicity.outreach.models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
+from publicity.record.deadlines import Deadline, DeadlineKind, DeadlineStatus
+from publicity.record.funds import ClockStatus
+from publicity.record.models import (
     CaseStage,
     Channel,
     ClosureMode,
-    CorrectionGround,
     CorrectionKind,
-    CorrectionStatus,
-    ExposureChannel,
     FundDirection,
     FundSource,
-    LiftReason,
-    ListingGround,
     NodeType,
     PartyKind,
     PartySide,
     PayeeKind,
     PayoutStatus,
-    Performance,
-    RemovalReason,
-    RestrictedItem,
-    RewardKind,
     SearchTarget,
     SubscriptionTopic,
 )
-from publicity.outreach.models import AidStatus, GridKind, Hardship, PushEvent, TaskKind, TaskOutcome, TaskStatus
-from publicity.record.deadlines import Deadline, DeadlineKind, DeadlineStatus
-from publicity.record.funds import ClockStatus
 
 STAGES = {
     CaseStage.FILED: _l("Newly filed"),

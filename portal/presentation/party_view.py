@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from publicity.models import CaseNode, EnforcementCase, FundMovement, NodeType, Party, PartySide
 from publicity.outreach import aid
 from publicity.outreach.models import AidApplication
 from publicity.record import cases, deadlines, funds, lookup
+from publicity.record.models import CaseNode, EnforcementCase, FundMovement, NodeType, Party, PartySide
 
 NODE_PAGE = 20
 

@@ -14,7 +14,7 @@ from fpdf.enums import TableBordersLayout
 from fpdf.fonts import FontFace
 
 from oversight.models import DIMENSIONS, Rating
-from publicity.models import CaseStage, ClosureMode, NodeType, PartySide
+from publicity.record.models import CaseStage, ClosureMode, NodeType, PartySide
 
 # Debian's fonts-wqy-zenhei; face 0 of the collection is "WenQuanYi Zen Hei" (proportional Latin).
 DEFAULT_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"

@@ -21,7 +21,7 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.models import AuditAnchor, AuditHead, AuditRecord
+from publicity.core.models import AuditAnchor, AuditHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
 PORTAL_CHAIN = "portal"

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core import audit
-from publicity.core.errors import DuplicateCourt, InvalidSetting, NotFound
-from publicity.models import Court, Officer, OfficerKind
-from publicity.record import deadlines
+from publicity.core.errors import DuplicateCourt, NotFound
+from publicity.core.models import Court, Officer, OfficerKind
 
 
 def add_court(
@@ -80,25 +79,3 @@ def add_officer(
         now=now,
     )
     return officer
-
-
-def set_deadline_settings(
-    session: Session, *, court: Court, settings: dict[str, int], actor: str, now: datetime
-) -> Court:
-    """Override some of the court's deadline defaults (days or months, see deadlines.DEFAULTS)."""
-    for name, value in settings.items():
-        if name not in deadlines.DEFAULTS or not 0 < int(value) <= 120:
-            raise InvalidSetting(name=name)
-    court.deadline_settings = {**(court.deadline_settings or {}), **{k: int(v) for k, v in settings.items()}}
-    audit.record(
-        session,
-        actor=actor,
-        action="court.deadline_settings",
-        object_type="court",
-        object_id=court.id,
-        changes=dict(settings),
-        chain=court.code,
-        now=now,
-    )
-    session.flush()
-    return court

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core.dml import rowcount
-from publicity.models import ThrottleEvent
+from publicity.core.models import ThrottleEvent
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core import audit
-from publicity.models import CalendarDay, DayKind
+from publicity.core.models import CalendarDay, DayKind
 
 
 class Calendar:

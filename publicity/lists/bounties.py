@@ -15,16 +15,18 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.core import audit, locks, throttle
+from publicity.core import audit, throttle
 from publicity.core.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.core.dml import guarded_update
 from publicity.core.errors import N_, BadAttachment, InvalidAmount, PublicityError, ReasonsRequired
 from publicity.lists import names
 from publicity.lists import search as listsearch
-from publicity.models import (
-    BountyClue,
-    BountyNotice,
-    BountyStatus,
+from publicity.lists.models import BountyClue, BountyNotice, BountyStatus, RewardKind, RewardPayment
+from publicity.outreach import grid
+from publicity.outreach.models import PushEvent
+from publicity.record import case_numbers, locks
+from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import (
     CaseStage,
     EnforcementCase,
     FundDirection,
@@ -33,13 +35,7 @@ from publicity.models import (
     Party,
     PartyKind,
     PartySide,
-    RewardKind,
-    RewardPayment,
 )
-from publicity.outreach import grid
-from publicity.outreach.models import PushEvent
-from publicity.record import case_numbers
-from publicity.record.deadlines import COURT_ZONE
 
 DECISION_DAYS = 10  # arts. 21-22: the court decides within 10 days of the written application
 CLUE_TEXT_MAX = 2000

@@ -21,15 +21,9 @@ from publicity.core.errors import (
 )
 from publicity.core.workdays import Calendar
 from publicity.lists import defaulters
-from publicity.models import (
-    Channel,
-    CorrectionGround,
-    CorrectionRequest,
-    CorrectionStatus,
-    DefaulterEntry,
-    RemovalReason,
-)
+from publicity.lists.models import CorrectionGround, CorrectionRequest, CorrectionStatus, DefaulterEntry, RemovalReason
 from publicity.record import notices
+from publicity.record.models import Channel
 
 REVIEW_DAYS = 15  # art. 12: reviewed within 15 days
 

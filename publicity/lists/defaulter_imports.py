@@ -14,18 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core import audit, tabular
+from publicity.core.models import Court
 from publicity.lists import defaulters, names
-from publicity.models import (
-    Court,
-    DefaulterEntry,
-    EnforcementCase,
-    ListingGround,
-    NoticeSubscription,
-    PartyKind,
-    SubscriptionTopic,
-)
+from publicity.lists.models import DefaulterEntry, ListingGround
 from publicity.outreach import grid
 from publicity.record import case_numbers, notices
+from publicity.record.models import EnforcementCase, NoticeSubscription, PartyKind, SubscriptionTopic
 
 COLUMNS = [
     "被执行人姓名/名称",

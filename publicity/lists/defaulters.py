@@ -21,22 +21,15 @@ from publicity.core.errors import (
     RemovalGroundRecorded,
     RemovalNeedsGround,
 )
+from publicity.core.models import Court
 from publicity.core.workdays import Calendar
 from publicity.lists import names
 from publicity.lists import search as listsearch
-from publicity.models import (
-    Court,
-    DefaulterEntry,
-    EnforcementCase,
-    ListingGround,
-    ListVersion,
-    PartyKind,
-    Performance,
-    RemovalReason,
-)
+from publicity.lists.models import DefaulterEntry, ListingGround, ListVersion, Performance, RemovalReason
 from publicity.outreach import grid
 from publicity.outreach.models import PushEvent
 from publicity.record import case_numbers, deadlines, notices
+from publicity.record.models import EnforcementCase, PartyKind
 
 FIXED_TERM_MONTHS = 24  # grounds 2-6 (art. 2)
 REMOVAL_WORKING_DAYS = 3  # art. 10

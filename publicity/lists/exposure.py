@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from publicity.core import audit
 from publicity.core.dml import guarded_update
 from publicity.core.errors import N_, PublicityError
+from publicity.core.models import Court
 from publicity.lists import defaulters, restrictions
-from publicity.models import Court, DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
+from publicity.lists.models import DefaulterEntry, ExposureChannel, ExposureFeature, RestrictionOrder
 
 PAGE_SIZE = 24
 

@@ -16,27 +16,16 @@ from datetime import time as dt_time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.core import audit, locks
+from publicity.core import audit
 from publicity.core.dml import guarded_update
 from publicity.core.errors import N_, IllegalTransition, PublicityError
 from publicity.lists import names
 from publicity.lists import search as listsearch
-from publicity.models import (
-    BoundRole,
-    CaseStage,
-    EnforcementCase,
-    LiftReason,
-    NodeType,
-    Party,
-    PartyKind,
-    PartySide,
-    RestrictedItem,
-    RestrictionBoundPerson,
-    RestrictionOrder,
-)
+from publicity.lists.models import BoundRole, LiftReason, RestrictedItem, RestrictionBoundPerson, RestrictionOrder
 from publicity.outreach import grid
 from publicity.outreach.models import PushEvent
-from publicity.record import case_numbers, cases, deadlines, notices
+from publicity.record import case_numbers, cases, deadlines, locks, notices
+from publicity.record.models import CaseStage, EnforcementCase, NodeType, Party, PartyKind, PartySide
 
 PAGE_SIZE = 20
 COURT_ZONE = deadlines.COURT_ZONE

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.lists import names
-from publicity.models import CaseStage, EnforcementCase, Party, PartySide
 from publicity.record import case_numbers, funds
+from publicity.record.models import CaseStage, EnforcementCase, Party, PartySide
 
 PAGE_SIZE = 20
 

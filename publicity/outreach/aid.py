@@ -13,24 +13,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.core import audit, locks
+from publicity.core import audit
 from publicity.core.attachments import sniff
 from publicity.core.dml import rowcount
 from publicity.core.errors import N_, BadAttachment, PublicityError, ReasonsRequired
-from publicity.models import (
-    Channel,
-    Court,
-    EnforcementCase,
-    NoticeSubscription,
-    Officer,
-    OfficerKind,
-    Party,
-    PartySide,
-    SubscriptionTopic,
-)
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
-from publicity.record import cases, deadlines, funds, notices
+from publicity.record import cases, deadlines, funds, locks, notices
 from publicity.record.ledger import yuan
+from publicity.record.models import Channel, EnforcementCase, NoticeSubscription, Party, PartySide, SubscriptionTopic
 
 MAX_DOCUMENTS = 5
 DOCUMENT_LIMIT_MB = 5

@@ -10,12 +10,13 @@ from typing import TypedDict, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.core import audit, locks
+from publicity.core import audit
 from publicity.core.attachments import ATTACHMENT_LIMIT_MB, sniff
 from publicity.core.dml import rowcount
 from publicity.core.errors import N_, BadAttachment, PublicityError
+from publicity.core.models import Court, Officer
 from publicity.lists import names
-from publicity.models import Channel, Court, DefaulterEntry, EnforcementCase, NodeType, Officer, Party
+from publicity.lists.models import DefaulterEntry
 from publicity.outreach.models import (
     AssistanceTask,
     GridArea,
@@ -29,7 +30,8 @@ from publicity.outreach.models import (
     TaskOutcome,
     TaskStatus,
 )
-from publicity.record import cases, notices
+from publicity.record import cases, locks, notices
+from publicity.record.models import Channel, EnforcementCase, NodeType, Party
 
 
 class GridError(PublicityError):

@@ -8,7 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from publicity.models import Base, EnforcementCase, Officer, Party, UTCDateTime, enum_type
+from publicity.core.models import Base, Officer, UTCDateTime, enum_type
+from publicity.record.models import EnforcementCase, Party
 
 
 class GridKind(enum.StrEnum):

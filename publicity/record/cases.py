@@ -12,7 +12,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.core import audit, events, locks, throttle
+from publicity.core import audit, throttle
 from publicity.core.dml import rowcount
 from publicity.core.errors import (
     N_,
@@ -41,24 +41,23 @@ from publicity.core.errors import (
     TerminationNotAllowed,
     WrongCourt,
 )
-from publicity.core.events import CaseEnded, NodeVoided
-from publicity.models import (
+from publicity.core.models import Court, Officer
+from publicity.lists.models import RestrictionOrder
+from publicity.record import case_numbers, deadlines, events, ledger, locks, notices
+from publicity.record.deadlines import Step
+from publicity.record.events import CaseEnded, NodeVoided
+from publicity.record.models import (
     CaseNode,
     CaseStage,
     ClosureMode,
     CorrectionKind,
-    Court,
     EnforcementCase,
     NodeType,
-    Officer,
     Party,
     PartyKind,
     PartySide,
-    RestrictionOrder,
     SearchTarget,
 )
-from publicity.record import case_numbers, deadlines, ledger, notices
-from publicity.record.deadlines import Step
 
 SEIZING = {NodeType.SEIZURE, NodeType.IMPOUND, NodeType.FREEZE}
 # Nodes that move the case into a stage; the others leave the stage as it is.

@@ -10,7 +10,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from publicity.models import ClosureMode, EnforcementCase, NodeType, SearchTarget
+from sqlalchemy.orm import Session
+
+from publicity.core import audit
+from publicity.core.errors import InvalidSetting
+from publicity.core.models import Court
+from publicity.record.models import ClosureMode, EnforcementCase, NodeType, SearchTarget
 
 # Defaults from the seed court and the SPC time-limit rules; a court may override each.
 DEFAULTS: dict[str, int] = {
@@ -189,3 +194,25 @@ def _periodic_searches(
 def next_due(deadlines: Sequence[Deadline]) -> datetime | None:
     """The earliest due date among the open deadlines (kept on the case for worklists)."""
     return min((d.due_at for d in deadlines if d.is_open), default=None)
+
+
+def set_deadline_settings(
+    session: Session, *, court: Court, settings: dict[str, int], actor: str, now: datetime
+) -> Court:
+    """Override some of the court's deadline defaults (days or months, see DEFAULTS)."""
+    for name, value in settings.items():
+        if name not in DEFAULTS or not 0 < int(value) <= 120:
+            raise InvalidSetting(name=name)
+    court.deadline_settings = {**(court.deadline_settings or {}), **{k: int(v) for k, v in settings.items()}}
+    audit.record(
+        session,
+        actor=actor,
+        action="court.deadline_settings",
+        object_type="court",
+        object_id=court.id,
+        changes=dict(settings),
+        chain=court.code,
+        now=now,
+    )
+    session.flush()
+    return court

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.core import audit, locks
+from publicity.core import audit
 from publicity.core.dml import rowcount
 from publicity.core.errors import (
     AlreadyReversed,
@@ -35,8 +35,9 @@ from publicity.core.errors import (
     ReversalReasonRequired,
     SelfApproval,
 )
-from publicity.models import (
-    Court,
+from publicity.core.models import Court
+from publicity.record import cases, deadlines, ledger, locks
+from publicity.record.models import (
     EnforcementCase,
     FundDirection,
     FundMovement,
@@ -49,7 +50,6 @@ from publicity.models import (
     PayoutDelay,
     PayoutStatus,
 )
-from publicity.record import cases, deadlines, ledger
 
 FEN_PER_10K_YUAN = 1_000_000
 # Which side of the case a payout of each kind goes to (costs go to whoever did the work: no party).

@@ -19,21 +19,19 @@ from sqlalchemy.orm import Session
 
 from publicity.core import tabular
 from publicity.core.errors import PublicityError
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.lists.names import PERSON_ID_SHAPE
-from publicity.models import (
+from publicity.record import case_numbers, cases, lookup
+from publicity.record.models import (
     CaseNode,
     ClosureMode,
-    Court,
     EnforcementCase,
     NodeType,
-    Officer,
-    OfficerKind,
     Party,
     PartyKind,
     PartySide,
     SearchTarget,
 )
-from publicity.record import case_numbers, cases, lookup
 
 T = TypeVar("T")
 

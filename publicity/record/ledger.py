@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.models import FundDirection, FundMovement
+from publicity.record.models import FundDirection, FundMovement
 
 
 def held_fen(session: Session, case_id: int) -> int:

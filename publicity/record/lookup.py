@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from publicity.core import audit, locks, throttle
+from publicity.core import audit, throttle
 from publicity.core.errors import N_, PublicityError
-from publicity.models import EnforcementCase, Party
-from publicity.record import case_numbers, notices
+from publicity.record import case_numbers, locks, notices
+from publicity.record.models import EnforcementCase, Party
 
 # No look-alikes (0/O, 1/I/L, 2/Z, 5/S, 8/B): easy to read off a slip and type on a phone.
 ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.core import audit, locks
+from publicity.core import audit
 from publicity.core.dml import guarded_update, rowcount
 from publicity.core.errors import N_, PublicityError
-from publicity.models import (
+from publicity.record import locks, outbox_secrets
+from publicity.record.models import (
     CaseNode,
     Channel,
     EnforcementCase,
@@ -24,7 +25,6 @@ from publicity.models import (
     PartySide,
     SubscriptionTopic,
 )
-from publicity.record import outbox_secrets
 
 MAX_ATTEMPTS = 8
 # Parameters that work as credentials (an invitation's one-time link): sealed at rest, erased once sent.

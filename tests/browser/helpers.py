@@ -13,10 +13,12 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 
 from portal.extensions import db as flask_db
+from publicity.core.models import Court
 from publicity.lists import defaulters
 from publicity.lists.defaulters import EntryData
+from publicity.lists.models import ListingGround
 from publicity.lists.names import id_check_digit
-from publicity.models import Court, ListingGround, PartyKind
+from publicity.record.models import PartyKind
 from tests.factories import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

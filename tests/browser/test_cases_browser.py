@@ -20,8 +20,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from portal.extensions import db as flask_db
 from portal.models import Role
-from publicity.models import CaseNode, Court, EnforcementCase, NodeType, PartyKind, PartySide, SearchTarget
+from publicity.core.models import Court
 from publicity.record import cases, lookup
+from publicity.record.models import CaseNode, EnforcementCase, NodeType, PartyKind, PartySide, SearchTarget
 from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app: its threads commit for real

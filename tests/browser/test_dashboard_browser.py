@@ -25,7 +25,7 @@ from portal.blueprints.dashboard import month_row
 from portal.database import utcnow
 from portal.extensions import db as flask_db
 from publicity import stats
-from publicity.models import Court
+from publicity.core.models import Court
 from tests.browser.helpers import assert_accessible, follow, heading, login, open_context, path_is, wait_for_htmx
 from tests.databases import SeededData, Template
 from tests.factories import seed_demo

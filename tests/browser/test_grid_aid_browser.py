@@ -34,19 +34,11 @@ from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Role
 from portal.presentation import labels
-from publicity.models import (
-    Channel,
-    Court,
-    NodeType,
-    Officer,
-    OfficerKind,
-    OutboxMessage,
-    PartyKind,
-    PartySide,
-    RestrictedItem,
-)
+from publicity.core.models import Court, Officer, OfficerKind
+from publicity.lists.models import RestrictedItem
 from publicity.outreach.models import AidStatus, GridKind, TaskKind, TaskOutcome, TaskStatus
 from publicity.record import cases, lookup
+from publicity.record.models import Channel, NodeType, OutboxMessage, PartyKind, PartySide
 from tests.browser.helpers import (
     assert_accessible,
     first_login,

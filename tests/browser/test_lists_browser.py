@@ -20,8 +20,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from portal.extensions import db as flask_db
 from portal.models import Role
 from publicity.core import workdays
+from publicity.core.models import Court
 from publicity.lists import defaulters
-from publicity.models import Court, PartyKind
+from publicity.record.models import PartyKind
 from tests.browser.helpers import (
     COURT_NAME,
     NO_MATCH,

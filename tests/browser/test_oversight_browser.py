@@ -27,8 +27,9 @@ from oversight.overseers import add_overseer
 from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Role
-from publicity.models import Channel, Court, Officer, OfficerKind, OutboxMessage, PartyKind, PartySide
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.record import cases
+from publicity.record.models import Channel, OutboxMessage, PartyKind, PartySide
 from tests.browser.helpers import assert_accessible, flashes, heading, login, open_context, path_is, wait_for_htmx
 from tests.factories import PASSWORD
 

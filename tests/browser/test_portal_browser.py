@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from portal.extensions import db as flask_db
 from portal.models import Role
-from publicity.models import AuditRecord, Court
+from publicity.core.models import AuditRecord, Court
 from tests.browser.helpers import assert_accessible, login, logout, open_login, path_is, submit_login, wait_for_htmx
 from tests.factories import create_account
 

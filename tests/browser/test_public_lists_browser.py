@@ -26,21 +26,11 @@ from portal.extensions import db as flask_db
 from portal.identity import accounts
 from portal.models import Role
 from publicity.core import courts
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.lists import bounties, defaulters, restrictions
-from publicity.models import (
-    Channel,
-    Court,
-    EnforcementCase,
-    Officer,
-    OfficerKind,
-    OutboxMessage,
-    Party,
-    PartyKind,
-    PartySide,
-    RestrictedItem,
-    RewardKind,
-)
+from publicity.lists.models import RestrictedItem, RewardKind
 from publicity.record import cases
+from publicity.record.models import Channel, EnforcementCase, OutboxMessage, Party, PartyKind, PartySide
 from tests.browser.helpers import (
     COURT_NAME,
     NO_MATCH,

@@ -24,9 +24,10 @@ from oversight.models import OnsiteMeasure, OnsiteStatus, OverseerKind
 from oversight.overseers import add_overseer
 from portal.extensions import db as flask_db
 from portal.models import Role
-from publicity.models import Court, NodeType, Officer, PartyKind, PartySide
+from publicity.core.models import Court, Officer
 from publicity.record import cases, lookup
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import NodeType, PartyKind, PartySide
 from tests.browser.helpers import assert_accessible, flashes, login, open_context, path_is, wait_for_htmx
 from tests.factories import make_judge, make_staff_account
 

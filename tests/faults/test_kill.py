@@ -46,22 +46,21 @@ from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
 from publicity.core import audit, courts
+from publicity.core.models import AuditRecord, OfficerKind
 from publicity.lists.defaulter_imports import COLUMNS
-from publicity.models import (
-    AuditRecord,
+from publicity.lists.models import DefaulterEntry
+from publicity.record import cases, notices
+from publicity.record.models import (
     CaseNode,
     Channel,
-    DefaulterEntry,
     EnforcementCase,
     FundMovement,
     NodeType,
-    OfficerKind,
     OutboxMessage,
     OutboxStatus,
     PartyKind,
     PartySide,
 )
-from publicity.record import cases, notices
 from tests.factories import make_app
 from tests.faults import kill_helpers as kh
 from tests.faults.report import record

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from oversight.models import Overseer, OverseerKind
-from publicity.models import Court, EnforcementCase, Officer
+from publicity.core.models import Court, Officer
+from publicity.record.models import EnforcementCase
 from tests.factories import file, make_court, make_judge, make_overseer
 
 

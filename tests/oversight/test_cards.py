@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from oversight import cards, errors, invitations, onsite
 from oversight.cards import CardData
 from oversight.models import CardAnswer, CardStatus, EvaluationCard, OnsiteAction, OnsiteMeasure, Overseer, Rating
-from publicity.models import Court, EnforcementCase, Officer
+from publicity.core.models import Court, Officer
+from publicity.record.models import EnforcementCase
 from tests.factories import (
     DAY,
     NOW,

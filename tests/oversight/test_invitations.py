@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations
 from oversight.models import Invitation, InvitationStatus, Overseer
-from publicity.models import AuditRecord, Court, EnforcementCase, Officer
+from publicity.core.models import AuditRecord, Court, Officer
 from publicity.record import outbox_secrets
+from publicity.record.models import EnforcementCase
 from tests.factories import (
     DAY,
     LINK,
@@ -348,8 +349,8 @@ def test_every_step_is_audited_on_the_courts_chain(
 def test_a_sent_invitation_leaves_no_usable_link_in_the_database(
     session: Session, case: EnforcementCase, judge: Officer, deputy: Overseer
 ) -> None:
-    from publicity.models import OutboxMessage
     from publicity.record import notices
+    from publicity.record.models import OutboxMessage
 
     sent = invitations.invite(session, case=case, overseer=deputy, judge=judge, message="", link_base=LINK, now=NOW)
     messages = list(session.scalars(sa.select(OutboxMessage).where(OutboxMessage.kind == "oversight_invitation")))

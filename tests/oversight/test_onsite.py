@@ -12,16 +12,8 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations, onsite
 from oversight.models import Attendance, AttendanceResponse, OnsiteAction, OnsiteMeasure, OnsiteStatus, Overseer
-from publicity.models import (
-    AuditRecord,
-    CaseStage,
-    ClosureMode,
-    Court,
-    EnforcementCase,
-    NodeType,
-    Officer,
-    OutboxMessage,
-)
+from publicity.core.models import AuditRecord, Court, Officer
+from publicity.record.models import CaseStage, ClosureMode, EnforcementCase, NodeType, OutboxMessage
 from tests.factories import (
     DAY,
     NOW,

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations, overseers
 from oversight.models import Invitation, Overseer, OverseerKind, OverseerLevel
-from publicity.models import Court, EnforcementCase, Officer
+from publicity.core.models import Court, Officer
+from publicity.record.models import EnforcementCase
 from tests.factories import LINK, NOW, assert_trail_intact, audited, count, make_overseer
 
 HOUR = timedelta(hours=1)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, questions
 from oversight.models import Overseer, PartyTalk, Question
-from publicity.models import Court, EnforcementCase, Officer
+from publicity.core.models import Court, Officer
+from publicity.record.models import EnforcementCase
 from tests.factories import (
     DAY,
     NOW,

@@ -27,8 +27,9 @@ from oversight.models import (
 )
 from publicity.core import audit
 from publicity.core.errors import PublicityError
-from publicity.models import AuditRecord, EnforcementCase, Officer, OutboxMessage
+from publicity.core.models import AuditRecord, Officer
 from publicity.record import deadlines
+from publicity.record.models import EnforcementCase, OutboxMessage
 from tests.factories import DAY, NOW, make_overseer, supervise, terminate
 from tests.racing import race
 

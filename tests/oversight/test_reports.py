@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from oversight import errors, invitations, reports
 from oversight.models import Acknowledgement, ClosureReport, Overseer
-from publicity.models import ClosureMode, Court, EnforcementCase, FundDirection, NodeType, Officer, SearchTarget
+from publicity.core.models import Court, Officer
 from publicity.record import funds
+from publicity.record.models import ClosureMode, EnforcementCase, FundDirection, NodeType, SearchTarget
 from tests.factories import (
     DAY,
     NOW,

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from oversight import cards, invitations, onsite, questions, reports, stats
 from oversight.cards import CardData
 from oversight.models import ClosureReport, EvaluationCard, OnsiteAction, OnsiteMeasure, Overseer, Rating
-from publicity.models import ClosureMode, Court, EnforcementCase, NodeType, Officer
+from publicity.core.models import Court, Officer
+from publicity.record.models import ClosureMode, EnforcementCase, NodeType
 from tests.factories import DAY, NOW, file, invite, make_court, make_judge, make_overseer, node, supervise
 
 HOUR = timedelta(hours=1)

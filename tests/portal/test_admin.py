@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from oversight.errors import EmailOfStaff, PhoneOfStaff
 from portal.extensions import db
 from portal.models import Account, Role
-from publicity.models import AuditRecord, Court, Officer
+from publicity.core.models import AuditRecord, Court, Officer
 from tests.factories import PASSWORD, account_row, login, make_overseer
 
 NEW = {

@@ -19,18 +19,11 @@ from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
 from publicity.core import courts
-from publicity.models import (
-    AuditRecord,
-    Court,
-    EnforcementCase,
-    FundDirection,
-    FundMovement,
-    OfficerKind,
-    OutboxMessage,
-)
+from publicity.core.models import AuditRecord, Court, OfficerKind
 from publicity.outreach import aid
 from publicity.outreach.models import AidApplication, AidDocument, AidStatus
 from publicity.record import cases, funds, lookup
+from publicity.record.models import EnforcementCase, FundDirection, FundMovement, OutboxMessage
 from tests.factories import LOOKUP_APPLICANT_PHONE as APPLICANT_PHONE
 from tests.factories import NOW, PASSWORD, csrf_token_from, login, look_up, make_app, make_lookup_case, minimal_pdf
 

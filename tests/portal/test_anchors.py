@@ -16,7 +16,7 @@ from portal import create_app
 from portal.config import ConfigError
 from portal.extensions import db
 from publicity.core import audit
-from publicity.models import AuditAnchor, AuditHead, AuditRecord
+from publicity.core.models import AuditAnchor, AuditHead, AuditRecord
 from tests.factories import NOW, make_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -24,7 +24,8 @@ from schemathesis.checks import (  # the OpenAPI checks are looked up by name in
 )
 
 from portal.extensions import db as flask_db
-from publicity.models import BountyNotice, DefaulterEntry, EnforcementCase, PartyKind, RestrictionOrder
+from publicity.lists.models import BountyNotice, DefaulterEntry, RestrictionOrder
+from publicity.record.models import EnforcementCase, PartyKind
 from tests.databases import SeededData, Template
 from tests.factories import dispose, make_app, relaxed_app, seed_public_demo
 

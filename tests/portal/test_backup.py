@@ -24,19 +24,9 @@ from portal.adapters import backup
 from portal.config import normalise_database_url
 from portal.extensions import db
 from publicity.core import courts
-from publicity.models import (
-    AuditHead,
-    AuditRecord,
-    CaseNode,
-    Court,
-    EnforcementCase,
-    FundDirection,
-    FundMovement,
-    NodeType,
-    Officer,
-    Party,
-)
-from publicity.record import funds
+from publicity.core.models import AuditHead, AuditRecord, Court, Officer
+from publicity.record import deadlines, funds
+from publicity.record.models import CaseNode, EnforcementCase, FundDirection, FundMovement, NodeType, Party
 from tests.databases import ENGINES, TEST_DATABASE_URL
 from tests.factories import DAY, NOW, file, make_app, make_court, make_judge, node
 
@@ -128,7 +118,7 @@ def fill(app: Flask) -> None:
             actor="clerk",
             now=NOW + DAY,
         )
-        courts.set_deadline_settings(
+        deadlines.set_deadline_settings(
             session, court=court, settings={"search_start_days": 3}, actor="admin", now=NOW + 2 * DAY
         )
         session.commit()
@@ -337,7 +327,7 @@ def test_a_backup_taken_while_others_commit_is_one_snapshot(databases: Databases
         with Session(engine) as writer:
             court = writer.scalar(sa.select(Court))
             while not stop.is_set():
-                courts.set_deadline_settings(
+                deadlines.set_deadline_settings(
                     writer,
                     court=court,
                     settings={"search_start_days": 1 + commits[0] % 30},

@@ -16,21 +16,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
+from publicity.core.models import AuditRecord, Court, ThrottleEvent
 from publicity.lists import bounties
-from publicity.models import (
-    AuditRecord,
-    BountyClue,
-    BountyNotice,
-    BountyStatus,
-    ClosureMode,
-    Court,
-    EnforcementCase,
-    FundDirection,
-    RewardKind,
-    RewardPayment,
-    ThrottleEvent,
-)
+from publicity.lists.models import BountyClue, BountyNotice, BountyStatus, RewardKind, RewardPayment
 from publicity.record import funds
+from publicity.record.models import ClosureMode, EnforcementCase, FundDirection
 from tests.factories import BOUNTY_APPLICANT_PHONE as APPLICANT_PHONE
 from tests.factories import BOUNTY_RESPONDENT_ID as RESPONDENT_ID
 from tests.factories import BOUNTY_RESPONDENT_MASKED as RESPONDENT_MASKED

@@ -17,21 +17,19 @@ from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
 from publicity.core import courts
-from publicity.models import (
-    AuditRecord,
+from publicity.core.models import AuditRecord, Court, OfficerKind
+from publicity.record import cases, lookup
+from publicity.record.models import (
     CaseNode,
     CorrectionKind,
-    Court,
     EnforcementCase,
     FundMovement,
     NodeType,
-    OfficerKind,
     Party,
     PartyKind,
     PartySide,
     SearchTarget,
 )
-from publicity.record import cases, lookup
 from tests import factories
 from tests.factories import NOW, PASSWORD, login
 

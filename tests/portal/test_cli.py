@@ -10,7 +10,7 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Account
-from publicity.models import AuditRecord
+from publicity.core.models import AuditRecord
 from tests.factories import make_app
 
 LINE = re.compile(
@@ -171,7 +171,7 @@ def test_maintenance_prune_forgets_old_failures_only(app: Flask) -> None:
     from datetime import UTC, datetime, timedelta
 
     from publicity.core import throttle
-    from publicity.models import ThrottleEvent
+    from publicity.core.models import ThrottleEvent
 
     now = datetime.now(UTC)
     with app.app_context():

@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from publicity.models import AuditRecord, BountyClue, Court
+from publicity.core.models import AuditRecord, Court
+from publicity.lists.models import BountyClue
 from tests.factories import PASSWORD, World, csrf_token_from, dispose, login, make_app, make_bounty_world, now
 
 CLUE = {"text": "被执行人常在县城东关市场一带出没，开一辆白色面包车。"}

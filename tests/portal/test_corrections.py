@@ -11,8 +11,10 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Role
+from publicity.core.models import Court
 from publicity.lists import defaulters
-from publicity.models import CorrectionRequest, Court, DefaulterEntry, ListingGround, OutboxMessage, PartyKind
+from publicity.lists.models import CorrectionRequest, DefaulterEntry, ListingGround
+from publicity.record.models import OutboxMessage, PartyKind
 from tests.factories import NOW, ZHANG_ID, login
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

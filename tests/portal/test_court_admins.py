@@ -23,7 +23,7 @@ from portal.forms.common import role_label
 from portal.identity import accounts
 from portal.models import Account, Role
 from publicity.core import courts
-from publicity.models import AuditRecord, Court, OfficerKind
+from publicity.core.models import AuditRecord, Court, OfficerKind
 from publicity.outreach import grid
 from publicity.outreach.models import GridKind
 from tests.factories import NOW, PASSWORD, login

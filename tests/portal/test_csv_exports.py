@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 
 from portal.extensions import db
+from publicity.core.models import Court
 from publicity.lists import bounties
-from publicity.models import BountyNotice, Court
+from publicity.lists.models import BountyNotice
 from tests.factories import BOUNTY_RESPONDENT_ID as RESPONDENT_ID
 from tests.factories import BOUNTY_RESPONDENT_MASKED as RESPONDENT_MASKED
 from tests.factories import NOW, RESPONDENT, World, make_bounty_world, terminated_case

@@ -17,19 +17,9 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Role
 from publicity import stats
-from publicity.models import (
-    ClosureMode,
-    Court,
-    EnforcementCase,
-    FundDirection,
-    NodeType,
-    Officer,
-    OfficerKind,
-    PartyKind,
-    PartySide,
-    StatsSnapshot,
-)
+from publicity.core.models import Court, Officer, OfficerKind, StatsSnapshot
 from publicity.record import cases, funds
+from publicity.record.models import ClosureMode, EnforcementCase, FundDirection, NodeType, PartyKind, PartySide
 from tests.factories import check, create_account, login
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year  # the court's year: the dashboard's default

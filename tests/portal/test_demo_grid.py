@@ -15,17 +15,6 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account
 from publicity.core import audit
-from publicity.models import (
-    CaseNode,
-    EnforcementCase,
-    FundMovement,
-    FundSource,
-    NodeType,
-    OutboxMessage,
-    OutboxStatus,
-    Party,
-    PartySide,
-)
 from publicity.outreach import aid, grid
 from publicity.outreach.models import (
     AidApplication,
@@ -39,6 +28,17 @@ from publicity.outreach.models import (
     TaskStatus,
 )
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import (
+    CaseNode,
+    EnforcementCase,
+    FundMovement,
+    FundSource,
+    NodeType,
+    OutboxMessage,
+    OutboxStatus,
+    Party,
+    PartySide,
+)
 from tests.databases import SeededData, Template
 from tests.factories import dispose, login, make_app, seed_demo
 

@@ -17,7 +17,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account
 from publicity.core import audit
-from publicity.models import EnforcementCase, OutboxMessage, OutboxStatus
+from publicity.record.models import EnforcementCase, OutboxMessage, OutboxStatus
 from tests.databases import SeededData, Template
 from tests.factories import dispose, login, make_app, seed_demo
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from portal.extensions import db
 from portal.identity import access
-from publicity.models import Base
+from publicity.core.models import Base
 from tests.factories import make_app
 
 

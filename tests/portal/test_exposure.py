@@ -11,21 +11,20 @@ from flask import Flask
 from portal.extensions import db
 from portal.models import Role
 from publicity.core import courts
+from publicity.core.models import Court
 from publicity.core.workdays import Calendar
 from publicity.lists import defaulters, exposure
-from publicity.lists.names import id_check_digit, mask_number
-from publicity.models import (
-    Court,
+from publicity.lists.models import (
     DefaulterEntry,
     ExposureChannel,
     ExposureFeature,
     ListingGround,
-    PartyKind,
-    PartySide,
     RemovalReason,
     RestrictionOrder,
 )
+from publicity.lists.names import id_check_digit, mask_number
 from publicity.record import cases
+from publicity.record.models import PartyKind, PartySide
 from tests.factories import NOW, create_account, login
 
 BODY = "37142719820315123"

@@ -17,10 +17,10 @@ from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
 from publicity.core import courts
-from publicity.models import (
-    AuditRecord,
+from publicity.core.models import AuditRecord, Court
+from publicity.record import funds, lookup
+from publicity.record.models import (
     CaseNode,
-    Court,
     EnforcementCase,
     FundDirection,
     FundMovement,
@@ -31,7 +31,6 @@ from publicity.models import (
     PayoutDelay,
     PayoutStatus,
 )
-from publicity.record import funds, lookup
 from tests.factories import NOW, PASSWORD, csrf_token_from, file, login, make_app
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -18,23 +18,13 @@ from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Account, Role
 from publicity.core import courts
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.lists import restrictions
-from publicity.models import (
-    CaseNode,
-    Court,
-    EnforcementCase,
-    NodeType,
-    Officer,
-    OfficerKind,
-    OutboxMessage,
-    Party,
-    PartyKind,
-    PartySide,
-    RestrictedItem,
-)
+from publicity.lists.models import RestrictedItem
 from publicity.outreach import grid
 from publicity.outreach.models import AssistanceTask, GridArea, InboxItem, Liaison, TaskKind, TaskStatus
 from publicity.record import cases, lookup
+from publicity.record.models import CaseNode, EnforcementCase, NodeType, OutboxMessage, Party, PartyKind, PartySide
 from tests.factories import PASSWORD, csrf_token_from, login, make_app, tiny_png
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -21,7 +21,7 @@ from flask import Flask
 
 from portal import demo
 from portal.extensions import db
-from publicity.models import Base
+from publicity.core.models import Base
 from tests.factories import make_app
 
 SAFE_REFERRER_POLICIES = {"same-origin", "no-referrer", "strict-origin", "strict-origin-when-cross-origin"}

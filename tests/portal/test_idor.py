@@ -37,20 +37,12 @@ from portal.identity import access, accounts
 from portal.models import Account, Role
 from portal.presentation.labels import yuan
 from publicity.core import courts
+from publicity.core.models import Base, Court, Officer, OfficerKind
 from publicity.lists import corrections
-from publicity.models import (
-    Base,
-    CaseNode,
-    CorrectionGround,
-    Court,
-    DefaulterEntry,
-    EnforcementCase,
-    Officer,
-    OfficerKind,
-    Party,
-)
+from publicity.lists.models import CorrectionGround, DefaulterEntry
 from publicity.outreach import grid
 from publicity.outreach.models import Liaison
+from publicity.record.models import CaseNode, EnforcementCase, Party
 from tests.factories import PASSWORD, make_app
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -130,7 +122,7 @@ def _build(app: Flask) -> World:
         )
         # A clue and a grid liaison's report with files (the demo's carry none at this size).
         from publicity.lists import bounties
-        from publicity.models import BountyNotice
+        from publicity.lists.models import BountyNotice
         from publicity.outreach.models import AssistanceTask, TaskOutcome, TaskStatus
 
         notice = db.session.scalars(
@@ -279,7 +271,7 @@ def _built_url(app: Flask, rule: Rule) -> str | None:
     """A URL of ``rule`` naming court A's objects, for the rules no owner was shown a link to (a button
     only some states show, a file only some objects carry). Ids of one URL belong together."""
     from oversight.models import EvaluationCard, Invitation, OnsiteAction, Question
-    from publicity.models import BountyClue, BountyNotice, CorrectionRequest, ExposureFeature, RestrictionOrder
+    from publicity.lists.models import BountyClue, BountyNotice, CorrectionRequest, ExposureFeature, RestrictionOrder
     from publicity.outreach.models import AidApplication, AidDocument, AssistanceTask
 
     models = {

@@ -10,8 +10,9 @@ from flask import Flask
 from openpyxl import Workbook
 
 from portal.extensions import db
-from publicity.models import AuditRecord, CaseNode, EnforcementCase, Party
+from publicity.core.models import AuditRecord
 from publicity.record.imports import COLUMNS
+from publicity.record.models import CaseNode, EnforcementCase, Party
 
 
 def row(**values: str) -> list[str]:

@@ -10,17 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
+from publicity.core.models import Court
 from publicity.lists import defaulters
-from publicity.models import (
-    Court,
-    EnforcementCase,
-    ListingGround,
-    NoticeSubscription,
-    OutboxMessage,
-    PartyKind,
-    PartySide,
-)
+from publicity.lists.models import ListingGround
 from publicity.record import cases, lookup
+from publicity.record.models import EnforcementCase, NoticeSubscription, OutboxMessage, PartyKind, PartySide
 from tests.factories import LOOKUP_APPLICANT_ID as APPLICANT_ID
 from tests.factories import LOOKUP_RESPONDENT_ID as RESPONDENT_ID
 from tests.factories import NOW, look_up

@@ -17,9 +17,11 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Role
 from publicity.core import courts, workdays
+from publicity.core.models import Court
 from publicity.lists import defaulter_imports, defaulters
 from publicity.lists.defaulters import EntryData
-from publicity.models import Court, DefaulterEntry, ListingGround, PartyKind, RemovalReason
+from publicity.lists.models import DefaulterEntry, ListingGround, RemovalReason
+from publicity.record.models import PartyKind
 from tests.factories import NOW, check, create_account, login, make_app
 
 THREE_YEARS_AGO = NOW - timedelta(days=3 * 365)

@@ -10,9 +10,11 @@ from datetime import date, timedelta
 from flask import Flask
 
 from portal.extensions import db
+from publicity.core.models import Court
 from publicity.lists import defaulters
+from publicity.lists.models import ListingGround
 from publicity.lists.names import id_check_digit
-from publicity.models import Court, ListingGround, PartyKind
+from publicity.record.models import PartyKind
 from tests.factories import NOW
 
 
@@ -54,7 +56,7 @@ def make_entries(app: Flask, court: Court, count: int) -> list[int]:
 def remove(app: Flask, entry_id: int) -> None:
     with app.app_context():
         from publicity.core import workdays
-        from publicity.models import DefaulterEntry, RemovalReason
+        from publicity.lists.models import DefaulterEntry, RemovalReason
 
         entry = db.session.get(DefaulterEntry, entry_id)
         defaulters.record_removal_ground(

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from portal.extensions import db
-from publicity.models import EnforcementCase, NodeType
 from publicity.record import cases, lookup
+from publicity.record.models import EnforcementCase, NodeType
 from tests.factories import LOOKUP_APPLICANT_ADDRESS as APPLICANT_ADDRESS
 from tests.factories import LOOKUP_APPLICANT_ID as APPLICANT_ID
 from tests.factories import LOOKUP_APPLICANT_PHONE as APPLICANT_PHONE
@@ -108,7 +108,7 @@ def test_the_view_expires_and_can_be_closed(client: FlaskClient, filed: dict) ->
 
 def test_a_reissued_code_replaces_the_old(app: Flask, client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
     with app.app_context():
-        from publicity.models import EnforcementCase
+        from publicity.record.models import EnforcementCase
 
         case = db.session.get(EnforcementCase, filed["case_id"])
         new = lookup.issue_query_code(
@@ -121,7 +121,7 @@ def test_a_reissued_code_replaces_the_old(app: Flask, client: FlaskClient, filed
 
 def test_load_more_nodes_full_page_and_fragment(app: Flask, client: FlaskClient, filed: dict) -> None:  # type: ignore[type-arg]
     with app.app_context():
-        from publicity.models import EnforcementCase, SearchTarget
+        from publicity.record.models import EnforcementCase, SearchTarget
 
         case = db.session.get(EnforcementCase, filed["case_id"])
         for i in range(25):
@@ -158,7 +158,7 @@ def test_subscribe_validates_and_writes_a_welcome_message(app: Flask, client: Fl
     ok = client.post("/cases/view/subscribe", data={"channel": "sms", "address": "13900000000"})
     assert ok.status_code == 303
     with app.app_context():
-        from publicity.models import OutboxMessage
+        from publicity.record.models import OutboxMessage
 
         messages = db.session.scalars(db.select(OutboxMessage)).all()
         assert [(m.recipient, m.kind) for m in messages] == [("13900000000", "subscribed")]
@@ -249,7 +249,7 @@ def test_reissuing_a_code_ends_open_views_and_subscriptions(app: Flask, client: 
     look_up(client, filed["number"], filed["code"])
     assert client.post("/cases/view/subscribe", data={"channel": "sms", "address": "13900000000"}).status_code == 303
     with app.app_context():
-        from publicity.models import EnforcementCase, NoticeSubscription
+        from publicity.record.models import EnforcementCase, NoticeSubscription
 
         case = db.session.get(EnforcementCase, filed["case_id"])
         lookup.issue_query_code(

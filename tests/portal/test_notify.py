@@ -16,8 +16,8 @@ from flask import Flask
 from portal.adapters import notify
 from portal.database import utcnow
 from portal.extensions import db
-from publicity.models import Channel, OutboxMessage, OutboxStatus
 from publicity.record import notices
+from publicity.record.models import Channel, OutboxMessage, OutboxStatus
 from tests.factories import NOW, make_app
 
 
@@ -150,8 +150,8 @@ def test_a_node_and_its_notices_share_one_transaction(mail_app: Flask) -> None:
     """A rolled-back node leaves no message behind."""
     with mail_app.app_context():
         from publicity.core import courts
-        from publicity.models import NodeType, PartyKind, PartySide
         from publicity.record import cases
+        from publicity.record.models import NodeType, PartyKind, PartySide
 
         court = courts.add_court(
             db.session, code="鲁1427", name="夏津县人民法院", province="山东省", actor="t", now=NOW

@@ -20,7 +20,8 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity.models import Court, Officer, OutboxMessage
+from publicity.core.models import Court, Officer
+from publicity.record.models import OutboxMessage
 from tests.factories import (
     PASSWORD,
     add_account,

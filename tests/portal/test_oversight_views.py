@@ -20,19 +20,10 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Account, Role
-from publicity.models import (
-    ClosureMode,
-    Court,
-    EnforcementCase,
-    NodeType,
-    Officer,
-    OfficerKind,
-    OutboxMessage,
-    PartyKind,
-    PartySide,
-)
+from publicity.core.models import Court, Officer, OfficerKind
 from publicity.record import cases, outbox_secrets
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import ClosureMode, EnforcementCase, NodeType, OutboxMessage, PartyKind, PartySide
 from tests.factories import PASSWORD, create_account, login
 
 RATINGS = {

@@ -26,22 +26,18 @@ from werkzeug.routing import RequestRedirect
 from portal.extensions import db as flask_db
 from portal.identity import access
 from portal.models import Account
-from publicity.lists.names import CREDIT_ALPHABET, credit_check_char
-from publicity.models import (
+from publicity.core.models import Court
+from publicity.lists.models import (
     BountyClue,
     BountyNotice,
-    CaseStage,
     CorrectionRequest,
-    Court,
     DefaulterEntry,
-    EnforcementCase,
     ExposureFeature,
-    NoticeSubscription,
-    Party,
-    PartyKind,
     RestrictionBoundPerson,
     RestrictionOrder,
 )
+from publicity.lists.names import CREDIT_ALPHABET, credit_check_char
+from publicity.record.models import CaseStage, EnforcementCase, NoticeSubscription, Party, PartyKind
 from tests.factories import INFORMANT, login, relaxed_app, seed_public_demo
 
 MAX_PAGES = 700  # links discovered while crawling, on top of the seeded start URLs

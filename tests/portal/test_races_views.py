@@ -18,7 +18,8 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.identity import access
 from portal.models import Account, Role
-from publicity.models import AuditRecord, Court, EnforcementCase, Officer
+from publicity.core.models import AuditRecord, Court, Officer
+from publicity.record.models import EnforcementCase
 from tests.factories import PASSWORD, create_account, dispose, file, invite, login, make_app, make_judge, make_overseer
 
 NUMBER = "（2026）鲁1427执88号"

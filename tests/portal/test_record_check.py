@@ -19,24 +19,22 @@ from portal.extensions import db
 from portal.models import Account, Role
 from publicity import record_check as publicity_checks
 from publicity.core import courts
+from publicity.core.models import Base
 from publicity.lists import terminated
-from publicity.models import (
-    Base,
-    CaseNode,
-    CaseStage,
-    ClosureMode,
-    DefaulterEntry,
-    EnforcementCase,
-    FundDirection,
-    FundMovement,
-    ListingGround,
-    NodeType,
-    PartyKind,
-    Performance,
-)
+from publicity.lists.models import DefaulterEntry, ListingGround, Performance
 from publicity.outreach.models import AidApplication
 from publicity.record import cases
 from publicity.record.cases import court_time
+from publicity.record.models import (
+    CaseNode,
+    CaseStage,
+    ClosureMode,
+    EnforcementCase,
+    FundDirection,
+    FundMovement,
+    NodeType,
+    PartyKind,
+)
 from tests.databases import SeededData, Template
 from tests.factories import APPLICANT, RESPONDENT, seed_demo
 

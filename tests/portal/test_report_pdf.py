@@ -15,7 +15,7 @@ import pytest
 from oversight.models import Acknowledgement, CardAnswer, CardStatus, ClosureReport, EvaluationCard, Overseer, Rating
 from portal.presentation import report_pdf
 from portal.presentation.report_pdf import LABEL_KEYS, closure_report_pdf, english_labels
-from publicity.models import Officer
+from publicity.core.models import Officer
 
 CASE_NUMBER = "(2025)浙0102执1234号"
 SUMMARY = "本案立案后即开展网络查控，冻结被执行人银行存款并依法划拨，申请执行人的债权已全部实现。"

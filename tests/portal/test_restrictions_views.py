@@ -17,20 +17,19 @@ from flask.testing import FlaskClient
 from portal.extensions import db
 from portal.models import Account, Role
 from publicity.core import courts
-from publicity.models import (
+from publicity.core.models import Court
+from publicity.lists.models import LiftReason, RestrictionOrder
+from publicity.record import cases, notices
+from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import (
     Channel,
-    Court,
     EnforcementCase,
-    LiftReason,
     NodeType,
     OutboxMessage,
     PartyKind,
     PartySide,
-    RestrictionOrder,
     SubscriptionTopic,
 )
-from publicity.record import cases, notices
-from publicity.record.deadlines import COURT_ZONE
 from tests.factories import NOW, PASSWORD, check, create_account, csrf_token_from, login, make_app, pid
 
 COMPANY, COMPANY_CODE = "夏津县恒丰商贸有限公司", "91371427MA3C123459"

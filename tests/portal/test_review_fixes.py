@@ -9,8 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from publicity.models import Court, PartyKind, PartySide
+from publicity.core.models import Court
 from publicity.record import cases, deadlines, lookup
+from publicity.record.models import PartyKind, PartySide
 from tests.factories import NOW, make_app
 
 
@@ -103,7 +104,7 @@ def test_a_second_removal_ground_is_refused(app: Flask, court) -> None:  # type:
     from publicity.core import workdays
     from publicity.core.errors import RemovalGroundRecorded
     from publicity.lists import defaulters
-    from publicity.models import RemovalReason
+    from publicity.lists.models import RemovalReason
     from tests.factories import ZHANG_ID
 
     with app.app_context():
@@ -155,7 +156,7 @@ def test_the_removal_clock_runs_from_the_day_the_ground_arose(app: Flask, court,
     from datetime import timedelta
 
     from publicity.lists import defaulters
-    from publicity.models import DefaulterEntry
+    from publicity.lists.models import DefaulterEntry
     from tests.factories import ZHANG_ID, login
 
     with app.app_context():
@@ -208,7 +209,7 @@ def test_staff_list_pages_use_a_constant_number_of_queries(app: Flask, court, ac
     import sqlalchemy as sa
 
     from publicity.core import courts as court_service
-    from publicity.models import OfficerKind
+    from publicity.core.models import OfficerKind
     from tests.factories import file, login
 
     with app.app_context():

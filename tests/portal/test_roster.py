@@ -15,7 +15,7 @@ from oversight.models import Invitation, Overseer, OverseerKind, OverseerLevel
 from portal.extensions import db
 from portal.identity import accounts
 from portal.models import Role
-from publicity.models import AuditRecord, Court
+from publicity.core.models import AuditRecord, Court
 from tests.factories import NOW, PASSWORD, create_account, file, login, make_judge, make_overseer, make_staff_account
 
 JUDGE_MOBILE = "13800001111"  # the judge's username: the only contact data a staff account keeps

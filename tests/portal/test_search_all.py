@@ -8,8 +8,10 @@ import pytest
 from flask import Flask
 
 from portal.extensions import db
+from publicity.core.models import Court
 from publicity.lists import bounties, defaulters, restrictions
-from publicity.models import Court, ListingGround, PartyKind, PartySide, RestrictedItem, RewardKind
+from publicity.lists.models import ListingGround, RestrictedItem, RewardKind
+from publicity.record.models import PartyKind, PartySide
 from tests.factories import NOW, RESPONDENT, file, terminate
 
 CREDIT = RESPONDENT.credit_code

@@ -10,9 +10,11 @@ from flask import Flask
 from portal.adapters import search_cache
 from portal.extensions import db
 from publicity.core import workdays
+from publicity.core.models import Court
 from publicity.lists import defaulters
+from publicity.lists.models import DefaulterEntry, ListingGround, RemovalReason
 from publicity.lists.names import id_check_digit
-from publicity.models import Court, DefaulterEntry, ListingGround, PartyKind, RemovalReason
+from publicity.record.models import PartyKind
 from tests.factories import NOW, make_app
 
 BODY = "37142719820315123"

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Account, LoginSession, Role
-from publicity.models import AuditRecord
+from publicity.core.models import AuditRecord
 from tests.factories import PASSWORD, create_account, login
 
 NEW_PASSWORD = "another-long-password-2026"

@@ -10,8 +10,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from portal.extensions import db
-from publicity.models import Court, EnforcementCase
+from publicity.core.models import Court
 from publicity.record import cases
+from publicity.record.models import EnforcementCase
 from tests.factories import NOW, RESPONDENT, file, terminated_case
 
 

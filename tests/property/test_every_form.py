@@ -52,7 +52,7 @@ from portal.extensions import db
 from portal.identity import access, accounts
 from portal.models import Account, Role
 from publicity.core import throttle
-from publicity.models import Base
+from publicity.core.models import Base
 from tests.databases import SeededData, Template
 from tests.factories import PASSWORD, dispose, make_app, seed_demo
 from tests.property.form_discovery import Form, FormField, Site, crawl, match

@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from portal.extensions import db
+from publicity.core.models import Court
 from publicity.lists import defaulters, names
 from publicity.lists import search as listsearch
-from publicity.models import Court, ListingGround, PartyKind
+from publicity.lists.models import ListingGround
+from publicity.record.models import PartyKind
 from tests.factories import make_app
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from publicity.core import courts
+from publicity.core.models import Court
 from publicity.lists import defaulters, names
 from publicity.lists import search as listsearch
-from publicity.models import Court, ListingGround, PartyKind
+from publicity.lists.models import ListingGround
+from publicity.record.models import PartyKind
 
 SETTINGS = settings(max_examples=200, deadline=None)
 KEY = b"property-key"

@@ -21,20 +21,13 @@ from portal.identity import accounts
 from portal.models import Role
 from publicity.core import attachments, courts
 from publicity.core.errors import BadAttachment
+from publicity.core.models import Base
 from publicity.lists import bounties, defaulters
-from publicity.models import (
-    Base,
-    BountyClue,
-    CorrectionRequest,
-    ListingGround,
-    NoticeSubscription,
-    PartyKind,
-    PartySide,
-    RewardKind,
-)
+from publicity.lists.models import BountyClue, CorrectionRequest, ListingGround, RewardKind
 from publicity.outreach import aid
 from publicity.outreach.models import AidApplication, AidDocument
 from publicity.record import cases, lookup
+from publicity.record.models import NoticeSubscription, PartyKind, PartySide
 from tests.databases import ENGINES, pg_url, reset_pg_schema
 from tests.factories import PASSWORD, login, make_app
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from publicity.core import workdays
+from publicity.core.models import CalendarDay, DayKind
 from publicity.core.workdays import Calendar
-from publicity.models import CalendarDay, DayKind
 
 SETTINGS = settings(max_examples=200, deadline=None)
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

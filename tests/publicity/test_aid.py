@@ -18,21 +18,11 @@ from sqlalchemy.orm import Session
 from publicity import stats
 from publicity.core import audit, courts
 from publicity.core.errors import BadAttachment, InTheFuture, ReasonsRequired
-from publicity.models import (
-    AuditRecord,
-    Court,
-    EnforcementCase,
-    FundDirection,
-    FundMovement,
-    Officer,
-    OfficerKind,
-    OutboxMessage,
-    Party,
-    PartySide,
-)
+from publicity.core.models import AuditRecord, Court, Officer, OfficerKind
 from publicity.outreach import aid
 from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
 from publicity.record import cases, funds
+from publicity.record.models import EnforcementCase, FundDirection, FundMovement, OutboxMessage, Party, PartySide
 from tests.factories import DAY, NOW, count, file, make_court, make_judge
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -400,7 +390,7 @@ def test_aid_is_paid_from_the_aid_fund_never_into_the_case_funds(
 def test_aid_paid_the_old_way_stays_as_it_was(session: Session, case: EnforcementCase, reviewer: Officer) -> None:
     """Before the aid fund was recorded apart, a payment entered the ledger as judicial aid received: such rows
     are kept (no migration rewrites them) and count once as aid paid."""
-    from publicity.models import FundSource
+    from publicity.record.models import FundSource
 
     application = apply(session, case)
     decide(session, application, reviewer)

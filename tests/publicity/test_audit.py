@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core import audit, courts
-from publicity.models import AuditHead, AuditRecord
+from publicity.core.models import AuditHead, AuditRecord
 from tests.factories import NOW
 
 

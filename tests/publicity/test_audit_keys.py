@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core import audit
-from publicity.models import AuditAnchor, AuditHead, AuditRecord
+from publicity.core.models import AuditAnchor, AuditHead, AuditRecord
 from tests.factories import NOW
 
 OLD = audit.Keyring("2025", {"2025": b"o" * 40})

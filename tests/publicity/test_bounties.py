@@ -11,25 +11,11 @@ from sqlalchemy.orm import Session
 
 from publicity.core import audit
 from publicity.core.errors import BadAttachment, InvalidAmount, ReasonsRequired
+from publicity.core.models import AuditRecord, Court, ThrottleEvent
 from publicity.lists import bounties
-from publicity.models import (
-    AuditRecord,
-    BountyClue,
-    BountyNotice,
-    BountyStatus,
-    ClosureMode,
-    Court,
-    EnforcementCase,
-    FundDirection,
-    NodeType,
-    Party,
-    PartyKind,
-    PartySide,
-    RewardKind,
-    RewardPayment,
-    ThrottleEvent,
-)
+from publicity.lists.models import BountyClue, BountyNotice, BountyStatus, RewardKind, RewardPayment
 from publicity.record import cases, funds
+from publicity.record.models import ClosureMode, EnforcementCase, FundDirection, NodeType, Party, PartyKind, PartySide
 from tests.factories import DAY, NOW, count, file, make_court, make_judge, node, terminate
 
 KEY = b"test-id-search-key"

@@ -24,11 +24,11 @@ from publicity.core.errors import (
     TerminationNotAllowed,
     WrongCourt,
 )
-from publicity.models import (
-    AuditRecord,
+from publicity.core.models import AuditRecord, Court
+from publicity.record import cases, deadlines
+from publicity.record.models import (
     CaseStage,
     ClosureMode,
-    Court,
     EnforcementCase,
     NodeType,
     Party,
@@ -36,7 +36,6 @@ from publicity.models import (
     PartySide,
     SearchTarget,
 )
-from publicity.record import cases, deadlines
 from tests.factories import DAY, NOW, count, file, kinds, make_court, make_judge, node, terminate
 
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from publicity.models import ClosureMode, Court, EnforcementCase, NodeType, SearchTarget
+from publicity.core.models import Court
 from publicity.record import cases, deadlines
 from publicity.record.deadlines import Deadline, DeadlineKind, DeadlineStatus
+from publicity.record.models import ClosureMode, EnforcementCase, NodeType, SearchTarget
 from tests.factories import DAY, NOW, file, make_court, make_judge, node, terminate
 
 MINUTE = timedelta(minutes=1)

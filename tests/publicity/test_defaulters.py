@@ -13,20 +13,14 @@ from sqlalchemy.orm import Session
 
 from publicity.core import audit, workdays
 from publicity.core.errors import AlreadyRemoved, InvalidGrace, InvalidTerm, MinorNotListed
+from publicity.core.models import AuditRecord, CalendarDay, Court
 from publicity.core.workdays import Calendar
 from publicity.lists import defaulter_imports, defaulters, names
 from publicity.lists import search as listsearch
 from publicity.lists.defaulters import COURT_ZONE, Filters
-from publicity.models import (
-    AuditRecord,
-    CalendarDay,
-    Court,
-    DefaulterEntry,
-    ListingGround,
-    PartyKind,
-    RemovalReason,
-)
+from publicity.lists.models import DefaulterEntry, ListingGround, RemovalReason
 from publicity.record import deadlines
+from publicity.record.models import PartyKind
 from tests.factories import (
     CREDIT_CODE,
     KEY,

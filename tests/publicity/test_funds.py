@@ -36,8 +36,9 @@ from publicity.core.errors import (
     ReversalReasonRequired,
     SelfApproval,
 )
-from publicity.models import (
-    AuditRecord,
+from publicity.core.models import AuditRecord
+from publicity.record import cases, funds
+from publicity.record.models import (
     CaseNode,
     CaseStage,
     ClosureMode,
@@ -52,7 +53,6 @@ from publicity.models import (
     PayoutDelay,
     PayoutStatus,
 )
-from publicity.record import cases, funds
 from tests.factories import (
     DAY,
     NOW,

@@ -9,19 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core import audit
+from publicity.core.models import Court
 from publicity.lists import bounties, restrictions
-from publicity.models import (
-    Court,
-    EnforcementCase,
-    NodeType,
-    OutboxMessage,
-    PartySide,
-    RestrictedItem,
-    RewardKind,
-)
+from publicity.lists.models import RestrictedItem, RewardKind
 from publicity.outreach import grid
 from publicity.outreach.models import GridArea, GridKind, InboxItem, PushEvent, TaskKind, TaskOutcome, TaskStatus
 from publicity.record import cases
+from publicity.record.models import EnforcementCase, NodeType, OutboxMessage, PartySide
 from tests.factories import DAY, NOW, file, make_court, make_judge
 
 KEY = b"test-key"
@@ -249,7 +243,7 @@ def test_a_listing_from_the_register_reaches_the_grid_of_its_respondent(
     case: EnforcementCase,
 ) -> None:
     from publicity.lists import defaulters
-    from publicity.models import ListingGround
+    from publicity.lists.models import ListingGround
 
     in_a = grid.add_liaison(session, court=court, name="甲", grids=[areas["a"]], actor="admin", now=NOW)
     in_b = grid.add_liaison(session, court=court, name="乙", grids=[areas["b"]], actor="admin", now=NOW)

@@ -20,9 +20,11 @@ from openpyxl import Workbook
 
 from portal.extensions import db
 from publicity.core import tabular
+from publicity.core.models import AuditRecord, Court
 from publicity.lists import defaulter_imports
-from publicity.models import AuditRecord, Court, DefaulterEntry, EnforcementCase, Party
+from publicity.lists.models import DefaulterEntry
 from publicity.record import imports
+from publicity.record.models import EnforcementCase, Party
 from tests.portal.test_import import GOOD
 
 DEFAULTER = {

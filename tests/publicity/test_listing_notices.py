@@ -11,17 +11,17 @@ from sqlalchemy.orm import Session
 
 from publicity.core.workdays import Calendar
 from publicity.lists import defaulters
-from publicity.models import (
+from publicity.lists.models import RemovalReason
+from publicity.record import notices
+from publicity.record.models import (
     Channel,
     EnforcementCase,
     OutboxMessage,
     OutboxStatus,
     PartyKind,
     PartySide,
-    RemovalReason,
     SubscriptionTopic,
 )
-from publicity.record import notices
 from publicity.record.notices import ListingsForApplicants
 from tests.factories import KEY, NOW, NUMBER, entry_data, file, make_court
 

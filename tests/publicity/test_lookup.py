@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core import audit
-from publicity.models import AuditRecord, Base, EnforcementCase, Party, PartySide
+from publicity.core.models import AuditRecord, Base
 from publicity.record import lookup
 from publicity.record.lookup import LookupLocked, LookupPolicy, LookupRefused
+from publicity.record.models import EnforcementCase, Party, PartySide
 from tests.factories import NOW, file, make_court
 
 KEY = b"test-key"

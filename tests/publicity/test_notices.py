@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.models import (
+from publicity.record import notices
+from publicity.record.models import (
     CaseNode,
     Channel,
     EnforcementCase,
@@ -19,7 +20,6 @@ from publicity.models import (
     OutboxStatus,
     Party,
 )
-from publicity.record import notices
 from publicity.record.notices import UnknownSubscription
 from tests.factories import DAY, NOW, count, file, make_court, node
 

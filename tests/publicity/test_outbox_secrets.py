@@ -16,8 +16,8 @@ from flask import Flask
 from oversight import invitations
 from portal.extensions import db
 from publicity.core import audit
-from publicity.models import Channel, OutboxMessage, OutboxStatus
 from publicity.record import notices, outbox_secrets
+from publicity.record.models import Channel, OutboxMessage, OutboxStatus
 from tests.factories import LINK, NOW, dispose, file, invite, make_app, make_court, make_judge, make_overseer
 from tests.portal.test_notify import Inbox, smtp  # noqa: F401 - the SMTP server fixture
 

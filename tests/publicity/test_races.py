@@ -14,30 +14,20 @@ from sqlalchemy.orm import Session
 
 from publicity.core import audit
 from publicity.core.errors import AlreadyDecided, AlreadyRemoved, CaseTerminated, NotResumable, RemovalGroundRecorded
+from publicity.core.models import AuditRecord, Court, Officer
 from publicity.core.workdays import Calendar
 from publicity.lists import bounties, corrections, defaulters, exposure, restrictions
-from publicity.models import (
-    AuditRecord,
+from publicity.lists.models import (
     BountyClue,
     BountyNotice,
     BountyStatus,
-    CaseNode,
-    Channel,
     CorrectionGround,
     CorrectionRequest,
     CorrectionStatus,
-    Court,
     DefaulterEntry,
-    EnforcementCase,
     ExposureChannel,
     ExposureFeature,
     LiftReason,
-    NodeType,
-    NoticeSubscription,
-    Officer,
-    OutboxMessage,
-    Party,
-    PartySide,
     RemovalReason,
     RestrictedItem,
     RestrictionOrder,
@@ -46,6 +36,16 @@ from publicity.models import (
 from publicity.outreach import grid
 from publicity.outreach.models import GridArea, GridKind, Liaison, LiaisonGrid, PartyLocation
 from publicity.record import cases, deadlines, lookup, notices
+from publicity.record.models import (
+    CaseNode,
+    Channel,
+    EnforcementCase,
+    NodeType,
+    NoticeSubscription,
+    OutboxMessage,
+    Party,
+    PartySide,
+)
 from tests.factories import DAY, NOW, count, file, list_entry, make_court, make_judge, pid, terminate
 from tests.racing import race
 

@@ -30,20 +30,19 @@ from publicity.core.errors import (
     TerminationNotAllowed,
 )
 from publicity.lists import terminated
-from publicity.models import (
+from publicity.lists.models import DefaulterEntry, RemovalReason
+from publicity.record import cases, deadlines, funds
+from publicity.record.deadlines import DeadlineKind, DeadlineStatus
+from publicity.record.models import (
     CaseNode,
     CaseStage,
     ClosureMode,
     CorrectionKind,
-    DefaulterEntry,
     EnforcementCase,
     FundDirection,
     NodeType,
-    RemovalReason,
     SearchTarget,
 )
-from publicity.record import cases, deadlines, funds
-from publicity.record.deadlines import DeadlineKind, DeadlineStatus
 from tests.factories import DAY, NOW, count, file, kinds, list_entry, make_court, node, prepare_termination
 
 MINUTE = timedelta(minutes=1)

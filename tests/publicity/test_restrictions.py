@@ -10,29 +10,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from publicity.core.errors import PublicityError
+from publicity.core.models import AuditRecord, Court
 from publicity.lists import names, restrictions
+from publicity.lists.models import BoundRole, LiftReason, RestrictedItem, RestrictionBoundPerson, RestrictionOrder
 from publicity.lists.restrictions import BoundPersonData, Filters
-from publicity.models import (
-    AuditRecord,
-    BoundRole,
+from publicity.record import cases, notices
+from publicity.record.models import (
     CaseNode,
     CaseStage,
     Channel,
     ClosureMode,
-    Court,
     EnforcementCase,
-    LiftReason,
     NodeType,
     OutboxMessage,
     Party,
     PartyKind,
     PartySide,
-    RestrictedItem,
-    RestrictionBoundPerson,
-    RestrictionOrder,
     SubscriptionTopic,
 )
-from publicity.record import cases, notices
 from tests.factories import APPLICANT, DAY, NOW, RESPONDENT, count, file, make_court, node, pid, prepare_termination
 
 KEY = b"k"
@@ -407,7 +402,7 @@ def test_closing_the_case_as_performed_lifts_its_orders_and_starts_the_removal_c
     session: Session, court: Court, case: EnforcementCase
 ) -> None:
     from publicity.lists import defaulters
-    from publicity.models import DefaulterEntry, RemovalReason
+    from publicity.lists.models import DefaulterEntry, RemovalReason
     from tests.factories import entry_data
 
     order = issue(session, case)
@@ -445,7 +440,7 @@ def test_a_resumed_case_performed_in_full_lifts_the_order_of_the_case_it_resumed
     session: Session, court: Court
 ) -> None:
     from publicity.lists import defaulters
-    from publicity.models import DefaulterEntry, RemovalReason
+    from publicity.lists.models import DefaulterEntry, RemovalReason
     from tests.factories import entry_data, terminate
 
     original = file(session, court, filed_at=NOW - 200 * DAY, parties=(APPLICANT, RESPONDENT))
@@ -489,7 +484,7 @@ def test_termination_of_enforcement_is_a_removal_ground_but_lifts_no_order(
     session: Session, court: Court, case: EnforcementCase
 ) -> None:
     from publicity.lists import defaulters
-    from publicity.models import DefaulterEntry, RemovalReason
+    from publicity.lists.models import DefaulterEntry, RemovalReason
     from tests.factories import entry_data
 
     order = issue(session, case)

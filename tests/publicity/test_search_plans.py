@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from publicity.core.models import Base
 from publicity.lists import defaulters
 from publicity.lists import search as listsearch
-from publicity.models import Base
 from tests.factories import CREDIT_CODE, KEY, NOW, ZHANG_SAN_ID, list_entry, make_court
 
 QUERIES = {

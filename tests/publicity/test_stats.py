@@ -46,32 +46,32 @@ from sqlalchemy.orm import Session
 
 from publicity import stats
 from publicity.core import audit
+from publicity.core.models import Court, Officer, StatsSnapshot
 from publicity.core.workdays import Calendar
 from publicity.lists import bounties, defaulters, restrictions
 from publicity.lists.defaulters import EntryData
-from publicity.models import (
+from publicity.lists.models import (
     BountyNotice,
-    ClosureMode,
-    Court,
     DefaulterEntry,
-    EnforcementCase,
-    FundDirection,
     ListingGround,
-    NodeType,
-    Officer,
-    Party,
-    PartyKind,
-    PartySide,
     RemovalReason,
     RestrictedItem,
     RewardKind,
-    SearchTarget,
-    StatsSnapshot,
 )
 from publicity.outreach import aid, grid
 from publicity.outreach.models import GridKind, Hardship, TaskKind, TaskOutcome
 from publicity.record import cases, funds, lookup
 from publicity.record.lookup import LookupPolicy, LookupRefused
+from publicity.record.models import (
+    ClosureMode,
+    EnforcementCase,
+    FundDirection,
+    NodeType,
+    Party,
+    PartyKind,
+    PartySide,
+    SearchTarget,
+)
 from tests.databases import SeededData, Template, TestDatabase
 from tests.factories import RESPONDENT, file, make_court, make_judge, node
 

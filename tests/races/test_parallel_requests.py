@@ -31,7 +31,7 @@ from oversight.models import (
 )
 from publicity.core import workdays
 from publicity.lists import bounties, corrections, defaulters, restrictions
-from publicity.models import (
+from publicity.lists.models import (
     BountyNotice,
     BountyStatus,
     CorrectionGround,
@@ -39,8 +39,6 @@ from publicity.models import (
     CorrectionStatus,
     DefaulterEntry,
     ExposureFeature,
-    NoticeSubscription,
-    PartySide,
     RemovalReason,
     RestrictedItem,
     RestrictionOrder,
@@ -48,6 +46,7 @@ from publicity.models import (
 )
 from publicity.outreach.models import AidApplication, InboxItem
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import NoticeSubscription, PartySide
 from tests.races.harness import (
     Answer,
     Burst,

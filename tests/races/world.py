@@ -16,24 +16,22 @@ from oversight.models import Invitation, Overseer, OverseerKind
 from portal.identity import accounts
 from portal.models import Account, Role
 from publicity.core import courts
+from publicity.core.models import AuditRecord, Officer, OfficerKind
 from publicity.lists import defaulters
-from publicity.models import (
-    AuditRecord,
+from publicity.lists.models import DefaulterEntry
+from publicity.outreach import grid
+from publicity.outreach.models import GridKind
+from publicity.record import cases, lookup, notices
+from publicity.record.deadlines import COURT_ZONE
+from publicity.record.models import (
     Channel,
-    DefaulterEntry,
     EnforcementCase,
-    Officer,
-    OfficerKind,
     OutboxMessage,
     Party,
     PartyKind,
     PartySide,
     SubscriptionTopic,
 )
-from publicity.outreach import grid
-from publicity.outreach.models import GridKind
-from publicity.record import cases, lookup, notices
-from publicity.record.deadlines import COURT_ZONE
 from tests.factories import PASSWORD, entry_data, pid
 from tests.faults.servers import SECRET_KEY
 

@@ -12,7 +12,7 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from publicity.models import EnforcementCase, Party
+from publicity.record.models import EnforcementCase, Party
 
 
 def lock_case(session: Session, case: EnforcementCase, *, funds: bool = False) -> None:

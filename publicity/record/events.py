@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from publicity.models import ClosureMode, NodeType
+from publicity.record.models import ClosureMode, NodeType
 
 
 @dataclass(frozen=True)
