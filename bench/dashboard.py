@@ -389,7 +389,7 @@ class Generator:
         node = Node(case.id, node_type, at, public_text, **extra)  # type: ignore[arg-type]
         case.nodes.append(node)
         cases._apply_stage(case, node)  # type: ignore[arg-type]  # the register's own transitions
-        if node_type == NodeType.TERMINATED:
+        if node_type == NodeType.TERMINATED_THIS_ROUND:
             case.terminated_at = at
             heapq.heappush(self.waiting, (at, case.id, case))
             self.ended(case, None, at)
@@ -616,7 +616,7 @@ class Generator:
         case.t = max(case.t, earliest)
         self.step(
             case,
-            NodeType.TERMINATED,
+            NodeType.TERMINATED_THIS_ROUND,
             rng.uniform(0, 30),
             "经穷尽财产调查措施，未发现可供执行的财产，本次执行程序终结。",
         )

@@ -1,4 +1,8 @@
-"""On-site enforcement (现场执行) that the case's overseers are invited to witness (现场见证)."""
+"""On-site enforcement (现场执行) that the case's overseers are invited to witness (现场见证).
+
+Why it is long: it holds an on-site action's whole lifecycle: scheduling, attendance, rescheduling, cancelling and
+the record of what was witnessed.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from publicity.record.models import CaseStage, EnforcementCase
 
 REMINDER_BEFORE = timedelta(days=1)
 # A case in these stages has no more on-site actions: none is scheduled, none reminded.
-ENDED_STAGES = (CaseStage.CLOSED, CaseStage.TERMINATED)
+ENDED_STAGES = (CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)
 # The reason cancel_for_case is given when the case closes (the web shows it in words).
 CASE_CLOSED = "case_closed"
 

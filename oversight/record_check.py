@@ -15,7 +15,7 @@ from publicity.record.cases import court_time
 from publicity.record.models import CaseStage, EnforcementCase
 from publicity.record_check import Check, Finding
 
-ENDED = (CaseStage.CLOSED, CaseStage.TERMINATED)
+ENDED = (CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)
 
 
 def check_onsite_actions(session: Session, *, court_id: int | None, now: datetime) -> Iterator[Finding]:

@@ -39,14 +39,14 @@ MEASURES = (
 
 def is_closed(case: EnforcementCase) -> bool:
     """结案 in any mode, or 终本: the moment the closure report falls due."""
-    return case.stage in (CaseStage.CLOSED, CaseStage.TERMINATED)
+    return case.stage in (CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)
 
 
 def prefill(session: Session, case: EnforcementCase) -> dict[str, object]:
     """The facts of the report, read from the register: parties, measures with dates, amounts, duration."""
     nodes = cases.nodes_of(session, case)
     ended = case.closed_at or max(
-        (n.occurred_at for n in cases.counted(nodes) if n.node_type == NodeType.TERMINATED), default=None
+        (n.occurred_at for n in cases.counted(nodes) if n.node_type == NodeType.TERMINATED_THIS_ROUND), default=None
     )
     return {
         "case_number": case.number,
@@ -175,7 +175,7 @@ def awaiting_report(session: Session, *, judge_id: int) -> list[EnforcementCase]
             sa.select(EnforcementCase)
             .where(
                 EnforcementCase.judge_id == judge_id,
-                EnforcementCase.stage.in_((CaseStage.CLOSED, CaseStage.TERMINATED)),
+                EnforcementCase.stage.in_((CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)),
                 supervised,
                 ~reported,
             )

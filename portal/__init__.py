@@ -145,28 +145,13 @@ def register_blueprints(app: Flask) -> None:
     from portal.htmx import IdConverter
 
     app.url_map.converters["id"] = IdConverter
-    from portal.blueprints import (
-        admin,
-        aid,
-        anchors,
-        api,
-        audit,
-        auth,
-        bounties,
-        cases,
-        casework,
-        dashboard,
-        exposure,
-        grid,
-        grid_staff,
-        lists,
-        overseer,
-        oversight_staff,
-        public,
-        restrictions,
-        search,
-        staff,
-    )
+    from portal.blueprints.lists import bounties, exposure, restrictions, search
+    from portal.blueprints.lists import defaulters as lists
+    from portal.blueprints.outreach import aid, grid, grid_staff
+    from portal.blueprints.oversight import overseer
+    from portal.blueprints.oversight import staff as oversight_staff
+    from portal.blueprints.record import cases, casework, staff
+    from portal.blueprints.site import admin, anchors, api, audit, auth, dashboard, public
 
     for module in (
         public,

@@ -1,4 +1,7 @@
-"""Command-line interface: ``flask --app wsgi <command>``."""
+"""Command-line interface: ``flask --app wsgi <command>``.
+
+Why it is long: it is a flat list of commands, each a thin wrapper over a service.
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from publicity.record.models import ClosureMode, EnforcementCase, NodeType
 # Closure modes that are art. 10 grounds for deleting the respondent's defaulter entries.
 REMOVAL_ON_CLOSURE = {
     ClosureMode.FULLY_PERFORMED: RemovalReason.PERFORMED,
-    ClosureMode.TERMINATION: RemovalReason.TERMINATED,
+    ClosureMode.TERMINATION: RemovalReason.TERMINATION,
     ClosureMode.NOT_ENFORCED: RemovalReason.NOT_ENFORCED,
 }
 

@@ -7,6 +7,8 @@ never writes: what it finds is fixed by corrections (new nodes, reversal entries
 
 Cases are read in id order by pages, each page's nodes and fund movements in one query apiece, so the walk is
 O(cases) in time and holds one page in memory. Times in the messages are the court's (Asia/Shanghai).
+
+Why it is long: it is a list of independent checks, one function each (``CHECKS``).
 """
 
 from __future__ import annotations
@@ -178,16 +180,16 @@ def _transition_out_of_order(record: CaseRecord) -> Iterator[Finding]:
 
 
 def _last_ending(record: CaseRecord) -> Step | None:
-    endings = [s for s in record.steps if s.node_type in (NodeType.TERMINATED, NodeType.CLOSED)]
+    endings = [s for s in record.steps if s.node_type in (NodeType.TERMINATED_THIS_ROUND, NodeType.CLOSED)]
     return endings[-1] if endings else None
 
 
 def _listed_as_terminated_wrongly(record: CaseRecord) -> bool:
     """On the public 终本 list (its stage is 终本, not resumed) without a counted 终本 as its last ending."""
-    if record.case.stage != CaseStage.TERMINATED or record.resumed:
+    if record.case.stage != CaseStage.TERMINATED_THIS_ROUND or record.resumed:
         return False
     last = _last_ending(record)
-    return last is None or last.node_type != NodeType.TERMINATED
+    return last is None or last.node_type != NodeType.TERMINATED_THIS_ROUND
 
 
 def _terminated_list_entry(record: CaseRecord) -> Iterator[Finding]:
@@ -343,7 +345,7 @@ def case_records(
             .order_by(FundMovement.case_id, FundMovement.id)
         ):
             movements[case_id].append(MovementRow(movement_id, direction, amount_fen, moved_at))
-        terminated = [c.id for c in found if c.stage == CaseStage.TERMINATED]
+        terminated = [c.id for c in found if c.stage == CaseStage.TERMINATED_THIS_ROUND]
         resumed = (
             set(
                 session.scalars(

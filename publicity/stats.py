@@ -19,6 +19,9 @@ the time zone. Definitions (shown next to each figure on the dashboard):
 
 A case resumed after 终本 is a new 执恢 case: the first counts once as 终本 in its year, the 执恢 case
 in the year it is filed and closed.
+
+Why it is long: each figure's definition and its query sit together, so what a figure says and what it counts cannot
+drift apart.
 """
 
 from __future__ import annotations
@@ -388,7 +391,8 @@ def overdue_now(session: Session, *, court_id: int | None, now: datetime) -> int
         sa.select(sa.func.count())
         .select_from(EnforcementCase)
         .where(
-            EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)), EnforcementCase.next_due_at < now
+            EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)),
+            EnforcementCase.next_due_at < now,
         )
     )
     return session.scalar(_court(query, court_id)) or 0

@@ -240,7 +240,7 @@ def terminate(session: Session, case: EnforcementCase) -> datetime:
     """Close ``case`` by 终本 as early as the rules allow; return when."""
     prepare_termination(session, case, case.filed_at + DAY)
     at = deadlines.add_months(case.filed_at, 3) + DAY
-    node(session, case, NodeType.TERMINATED, at=at)
+    node(session, case, NodeType.TERMINATED_THIS_ROUND, at=at)
     return at
 
 
@@ -823,7 +823,9 @@ def _add_bounties(session: Session, *, key: bytes, now: Any) -> None:
     from publicity.lists import bounties
     from publicity.lists.models import RewardKind
 
-    candidates = _open_cases(session, ended=(CaseStage.CLOSED, CaseStage.TERMINATED), without=BountyNotice)[:3]
+    candidates = _open_cases(session, ended=(CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND), without=BountyNotice)[
+        :3
+    ]
     notices = [
         bounties.apply(
             session,

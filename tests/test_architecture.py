@@ -201,3 +201,29 @@ def test_publicity_areas_import_only_the_areas_below_them() -> None:
     )
     assert wrong == []
     assert {area(name) for name in graph} >= set(below)  # the checker sees every area
+
+
+LONG_MODULE = 420  # lines ("about 400")
+MODULES_PER_FOLDER = 16  # "about 15", counting __init__.py
+
+
+def test_a_long_module_says_why_at_its_top() -> None:
+    unexplained = []
+    for package in ("portal", "publicity", "oversight"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            if source.count("\n") > LONG_MODULE:
+                docstring = ast.get_docstring(ast.parse(source)) or ""
+                if "Why it is long:" not in docstring:
+                    unexplained.append(str(path.relative_to(ROOT)))
+    assert unexplained == []
+
+
+def test_no_folder_of_the_code_is_a_flat_heap() -> None:
+    crowded = {
+        str(folder.relative_to(ROOT)): count
+        for package in ("portal", "publicity", "oversight")
+        for folder in [ROOT / package, *(p for p in (ROOT / package).rglob("*") if p.is_dir())]
+        if (count := len(list(folder.glob("*.py")))) > MODULES_PER_FOLDER
+    }
+    assert crowded == {}

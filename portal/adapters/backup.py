@@ -4,6 +4,8 @@ A backup is one consistent snapshot taken while the portal runs: SQLite's online
 copies the database file inside one read transaction, pg_dump reads one repeatable-read
 snapshot. A restore goes only into an empty database, so it can never overwrite records, and
 ends with the audit chain verification.
+
+Why it is long: dump and restore are written for both engines, each with the checks that refuse a partial file.
 """
 
 from __future__ import annotations

@@ -225,7 +225,7 @@ def _progress(session: Session, case: EnforcementCase, rng: random.Random, *, no
         target_day = case.filed_at + timedelta(days=100)
         if target_day > t:
             t = target_day
-        step(NodeType.TERMINATED, 1, "经穷尽财产调查措施，未发现可供执行的财产，本次执行程序终结。")
+        step(NodeType.TERMINATED_THIS_ROUND, 1, "经穷尽财产调查措施，未发现可供执行的财产，本次执行程序终结。")
     elif outcome < 0.85 and age > timedelta(days=40):
         step(NodeType.SETTLEMENT, 10, "双方当事人达成执行和解协议。")
     elif age > timedelta(days=30):

@@ -1,5 +1,8 @@
 """Demo 执行+网格 and 司法救助: townships with their work stations, grids, liaisons, respondents placed in grids,
-pushes, assistance tasks in every state and judicial aid in every status, all made by the services."""
+pushes, assistance tasks in every state and judicial aid in every status, all made by the services.
+
+Why it is long: it is scripted demo data: one scenario after another, each written through the services.
+"""
 
 from __future__ import annotations
 
@@ -206,7 +209,7 @@ def _candidates(
             sa.select(EnforcementCase)
             .where(
                 EnforcementCase.court_id == court.id,
-                EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)),
+                EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)),
                 EnforcementCase.filed_at < before,
                 EnforcementCase.number.not_in(sorted(avoid)),
             )
@@ -677,8 +680,8 @@ def _aid(
     fitting = [
         c for c in found if _applicant(c).kind == PartyKind.PERSON and (c.closed_at is None or c.closed_at < before)
     ]
-    terminated = [c for c in fitting if c.stage == CaseStage.TERMINATED]
-    others = [c for c in fitting if c.stage != CaseStage.TERMINATED]
+    terminated = [c for c in fitting if c.stage == CaseStage.TERMINATED_THIS_ROUND]
+    others = [c for c in fitting if c.stage != CaseStage.TERMINATED_THIS_ROUND]
     chosen = rng.sample(terminated, min(len(AID_STORIES), len(terminated)))
     chosen += rng.sample(others, min(len(AID_STORIES) - len(chosen), len(others)))
     judges = list(

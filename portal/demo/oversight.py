@@ -1,4 +1,7 @@
-"""Demo oversight (代表委员特邀监督): a roster and supervised cases in every state, made by the services."""
+"""Demo oversight (代表委员特邀监督): a roster and supervised cases in every state, made by the services.
+
+Why it is long: it is scripted demo data: one scenario after another, each written through the services.
+"""
 
 from __future__ import annotations
 
@@ -357,7 +360,7 @@ class _Cases:
                 .where(
                     EnforcementCase.court_id == court.id,
                     EnforcementCase.judge_id.is_not(None),
-                    EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED)),
+                    EnforcementCase.stage.not_in((CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)),
                     EnforcementCase.number.not_in(sorted(avoid)),
                 )
                 .order_by(EnforcementCase.id)

@@ -59,7 +59,7 @@ def seed_restrictions(
         for case_id, nodes in steps.items()
     }
     # A case still open with the step recorded would get it twice: it is left out.
-    candidates = [c for c in candidates if c.stage == CaseStage.TERMINATED or not recorded[c.id]]
+    candidates = [c for c in candidates if c.stage == CaseStage.TERMINATED_THIS_ROUND or not recorded[c.id]]
     # At most a third of the cases: a small demo keeps unrestricted respondents too.
     chosen = rng.sample(candidates, min(count, len(candidates) // 3))
     orders = []

@@ -1,4 +1,7 @@
-"""Names of domain values in the visitor's language (the domain keeps codes, the web shows words)."""
+"""Names of domain values in the visitor's language (the domain keeps codes, the web shows words).
+
+Why it is long: it is tables: the label of every member of every enum the pages show, in one place.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ STAGES = {
     CaseStage.IMPLEMENTATION: _l("Implementation"),
     CaseStage.DISPOSAL: _l("Property disposal"),
     CaseStage.RULING: _l("Objection ruling"),
-    CaseStage.TERMINATED: _l("Terminated this round (终本)"),
+    CaseStage.TERMINATED_THIS_ROUND: _l("Terminated this round (终本)"),
     CaseStage.CLOSED: _l("Closed"),
 }
 
@@ -92,7 +95,7 @@ NODE_TYPES = {
     NodeType.OBJECTION_RULED: _l("Objection ruled"),
     NodeType.SETTLEMENT: _l("Enforcement settlement"),
     NodeType.APPLICANT_HEARD: _l("Applicant heard"),
-    NodeType.TERMINATED: _l("Enforcement terminated this round (终本)"),
+    NodeType.TERMINATED_THIS_ROUND: _l("Enforcement terminated this round (终本)"),
     NodeType.PERIODIC_SEARCH: _l("Periodic online search after 终本"),
     NodeType.RESUMED: _l("Enforcement resumed"),
     NodeType.CLOSED: _l("Case closed"),
@@ -158,7 +161,7 @@ REMOVAL_REASONS = {
     RemovalReason.NO_PROPERTY: _l("After 终本, two searches found no property"),
     RemovalReason.SUSPENDED: _l("Enforcement suspended for retrial or bankruptcy"),
     RemovalReason.NOT_ENFORCED: _l("Ruling not to enforce"),
-    RemovalReason.TERMINATED: _l("Enforcement terminated"),
+    RemovalReason.TERMINATION: _l("Enforcement terminated"),
     RemovalReason.TERM_ENDED: _l("Listing term ended"),
     RemovalReason.REVOKED: _l("Listed in error: revoked"),
 }

@@ -1,4 +1,7 @@
-"""The OpenAPI 3.1 document of the /api/v1 endpoints (kept beside the code it describes)."""
+"""The OpenAPI 3.1 document of the /api/v1 endpoints (kept beside the code it describes).
+
+Why it is long: it is the document itself, as data: every path, parameter and schema of /api/v1.
+"""
 
 from __future__ import annotations
 

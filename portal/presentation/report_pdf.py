@@ -1,4 +1,7 @@
-"""The PDF of a closure report (结案报告) with its evaluation cards (评议卡) and the judge's answers."""
+"""The PDF of a closure report (结案报告) with its evaluation cards (评议卡) and the judge's answers.
+
+Why it is long: it is page layout: every block of the report drawn with fpdf2's primitives.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ and its predecessor's seal, and names the key it was sealed with so keys can rot
 database but has no key cannot recompute the seals. The heads of the chains are published (``publish_anchors``,
 the public ``/audit/anchors`` page and feeds), so that even a key holder cannot rewrite what was published
 without every kept copy disagreeing.
+
+Why it is long: chains, keys, anchors and verification are one security argument, read together.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ SPC 2017 asset-investigation provisions, arts. 21-24: the court decides a writte
 10 days; a granted one is published with its reward and conditions; informants' leads are recorded in
 the order received and their identities stay with the judge in charge; a reward is paid once money is
 recovered, never to the applicant's own agent or to anyone already obliged to report.
+
+Why it is long: it holds a notice's whole lifecycle (application, decision, publication, clues, rewards, end), so
+the rules of one lifecycle read in one place.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ PAGE_SIZE = 20
 OPEN = (BountyStatus.APPLIED, BountyStatus.PUBLISHED)
 CASE_CLOSED = "case_closed"  # the close_reason of a notice closed together with its case
 # Ended cases take no new bounty: 结案, and 终本 (the applicant's lead then resumes the case).
-ENDED_STAGES = (CaseStage.CLOSED, CaseStage.TERMINATED)
+ENDED_STAGES = (CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND)
 
 
 @dataclass(frozen=True)

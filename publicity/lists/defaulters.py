@@ -1,4 +1,8 @@
-"""The list of dishonest judgment defaulters (失信被执行人名单): listing, removal, public search."""
+"""The list of dishonest judgment defaulters (失信被执行人名单): listing, removal, public search.
+
+Why it is long: it holds an entry's whole lifecycle (listing, grace period, publication, removal, expiry) and the
+public search over the list.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """The models of the public lists: defaulter entries (失信) and correction requests, consumption restriction orders
-(限制消费令), bounty notices (悬赏) with clues and rewards, the exposure board, and the lists' cache versions."""
+(限制消费令), bounty notices (悬赏) with clues and rewards, the exposure board, and the lists' cache versions.
+
+Why it is long: it holds the tables of four lists and the exposure board; each area's models are in a module of its
+own.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ class RemovalReason(enum.StrEnum):
     NO_PROPERTY = "no_property"  # 终本后两次查询无财产且无线索
     SUSPENDED = "suspended"  # 因再审或破产中止执行
     NOT_ENFORCED = "not_enforced"  # 不予执行
-    TERMINATED = "terminated"  # 终结执行
+    TERMINATION = "terminated"  # 终结执行
     TERM_ENDED = "term_ended"  # 期限届满
     REVOKED = "revoked"  # 错误纳入，予以撤销
 

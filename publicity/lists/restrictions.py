@@ -3,6 +3,9 @@
 An order is public while it is not lifted; lifting takes it off every public surface at once.
 An order against an entity also binds its legal representative, main and directly responsible
 persons and actual controller; a former legal representative may be released alone (2019 opinion).
+
+Why it is long: it holds an order's whole lifecycle (issue, bound persons, lifting) and the public search over the
+list.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ def _on_list() -> sa.ColumnElement[bool]:
     """终本 and not resumed (a resumption is a new 执恢 case pointing back at this one)."""
     successor = sa.orm.aliased(EnforcementCase)
     return sa.and_(
-        EnforcementCase.stage == CaseStage.TERMINATED,
+        EnforcementCase.stage == CaseStage.TERMINATED_THIS_ROUND,
         ~sa.select(successor.id).where(successor.resumed_from_id == EnforcementCase.id).exists(),
     )
 

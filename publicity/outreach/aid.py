@@ -2,7 +2,11 @@
 than the case's judge reviews it within the court's deadline and grants an amount (never more than was asked for,
 than the applicant is owed, or than the court's cap) or refuses, with reasons, in a decision document
 (司法救助决定书); the aid fund then pays the applicant. The payment is recorded here, never in the case funds: aid
-is help for the applicant, not money recovered from the respondent, whose debt remains."""
+is help for the applicant, not money recovered from the respondent, whose debt remains.
+
+Why it is long: it holds one application's whole lifecycle: applying, review, decision, payout and the decision
+document.
+"""
 
 from __future__ import annotations
 

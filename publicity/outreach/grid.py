@@ -1,5 +1,9 @@
 """执行+网格: grid areas, liaisons, pushes of list events to the liaisons of a respondent's grid, and
-assistance tasks (serve, locate, check an asset, mediate, urge) whose reports become case nodes."""
+assistance tasks (serve, locate, check an asset, mediate, urge) whose reports become case nodes.
+
+Why it is long: it holds the grid's whole reach: areas, liaisons, the pushes of list events and the assistance tasks
+with their outcomes.
+"""
 
 from __future__ import annotations
 

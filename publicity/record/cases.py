@@ -1,4 +1,9 @@
-"""The case register (执行案件登记): filing, parties, nodes and their legal transitions."""
+"""The case register (执行案件登记): filing, parties, nodes and their legal transitions.
+
+Why it is long: the register's rules are one state machine: filing, each node's legal transition, corrections and
+the replay that re-checks a corrected record are read together; split, one set of rules would be scattered over
+several files.
+"""
 
 from __future__ import annotations
 
@@ -275,7 +280,7 @@ def check_time(
 def _check_open(case: EnforcementCase, node_type: NodeType) -> None:
     if case.stage == CaseStage.CLOSED and node_type != NodeType.CORRECTION:
         raise CaseClosed()
-    if case.stage == CaseStage.TERMINATED and node_type not in AFTER_TERMINATION | {NodeType.RESUMED}:
+    if case.stage == CaseStage.TERMINATED_THIS_ROUND and node_type not in AFTER_TERMINATION | {NodeType.RESUMED}:
         raise CaseTerminated()
 
 
@@ -373,7 +378,7 @@ def _check_step(
     kind = step.node_type
     if state.stage == CaseStage.CLOSED and kind in MANUAL_TYPES:
         raise CaseClosed()
-    if state.stage == CaseStage.TERMINATED and kind in set(MANUAL_TYPES) - AFTER_TERMINATION:
+    if state.stage == CaseStage.TERMINATED_THIS_ROUND and kind in set(MANUAL_TYPES) - AFTER_TERMINATION:
         raise CaseTerminated()
     if kind in {NodeType.APPRAISAL, NodeType.AUCTION_LISTED} and not seized:
         raise NeedsSeizure()
@@ -383,11 +388,11 @@ def _check_step(
         raise IllegalTransition()
     if kind == NodeType.OBJECTION_RULED and state.stage != CaseStage.RULING:
         raise NoOpenObjection()
-    if kind == NodeType.PERIODIC_SEARCH and state.stage != CaseStage.TERMINATED:
+    if kind == NodeType.PERIODIC_SEARCH and state.stage != CaseStage.TERMINATED_THIS_ROUND:
         raise IllegalTransition()
-    if kind == NodeType.RESUMED and state.stage != CaseStage.TERMINATED:
+    if kind == NodeType.RESUMED and state.stage != CaseStage.TERMINATED_THIS_ROUND:
         raise NotResumable()
-    if kind == NodeType.TERMINATED:
+    if kind == NodeType.TERMINATED_THIS_ROUND:
         missing = [t.value for t in TERMINATION_REQUIRES if t not in seen]
         missing += [f"search_completed:{t.value}" for t in SearchTarget if t not in searched]
         if step.occurred_at <= deadlines.add_months(filed_at, TERMINATION_MIN_MONTHS):
@@ -673,7 +678,7 @@ def append_node(
         now=now,
     )
     settle(session, case, now=now, nodes=None if nodes is None else [*nodes, node])
-    if node_type in (NodeType.CLOSED, NodeType.TERMINATED) and case.closure_mode is not None:
+    if node_type in (NodeType.CLOSED, NodeType.TERMINATED_THIS_ROUND) and case.closure_mode is not None:
         events.publish(
             session,
             CaseEnded(case_id=case.id, closure_mode=case.closure_mode, occurred_at=occurred_at, actor=actor, now=now),
@@ -723,9 +728,9 @@ def _apply_stage(case: _Staged, node: Step) -> None:
         case.stage_before_ruling, case.stage = case.stage, CaseStage.RULING
     elif node.node_type == NodeType.OBJECTION_RULED:
         case.stage, case.stage_before_ruling = case.stage_before_ruling or CaseStage.IMPLEMENTATION, None
-    elif node.node_type == NodeType.TERMINATED:
+    elif node.node_type == NodeType.TERMINATED_THIS_ROUND:
         case.stage, case.closure_mode, case.closed_at = (
-            CaseStage.TERMINATED,
+            CaseStage.TERMINATED_THIS_ROUND,
             ClosureMode.TERMINATED_THIS_ROUND,
             node.occurred_at,
         )
@@ -803,7 +808,7 @@ def resume_case(
     the 终本 and not later than now."""
     locks.lock_case(session, case)
     already = session.scalar(sa.select(EnforcementCase.id).where(EnforcementCase.resumed_from_id == case.id))
-    if case.stage != CaseStage.TERMINATED or already is not None:
+    if case.stage != CaseStage.TERMINATED_THIS_ROUND or already is not None:
         raise NotResumable()
     check_time(occurred_at, now=now, not_before=case.closed_at, skew=skew)
     if new_number is None:

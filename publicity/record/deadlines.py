@@ -124,7 +124,7 @@ def case_deadlines(
     filed = case.filed_at
     days = timedelta(days=1)
     closed_at = _first(nodes, NodeType.CLOSED)
-    terminated_at = _first(nodes, NodeType.TERMINATED)
+    terminated_at = _first(nodes, NodeType.TERMINATED_THIS_ROUND)
     result = [
         _deadline(
             DeadlineKind.SEARCH_STARTED,

@@ -1,5 +1,9 @@
 """Case funds (执行案款) as a ledger: money received and paid out, never more out than in, corrected only by
-reversal entries; each receipt on its payout clock; large payouts approved by a second officer."""
+reversal entries; each receipt on its payout clock; large payouts approved by a second officer.
+
+Why it is long: it is one ledger: receipts, payouts with their approval and delay, reversals and the balance rule
+that binds them all.
+"""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ NODE_NAMES = {
     "异议裁定": NodeType.OBJECTION_RULED,
     "执行和解": NodeType.SETTLEMENT,
     "听取申请执行人意见": NodeType.APPLICANT_HEARD,
-    "终结本次执行程序": NodeType.TERMINATED,
+    "终结本次执行程序": NodeType.TERMINATED_THIS_ROUND,
     "终本后定期查控": NodeType.PERIODIC_SEARCH,
     "结案": NodeType.CLOSED,
 }

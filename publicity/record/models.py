@@ -20,7 +20,7 @@ class CaseStage(enum.StrEnum):
     IMPLEMENTATION = "implementation"  # 执行实施
     DISPOSAL = "disposal"  # 财产处置
     RULING = "ruling"  # 执行裁决 (only while an objection is open)
-    TERMINATED = "terminated"  # 终结本次执行程序 (终本)
+    TERMINATED_THIS_ROUND = "terminated"  # 终结本次执行程序 (终本)
     CLOSED = "closed"  # 结案
 
 
@@ -62,7 +62,7 @@ class NodeType(enum.StrEnum):
     OBJECTION_RULED = "objection_ruled"  # 异议裁定
     SETTLEMENT = "settlement"  # 执行和解
     APPLICANT_HEARD = "applicant_heard"  # 听取申请执行人意见
-    TERMINATED = "terminated"  # 终本
+    TERMINATED_THIS_ROUND = "terminated"  # 终本
     PERIODIC_SEARCH = "periodic_search"  # 终本后定期网络查控
     RESUMED = "resumed"  # 恢复执行
     CLOSED = "closed"  # 结案

@@ -1,4 +1,7 @@
-"""Notices to parties: subscriptions and the outbox written in the same transaction as the change."""
+"""Notices to parties: subscriptions and the outbox written in the same transaction as the change.
+
+Why it is long: it holds subscriptions, the outbox and every notice kind's message.
+"""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from portal.blueprints.dashboard import month_row
+from portal.blueprints.site.dashboard import month_row
 from portal.database import utcnow
 from portal.extensions import db as flask_db
 from publicity import stats

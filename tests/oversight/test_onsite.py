@@ -322,7 +322,7 @@ def test_an_action_a_minute_ahead_is_scheduled(session: Session, supervised: Enf
     assert action.status == OnsiteStatus.SCHEDULED and action.cancelled_at is None
 
 
-@pytest.mark.parametrize("stage", [CaseStage.CLOSED, CaseStage.TERMINATED])
+@pytest.mark.parametrize("stage", [CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND])
 def test_no_action_is_scheduled_on_a_case_that_ended(
     session: Session, supervised: EnforcementCase, stage: CaseStage
 ) -> None:
@@ -609,7 +609,7 @@ def test_no_reminder_for_a_cancelled_action(session: Session, supervised: Enforc
     assert action.reminders_sent_at is None
 
 
-@pytest.mark.parametrize("stage", [CaseStage.CLOSED, CaseStage.TERMINATED])
+@pytest.mark.parametrize("stage", [CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND])
 def test_no_reminder_for_an_action_of_a_case_that_ended(
     session: Session, supervised: EnforcementCase, deputy: Overseer, stage: CaseStage
 ) -> None:

@@ -103,7 +103,7 @@ def test_the_anchors_page_lists_published_heads_without_javascript(app: Flask, c
 
 
 def test_the_json_pages_through_every_anchor(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    from portal.blueprints import anchors
+    from portal.blueprints.site import anchors
 
     monkeypatch.setattr(anchors, "JSON_PAGE_SIZE", 2)
     for _day in range(5):

@@ -554,7 +554,7 @@ def test_a_refused_node_on_a_terminated_case_says_why(app: Flask, accounts_by_ro
         cases.add_node(
             db.session,
             case=case,
-            node_type=NodeType.TERMINATED,
+            node_type=NodeType.TERMINATED_THIS_ROUND,
             occurred_at=filed + timedelta(days=100),
             public_text="",
             actor="clerk",

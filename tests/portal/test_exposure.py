@@ -120,7 +120,7 @@ def feature(app: Flask, court_id: int, *, entry_id: int | None = None, order_id:
 
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("portal.blueprints.exposure", "portal.blueprints.public", "portal.forms.lists"):
+    for module in ("portal.blueprints.lists.exposure", "portal.blueprints.site.public", "portal.forms.lists"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: NOW + timedelta(hours=1))
 
 

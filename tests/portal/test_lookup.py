@@ -222,7 +222,7 @@ def test_home_counts_published_nodes(
     filed: dict,  # type: ignore[type-arg]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from portal.blueprints import public
+    from portal.blueprints.site import public
 
     clock = [datetime.now(UTC)]
     monkeypatch.setattr(public, "utcnow", lambda: clock[0])

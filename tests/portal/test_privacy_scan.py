@@ -200,7 +200,7 @@ def search_queries(session: Session) -> list[str]:
     person = next(e for e in entries if e.kind == PartyKind.PERSON)
     entity = next(e for e in entries if e.kind == PartyKind.ENTITY)
     terminated = session.scalar(
-        sa.select(EnforcementCase.number).where(EnforcementCase.stage == CaseStage.TERMINATED).limit(1)
+        sa.select(EnforcementCase.number).where(EnforcementCase.stage == CaseStage.TERMINATED_THIS_ROUND).limit(1)
     )
     queries = [
         person.name,

@@ -283,7 +283,7 @@ def test_a_voided_closure_leaves_the_closed_case_row_wrong(demo: Flask) -> None:
 
 def test_an_ended_case_with_an_onsite_action_still_scheduled(demo: Flask) -> None:
     session = db.session
-    case = a_case(session, EnforcementCase.stage.in_([CaseStage.CLOSED, CaseStage.TERMINATED]))
+    case = a_case(session, EnforcementCase.stage.in_([CaseStage.CLOSED, CaseStage.TERMINATED_THIS_ROUND]))
     assert case.closed_at is not None and case.judge_id is not None
     ids = {}
     for name, at, status in (
@@ -370,7 +370,11 @@ def test_a_case_on_the_terminated_list_that_is_not_in_terminated(demo: Flask) ->
     db.session.execute(
         sa.update(EnforcementCase)
         .where(EnforcementCase.id == case.id)
-        .values(stage=CaseStage.TERMINATED, closure_mode=ClosureMode.TERMINATED_THIS_ROUND, closed_at=utcnow() - DAY)
+        .values(
+            stage=CaseStage.TERMINATED_THIS_ROUND,
+            closure_mode=ClosureMode.TERMINATED_THIS_ROUND,
+            closed_at=utcnow() - DAY,
+        )
     )
     rows, _ = terminated.search(db.session, query=case.number)
     assert [r.case.id for r in rows] == [case.id]  # the public list shows it
@@ -384,7 +388,7 @@ def test_a_listed_defaulter_whose_case_closed_without_a_removal(demo: Flask, lin
     closed = a_case(session, FULLY_PERFORMED)
     listed = closed
     if link == "resumed":  # listed on a 终本 case that was resumed (执恢) and then performed
-        listed = a_case(session, EnforcementCase.stage == CaseStage.TERMINATED)
+        listed = a_case(session, EnforcementCase.stage == CaseStage.TERMINATED_THIS_ROUND)
         session.execute(
             sa.update(EnforcementCase).where(EnforcementCase.id == closed.id).values(resumed_from_id=listed.id)
         )

@@ -54,7 +54,7 @@ def list_zhang(
 def clock(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The API's clock, set by the test."""
     moment = {"now": NOW + timedelta(hours=1)}
-    for module in ("portal.blueprints.api", "portal.blueprints.lists", "portal.views"):
+    for module in ("portal.blueprints.site.api", "portal.blueprints.lists.defaulters", "portal.views"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: moment["now"])
     return moment
 
@@ -65,7 +65,7 @@ def found(app: Flask) -> list[int]:
     return [item["id"] for item in response.json["items"]]
 
 
-# The API reads the list's version on a connection of its own (portal/blueprints/api.py): it sees only commits.
+# The API reads the list's version on a connection of its own (portal/blueprints/site/api.py): it sees only commits.
 @pytest.mark.commits
 def test_an_answer_is_reused_until_the_list_changes(app: Flask, court: Court, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     first = list_zhang(app, court.id, serial=1)

@@ -219,7 +219,7 @@ def test_closing_closes_the_case(session: Session, filed_case: EnforcementCase) 
         NodeType.FINE,
         NodeType.CLOSED,
         NodeType.OBJECTION_FILED,
-        NodeType.TERMINATED,
+        NodeType.TERMINATED_THIS_ROUND,
     ],
 )
 def test_a_closed_case_takes_only_corrections(
@@ -258,7 +258,7 @@ def test_termination_lists_what_is_missing_until_everything_is_done(
 
     def missing(now: datetime) -> list[str]:
         with pytest.raises(TerminationNotAllowed) as refused:
-            node(session, filed_case, NodeType.TERMINATED, at=now, now=now)
+            node(session, filed_case, NodeType.TERMINATED_THIS_ROUND, at=now, now=now)
         return str(refused.value.params["missing"]).split(", ")
 
     assert set(missing(NOW + DAY)) == {
@@ -279,10 +279,10 @@ def test_termination_lists_what_is_missing_until_everything_is_done(
     for target in SearchTarget:
         node(session, filed_case, NodeType.SEARCH_COMPLETED, at=NOW + DAY, target=target)
     assert missing(deadlines.add_months(NOW, 3) - timedelta(minutes=1)) == ["3_months_since_filing"]
-    assert NodeType.TERMINATED not in kinds(session, filed_case)
+    assert NodeType.TERMINATED_THIS_ROUND not in kinds(session, filed_case)
 
-    node(session, filed_case, NodeType.TERMINATED, at=late_enough)
-    assert filed_case.stage == CaseStage.TERMINATED
+    node(session, filed_case, NodeType.TERMINATED_THIS_ROUND, at=late_enough)
+    assert filed_case.stage == CaseStage.TERMINATED_THIS_ROUND
     assert filed_case.closure_mode == ClosureMode.TERMINATED_THIS_ROUND
     assert filed_case.closed_at == late_enough
 
@@ -294,7 +294,7 @@ def test_termination_needs_every_search_target(session: Session, filed_case: Enf
         if target != SearchTarget.REAL_ESTATE:
             node(session, filed_case, NodeType.SEARCH_COMPLETED, at=NOW + DAY, target=target)
     with pytest.raises(TerminationNotAllowed) as refused:
-        node(session, filed_case, NodeType.TERMINATED, at=NOW + 100 * DAY)
+        node(session, filed_case, NodeType.TERMINATED_THIS_ROUND, at=NOW + 100 * DAY)
     assert refused.value.params["missing"] == "search_completed:real_estate"
 
 
@@ -305,7 +305,7 @@ def test_termination_needs_every_search_target(session: Session, filed_case: Enf
         NodeType.SEARCH_STARTED,
         NodeType.NOTICE_SERVED,
         NodeType.CLOSED,
-        NodeType.TERMINATED,
+        NodeType.TERMINATED_THIS_ROUND,
         NodeType.OBJECTION_FILED,
     ],
 )
@@ -326,8 +326,12 @@ def test_after_termination_only_periodic_searches_and_corrections(
         actor="clerk",
         now=later,
     )
-    assert kinds(session, filed_case)[-3:] == [NodeType.TERMINATED, NodeType.PERIODIC_SEARCH, NodeType.CORRECTION]
-    assert filed_case.stage == CaseStage.TERMINATED
+    assert kinds(session, filed_case)[-3:] == [
+        NodeType.TERMINATED_THIS_ROUND,
+        NodeType.PERIODIC_SEARCH,
+        NodeType.CORRECTION,
+    ]
+    assert filed_case.stage == CaseStage.TERMINATED_THIS_ROUND
 
 
 def test_a_periodic_search_belongs_to_a_terminated_case(session: Session, filed_case: EnforcementCase) -> None:

@@ -541,7 +541,7 @@ def test_a_judge_assigned_as_the_case_ends_is_refused_or_assigned_before(
         assert NodeType.JUDGE_ASSIGNED not in kinds_in_order  # refused after the 终本: nothing written
     else:
         assert outcomes == ["done", "done"]  # the assignment came first and the 终本 after it
-        assert kinds_in_order.index(NodeType.JUDGE_ASSIGNED) < kinds_in_order.index(NodeType.TERMINATED)
+        assert kinds_in_order.index(NodeType.JUDGE_ASSIGNED) < kinds_in_order.index(NodeType.TERMINATED_THIS_ROUND)
 
 
 # --- #24, #25 the grid ---------------------------------------------------------------------------------------------

@@ -112,8 +112,8 @@ def test_the_issue_s_future_termination_is_refused(session: Session, case: Enfor
     prepare_termination(session, case, NOW + DAY)
     now = NOW + 2 * DAY
     with pytest.raises(InTheFuture):
-        node(session, case, NodeType.TERMINATED, at=deadlines.add_months(NOW, 3) + DAY, now=now)
-    assert case.stage != CaseStage.TERMINATED
+        node(session, case, NodeType.TERMINATED_THIS_ROUND, at=deadlines.add_months(NOW, 3) + DAY, now=now)
+    assert case.stage != CaseStage.TERMINATED_THIS_ROUND
     assert terminated.search(session)[0] == []
 
 
@@ -189,9 +189,9 @@ def test_termination_counts_three_months_from_the_filing_by_occurrence(session: 
     prepare_termination(session, case, NOW + DAY)
     three_months = deadlines.add_months(NOW, 3)
     with pytest.raises(TerminationNotAllowed):
-        node(session, case, NodeType.TERMINATED, at=three_months, now=three_months + 10 * DAY)
-    node(session, case, NodeType.TERMINATED, at=three_months + MINUTE, now=three_months + 10 * DAY)
-    assert case.stage == CaseStage.TERMINATED and case.closed_at == three_months + MINUTE
+        node(session, case, NodeType.TERMINATED_THIS_ROUND, at=three_months, now=three_months + 10 * DAY)
+    node(session, case, NodeType.TERMINATED_THIS_ROUND, at=three_months + MINUTE, now=three_months + 10 * DAY)
+    assert case.stage == CaseStage.TERMINATED_THIS_ROUND and case.closed_at == three_months + MINUTE
 
 
 # --- corrections ---------------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_voiding_the_seizure_under_an_auction_is_refused_and_says_why(session: S
 def test_voiding_a_termination_takes_the_case_off_the_list(session: Session, case: EnforcementCase) -> None:
     prepare_termination(session, case, NOW + DAY)
     at = deadlines.add_months(NOW, 3) + DAY
-    ended = node(session, case, NodeType.TERMINATED, at=at)
+    ended = node(session, case, NodeType.TERMINATED_THIS_ROUND, at=at)
     session.commit()
     assert [row.case.id for row in terminated.search(session)[0]] == [case.id]
     correct(session, case, ended, CorrectionKind.VOID, reason="终本条件未经合议", now=at + DAY)
@@ -245,12 +245,12 @@ def test_voiding_a_termination_takes_the_case_off_the_list(session: Session, cas
 def test_a_periodic_search_keeps_its_termination(session: Session, case: EnforcementCase) -> None:
     prepare_termination(session, case, NOW + DAY)
     at = deadlines.add_months(NOW, 3) + DAY
-    ended = node(session, case, NodeType.TERMINATED, at=at)
+    ended = node(session, case, NodeType.TERMINATED_THIS_ROUND, at=at)
     node(session, case, NodeType.PERIODIC_SEARCH, at=at + 30 * DAY, target=SearchTarget.DEPOSITS)
     with pytest.raises(CorrectionBreaksRecord) as refused:
         correct(session, case, ended, CorrectionKind.VOID)
     assert refused.value.params["node"] == "periodic_search"
-    assert case.stage == CaseStage.TERMINATED
+    assert case.stage == CaseStage.TERMINATED_THIS_ROUND
 
 
 def test_re_dating_moves_the_node_and_keeps_the_time_first_entered(session: Session, case: EnforcementCase) -> None:
@@ -284,7 +284,7 @@ def test_re_dating_is_checked_like_a_new_node(session: Session, case: Enforcemen
 def test_re_dating_a_termination_moves_the_closure(session: Session, case: EnforcementCase) -> None:
     prepare_termination(session, case, NOW + DAY)
     at = deadlines.add_months(NOW, 3) + 10 * DAY
-    ended = node(session, case, NodeType.TERMINATED, at=at)
+    ended = node(session, case, NodeType.TERMINATED_THIS_ROUND, at=at)
     correct(session, case, ended, CorrectionKind.REDATE, at=at - 5 * DAY, now=at + DAY)
     assert case.closed_at == at - 5 * DAY
     with pytest.raises(CorrectionBreaksRecord) as refused:  # inside the first three months
@@ -466,7 +466,7 @@ def test_two_terminations_at_once_end_the_case_once(session: Session, engine: sa
                 assert mine is not None and mine.court.code
                 barrier.wait()
                 try:
-                    node(own, mine, NodeType.TERMINATED, at=at + worker * MINUTE, now=at + DAY)
+                    node(own, mine, NodeType.TERMINATED_THIS_ROUND, at=at + worker * MINUTE, now=at + DAY)
                 except IllegalTransition as refused:
                     own.rollback()
                     outcomes.append(type(refused).__name__)
@@ -484,4 +484,4 @@ def test_two_terminations_at_once_end_the_case_once(session: Session, engine: sa
     assert errors == []
     assert outcomes.count("ended") == 1 and len(outcomes) == 3
     session.expire_all()
-    assert kinds(session, session.get(EnforcementCase, case_id)).count(NodeType.TERMINATED) == 1
+    assert kinds(session, session.get(EnforcementCase, case_id)).count(NodeType.TERMINATED_THIS_ROUND) == 1

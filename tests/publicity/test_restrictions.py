@@ -202,10 +202,10 @@ def test_a_closed_case_takes_no_order(session: Session, case: EnforcementCase) -
 def test_after_termination_the_order_is_issued_without_a_node(session: Session, court: Court) -> None:
     case = file(session, court, filed_at=NOW - 200 * DAY, parties=(APPLICANT, RESPONDENT))
     prepare_termination(session, case, NOW - 100 * DAY)
-    node(session, case, NodeType.TERMINATED, at=NOW - 10 * DAY)
+    node(session, case, NodeType.TERMINATED_THIS_ROUND, at=NOW - 10 * DAY)
     nodes_before = count(session, CaseNode)
     order = issue(session, case)
-    assert order.id is not None and case.stage == CaseStage.TERMINATED
+    assert order.id is not None and case.stage == CaseStage.TERMINATED_THIS_ROUND
     assert count(session, CaseNode) == nodes_before
 
 
@@ -499,5 +499,5 @@ def test_termination_of_enforcement_is_a_removal_ground_but_lifts_no_order(
     )
     node(session, case, NodeType.CLOSED, at=NOW + DAY, mode=ClosureMode.TERMINATION)
     session.commit()
-    assert session.scalar(sa.select(DefaulterEntry.removal_reason)) == RemovalReason.TERMINATED
+    assert session.scalar(sa.select(DefaulterEntry.removal_reason)) == RemovalReason.TERMINATION
     assert order.lifted_at is None

@@ -616,7 +616,7 @@ def build(session: Session) -> Register:
     publish_bounty(session, a, utc(2025, 4, 1), utc(2025, 4, 3))
     money(session, a, FundDirection.IN, 2_000_000, utc(2025, 5, 1))
     ready_for_termination(session, a, utc(2025, 6, 1), restriction_order=True)
-    node(session, a, NodeType.TERMINATED, at=utc(2025, 7, 1))
+    node(session, a, NodeType.TERMINATED_THIS_ROUND, at=utc(2025, 7, 1))
     list_entry(session, court, a.number, utc(2025, 11, 1))  # E0, never removed
     e4 = list_entry(session, court, "（2025）鲁1427执9号", utc(2025, 12, 15), grace=1)  # published 2026-01-15
 
@@ -655,7 +655,7 @@ def build(session: Session) -> Register:
     ready_for_termination(session, c5, utc(2026, 2, 1), restriction_order=True)
     e1 = list_entry(session, court, c5.number, utc(2026, 3, 1))
     money(session, c5, FundDirection.IN, 1_000_000, utc(2026, 4, 1))
-    node(session, c5, NodeType.TERMINATED, at=utc(2026, 6, 1))
+    node(session, c5, NodeType.TERMINATED_THIS_ROUND, at=utc(2026, 6, 1))
     judicial_aid(session, c5, 2_000_000, utc(2026, 7, 1), utc(2026, 7, 10), reviewer=j1)  # the respondent has nothing
     judicial_aid(
         session, c5, 500_000, utc(2026, 11, 1), utc(2026, 11, 10), reviewer=j1, changed_circumstances="申请人住院。"
@@ -776,7 +776,7 @@ def build(session: Session) -> Register:
         now=utc(2026, 10, 1),
     )
     ready_for_termination(session, b2, utc(2026, 10, 20), restriction_order=False)
-    node(session, b2, NodeType.TERMINATED, at=utc(2027, 1, 5))
+    node(session, b2, NodeType.TERMINATED_THIS_ROUND, at=utc(2027, 1, 5))
 
     c11 = new("C11", "（2026）鲁1427执9号", utc(2026, 12, 19), 7_000_000, j1)
     publish_bounty(session, c11, utc(2026, 12, 30), utc(2026, 12, 31, 16, 30))  # published 2027-01-01 local

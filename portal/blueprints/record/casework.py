@@ -1,4 +1,8 @@
-"""The case register for judges and clerks: file cases, record nodes and funds, issue query codes."""
+"""The case register for judges and clerks: file cases, record nodes and funds, issue query codes.
+
+Why it is long: it holds every staff page of one case (filing, nodes, corrections, funds, query codes, closing,
+resuming); forms and rules live elsewhere.
+"""
 
 from __future__ import annotations
 

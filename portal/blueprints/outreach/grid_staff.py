@@ -1,6 +1,9 @@
 """The court's side of 执行+网格 under /grid/staff/: admins keep the grid areas and the liaisons; judges and
 clerks map a case's respondents to grids; judges ask liaisons for help and close their reports into case
-nodes; the judge's open tasks and each station's statistics."""
+nodes; the judge's open tasks and each station's statistics.
+
+Why it is long: it holds every court-side page of 执行+网格 (areas, stations, liaisons, tasks, reports).
+"""
 
 from __future__ import annotations
 

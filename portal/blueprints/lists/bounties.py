@@ -1,4 +1,7 @@
-"""Bounty notices (悬赏公告): the public list and clue form, the staff's applications, decisions and rewards."""
+"""Bounty notices (悬赏公告): the public list and clue form, the staff's applications, decisions and rewards.
+
+Why it is long: it holds the public and the staff pages of one list.
+"""
 
 from __future__ import annotations
 

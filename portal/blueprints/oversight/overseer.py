@@ -1,5 +1,9 @@
 """The overseers' area under /oversight/ (people's deputies and CPPCC members): invitations, the
-cases they supervise, on-site actions, evaluation cards, questions, closure reports."""
+cases they supervise, on-site actions, evaluation cards, questions, closure reports.
+
+Why it is long: it holds every page of the overseer's area (invitations, cases, on-site actions, cards, questions,
+reports).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The public defaulter lists (失信名单 and, as they land, the others): search, entry pages, staff removal."""
+"""The public defaulter lists (失信名单 and, as they land, the others): search, entry pages, staff removal.
+
+Why it is long: it holds the public and the staff pages of one list.
+"""
 
 from __future__ import annotations
 

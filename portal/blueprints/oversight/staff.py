@@ -1,5 +1,9 @@
 """The court's side of oversight under /oversight/staff/: the roster, the judge's oversight file of a
-case (invitations, on-site actions, answers, the closure report), the worklist and statistics."""
+case (invitations, on-site actions, answers, the closure report), the worklist and statistics.
+
+Why it is long: it holds every court-side page of oversight (roster, invitations, on-site actions, answers, report,
+worklist, statistics).
+"""
 
 from __future__ import annotations
 

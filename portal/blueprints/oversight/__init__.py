@@ -1,0 +1,2 @@
+"""Oversight by people's deputies and CPPCC members: their area under /oversight/ and the court's side under
+/oversight/staff/."""

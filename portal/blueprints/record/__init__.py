@@ -1,0 +1,1 @@
+"""The case record: the staff's case register and workbench, the party's lookup."""
