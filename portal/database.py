@@ -1,8 +1,11 @@
-"""Database engine setup: SQLite pragmas for many processes, a request clock."""
+"""Database engine setup (SQLite pragmas for many processes) and the court's clock: now, the allowed skew, and a
+wall-clock time typed in the court's zone read as UTC."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import overload
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -44,3 +47,14 @@ def utcnow() -> datetime:
 def clock_skew() -> timedelta:
     """How far past ``utcnow()`` a time entered for something that happened may be (MINGJING_CLOCK_SKEW_MINUTES)."""
     return timedelta(minutes=current_app.config["MINGJING_CLOCK_SKEW_MINUTES"])
+
+
+@overload
+def local_to_utc(value: datetime) -> datetime: ...
+@overload
+def local_to_utc(value: None) -> None: ...
+def local_to_utc(value: datetime | None) -> datetime | None:
+    """A wall-clock time typed in the court's zone, as aware UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=ZoneInfo(current_app.config["MINGJING_TIMEZONE"])).astimezone(ZoneInfo("UTC"))

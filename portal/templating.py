@@ -15,6 +15,7 @@ from portal.forms.common import role_label
 from portal.i18n import html_lang, select_locale
 from portal.presentation import labels
 from publicity.core.models import Court
+from publicity.record import deadlines
 
 # Public sections in navigation order; a section appears once its blueprint exists.
 NAV_SECTIONS = (
@@ -185,6 +186,7 @@ def init_templates(app: Flask) -> None:
         role_label=role_label,
         audit_action_label=audit_action_label,
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
+        overdue=deadlines.overdue,
     )
 
     @app.context_processor

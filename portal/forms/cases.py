@@ -5,12 +5,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import TypeVar, overload
-from zoneinfo import ZoneInfo
+from typing import TypeVar
 
-from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -32,11 +28,11 @@ from portal.htmx import record_id
 from portal.presentation import labels
 from publicity.lists.names import credit_code_valid, id_number_valid
 from publicity.record import case_numbers
-from publicity.record.cases import MANUAL_TYPES
+from publicity.record.cases import CLOSING_MODES, MANUAL_TYPES
+from publicity.record.ledger import yuan_to_fen
 from publicity.record.models import (
     CaseStage,
     Channel,
-    ClosureMode,
     CorrectionKind,
     PartyKind,
     PartySide,
@@ -46,28 +42,6 @@ from publicity.record.models import (
 )
 
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$", re.ASCII)
-
-
-@overload
-def local_to_utc(value: datetime) -> datetime: ...
-@overload
-def local_to_utc(value: None) -> None: ...
-def local_to_utc(value: datetime | None) -> datetime | None:
-    """A wall-clock time typed in the court's zone, as aware UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=ZoneInfo(current_app.config["MINGJING_TIMEZONE"])).astimezone(ZoneInfo("UTC"))
-
-
-def yuan_to_fen(text: str) -> int:
-    """Parse an amount in yuan (up to 2 decimals, commas allowed) into fen."""
-    try:
-        amount = Decimal(text.replace(",", "").replace("，", "").strip())
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
-    if not amount.is_finite() or amount < 0 or amount > Decimal("1e12") or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(text)
-    return int(amount * 100)
 
 
 class YuanField(StringField):
@@ -224,7 +198,7 @@ class NodeForm(PortalForm):
         self.search_target.choices = [("", "—"), *_choices(labels.SEARCH_TARGETS, SearchTarget)]
         self.closure_mode.choices = [
             ("", "—"),
-            *_choices(labels.CLOSURE_MODES, [m for m in ClosureMode if m != ClosureMode.TERMINATED_THIS_ROUND]),
+            *_choices(labels.CLOSURE_MODES, CLOSING_MODES),
         ]
 
 

@@ -20,8 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from portal.database import utcnow
-from portal.forms.cases import local_to_utc
+from portal.database import local_to_utc, utcnow
 from portal.forms.common import MIN_PASSWORD, MOBILE, REQUIRED, PortalForm
 from portal.forms.oversight import LOCAL_TIME, MultiCheckboxField
 from portal.presentation import labels

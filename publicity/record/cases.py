@@ -81,6 +81,8 @@ MANUAL_TYPES = [
     if t not in {NodeType.FILED, NodeType.FUNDS_IN, NodeType.FUNDS_OUT, NodeType.RESUMED, NodeType.CORRECTION}
 ]
 AFTER_TERMINATION = {NodeType.PERIODIC_SEARCH, NodeType.CORRECTION}
+# The modes a 结案 node may carry: 终本 is not one of them, it is a node of its own (NodeType.TERMINATED_THIS_ROUND).
+CLOSING_MODES = tuple(mode for mode in ClosureMode if mode != ClosureMode.TERMINATED_THIS_ROUND)
 # What 终本 requires (SPC 2016 provisions): each a node that must exist first.
 TERMINATION_REQUIRES = (
     NodeType.NOTICE_SERVED,
@@ -287,7 +289,7 @@ def _check_open(case: EnforcementCase, node_type: NodeType) -> None:
 def _check_inputs(node_type: NodeType, *, search_target: SearchTarget | None, closure_mode: ClosureMode | None) -> None:
     if node_type in {NodeType.SEARCH_COMPLETED, NodeType.PERIODIC_SEARCH} and search_target is None:
         raise TargetRequired()
-    if node_type == NodeType.CLOSED and closure_mode in (None, ClosureMode.TERMINATED_THIS_ROUND):
+    if node_type == NodeType.CLOSED and closure_mode not in CLOSING_MODES:
         raise ClosureModeRequired()
 
 

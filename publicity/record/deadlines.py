@@ -82,6 +82,12 @@ class Step(Protocol):
     def closure_mode(self) -> ClosureMode | None: ...
 
 
+def overdue(due_at: datetime | None, now: datetime) -> bool:
+    """Past its due time (and still owed: the caller asks only of what is open). The one reading of "overdue" (逾期)
+    for every clock: case deadlines, an overseer's question, an evaluation card's answer."""
+    return due_at is not None and now > due_at
+
+
 def settings_for(overrides: Mapping[str, int] | None) -> dict[str, int]:
     """The court's deadline settings: its overrides over the defaults."""
     merged = dict(DEFAULTS)
@@ -108,7 +114,7 @@ def _deadline(
     if met is not None:
         status = DeadlineStatus.MET if met <= due else DeadlineStatus.MET_LATE
     else:
-        status = DeadlineStatus.OVERDUE if now > due else DeadlineStatus.PENDING
+        status = DeadlineStatus.OVERDUE if overdue(due, now) else DeadlineStatus.PENDING
     return Deadline(kind, due, met, status, target)
 
 

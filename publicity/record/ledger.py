@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -22,3 +24,14 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return f"{sign}{whole:,}.{cents:02d}"
+
+
+def yuan_to_fen(text: str) -> int:
+    """Parse an amount in yuan (up to 2 decimals, commas allowed) into fen."""
+    try:
+        amount = Decimal(text.replace(",", "").replace("，", "").strip())
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if not amount.is_finite() or amount < 0 or amount > Decimal("1e12") or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(text)
+    return int(amount * 100)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from publicity.core.errors import ClosureModeRequired
 from publicity.core.models import Court
 from publicity.record import cases, deadlines
 from publicity.record.deadlines import Deadline, DeadlineKind, DeadlineStatus
@@ -218,3 +219,20 @@ def test_a_resumed_case_owes_no_more_periodic_searches(session: Session, filed_c
     assert filed_case.next_due_at is None
     assert all(not d.is_open for d in cases.case_deadlines(session, filed_case, now=resumed_on + 400 * DAY))
     assert new.next_due_at == resumed_on + 2 * DAY  # the new case's clocks start at its filing
+
+
+def test_overdue_is_strictly_after_the_due_time_and_nothing_owed_is_never_overdue() -> None:
+    # One reading for every clock the pages mark (case deadlines, questions, card answers): a thing due at 17:00 is
+    # on time at 17:00 and overdue a second later.
+    assert deadlines.overdue(NOW, NOW) is False
+    assert deadlines.overdue(NOW, NOW + timedelta(seconds=1)) is True
+    assert deadlines.overdue(NOW, NOW - DAY) is False
+    assert deadlines.overdue(None, NOW) is False
+
+
+def test_closing_modes_leave_out_terminated_this_round_and_a_closing_node_refuses_it(session: Session) -> None:
+    assert ClosureMode.TERMINATED_THIS_ROUND not in cases.CLOSING_MODES
+    assert set(cases.CLOSING_MODES) == set(ClosureMode) - {ClosureMode.TERMINATED_THIS_ROUND}
+    case = file(session, make_court(session))
+    with pytest.raises(ClosureModeRequired):
+        node(session, case, NodeType.CLOSED, at=NOW + DAY, mode=ClosureMode.TERMINATED_THIS_ROUND)

@@ -10,11 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import ratelimit
-from portal.database import clock_skew, utcnow
+from portal.database import clock_skew, local_to_utc, utcnow
 from portal.errors import error_response
 from portal.extensions import db
 from portal.forms.aid import AidApplicationForm, AidDecisionForm, AidPaymentForm
-from portal.forms.cases import local_to_utc, yuan_to_fen
 from portal.htmx import render
 from portal.identity import access
 from portal.models import Role
@@ -32,6 +31,7 @@ from publicity.outreach import aid
 from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
 from publicity.record import deadlines
 from publicity.record.deadlines import COURT_ZONE
+from publicity.record.ledger import yuan_to_fen
 from publicity.record.models import EnforcementCase, Party, PartySide
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")

@@ -12,9 +12,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.database import utcnow
+from portal.database import local_to_utc, utcnow
 from portal.extensions import db
-from portal.forms.cases import local_to_utc
 from portal.forms.common import ConfirmForm
 from portal.forms.grid import ReportForm
 from portal.htmx import render

@@ -18,9 +18,8 @@ from flask_login import current_user, login_user
 from oversight import cards, errors, invitations, onsite, questions, reports
 from oversight.models import CardStatus, ClosureReport, EvaluationCard, Invitation, OnsiteAction, Overseer
 from portal import ratelimit
-from portal.database import utcnow
+from portal.database import local_to_utc, utcnow
 from portal.extensions import db
-from portal.forms.cases import local_to_utc
 from portal.forms.common import ConfirmForm
 from portal.forms.oversight import (
     AcknowledgeForm,
@@ -286,6 +285,7 @@ def _case_page(
         talk_form=talk_form or TalkForm(),
         ack_form=AcknowledgeForm(),
         status=status,
+        answerable=onsite.is_ahead,  # the service's own rule for when an answer is still taken
         **context,
     )
 

@@ -30,9 +30,8 @@ from oversight.models import (
     OverseerLevel,
     Question,
 )
-from portal.database import utcnow
+from portal.database import local_to_utc, utcnow
 from portal.extensions import db
-from portal.forms.cases import local_to_utc
 from portal.forms.common import ConfirmForm, PortalForm
 from portal.forms.oversight import (
     ActionForm,

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import FormField
 
-from portal.database import clock_skew, utcnow
+from portal.database import clock_skew, local_to_utc, utcnow
 from portal.extensions import db
 from portal.forms.cases import (
     AssignJudgeForm,
@@ -31,7 +31,6 @@ from portal.forms.cases import (
     PayoutForm,
     ResumeForm,
     ReversalForm,
-    local_to_utc,
 )
 from portal.forms.common import ConfirmForm, PortalForm
 from portal.htmx import keyset_arg, render
