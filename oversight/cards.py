@@ -16,7 +16,7 @@ from publicity.core import audit
 from publicity.core.dml import guarded_update, rowcount
 from publicity.core.models import Officer
 from publicity.record import deadlines
-from publicity.record.models import EnforcementCase
+from publicity.record.models import EnforcementCase, NoticeKind
 
 RATED = (*DIMENSIONS, "overall")
 
@@ -227,7 +227,7 @@ def answer(session: Session, *, card: EvaluationCard, judge: Officer, text: str,
     invitations.tell_overseers(
         session,
         overseers=[card.overseer],
-        kind="card_answered",
+        kind=NoticeKind.CARD_ANSWERED,
         case_id=case.id,
         now=now,
         params={"case_number": case.number, "judge": judge.name},

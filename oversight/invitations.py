@@ -17,7 +17,7 @@ from publicity.core import audit
 from publicity.core.dml import rowcount
 from publicity.core.models import Officer
 from publicity.record import locks, notices
-from publicity.record.models import Channel, EnforcementCase
+from publicity.record.models import Channel, EnforcementCase, NoticeKind
 
 VALID_DAYS = 14
 MAX_OVERSEERS = 3  # the seed court invites two or three per case
@@ -114,7 +114,7 @@ def invite(
                 session,
                 channel=channel,
                 recipient=address,
-                kind="oversight_invitation",
+                kind=NoticeKind.OVERSIGHT_INVITATION,
                 params=params,
                 case_id=case.id,
                 now=now,
@@ -298,7 +298,13 @@ def overseers_of_case(session: Session, case_id: int) -> list[Overseer]:
 
 
 def tell_overseers(
-    session: Session, *, overseers: list[Overseer], kind: str, params: dict[str, object], case_id: int, now: datetime
+    session: Session,
+    *,
+    overseers: list[Overseer],
+    kind: NoticeKind,
+    params: dict[str, object],
+    case_id: int,
+    now: datetime,
 ) -> None:
     """Send one message to each overseer's phone and email through the outbox."""
     for overseer in overseers:

@@ -28,7 +28,7 @@ from publicity.core.dml import rowcount
 from publicity.core.models import Officer
 from publicity.record import locks
 from publicity.record.deadlines import COURT_ZONE
-from publicity.record.models import CaseStage, EnforcementCase
+from publicity.record.models import CaseStage, EnforcementCase, NoticeKind
 
 REMINDER_BEFORE = timedelta(days=1)
 # A case in these stages has no more on-site actions: none is scheduled, none reminded.
@@ -108,7 +108,7 @@ def schedule(
     invitations.tell_overseers(
         session,
         overseers=overseers,
-        kind="onsite_scheduled",
+        kind=NoticeKind.ONSITE_SCHEDULED,
         case_id=case.id,
         now=now,
         params=_notice(case, action),
@@ -294,7 +294,7 @@ def _cancelled(
     invitations.tell_overseers(
         session,
         overseers=invitations.overseers_of_case(session, case.id),
-        kind="onsite_cancelled",
+        kind=NoticeKind.ONSITE_CANCELLED,
         case_id=case.id,
         now=now,
         params=_notice(case, action, reason=reason),
@@ -378,7 +378,7 @@ def reschedule(
     invitations.tell_overseers(
         session,
         overseers=invitations.overseers_of_case(session, case.id),
-        kind="onsite_rescheduled",
+        kind=NoticeKind.ONSITE_RESCHEDULED,
         case_id=case.id,
         now=now,
         params=_notice(case, action, previous_at=previous.isoformat(), reason=reason),
@@ -510,7 +510,7 @@ def send_reminders(session: Session, *, now: datetime) -> int:
         invitations.tell_overseers(
             session,
             overseers=overseers,
-            kind="onsite_reminder",
+            kind=NoticeKind.ONSITE_REMINDER,
             case_id=case.id,
             now=now,
             params=_notice(case, action),

@@ -13,7 +13,7 @@ from publicity.core import audit
 from publicity.core.dml import rowcount
 from publicity.core.models import Officer
 from publicity.record import deadlines
-from publicity.record.models import EnforcementCase
+from publicity.record.models import EnforcementCase, NoticeKind
 
 
 def ask(session: Session, *, case: EnforcementCase, overseer: Overseer, text: str, now: datetime) -> Question:
@@ -56,7 +56,7 @@ def answer(session: Session, *, question: Question, judge: Officer, text: str, n
     invitations.tell_overseers(
         session,
         overseers=[question.overseer],
-        kind="question_answered",
+        kind=NoticeKind.QUESTION_ANSWERED,
         case_id=case.id,
         now=now,
         params={"case_number": case.number, "judge": judge.name},

@@ -13,7 +13,7 @@ from oversight.models import Acknowledgement, ClosureReport, Invitation, Invitat
 from publicity.core import audit
 from publicity.core.models import Officer
 from publicity.record import cases, funds, locks
-from publicity.record.models import CaseStage, EnforcementCase, NodeType
+from publicity.record.models import CaseStage, EnforcementCase, NodeType, NoticeKind
 
 # The nodes a report lists as measures taken (查控、处置、惩戒).
 MEASURES = (
@@ -107,7 +107,7 @@ def file_report(
     invitations.tell_overseers(
         session,
         overseers=overseers,
-        kind="closure_report",
+        kind=NoticeKind.CLOSURE_REPORT,
         case_id=case.id,
         now=now,
         params={"case_number": case.number, "judge": judge.name},

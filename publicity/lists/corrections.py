@@ -23,7 +23,7 @@ from publicity.core.workdays import Calendar
 from publicity.lists import defaulters
 from publicity.lists.models import CorrectionGround, CorrectionRequest, CorrectionStatus, DefaulterEntry, RemovalReason
 from publicity.record import notices
-from publicity.record.models import Channel
+from publicity.record.models import Channel, NoticeKind
 
 REVIEW_DAYS = 15  # art. 12: reviewed within 15 days
 
@@ -144,7 +144,7 @@ def decide(
             session,
             channel=Channel.SMS,
             recipient=request.contact_phone,
-            kind="correction_decided",
+            kind=NoticeKind.CORRECTION_DECIDED,
             params=params,
             now=now,
         )
@@ -153,7 +153,7 @@ def decide(
             session,
             channel=Channel.EMAIL,
             recipient=request.contact_email,
-            kind="correction_decided",
+            kind=NoticeKind.CORRECTION_DECIDED,
             params=params,
             now=now,
         )

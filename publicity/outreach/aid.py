@@ -25,7 +25,15 @@ from publicity.core.models import Court, Officer, OfficerKind
 from publicity.outreach.models import AidApplication, AidDocument, AidStatus, Hardship
 from publicity.record import cases, deadlines, funds, locks, notices
 from publicity.record.ledger import yuan
-from publicity.record.models import Channel, EnforcementCase, NoticeSubscription, Party, PartySide, SubscriptionTopic
+from publicity.record.models import (
+    Channel,
+    EnforcementCase,
+    NoticeKind,
+    NoticeSubscription,
+    Party,
+    PartySide,
+    SubscriptionTopic,
+)
 
 MAX_DOCUMENTS = 5
 DOCUMENT_LIMIT_MB = 5
@@ -261,7 +269,9 @@ def apply(
     return application
 
 
-def _tell(session: Session, application: AidApplication, kind: str, params: dict[str, object], now: datetime) -> None:
+def _tell(
+    session: Session, application: AidApplication, kind: NoticeKind, params: dict[str, object], now: datetime
+) -> None:
     """Tell the applicant through their notice subscriptions, else the phone in the register."""
     subscriptions = list(
         session.scalars(
@@ -423,7 +433,7 @@ def decide(
     _tell(
         session,
         application,
-        "aid_decided",
+        NoticeKind.AID_DECIDED,
         {"granted": grant, "amount_fen": amount_granted_fen if grant else None, "reasons": reasons},
         now,
     )
@@ -493,7 +503,7 @@ def record_payment(
     session.refresh(application)
     if not changed:
         raise NotGranted()
-    _tell(session, application, "aid_paid", {"amount_fen": application.paid_fen}, now)
+    _tell(session, application, NoticeKind.AID_PAID, {"amount_fen": application.paid_fen}, now)
     audit.record(
         session,
         actor=actor,

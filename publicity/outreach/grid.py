@@ -35,7 +35,7 @@ from publicity.outreach.models import (
     TaskStatus,
 )
 from publicity.record import cases, locks, notices
-from publicity.record.models import Channel, EnforcementCase, NodeType, Party
+from publicity.record.models import Channel, EnforcementCase, NodeType, NoticeKind, Party
 
 
 class GridError(PublicityError):
@@ -279,11 +279,16 @@ def push(
         }
         if liaison.notify_sms and liaison.phone:
             notices.enqueue(
-                session, channel=Channel.SMS, recipient=liaison.phone, kind="grid_push", params=params, now=now
+                session, channel=Channel.SMS, recipient=liaison.phone, kind=NoticeKind.GRID_PUSH, params=params, now=now
             )
         if liaison.notify_email and liaison.email:
             notices.enqueue(
-                session, channel=Channel.EMAIL, recipient=liaison.email, kind="grid_push", params=params, now=now
+                session,
+                channel=Channel.EMAIL,
+                recipient=liaison.email,
+                kind=NoticeKind.GRID_PUSH,
+                params=params,
+                now=now,
             )
     session.flush()
     return len(liaisons)
@@ -419,7 +424,7 @@ def request_task(
             session,
             channel=Channel.SMS,
             recipient=liaison.phone,
-            kind="grid_task",
+            kind=NoticeKind.GRID_TASK,
             params=params,
             case_id=case.id,
             now=now,
@@ -429,7 +434,7 @@ def request_task(
             session,
             channel=Channel.EMAIL,
             recipient=liaison.email,
-            kind="grid_task",
+            kind=NoticeKind.GRID_TASK,
             params=params,
             case_id=case.id,
             now=now,

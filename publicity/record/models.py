@@ -366,6 +366,28 @@ class OutboxStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class NoticeKind(enum.StrEnum):
+    """What an outbox message says (its parameters are shaped by the kind); portal.adapters.notify has one renderer
+    per kind, and the column admits no other value."""
+
+    CASE_NODE = "case_node"
+    SUBSCRIBED = "subscribed"
+    CORRECTION_DECIDED = "correction_decided"
+    LISTING_EVENT = "listing_event"
+    OVERSIGHT_INVITATION = "oversight_invitation"
+    ONSITE_SCHEDULED = "onsite_scheduled"
+    ONSITE_REMINDER = "onsite_reminder"
+    ONSITE_CANCELLED = "onsite_cancelled"
+    ONSITE_RESCHEDULED = "onsite_rescheduled"
+    CARD_ANSWERED = "card_answered"
+    QUESTION_ANSWERED = "question_answered"
+    CLOSURE_REPORT = "closure_report"
+    GRID_PUSH = "grid_push"
+    GRID_TASK = "grid_task"
+    AID_DECIDED = "aid_decided"
+    AID_PAID = "aid_paid"
+
+
 class OutboxMessage(Base):
     """A notice waiting to be sent, written in the transaction of the change it reports."""
 
@@ -376,7 +398,7 @@ class OutboxMessage(Base):
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     recipient: Mapped[str] = mapped_column(sa.String(254))
     locale: Mapped[str] = mapped_column(sa.String(10), default="zh_CN")
-    kind: Mapped[str] = mapped_column(sa.String(40))  # what the message says, rendered at delivery
+    kind: Mapped[NoticeKind] = mapped_column(enum_type(NoticeKind, length=40))  # rendered at delivery
     params: Mapped[dict[str, object]] = mapped_column(sa.JSON)
     status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -17,7 +17,7 @@ from portal.adapters import notify
 from portal.database import utcnow
 from portal.extensions import db
 from publicity.record import notices
-from publicity.record.models import Channel, OutboxMessage, OutboxStatus
+from publicity.record.models import Channel, NoticeKind, OutboxMessage, OutboxStatus
 from tests.factories import NOW, make_app
 
 
@@ -67,7 +67,7 @@ def enqueue(app: Flask, n: int, channel: Channel = Channel.SMS, recipient: str =
                 db.session,
                 channel=channel,
                 recipient=recipient,
-                kind="case_node",
+                kind=NoticeKind.CASE_NODE,
                 now=NOW,
                 params={
                     "case_number": "（2026）鲁1427执5号",
@@ -297,3 +297,53 @@ def test_other_gateways_are_called_as_they_accept(database_url: str, gateway: ty
     assert [sorted(s) for s in gateway.sent] == [expected]
     if gateway is KeywordsGateway:
         assert gateway.sent[0]["key"] == key == f"outbox-{message.id}.portal@localhost"
+
+
+# One message of every kind, with the parameters its writer gives it.
+CASE = {"case_number": "（2026）鲁1427执5号"}
+ONSITE = {**CASE, "scheduled_at": "2026-12-09T01:00:00+00:00", "measure": "seizure", "place": "银城街"}
+SAMPLES: dict[NoticeKind, dict[str, object]] = {
+    NoticeKind.CASE_NODE: {**CASE, "node_type": "search_started", "public_text": "", "amount_fen": 120000},
+    NoticeKind.SUBSCRIBED: {**CASE, "unsubscribe_token": "t", "topic": "nodes"},
+    NoticeKind.CORRECTION_DECIDED: {**CASE, "entry_name": "张三", "accepted": False, "reasons": "理由"},
+    NoticeKind.LISTING_EVENT: {**CASE, "event": "listed", "respondent": "张三"},
+    NoticeKind.OVERSIGHT_INVITATION: {**CASE, "court": "夏津县人民法院", "judge": "李法官", "link": "https://x/i/1"},
+    NoticeKind.ONSITE_SCHEDULED: {**ONSITE, "judge": "李法官", "contact_phone": "0534-12368"},
+    NoticeKind.ONSITE_REMINDER: {**ONSITE, "judge": "李法官"},
+    NoticeKind.ONSITE_CANCELLED: {**ONSITE, "reason": "case_closed"},
+    NoticeKind.ONSITE_RESCHEDULED: {**ONSITE, "previous_at": "2026-12-08T01:00:00+00:00", "reason": "下雨"},
+    NoticeKind.CARD_ANSWERED: {**CASE, "judge": "李法官"},
+    NoticeKind.QUESTION_ANSWERED: {**CASE, "judge": "李法官"},
+    NoticeKind.CLOSURE_REPORT: {**CASE, "judge": "李法官"},
+    NoticeKind.GRID_PUSH: {**CASE, "event": "listed", "grid": "银城", "respondent": "张三"},
+    NoticeKind.GRID_TASK: {**CASE, "kind": "serve", "due_at": "2026-12-10T09:00:00+00:00"},
+    NoticeKind.AID_DECIDED: {**CASE, "granted": True, "amount_fen": 500000},
+    NoticeKind.AID_PAID: {**CASE, "amount_fen": 500000},
+}
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_notice_kind_has_its_renderer_in_both_languages(mail_app: Flask, kind: NoticeKind) -> None:
+    assert set(notify.RENDERERS) == set(NoticeKind) == set(SAMPLES)
+    # As the delivery worker renders: in a request context on the portal's public address (links in the text).
+    with mail_app.test_request_context(base_url=mail_app.config["MINGJING_PUBLIC_URL"]):
+        texts = {}
+        for locale in ("zh_CN", "en"):
+            message = OutboxMessage(kind=kind, locale=locale, params=SAMPLES[kind])
+            subject, text = notify.render(message)
+            assert "（2026）鲁1427执5号" in subject + text and "%(" not in subject + text, (locale, text)
+            texts[locale] = text
+        assert texts["zh_CN"] != texts["en"]  # each language has its own wording
+
+
+def test_the_database_refuses_a_kind_no_renderer_knows(mail_app: Flask) -> None:
+    with mail_app.app_context():
+        insert = sa.text(
+            "INSERT INTO publicity_outbox_message (channel, recipient, locale, kind, params, status, attempts,"
+            " next_attempt_at, last_error, created_at)"
+            " VALUES ('sms', '13900000000', 'zh_CN', :kind, '{}', 'pending', 0, :at, '', :at)"
+        )
+        db.session.execute(insert, {"kind": "case_node", "at": NOW})  # a known kind goes in
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(insert, {"kind": "case_nodes", "at": NOW})
+        db.session.rollback()

@@ -21,7 +21,7 @@ from portal.templating import localtime
 from portal.views import VIEW_KEY, party_stash, viewing_party
 from publicity.core.errors import DomainError
 from publicity.record import lookup, notices
-from publicity.record.models import Channel, EnforcementCase, SubscriptionTopic
+from publicity.record.models import Channel, EnforcementCase, NoticeKind, SubscriptionTopic
 
 bp = Blueprint("cases", __name__)
 
@@ -143,7 +143,7 @@ def subscribe() -> ResponseReturnValue:
         db.session,
         channel=Channel(form.channel.data),
         recipient=form.address.data,
-        kind="subscribed",
+        kind=NoticeKind.SUBSCRIBED,
         locale=select_locale(),
         case_id=case.id,
         now=now,
