@@ -1,4 +1,8 @@
-"""Delivering the outbox: render each message in its recipient's language and send it."""
+"""Delivering the outbox: render each message in its recipient's language and send it.
+
+Why it is long: it holds the renderer of every notice kind (sixteen messages, each in its own short function) beside
+the delivery worker and the SMS and mail gateways that send what they render.
+"""
 
 from __future__ import annotations
 
