@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound to the app in ``create_app``."""
 
+from flask import session
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_login import LoginManager
@@ -24,7 +25,24 @@ class _SQLAlchemy(SQLAlchemy):
 # Every model (domain and portal) uses the one domain Base; Flask-SQLAlchemy shares its
 # metadata so create_all, migrations and the session all see the same tables.
 db = _SQLAlchemy(metadata=Base.metadata)
-login_manager = LoginManager()
+
+
+class _LoginManager(LoginManager):  # type: ignore[misc]  # Flask-Login ships no types: its base class is Any
+    """Flask-Login's manager with session protection for signed-in sessions only.
+
+    In "strong" mode Flask-Login rewrites an anonymous session (a CSRF token, a flash) on every request that reads
+    it: each response then carries the cookie as it was when its request started, so one that finishes late (an icon,
+    a stylesheet, an htmx fragment) overwrote what a redirect had just stored (the "please log in" notice, a new CSRF
+    token). An anonymous session has no login to protect; a signed-in one is still cleared when its browser changes.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        if "_user_id" not in session:
+            return False
+        return bool(super()._session_protection_failed())
+
+
+login_manager = _LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
 babel = Babel()

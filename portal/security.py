@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Request, Response, abort, request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 CSP = "; ".join(
     [
@@ -57,27 +57,13 @@ def init_security_headers(app: Flask) -> None:
 
 
 class PortalSessionInterface(SecureCookieSessionInterface):
-    """Signed-cookie sessions for the browser pages, and no cookie where no page is made:
-
-    - the JSON API under /api/ authenticates every call by itself (query code), so it never reads or sets a session
-      cookie;
-    - static files and the health check read the session but never write it back. An anonymous session (a CSRF
-      token, a flash) is rewritten by Flask-Login's session protection on every request that reads it, so a
-      stylesheet or icon fetched while the next page loads would answer with the cookie as it was when the fetch
-      started, and could erase what that page's redirect had just put there (the "please log in" notice, a new
-      CSRF token). Their error pages (a missing file, a database down) are pages, and keep the session.
-    """
+    """Signed-cookie sessions for the browser pages; none for the JSON API under /api/, which
+    authenticates every call by itself (query code), so it never reads or sets a session cookie."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith("/api/"):
             return self.null_session_class()
         return super().open_session(app, request)
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        path = request.path
-        if response.status_code < 400 and (path.startswith(f"{app.static_url_path}/") or path == "/healthz"):
-            return
-        super().save_session(app, session, response)
 
 
 def init_sessions(app: Flask) -> None:

@@ -4,10 +4,8 @@ courts, officers, the audit trail), ``publicity.record.models``, ``publicity.lis
 ``publicity.outreach.models``; oversight's are in ``oversight.models``, the portal's accounts in ``portal.models``."""
 
 from publicity.core.models import Base
-from publicity.lists import models as lists_models
-from publicity.outreach import models as outreach_models
-from publicity.record import models as record_models
+from publicity.lists import models as lists_models  # noqa: F401 - imported to map its tables
+from publicity.outreach import models as outreach_models  # noqa: F401 - imported to map its tables
+from publicity.record import models as record_models  # noqa: F401 - imported to map its tables
 
-AREAS = (record_models, lists_models, outreach_models)
-
-__all__ = ["AREAS", "Base"]
+__all__ = ["Base"]
